@@ -1,0 +1,81 @@
+/**
+ * The parameter schemas of the built-in strategies: one registry shared by the language
+ * (completion, hover, type checks) and the engine (which implements each name in
+ * server/engine/strategies/). Pure data: no engine code lives here.
+ */
+
+/** The value types a strategy parameter can have. */
+export type ParamType = 'int' | 'float' | 'string' | 'bool';
+
+/** A parameter's value as the language and the engine see it. */
+export type ParamValue = number | string | boolean;
+
+/** One declared parameter of a strategy. */
+export interface ParamSchema {
+  name: string;
+  type: ParamType;
+  default: ParamValue;
+  /** One line shown in completion and hover. */
+  doc: string;
+  /** Allowed values for a `string` parameter. */
+  choices?: readonly string[];
+  /** Smallest sensible value (a warning, not an error, below it). */
+  min?: number;
+  max?: number;
+}
+
+/** A strategy the engine knows by name. */
+export interface StrategySchema {
+  name: string;
+  doc: string;
+  params: readonly ParamSchema[];
+  /** Other names accepted for this strategy (the golden files' names). */
+  aliases?: readonly string[];
+}
+
+export const BUILTIN_STRATEGIES: readonly StrategySchema[] = [
+  {
+    name: 'sma_cross',
+    doc: 'Long when the fast simple moving average crosses above the slow one; flat when it crosses below.',
+    params: [
+      { name: 'fast', type: 'int', default: 10, min: 1, doc: 'Period of the fast SMA, in bars.' },
+      { name: 'slow', type: 'int', default: 30, min: 1, doc: 'Period of the slow SMA, in bars.' },
+    ],
+  },
+  {
+    name: 'ema_atr',
+    doc: 'EMA crossover entries with ATR-based stop-loss and take-profit exits (levels set at the signal bar).',
+    params: [
+      { name: 'ema_fast', type: 'int', default: 12, min: 1, doc: 'Period of the fast EMA, in bars.' },
+      { name: 'ema_slow', type: 'int', default: 26, min: 1, doc: 'Period of the slow EMA, in bars.' },
+      { name: 'atr_period', type: 'int', default: 14, min: 1, doc: 'Period of the Average True Range, in bars.' },
+      { name: 'atr_sl_multiplier', type: 'float', default: 2.0, min: 0, doc: 'Stop-loss distance below the signal close, in ATRs.' },
+      { name: 'atr_tp_multiplier', type: 'float', default: 4.0, min: 0, doc: 'Take-profit distance above the signal close, in ATRs.' },
+    ],
+  },
+  {
+    name: 'rsi_reversion',
+    aliases: ['rsi_mr'],
+    doc: "Mean reversion on Wilder's RSI: buy when RSI falls below `lower`, sell when it rises above `upper`.",
+    params: [
+      { name: 'period', type: 'int', default: 14, min: 1, doc: 'RSI period, in bars.' },
+      { name: 'lower', type: 'float', default: 30, min: 0, max: 100, doc: 'Buy when RSI is below this level.' },
+      { name: 'upper', type: 'float', default: 70, min: 0, max: 100, doc: 'Sell when RSI is above this level.' },
+    ],
+  },
+  {
+    name: 'bollinger',
+    aliases: ['boll'],
+    doc: 'Bollinger Bands: `reversion` buys below the lower band and exits at the middle; `breakout` buys above the upper band and exits below the middle.',
+    params: [
+      { name: 'period', type: 'int', default: 20, min: 1, doc: 'Period of the middle SMA and the standard deviation, in bars.' },
+      { name: 'devfactor', type: 'float', default: 2.0, min: 0, doc: 'Band width in standard deviations.' },
+      { name: 'mode', type: 'string', default: 'reversion', choices: ['reversion', 'breakout'], doc: '`reversion` or `breakout`.' },
+    ],
+  },
+];
+
+/** Finds a built-in by name or alias. */
+export function findBuiltinStrategy(name: string): StrategySchema | undefined {
+  return BUILTIN_STRATEGIES.find((s) => s.name === name || s.aliases?.includes(name));
+}

@@ -1,0 +1,98 @@
+/**
+ * The run events: one typed message protocol shared by the engine, the CLI's `--json` output
+ * (one event per line), the run host, the client and the webview. The shapes of `start`,
+ * `trial`, `stage` and `end` are contract (../shared/DESIGN.md): add fields, never rename.
+ * Types only — importing this module pulls no code into any bundle.
+ */
+
+export type ParamValues = Record<string, number | string | boolean>;
+/** Metric name → value; `null` when a metric is undefined (e.g. profit factor with no loss). */
+export type Metrics = Record<string, number | null>;
+/** One number for one objective; one per objective, in order, for several. */
+export type Score = number | number[];
+
+export type TrialState = 'complete' | 'failed' | 'infeasible';
+
+export interface StartEvent {
+  type: 'start';
+  study: string;
+  /** The study file, absolute. */
+  file?: string;
+  runDir?: string;
+  stages: { name: string; size: number; method: string }[];
+  total: number;
+  seed?: number;
+  workers?: number;
+  /** `maximize`/`minimize` per objective, in order. */
+  directions?: ('maximize' | 'minimize')[];
+  /** The objective expressions as written. */
+  objectives?: string[];
+  /** Names of the searched parameters, in stage order. */
+  params?: string[];
+  /** True when this run continues an earlier journal (`--resume`). */
+  resumed?: boolean;
+}
+
+export interface TrialEvent {
+  type: 'trial';
+  stage: string;
+  number: number;
+  params: ParamValues;
+  metrics: Metrics;
+  score: Score | null;
+  state: TrialState;
+  /** Why, for failed and infeasible trials only. */
+  error?: string;
+  durationMs?: number;
+  /** The worker's log for this trial (external strategies' stderr), when there is one. */
+  log?: string;
+}
+
+export interface TrialSummary {
+  params: ParamValues;
+  score: Score | null;
+  metrics: Metrics;
+  number?: number;
+  stage?: string;
+}
+
+export interface StageEvent {
+  type: 'stage';
+  name: string;
+  best: TrialSummary | null;
+  trials?: number;
+  elapsedMs?: number;
+  /** Why the stage ended before its budget, e.g. `early_stop`. */
+  stoppedBy?: string;
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  stage: string;
+  done: number;
+  total: number;
+  /** Trials per second over the recent window. */
+  rate: number;
+  etaMs: number | null;
+}
+
+export interface LogEvent {
+  type: 'log';
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+export interface EndEvent {
+  type: 'end';
+  best: TrialSummary | null;
+  trials: number;
+  elapsedMs: number;
+  /** Several objectives: the non-dominated feasible trials. */
+  pareto?: TrialSummary[];
+  /** `cancelled` when stopped by the user; `failed` when the run could not go on. */
+  status?: 'finished' | 'cancelled' | 'failed';
+  error?: string;
+  runDir?: string;
+}
+
+export type RunEvent = StartEvent | TrialEvent | StageEvent | ProgressEvent | LogEvent | EndEvent;

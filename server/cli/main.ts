@@ -1,0 +1,73 @@
+/**
+ * The `optstudy` command line. Each subcommand lives in its own module and is loaded only
+ * when called, so `optstudy check` does not pay for the engine.
+ */
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  isTTY: boolean;
+}
+
+/** A subcommand: gets the arguments after its name, returns the exit code. */
+export type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const USAGE = `optstudy — trading-strategy parameter optimization
+
+Usage:
+  optstudy check FILE [--json]
+  optstudy backtest --data FILE --strategy NAME [--param k=v]... [--cash N]
+                    [--commission 0.1%] [--sizing fixed:N|percent:N] [--from DATE] [--to DATE] [--json]
+  optstudy run FILE [--study NAME] [--workers N] [--seed N] [--json] [--out DIR] [--resume DIR] [--redis URL]
+  optstudy report RUN_DIR [--html FILE] [--csv FILE] [--json FILE]
+  optstudy worker --redis URL [--concurrency N]
+
+Run 'optstudy COMMAND --help' for a command's options.`;
+
+/** Subcommands, loaded on demand. A module that is not built yet reports so plainly. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  check: async () => (await import('./check')).checkCommand,
+  backtest: async () => (await import('./backtest')).backtestCommand,
+  run: async () => (await import('./run')).runCommand,
+  report: async () => (await import('./report')).reportCommand,
+  worker: async () => (await import('./worker')).workerCommand,
+};
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE + '\n');
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(`${VERSION}\n`);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    io.err(`optstudy: unknown command '${name}'.\n\n${USAGE}\n`);
+    return 2;
+  }
+  const command = await load();
+  return command(rest, io);
+}
+
+declare const OPTSTUDY_VERSION: string | undefined;
+const VERSION = typeof OPTSTUDY_VERSION === 'string' ? OPTSTUDY_VERSION : '0.1.0';
+
+if (require.main === module) {
+  const io: CliIo = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      io.err(`optstudy: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}
