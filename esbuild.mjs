@@ -1,7 +1,7 @@
 // One build for every bundle. CommonJS everywhere: VS Code 1.100's extension host loads
 // CommonJS extensions, and the CLI, server and workers share the same output format.
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync, rmSync, existsSync } from 'node:fs';
+import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -61,10 +61,6 @@ const builds = [
   },
 ];
 
-if (!watch) {
-  rmSync('out', { recursive: true, force: true });
-}
-
 if (watch) {
   for (const b of builds) {
     const ctx = await esbuild.context(b);
@@ -72,7 +68,10 @@ if (watch) {
   }
   console.log('esbuild: watching');
 } else {
+  // Every bundle is built even when another fails, so one broken file does not hide the rest.
   const t0 = Date.now();
-  await Promise.all(builds.map((b) => esbuild.build(b)));
-  console.log(`esbuild: ${builds.length} builds in ${Date.now() - t0} ms`);
+  const results = await Promise.allSettled(builds.map((b) => esbuild.build(b)));
+  const failed = results.filter((r) => r.status === 'rejected');
+  console.log(`esbuild: ${builds.length - failed.length}/${builds.length} builds in ${Date.now() - t0} ms`);
+  if (failed.length) process.exit(1);
 }

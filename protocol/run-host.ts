@@ -1,0 +1,33 @@
+/**
+ * Messages between a parent (the CLI or the extension) and the run host, a separate Node
+ * process (`dist/run-host.js`, started with `child_process.fork`) that owns the worker pool,
+ * so a runaway strategy or an out-of-memory can never take the editor down.
+ * Types only.
+ */
+import type { RunEvent } from './run-events';
+
+/** Parent → host. */
+export type HostRequest =
+  | {
+      type: 'run';
+      /** The study file, absolute. */
+      file: string;
+      /** Which study in the file (by name); the first when absent. */
+      study?: string;
+      /** Only this stage (by name), starting from the strategy defaults/overrides. */
+      stage?: string;
+      workers?: number;
+      seed?: number;
+      /** The run folder; a new one under `.optstudy/runs/` beside the study when absent. */
+      out?: string;
+      /** Continue the run kept in this folder. */
+      resume?: string;
+      /** Run trials on BullMQ workers through this Redis instead of the local pool. */
+      redis?: string;
+      /** False in an untrusted workspace: module and command strategies are refused. */
+      trusted?: boolean;
+    }
+  | { type: 'cancel' };
+
+/** Host → parent: every run event, in order; the host exits after `end`. */
+export type HostMessage = { type: 'event'; event: RunEvent };
