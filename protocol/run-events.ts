@@ -5,6 +5,8 @@
  * Types only — importing this module pulls no code into any bundle.
  */
 
+import type { AnalysisSnapshot } from './analysis';
+
 export type ParamValues = Record<string, number | string | boolean>;
 /** Metric name → value; `null` when a metric is undefined (e.g. profit factor with no loss). */
 export type Metrics = Record<string, number | null>;
@@ -95,4 +97,10 @@ export interface EndEvent {
   runDir?: string;
 }
 
-export type RunEvent = StartEvent | TrialEvent | StageEvent | ProgressEvent | LogEvent | EndEvent;
+/** Periodic analysis of the trials so far (throttled by the run host), and a last one at the end. */
+export interface AnalysisEvent {
+  type: 'analysis';
+  snapshot: AnalysisSnapshot;
+}
+
+export type RunEvent = StartEvent | TrialEvent | StageEvent | ProgressEvent | LogEvent | AnalysisEvent | EndEvent;
