@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Runs a real backtrader strategy for each OptStudy request (the external strategy protocol).
+
+    strategy sma_bt command "python3 backtrader/bridge.py sma_cross" {
+      param fast: int = 10
+      param slow: int = 30
+    }
+
+The first argument names the strategy: one of the classes in STRATEGIES below, or
+`package.module:ClassName` for your own (the module must be importable from the study's
+folder, where OptStudy starts this process). Each request builds a Cerebro with the data file
+and date range of the request, the broker's cash and commission, the sizing, and the
+analyzers whose results map onto OptStudy's metric names; the answer is one JSON line.
+
+Requires `pip install backtrader`. See README.md beside this file.
+"""
+import datetime as dt
+import importlib
+import json
+import math
+import sys
+
+import backtrader as bt
+
+
+class SmaCross(bt.Strategy):
+    """The classic: long when SMA(fast) crosses above SMA(slow), flat when below."""
+
+    params = (("fast", 10), ("slow", 30))
+
+    def __init__(self):
+        self.cross = bt.ind.CrossOver(bt.ind.SMA(period=self.p.fast), bt.ind.SMA(period=self.p.slow))
+
+    def next(self):
+        if not self.position and self.cross > 0:
+            self.buy()
+        elif self.position and self.cross < 0:
+            self.close()
+
+
+STRATEGIES = {"sma_cross": SmaCross}
+
+
+class PercentOfCash(bt.Sizer):
+    """size = int(cash / close * percent / 100), as OptStudy's `sizing percent N`."""
+
+    params = (("percent", 95.0),)
+
+    def _getsizing(self, comminfo, cash, data, isbuy):
+        return int(self.broker.getcash() / data.close[0] * (self.p.percent / 100.0))
+
+
+def load_strategy(spec):
+    if spec in STRATEGIES:
+        return STRATEGIES[spec]
+    if ":" in spec:
+        module, _, name = spec.partition(":")
+        return getattr(importlib.import_module(module), name)
+    raise SystemExit(f"bridge.py: unknown strategy '{spec}'. Use one of {sorted(STRATEGIES)} or module:Class")
+
+
+def parse_date(text):
+    return dt.datetime.strptime(text, "%Y-%m-%d") if text else None
+
+
+def run(strategy_cls, req):
+    cerebro = bt.Cerebro(stdstats=False)
+    fromdate = parse_date(req.get("from"))
+    todate = parse_date(req.get("to"))
+    feed = bt.feeds.GenericCSVData(
+        dataname=req["data"],
+        dtformat="%Y-%m-%d",
+        datetime=0, open=1, high=2, low=3, close=4, volume=6, openinterest=-1,
+        fromdate=fromdate,
+        # A daily bar carries the session end time: a midnight `todate` would drop the last day.
+        todate=todate + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if todate else None,
+    )
+    cerebro.adddata(feed)
+    cerebro.broker.setcash(float(req["cash"]))
+    cerebro.broker.setcommission(commission=float(req["commission"]))
+    sizing = req["sizing"]
+    if sizing["kind"] == "fixed":
+        cerebro.addsizer(bt.sizers.FixedSize, stake=int(sizing["value"]))
+    else:
+        cerebro.addsizer(PercentOfCash, percent=float(sizing["value"]))
+    cerebro.addstrategy(strategy_cls, **req["params"])
+    cerebro.addanalyzer(bt.analyzers.TradeAnalyzer, _name="trades")
+    cerebro.addanalyzer(bt.analyzers.DrawDown, _name="dd")
+    cerebro.addanalyzer(bt.analyzers.SharpeRatio, _name="sharpe", timeframe=bt.TimeFrame.Days, annualize=True, riskfreerate=0.0)
+    cerebro.addanalyzer(bt.analyzers.SQN, _name="sqn")
+    cerebro.addanalyzer(bt.analyzers.Returns, _name="returns")
+    strat = cerebro.run(maxcpus=1)[0]
+    return metrics(strat, cerebro, float(req["cash"]))
+
+
+def metrics(strat, cerebro, cash0):
+    ta = strat.analyzers.trades.get_analysis()
+    closed = ta.get("total", {}).get("closed", 0) or 0
+    won_pnl = ta.get("won", {}).get("pnl", {}).get("total", 0.0) if closed else 0.0
+    lost_pnl = ta.get("lost", {}).get("pnl", {}).get("total", 0.0) if closed else 0.0
+    dd = strat.analyzers.dd.get_analysis()
+    sharpe = strat.analyzers.sharpe.get_analysis().get("sharperatio")
+    sqn = strat.analyzers.sqn.get_analysis().get("sqn")
+    rets = strat.analyzers.returns.get_analysis()
+    value = cerebro.broker.getvalue()
+    out = {
+        "final_value": value,
+        "final_cash": cerebro.broker.getcash(),
+        "total_return_pct": (value / cash0 - 1.0) * 100.0,
+        "trades_closed": closed,
+        "won": ta.get("won", {}).get("total", 0) if closed else 0,
+        "lost": ta.get("lost", {}).get("total", 0) if closed else 0,
+        "gross_profit": won_pnl,
+        "gross_loss": lost_pnl,
+        "profit_factor": won_pnl / abs(lost_pnl) if closed and lost_pnl else None,
+        "max_drawdown_pct": dd.max.drawdown,
+        "max_drawdown_money": dd.max.moneydown,
+        "max_drawdown_len": dd.max.len,
+        "sharpe_days_ann_rf0": sharpe,
+        "sqn": sqn,
+        "returns_rtot": rets.get("rtot"),
+        "returns_rnorm100": rets.get("rnorm100"),
+    }
+    # JSON has no NaN: an undefined metric is absent.
+    return {k: v for k, v in out.items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
+
+
+def main():
+    if len(sys.argv) < 2:
+        raise SystemExit("usage: bridge.py STRATEGY   (a name in STRATEGIES or module:Class)")
+    strategy_cls = load_strategy(sys.argv[1])
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            req = json.loads(line)
+        except ValueError:
+            continue
+        try:
+            answer = {"id": req["id"], "metrics": run(strategy_cls, req)}
+        except Exception as e:  # one failing backtest fails its own trial only
+            answer = {"id": req.get("id"), "error": f"{type(e).__name__}: {e}"}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
