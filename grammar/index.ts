@@ -1,0 +1,13 @@
+/**
+ * The `.optstudy` language, pure: no file system, no vscode, no LSP types. The language
+ * server, the CLI and the engine import everything from here.
+ */
+
+export * from './model';
+export { analyze } from './analyze';
+export { domainValues, domainSize, rangeCount, stepDivides, decimalsOf } from './domain';
+export { evaluateExpr, compileExpr, exprNames, exprNameNodes, METRIC_ALIASES, EXPR_FUNCTIONS } from './expr';
+export { IssueCodes, type IssueCode } from './issue-codes';
+export { SEARCH_METHODS, DEFAULT_TRIALS, findSearchMethod, type SearchMethodInfo, type SearchOptionInfo } from './search-methods';
+export { BUILTIN_STRATEGIES, findBuiltinStrategy } from './builtins';
+export { METRICS, findMetric, type MetricInfo } from './metrics';

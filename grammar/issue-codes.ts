@@ -1,0 +1,71 @@
+/**
+ * Stable diagnostic codes (kebab-case). Code actions, tests and docs key on these strings:
+ * add new ones, never rename.
+ */
+export const IssueCodes = {
+  // Lexing and parsing
+  UnexpectedCharacter: 'unexpected-character',
+  UnterminatedString: 'unterminated-string',
+  UnterminatedComment: 'unterminated-comment',
+  SyntaxError: 'syntax-error',
+  // Names
+  UnknownStrategy: 'unknown-strategy',
+  UnknownParameter: 'unknown-parameter',
+  UnknownMetric: 'unknown-metric',
+  UnknownFunction: 'unknown-function',
+  WrongArgumentCount: 'wrong-argument-count',
+  UnknownSearchMethod: 'unknown-search-method',
+  UnknownSearchOption: 'unknown-search-option',
+  InvalidSearchOption: 'invalid-search-option',
+  InitExceedsTrials: 'init-exceeds-trials',
+  UnknownOption: 'unknown-option',
+  InvalidOption: 'invalid-option',
+  UnknownType: 'unknown-type',
+  // Domains
+  DomainTypeMismatch: 'domain-type-mismatch',
+  ReversedRange: 'reversed-range',
+  NonPositiveStep: 'non-positive-step',
+  StepDoesNotDivide: 'step-does-not-divide',
+  NonPositiveLogBound: 'non-positive-log-bound',
+  InvalidLogCount: 'invalid-log-count',
+  ContinuousInGrid: 'continuous-in-grid',
+  EmptyDomain: 'empty-domain',
+  ValueOutOfBounds: 'value-out-of-bounds',
+  InvalidChoice: 'invalid-choice',
+  ValueTypeMismatch: 'value-type-mismatch',
+  // Stages
+  ParamInSeveralStages: 'param-in-several-stages',
+  DuplicateParam: 'duplicate-param',
+  WhereParamNotInStage: 'where-param-not-in-stage',
+  WhereNotBoolean: 'where-not-boolean',
+  EmptyStage: 'empty-stage',
+  EmptyGrid: 'empty-grid',
+  GridTooLarge: 'grid-too-large',
+  DuplicateStage: 'duplicate-stage',
+  DefaultTrials: 'default-trials',
+  SizeEstimated: 'size-estimated',
+  // Objectives and constraints
+  ObjectiveNotNumeric: 'objective-not-numeric',
+  ConstraintNotBoolean: 'constraint-not-boolean',
+  MissingObjective: 'missing-objective',
+  // Study settings
+  MissingData: 'missing-data',
+  MissingStrategy: 'missing-strategy',
+  InvalidDate: 'invalid-date',
+  DateOrder: 'date-order',
+  NonPositiveCash: 'non-positive-cash',
+  CommissionOutOfRange: 'commission-out-of-range',
+  InvalidSizing: 'invalid-sizing',
+  InvalidValue: 'invalid-value',
+  DuplicateStudy: 'duplicate-study',
+  DuplicateStrategy: 'duplicate-strategy',
+  DuplicateSetting: 'duplicate-setting',
+  NoStages: 'no-stages',
+  // Workspace (server/workspace-checks.ts)
+  DataFileMissing: 'data-file-missing',
+  DataFileUnreadable: 'data-file-unreadable',
+  PathOutsideWorkspace: 'path-outside-workspace',
+  ModuleFileMissing: 'module-file-missing',
+} as const;
+
+export type IssueCode = (typeof IssueCodes)[keyof typeof IssueCodes];
