@@ -73,6 +73,23 @@ export const BUILTIN_STRATEGIES: readonly StrategySchema[] = [
       { name: 'mode', type: 'string', default: 'reversion', choices: ['reversion', 'breakout'], doc: '`reversion` or `breakout`.' },
     ],
   },
+  {
+    name: 'macd_cross',
+    doc: 'Long when the MACD line (EMA(fast) − EMA(slow)) crosses above its signal line; flat when it crosses below.',
+    params: [
+      { name: 'fast', type: 'int', default: 12, min: 1, doc: 'Period of the fast EMA, in bars.' },
+      { name: 'slow', type: 'int', default: 26, min: 1, doc: 'Period of the slow EMA, in bars.' },
+      { name: 'signal', type: 'int', default: 9, min: 1, doc: 'Period of the signal line (an EMA of MACD), in bars.' },
+    ],
+  },
+  {
+    name: 'donchian_breakout',
+    doc: 'Channel breakout: buy when the close exceeds the highest high of the previous `entry` bars; sell when it falls below the lowest low of the previous `exit` bars.',
+    params: [
+      { name: 'entry', type: 'int', default: 20, min: 1, doc: 'Entry channel length, in bars.' },
+      { name: 'exit', type: 'int', default: 10, min: 1, doc: 'Exit channel length, in bars.' },
+    ],
+  },
 ];
 
 /** Finds a built-in by name or alias. */

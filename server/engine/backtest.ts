@@ -1,0 +1,408 @@
+/**
+ * The backtest loop and broker, replicating backtrader 1.9.78's defaults bit for bit
+ * (golden/SEMANTICS.md §2–3): per bar, 1) a pending buy is checked at its creation price
+ * (submission check), 2) the pending order fills at this bar's open (or is rejected for
+ * margin), 3) the portfolio is valued at the close with backtrader's exact expression,
+ * 4) the strategy's `next` runs from the warm-up on. Float expressions keep backtrader's order
+ * and grouping: `cash + ((pos*pp) + pnl)` is not always `cash + pos*px`.
+ */
+import type { ParamSchema } from '../../grammar/builtins';
+import { IndicatorCache } from './indicator-cache';
+import * as ind from './indicators';
+import { computeMetrics } from './metrics';
+import { formatDate } from './prices';
+import type { NextFunction, PriceField, StrategyContext, StrategyDefinition, StrategyParams } from './strategy-api';
+import { getStrategy } from './strategies/registry';
+import { BacktestError, type BacktestConfig, type BacktestResult, type PriceData, type Trade } from './types';
+
+/** Options of one backtest. */
+export interface BacktestOptions {
+  /** Return the value and cash per bar. */
+  equity?: boolean;
+  /** Build the `trades` list (default true; an optimizer that only needs metrics passes false). */
+  trades?: boolean;
+  /** Memoized indicators (one per worker); without it each backtest computes its own. */
+  cache?: IndicatorCache;
+}
+
+const NO_ORDER = 0;
+const BUY = 1;
+const CLOSE = 2;
+
+/**
+ * The context a strategy sees. The loop writes `i`, `position`, `cash` and `positionPrice`
+ * before each `next` call and reads the order back after it: plain fields keep it fast.
+ */
+class EngineContext implements StrategyContext {
+  i = 0;
+  position = 0;
+  cash = 0;
+  positionPrice = 0;
+  /** Warm-up: `next` runs from this bar on. */
+  start = 0;
+  order = NO_ORDER;
+  orderSize = 0;
+  orderBar = 0;
+  orderReason = '';
+  readonly bars: number;
+  private readonly close_: Float64Array;
+  private readonly fixed: boolean;
+  private readonly sizeValue: number;
+
+  constructor(
+    readonly data: PriceData,
+    private readonly cache: IndicatorCache,
+    config: BacktestConfig,
+  ) {
+    this.bars = data.bars;
+    this.close_ = data.close;
+    this.fixed = config.sizing.kind === 'fixed';
+    this.sizeValue = this.fixed ? config.sizing.value : config.sizing.value / 100;
+  }
+
+  buy(): boolean {
+    if (this.position !== 0 || this.order !== NO_ORDER) return false;
+    // backtrader's all-in sizer: int(cash / close * 0.95), evaluated left to right, truncated.
+    const size = this.fixed ? this.sizeValue : Math.trunc((this.cash / this.close_[this.i]!) * this.sizeValue);
+    if (!(size > 0)) return false;
+    this.order = BUY;
+    this.orderSize = size;
+    this.orderBar = this.i;
+    return true;
+  }
+
+  close(reason = ''): boolean {
+    if (this.position <= 0 || this.order !== NO_ORDER) return false;
+    this.order = CLOSE;
+    this.orderBar = this.i;
+    this.orderReason = reason;
+    return true;
+  }
+
+  sell(): boolean {
+    return this.close();
+  }
+
+  warmup(index: number): void {
+    if (index > this.start) this.start = index;
+  }
+
+  private memo<T>(key: string, compute: () => T, first: (v: T) => number): T {
+    const r = this.cache.get(`${this.data.id}|${key}`, () => {
+      const value = compute();
+      return { value, first: first(value) };
+    });
+    this.warmup(r.first);
+    return r.value;
+  }
+
+  private series(key: string, compute: () => Float64Array): Float64Array {
+    return this.memo(key, compute, ind.firstValid);
+  }
+
+  private src(source: PriceField | undefined): Float64Array {
+    const s = source ?? 'close';
+    const col = this.data[s];
+    if (!(col instanceof Float64Array)) throw new BacktestError(`unknown price field '${String(source)}'; use open, high, low, close or volume.`);
+    return col;
+  }
+
+  sma(period: number, source?: PriceField): Float64Array {
+    return this.series(`sma|${source ?? 'close'}|${period}`, () => ind.sma(this.src(source), period));
+  }
+  ema(period: number, source?: PriceField): Float64Array {
+    return this.series(`ema|${source ?? 'close'}|${period}`, () => ind.ema(this.src(source), period));
+  }
+  smma(period: number, source?: PriceField): Float64Array {
+    return this.series(`smma|${source ?? 'close'}|${period}`, () => ind.smma(this.src(source), period));
+  }
+  rsi(period: number, source?: PriceField): Float64Array {
+    return this.series(`rsi|${source ?? 'close'}|${period}`, () => ind.rsi(this.src(source), period));
+  }
+  atr(period: number): Float64Array {
+    const d = this.data;
+    return this.series(`atr|${period}`, () => ind.atr(d.high, d.low, d.close, period));
+  }
+  trueRange(): Float64Array {
+    const d = this.data;
+    return this.series('tr', () => ind.trueRange(d.high, d.low, d.close));
+  }
+  stddev(period: number, source?: PriceField): Float64Array {
+    return this.series(`stddev|${source ?? 'close'}|${period}`, () => ind.stddev(this.src(source), period, this.sma(period, source)));
+  }
+  bollinger(period: number, devfactor: number, source?: PriceField): ind.Bands {
+    return this.memo(`bb|${source ?? 'close'}|${period}|${devfactor}`, () => ind.bollinger(this.src(source), period, devfactor), maxFirst);
+  }
+  macd(fast = 12, slow = 26, signal = 9, source?: PriceField): ind.Macd {
+    return this.memo(`macd|${source ?? 'close'}|${fast}|${slow}|${signal}`, () => ind.macd(this.src(source), fast, slow, signal), maxFirst);
+  }
+  stochastic(period = 14, pfast = 3, pslow = 3): ind.Stochastic {
+    const d = this.data;
+    return this.memo(`stoch|${period}|${pfast}|${pslow}`, () => ind.stochastic(d.high, d.low, d.close, period, pfast, pslow), maxFirst);
+  }
+  donchian(period: number): ind.Channel {
+    const d = this.data;
+    return this.memo(`donchian|${period}`, () => ind.donchian(d.high, d.low, period), maxFirst);
+  }
+  highest(period: number, source?: PriceField): Float64Array {
+    return this.series(`highest|${source ?? 'high'}|${period}`, () => ind.highest(this.src(source ?? 'high'), period));
+  }
+  lowest(period: number, source?: PriceField): Float64Array {
+    return this.series(`lowest|${source ?? 'low'}|${period}`, () => ind.lowest(this.src(source ?? 'low'), period));
+  }
+  roc(period: number, source?: PriceField): Float64Array {
+    return this.series(`roc|${source ?? 'close'}|${period}`, () => ind.roc(this.src(source), period));
+  }
+  crossover(a: Float64Array, b: Float64Array): Float64Array {
+    const ka = this.cache.keyOf(a);
+    const kb = this.cache.keyOf(b);
+    if (ka === undefined || kb === undefined) {
+      // Arrays the strategy built itself: no stable key to memoize by.
+      const out = ind.crossover(a, b);
+      this.warmup(ind.firstValid(out));
+      return out;
+    }
+    return this.series(`cross|${ka}|${kb}`, () => ind.crossover(a, b));
+  }
+}
+
+function maxFirst(v: object): number {
+  let f = 0;
+  for (const x of Object.values(v)) if (x instanceof Float64Array) f = Math.max(f, ind.firstValid(x));
+  return f;
+}
+
+/** Fills defaults and checks values against the strategy's schema. @throws BacktestError */
+export function resolveParams(def: StrategyDefinition, params: Record<string, number | string | boolean>): StrategyParams {
+  const out: StrategyParams = {};
+  const known = new Map<string, ParamSchema>(def.params.map((p) => [p.name, p]));
+  for (const k of Object.keys(params)) {
+    if (!known.has(k)) {
+      throw new BacktestError(
+        `strategy '${def.name}' has no parameter '${k}'; its parameters are ${def.params.map((p) => p.name).join(', ') || '(none)'}.`,
+      );
+    }
+  }
+  for (const p of def.params) {
+    let v = Object.prototype.hasOwnProperty.call(params, p.name) ? params[p.name]! : p.default;
+    if (p.type === 'int' || p.type === 'float') {
+      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) v = Number(v);
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new BacktestError(`parameter '${p.name}' of '${def.name}' must be a number, got ${JSON.stringify(v)}.`);
+      }
+      if (p.type === 'int' && !Number.isInteger(v)) {
+        throw new BacktestError(`parameter '${p.name}' of '${def.name}' must be an integer, got ${v}.`);
+      }
+    } else if (p.type === 'bool') {
+      if (v === 'true') v = true;
+      else if (v === 'false') v = false;
+      if (typeof v !== 'boolean') throw new BacktestError(`parameter '${p.name}' of '${def.name}' must be true or false, got ${JSON.stringify(v)}.`);
+    } else {
+      v = String(v);
+      if (p.choices && !p.choices.includes(v)) {
+        throw new BacktestError(`parameter '${p.name}' of '${def.name}' must be one of ${p.choices.map((c) => `'${c}'`).join(', ')}, got '${v}'.`);
+      }
+    }
+    out[p.name] = v;
+  }
+  return out;
+}
+
+function checkConfig(c: BacktestConfig): void {
+  if (!(Number.isFinite(c.cash) && c.cash > 0)) throw new BacktestError(`cash must be a positive number, got ${c.cash}.`);
+  if (!(Number.isFinite(c.commission) && c.commission >= 0 && c.commission < 1)) {
+    throw new BacktestError(`commission must be a fraction between 0 and 1 (0.001 = 0.1%), got ${c.commission}.`);
+  }
+  const s = c.sizing;
+  if (s?.kind === 'fixed') {
+    if (!(Number.isInteger(s.value) && s.value > 0)) throw new BacktestError(`fixed sizing takes a whole number of shares > 0, got ${s.value}.`);
+  } else if (s?.kind === 'percent') {
+    if (!(Number.isFinite(s.value) && s.value > 0 && s.value <= 100)) throw new BacktestError(`percent sizing takes a percent of cash in (0, 100], got ${s.value}.`);
+  } else {
+    throw new BacktestError(`sizing must be fixed or percent.`);
+  }
+}
+
+// Per-thread scratch buffers, grown as needed, so a grid does not allocate per backtest.
+let valuesBuf: Float64Array = new Float64Array(0);
+let pnlBuf: Float64Array = new Float64Array(64);
+let pnlcommBuf: Float64Array = new Float64Array(64);
+
+/**
+ * Runs one backtest. `strategy` is a built-in name (or alias) or a definition (a user module).
+ * @throws BacktestError for an unknown strategy, bad parameters or config.
+ */
+export function runBacktest(
+  data: PriceData,
+  strategy: string | StrategyDefinition,
+  params: Record<string, number | string | boolean>,
+  config: BacktestConfig,
+  options: BacktestOptions = {},
+): BacktestResult {
+  const def = typeof strategy === 'string' ? getStrategy(strategy) : strategy;
+  if (!def) throw new BacktestError(`unknown strategy '${String(strategy)}'.`);
+  checkConfig(config);
+  const p = resolveParams(def, params);
+  const n = data.bars;
+  const ctx = new EngineContext(data, options.cache ?? new IndicatorCache(), config);
+  const next: NextFunction = def.setup(ctx, p);
+  if (typeof next !== 'function') throw new BacktestError(`strategy '${def.name}': setup() must return the per-bar function.`);
+  const start = ctx.start;
+
+  const o = data.open;
+  const c = data.close;
+  const comm = config.commission;
+  const wantTrades = options.trades !== false;
+  if (valuesBuf.length < n) valuesBuf = new Float64Array(n);
+  const values = options.equity ? new Float64Array(n) : valuesBuf;
+  const cashes = options.equity ? new Float64Array(n) : undefined;
+
+  let cash = config.cash;
+  let pos = 0;
+  let pprice = 0.0;
+  let closed = 0;
+  let inMarket = 0;
+  const trades: Trade[] = [];
+  const rejected: BacktestResult['rejected'] = [];
+  // The open trade.
+  let tEntryBar = 0;
+  let tSignalBar = 0;
+  let tPrice = 0.0;
+  let tFill = 0.0;
+  let tComm = 0.0;
+
+  for (let i = 0; i < n; i++) {
+    const order = ctx.order;
+    if (order !== NO_ORDER) {
+      ctx.order = NO_ORDER;
+      if (order === BUY) {
+        const size = ctx.orderSize;
+        const pc = c[ctx.orderBar]!;
+        // Submission check at the creation price (checksubmit=True).
+        if (cash - size * pc - Math.abs(size) * comm * pc < 0) {
+          rejected.push({ date: formatDate(data.date[i]!), stage: 'submit' });
+        } else {
+          const px = o[i]!;
+          let newcash = cash - size * px;
+          const cm = Math.abs(size) * comm * px;
+          newcash -= cm;
+          if (newcash < 0.0) {
+            rejected.push({ date: formatDate(data.date[i]!), stage: 'exec' });
+          } else {
+            cash = newcash;
+            pos = size;
+            pprice = px;
+            tEntryBar = i;
+            tSignalBar = ctx.orderBar;
+            tPrice = (0 * 0.0 + size * px) / size; // backtrader Trade.price
+            tFill = px;
+            tComm = 0.0 + cm;
+          }
+        }
+      } else {
+        const px = o[i]!;
+        const closedSize = -pos;
+        const bpnl = pos * (px - pprice) * 1.0;
+        cash += pos * pprice + bpnl * 1;
+        const cm = Math.abs(closedSize) * comm * px;
+        cash -= cm;
+        const tpnl = 0.0 + pos * (px - tPrice) * 1.0;
+        const commission = tComm + cm;
+        const pnlcomm = tpnl - commission;
+        if (closed === pnlBuf.length) {
+          pnlBuf = grow(pnlBuf);
+          pnlcommBuf = grow(pnlcommBuf);
+        }
+        pnlBuf[closed] = tpnl;
+        pnlcommBuf[closed] = pnlcomm;
+        closed++;
+        if (wantTrades) {
+          trades.push({
+            entry_date: formatDate(data.date[tEntryBar]!),
+            exit_date: formatDate(data.date[i]!),
+            entry_price: tPrice,
+            exit_price: px,
+            size: pos,
+            pnl: tpnl,
+            pnlcomm,
+            entry_fill_price: tFill,
+            exit_order_avg_price: (0 * 0.0 + closedSize * px) / closedSize,
+            commission,
+            entry_comm: tComm,
+            exit_comm: cm,
+            barlen: i - tEntryBar,
+            signal_date: formatDate(data.date[tSignalBar]!),
+            exit_signal_date: formatDate(data.date[ctx.orderBar]!),
+            ...(ctx.orderReason ? { exit_reason: ctx.orderReason } : {}),
+          });
+        }
+        pos = 0;
+        pprice = 0.0;
+      }
+    }
+    // Broker value as backtrader computes it (not always cash + pos*close, bit for bit).
+    let value: number;
+    if (pos !== 0) {
+      const ci = c[i]!;
+      const dvalue = pos * ci;
+      const dun = pos * (ci - pprice) * 1.0;
+      let pvu = 0.0 + (dvalue - dun) / 1.0;
+      pvu += dun;
+      value = cash + pvu;
+      inMarket++;
+    } else {
+      value = cash + (0.0 + 0.0);
+    }
+    values[i] = value;
+    if (cashes) cashes[i] = cash;
+    if (i >= start) {
+      ctx.i = i;
+      ctx.position = pos;
+      ctx.cash = cash;
+      ctx.positionPrice = pprice;
+      next(ctx);
+    }
+  }
+  // An order created on the last bar is never executed.
+  ctx.order = NO_ORDER;
+
+  const yearly: Record<string, number> = {};
+  const metrics =
+    n > 0
+      ? computeMetrics(
+          {
+            values,
+            dates: data.date,
+            bars: n,
+            cash0: config.cash,
+            finalCash: cash,
+            endPositionSize: pos,
+            endPositionPrice: pprice,
+            pnl: pnlBuf,
+            pnlcomm: pnlcommBuf,
+            closed,
+            rejected: rejected.length,
+            barsInMarket: inMarket,
+          },
+          yearly,
+        )
+      : {};
+  const result: BacktestResult = {
+    metrics,
+    yearly,
+    trades,
+    first_next_date: start < n ? formatDate(data.date[start]!) : null,
+    rejected,
+  };
+  if (options.equity) {
+    result.equity = values;
+    result.cash = cashes;
+  }
+  return result;
+}
+
+function grow(a: Float64Array): Float64Array {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}

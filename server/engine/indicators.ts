@@ -1,0 +1,315 @@
+/**
+ * Indicator series with backtrader's exact float recipes (golden/SEMANTICS.md §5). Each function
+ * takes whole columns and returns a new `Float64Array` of the same length, `NaN` where the value
+ * is not defined yet. The evaluation order of every float expression is kept as backtrader's:
+ * rewriting `prev * (1 - a) + x * a` as `prev + a * (x - prev)` changes results in the last ulp,
+ * which is enough to move a crossover by a bar.
+ */
+import { ExactSum } from './fsum';
+import { BacktestError } from './types';
+
+/** Index of the first non-NaN value, or `a.length` when there is none. */
+export function firstValid(a: Float64Array): number {
+  const n = a.length;
+  for (let i = 0; i < n; i++) if (a[i] === a[i]) return i;
+  return n;
+}
+
+function checkPeriod(name: string, p: number, min = 1): void {
+  if (!Number.isInteger(p) || p < min) {
+    throw new BacktestError(`${name}: the period must be an integer ≥ ${min}, got ${p}.`);
+  }
+}
+
+function nanArray(n: number): Float64Array {
+  return new Float64Array(n).fill(NaN);
+}
+
+const acc = new ExactSum();
+
+/**
+ * Simple moving average: `fsum(x[i-p+1..i]) / p` (the exactly rounded window sum), from the
+ * first index where p consecutive inputs are defined. The input is expected to be NaN only in a
+ * leading warm-up; a NaN later restarts the window.
+ */
+export function sma(x: Float64Array, p: number): Float64Array {
+  checkPeriod('SMA', p);
+  const n = x.length;
+  const out = nanArray(n);
+  const s = acc;
+  s.reset();
+  let run = 0; // consecutive defined inputs ending at i
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    if (v !== v) {
+      s.reset();
+      run = 0;
+      continue;
+    }
+    if (v !== 0) s.add(v);
+    run++;
+    if (run > p) {
+      const old = x[i - p]!;
+      if (old !== 0) s.add(-old);
+    }
+    if (run >= p) out[i] = s.value() / p;
+  }
+  return out;
+}
+
+/**
+ * backtrader ExponentialSmoothing: seeded with SMA(p) of the input where that is first
+ * defined, then `prev = prev * (1.0 - alpha) + x * alpha`.
+ */
+export function expSmooth(x: Float64Array, p: number, alpha: number): Float64Array {
+  const out = sma(x, p);
+  const n = x.length;
+  const alpha1 = 1.0 - alpha;
+  let i = firstValid(out);
+  if (i >= n) return out;
+  let prev = out[i]!;
+  for (i++; i < n; i++) {
+    prev = prev * alpha1 + x[i]! * alpha;
+    out[i] = prev;
+  }
+  return out;
+}
+
+/** Exponential moving average, `alpha = 2 / (1 + p)`; first value at the SMA seed. */
+export function ema(x: Float64Array, p: number): Float64Array {
+  checkPeriod('EMA', p);
+  return expSmooth(x, p, 2.0 / (1.0 + p));
+}
+
+/** Wilder's smoothed moving average, `alpha = 1 / p`. */
+export function smma(x: Float64Array, p: number): Float64Array {
+  checkPeriod('SMMA', p);
+  return expSmooth(x, p, 1.0 / p);
+}
+
+/**
+ * backtrader CrossOver(a, b): +1 where `a` crosses above `b`, -1 where it crosses below, else
+ * 0; compares with the last non-zero difference so touching and leaving is not a cross.
+ */
+export function crossover(a: Float64Array, b: Float64Array): Float64Array {
+  const n = a.length;
+  const out = nanArray(n);
+  let nzd = NaN; // last non-zero difference (the seed may be 0)
+  for (let i = 0; i < n; i++) {
+    const ai = a[i]!;
+    const bi = b[i]!;
+    if (ai !== ai || bi !== bi) {
+      nzd = NaN;
+      continue;
+    }
+    if (nzd === nzd) {
+      const up = nzd < 0.0 && ai > bi ? 1.0 : 0.0;
+      const dn = nzd > 0.0 && ai < bi ? 1.0 : 0.0;
+      out[i] = up - dn;
+      const d = ai - bi;
+      if (d !== 0) nzd = d;
+    } else {
+      nzd = ai - bi;
+    }
+  }
+  return out;
+}
+
+/** Up moves `max(c[i]-c[i-1], 0)` (NaN at 0). */
+function upMoves(c: Float64Array): Float64Array {
+  const n = c.length;
+  const up = nanArray(n);
+  for (let i = 1; i < n; i++) up[i] = Math.max(c[i]! - c[i - 1]!, 0.0);
+  return up;
+}
+
+function downMoves(c: Float64Array): Float64Array {
+  const n = c.length;
+  const dn = nanArray(n);
+  for (let i = 1; i < n; i++) dn[i] = Math.max(c[i - 1]! - c[i]!, 0.0);
+  return dn;
+}
+
+/**
+ * RSI with Wilder smoothing and `safediv=True`: `100 - 100 / (1 + maup/madown)`, 50 when
+ * both averages are 0, 100 when only the down average is 0. First value at index p.
+ */
+export function rsi(c: Float64Array, p: number): Float64Array {
+  checkPeriod('RSI', p);
+  const mu = smma(upMoves(c), p);
+  const md = smma(downMoves(c), p);
+  const n = c.length;
+  const out = nanArray(n);
+  for (let i = 0; i < n; i++) {
+    const a = mu[i]!;
+    const b = md[i]!;
+    if (a !== a || b !== b) continue;
+    const rs = b === 0.0 ? (a === 0.0 ? 1.0 : Infinity) : a / b;
+    out[i] = 100.0 - 100.0 / (1.0 + rs);
+  }
+  return out;
+}
+
+/** True range `max(high, prev close) - min(low, prev close)`, NaN at bar 0. */
+export function trueRange(h: Float64Array, l: Float64Array, c: Float64Array): Float64Array {
+  const n = c.length;
+  const tr = nanArray(n);
+  for (let i = 1; i < n; i++) {
+    const pc = c[i - 1]!;
+    tr[i] = Math.max(h[i]!, pc) - Math.min(l[i]!, pc);
+  }
+  return tr;
+}
+
+/** Average true range: SMMA(TR, p), first value at index p. */
+export function atr(h: Float64Array, l: Float64Array, c: Float64Array, p: number): Float64Array {
+  checkPeriod('ATR', p);
+  return smma(trueRange(h, l, c), p);
+}
+
+/** Population standard deviation the naive way: `sqrt(SMA(x*x, p) - SMA(x, p)^2)`. */
+export function stddev(x: Float64Array, p: number, mid: Float64Array = sma(x, p)): Float64Array {
+  checkPeriod('StdDev', p);
+  const n = x.length;
+  const sq = new Float64Array(n);
+  for (let i = 0; i < n; i++) sq[i] = x[i]! * x[i]!;
+  const meansq = sma(sq, p);
+  const out = nanArray(n);
+  for (let i = 0; i < n; i++) {
+    const m = mid[i]!;
+    if (m !== m) continue;
+    out[i] = Math.sqrt(meansq[i]! - m * m);
+  }
+  return out;
+}
+
+/** Bollinger Bands: `mid = SMA(p)`, `top/bot = mid ± dev * stddev`. */
+export interface Bands {
+  mid: Float64Array;
+  top: Float64Array;
+  bot: Float64Array;
+}
+
+/** Bollinger Bands (backtrader BollingerBands, population stddev). */
+export function bollinger(c: Float64Array, p: number, devfactor: number): Bands {
+  checkPeriod('Bollinger', p);
+  const mid = sma(c, p);
+  const sd = stddev(c, p, mid);
+  const n = c.length;
+  const top = nanArray(n);
+  const bot = nanArray(n);
+  for (let i = 0; i < n; i++) {
+    const m = mid[i]!;
+    if (m !== m) continue;
+    const sdl = devfactor * sd[i]!;
+    top[i] = m + sdl;
+    bot[i] = m - sdl;
+  }
+  return { mid, top, bot };
+}
+
+/** MACD lines: `macd = EMA(fast) - EMA(slow)`, `signal = EMA(macd, signal)`, `histo = macd - signal`. */
+export interface Macd {
+  macd: Float64Array;
+  signal: Float64Array;
+  histo: Float64Array;
+}
+
+/** backtrader MACD (defaults 12, 26, 9). */
+export function macd(c: Float64Array, fast: number, slow: number, signal: number): Macd {
+  const ef = ema(c, fast);
+  const es = ema(c, slow);
+  const n = c.length;
+  const m = nanArray(n);
+  for (let i = 0; i < n; i++) m[i] = ef[i]! - es[i]!;
+  const s = ema(m, signal);
+  const h = nanArray(n);
+  for (let i = 0; i < n; i++) h[i] = m[i]! - s[i]!;
+  return { macd: m, signal: s, histo: h };
+}
+
+/** Highest value of the last p bars (NaN until p bars are there); a monotonic deque, O(n). */
+export function highest(x: Float64Array, p: number): Float64Array {
+  return extreme(x, p, true);
+}
+
+/** Lowest value of the last p bars. */
+export function lowest(x: Float64Array, p: number): Float64Array {
+  return extreme(x, p, false);
+}
+
+function extreme(x: Float64Array, p: number, max: boolean): Float64Array {
+  checkPeriod(max ? 'Highest' : 'Lowest', p);
+  const n = x.length;
+  const out = nanArray(n);
+  const q = new Int32Array(n);
+  let head = 0;
+  let tail = 0;
+  let run = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    if (v !== v) {
+      head = tail = 0;
+      run = 0;
+      continue;
+    }
+    run++;
+    while (tail > head && (max ? x[q[tail - 1]!]! <= v : x[q[tail - 1]!]! >= v)) tail--;
+    q[tail++] = i;
+    if (q[head]! <= i - p) head++;
+    if (run >= p) out[i] = x[q[head]!]!;
+  }
+  return out;
+}
+
+/** Donchian channel over the last p bars: highest high, lowest low and their midpoint. */
+export interface Channel {
+  upper: Float64Array;
+  lower: Float64Array;
+  mid: Float64Array;
+}
+
+/** Donchian channel (includes the current bar; compare with `[i - 1]` for a breakout). */
+export function donchian(h: Float64Array, l: Float64Array, p: number): Channel {
+  const upper = highest(h, p);
+  const lower = lowest(l, p);
+  const n = h.length;
+  const mid = nanArray(n);
+  for (let i = 0; i < n; i++) mid[i] = (upper[i]! + lower[i]!) / 2.0;
+  return { upper, lower, mid };
+}
+
+/** Stochastic oscillator lines, in percent. */
+export interface Stochastic {
+  k: Float64Array;
+  d: Float64Array;
+}
+
+/**
+ * backtrader Stochastic (the slow one): fast %K = `100 * (c - LL(p)) / (HH(p) - LL(p))` (0 when
+ * the range is 0), %K = SMA(fast %K, pfast), %D = SMA(%K, pslow).
+ */
+export function stochastic(h: Float64Array, l: Float64Array, c: Float64Array, p: number, pfast: number, pslow: number): Stochastic {
+  const hh = highest(h, p);
+  const ll = lowest(l, p);
+  const n = c.length;
+  const kf = nanArray(n);
+  for (let i = 0; i < n; i++) {
+    const lo = ll[i]!;
+    const hi = hh[i]!;
+    if (lo !== lo || hi !== hi) continue;
+    const den = hi - lo;
+    kf[i] = den === 0 ? 0.0 : (100.0 * (c[i]! - lo)) / den;
+  }
+  const k = sma(kf, pfast);
+  return { k, d: sma(k, pslow) };
+}
+
+/** Rate of change over p bars: `(x[i] - x[i-p]) / x[i-p]` (a fraction, not percent). */
+export function roc(x: Float64Array, p: number): Float64Array {
+  checkPeriod('ROC', p);
+  const n = x.length;
+  const out = nanArray(n);
+  for (let i = p; i < n; i++) out[i] = (x[i]! - x[i - p]!) / x[i - p]!;
+  return out;
+}

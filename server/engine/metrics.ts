@@ -1,0 +1,224 @@
+/**
+ * Metrics of one backtest, as backtrader's analyzers compute them (golden/SEMANTICS.md §6),
+ * plus the friendlier contract names of grammar/metrics.ts. Undefined values are `null`.
+ * Sums that backtrader takes with `math.fsum` use `fsum`; the ones it accumulates with `+=`
+ * are accumulated in order.
+ */
+import { ExactSum, fsum } from './fsum';
+
+/** What the broker loop hands over to the metric computation. */
+export interface RunRecord {
+  /** Portfolio value per bar (all bars, warm-up included). */
+  values: Float64Array;
+  /** Bar dates, yyyymmdd. */
+  dates: Int32Array;
+  bars: number;
+  cash0: number;
+  finalCash: number;
+  endPositionSize: number;
+  endPositionPrice: number;
+  /** Closed trades' pnl and pnlcomm, in order (first `closed` entries). */
+  pnl: Float64Array;
+  pnlcomm: Float64Array;
+  closed: number;
+  rejected: number;
+  /** Bars that ended with an open position. */
+  barsInMarket: number;
+}
+
+const SQRT252 = Math.sqrt(252);
+const acc = new ExactSum();
+let scratch: Float64Array = new Float64Array(0);
+
+function scratchOf(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2));
+  return scratch;
+}
+
+/** Population standard deviation around `avg` with an exactly rounded sum of squares. */
+function pstd(x: Float64Array, n: number, avg: number): number {
+  const s = acc;
+  s.reset();
+  for (let i = 0; i < n; i++) {
+    const d = x[i]! - avg;
+    const q = d * d;
+    if (q !== 0) s.add(q);
+  }
+  return Math.sqrt(s.value() / n);
+}
+
+/**
+ * Computes every metric. `yearly` receives the calendar-year returns (`YYYY-12-31` keys).
+ */
+export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Record<string, number | null> {
+  const { values: v, bars: n, cash0, pnl, pnlcomm, closed } = r;
+  const m: Record<string, number | null> = {};
+  const finalValue = v[n - 1]!;
+  const trOpen = r.endPositionSize !== 0 ? 1 : 0;
+
+  // TradeAnalyzer: sequential += in trade order; won when pnlcomm >= 0 (backtrader counts a
+  // zero-P&L trade as won).
+  let won = 0;
+  let gp = 0.0;
+  let gl = 0.0;
+  let gtot = 0.0;
+  let ntot = 0.0;
+  for (let k = 0; k < closed; k++) {
+    const pc = pnlcomm[k]!;
+    if (pc >= 0.0) {
+      won++;
+      gp += pc;
+    } else gl += pc;
+    gtot += pnl[k]!;
+    ntot += pc;
+  }
+  // Own extra: the same split before commission, with exact sums.
+  const pos = scratchOf(closed * 2);
+  let np = 0;
+  let nn = 0;
+  for (let k = 0; k < closed; k++) {
+    const x = pnl[k]!;
+    if (x > 0) pos[np++] = x;
+    else if (x < 0) pos[closed + nn++] = x;
+  }
+  const gpPre = fsum(pos, 0, np);
+  const glPre = fsum(pos, closed, closed + nn);
+
+  m.final_value = finalValue;
+  m.final_cash = r.finalCash;
+  m.end_position_size = r.endPositionSize;
+  m.end_position_price = r.endPositionPrice;
+  m.trades_total = closed + trOpen;
+  m.trades_closed = closed;
+  m.trades_open = trOpen;
+  m.won = won;
+  m.lost = closed - won;
+  m.gross_profit = gp;
+  m.gross_loss = gl;
+  m.profit_factor = closed > 0 && gl !== 0 ? gp / Math.abs(gl) : null;
+  m.pnl_gross_total = gtot;
+  m.pnl_net_total = ntot;
+  m.gross_profit_pre_comm = gpPre;
+  m.gross_loss_pre_comm = glPre;
+  m.profit_factor_pre_comm = closed > 0 && glPre !== 0 ? gpPre / Math.abs(glPre) : null;
+
+  // DrawDown: peak starts at -inf; percent and money maxima tracked separately.
+  let peak = -Infinity;
+  let mdd = 0.0;
+  let mmd = 0.0;
+  let len = 0;
+  let mlen = 0;
+  for (let i = 0; i < n; i++) {
+    const x = v[i]!;
+    if (x > peak) peak = x;
+    const md = peak - x;
+    const dd = (100.0 * md) / peak;
+    if (md > mmd) mmd = md;
+    if (dd > mdd) mdd = dd;
+    if (dd !== 0) {
+      len++;
+      if (len > mlen) mlen = len;
+    } else len = 0;
+  }
+  m.max_drawdown_pct = mdd;
+  m.max_drawdown_money = mmd;
+  m.max_drawdown_len = mlen;
+
+  // SharpeRatio(Days, annualize, rf 0): one return per bar, base = previous value.
+  const ret = scratchOf(n);
+  let prev = cash0;
+  const s = acc;
+  s.reset();
+  for (let i = 0; i < n; i++) {
+    const x = v[i]!;
+    const ri = x / prev - 1.0;
+    ret[i] = ri;
+    if (ri !== 0) s.add(ri);
+    prev = x;
+  }
+  const avg = s.value() / n;
+  const sd = pstd(ret, n, avg);
+  m.sharpe_days_ann_rf0 = sd !== 0 ? SQRT252 * (avg / sd) : null;
+  // Own extra: Sortino with target 0 (downside deviation over all bars).
+  s.reset();
+  for (let i = 0; i < n; i++) {
+    const ri = ret[i]!;
+    if (ri < 0) s.add(ri * ri);
+  }
+  const dsd = Math.sqrt(s.value() / n);
+  m.sortino = dsd !== 0 ? SQRT252 * (avg / dsd) : null;
+
+  // TimeReturn(Years) and the default SharpeRatio over it (rf 1%, population stddev).
+  const yr = ret; // reuse: the daily returns are no longer needed
+  let ny = 0;
+  let negYears = 0;
+  prev = cash0;
+  const dates = r.dates;
+  for (let i = 0; i < n; i++) {
+    const y = (dates[i]! / 10000) | 0;
+    if (i === n - 1 || ((dates[i + 1]! / 10000) | 0) !== y) {
+      const x = v[i]!;
+      const ry = x / prev - 1.0;
+      yearly[`${y}-12-31`] = ry;
+      if (ry < 0) negYears++;
+      yr[ny++] = ry - YEARLY_RF;
+      prev = x;
+    }
+  }
+  let sharpeY: number | null = null;
+  if (ny > 0) {
+    const ya = fsum(yr, 0, ny) / ny;
+    const ysd = pstd(yr, ny, ya);
+    sharpeY = ysd !== 0 ? ya / ysd : null;
+  }
+  m.sharpe_default = sharpeY;
+  m.sharpe_a = sharpeY === null ? null : Math.sqrt(1) * sharpeY;
+
+  // Returns analyzer (log returns). Math.log/expm1 may differ from glibc by 1 ulp.
+  const rtot = finalValue > 0 ? Math.log(finalValue / cash0) : NaN;
+  const ravg = rtot / n;
+  const rnorm = Math.expm1(ravg * 252.0);
+  m.returns_rtot = num(rtot);
+  m.returns_ravg = num(ravg);
+  m.returns_rnorm = num(rnorm);
+  m.returns_rnorm100 = num(rnorm * 100.0);
+
+  // SQN over closed trades' pnlcomm.
+  if (closed > 1) {
+    const av = fsum(pnlcomm, 0, closed) / closed;
+    const psd = pstd(pnlcomm, closed, av);
+    m.sqn = psd !== 0 ? (Math.sqrt(closed) * av) / psd : null;
+  } else m.sqn = 0;
+  m.sqn_trades = closed;
+  m.rejected_orders = r.rejected;
+  m.bars = n;
+
+  // Contract names (grammar/metrics.ts).
+  m.trades = closed;
+  m.max_drawdown = mmd;
+  m.sharpe = m.sharpe_days_ann_rf0;
+  m.total_return_pct = (finalValue / cash0 - 1) * 100;
+  const days = (dayNumber(dates[n - 1]!) - dayNumber(dates[0]!)) ;
+  const years = days / 365.25;
+  let cagr: number | null = null;
+  if (years > 0) cagr = finalValue > 0 ? (Math.pow(finalValue / cash0, 1 / years) - 1) * 100 : -100;
+  m.cagr_pct = cagr;
+  m.calmar = cagr !== null && mdd !== 0 ? cagr / mdd : null;
+  m.exposure_pct = (100 * r.barsInMarket) / n;
+  m.win_rate_pct = closed > 0 ? (100 * won) / closed : null;
+  m.avg_trade_pnl = closed > 0 ? ntot / closed : null;
+  m.negative_years = negYears;
+  return m;
+}
+
+/** backtrader's default risk-free rate per year: `pow(1.0 + 0.01, 1.0) - 1.0`. */
+const YEARLY_RF = 1.0 + 0.01 - 1.0;
+
+function num(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/** Days since 1970-01-01 of a yyyymmdd date. */
+function dayNumber(d: number): number {
+  return Date.UTC((d / 10000) | 0, (((d / 100) | 0) % 100) - 1, d % 100) / 86400000;
+}
