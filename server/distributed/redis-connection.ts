@@ -1,0 +1,136 @@
+/**
+ * Connections to the Redis that carries a distributed run: URL checks that say what is wrong,
+ * a first contact that fails fast with what to do, and afterwards reconnection with a capped
+ * backoff, so a Redis that blips (restart, failover, network hiccup) costs a pause, not the run.
+ */
+import IORedis, { type Redis, type RedisOptions } from 'ioredis';
+
+/** A Redis URL that cannot be used, or a Redis that cannot be reached; `message` says what to do. */
+export class RedisConnectionError extends Error {
+  constructor(
+    message: string,
+    readonly url: string,
+  ) {
+    super(message);
+    this.name = 'RedisConnectionError';
+  }
+}
+
+/** Hides a password in a URL before it is printed. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Checks a Redis URL (`redis://[user:password@]host[:port][/db]` or `rediss://` for TLS).
+ * @throws RedisConnectionError naming the URL and the expected form.
+ */
+export function parseRedisUrl(url: string): URL {
+  const form = 'write it as redis://HOST:PORT (or redis://:PASSWORD@HOST:PORT/DB, rediss:// for TLS)';
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new RedisConnectionError(`'${url}' is not a Redis URL; ${form}.`, url);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new RedisConnectionError(`'${redactUrl(url)}' is not a Redis URL (scheme '${u.protocol}'); ${form}.`, url);
+  }
+  if (!u.hostname) throw new RedisConnectionError(`'${redactUrl(url)}' has no host; ${form}.`, url);
+  if (u.pathname && u.pathname !== '/' && !/^\/\d+$/.test(u.pathname)) {
+    throw new RedisConnectionError(`'${redactUrl(url)}': the database must be a number (/0, /1, …); ${form}.`, url);
+  }
+  return u;
+}
+
+/** Delay before reconnection attempt `times` (1, 2, …): 100 ms doubling, capped at 2 s. */
+export function reconnectDelay(times: number): number {
+  return Math.min(100 * 2 ** Math.min(times - 1, 5), 2000);
+}
+
+export interface ConnectOptions {
+  /** Called on state changes after the first contact (lost, back). */
+  onState?: (state: 'lost' | 'back', detail: string) => void;
+  /** A name shown by `CLIENT LIST`, e.g. `optstudy-worker`. */
+  name?: string;
+}
+
+/**
+ * Opens a connection for BullMQ and our own keys. Commands issued while Redis is down wait for
+ * the reconnection (`maxRetriesPerRequest: null`, the setting BullMQ requires for workers)
+ * instead of failing, so a blip never loses a result on its way.
+ */
+export function openRedis(url: string, options: ConnectOptions = {}): Redis {
+  parseRedisUrl(url);
+  const redisOptions: RedisOptions = {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    retryStrategy: reconnectDelay,
+    connectionName: options.name,
+    // Reconnect after READONLY (a replica promoted during failover) instead of failing writes.
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
+  };
+  const redis = new IORedis(url, redisOptions);
+  let wasReady = false;
+  let lost = false;
+  redis.on('ready', () => {
+    if (wasReady && lost) options.onState?.('back', redactUrl(url));
+    wasReady = true;
+    lost = false;
+  });
+  redis.on('close', () => {
+    if (wasReady && !lost) {
+      lost = true;
+      options.onState?.('lost', redactUrl(url));
+    }
+  });
+  // ioredis emits 'error' on every failed reconnection attempt; without a listener Node would
+  // throw. The state callbacks above report what matters.
+  redis.on('error', () => {});
+  return redis;
+}
+
+/**
+ * First contact: resolves once Redis answers PING, or rejects within `timeoutMs` with an error
+ * that names the URL, the cause and what to do.
+ */
+export async function checkRedis(redis: Redis, url: string, timeoutMs = 5000): Promise<void> {
+  let lastError = '';
+  const onError = (e: Error) => {
+    lastError = (e as NodeJS.ErrnoException).code ?? e.message;
+  };
+  redis.on('error', onError);
+  try {
+    const pong = await Promise.race([
+      redis.ping(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
+    ]);
+    if (pong !== 'PONG') throw new Error(`unexpected answer to PING: ${String(pong)}`);
+    const info = await redis.info('server');
+    const version = /redis_version:(\d+)\.(\d+)/.exec(info);
+    // BullMQ 5 needs Redis 6.2 or newer (it uses commands added there).
+    if (version && (+version[1]! < 6 || (+version[1]! === 6 && +version[2]! < 2))) {
+      throw new RedisConnectionError(
+        `Redis at ${redactUrl(url)} is version ${version[1]}.${version[2]}; distributed runs need Redis 6.2 or newer.`,
+        url,
+      );
+    }
+  } catch (e) {
+    if (e instanceof RedisConnectionError) throw e;
+    const why = lastError || (e instanceof Error ? e.message : String(e));
+    throw new RedisConnectionError(
+      `cannot reach Redis at ${redactUrl(url)} (${why === 'timeout' ? `no answer within ${timeoutMs} ms` : why}). ` +
+        `Start a Redis server there (e.g. 'redis-server --port ${parseRedisUrl(url).port || 6379}'), ` +
+        `or fix the URL given to --redis or the study's 'executor redis'.`,
+      url,
+    );
+  } finally {
+    redis.off('error', onError);
+  }
+}

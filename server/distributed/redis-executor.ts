@@ -1,0 +1,327 @@
+/**
+ * The coordinator's side of a distributed run: an executor with the same shape as the local
+ * pool (`run(batch, signal) → outcomes`, `close()`), that sends each batch as a BullMQ job and
+ * waits for its outcomes on the run's results list.
+ *
+ * Delivery is at-least-once (a worker that dies after pushing its result but before BullMQ marks
+ * the job done runs it again elsewhere; a job lost with a Redis restart is added again), so a
+ * batch's outcomes are taken from the FIRST result that arrives and later copies are dropped:
+ * each `run()` resolves exactly once, and the optimizer's journal sees each trial once.
+ *
+ * A reconcile loop (every `reconcileMs`) looks at the jobs still outstanding: a job Redis no
+ * longer knows (restart without persistence) is published again with its files; a job that
+ * failed for good (its worker crashed it more than BullMQ allows, or its files could not be
+ * loaded) fails its trials with the reason.
+ */
+import { Queue } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { describeFile, publishBlob, type BlobRef } from './content-store';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE, JOB_VERSION, jobId, keys, type BatchJobData, type BatchResult, type WorkerInfo } from './protocol';
+import { checkRedis, openRedis, redactUrl } from './redis-connection';
+
+export interface RedisExecutorOptions<Req, Out> {
+  /** `redis://host:port`. */
+  url: string;
+  /** The optimizer's task payload for this run: JSON, with files as absolute paths. */
+  payload: unknown;
+  /** Absolute paths in `payload` whose files workers need (price data, bundled strategy modules). */
+  files: string[];
+  /** Builds a failed outcome for a trial whose batch could not run at all (see module doc). */
+  failedOutcome: (trial: Req, reason: string) => Out;
+  queue?: string;
+  prefix?: string;
+  /** A name for the run's keys; random when absent. */
+  runId?: string;
+  /** Messages for the user (reconnections, lost jobs) — the run's `log` events. */
+  onLog?: (level: 'info' | 'warning' | 'error', message: string) => void;
+  /** Deliveries of a job whose worker threw (not a trial failure: e.g. a file could not be fetched). */
+  attempts?: number;
+  reconcileMs?: number;
+  /** Fail the first contact after this long. */
+  connectTimeoutMs?: number;
+}
+
+interface Pending<Req, Out> {
+  seq: number;
+  id: string;
+  trials: Req[];
+  resolve: (outcomes: Out[]) => void;
+  reject: (e: Error) => void;
+  /** Times the job was found missing and added again. */
+  readded: number;
+  /** True once BullMQ accepted the job (before that, "unknown" is not "lost"). */
+  added: boolean;
+}
+
+/** Statistics of an executor, for tests, logs and the benchmark. */
+export interface RedisExecutorStats {
+  batches: number;
+  /** Results that arrived for a batch already resolved (at-least-once delivery showing). */
+  duplicates: number;
+  /** Jobs added again after Redis lost them. */
+  readded: number;
+  /** Jobs that failed for good. */
+  failedJobs: number;
+}
+
+export class AbortError extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'AbortError';
+  }
+}
+
+/** A coordinator's connection to the workers of one run. Create with `createRedisExecutor`. */
+export class RedisExecutor<Req, Out> {
+  readonly runId: string;
+  readonly stats: RedisExecutorStats = { batches: 0, duplicates: 0, readded: 0, failedJobs: 0 };
+  private readonly prefix: string;
+  private readonly pending = new Map<number, Pending<Req, Out>>();
+  private seq = 0;
+  private closed = false;
+  private reader: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private reconciling = false;
+  private blobs: { ref: BlobRef; bytes: Buffer }[] = [];
+
+  private constructor(
+    private readonly opts: RedisExecutorOptions<Req, Out>,
+    private readonly redis: Redis,
+    private readonly blocking: Redis,
+    private readonly queue: Queue,
+  ) {
+    this.prefix = opts.prefix ?? DEFAULT_PREFIX;
+    this.runId = opts.runId ?? `r${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+  }
+
+  /** Connects (failing fast with what to do when Redis is not there) and publishes the run's files. */
+  static async create<Req, Out>(opts: RedisExecutorOptions<Req, Out>): Promise<RedisExecutor<Req, Out>> {
+    let self: RedisExecutor<Req, Out> | null = null;
+    const onState = (state: 'lost' | 'back', url: string) => {
+      if (state === 'lost') opts.onLog?.('warning', `lost the connection to Redis at ${url}; reconnecting…`);
+      else {
+        opts.onLog?.('info', `reconnected to Redis at ${url}`);
+        void self?.afterReconnect();
+      }
+    };
+    const redis = openRedis(opts.url, { name: 'optstudy-coordinator', onState });
+    try {
+      await checkRedis(redis, opts.url, opts.connectTimeoutMs);
+    } catch (e) {
+      redis.disconnect();
+      throw e;
+    }
+    // A second connection for BLPOP: a blocked connection cannot carry other commands.
+    const blocking = redis.duplicate();
+    blocking.on('error', () => {});
+    const queue = new Queue(opts.queue ?? DEFAULT_QUEUE, { connection: redis.duplicate() });
+    queue.on('error', () => {});
+    self = new RedisExecutor(opts, redis, blocking, queue);
+    for (const f of opts.files) self.blobs.push(describeFile(f));
+    await self.publishFiles();
+    self.reader = self.readResults();
+    self.timer = setInterval(() => void self!.reconcile(), opts.reconcileMs ?? 1000);
+    return self;
+  }
+
+  /** Sends a batch to the workers; resolves with one outcome per trial, in order. */
+  run(trials: Req[], signal?: AbortSignal): Promise<Out[]> {
+    if (this.closed) return Promise.reject(new Error('the Redis executor is closed'));
+    if (signal?.aborted) return Promise.reject(new AbortError());
+    const seq = this.seq++;
+    this.stats.batches++;
+    return new Promise<Out[]>((resolve, reject) => {
+      const entry: Pending<Req, Out> = { seq, id: jobId(this.runId, seq), trials, resolve, reject, readded: 0, added: false };
+      const onAbort = () => {
+        if (!this.pending.delete(seq)) return;
+        void this.removeJob(entry.id);
+        void this.redis.set(keys.cancel(this.prefix, this.runId), '1', 'EX', 24 * 3600).catch(() => {});
+        reject(new AbortError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const done = () => signal?.removeEventListener('abort', onAbort);
+      entry.resolve = (o) => {
+        done();
+        resolve(o);
+      };
+      entry.reject = (e) => {
+        done();
+        reject(e);
+      };
+      this.pending.set(seq, entry);
+      this.addJob(entry).then(
+        () => (entry.added = true),
+        (e: unknown) => {
+          if (this.pending.delete(seq)) entry.reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
+  }
+
+  /** Live workers on the queue (registered within the last few seconds). */
+  async workers(): Promise<WorkerInfo[]> {
+    const ids = await this.redis.smembers(keys.workerSet(this.prefix));
+    if (ids.length === 0) return [];
+    const values = await this.redis.mget(ids.map((id) => keys.worker(this.prefix, id)));
+    const live: WorkerInfo[] = [];
+    const dead: string[] = [];
+    values.forEach((v, i) => {
+      if (v === null) dead.push(ids[i]!);
+      else {
+        const info = JSON.parse(v) as WorkerInfo;
+        if (info.queue === this.queue.name) live.push(info);
+      }
+    });
+    if (dead.length) await this.redis.srem(keys.workerSet(this.prefix), ...dead);
+    return live;
+  }
+
+  /** Total concurrency of the live workers (0 when none is running yet). */
+  async capacity(): Promise<number> {
+    return (await this.workers()).reduce((s, w) => s + w.concurrency, 0);
+  }
+
+  /** Removes the run's jobs that no worker started and stops the ones running; pending `run()`s reject. */
+  async cancel(): Promise<void> {
+    await this.redis.set(keys.cancel(this.prefix, this.runId), '1', 'EX', 24 * 3600).catch(() => {});
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    await Promise.all(entries.map((e) => this.removeJob(e.id)));
+    for (const e of entries) e.reject(new AbortError());
+  }
+
+  /** Cancels what is outstanding, removes the run's keys, closes the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.pending.size) await this.cancel();
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.redis.del(keys.results(this.prefix, this.runId)).catch(() => {});
+    this.blocking.disconnect();
+    await this.reader?.catch(() => {});
+    await this.queue.close().catch(() => {});
+    this.redis.disconnect();
+  }
+
+  private async publishFiles(): Promise<void> {
+    for (const b of this.blobs) await publishBlob(this.redis, this.prefix, b.ref, b.bytes);
+  }
+
+  private jobData(entry: Pending<Req, Out>): BatchJobData {
+    return {
+      v: JOB_VERSION,
+      runId: this.runId,
+      seq: entry.seq,
+      payload: this.opts.payload,
+      files: this.blobs.map((b) => b.ref),
+      trials: entry.trials,
+    };
+  }
+
+  private async addJob(entry: Pending<Req, Out>): Promise<void> {
+    await this.queue.add('batch', this.jobData(entry), {
+      jobId: entry.id,
+      attempts: this.opts.attempts ?? 3,
+      backoff: { type: 'exponential', delay: 500 },
+      // Kept a while so the reconcile loop can tell "done, result on its way" from "lost".
+      removeOnComplete: { age: 3600 },
+      removeOnFail: { age: 24 * 3600 },
+    });
+  }
+
+  private async removeJob(id: string): Promise<void> {
+    try {
+      await this.queue.remove(id);
+    } catch {
+      // A job a worker holds cannot be removed; the cancel flag stops it there.
+    }
+  }
+
+  /** BLPOP loop on the run's results list; the first result of a batch wins. */
+  private async readResults(): Promise<void> {
+    const key = keys.results(this.prefix, this.runId);
+    while (!this.closed) {
+      let item: [string, string] | null;
+      try {
+        item = await this.blocking.blpop(key, 1);
+      } catch {
+        if (this.closed) return;
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      if (!item) continue;
+      let result: BatchResult;
+      try {
+        result = JSON.parse(item[1]) as BatchResult;
+      } catch {
+        continue;
+      }
+      const entry = this.pending.get(result.seq);
+      if (!entry || result.runId !== this.runId) {
+        this.stats.duplicates++;
+        continue;
+      }
+      this.pending.delete(result.seq);
+      if (!Array.isArray(result.outcomes) || result.outcomes.length !== entry.trials.length) {
+        entry.reject(new Error(`worker ${result.worker} answered batch ${result.seq} with ${result.outcomes?.length} outcomes for ${entry.trials.length} trials`));
+        continue;
+      }
+      entry.resolve(result.outcomes as Out[]);
+    }
+  }
+
+  /** After a reconnection: the blobs may be gone with a restarted Redis; publish and reconcile now. */
+  private async afterReconnect(): Promise<void> {
+    try {
+      await this.publishFiles();
+    } catch {
+      // The reconcile loop publishes again before re-adding jobs.
+    }
+    await this.reconcile();
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.reconciling || this.closed || this.pending.size === 0 || this.redis.status !== 'ready') return;
+    this.reconciling = true;
+    try {
+      for (const entry of [...this.pending.values()]) {
+        if (this.closed || !this.pending.has(entry.seq) || !entry.added) continue;
+        const state = await this.queue.getJobState(entry.id);
+        if (state === 'unknown') {
+          // Re-check the results list first: a result may have landed between the two reads.
+          if (!this.pending.has(entry.seq)) continue;
+          await this.publishFiles();
+          entry.readded++;
+          this.stats.readded++;
+          if (entry.readded === 1) {
+            this.opts.onLog?.('warning', `batch ${entry.seq} of run ${this.runId} was lost by Redis (restarted?); sending it again`);
+          }
+          await this.addJob(entry);
+        } else if (state === 'failed') {
+          const job = await this.queue.getJob(entry.id);
+          const reason = job?.failedReason || 'the job failed on the workers';
+          if (!this.pending.delete(entry.seq)) continue;
+          this.stats.failedJobs++;
+          this.opts.onLog?.('error', `batch ${entry.seq} failed on the workers: ${reason}`);
+          entry.resolve(entry.trials.map((t) => this.opts.failedOutcome(t, `distributed worker: ${reason}`)));
+        }
+      }
+    } catch {
+      // Redis went away mid-way: the next tick tries again.
+    } finally {
+      this.reconciling = false;
+    }
+  }
+}
+
+/**
+ * Connects to Redis and prepares a run's distributed executor.
+ * @throws RedisConnectionError when the URL is malformed or Redis does not answer (the message
+ *   names the URL and what to do).
+ */
+export function createRedisExecutor<Req, Out>(opts: RedisExecutorOptions<Req, Out>): Promise<RedisExecutor<Req, Out>> {
+  return RedisExecutor.create(opts);
+}
+
+export { redactUrl };
