@@ -1,0 +1,234 @@
+/**
+ * `bayes`: Bayesian optimization with the Matérn 5/2 ARD Gaussian process of gp.ts.
+ * `init` space-filling trials (a Latin hypercube), then each proposal maximizes the
+ * acquisition (`ei` with `xi`, `ucb` with `kappa`, or `poi`) over feasible, untried points:
+ * uniform candidates plus perturbations of the best trials, polished by a local search that
+ * only moves through points satisfying `where`. Finite dims are optimized on their actual
+ * values (candidates are decoded and re-encoded), categorical ones are one-hot. Skewed losses
+ * are log-warped before fitting. Several objectives are scalarized with random Chebyshev
+ * weights per proposal (ParEGO). A batch is spread with the kriging believer.
+ */
+import { Gp, type GpTheta } from './gp';
+import { Proposals, numOption, type Sampler, type SamplerContext, type Told } from './sampler';
+import type { Params, Space } from './space';
+import { normCdf, normLogPdf } from './stats';
+
+export class BayesSampler implements Sampler {
+  readonly batch: number;
+  private readonly space: Space;
+  private readonly proposals: Proposals;
+  private readonly init: number;
+  private readonly acq: 'ei' | 'ucb' | 'poi';
+  private readonly kappa: number;
+  private readonly xi: number;
+  private readonly obs: { p: Params; x: number[]; loss: number[] | null }[] = [];
+  private theta: GpTheta | undefined;
+  private fits = 0;
+  private lhs: Params[] = [];
+
+  constructor(private readonly ctx: SamplerContext) {
+    this.space = ctx.space;
+    this.batch = Math.max(1, numOption(ctx.options, 'batch', 1));
+    this.proposals = new Proposals(ctx.space, ctx.rng);
+    this.init = Math.max(2, numOption(ctx.options, 'init', 10));
+    const a = ctx.options.acquisition;
+    this.acq = a === 'ucb' || a === 'poi' ? a : 'ei';
+    this.kappa = numOption(ctx.options, 'kappa', 2.576);
+    this.xi = numOption(ctx.options, 'xi', 0.01);
+    for (const t of ctx.warm ?? []) this.add(t);
+  }
+
+  ask(n: number): Params[] {
+    const out: Params[] = [];
+    let model: { gp: Gp; best: number } | null = null;
+    for (let k = 0; k < n; k++) {
+      let p: Params | null = null;
+      if (this.obs.length + k < this.init) p = this.initialPoint();
+      else {
+        if (!model) model = this.model();
+        if (model) p = this.maximize(model.gp, model.best);
+        if (p && model && k < n - 1) {
+          // Kriging believer: pretend the proposal returned the model's mean.
+          const x = this.features(p);
+          model.gp = model.gp.withPoint(x, model.gp.predict(x).mu);
+        }
+      }
+      if (!p) p = this.proposals.randomUnseen();
+      if (!p) break;
+      out.push(p);
+    }
+    return out;
+  }
+
+  tell(trials: Told[]): void {
+    for (const t of trials) this.add(t);
+  }
+
+  private add(t: Told): void {
+    this.proposals.mark(t.params);
+    this.obs.push({ p: t.params, x: this.features(t.params), loss: t.loss });
+  }
+
+  /** Latin-hypercube points over the unit cube, decoded; untried and feasible. */
+  private initialPoint(): Params | null {
+    const rng = this.ctx.rng;
+    if (this.lhs.length === 0) {
+      const m = this.init;
+      const D = this.space.dims.length;
+      const cols = Array.from({ length: D }, () => {
+        const perm = Array.from({ length: m }, (_, i) => i);
+        for (let i = m - 1; i > 0; i--) {
+          const j = rng.int(i + 1);
+          [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+        }
+        return perm;
+      });
+      for (let i = 0; i < m; i++) this.lhs.push(this.space.decode(cols.map((c) => (c[i]! + rng.next()) / m)));
+    }
+    while (this.lhs.length) {
+      const p = this.lhs.shift()!;
+      if (this.proposals.claim(p)) return p;
+    }
+    return null;
+  }
+
+  /** One-hot for categorical dims, the unit coordinate for the others. */
+  private features(p: Params): number[] {
+    const out: number[] = [];
+    const u = this.space.encode(p);
+    this.space.dims.forEach((d, i) => {
+      if (d.categorical) for (const v of d.values!) out.push(v === p[d.name] ? 1 : 0);
+      else out.push(u[i]!);
+    });
+    return out;
+  }
+
+  private model(): { gp: Gp; best: number } | null {
+    const rows = this.obs;
+    if (rows.length < 2) return null;
+    const m = this.ctx.objectives;
+    let y: number[];
+    if (m > 1) {
+      // ParEGO: augmented Chebyshev scalarization of normalized losses with random weights.
+      const ok = rows.filter((r) => r.loss);
+      const lo = new Array<number>(m).fill(Infinity);
+      const hi = new Array<number>(m).fill(-Infinity);
+      for (const r of ok) r.loss!.forEach((v, j) => ((lo[j] = Math.min(lo[j]!, v)), (hi[j] = Math.max(hi[j]!, v))));
+      const w = Array.from({ length: m }, () => this.ctx.rng.next() + 1e-3);
+      const sw = w.reduce((a, b) => a + b, 0);
+      y = rows.map((r) => {
+        if (!r.loss) return NaN;
+        const z = r.loss.map((v, j) => ((w[j]! / sw) * (v - lo[j]!)) / (hi[j]! - lo[j]! || 1));
+        return Math.max(...z) + 0.05 * z.reduce((a, b) => a + b, 0);
+      });
+    } else y = rows.map((r) => (r.loss ? r.loss[0]! : NaN));
+    const finite = y.filter((v) => Number.isFinite(v));
+    if (finite.length === 0) return null;
+    const worst = Math.max(...finite);
+    y = y.map((v) => (Number.isFinite(v) ? v : worst));
+    y = warp(y);
+    const mean = y.reduce((a, b) => a + b, 0) / y.length;
+    const sd = Math.sqrt(y.reduce((a, b) => a + (b - mean) ** 2, 0) / y.length) || 1;
+    const ys = y.map((v) => (v - mean) / sd);
+    const gp = new Gp(
+      rows.map((r) => r.x),
+      ys,
+      this.theta,
+    );
+    const n = rows.length;
+    this.fits++;
+    const full = n <= 30 || this.fits % 8 === 1;
+    gp.fit(this.ctx.rng, full ? 50 : 12, full ? 2 : 0);
+    this.theta = gp.theta;
+    return { gp, best: Math.min(...ys) };
+  }
+
+  private score(gp: Gp, best: number, x: number[], scratch: Float64Array): number {
+    const { mu, sd } = gp.predict(x, scratch);
+    if (this.acq === 'ucb') return this.kappa * sd - mu;
+    const imp = best - mu - this.xi;
+    const z = imp / sd;
+    if (this.acq === 'poi') return Math.log(Math.max(1e-300, normCdf(z)));
+    // log EI, with the asymptotic form far in the tail so candidates stay comparable.
+    if (z > -6) {
+      const ei = imp * normCdf(z) + sd * Math.exp(normLogPdf(z));
+      if (ei > 0) return Math.log(ei);
+    }
+    return Math.log(sd) + normLogPdf(z) - 2 * Math.log(Math.abs(z));
+  }
+
+  /** The feasible, untried point with the highest acquisition found. */
+  private maximize(gp: Gp, best: number): Params | null {
+    const rng = this.ctx.rng;
+    const space = this.space;
+    const scratch = new Float64Array(gp.n + 4);
+    const seen = new Set<string>();
+    const cands: { p: Params; s: number }[] = [];
+    const consider = (p: Params): void => {
+      const key = space.key(p);
+      if (seen.has(key)) return;
+      seen.add(key);
+      if (this.proposals.has(p) || !space.feasible(p)) return;
+      cands.push({ p, s: this.score(gp, best, this.features(p), scratch) });
+    };
+    for (let i = 0; i < 500; i++) consider(space.uniform(rng));
+    const ranked = this.obs
+      .filter((o) => o.loss)
+      .sort((a, b) => a.loss![0]! - b.loss![0]!)
+      .slice(0, 5);
+    for (const o of ranked) {
+      const u0 = space.encode(o.p);
+      for (const s of [0.01, 0.05, 0.15]) for (let i = 0; i < 30; i++) consider(space.decode(this.perturb(u0, s)));
+    }
+    if (cands.length === 0) return null;
+    cands.sort((a, b) => b.s - a.s);
+    // Local search from the top candidates, only through feasible points.
+    const starts = cands.slice(0, 4);
+    let bestC = cands[0]!;
+    for (const st of starts) {
+      let cur = st;
+      let step = 0.05;
+      let fails = 0;
+      for (let it = 0; it < 40 && step > 1e-5; it++) {
+        const p = space.decode(this.perturb(space.encode(cur.p), step));
+        const key = space.key(p);
+        if (key === space.key(cur.p) || this.proposals.has(p) || !space.feasible(p)) {
+          if (++fails >= 4) (step *= 0.5), (fails = 0);
+          continue;
+        }
+        const s = this.score(gp, best, this.features(p), scratch);
+        if (s > cur.s) (cur = { p, s }), (fails = 0);
+        else if (++fails >= 4) (step *= 0.5), (fails = 0);
+      }
+      if (cur.s > bestC.s) bestC = cur;
+    }
+    if (this.proposals.claim(bestC.p)) return bestC.p;
+    for (const c of cands) if (this.proposals.claim(c.p)) return c.p;
+    return null;
+  }
+
+  private perturb(u: number[], s: number): number[] {
+    const rng = this.ctx.rng;
+    return u.map((v, i) => {
+      const d = this.space.dims[i]!;
+      if (d.categorical) return rng.next() < 0.2 ? rng.next() : v;
+      const step = d.values ? Math.max(s, (rng.next() < 0.5 ? 1 : 0.5) / d.values.length) : s;
+      return Math.min(1, Math.max(0, v + step * rng.normal()));
+    });
+  }
+}
+
+/** A log warp for right-skewed losses (keeps the resolution near the minimum). */
+function warp(y: number[]): number[] {
+  const n = y.length;
+  const mean = y.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(y.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+  if (!(sd > 0)) return y;
+  const skew = y.reduce((a, b) => a + ((b - mean) / sd) ** 3, 0) / n;
+  if (skew < 1) return y;
+  const lo = Math.min(...y);
+  const sorted = y.slice().sort((a, b) => a - b);
+  const q = sorted[Math.floor(0.25 * (n - 1))]! - lo;
+  const s = q > 0 ? q : sd * 1e-3;
+  return y.map((v) => Math.log1p((v - lo) / s));
+}

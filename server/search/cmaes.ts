@@ -1,0 +1,230 @@
+/**
+ * `cmaes`: the covariance matrix adaptation evolution strategy (Hansen's (μ/μ_w, λ) with
+ * rank-one and rank-μ updates) in the unit cube. Out-of-bounds samples are redrawn;
+ * finite (integer, stepped, listed) dims keep a floor on their marginal step so the search
+ * never freezes inside one value's bin (a light form of CMA-ES with margin); a sample that
+ * rounds onto a point already tried is redrawn with a wider step before a fresh random point
+ * is used. When the distribution has collapsed it restarts with a doubled population (IPOP).
+ */
+import { symmetricEigen } from './linalg';
+import { Proposals, numOption, scalarLoss, type Sampler, type SamplerContext, type Told } from './sampler';
+import type { Params, Space } from './space';
+
+export class CmaesSampler implements Sampler {
+  private readonly space: Space;
+  private readonly proposals: Proposals;
+  private readonly n: number;
+  private readonly sigma0: number;
+  private lambda: number;
+  private mu = 0;
+  private w: Float64Array = new Float64Array(0);
+  private mueff = 0;
+  private cc = 0;
+  private cs = 0;
+  private c1 = 0;
+  private cmu = 0;
+  private damps = 0;
+  private readonly chiN: number;
+  private m: Float64Array;
+  private sigma: number;
+  private C: Float64Array;
+  private B: Float64Array;
+  private Dg: Float64Array;
+  private pc: Float64Array;
+  private ps: Float64Array;
+  private gen = 0;
+  private pending: { x: Float64Array; key: string }[] = [];
+  private told: { x: Float64Array; loss: number }[] = [];
+  private best: { u: Float64Array; loss: number } | null = null;
+
+  constructor(private readonly ctx: SamplerContext) {
+    this.space = ctx.space;
+    this.proposals = new Proposals(ctx.space, ctx.rng);
+    const n = (this.n = ctx.space.dims.length);
+    this.sigma0 = numOption(ctx.options, 'sigma', 0.3);
+    this.lambda = Math.max(2, Math.floor(numOption(ctx.options, 'population', 4 + Math.floor(3 * Math.log(n)))));
+    this.chiN = Math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n));
+    this.m = new Float64Array(n).fill(0.5);
+    this.sigma = this.sigma0;
+    this.C = new Float64Array(n * n);
+    this.B = new Float64Array(n * n);
+    this.Dg = new Float64Array(n);
+    this.pc = new Float64Array(n);
+    this.ps = new Float64Array(n);
+    this.reset(this.m);
+    const warm = ctx.warm ?? [];
+    let wb: Told | null = null;
+    for (const t of warm) if (t.loss && (!wb || scalarLoss(t) < scalarLoss(wb))) wb = t;
+    if (wb) this.m = Float64Array.from(this.space.encode(wb.params));
+  }
+
+  get batch(): number {
+    return this.lambda;
+  }
+
+  private reset(mean: Float64Array): void {
+    const n = this.n;
+    const lam = this.lambda;
+    this.mu = Math.floor(lam / 2);
+    const w = new Float64Array(this.mu);
+    for (let i = 0; i < this.mu; i++) w[i] = Math.log(this.mu + 0.5) - Math.log(i + 1);
+    const sw = w.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < this.mu; i++) w[i]! /= sw;
+    this.w = w;
+    this.mueff = 1 / w.reduce((a, b) => a + b * b, 0);
+    const me = this.mueff;
+    this.cc = (4 + me / n) / (n + 4 + (2 * me) / n);
+    this.cs = (me + 2) / (n + me + 5);
+    this.c1 = 2 / ((n + 1.3) ** 2 + me);
+    this.cmu = Math.min(1 - this.c1, (2 * (me - 2 + 1 / me)) / ((n + 2) ** 2 + me));
+    this.damps = 1 + 2 * Math.max(0, Math.sqrt((me - 1) / (n + 1)) - 1) + this.cs;
+    this.m = Float64Array.from(mean);
+    this.sigma = this.sigma0;
+    this.C.fill(0);
+    this.B.fill(0);
+    for (let i = 0; i < n; i++) {
+      this.C[i * n + i] = 1;
+      this.B[i * n + i] = 1;
+      this.Dg[i] = 1;
+    }
+    this.pc.fill(0);
+    this.ps.fill(0);
+    this.gen = 0;
+  }
+
+  ask(count: number): Params[] {
+    const out: Params[] = [];
+    const rng = this.ctx.rng;
+    const n = this.n;
+    for (let k = 0; k < count; k++) {
+      let chosen: { x: Float64Array; p: Params } | null = null;
+      for (let attempt = 0; attempt < 60 && !chosen; attempt++) {
+        const widen = 1 + Math.floor(attempt / 10); // later attempts step further out
+        let x: Float64Array | null = null;
+        for (let t = 0; t < 50; t++) {
+          const z = new Float64Array(n);
+          for (let i = 0; i < n; i++) z[i] = this.Dg[i]! * rng.normal();
+          const cand = new Float64Array(n);
+          let inside = true;
+          for (let i = 0; i < n; i++) {
+            let s = 0;
+            for (let j = 0; j < n; j++) s += this.B[i * n + j]! * z[j]!;
+            cand[i] = this.m[i]! + widen * this.sigma * s;
+            if (cand[i]! < 0 || cand[i]! > 1) inside = false;
+          }
+          x = cand;
+          if (inside) break;
+        }
+        for (let i = 0; i < n; i++) x![i] = Math.min(1, Math.max(0, x![i]!));
+        const p = this.space.decode(x!);
+        if (this.proposals.claim(p)) chosen = { x: x!, p };
+      }
+      if (!chosen) {
+        const p = this.proposals.randomUnseen();
+        if (!p) break;
+        chosen = { x: Float64Array.from(this.space.encode(p)), p };
+      }
+      out.push(chosen.p);
+      this.pending.push({ x: chosen.x, key: this.space.key(chosen.p) });
+    }
+    return out;
+  }
+
+  tell(trials: Told[]): void {
+    for (const t of trials) {
+      const key = this.space.key(t.params);
+      const i = this.pending.findIndex((q) => q.key === key);
+      const x = i >= 0 ? this.pending.splice(i, 1)[0]!.x : Float64Array.from(this.space.encode(t.params));
+      if (i < 0) this.proposals.mark(t.params);
+      const loss = scalarLoss(t);
+      this.told.push({ x, loss });
+      if (Number.isFinite(loss) && (!this.best || loss < this.best.loss)) this.best = { u: x, loss };
+      if (this.told.length >= this.lambda) {
+        this.update(this.told.splice(0, this.lambda));
+      }
+    }
+  }
+
+  private update(gen: { x: Float64Array; loss: number }[]): void {
+    const n = this.n;
+    // Stable sort: ties (failed trials) keep ask order, so results never depend on timing.
+    const order = gen.map((g, i) => ({ g, i })).sort((a, b) => a.g.loss - b.g.loss || a.i - b.i);
+    const old = this.m;
+    const ys: Float64Array[] = [];
+    const mean = new Float64Array(n);
+    for (let k = 0; k < this.mu; k++) {
+      const x = order[k]!.g.x;
+      const y = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        y[i] = (x[i]! - old[i]!) / this.sigma;
+        mean[i]! += this.w[k]! * x[i]!;
+      }
+      ys.push(y);
+    }
+    const yw = new Float64Array(n);
+    for (let i = 0; i < n; i++) yw[i] = (mean[i]! - old[i]!) / this.sigma;
+    // C^{-1/2} yw = B D^{-1} Bᵀ yw
+    const t1 = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += this.B[i * n + j]! * yw[i]!;
+      t1[j] = s / this.Dg[j]!;
+    }
+    const cs = this.cs;
+    const kps = Math.sqrt(cs * (2 - cs) * this.mueff);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += this.B[i * n + j]! * t1[j]!;
+      this.ps[i] = (1 - cs) * this.ps[i]! + kps * s;
+    }
+    const psn = Math.hypot(...this.ps);
+    this.gen++;
+    const hsig = psn / Math.sqrt(1 - (1 - cs) ** (2 * this.gen)) / this.chiN < 1.4 + 2 / (n + 1) ? 1 : 0;
+    const kpc = Math.sqrt(this.cc * (2 - this.cc) * this.mueff);
+    for (let i = 0; i < n; i++) this.pc[i] = (1 - this.cc) * this.pc[i]! + hsig * kpc * yw[i]!;
+    const c1 = this.c1;
+    const cmu = this.cmu;
+    const dh = (1 - hsig) * this.cc * (2 - this.cc);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j <= i; j++) {
+        let r = 0;
+        for (let k = 0; k < this.mu; k++) r += this.w[k]! * ys[k]![i]! * ys[k]![j]!;
+        const v = (1 - c1 - cmu) * this.C[i * n + j]! + c1 * (this.pc[i]! * this.pc[j]! + dh * this.C[i * n + j]!) + cmu * r;
+        this.C[i * n + j] = v;
+        this.C[j * n + i] = v;
+      }
+    this.sigma *= Math.exp(Math.min(1, (cs / this.damps) * (psn / this.chiN - 1)));
+    this.m = mean;
+    // A floor on the marginal step of finite dims (a quarter of a bin).
+    this.space.dims.forEach((d, i) => {
+      if (!d.values) return;
+      const floor = 0.25 / d.values.length;
+      const v = this.sigma * this.sigma * this.C[i * n + i]!;
+      if (v < floor * floor) this.C[i * n + i] = (floor * floor) / (this.sigma * this.sigma);
+    });
+    this.decompose();
+    let maxStd = 0;
+    for (let i = 0; i < n; i++) maxStd = Math.max(maxStd, this.sigma * Math.sqrt(this.C[i * n + i]!));
+    const cond = Math.max(...this.Dg) ** 2 / Math.max(1e-300, Math.min(...this.Dg) ** 2);
+    const allFinite = this.space.dims.every((d) => d.values);
+    if (maxStd < (allFinite ? 0 : 1e-7) || cond > 1e14 || !Number.isFinite(this.sigma) || (allFinite && this.gen > 0 && this.stalled())) {
+      this.lambda *= 2;
+      const start = new Float64Array(n);
+      for (let i = 0; i < n; i++) start[i] = this.ctx.rng.next();
+      this.reset(start);
+    }
+  }
+
+  /** Finite spaces: restart once the whole step is within one bin of every dim. */
+  private stalled(): boolean {
+    const n = this.n;
+    return this.space.dims.every((d, i) => this.sigma * Math.sqrt(this.C[i * n + i]!) <= 0.26 / d.values!.length);
+  }
+
+  private decompose(): void {
+    const n = this.n;
+    const { values, vectors } = symmetricEigen(this.C, n);
+    for (let i = 0; i < n; i++) this.Dg[i] = Math.sqrt(Math.max(1e-20, values[i]!));
+    this.B = vectors;
+  }
+}

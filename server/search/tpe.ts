@@ -1,0 +1,295 @@
+/**
+ * `tpe`: the tree-structured Parzen estimator (Bergstra et al. 2011), close to Optuna's
+ * defaults: `init` random trials, the best γ(n) = min(⌈0.1·n⌉, 25) trials model l(x), the rest
+ * g(x), each a weighted mixture of truncated normals (with a uniform-ish prior component) in
+ * the unit cube; 24 candidates drawn from l, the one maximizing l/g proposed. `multivariate`
+ * models the parameters jointly (one kernel per trial across all dims). Finite dims use the
+ * probability mass of their bin; categorical dims use categorical kernels. Within a batch,
+ * points already proposed count as bad ("constant liar"), so parallel asks spread out.
+ */
+import { nonDominatedSort } from './pareto';
+import { Proposals, numOption, type Sampler, type SamplerContext, type Told } from './sampler';
+import type { Params, Space } from './space';
+import { logSumExp, normCdf } from './stats';
+
+const CANDIDATES = 24;
+const PRIOR_WEIGHT = 1;
+
+interface Obs {
+  u: number[];
+  /** Category index per dim (categorical dims only; -1 elsewhere). */
+  cat: number[];
+  loss: number[] | null;
+  order: number;
+}
+
+/** A fitted mixture over the unit cube. */
+interface Mixture {
+  /** Component weights (normalized), the prior last. */
+  w: Float64Array;
+  mu: Float64Array[]; // per dim, per component
+  sigma: Float64Array[]; // per dim, per component
+  logZ: Float64Array[]; // per dim, per component: log of the mass inside [0, 1]
+  cats: Float64Array[][]; // categorical dims: per component, the category probabilities
+}
+
+export class TpeSampler implements Sampler {
+  readonly batch: number;
+  private readonly proposals: Proposals;
+  private readonly obs: Obs[] = [];
+  private readonly init: number;
+  private readonly multivariate: boolean;
+  private readonly space: Space;
+  private order = 0;
+
+  constructor(private readonly ctx: SamplerContext) {
+    this.space = ctx.space;
+    this.batch = Math.max(1, numOption(ctx.options, 'batch', 4));
+    this.proposals = new Proposals(ctx.space, ctx.rng);
+    this.init = Math.max(1, numOption(ctx.options, 'init', 10));
+    this.multivariate = ctx.options.multivariate === true;
+    for (const t of ctx.warm ?? []) this.add(t);
+  }
+
+  ask(n: number): Params[] {
+    const out: Params[] = [];
+    const liars: Obs[] = [];
+    for (let k = 0; k < n; k++) {
+      let p: Params | null = null;
+      if (this.obs.length >= this.init) p = this.suggest(liars);
+      if (!p) p = this.proposals.randomUnseen();
+      if (!p) break;
+      out.push(p);
+      liars.push(this.toObs(p, null));
+    }
+    return out;
+  }
+
+  tell(trials: Told[]): void {
+    for (const t of trials) this.add(t);
+  }
+
+  private add(t: Told): void {
+    this.proposals.mark(t.params);
+    this.obs.push(this.toObs(t.params, t.loss));
+  }
+
+  private toObs(p: Params, loss: number[] | null): Obs {
+    const dims = this.space.dims;
+    return {
+      u: this.space.encode(p),
+      cat: dims.map((d) => (d.categorical ? d.values!.indexOf(p[d.name]!) : -1)),
+      loss,
+      order: this.order++,
+    };
+  }
+
+  private split(liars: Obs[]): { below: Obs[]; above: Obs[] } {
+    const all = this.obs;
+    const n = all.length;
+    const nBelow = Math.min(Math.ceil(0.1 * n), 25);
+    const ok = all.filter((o) => o.loss);
+    let ranked: Obs[];
+    if (this.ctx.objectives > 1 && ok.length > 0) {
+      const fronts = nonDominatedSort(ok.map((o) => o.loss!));
+      ranked = fronts.flatMap((f) => f.map((i) => ok[i]!).sort((a, b) => sum(a.loss!) - sum(b.loss!)));
+    } else ranked = ok.slice().sort((a, b) => a.loss![0]! - b.loss![0]! || a.order - b.order);
+    const below = ranked.slice(0, nBelow);
+    const belowSet = new Set(below);
+    const above = all.filter((o) => !belowSet.has(o)).concat(liars);
+    below.sort((a, b) => a.order - b.order);
+    return { below, above };
+  }
+
+  private suggest(liars: Obs[]): Params | null {
+    const { below, above } = this.split(liars);
+    if (below.length === 0) return null;
+    const l = this.fit(below);
+    const g = this.fit(above);
+    const rng = this.ctx.rng;
+    const D = this.space.dims.length;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const cands: number[][] = [];
+      for (let c = 0; c < CANDIDATES * (attempt + 1); c++) cands.push(this.sample(l, rng));
+      let scored: { u: number[]; s: number }[];
+      if (this.multivariate) {
+        scored = cands.map((u) => ({ u, s: this.logJoint(l, u) - this.logJoint(g, u) }));
+      } else {
+        // Univariate: each dim independently takes the candidate value with the best ratio.
+        const best = new Array<number>(D);
+        for (let d = 0; d < D; d++) {
+          let bs = -Infinity;
+          for (const u of cands) {
+            const s = this.logDim(l, d, u[d]!) - this.logDim(g, d, u[d]!);
+            if (s > bs) (bs = s), (best[d] = u[d]!);
+          }
+        }
+        scored = [{ u: best, s: 0 }, ...cands.map((u) => ({ u, s: -Infinity }))];
+        // Fallbacks when the per-dim argmax is taken: rank candidates by the summed ratio.
+        for (const x of scored.slice(1)) {
+          let s = 0;
+          for (let d = 0; d < D; d++) s += this.logDim(l, d, x.u[d]!) - this.logDim(g, d, x.u[d]!);
+          x.s = s - 1e6; // after the argmax point
+        }
+      }
+      scored.sort((a, b) => b.s - a.s);
+      for (const x of scored) {
+        const p = this.space.decode(x.u);
+        if (this.proposals.claim(p)) return p;
+      }
+    }
+    return null;
+  }
+
+  /** Fits a Parzen mixture to observations (plus the prior component). */
+  private fit(obs: Obs[]): Mixture {
+    const dims = this.space.dims;
+    const n = obs.length;
+    const K = n + 1;
+    const w = new Float64Array(K);
+    const ramp = weights(n);
+    for (let i = 0; i < n; i++) w[i] = ramp[i]!;
+    w[n] = PRIOR_WEIGHT;
+    let tot = 0;
+    for (let i = 0; i < K; i++) tot += w[i]!;
+    for (let i = 0; i < K; i++) w[i]! /= tot;
+    const mu: Float64Array[] = [];
+    const sigma: Float64Array[] = [];
+    const logZ: Float64Array[] = [];
+    const cats: Float64Array[][] = [];
+    const D = dims.length;
+    for (let d = 0; d < D; d++) {
+      const dim = dims[d]!;
+      const m = new Float64Array(K);
+      const s = new Float64Array(K);
+      const z = new Float64Array(K);
+      if (dim.categorical) {
+        const k = dim.values!.length;
+        const comps: Float64Array[] = [];
+        for (let i = 0; i < n; i++) {
+          const pr = new Float64Array(k).fill(1 / (k * (n + 1)));
+          pr[obs[i]!.cat[d]!]! += 1 - 1 / (n + 1);
+          comps.push(pr);
+        }
+        comps.push(new Float64Array(k).fill(1 / k));
+        cats.push(comps);
+      } else {
+        cats.push([]);
+        for (let i = 0; i < n; i++) m[i] = obs[i]!.u[d]!;
+        m[n] = 0.5;
+        if (this.multivariate) {
+          const bw = 0.2 * Math.pow(Math.max(1, n), -1 / (D + 4));
+          for (let i = 0; i < n; i++) s[i] = bw;
+        } else {
+          // Distance to the farther neighbour among the sorted centres (prior included).
+          const idx = Array.from({ length: K }, (_, i) => i).sort((a, b) => m[a]! - m[b]!);
+          for (let j = 0; j < K; j++) {
+            const left = j > 0 ? m[idx[j]!]! - m[idx[j - 1]!]! : m[idx[j]!]!;
+            const right = j < K - 1 ? m[idx[j + 1]!]! - m[idx[j]!]! : 1 - m[idx[j]!]!;
+            s[idx[j]!] = Math.max(left, right);
+          }
+        }
+        const minS = 1 / Math.min(100, 1 + n);
+        for (let i = 0; i < n; i++) s[i] = Math.min(1, Math.max(minS, s[i]!));
+        s[n] = 1;
+        if (dim.values) {
+          // A finite dim's kernels never get narrower than its bins.
+          const bin = 1 / dim.values.length;
+          for (let i = 0; i < K; i++) s[i] = Math.max(s[i]!, bin * 0.5);
+        }
+        for (let i = 0; i < K; i++) z[i] = Math.log(Math.max(1e-300, normCdf((1 - m[i]!) / s[i]!) - normCdf(-m[i]! / s[i]!)));
+      }
+      mu.push(m);
+      sigma.push(s);
+      logZ.push(z);
+    }
+    return { w, mu, sigma, logZ, cats };
+  }
+
+  private sample(mx: Mixture, rng: ProposalsRng): number[] {
+    const dims = this.space.dims;
+    const pickComp = (): number => {
+      let r = rng.next();
+      for (let i = 0; i < mx.w.length; i++) {
+        r -= mx.w[i]!;
+        if (r <= 0) return i;
+      }
+      return mx.w.length - 1;
+    };
+    const shared = pickComp();
+    return dims.map((dim, d) => {
+      const c = this.multivariate ? shared : pickComp();
+      if (dim.categorical) {
+        const pr = mx.cats[d]![c]!;
+        let r = rng.next();
+        for (let j = 0; j < pr.length; j++) {
+          r -= pr[j]!;
+          if (r <= 0) return (j + 0.5) / pr.length;
+        }
+        return (pr.length - 0.5) / pr.length;
+      }
+      const m = mx.mu[d]![c]!;
+      const s = mx.sigma[d]![c]!;
+      for (let t = 0; t < 100; t++) {
+        const x = m + s * rng.normal();
+        if (x >= 0 && x <= 1) return x;
+      }
+      return Math.min(1, Math.max(0, m));
+    });
+  }
+
+  /** log density (or bin mass) of one dim's marginal mixture at u. */
+  private logDim(mx: Mixture, d: number, u: number): number {
+    const K = mx.w.length;
+    const terms = new Float64Array(K);
+    for (let i = 0; i < K; i++) terms[i] = Math.log(mx.w[i]!) + this.logKernel(mx, d, i, u);
+    return logSumExp(terms, K);
+  }
+
+  private logJoint(mx: Mixture, u: number[]): number {
+    const K = mx.w.length;
+    const terms = new Float64Array(K);
+    for (let i = 0; i < K; i++) {
+      let s = Math.log(mx.w[i]!);
+      for (let d = 0; d < u.length; d++) s += this.logKernel(mx, d, i, u[d]!);
+      terms[i] = s;
+    }
+    return logSumExp(terms, K);
+  }
+
+  private logKernel(mx: Mixture, d: number, i: number, u: number): number {
+    const dim = this.space.dims[d]!;
+    if (dim.categorical) {
+      const pr = mx.cats[d]![i]!;
+      return Math.log(pr[Math.min(pr.length - 1, Math.floor(u * pr.length))]!);
+    }
+    const m = mx.mu[d]![i]!;
+    const s = mx.sigma[d]![i]!;
+    if (dim.values) {
+      const k = dim.values.length;
+      const j = Math.min(k - 1, Math.floor(u * k));
+      const mass = normCdf(((j + 1) / k - m) / s) - normCdf((j / k - m) / s);
+      if (mass > 1e-12) return Math.log(mass) - mx.logZ[d]![i]!;
+      const z = ((j + 0.5) / k - m) / s;
+      return -0.5 * z * z - Math.log(s * 2.5066282746310002) + Math.log(1 / k) - mx.logZ[d]![i]!;
+    }
+    const z = (u - m) / s;
+    return -0.5 * z * z - Math.log(s * 2.5066282746310002) - mx.logZ[d]![i]!;
+  }
+}
+
+type ProposalsRng = SamplerContext['rng'];
+
+function sum(v: number[]): number {
+  return v.reduce((a, b) => a + b, 0);
+}
+
+/** Optuna's default weights: flat for the newest 25, a ramp down for older observations. */
+function weights(n: number): number[] {
+  if (n < 25) return new Array<number>(n).fill(1);
+  const out: number[] = [];
+  const r = n - 25;
+  for (let i = 0; i < r; i++) out.push(r === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (r - 1));
+  for (let i = 0; i < 25; i++) out.push(1);
+  return out;
+}
