@@ -25,6 +25,16 @@ export interface BacktestOptions {
   cache?: IndicatorCache;
 }
 
+/**
+ * The settings of the golden runs (backtrader with `setcommission(0.001)` and a 95% all-in
+ * sizer): what `optstudy backtest` uses when an option is not given.
+ */
+export const DEFAULT_CONFIG: Readonly<BacktestConfig> = Object.freeze({
+  cash: 100000,
+  commission: 0.001,
+  sizing: Object.freeze({ kind: 'percent', value: 95 }) as BacktestConfig['sizing'],
+});
+
 const NO_ORDER = 0;
 const BUY = 1;
 const CLOSE = 2;

@@ -6,7 +6,7 @@
 export type { BacktestConfig, BacktestResult, DateRange, PriceData, SharedPrices, Trade } from './types';
 export { BacktestError, PriceDataError } from './types';
 export { attachPrices, formatDate, loadPrices, parseDate, parsePrices, sharePrices, sliceBars, slicePrices } from './prices';
-export { resolveParams, runBacktest, type BacktestOptions } from './backtest';
+export { DEFAULT_CONFIG, resolveParams, runBacktest, type BacktestOptions } from './backtest';
 export { IndicatorCache } from './indicator-cache';
 export { getStrategy, listStrategies } from './strategies/registry';
 export type { NextFunction, PriceField, StrategyContext, StrategyDefinition, StrategyParams } from './strategy-api';
