@@ -1,19 +1,265 @@
 /**
  * The OptStudy language server entry: `node dist/server.js --stdio`.
- * Wiring only; each feature is a pure function of the grammar model (server/lsp/*.ts).
+ * Wiring only; each feature is a pure function of an analyzed document (server/lsp/*.ts).
+ *
+ * Test-only hook: `OPTSTUDY_FAULT=hover,completion` (feature names as in `handle(...)` below)
+ * makes those handlers throw, so tests can check that an internal error is logged and still
+ * answered with an empty result.
  */
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import * as fs from 'node:fs';
+import {
+  CodeActionKind,
+  CodeLensRefreshRequest,
+  createConnection,
+  DidChangeWatchedFilesNotification,
+  LSPErrorCodes,
+  ProposedFeatures,
+  ResponseError,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type CancellationToken,
+  type ClientCapabilities,
+  type DiagnosticServerCancellationData,
+  type DocumentDiagnosticParams,
+  type DocumentDiagnosticReport,
+  type InitializeResult,
+  type SemanticTokens,
+  type SemanticTokensParams,
+} from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  GridSizeRequest,
+  ResolveStudyRequest,
+  ThroughputNotification,
+  TrustChangedNotification,
+  type GridSizeParams,
+  type GridSizeResult,
+  type OptStudyInitializationOptions,
+  type ResolveStudyParams,
+  type ResolveStudyResult,
+  type ThroughputParams,
+  type TrustChangedParams,
+} from '../../protocol/lsp-requests';
+import { computeCodeActions } from './code-actions';
+import { computeCodeLenses } from './code-lens';
+import { computeCompletion } from './completion';
+import { gridSizes, resolveStudy } from './custom-requests';
+import { computeDiagnostics, type WorkspaceState } from './diagnostics';
+import { filePathOf, parseDocument, type ParsedDocument } from './document';
+import { formatText } from './formatting';
+import { computeHover } from './hover';
+import { computeInlayHints } from './inlay-hints';
+import { computeDefinition, computeRename, prepareRename } from './navigation';
+import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, computeSemanticTokens } from './semantic-tokens';
+import { computeDocumentSymbols, computeFoldingRanges } from './symbols';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 
-connection.onInitialize(() => ({
-  capabilities: {
-    textDocumentSync: TextDocumentSyncKind.Incremental,
-  },
-  serverInfo: { name: 'optstudy-language-server', version: '0.1.0' },
+const faults = new Set((process.env.OPTSTUDY_FAULT ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const workspace: WorkspaceState = { trusted: true };
+let throughput: number | undefined;
+let caps: ClientCapabilities = {};
+let pullDiagnostics = false;
+
+// ---------------------------------------------------------------------------------------------
+// The document cache: one analysis per document version.
+
+const cache = new Map<string, ParsedDocument>();
+
+/** The analyzed document for `uri`: an open one at its current version, else read from disk. */
+function getDocument(uri: string): ParsedDocument | undefined {
+  const open = documents.get(uri);
+  const cached = cache.get(uri);
+  if (open) {
+    if (cached && cached.version === open.version) return cached;
+    const parsed = parseDocument(open.getText(), uri, open.version);
+    cache.set(uri, parsed);
+    return parsed;
+  }
+  // Not open (e.g. "Run" from the explorer): analyze the file as it is on disk, uncached.
+  const file = filePathOf(uri);
+  if (!file) return undefined;
+  try {
+    return parseDocument(fs.readFileSync(file, 'utf8'), uri, -1);
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers: every one wrapped, so an internal error is logged and answered with an empty result.
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function cancelled(): ResponseError<void> {
+  return new ResponseError(LSPErrorCodes.RequestCancelled, 'request cancelled');
+}
+
+/**
+ * Wraps a handler: checks cancellation before and after the work (yielding once first, so a
+ * `$/cancelRequest` already on the wire is seen), turns exceptions into a log line and `empty`.
+ */
+function handle<P, R, E = void>(name: string, empty: R, fn: (params: P, token: CancellationToken) => R | Promise<R>) {
+  return async (params: P, token: CancellationToken): Promise<R | ResponseError<E>> => {
+    await yieldToEventLoop();
+    if (token?.isCancellationRequested) return cancelled() as ResponseError<E>;
+    try {
+      if (faults.has(name)) throw new Error(`fault injected into ${name} (OPTSTUDY_FAULT)`);
+      const result = await fn(params, token);
+      if (token?.isCancellationRequested) return cancelled() as ResponseError<E>;
+      return result;
+    } catch (e) {
+      if (e instanceof ResponseError) return e as ResponseError<E>;
+      const err = e as Error;
+      connection.console.error(`optstudy: ${name} failed: ${err?.stack ?? String(e)}`);
+      return empty;
+    }
+  };
+}
+
+connection.onInitialize((params): InitializeResult => {
+  caps = params.capabilities;
+  const init = (params.initializationOptions ?? {}) as OptStudyInitializationOptions;
+  workspace.trusted = init.trusted !== false;
+  pullDiagnostics = caps.textDocument?.diagnostic !== undefined;
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      completionProvider: { triggerCharacters: [' ', '{', ','] },
+      hoverProvider: true,
+      inlayHintProvider: true,
+      codeLensProvider: { resolveProvider: false },
+      documentSymbolProvider: true,
+      foldingRangeProvider: true,
+      documentFormattingProvider: true,
+      semanticTokensProvider: { legend: { tokenTypes: [...SEMANTIC_TOKEN_TYPES], tokenModifiers: [...SEMANTIC_TOKEN_MODIFIERS] }, full: true },
+      definitionProvider: true,
+      renameProvider: { prepareProvider: true },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      ...(pullDiagnostics ? { diagnosticProvider: { interFileDependencies: false, workspaceDiagnostics: false } } : {}),
+    },
+    serverInfo: { name: 'optstudy-language-server', version: '0.1.0' },
+  };
+});
+
+connection.onInitialized(() => {
+  // Data files appearing or disappearing change the workspace diagnostics.
+  if (caps.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
+    void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*' }] }).catch(() => undefined);
+  }
+});
+
+// Diagnostics: pull when the client supports it, else push after each change.
+connection.languages.diagnostics.on(
+  handle<DocumentDiagnosticParams, DocumentDiagnosticReport, DiagnosticServerCancellationData>('diagnostics', { kind: 'full', items: [] }, (params) => {
+    const doc = getDocument(params.textDocument.uri);
+    return { kind: 'full', items: doc ? computeDiagnostics(doc, workspace) : [] } as DocumentDiagnosticReport;
+  }),
+);
+
+const pushTimers = new Map<string, NodeJS.Timeout>();
+function schedulePush(uri: string): void {
+  if (pullDiagnostics) return;
+  clearTimeout(pushTimers.get(uri));
+  // A short debounce: while the user types, only the last version's diagnostics are computed.
+  pushTimers.set(
+    uri,
+    setTimeout(() => {
+      pushTimers.delete(uri);
+      const open = documents.get(uri);
+      if (!open) return;
+      let items: ReturnType<typeof computeDiagnostics> = [];
+      try {
+        if (faults.has('diagnostics')) throw new Error('fault injected into diagnostics (OPTSTUDY_FAULT)');
+        const doc = getDocument(uri);
+        items = doc ? computeDiagnostics(doc, workspace) : [];
+      } catch (e) {
+        connection.console.error(`optstudy: diagnostics failed: ${(e as Error)?.stack ?? String(e)}`);
+      }
+      void connection.sendDiagnostics({ uri, version: open.version, diagnostics: items });
+    }, 30),
+  );
+}
+
+function refreshDiagnostics(): void {
+  if (pullDiagnostics) {
+    if (caps.workspace?.diagnostics?.refreshSupport) void connection.languages.diagnostics.refresh().catch(() => undefined);
+  } else for (const d of documents.all()) schedulePush(d.uri);
+}
+
+documents.onDidChangeContent((e) => schedulePush(e.document.uri));
+documents.onDidClose((e) => {
+  cache.delete(e.document.uri);
+  clearTimeout(pushTimers.get(e.document.uri));
+  if (!pullDiagnostics) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+});
+connection.onDidChangeWatchedFiles(() => refreshDiagnostics());
+
+// The protocol module's message types come from the client's protocol package (a newer
+// vscode-jsonrpc than this server's), so register by method name with the declared types.
+connection.onNotification(TrustChangedNotification.method, (p: TrustChangedParams) => {
+  workspace.trusted = p?.trusted !== false;
+  refreshDiagnostics();
+});
+connection.onNotification(ThroughputNotification.method, (p: ThroughputParams) => {
+  const v = Number(p?.backtestsPerSecond);
+  throughput = Number.isFinite(v) && v > 0 ? v : undefined;
+  if (caps.workspace?.codeLens?.refreshSupport) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+});
+
+// The features.
+const docOf = (uri: string) => getDocument(uri);
+
+connection.onCompletion(
+  handle('completion', [], (p) => {
+    const doc = docOf(p.textDocument.uri);
+    const snippets = caps.textDocument?.completion?.completionItem?.snippetSupport === true;
+    return doc ? computeCompletion(doc, p.position, { snippets }) : [];
+  }),
+);
+connection.onHover(handle('hover', null, (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeHover(doc, p.position) : null; }));
+connection.languages.inlayHint.on(handle('inlayHints', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeInlayHints(doc, p.range) : []; }));
+connection.onCodeLens(handle('codeLens', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeCodeLenses(doc, throughput) : []; }));
+connection.onDocumentSymbol(handle('documentSymbol', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeDocumentSymbols(doc) : []; }));
+connection.onFoldingRanges(handle('foldingRanges', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeFoldingRanges(doc) : []; }));
+connection.onDocumentFormatting(
+  handle('formatting', [], (p) => {
+    const doc = docOf(p.textDocument.uri);
+    if (!doc) return [];
+    const formatted = formatText(doc.text, { tabSize: p.options.tabSize, insertSpaces: p.options.insertSpaces });
+    if (formatted === null || formatted === doc.text) return [];
+    return [{ range: { start: { line: 0, character: 0 }, end: doc.positionAt(doc.text.length) }, newText: formatted }];
+  }),
+);
+connection.languages.semanticTokens.on(handle<SemanticTokensParams, SemanticTokens>('semanticTokens', { data: [] }, (p) => { const doc = docOf(p.textDocument.uri); return { data: doc ? computeSemanticTokens(doc) : [] }; }));
+connection.onDefinition(handle('definition', null, (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeDefinition(doc, p.position) : null; }));
+connection.onPrepareRename(handle('prepareRename', null, (p) => { const doc = docOf(p.textDocument.uri); return doc ? prepareRename(doc, p.position) : null; }));
+connection.onRenameRequest(
+  handle('rename', null, (p) => {
+    const doc = docOf(p.textDocument.uri);
+    if (!doc) return null;
+    try {
+      return computeRename(doc, p.position, p.newName);
+    } catch (e) {
+      // An invalid new name is the user's mistake, not ours: tell them.
+      throw new ResponseError(-32602, (e as Error).message);
+    }
+  }),
+);
+connection.onCodeAction(handle('codeAction', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeCodeActions(doc, p.context.diagnostics) : []; }));
+connection.onRequest(ResolveStudyRequest.method, handle('resolveStudy', { version: null, studies: [] } as ResolveStudyResult, (p: ResolveStudyParams) => {
+  const doc = docOf(p.uri);
+  return doc ? resolveStudy(doc, p) : { version: null, studies: [] };
 }));
+connection.onRequest(GridSizeRequest.method, handle('gridSize', { version: null, studies: [] } as GridSizeResult, (p: GridSizeParams) => {
+  const doc = docOf(p.uri);
+  return doc ? gridSizes(doc) : { version: null, studies: [] };
+}));
+
+// A server must never die of an unexpected exception: log it and keep serving.
+process.on('uncaughtException', (e) => connection.console.error(`optstudy: uncaught: ${e?.stack ?? String(e)}`));
+process.on('unhandledRejection', (e) => connection.console.error(`optstudy: unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
 
 documents.listen(connection);
 connection.listen();

@@ -1,0 +1,390 @@
+/**
+ * Context-aware completion: what may be written at the cursor, from the block and the tokens
+ * of the statement before it (server/lsp/cursor-context.ts) and the study's strategy.
+ */
+import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem } from 'vscode-languageserver';
+import { BUILTIN_STRATEGIES, EXPR_FUNCTIONS, METRICS, SEARCH_METHODS, findSearchMethod, type ParamSchema, type Position } from '../../grammar/index';
+import { cursorContext, type CursorContext } from './cursor-context';
+import type { ParsedDocument } from './document';
+import type { Token } from './lexer';
+import { BLOCK_KEYWORDS, OPTION_BLOCKS, PARAM_TYPES, strategyParamsAt } from './lookup';
+
+export interface CompletionOptions {
+  /** Whether the client accepts snippets (`${1:name}`). */
+  snippets?: boolean;
+}
+
+/** The completion items at `position` (empty in comments and strings). */
+export function computeCompletion(doc: ParsedDocument, position: Position, options: CompletionOptions = {}): CompletionItem[] {
+  const offset = doc.offsetAt(position);
+  const ctx = cursorContext(doc.tokens, offset);
+  if (ctx.inCommentOrString) return [];
+  const snippets = options.snippets !== false;
+  const st = ctx.statement;
+  const head = st[0]?.text;
+  const items: CompletionItem[] = [];
+  const kw = (block: keyof typeof BLOCK_KEYWORDS) => {
+    for (const [word, doc] of Object.entries(BLOCK_KEYWORDS[block] ?? {})) items.push(keyword(word, doc));
+  };
+
+  switch (ctx.block.kind) {
+    case 'top': {
+      if (st.length === 0) {
+        kw('top');
+        if (snippets) items.push(...topSnippets());
+      } else if (head === 'strategy' && st.length === 2) {
+        items.push(keyword('command', 'The command line of an external strategy process.'));
+      }
+      break;
+    }
+    case 'strategy-decl': {
+      if (st.length === 0) {
+        kw('strategy-decl');
+        if (snippets) items.push(snippet('param (declaration)', 'param ${1:name}: ${2|int,float,string,bool|} = ${3:0}', 'A declared parameter.'));
+      } else if (head === 'param' && st.length >= 2 && st[st.length - 1].text === ':') {
+        for (const [t, d] of Object.entries(PARAM_TYPES)) items.push({ label: t, kind: CompletionItemKind.TypeParameter, detail: d });
+      } else if (head === 'param' && st[st.length - 1].text === '=') {
+        const type = st[3]?.text;
+        if (type === 'bool') items.push(value('true'), value('false'));
+      }
+      break;
+    }
+    case 'study':
+      studyStatement(doc, ctx, position, items, snippets);
+      break;
+    case 'objectives': {
+      if (st.length === 0) kw('objectives');
+      else expressionItems(items, [], true);
+      break;
+    }
+    case 'stage':
+      stageStatement(doc, ctx, position, items, snippets);
+      break;
+    case 'search-options': {
+      const method = findSearchMethod(ctx.block.detail ?? '');
+      if (!method) break;
+      if (st.length === 0) {
+        const used = usedOptionKeys(doc.tokens, ctx);
+        for (const o of method.options) {
+          if (used.has(o.name)) continue;
+          items.push({
+            label: o.name,
+            kind: CompletionItemKind.Property,
+            detail: o.type === 'enum' ? (o.values ?? []).join(' | ') : o.type + (o.default !== undefined ? ` = ${o.default}` : ''),
+            documentation: md(o.doc),
+          });
+        }
+      } else if (st.length === 1) {
+        const o = method.options.find((x) => x.name === head);
+        if (o?.type === 'enum') for (const v of o.values ?? []) items.push({ ...value(v), kind: CompletionItemKind.EnumMember });
+        if (o?.type === 'flag') items.push(value('true'), value('false'));
+      }
+      break;
+    }
+    case 'options': {
+      const opts = OPTION_BLOCKS[ctx.block.detail ?? ''];
+      if (opts && st.length === 0) {
+        const used = usedOptionKeys(doc.tokens, ctx);
+        for (const [k, d] of Object.entries(opts)) if (!used.has(k)) items.push({ label: k, kind: CompletionItemKind.Property, documentation: md(d) });
+      }
+      break;
+    }
+    case 'strategy-overrides': {
+      const { params } = strategyParamsAt(doc, ctx, position);
+      if (st.length === 0) {
+        const used = usedOptionKeys(doc.tokens, ctx);
+        for (const p of params) if (!used.has(p.name)) items.push({ ...paramItem(p), insertText: `${p.name} = ${literal(p.default)}` });
+      } else if (st.length === 2 && st[1].text === '=') {
+        items.push(...valueItems(params.find((p) => p.name === head)));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return items;
+}
+
+function studyStatement(doc: ParsedDocument, ctx: CursorContext, position: Position, items: CompletionItem[], snippets: boolean): void {
+  const st = ctx.statement;
+  const head = st[0]?.text;
+  const last = st[st.length - 1];
+  if (st.length === 0) {
+    for (const [word, d] of Object.entries(BLOCK_KEYWORDS.study ?? {})) items.push(keyword(word, d));
+    if (snippets) items.push(stageSnippet());
+    return;
+  }
+  switch (head) {
+    case 'data': {
+      if (st.length >= 2 && st[1].kind === 'string') {
+        const has = new Set(st.map((t) => t.text));
+        if (!has.has('from') && !has.has('to')) items.push(keyword('from', 'First date of the backtest (inclusive).'));
+        if (!has.has('to') && last.text !== 'from') items.push(keyword('to', 'Last date of the backtest (inclusive).'));
+      }
+      return;
+    }
+    case 'sizing':
+      if (st.length === 1) items.push(keyword('percent', 'Each order uses this percent of the portfolio value.'), keyword('fixed', 'Each order is this many shares.'));
+      return;
+    case 'strategy':
+      if (st.length === 1) {
+        for (const s of BUILTIN_STRATEGIES) items.push(strategyItem(s.name, s.doc, s.params, 'built-in'));
+        for (const [name, s] of doc.analysis.strategies) items.push(strategyItem(name, s.doc || `Declared in this file (${s.kind}).`, s.params, s.kind));
+        items.push(keyword('module', 'A TypeScript or JavaScript strategy module: `strategy module "strategies/x.ts"`.'));
+      }
+      return;
+    case 'objective':
+      if (st.length === 1) items.push(keyword('maximize', 'Higher is better.'), keyword('minimize', 'Lower is better.'));
+      else expressionItems(items, [], !isAfterValue(last));
+      return;
+    case 'constraint':
+      expressionItems(items, [], !isAfterValue(last));
+      if (isAfterValue(last) && st.length > 1) items.push(...comparisonKeywords());
+      return;
+    case 'validate':
+      if (st.length === 1) items.push(keyword('holdout', 'Keep the last part of the data out of the optimization.'), keyword('walkforward', 'Re-optimize on rolling windows, judge on unseen data.'));
+      return;
+    case 'executor':
+      if (st.length === 1) items.push(keyword('redis', 'Distribute the trials through a Redis queue.'));
+      return;
+    default:
+      return;
+  }
+}
+
+function stageStatement(doc: ParsedDocument, ctx: CursorContext, position: Position, items: CompletionItem[], snippets: boolean): void {
+  const st = ctx.statement;
+  const head = st[0]?.text;
+  const last = st[st.length - 1];
+  if (st.length === 0) {
+    for (const [word, d] of Object.entries(BLOCK_KEYWORDS.stage ?? {})) items.push(keyword(word, d));
+    if (snippets) {
+      items.push(snippet('param … in a .. b step s', 'param ${1:name} in ${2:1} .. ${3:10} step ${4:1}', 'A stepped range (inclusive).'));
+      items.push(snippet('search … { trials }', 'search ${1|random,bayes,tpe,genetic,cmaes|} { trials ${2:100} }', 'A non-grid search with its budget.'));
+    }
+    return;
+  }
+  const { params } = strategyParamsAt(doc, ctx, position);
+  switch (head) {
+    case 'search':
+      if (st.length === 1) {
+        for (const m of SEARCH_METHODS) {
+          items.push({
+            label: m.name,
+            kind: CompletionItemKind.EnumMember,
+            detail: m.options.length ? `options: ${m.options.map((o) => o.name).join(', ')}` : undefined,
+            documentation: md(m.doc),
+          });
+        }
+      }
+      return;
+    case 'param': {
+      if (st.length === 1) {
+        const inStage = stageParamNames(doc.tokens, ctx);
+        for (const p of params) {
+          if (inStage.has(p.name)) continue;
+          items.push(paramItem(p));
+        }
+        return;
+      }
+      if (st.length === 2) {
+        items.push(keyword('in', 'Introduces the parameter’s domain.'));
+        return;
+      }
+      const schema = params.find((p) => p.name === st[1].text);
+      if (last.text === 'in') {
+        items.push(keyword('log', 'A log range: `log a .. b count n`.'));
+        if (schema?.choices && snippets) {
+          items.push(snippet(`[${schema.choices.map((c) => `"${c}"`).join(', ')}]`, `[${schema.choices.map((c) => `"${c}"`).join(', ')}]`, 'Every choice of this parameter.'));
+        }
+        if (schema?.type === 'bool') items.push({ label: '[true, false]', kind: CompletionItemKind.Value, insertText: '[true, false]' });
+        return;
+      }
+      // After `a .. b`: a step (or a count for a log range).
+      const dots = st.findIndex((t) => t.text === '..');
+      if (dots >= 0 && st.length === dots + 2 && last.kind === 'number') {
+        const isLog = st.some((t) => t.text === 'log');
+        items.push(isLog ? keyword('count', 'How many geometrically spaced values.') : keyword('step', 'The step of an inclusive range.'));
+      }
+      return;
+    }
+    case 'where': {
+      const inStage = stageParamNames(doc.tokens, ctx);
+      const names = params.filter((p) => inStage.has(p.name) || inStage.size === 0);
+      if (isAfterValue(last) && st.length > 1) {
+        items.push(...comparisonKeywords());
+        return;
+      }
+      expressionItems(items, names.length ? names : params, false);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** Metric names, functions and (in `where`) parameters, for an expression position. */
+function expressionItems(items: CompletionItem[], params: readonly ParamSchema[], metrics: boolean): void {
+  if (metrics) {
+    for (const m of METRICS) {
+      items.push({
+        label: m.name,
+        kind: CompletionItemKind.Variable,
+        detail: `${m.unit}${m.better !== 'neither' ? ` · ${m.better} is better` : ''}`,
+        documentation: md(m.doc + (m.aliasOf ? `\n\nSame as \`${m.aliasOf}\`.` : '')),
+        // Friendly names first, then the golden-file keys.
+        sortText: (m.aliasOf || METRICS.indexOf(m) < 19 ? '0' : '1') + m.name,
+      });
+    }
+  }
+  for (const p of params) items.push(paramItem(p));
+  for (const [name, f] of Object.entries(EXPR_FUNCTIONS)) {
+    items.push({
+      label: name,
+      kind: CompletionItemKind.Function,
+      detail: f.signature,
+      documentation: md(f.doc),
+      insertText: `${name}($1)`,
+      insertTextFormat: InsertTextFormat.Snippet,
+      sortText: '2' + name,
+    });
+  }
+  items.push(keyword('not', 'The condition does not hold.'));
+}
+
+function comparisonKeywords(): CompletionItem[] {
+  return [keyword('and', 'Both conditions hold.'), keyword('or', 'Either condition holds.')];
+}
+
+/** Whether a token ends a value (so what follows is an operator, not an operand). */
+function isAfterValue(t: Token | undefined): boolean {
+  if (!t) return false;
+  if (t.kind === 'number' || t.kind === 'string' || t.text === ')') return true;
+  return t.kind === 'ident' && !['objective', 'constraint', 'where', 'maximize', 'minimize', 'and', 'or', 'not'].includes(t.text);
+}
+
+/** Parameter names already written in the stage around the cursor (`param NAME`). */
+function stageParamNames(tokens: readonly Token[], ctx: CursorContext): Set<string> {
+  const out = new Set<string>();
+  if (ctx.stageOpen < 0) return out;
+  let depth = 0;
+  for (let i = ctx.stageOpen + 1; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.text === '{') depth++;
+    else if (t.text === '}') {
+      if (depth === 0) break;
+      depth--;
+    } else if (depth === 0 && t.text === 'param' && tokens[i + 1]?.kind === 'ident' && tokens[i + 2]?.text === 'in') out.add(tokens[i + 1].text);
+  }
+  return out;
+}
+
+/** Option keys already written in the option block around the cursor. */
+function usedOptionKeys(tokens: readonly Token[], ctx: CursorContext): Set<string> {
+  const out = new Set<string>();
+  let expectKey = true;
+  for (let i = ctx.block.open + 1; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.text === '}' || t.text === '{') break;
+    if (t.kind === 'comment') continue;
+    if (t.text === ',') expectKey = true;
+    else if (expectKey && t.kind === 'ident') {
+      if (ctx.prefix === '' || t.start !== ctx.prefixStart) out.add(t.text);
+      expectKey = false;
+    }
+  }
+  return out;
+}
+
+function paramItem(p: ParamSchema): CompletionItem {
+  return {
+    label: p.name,
+    kind: CompletionItemKind.Field,
+    detail: `${p.type} = ${literal(p.default)}`,
+    documentation: md(paramDoc(p)),
+  };
+}
+
+/** Markdown describing a declared parameter: doc, type, default, bounds, choices. */
+export function paramDoc(p: ParamSchema): string {
+  const lines = [p.doc, '', `\`${p.type}\`, default \`${literal(p.default)}\``];
+  if (p.choices) lines.push(`choices: ${p.choices.map((c) => `\`${c}\``).join(', ')}`);
+  if (p.min !== undefined || p.max !== undefined) lines.push(`sensible range: ${p.min ?? '−∞'} … ${p.max ?? '∞'}`);
+  return lines.join('\n\n').trim();
+}
+
+function valueItems(p: ParamSchema | undefined): CompletionItem[] {
+  if (!p) return [];
+  if (p.choices) return p.choices.map((c) => ({ ...value(`"${c}"`), filterText: c }));
+  if (p.type === 'bool') return [value('true'), value('false')];
+  return [value(literal(p.default))];
+}
+
+function strategyItem(name: string, doc: string, params: readonly ParamSchema[], kind: string): CompletionItem {
+  return {
+    label: name,
+    kind: CompletionItemKind.Class,
+    detail: `${kind} (${params.map((p) => p.name).join(', ')})`,
+    documentation: md(doc),
+  };
+}
+
+function keyword(word: string, doc: string): CompletionItem {
+  return { label: word, kind: CompletionItemKind.Keyword, documentation: md(doc) };
+}
+
+function value(v: string): CompletionItem {
+  return { label: v, kind: CompletionItemKind.Value };
+}
+
+function snippet(label: string, body: string, doc: string): CompletionItem {
+  return { label, kind: CompletionItemKind.Snippet, insertText: body, insertTextFormat: InsertTextFormat.Snippet, documentation: md(doc), sortText: '~' + label };
+}
+
+function stageSnippet(): CompletionItem {
+  return snippet(
+    'stage (new stage)',
+    ['stage "${1:name}" {', '  search ${2|grid,random,bayes,tpe,genetic,cmaes|}', '  param ${3:name} in ${4:1} .. ${5:10} step ${6:1}', '}'].join('\n'),
+    'A new stage with a search method and one parameter.',
+  );
+}
+
+function topSnippets(): CompletionItem[] {
+  return [
+    snippet(
+      'study (new study)',
+      [
+        'study "${1:My study}" {',
+        '  data "${2:data/orcl-1995-2014.txt}" from ${3:2005-01-01} to ${4:2014-12-31}',
+        '  cash ${5:100000}',
+        '  commission ${6:0.1%}',
+        '  sizing percent ${7:95}',
+        '  strategy ${8|sma_cross,ema_atr,rsi_reversion,bollinger|}',
+        '',
+        '  objective maximize ${9:sharpe}',
+        '  constraint trades >= ${10:10}',
+        '',
+        '  stage "${11:grid}" {',
+        '    search grid',
+        '    $0',
+        '  }',
+        '}',
+      ].join('\n'),
+      'A new study with data, a strategy, an objective and one grid stage.',
+    ),
+    snippet(
+      'strategy (external command)',
+      ['strategy ${1:name} command "${2:python3 strategy.py}" {', '  param ${3:fast}: ${4|int,float,string,bool|} = ${5:10}', '}'].join('\n'),
+      'An external strategy process speaking the JSON-lines protocol.',
+    ),
+  ];
+}
+
+function md(value: string) {
+  return { kind: MarkupKind.Markdown, value };
+}
+
+/** A parameter value as written in a study. */
+export function literal(v: unknown): string {
+  return typeof v === 'string' ? `"${v}"` : String(v);
+}

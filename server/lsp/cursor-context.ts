@@ -1,0 +1,146 @@
+/**
+ * Where the cursor is, syntactically: which block it is in (top level, a study, a stage, a
+ * search's options, …) and which statement tokens precede it. Computed from tokens, not from
+ * the syntax tree, because completion runs on half-typed text that the parser can only
+ * partly recover (`param fa|` has no tree node yet, but its tokens say everything).
+ */
+import { tokenIndexBefore, type Token } from './lexer';
+
+export type BlockKind =
+  | 'top'
+  | 'study'
+  | 'stage'
+  | 'strategy-decl' // `strategy name command "…" { … }` at top level
+  | 'strategy-overrides' // `strategy name { param = value }` inside a study
+  | 'search-options' // `search bayes { … }`
+  | 'objectives' // `objectives { maximize a  minimize b }`
+  | 'options' // another `keyword { key value, … }` block (early_stop, validate walkforward, …)
+  | 'unknown';
+
+export interface Block {
+  kind: BlockKind;
+  /** The keyword or name that qualifies the block: the search method, the options keyword, the strategy name. */
+  detail?: string;
+  /** Index of the `{` token (−1 for the top level). */
+  open: number;
+}
+
+export interface CursorContext {
+  /** Innermost block last. */
+  blocks: Block[];
+  block: Block;
+  /** Tokens of the current statement before the cursor, without the word being typed and without comments. */
+  statement: Token[];
+  /** The word being typed (an identifier touching the cursor on its left), or ''. */
+  prefix: string;
+  /** Offset where the word being typed starts (= cursor offset when prefix is ''). */
+  prefixStart: number;
+  /** True when the cursor is inside a comment or a string (no completion there). */
+  inCommentOrString: boolean;
+  /** The enclosing study block's `{` index, if any. */
+  studyOpen: number;
+  /** The enclosing stage block's `{` index, if any. */
+  stageOpen: number;
+}
+
+const OPTION_BLOCK_KEYWORDS = new Set(['early_stop', 'validate', 'walkforward']);
+
+/** Classifies the block a `{` at index `open` opens, from the few tokens before it. */
+export function classifyBlock(tokens: readonly Token[], open: number, parent: BlockKind): Block {
+  // Scan back over the block's header (same statement), at most a handful of tokens.
+  const head: Token[] = [];
+  for (let j = open - 1; j >= 0 && head.length < 6; j--) {
+    const t = tokens[j];
+    if (t.kind === 'comment') continue;
+    if (t.text === '{' || t.text === '}') break;
+    head.unshift(t);
+    if (t.newlineBefore) break;
+  }
+  const first = head[0]?.text;
+  if (first === 'study') return { kind: 'study', open };
+  if (first === 'stage') return { kind: 'stage', open };
+  if (first === 'strategy') {
+    const name = head[1]?.kind === 'ident' ? head[1].text : undefined;
+    if (parent === 'top') return { kind: 'strategy-decl', detail: name, open };
+    return { kind: 'strategy-overrides', detail: name, open };
+  }
+  if (first === 'search') return { kind: 'search-options', detail: head[1]?.text, open };
+  if (first === 'objectives') return { kind: 'objectives', open };
+  if (first && OPTION_BLOCK_KEYWORDS.has(first)) {
+    const detail = first === 'validate' ? head[1]?.text ?? 'validate' : first;
+    return { kind: 'options', detail, open };
+  }
+  return { kind: 'unknown', detail: first, open };
+}
+
+/** Operators after which a statement continues on the next line. */
+const CONTINUES = new Set(['+', '-', '*', '/', '^', '<', '<=', '>', '>=', '==', '!=', '(', ',', 'and', 'or', 'not', '..', '=', ':', 'in', 'step', 'count']);
+
+/**
+ * The syntactic context at `offset`. O(tokens before the cursor) — a block stack walk —
+ * which stays well under a millisecond on a 5,000-line study.
+ */
+export function cursorContext(tokens: readonly Token[], offset: number): CursorContext {
+  const top: Block = { kind: 'top', open: -1 };
+  const blocks: Block[] = [top];
+  let last = tokenIndexBefore(tokens, offset);
+  let inCommentOrString = false;
+  let prefix = '';
+  let prefixStart = offset;
+  if (last >= 0) {
+    const t = tokens[last];
+    if ((t.kind === 'comment' || t.kind === 'string') && offset < t.end) inCommentOrString = true;
+    // An unterminated string or a line comment runs to the end of its line.
+    else if (t.kind === 'comment' && t.text.startsWith('//') && offset === t.end) inCommentOrString = true;
+    else if (t.kind === 'string' && offset === t.end && (t.text.length === 1 || !t.text.endsWith('"'))) inCommentOrString = true;
+    else if (t.kind === 'ident' && offset <= t.end) {
+      prefix = t.text.slice(0, offset - t.start);
+      prefixStart = t.start;
+      last--;
+    } else if (t.kind === 'number' && offset <= t.end) {
+      // Typing a number: nothing to complete, but keep the context sane.
+      prefixStart = t.start;
+      last--;
+    }
+  }
+  for (let i = 0; i <= last; i++) {
+    const t = tokens[i];
+    if (t.kind !== 'punct') continue;
+    if (t.text === '{') blocks.push(classifyBlock(tokens, i, blocks[blocks.length - 1].kind));
+    else if (t.text === '}' && blocks.length > 1) blocks.pop();
+  }
+  const block = blocks[blocks.length - 1];
+  // The current statement: back from the cursor to the block's `{`, a `,` (option lists), or
+  // the first token of a line that does not continue the previous line.
+  const statement: Token[] = [];
+  for (let j = last; j > block.open; j--) {
+    const t = tokens[j];
+    if (t.kind === 'comment') continue;
+    if (t.text === '}' || t.text === '{') break;
+    if (t.text === ',' && (block.kind === 'search-options' || block.kind === 'options' || block.kind === 'strategy-overrides')) break;
+    statement.unshift(t);
+    if (t.newlineBefore) {
+      let k = j - 1;
+      while (k > block.open && tokens[k].kind === 'comment') k--;
+      const prev = k > block.open ? tokens[k] : undefined;
+      if (!prev || !CONTINUES.has(prev.text)) break;
+      // A statement keyword at the start of a line begins a new statement even after a dangling operator.
+      if (STATEMENT_STARTERS.has(t.text)) break;
+    }
+  }
+  // Inside `objectives { maximize a minimize b }` each objective is its own statement.
+  if (block.kind === 'objectives') {
+    let k = statement.length - 1;
+    while (k >= 0 && statement[k].text !== 'maximize' && statement[k].text !== 'minimize') k--;
+    if (k > 0) statement.splice(0, k);
+  }
+  const studyOpen = [...blocks].reverse().find((b) => b.kind === 'study')?.open ?? -1;
+  const stageOpen = [...blocks].reverse().find((b) => b.kind === 'stage')?.open ?? -1;
+  return { blocks, block, statement, prefix, prefixStart, inCommentOrString, studyOpen, stageOpen };
+}
+
+/** Keywords that begin a statement in some block. */
+export const STATEMENT_STARTERS = new Set([
+  'study', 'strategy', 'data', 'cash', 'commission', 'sizing', 'objective', 'objectives', 'constraint', 'stage',
+  'workers', 'seed', 'timeout', 'retries', 'search', 'param', 'where', 'early_stop', 'validate', 'executor', 'warm_start',
+]);

@@ -1,0 +1,163 @@
+/**
+ * Hover: parameters (type, default, domain, number of values), metrics (definition, unit,
+ * direction), functions, search methods and options, stages and studies (their size),
+ * strategies and keywords. Sizes come from the model (computed once per version); a hover
+ * never expands a grid.
+ */
+import { MarkupKind, type Hover } from 'vscode-languageserver';
+import { EXPR_FUNCTIONS, domainSize, findMetric, findSearchMethod, type Domain, type ParamSchema, type Position, type StageModel, type StudyModel } from '../../grammar/index';
+import { literal } from './completion';
+import { cursorContext } from './cursor-context';
+import type { ParsedDocument } from './document';
+import { tokenAt, type Token } from './lexer';
+import { BLOCK_KEYWORDS, OPTION_BLOCKS, PARAM_TYPES, WORD_DOCS, findStrategy, formatCount, stageAt, strategyParamsAt, studyAt } from './lookup';
+
+/** The hover at `position`, or null. */
+export function computeHover(doc: ParsedDocument, position: Position): Hover | null {
+  const offset = doc.offsetAt(position);
+  const tok = tokenAt(doc.tokens, offset);
+  if (!tok || tok.kind === 'comment' || tok.kind === 'number' || tok.kind === 'punct' || tok.kind === 'unknown') return null;
+  const ctx = cursorContext(doc.tokens, tok.end);
+  const st = ctx.statement;
+  const range = { start: doc.positionAt(tok.start), end: doc.positionAt(tok.end) };
+  const hover = (value: string): Hover => ({ contents: { kind: MarkupKind.Markdown, value }, range });
+  const head = st[0]?.text;
+  const word = tok.text;
+
+  // Stage and study names (and their keywords): sizes.
+  if ((tok.kind === 'string' && head === 'stage' && st.length === 1) || (word === 'stage' && st.length === 0 && ctx.block.kind === 'study')) {
+    const found = stageAt(doc, position);
+    return found ? hover(stageHover(found.study, found.stage)) : null;
+  }
+  if ((tok.kind === 'string' && head === 'study' && st.length === 1) || (word === 'study' && st.length === 0 && ctx.block.kind === 'top')) {
+    const study = studyAt(doc, position);
+    return study ? hover(studyHover(study)) : null;
+  }
+  if (tok.kind === 'string') return null;
+
+  const { params } = strategyParamsAt(doc, ctx, position);
+  const schemaOf = (name: string) => params.find((p) => p.name === name);
+
+  switch (ctx.block.kind) {
+    case 'search-options': {
+      const method = findSearchMethod(ctx.block.detail ?? '');
+      const o = method?.options.find((x) => x.name === word);
+      if (o && st.length === 0) return hover(`**${o.name}** (option of \`${method!.name}\`)\n\n${o.doc}${o.default !== undefined ? `\n\nDefault \`${o.default}\`.` : ''}${o.values ? `\n\nValues: ${o.values.map((v) => `\`${v}\``).join(', ')}` : ''}`);
+      break;
+    }
+    case 'options': {
+      const d = OPTION_BLOCKS[ctx.block.detail ?? '']?.[word];
+      if (d && st.length === 0) return hover(`**${word}**\n\n${d}`);
+      break;
+    }
+    case 'strategy-overrides': {
+      const p = schemaOf(word);
+      if (p && st.length === 0) return hover(paramHover(p));
+      break;
+    }
+    case 'strategy-decl': {
+      if (head === 'param' && st.length === 1) {
+        const decl = findStrategy(doc, ctx.block.detail ?? '')?.params.find((p) => p.name === word);
+        if (decl) return hover(paramHover(decl));
+      }
+      if (head === 'param' && st.length === 3 && PARAM_TYPES[word]) return hover(`**${word}** — ${PARAM_TYPES[word]}`);
+      break;
+    }
+    default:
+      break;
+  }
+
+  // A search method.
+  if (head === 'search' && st.length === 1) {
+    const m = findSearchMethod(word);
+    if (m) {
+      const opts = m.options.map((o) => `- \`${o.name}\`${o.default !== undefined ? ` (default \`${o.default}\`)` : ''}: ${o.doc}`).join('\n');
+      return hover(`**${m.name}** search\n\n${m.doc}${opts ? `\n\nOptions:\n${opts}` : ''}`);
+    }
+  }
+  // A strategy name.
+  if (head === 'strategy' && st.length === 1) {
+    const s = findStrategy(doc, word);
+    if (s) {
+      const rows = s.params.map((p) => `| \`${p.name}\` | ${p.type} | \`${literal(p.default)}\` | ${p.doc.replace(/\|/g, '\\|')} |`);
+      const kind = s.declared ? 'declared in this file' : 'built-in strategy';
+      return hover(`**${s.name}** — ${kind}\n\n${s.doc}\n\n| param | type | default | |\n|---|---|---|---|\n${rows.join('\n')}`);
+    }
+  }
+  // A searched parameter: `param NAME in …`.
+  if (head === 'param' && st.length === 1 && ctx.block.kind === 'stage') {
+    const found = stageAt(doc, position);
+    const sp = found?.stage.params.find((p) => p.name === word);
+    const schema = schemaOf(word);
+    if (!schema && !sp) return null;
+    let text = schema ? paramHover(schema) : `**${word}**`;
+    if (sp) text += `\n\n---\n\n${domainLine(sp.domain)}`;
+    return hover(text);
+  }
+  // Names in expressions: parameters, metrics, functions.
+  if (tok.kind === 'ident') {
+    const next = doc.tokens[doc.tokens.indexOf(tok) + 1] as Token | undefined;
+    const fn = EXPR_FUNCTIONS[word];
+    if (fn && next?.text === '(') return hover(`**${fn.signature}**\n\n${fn.doc}`);
+    const inWhere = head === 'where';
+    const p = schemaOf(word);
+    if (p && (inWhere || head === 'constraint')) {
+      const found = stageAt(doc, position);
+      const sp = found?.stage.params.find((x) => x.name === word);
+      return hover(paramHover(p) + (sp ? `\n\n---\n\n${domainLine(sp.domain)}` : ''));
+    }
+    const m = findMetric(word);
+    if (m && (head === 'objective' || head === 'constraint' || ctx.block.kind === 'objectives' || inWhere)) {
+      const better = m.better === 'neither' ? 'neither higher nor lower is better' : `${m.better} is better`;
+      return hover(`**${m.name}** — metric (${m.unit}, ${better})\n\n${m.doc}${m.aliasOf ? `\n\nSame as \`${m.aliasOf}\`.` : ''}`);
+    }
+    if (st.length === 0) {
+      const d = BLOCK_KEYWORDS[ctx.block.kind]?.[word];
+      if (d) return hover(`**${word}**\n\n${d}`);
+    }
+    if (WORD_DOCS[word]) return hover(`**${word}**\n\n${WORD_DOCS[word]}`);
+  }
+  return null;
+}
+
+function paramHover(p: ParamSchema): string {
+  const parts = [`**${p.name}**: \`${p.type}\` = \`${literal(p.default)}\``, p.doc];
+  if (p.choices) parts.push(`Choices: ${p.choices.map((c) => `\`${c}\``).join(', ')}`);
+  if (p.min !== undefined || p.max !== undefined) parts.push(`Sensible range: ${p.min ?? '−∞'} … ${p.max ?? '∞'}`);
+  return parts.join('\n\n');
+}
+
+/** "Domain: 5 .. 50 step 5 · 10 values". */
+export function domainLine(d: Domain): string {
+  const n = domainSize(d);
+  const count = Number.isFinite(n) ? `${formatCount(n)} value${n === 1 ? '' : 's'}` : 'continuous';
+  return `Domain: \`${domainText(d)}\` · ${count}`;
+}
+
+/** A domain written as in a study. */
+export function domainText(d: Domain): string {
+  switch (d.kind) {
+    case 'list':
+      return `[${d.values.map(literal).join(', ')}]`;
+    case 'range':
+      return `${d.lo} .. ${d.hi} step ${d.step}`;
+    case 'continuous':
+      return `${d.lo} .. ${d.hi}`;
+    case 'log':
+      return `log ${d.lo} .. ${d.hi} count ${d.count}`;
+  }
+}
+
+function stageHover(study: StudyModel, stage: StageModel): string {
+  const size = `${stage.sizeExact ? '' : '≈ '}${formatCount(stage.size)}`;
+  const what = stage.search.method === 'grid' ? 'feasible combinations' : `trials (${stage.search.method} search)`;
+  const params = stage.params.map((p) => `- \`${p.name}\`: ${domainLine(p.domain).replace(/^Domain: /, '')}`).join('\n');
+  const where = stage.where.length ? `\n\nFiltered by ${stage.where.length} \`where\` condition${stage.where.length > 1 ? 's' : ''}.` : '';
+  return `**Stage "${stage.name}"** of "${study.name}" — ${size} backtests (${what})\n\n${params}${where}`;
+}
+
+function studyHover(study: StudyModel): string {
+  const total = `${study.totalExact ? '' : '≈ '}${formatCount(study.total)}`;
+  const stages = study.stages.map((s) => `- "${s.name}": ${s.sizeExact ? '' : '≈ '}${formatCount(s.size)} (${s.search.method})`).join('\n');
+  return `**Study "${study.name}"** — ${total} backtests${study.strategy ? ` of \`${study.strategy.name}\`` : ''}\n\n${stages}${study.hasErrors ? '\n\n⚠ The study has errors: fix them to run it.' : ''}`;
+}
