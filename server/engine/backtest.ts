@@ -290,14 +290,14 @@ export function runBacktest(
         const pc = c[ctx.orderBar]!;
         // Submission check at the creation price (checksubmit=True).
         if (cash - size * pc - Math.abs(size) * comm * pc < 0) {
-          rejected.push({ date: formatDate(data.date[i]!), stage: 'submit' });
+          rejected.push({ date: formatDate(data.date[i]!), stage: 'submit', size, created_date: formatDate(data.date[ctx.orderBar]!) });
         } else {
           const px = o[i]!;
           let newcash = cash - size * px;
           const cm = Math.abs(size) * comm * px;
           newcash -= cm;
           if (newcash < 0.0) {
-            rejected.push({ date: formatDate(data.date[i]!), stage: 'exec' });
+            rejected.push({ date: formatDate(data.date[i]!), stage: 'exec', size, created_date: formatDate(data.date[ctx.orderBar]!) });
           } else {
             cash = newcash;
             pos = size;

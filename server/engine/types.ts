@@ -95,6 +95,17 @@ export interface Trade {
   exit_reason?: string;
 }
 
+/** A buy order the broker rejected for lack of cash (backtrader status `Margin`). */
+export interface Rejection {
+  /** The bar where it was rejected (the bar after its creation). */
+  date: string;
+  /** `submit`: the check at the creation price failed; `exec`: the fill at the open would overdraw cash. */
+  stage: 'submit' | 'exec';
+  size: number;
+  /** The bar where the strategy created the order. */
+  created_date: string;
+}
+
 /** What one backtest reports. */
 export interface BacktestResult {
   /** Every metric of grammar/metrics.ts; `null` where undefined (never NaN). */
@@ -109,8 +120,8 @@ export interface BacktestResult {
   cash?: Float64Array;
   /** Date of the first bar where the strategy's `next` ran (`YYYY-MM-DD`), or null if never. */
   first_next_date: string | null;
-  /** Buy orders rejected for lack of cash (`Margin`), with the bar date and the check. */
-  rejected: { date: string; stage: 'submit' | 'exec' }[];
+  /** Buy orders rejected for lack of cash (`Margin`). */
+  rejected: Rejection[];
 }
 
 /** A price file that cannot be used: the message names the file, the line and what to do. */
