@@ -17,7 +17,7 @@ export interface CompletionOptions {
 /** The completion items at `position` (empty in comments and strings). */
 export function computeCompletion(doc: ParsedDocument, position: Position, options: CompletionOptions = {}): CompletionItem[] {
   const offset = doc.offsetAt(position);
-  const ctx = cursorContext(doc.tokens, offset);
+  const ctx = cursorContext(doc.tokens, offset, doc.text);
   if (ctx.inCommentOrString) return [];
   const snippets = options.snippets !== false;
   const st = ctx.statement;
@@ -101,6 +101,12 @@ export function computeCompletion(doc: ParsedDocument, position: Position, optio
     }
     default:
       break;
+  }
+  if (!snippets) {
+    // A client without snippets gets plain text: `max(` rather than `max($1)`.
+    return items
+      .filter((i) => i.kind !== CompletionItemKind.Snippet)
+      .map((i) => (i.insertTextFormat === InsertTextFormat.Snippet ? { ...i, insertTextFormat: InsertTextFormat.PlainText, insertText: i.insertText?.replace(/\$\{\d+(?::[^}]*)?\}|\$\d+/g, '') } : i));
   }
   return items;
 }

@@ -80,7 +80,7 @@ const CONTINUES = new Set(['+', '-', '*', '/', '^', '<', '<=', '>', '>=', '==', 
  * The syntactic context at `offset`. O(tokens before the cursor) — a block stack walk —
  * which stays well under a millisecond on a 5,000-line study.
  */
-export function cursorContext(tokens: readonly Token[], offset: number): CursorContext {
+export function cursorContext(tokens: readonly Token[], offset: number, text?: string): CursorContext {
   const top: Block = { kind: 'top', open: -1 };
   const blocks: Block[] = [top];
   let last = tokenIndexBefore(tokens, offset);
@@ -127,6 +127,11 @@ export function cursorContext(tokens: readonly Token[], offset: number): CursorC
       // A statement keyword at the start of a line begins a new statement even after a dangling operator.
       if (STATEMENT_STARTERS.has(t.text)) break;
     }
+  }
+  // A cursor on a fresh line after a complete statement starts a new one.
+  if (statement.length > 0 && prefix === '') {
+    const lastTok = statement[statement.length - 1];
+    if (text !== undefined && text.slice(lastTok.end, offset).includes('\n') && !CONTINUES.has(lastTok.text)) statement.length = 0;
   }
   // Inside `objectives { maximize a minimize b }` each objective is its own statement.
   if (block.kind === 'objectives') {
