@@ -1,16 +1,140 @@
 /**
  * The language pipeline: text → tokens → CST → AST → semantic model and diagnostics.
+ * Total: any text gives a result and no exception escapes (an internal error becomes a
+ * diagnostic, so a language server keeps answering).
  */
 
-import type { AnalyzeOptions, DocumentAnalysis } from './model';
+import type { IToken } from 'chevrotain';
+import { checkFile } from './checks';
+import { cstToAst } from './cst-to-ast';
+import { IssueCodes } from './issue-codes';
+import type { AnalyzeOptions, Diagnostic, DocumentAnalysis, Range, SemanticToken, TokenKind } from './model';
+import { parseText } from './parser';
+import { LineIndex } from './positions';
+import * as T from './tokens';
+
+function isEof(t: IToken | undefined): boolean {
+  return !t || t.tokenType.name === 'EOF' || !Number.isFinite(t.startOffset);
+}
+
+/** The last real token that starts before `offset` (or the last token for the end of file). */
+function previousToken(tokens: IToken[], offset: number): IToken | undefined {
+  let lo = 0;
+  let hi = tokens.length - 1;
+  let best: IToken | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid]!.startOffset < offset) {
+      best = tokens[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best;
+}
+
+function tokenRange(lines: LineIndex, t: IToken): Range {
+  return lines.range(t.startOffset, (t.endOffset ?? t.startOffset + t.image.length - 1) + 1);
+}
+
+function syntaxDiagnostics(text: string, lines: LineIndex, result: ReturnType<typeof parseText>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const e of result.lexErrors) {
+    const ch = text.slice(e.offset, e.offset + e.length);
+    out.push({
+      severity: 'error',
+      code: IssueCodes.UnexpectedCharacter,
+      message: `unexpected character${ch.length > 1 ? 's' : ''} '${ch.length > 20 ? ch.slice(0, 20) + '…' : ch}'`,
+      range: lines.range(e.offset, e.offset + Math.max(1, e.length)),
+    });
+  }
+  for (const t of result.tokens)
+    if (t.tokenType === T.UnterminatedString)
+      out.push({ severity: 'error', code: IssueCodes.UnterminatedString, message: 'this string has no closing quote (")', range: tokenRange(lines, t), data: { insert: '"' } });
+  for (const t of result.comments)
+    if (t.tokenType === T.UnterminatedComment)
+      out.push({ severity: 'error', code: IssueCodes.UnterminatedComment, message: "this comment has no closing '*/'", range: lines.range(t.startOffset, t.startOffset + 2) });
+
+  const seen = new Set<string>();
+  for (const e of result.parseErrors) {
+    let range: Range;
+    const tok = e.token;
+    const prev = isEof(tok) ? result.tokens[result.tokens.length - 1] : previousToken(result.tokens, tok.startOffset);
+    const onLaterLine = prev && !isEof(tok) && lines.position(tok.startOffset).line > lines.position(prev.endOffset ?? prev.startOffset).line;
+    if ((isEof(tok) || onLaterLine) && prev && e.name !== 'NotAllInputParsedException') {
+      // The user stopped typing here: point just after the last token rather than at the
+      // next line's (correct) statement.
+      const end = (prev.endOffset ?? prev.startOffset) + 1;
+      range = lines.range(prev.startOffset, end);
+    } else if (isEof(tok)) range = lines.range(text.length, text.length);
+    else range = tokenRange(lines, tok);
+    const key = `${range.start.line}:${range.start.character}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ severity: 'error', code: IssueCodes.SyntaxError, message: e.message, range });
+  }
+  return out;
+}
+
+const PUNCT_OR_OP = new Set(['Plus', 'Minus', 'Star', 'Slash', 'Caret', 'LessEq', 'GreaterEq', 'EqEq', 'NotEq', 'Less', 'Greater', 'Equals', 'DotDot']);
+
+function semanticTokens(lines: LineIndex, result: ReturnType<typeof parseText>, classes: Map<string, TokenKind>): SemanticToken[] {
+  const all = [...result.tokens, ...result.comments].sort((a, b) => a.startOffset - b.startOffset);
+  const out: SemanticToken[] = [];
+  for (const t of all) {
+    const range = tokenRange(lines, t);
+    const type = t.tokenType;
+    let kind: TokenKind | undefined;
+    if (type === T.LineComment || type === T.BlockComment || type === T.UnterminatedComment) kind = 'comment';
+    else if (type === T.StringLit || type === T.UnterminatedString) kind = 'string';
+    else if (type === T.NumberLit || type === T.DateLit || type === T.Duration) kind = 'number';
+    else if (type === T.Identifier) kind = classes.get(`${range.start.line}:${range.start.character}`) ?? 'variable';
+    else if (T.KEYWORD_TOKENS.includes(type)) kind = classes.get(`${range.start.line}:${range.start.character}`) ?? 'keyword';
+    else if (PUNCT_OR_OP.has(type.name)) kind = 'operator';
+    if (kind) out.push({ range, kind });
+  }
+  return out;
+}
+
+function inside(r: Range, outer: Range): boolean {
+  const a = r.start.line > outer.start.line || (r.start.line === outer.start.line && r.start.character >= outer.start.character);
+  const b = r.start.line < outer.end.line || (r.start.line === outer.end.line && r.start.character <= outer.end.character);
+  return a && b;
+}
 
 /** Analyzes one document. Total: any text gives a result, never an exception. */
-export function analyze(text: string, _options: AnalyzeOptions = {}): DocumentAnalysis {
-  void text;
-  return {
-    ast: { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, items: [] },
-    diagnostics: [],
-    studies: [],
-    strategies: new Map(),
-  };
+export function analyze(text: string, options: AnalyzeOptions = {}): DocumentAnalysis {
+  const lines = new LineIndex(text);
+  try {
+    const parsed = parseText(text);
+    const diagnostics = syntaxDiagnostics(text, lines, parsed);
+    const ast = cstToAst(parsed.cst, lines);
+    const checked = checkFile(ast, options, lines);
+    diagnostics.push(...checked.diagnostics);
+    diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    for (const s of checked.studies) {
+      const decl = s.strategy && checked.strategies.get(s.strategy.name);
+      s.hasErrors = errors.some((d) => inside(d.range, s.range) || (decl && d.range.start.line >= 0 && inside(d.range, declRange(ast, s.strategy!.name) ?? s.range)));
+    }
+    return { ast, diagnostics, studies: checked.studies, tokens: semanticTokens(lines, parsed, checked.classes), strategies: checked.strategies };
+  } catch (e) {
+    return {
+      ast: { range: lines.fullRange, items: [] },
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'internal-error',
+          message: `internal error while checking this file (please report it): ${e instanceof Error ? e.message : String(e)}`,
+          range: lines.range(0, 0),
+        },
+      ],
+      studies: [],
+      strategies: new Map(),
+    };
+  }
+}
+
+function declRange(ast: DocumentAnalysis['ast'], name: string): Range | undefined {
+  for (const it of ast.items) if (it.kind === 'strategyDecl' && it.name?.name === name) return it.range;
+  return undefined;
 }

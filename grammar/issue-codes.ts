@@ -48,6 +48,8 @@ export const IssueCodes = {
   ObjectiveNotNumeric: 'objective-not-numeric',
   ConstraintNotBoolean: 'constraint-not-boolean',
   MissingObjective: 'missing-objective',
+  ConstantExpression: 'constant-expression',
+  TypeMismatch: 'type-mismatch',
   // Study settings
   MissingData: 'missing-data',
   MissingStrategy: 'missing-strategy',

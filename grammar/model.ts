@@ -102,6 +102,9 @@ export type LiteralAst =
   | { kind: 'date'; value: string; range: Range }
   | { kind: 'duration'; ms: number; text: string; range: Range };
 
+/** A number literal: `value` as written without its `%` (`0.1%` → 0.1, percent true). */
+export type NumberLiteralAst = Extract<LiteralAst, { kind: 'number' }>;
+
 /** `param NAME: TYPE = DEFAULT` inside a `strategy … command "…" { }` declaration. */
 export interface ParamDeclAst {
   range: Range;
@@ -134,10 +137,10 @@ export interface DomainAst {
   domain?: Domain;
   /** The list items as written (for per-item checks). */
   items?: LiteralAst[];
-  lo?: LiteralAst;
-  hi?: LiteralAst;
-  step?: LiteralAst;
-  count?: LiteralAst;
+  lo?: NumberLiteralAst;
+  hi?: NumberLiteralAst;
+  step?: NumberLiteralAst;
+  count?: NumberLiteralAst;
   isLog?: boolean;
 }
 

@@ -1,0 +1,526 @@
+/**
+ * The `.optstudy` parser: one Chevrotain `CstParser` with error recovery and full node
+ * locations, created once and reused (`parser.input = tokens`), since building a Chevrotain
+ * parser (its self-analysis) costs far more than parsing a file.
+ */
+
+import { CstParser, EOF, type CstNode, type ILexingError, type IRecognitionException, type IToken, type TokenType } from 'chevrotain';
+import * as T from './tokens';
+
+/** Plain words for what a rule expects, used when no single token is expected. */
+const RULE_WORDS: Record<string, string> = {
+  file: "'study' or 'strategy'",
+  studyStatement:
+    "a study statement (data, cash, commission, sizing, strategy, objective, constraint, stage, workers, seed, timeout, retries, early_stop, validate, executor, warm_start) or '}'",
+  stageStatement: "a stage statement (search, param, where, early_stop) or '}'",
+  domain: "a domain: [a, b, …], a .. b step s, a .. b, or log a .. b count n",
+  literal: 'a value',
+  signedNumber: 'a number',
+  atom: 'an expression (a number, a metric or parameter name, or a function call)',
+  unary: 'an expression',
+  expression: 'an expression',
+  direction: "'maximize' or 'minimize'",
+  strategyRef: "a strategy name or 'module \"file.ts\"'",
+  strategyDecl: "'command \"…\"' or 'module \"…\"' after the strategy name",
+  name: 'a name',
+};
+
+function labelOf(t: TokenType): string {
+  return t.LABEL ?? t.name;
+}
+
+function describeToken(tok: IToken | undefined): string {
+  if (!tok || tok.tokenType === EOF) return 'the end of the file';
+  const img = tok.image.length > 24 ? tok.image.slice(0, 24) + '…' : tok.image;
+  return `'${img}'`;
+}
+
+function after(prev: IToken | undefined): string {
+  return prev && prev.tokenType !== EOF && prev.image ? ` after '${prev.image.length > 24 ? prev.image.slice(0, 24) + '…' : prev.image}'` : '';
+}
+
+function firstTokensWords(paths: TokenType[][]): string {
+  const seen = new Set<string>();
+  for (const p of paths) if (p[0]) seen.add(labelOf(p[0]));
+  const words = [...seen];
+  if (words.length <= 1) return words[0] ?? 'something else';
+  if (words.length > 6) return words.slice(0, 6).join(', ') + ', …';
+  return words.slice(0, -1).join(', ') + ' or ' + words[words.length - 1];
+}
+
+const errorMessages = {
+  buildMismatchTokenMessage({ expected, actual, previous, ruleName }: { expected: TokenType; actual: IToken; previous: IToken; ruleName: string }): string {
+    let what = labelOf(expected);
+    if (expected === T.StringLit && ruleName === 'study') what = 'the study name in quotes';
+    if (expected === T.StringLit && ruleName === 'stage') what = 'the stage name in quotes';
+    if (expected === T.Identifier && ruleName === 'strategyDecl') what = 'a strategy name';
+    if (expected === T.In && ruleName === 'spaceParam') what = "'in' and a domain";
+    return `expected ${what}${after(previous)}, found ${describeToken(actual)}`;
+  },
+  buildNotAllInputParsedMessage({ firstRedundant }: { firstRedundant: IToken; ruleName: string }): string {
+    return `unexpected ${describeToken(firstRedundant)}: expected 'study' or 'strategy'`;
+  },
+  buildNoViableAltMessage({
+    expectedPathsPerAlt,
+    actual,
+    previous,
+    ruleName,
+  }: {
+    expectedPathsPerAlt: TokenType[][][];
+    actual: IToken[];
+    previous: IToken;
+    ruleName: string;
+  }): string {
+    const words = RULE_WORDS[ruleName] ?? firstTokensWords(expectedPathsPerAlt.flat());
+    return `expected ${words}${after(previous)}, found ${describeToken(actual[0])}`;
+  },
+  buildEarlyExitMessage({
+    expectedIterationPaths,
+    actual,
+    previous,
+    ruleName,
+  }: {
+    expectedIterationPaths: TokenType[][];
+    actual: IToken[];
+    previous: IToken;
+    ruleName: string;
+  }): string {
+    const words = RULE_WORDS[ruleName] ?? firstTokensWords(expectedIterationPaths);
+    return `expected ${words}${after(previous)}, found ${describeToken(actual[0])}`;
+  },
+};
+
+/** The grammar. Rules are class fields so a misspelt rule name is a compile error. */
+export class OptstudyParser extends CstParser {
+  constructor() {
+    super(T.ALL_TOKENS as TokenType[], {
+      recoveryEnabled: true,
+      nodeLocationTracking: 'full',
+      maxLookahead: 3,
+      errorMessageProvider: errorMessages,
+    });
+    this.performSelfAnalysis();
+  }
+
+  public file = this.RULE('file', () => {
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.strategyDecl) }, { ALT: () => this.SUBRULE(this.study) }]);
+    });
+  });
+
+  /** A name where keywords are allowed too (parameter and option names). */
+  private name = this.RULE('name', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.Keyword) }]);
+  });
+
+  private strategyDecl = this.RULE('strategyDecl', () => {
+    this.CONSUME(T.Strategy);
+    this.CONSUME(T.Identifier);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Command);
+          this.CONSUME(T.StringLit);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Module);
+          this.CONSUME2(T.StringLit);
+        },
+      },
+    ]);
+    this.OPTION(() => {
+      this.CONSUME(T.LBrace);
+      this.MANY(() => this.SUBRULE(this.paramDecl));
+      this.CONSUME(T.RBrace);
+    });
+  });
+
+  private paramDecl = this.RULE('paramDecl', () => {
+    this.CONSUME(T.Param);
+    this.SUBRULE(this.name);
+    this.CONSUME(T.Colon);
+    this.CONSUME(T.Identifier, { LABEL: 'type' });
+    this.OPTION(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.literal);
+    });
+  });
+
+  private study = this.RULE('study', () => {
+    this.CONSUME(T.Study);
+    this.CONSUME(T.StringLit);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.studyStatement));
+    this.CONSUME(T.RBrace);
+  });
+
+  private studyStatement = this.RULE('studyStatement', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.dataStmt) },
+      { ALT: () => this.SUBRULE(this.valueStmt) },
+      { ALT: () => this.SUBRULE(this.sizingStmt) },
+      { ALT: () => this.SUBRULE(this.strategyRef) },
+      { ALT: () => this.SUBRULE(this.objectiveStmt) },
+      { ALT: () => this.SUBRULE(this.objectivesStmt) },
+      { ALT: () => this.SUBRULE(this.constraintStmt) },
+      { ALT: () => this.SUBRULE(this.stage) },
+      { ALT: () => this.SUBRULE(this.earlyStop) },
+      { ALT: () => this.SUBRULE(this.validateStmt) },
+      { ALT: () => this.SUBRULE(this.executorStmt) },
+      { ALT: () => this.SUBRULE(this.warmStartStmt) },
+    ]);
+  });
+
+  private dataStmt = this.RULE('dataStmt', () => {
+    this.CONSUME(T.Data);
+    this.CONSUME(T.StringLit);
+    this.OPTION(() => {
+      this.CONSUME(T.From);
+      this.SUBRULE(this.literal, { LABEL: 'from' });
+    });
+    this.OPTION2(() => {
+      this.CONSUME(T.To);
+      this.SUBRULE2(this.literal, { LABEL: 'to' });
+    });
+  });
+
+  /** `cash N`, `commission X%`, `workers N`, `seed N`, `timeout 30s`, `retries N`. */
+  private valueStmt = this.RULE('valueStmt', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Cash, { LABEL: 'key' }) },
+      { ALT: () => this.CONSUME(T.Commission, { LABEL: 'key' }) },
+      { ALT: () => this.CONSUME(T.Workers, { LABEL: 'key' }) },
+      { ALT: () => this.CONSUME(T.Seed, { LABEL: 'key' }) },
+      { ALT: () => this.CONSUME(T.Timeout, { LABEL: 'key' }) },
+      { ALT: () => this.CONSUME(T.Retries, { LABEL: 'key' }) },
+    ]);
+    this.SUBRULE(this.literal);
+  });
+
+  private sizingStmt = this.RULE('sizingStmt', () => {
+    this.CONSUME(T.Sizing);
+    this.CONSUME(T.Identifier, { LABEL: 'mode' });
+    this.SUBRULE(this.literal);
+  });
+
+  private strategyRef = this.RULE('strategyRef', () => {
+    this.CONSUME(T.Strategy);
+    this.OR([
+      { ALT: () => this.CONSUME(T.Identifier) },
+      {
+        ALT: () => {
+          this.CONSUME(T.Module);
+          this.CONSUME(T.StringLit);
+        },
+      },
+    ]);
+    this.OPTION(() => {
+      this.CONSUME(T.LBrace);
+      this.MANY(() => {
+        this.SUBRULE(this.override);
+        this.OPTION2(() => this.CONSUME(T.Comma));
+      });
+      this.CONSUME(T.RBrace);
+    });
+  });
+
+  private override = this.RULE('override', () => {
+    this.SUBRULE(this.name);
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.literal);
+  });
+
+  private direction = this.RULE('direction', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Maximize) }, { ALT: () => this.CONSUME(T.Minimize) }]);
+  });
+
+  private objectiveStmt = this.RULE('objectiveStmt', () => {
+    this.CONSUME(T.Objective);
+    this.SUBRULE(this.direction);
+    this.SUBRULE(this.expression);
+  });
+
+  private objectivesStmt = this.RULE('objectivesStmt', () => {
+    this.CONSUME(T.Objectives);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      this.SUBRULE(this.objectiveItem);
+      this.OPTION(() => this.CONSUME(T.Comma));
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  private objectiveItem = this.RULE('objectiveItem', () => {
+    this.SUBRULE(this.direction);
+    this.SUBRULE(this.expression);
+  });
+
+  private constraintStmt = this.RULE('constraintStmt', () => {
+    this.CONSUME(T.Constraint);
+    this.SUBRULE(this.expression);
+  });
+
+  private stage = this.RULE('stage', () => {
+    this.CONSUME(T.Stage);
+    this.CONSUME(T.StringLit);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.stageStatement));
+    this.CONSUME(T.RBrace);
+  });
+
+  private stageStatement = this.RULE('stageStatement', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.searchStmt) },
+      { ALT: () => this.SUBRULE(this.spaceParam) },
+      { ALT: () => this.SUBRULE(this.whereStmt) },
+      { ALT: () => this.SUBRULE(this.earlyStop) },
+    ]);
+  });
+
+  private searchStmt = this.RULE('searchStmt', () => {
+    this.CONSUME(T.Search);
+    this.CONSUME(T.Identifier, { LABEL: 'method' });
+    this.OPTION(() => this.SUBRULE(this.optionBlock));
+  });
+
+  private optionBlock = this.RULE('optionBlock', () => {
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      this.SUBRULE(this.optionItem);
+      this.OPTION(() => this.CONSUME(T.Comma));
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  private optionItem = this.RULE('optionItem', () => {
+    const key = this.CONSUME(T.Identifier, { LABEL: 'key' });
+    // A value follows unless the option is a bare flag: the next token ends the option, or
+    // is a name on a later line (the next option of a comma-less block).
+    this.OPTION({
+      GATE: () => {
+        const next = this.LA(1);
+        if (next.tokenType === T.Identifier && next.startLine !== undefined && key.startLine !== undefined) return next.startLine === key.startLine;
+        return true;
+      },
+      DEF: () => this.SUBRULE(this.literal),
+    });
+  });
+
+  private spaceParam = this.RULE('spaceParam', () => {
+    this.CONSUME(T.Param);
+    this.SUBRULE(this.name);
+    this.CONSUME(T.In);
+    this.SUBRULE(this.domain);
+  });
+
+  private domain = this.RULE('domain', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.LBracket);
+          this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.literal) });
+          this.CONSUME(T.RBracket);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Log);
+          this.SUBRULE(this.signedNumber, { LABEL: 'lo' });
+          this.CONSUME(T.DotDot);
+          this.SUBRULE2(this.signedNumber, { LABEL: 'hi' });
+          this.CONSUME(T.Count);
+          this.SUBRULE3(this.signedNumber, { LABEL: 'count' });
+        },
+      },
+      {
+        ALT: () => {
+          this.SUBRULE4(this.signedNumber, { LABEL: 'lo' });
+          this.CONSUME2(T.DotDot);
+          this.SUBRULE5(this.signedNumber, { LABEL: 'hi' });
+          this.OPTION(() => {
+            this.CONSUME(T.StepKw);
+            this.SUBRULE6(this.signedNumber, { LABEL: 'step' });
+          });
+        },
+      },
+    ]);
+  });
+
+  private signedNumber = this.RULE('signedNumber', () => {
+    this.OPTION(() => this.CONSUME(T.Minus));
+    this.CONSUME(T.NumberLit);
+  });
+
+  private whereStmt = this.RULE('whereStmt', () => {
+    this.CONSUME(T.Where);
+    this.SUBRULE(this.expression);
+  });
+
+  private earlyStop = this.RULE('earlyStop', () => {
+    this.CONSUME(T.EarlyStop);
+    this.SUBRULE(this.optionBlock);
+  });
+
+  private validateStmt = this.RULE('validateStmt', () => {
+    this.CONSUME(T.Validate);
+    this.CONSUME(T.Identifier, { LABEL: 'method' });
+    this.OPTION(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.optionBlock) }, { ALT: () => this.SUBRULE(this.literal) }]);
+    });
+  });
+
+  private executorStmt = this.RULE('executorStmt', () => {
+    this.CONSUME(T.Executor);
+    this.CONSUME(T.Identifier, { LABEL: 'type' });
+    this.CONSUME(T.StringLit);
+  });
+
+  private warmStartStmt = this.RULE('warmStartStmt', () => {
+    this.CONSUME(T.WarmStart);
+    this.CONSUME(T.StringLit);
+  });
+
+  /** A value: number (optionally negative, optionally with %), string, date, duration, boolean or bare word. */
+  private literal = this.RULE('literal', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.signedNumber) },
+      { ALT: () => this.CONSUME(T.StringLit) },
+      { ALT: () => this.CONSUME(T.DateLit) },
+      { ALT: () => this.CONSUME(T.Duration) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      { ALT: () => this.CONSUME(T.Identifier) },
+    ]);
+  });
+
+  // Expressions, loosest first: or < and < not < comparison < + - < * / < unary - < ^.
+  private expression = this.RULE('expression', () => {
+    this.SUBRULE(this.andExpr, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(T.Or, { LABEL: 'ops' });
+      this.SUBRULE2(this.andExpr, { LABEL: 'operands' });
+    });
+  });
+
+  private andExpr = this.RULE('andExpr', () => {
+    this.SUBRULE(this.notExpr, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(T.And, { LABEL: 'ops' });
+      this.SUBRULE2(this.notExpr, { LABEL: 'operands' });
+    });
+  });
+
+  private notExpr = this.RULE('notExpr', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Not);
+          this.SUBRULE(this.notExpr);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.comparison) },
+    ]);
+  });
+
+  private comparison = this.RULE('comparison', () => {
+    this.SUBRULE(this.additive, { LABEL: 'operands' });
+    this.OPTION(() => {
+      this.CONSUME(T.CompareOp, { LABEL: 'ops' });
+      this.SUBRULE2(this.additive, { LABEL: 'operands' });
+    });
+  });
+
+  private additive = this.RULE('additive', () => {
+    this.SUBRULE(this.multiplicative, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Plus, { LABEL: 'ops' }) }, { ALT: () => this.CONSUME(T.Minus, { LABEL: 'ops' }) }]);
+      this.SUBRULE2(this.multiplicative, { LABEL: 'operands' });
+    });
+  });
+
+  private multiplicative = this.RULE('multiplicative', () => {
+    this.SUBRULE(this.unary, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Star, { LABEL: 'ops' }) }, { ALT: () => this.CONSUME(T.Slash, { LABEL: 'ops' }) }]);
+      this.SUBRULE2(this.unary, { LABEL: 'operands' });
+    });
+  });
+
+  private unary = this.RULE('unary', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Minus);
+          this.SUBRULE(this.unary);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.power) },
+    ]);
+  });
+
+  private power = this.RULE('power', () => {
+    this.SUBRULE(this.atom);
+    this.OPTION(() => {
+      this.CONSUME(T.Caret);
+      this.SUBRULE(this.unary);
+    });
+  });
+
+  private atom = this.RULE('atom', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.NumberLit) },
+      { ALT: () => this.CONSUME(T.StringLit) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      {
+        ALT: () => {
+          this.OR2([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.Log) }]);
+          this.OPTION(() => {
+            this.CONSUME(T.LParen);
+            this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression, { LABEL: 'args' }) });
+            this.CONSUME(T.RParen);
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME2(T.LParen);
+          this.SUBRULE2(this.expression, { LABEL: 'inner' });
+          this.CONSUME2(T.RParen);
+        },
+      },
+    ]);
+  });
+}
+
+let instance: OptstudyParser | undefined;
+
+/** The shared parser instance (created on first use). */
+export function getParser(): OptstudyParser {
+  return (instance ??= new OptstudyParser());
+}
+
+export interface ParseResult {
+  cst: CstNode;
+  tokens: IToken[];
+  comments: IToken[];
+  lexErrors: ILexingError[];
+  parseErrors: IRecognitionException[];
+}
+
+/** Lexes and parses a document. Never throws for any input text. */
+export function parseText(text: string): ParseResult {
+  const lexed = T.optstudyLexer.tokenize(text);
+  const parser = getParser();
+  parser.input = lexed.tokens;
+  const cst = parser.file();
+  return {
+    cst,
+    tokens: lexed.tokens,
+    comments: (lexed.groups['comments'] as IToken[] | undefined) ?? [],
+    lexErrors: lexed.errors,
+    parseErrors: parser.errors.slice(),
+  };
+}
