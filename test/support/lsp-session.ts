@@ -69,7 +69,7 @@ export class LspSession {
   }
 
   notify(method: string, params: unknown): void {
-    void this.server.connection.sendNotification(method, params);
+    this.server.connection.sendNotification(method, params).catch(() => undefined);
   }
 
   /** Opens a document (a file URI under test/fixtures/lsp unless an absolute path or URI is given). */
