@@ -1,0 +1,40 @@
+/** The exactly rounded sum against CPython's `math.fsum` on recorded cases, and the rolling window. */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { ExactSum, fsum } from '../../server/engine/index';
+import { FIXTURES } from '../support/engine-golden';
+
+const { cases } = JSON.parse(gunzipSync(readFileSync(path.join(FIXTURES, 'fsum-cases.json.gz'))).toString()) as {
+  cases: { x: number[]; fsum: number }[];
+};
+
+test('fsum equals CPython math.fsum on 209 recorded cases (ties, cancellation, 1e±100 ranges)', () => {
+  assert.ok(cases.length > 200);
+  for (const c of cases) assert.equal(fsum(c.x), c.fsum, JSON.stringify(c.x).slice(0, 200));
+  // The textbook half-even case: sum([1e-16, 1, 1e16]) rounds up to ...02.
+  assert.equal(fsum([1e-16, 1, 1e16]), 10000000000000002);
+  assert.equal(fsum(new Array(10).fill(0.1)), 1);
+});
+
+test('a naive sum differs from fsum on the recorded cases (the test can tell them apart)', () => {
+  const differ = cases.filter((c) => c.x.reduce((a, b) => a + b, 0) !== c.fsum).length;
+  assert.ok(differ > 20, `${differ}`);
+});
+
+test('a rolling ExactSum (add the new value, add the negated old one) gives each window\'s fsum', () => {
+  for (const c of cases) {
+    const x = c.x;
+    for (const p of [1, 3, 7]) {
+      if (x.length < p) continue;
+      const s = new ExactSum();
+      for (let i = 0; i < x.length; i++) {
+        s.add(x[i]!);
+        if (i >= p) s.add(-x[i - p]!);
+        if (i >= p - 1) assert.equal(s.value(), fsum(x, i - p + 1, i + 1));
+      }
+    }
+  }
+});
