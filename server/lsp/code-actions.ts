@@ -46,9 +46,28 @@ function fixesFor(doc: ParsedDocument, d: LspDiagnostic): CodeAction[] {
   });
   const text = (r: Range) => doc.text.slice(doc.offsetAt(r.start), doc.offsetAt(r.end));
 
-  // "Did you mean": the replacement travels in data; otherwise find the closest known name.
+  // The fix travels in data where the language could say it: a replacement for the
+  // diagnostic's range, or a text to insert at a position.
   const replacement = typeof data.replacement === 'string' ? data.replacement : closestFor(doc, code, text(d.range), d.range);
-  if (replacement && replacement !== text(d.range)) return [fix(`Replace with '${replacement}'`, [{ range: d.range, newText: replacement }], true)];
+  if (replacement && replacement !== text(d.range)) {
+    const title = code === IssueCodes.ReversedRange ? `Swap the bounds (${replacement})` : `Replace with '${replacement}'`;
+    return [fix(title, [{ range: d.range, newText: replacement }], true)];
+  }
+  if (typeof data.insert === 'string' && isPosition(data.at)) {
+    const title = code === IssueCodes.ContinuousInGrid ? `Give the range a step (${data.insert.trim()})` : `Insert '${data.insert.trim()}'`;
+    const out = [fix(title, [{ range: { start: data.at, end: data.at }, newText: data.insert }], true)];
+    const located = paramAt(doc, d.range);
+    if (code === IssueCodes.ContinuousInGrid && located) {
+      const edit = setSearch(doc, located.stage, 'random');
+      if (edit) out.push(fix('Search this stage with `random` instead of a grid', [edit]));
+    }
+    return out;
+  }
+  if (code === IssueCodes.DateOrder && typeof data.from === 'string' && typeof data.to === 'string') {
+    // The range covers `FROM to TO`: write the dates the other way round.
+    const m = /^(\S+)(\s+to\s+)(\S+)$/.exec(text(d.range));
+    if (m) return [fix(`Swap the dates (from ${data.from} to ${data.to})`, [{ range: d.range, newText: `${data.from}${m[2]}${data.to}` }], true)];
+  }
 
   const located = paramAt(doc, d.range);
   switch (code) {
@@ -123,6 +142,10 @@ function closestFor(doc: ParsedDocument, code: string, written: string, range: R
     default:
       return undefined;
   }
+}
+
+function isPosition(x: unknown): x is { line: number; character: number } {
+  return typeof x === 'object' && x !== null && Number.isInteger((x as { line: unknown }).line) && Number.isInteger((x as { character: unknown }).character);
 }
 
 function stageAt(doc: ParsedDocument, r: Range): StageAst | undefined {

@@ -240,6 +240,24 @@ export class EditorSession {
     await input.waitFor({ state: 'hidden', timeout: 15_000 });
   }
 
+  /** True while the folder is in Restricted Mode (not trusted). */
+  async isRestricted(): Promise<boolean> {
+    return (await this.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).count()) > 0;
+  }
+
+  /**
+   * Trusts the workspace folder the way a person does: Manage Workspace Trust, then "Trust";
+   * closes the trust page afterwards.
+   */
+  async trustWorkspace(): Promise<void> {
+    if (!(await this.isRestricted())) return;
+    await this.runCommand('Workspaces: Manage Workspace Trust');
+    await this.page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).click({ timeout: 15_000 });
+    await this.page.locator('.workspace-trust-editor', { hasText: 'You trust this folder' }).waitFor({ timeout: 15_000 });
+    await waitUntil('Restricted Mode to end', async () => !(await this.isRestricted()), 15_000);
+    await this.runCommand('View: Close Editor');
+  }
+
   /** Goes to `line` (1-based) with Ctrl+G. */
   async goToLine(line: number, column = 1): Promise<void> {
     await this.page.keyboard.press('Escape');

@@ -16,6 +16,8 @@ export interface TestServer {
   stderr: () => string;
   /** Notifications received, by method. */
   notifications: { method: string; params: unknown }[];
+  /** Requests the server sent to the client (refreshes, registrations), in order. */
+  requests: { method: string; params: unknown }[];
   /** Resolves with the first notification of `method` whose params satisfy `match`. */
   waitFor<T>(method: string, match?: (params: T) => boolean, timeoutMs?: number): Promise<T>;
   stop(): Promise<void>;
@@ -39,7 +41,9 @@ export function startServer(env: Record<string, string> = {}): TestServer {
     }
   });
   // Requests from server to client (configuration, registration, refresh): answer politely.
-  connection.onRequest((method) => {
+  const requests: { method: string; params: unknown }[] = [];
+  connection.onRequest((method, params) => {
+    requests.push({ method, params });
     if (method === 'workspace/configuration') return [];
     return null;
   });
@@ -49,6 +53,7 @@ export function startServer(env: Record<string, string> = {}): TestServer {
     process: child,
     stderr: () => err,
     notifications,
+    requests,
     waitFor<T>(method: string, match: (p: T) => boolean = () => true, timeoutMs = 15000): Promise<T> {
       const seen = notifications.find((n) => n.method === method && match(n.params as T));
       if (seen) return Promise.resolve(seen.params as T);

@@ -219,7 +219,7 @@ export async function openPanel(browser: Browser, opts: { state?: PanelViewState
       },
     });
     document.addEventListener('securitypolicyviolation', (e) => {
-      (w['__problems'] as string[]).push(`CSP: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`);
+      (w['__problems'] as string[]).push(`CSP: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber} ${e.sample}`);
     });
     window.addEventListener('error', (e) => (w['__problems'] as string[]).push(`error: ${e.message}`));
   }, opts.state);
