@@ -1,0 +1,132 @@
+/**
+ * The installable extension: `npm run package`'s script builds a .vsix that holds the production
+ * bundles, the grammar, the docs and the run-time npm packages the bundles load — nothing else —
+ * and whose CLI runs a real study from the unpacked package alone, with no repository around it.
+ */
+import { before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ROOT } from '../support/e2e-tools';
+import { packageVsix } from '../support/e2e-session';
+import { listZip, readZipEntry } from '../support/e2e-vsix';
+
+/** Bare module names a bundle loads with require() (Node built-ins and `vscode` excluded). */
+function bareRequires(js: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of js.matchAll(/\brequire(?:\.resolve)?\(\s*["']([^"'.\/][^"']*)["']\s*\)/g)) {
+    const spec = m[1];
+    if (spec.startsWith('node:') || spec === 'vscode') continue;
+    const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+    if (builtinModules.includes(name)) continue;
+    out.add(name);
+  }
+  return out;
+}
+
+describe('npm run package', () => {
+  let tmp: string;
+  let vsix: string;
+  let names: string[];
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'optstudy-vsix-'));
+    vsix = packageVsix(path.join(tmp, 'optstudy.vsix'));
+    names = listZip(vsix).map((e) => e.name);
+  }, { timeout: 180_000 });
+
+  test('ships only bundles, grammar, docs and run-time packages: no sources, tests or maps', () => {
+    const allowed = [
+      /^extension\.vsixmanifest$/,
+      /^\[Content_Types\]\.xml$/,
+      /^extension\/(package\.json|readme\.md|changelog\.md|LICENSE\.txt)$/,
+      /^extension\/dist\/[^/]+\.(js|css)$/,
+      /^extension\/grammar\/[^/]+\.json$/,
+      /^extension\/node_modules\//,
+      /^extension\/.+\.(png|jpe?g|gif)$/, // images the README shows
+    ];
+    const stray = names.filter((n) => !allowed.some((re) => re.test(n)));
+    assert.deepEqual(stray, [], 'files that are not part of the product');
+    const forbidden = names.filter((n) => /\.(map|ts|mts|cts|tsbuildinfo)$/.test(n) || /\/(test|tests|__tests__|src|docs?|benchmarks?)\//.test(n.replace(/^extension\/node_modules\/(@[^/]+\/)?[^/]+\//, '/')));
+    assert.deepEqual(forbidden, [], 'sources, maps, tests or docs inside the package');
+    for (const dir of ['client', 'server', 'protocol', 'webview', 'test', 'samples', 'scripts', 'out']) {
+      assert.ok(!names.some((n) => n.startsWith(`extension/${dir}/`)), `${dir}/ must not be packaged`);
+    }
+  });
+
+  test('has the manifest\'s entry point, the grammar it contributes, and clean production bundles', () => {
+    const main = path.posix.normalize(manifest.main).replace(/^\.\//, '');
+    assert.ok(names.includes(`extension/${main}`), `main ${main} is packaged`);
+    assert.ok(names.includes('extension/dist/server.js'), 'the language server is packaged');
+    for (const g of manifest.contributes.grammars ?? []) assert.ok(names.includes(`extension/${path.posix.normalize(g.path)}`), `grammar ${g.path}`);
+    for (const l of manifest.contributes.languages ?? []) {
+      if (l.configuration) assert.ok(names.includes(`extension/${path.posix.normalize(l.configuration)}`), `language configuration ${l.configuration}`);
+    }
+    const shipped = JSON.parse(String(readZipEntry(vsix, 'extension/package.json')));
+    assert.equal(shipped.devDependencies, undefined, 'no devDependencies in the shipped manifest');
+    assert.equal(shipped.scripts, undefined, 'no scripts in the shipped manifest');
+    assert.deepEqual(shipped.contributes, manifest.contributes, 'contributions are shipped unchanged');
+    for (const n of names.filter((x) => /^extension\/dist\/.*\.js$/.test(x))) {
+      assert.doesNotMatch(String(readZipEntry(vsix, n)), /sourceMappingURL=/, `${n} points at no source map`);
+    }
+  });
+
+  test('every package a bundle requires is inside, with its own dependencies; nothing unrequired', () => {
+    const bundles = names.filter((n) => /^extension\/dist\/.*\.js$/.test(n));
+    const required = new Set<string>();
+    for (const b of bundles) for (const r of bareRequires(String(readZipEntry(vsix, b)))) required.add(r);
+    for (const r of required) assert.ok(names.includes(`extension/node_modules/${r}/package.json`), `${r} is required by a bundle and must be packaged`);
+    // Top-level packaged packages are the required ones or dependencies of packaged packages.
+    const top = new Set(names.map((n) => /^extension\/node_modules\/((@[^/]+\/)?[^/]+)\//.exec(n)?.[1]).filter((x): x is string => !!x));
+    const needed = new Set(required);
+    for (const p of top) {
+      const pj = JSON.parse(String(readZipEntry(vsix, `extension/node_modules/${p}/package.json`)));
+      for (const d of Object.keys(pj.dependencies ?? {})) needed.add(d);
+    }
+    const extra = [...top].filter((p) => !needed.has(p));
+    assert.deepEqual(extra, [], 'packages no bundle loads');
+    if (!required.has('bullmq')) assert.ok(!top.has('bullmq'), 'bullmq is shipped only when a bundle loads it');
+  });
+
+  test('the unpacked package runs on its own: the CLI checks and runs a study', { timeout: 180_000 }, () => {
+    const dir = path.join(tmp, 'unpacked');
+    for (const n of names.filter((x) => x.startsWith('extension/'))) {
+      const to = path.join(dir, n);
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      fs.writeFileSync(to, readZipEntry(vsix, n));
+    }
+    // A study and its data beside the package, far from the repository's node_modules.
+    const work = path.join(tmp, 'work');
+    fs.mkdirSync(path.join(work, 'data'), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt'), path.join(work, 'data', 'orcl-1995-2014.txt'));
+    fs.writeFileSync(path.join(work, 'tiny.optstudy'), `study "tiny" {
+  data "data/orcl-1995-2014.txt" from 2010-01-01 to 2012-12-31
+  cash 100000
+  strategy sma_cross
+  objective maximize final_value
+  stage "grid" {
+    search grid
+    param fast in [5, 10]
+    param slow in [30, 60]
+  }
+  workers 2
+  seed 1
+}
+`);
+    const cli = path.join(dir, 'extension', 'dist', 'cli.js');
+    const check = spawnSync(process.execPath, [cli, 'check', 'tiny.optstudy', '--json'], { cwd: work, encoding: 'utf8' });
+    assert.equal(check.status, 0, `packaged optstudy check failed:\n${check.stdout}${check.stderr}`);
+    assert.equal(JSON.parse(check.stdout).studies[0].total, 4);
+    const run = spawnSync(process.execPath, [cli, 'run', 'tiny.optstudy', '--json', '--out', path.join(tmp, 'run')], { cwd: work, encoding: 'utf8', timeout: 150_000 });
+    assert.equal(run.status, 0, `packaged optstudy run failed:\n${run.stdout.slice(-2000)}${run.stderr.slice(-2000)}`);
+    const events = run.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const trials = events.filter((e) => e.type === 'trial');
+    assert.equal(trials.length, 4, 'four backtests ran');
+    assert.ok(trials.every((t) => t.state === 'complete'), `every trial completed: ${JSON.stringify(trials.map((t) => t.error ?? t.state))}`);
+    assert.equal(events.at(-1).type, 'end');
+  });
+});
