@@ -11,6 +11,7 @@ import { IssueCodes } from './issue-codes';
 import type { AnalyzeOptions, Diagnostic, DocumentAnalysis, Range, SemanticToken, TokenKind } from './model';
 import { parseText } from './parser';
 import { LineIndex } from './positions';
+import { closest } from './suggest';
 import * as T from './tokens';
 
 function isEof(t: IToken | undefined): boolean {
@@ -60,7 +61,8 @@ function syntaxDiagnostics(text: string, lines: LineIndex, result: ReturnType<ty
     const tok = e.token;
     const prev = isEof(tok) ? result.tokens[result.tokens.length - 1] : previousToken(result.tokens, tok.startOffset);
     const onLaterLine = prev && !isEof(tok) && lines.position(tok.startOffset).line > lines.position(prev.endOffset ?? prev.startOffset).line;
-    if ((isEof(tok) || onLaterLine) && prev && e.name !== 'NotAllInputParsedException') {
+    const pointsAtToken = e.message.startsWith('unexpected ') || e.name === 'NotAllInputParsedException';
+    if ((isEof(tok) || onLaterLine) && prev && !pointsAtToken) {
       // The user stopped typing here: point just after the last token rather than at the
       // next line's (correct) statement.
       const end = (prev.endOffset ?? prev.startOffset) + 1;
@@ -70,7 +72,17 @@ function syntaxDiagnostics(text: string, lines: LineIndex, result: ReturnType<ty
     const key = `${range.start.line}:${range.start.character}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ severity: 'error', code: IssueCodes.SyntaxError, message: e.message, range });
+    // A misspelt keyword ("parm") gets a "did you mean" and a quick fix.
+    let message = e.message;
+    let data: unknown;
+    if (pointsAtToken && !isEof(tok) && tok.tokenType === T.Identifier) {
+      const guess = closest(tok.image, Object.keys(T.KEYWORDS));
+      if (guess) {
+        message += `. Did you mean '${guess}'?`;
+        data = { replacement: guess };
+      }
+    }
+    out.push({ severity: 'error', code: IssueCodes.SyntaxError, message, range, ...(data ? { data } : {}) });
   }
   return out;
 }

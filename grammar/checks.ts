@@ -135,6 +135,8 @@ class Checker {
   readonly classes = new Map<string, TokenKind>();
   readonly declared = new Map<string, DeclaredStrategy>();
   private readonly gridThreshold: number;
+  /** The module path range of the declared strategy the current study uses. */
+  private currentModuleRange: Range | undefined;
 
   constructor(
     private readonly options: AnalyzeOptions,
@@ -154,7 +156,10 @@ class Checker {
   /** Reports an unknown name with a suggestion (and quick-fix data) when one is close. */
   unknown(code: string, what: string, name: string, range: Range, candidates: Iterable<string>, tail = ''): void {
     const guess = closest(name, candidates);
-    const msg = `unknown ${what} '${name}'` + (guess ? `: did you mean '${guess}'?` : '') + tail;
+    // `what` is either a kind ("metric": "unknown metric 'x'") or, with an "of", a
+    // relation ("parameter of 'sma_cross'": "'x' is not a parameter of 'sma_cross'").
+    const head = / of /.test(what) ? `'${name}' is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}` : `unknown ${what} '${name}'`;
+    const msg = head + (guess ? `: did you mean '${guess}'?` : '') + tail;
     this.report('error', code, msg, range, guess ? { data: { replacement: guess } } : {});
   }
 
@@ -187,6 +192,7 @@ class Checker {
         command: item.command?.value,
         module: item.module?.value,
         range: item.name.range,
+        moduleRange: item.module?.range,
       });
     }
   }
@@ -313,6 +319,7 @@ class Checker {
       total: 0,
       totalExact: true,
       hasErrors: false,
+      ranges: {},
     };
     let schemaKnown = true;
     let objectiveSeen: Range | undefined;
@@ -325,6 +332,9 @@ class Checker {
       strategySeen = true;
       const r = this.strategy(st);
       model.strategy = r.model;
+      if (st.module) model.ranges.module = st.module.range;
+      else if (this.currentModuleRange) model.ranges.module = this.currentModuleRange;
+      this.currentModuleRange = undefined;
       schemaKnown = r.schemaKnown;
     }
 
@@ -337,6 +347,7 @@ class Checker {
           this.once(seen, 'data', st.range);
           if (!st.path) break;
           const data: NonNullable<StudyModel['data']> = { path: st.path.value };
+          model.ranges.data = st.path.range;
           if (st.path.value.trim() === '') this.report('error', IssueCodes.InvalidValue, 'the data path is empty', st.path.range);
           const from = this.dateLit(st.from, 'from');
           const to = this.dateLit(st.to, 'to');
@@ -485,7 +496,10 @@ class Checker {
           this.once(seen, 'warm_start', st.range);
           if (st.path) {
             if (st.path.value.trim() === '') this.report('error', IssueCodes.InvalidValue, 'the warm_start folder is empty', st.path.range);
-            else model.warmStart = st.path.value;
+            else {
+              model.warmStart = st.path.value;
+              model.ranges.warmStart = st.path.range;
+            }
           }
           break;
         default:
@@ -511,12 +525,14 @@ class Checker {
     }
 
     const head = ast.headRange;
-    if (!model.data && !seen.has('data'))
+    if (!ast.complete) {
+      // Half-typed study: what is missing may simply not be written yet.
+    } else if (!model.data && !seen.has('data'))
       this.report('error', IssueCodes.MissingData, "the study has no price data: add 'data \"file.txt\"'", head, { data: { insert: 'data ""' } });
-    if (!strategySeen) this.report('error', IssueCodes.MissingStrategy, "the study has no strategy: add 'strategy NAME' (for example 'strategy sma_cross')", head);
-    if (!objectiveSeen)
+    if (ast.complete && !strategySeen) this.report('error', IssueCodes.MissingStrategy, "the study has no strategy: add 'strategy NAME' (for example 'strategy sma_cross')", head);
+    if (ast.complete && !objectiveSeen)
       this.report('error', IssueCodes.MissingObjective, "the study has no objective: add 'objective maximize EXPR' (for example 'objective maximize sharpe')", head);
-    if (stageAsts.length === 0) this.report('warning', IssueCodes.NoStages, "the study has no stage, so nothing is searched: add 'stage \"name\" { param … }'", head);
+    if (ast.complete && stageAsts.length === 0) this.report('warning', IssueCodes.NoStages, "the study has no stage, so nothing is searched: add 'stage \"name\" { param … }'", head);
 
     if (model.objectives.length > 1)
       for (const s of model.stages)
@@ -566,6 +582,7 @@ class Checker {
       const builtin = decl ? undefined : findBuiltinStrategy(name);
       this.classify(st.name.range, 'strategy');
       if (decl) {
+        if (decl.moduleRange) this.currentModuleRange = decl.moduleRange;
         schemaKnown = decl.kind === 'command' || decl.params.length > 0;
         model = { name, kind: decl.kind, command: decl.command, module: decl.module, schema: decl.params.map((p) => ({ ...p })), overrides: {} };
       } else if (builtin) {
@@ -1018,7 +1035,8 @@ class Checker {
       this.report('warning', IssueCodes.EmptyStage, "this stage searches no parameter: add 'param NAME in DOMAIN'", st.headRange);
 
     // Size.
-    if (!searchOk) {
+    if (!searchOk || !domainsOk) {
+      // A stage with a broken search or domain cannot run: it runs no backtest.
       stage.size = 0;
     } else if (!isGrid) {
       stage.size = stage.search.trials ?? DEFAULT_TRIALS;

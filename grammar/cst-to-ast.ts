@@ -174,7 +174,7 @@ class Converter {
         if (st) statements.push(st);
       }
     }
-    return { kind: 'study', range, headRange: head, name: this.str(nameTok), statements };
+    return { kind: 'study', range, headRange: head, name: this.str(nameTok), statements, complete: this.tok(n, 'RBrace') !== undefined };
   }
 
   studyStatement(n: CstNode, fb: Range): StudyStatementAst | undefined {

@@ -211,6 +211,8 @@ export interface StudyAst {
   headRange: Range;
   name?: { value: string; range: Range };
   statements: StudyStatementAst[];
+  /** False while the study's closing `}` is missing (then "missing …" findings wait). */
+  complete: boolean;
 }
 
 /** A whole `.optstudy` file: strategy declarations and studies, in order. */
@@ -311,6 +313,8 @@ export interface StudyModel {
   total: number;
   /** False when any stage's size is an estimate. */
   totalExact: boolean;
+  /** Where the paths are written (for workspace checks that point at them). */
+  ranges: { data?: Range; module?: Range; warmStart?: Range };
   /** True when the study has an error: the engine must not run it. */
   hasErrors: boolean;
 }
@@ -354,5 +358,5 @@ export interface DocumentAnalysis {
   /** Classified tokens (keywords, metrics, parameters, …) for semantic highlighting. */
   tokens?: SemanticToken[];
   /** Strategy declarations of the file by name (`strategy x command "…" { … }`). */
-  strategies: Map<string, StrategySchema & { kind: 'command' | 'module'; command?: string; module?: string; range: Range }>;
+  strategies: Map<string, StrategySchema & { kind: 'command' | 'module'; command?: string; module?: string; range: Range; moduleRange?: Range }>;
 }

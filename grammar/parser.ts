@@ -25,6 +25,45 @@ const RULE_WORDS: Record<string, string> = {
   name: 'a name',
 };
 
+/** What a value after a given keyword should look like, for "expected … after 'cash'". */
+const VALUE_AFTER: Record<string, string> = {
+  cash: 'a number',
+  commission: 'a percentage like 0.1%',
+  workers: 'a whole number',
+  seed: 'a whole number',
+  retries: 'a whole number',
+  timeout: 'a duration like 30s',
+  from: 'a date like 2005-01-01',
+  to: 'a date like 2005-01-01',
+  fixed: 'a number of shares',
+  percent: 'a percentage of the portfolio',
+  holdout: 'a percentage like 30%',
+  '=': 'a value',
+  step: 'a number',
+  count: 'a whole number',
+  '..': 'a number',
+};
+
+/** What may appear inside each block (for "unexpected 'x': expected …"). */
+const BLOCK_WORDS: Record<string, string> = {
+  file: "'study' or 'strategy'",
+  study: RULE_WORDS['studyStatement']!,
+  stage: RULE_WORDS['stageStatement']!,
+  optionBlock: "an option ('name value') or '}'",
+  strategyDecl: "'param NAME: TYPE = DEFAULT' or '}'",
+  strategyRef: "'name = value' or '}'",
+  objectivesStmt: "'maximize EXPR', 'minimize EXPR' or '}'",
+};
+
+const BLOCK_NAMES: Record<string, string> = {
+  study: 'the study',
+  stage: 'the stage',
+  optionBlock: 'the options',
+  strategyDecl: 'the strategy declaration',
+  strategyRef: 'the parameter values',
+  objectivesStmt: 'the objectives',
+};
+
 function labelOf(t: TokenType): string {
   return t.LABEL ?? t.name;
 }
@@ -39,6 +78,13 @@ function after(prev: IToken | undefined): string {
   return prev && prev.tokenType !== EOF && prev.image ? ` after '${prev.image.length > 24 ? prev.image.slice(0, 24) + '…' : prev.image}'` : '';
 }
 
+/** ", found 'x'" — left out when the user simply stopped typing (end of file, or the next line). */
+function found(actual: IToken | undefined, previous: IToken | undefined): string {
+  if (!actual || actual.tokenType === EOF) return previous ? ', found the end of the file' : '';
+  if (previous && previous.tokenType !== EOF && actual.startLine !== undefined && previous.endLine !== undefined && actual.startLine > previous.endLine) return '';
+  return `, found ${describeToken(actual)}`;
+}
+
 function firstTokensWords(paths: TokenType[][]): string {
   const seen = new Set<string>();
   for (const p of paths) if (p[0]) seen.add(labelOf(p[0]));
@@ -50,12 +96,19 @@ function firstTokensWords(paths: TokenType[][]): string {
 
 const errorMessages = {
   buildMismatchTokenMessage({ expected, actual, previous, ruleName }: { expected: TokenType; actual: IToken; previous: IToken; ruleName: string }): string {
+    // A block's loop stopped at something that is not a statement: say what was found and
+    // what may come here, rather than "expected '}'".
+    const block = BLOCK_WORDS[ruleName];
+    if ((expected === T.RBrace || expected === EOF) && block && actual && actual.tokenType !== EOF)
+      return `unexpected ${describeToken(actual)}: expected ${block}`;
+    if (expected === T.RBrace && block && (!actual || actual.tokenType === EOF))
+      return `expected '}' to close ${BLOCK_NAMES[ruleName] ?? 'this block'}, found the end of the file`;
     let what = labelOf(expected);
     if (expected === T.StringLit && ruleName === 'study') what = 'the study name in quotes';
     if (expected === T.StringLit && ruleName === 'stage') what = 'the stage name in quotes';
     if (expected === T.Identifier && ruleName === 'strategyDecl') what = 'a strategy name';
     if (expected === T.In && ruleName === 'spaceParam') what = "'in' and a domain";
-    return `expected ${what}${after(previous)}, found ${describeToken(actual)}`;
+    return `expected ${what}${after(previous)}${found(actual, previous)}`;
   },
   buildNotAllInputParsedMessage({ firstRedundant }: { firstRedundant: IToken; ruleName: string }): string {
     return `unexpected ${describeToken(firstRedundant)}: expected 'study' or 'strategy'`;
@@ -71,8 +124,11 @@ const errorMessages = {
     previous: IToken;
     ruleName: string;
   }): string {
-    const words = RULE_WORDS[ruleName] ?? firstTokensWords(expectedPathsPerAlt.flat());
-    return `expected ${words}${after(previous)}, found ${describeToken(actual[0])}`;
+    const words =
+      (ruleName === 'literal' || ruleName === 'signedNumber' ? VALUE_AFTER[previous?.image ?? ''] : undefined) ??
+      RULE_WORDS[ruleName] ??
+      firstTokensWords(expectedPathsPerAlt.flat());
+    return `expected ${words}${after(previous)}${found(actual[0], previous)}`;
   },
   buildEarlyExitMessage({
     expectedIterationPaths,
@@ -86,7 +142,7 @@ const errorMessages = {
     ruleName: string;
   }): string {
     const words = RULE_WORDS[ruleName] ?? firstTokensWords(expectedIterationPaths);
-    return `expected ${words}${after(previous)}, found ${describeToken(actual[0])}`;
+    return `expected ${words}${after(previous)}${found(actual[0], previous)}`;
   },
 };
 
