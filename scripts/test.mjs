@@ -11,7 +11,10 @@ if (suites.length === 0) {
   console.error('no test suites found under out/test: run `npm run build` first');
   process.exit(1);
 }
-const args = ['--test', '--test-reporter=spec', ...suites];
+// The spec reporter for people, then one closing `N passed, N failed` line (summary-reporter.mjs).
+const summary = new URL('./summary-reporter.mjs', import.meta.url).pathname;
+const args = ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
+  `--test-reporter=${summary}`, '--test-reporter-destination=stdout', ...suites];
 if (process.env.CI) args.splice(1, 0, '--test-concurrency=1');
 const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(r.status ?? 1);
