@@ -1,7 +1,205 @@
+/**
+ * `optstudy run FILE [--study NAME] [--stage NAME] [--workers N] [--seed N] [--json] [--out DIR] [--resume DIR]`
+ *
+ * Runs the engine in this process (the pool's worker threads do the backtests). With `--json`
+ * every run event is printed as one JSON line; on a terminal a progress bar shows the rate,
+ * the ETA and the best so far, then a ranking table. Ctrl-C stops cleanly: finished trials are
+ * in the journal and `--resume` continues the run.
+ */
+import * as path from 'node:path';
+import type { RunEvent, StartEvent, TrialSummary } from '../../protocol/run-events';
+import { readJournal } from '../run/journal';
+import { fmtDuration, fmtParams, fmtScore, progressLine, rankingTable, TopK } from '../run/render';
+import { runStudy, StudyError, type RunOptions } from '../run/run-study';
 import type { Command } from './main';
 
-/** `optstudy run` — not built yet; see the issue tracker. */
-export const runCommand: Command = async (_args, io) => {
-  io.err('optstudy run: not implemented yet.\n');
-  return 2;
+const HELP = `Usage: optstudy run FILE [options]
+
+Runs a study: its stages in order, on a pool of worker threads.
+
+Options:
+  --study NAME     the study to run when the file has several (default: the first)
+  --stage NAME     run only this stage, from the strategy's defaults
+  --workers N      worker threads (default: the study's 'workers', else one per core)
+  --seed N         random seed (default: the study's 'seed', else random)
+  --json           print one JSON event per line instead of the progress bar and table
+  --out DIR        keep the run's journal in DIR (default: .optstudy/runs/… beside the study)
+  --resume DIR     continue the run kept in DIR (FILE may be omitted)
+`;
+
+interface Args {
+  file?: string;
+  study?: string;
+  stage?: string;
+  workers?: number;
+  seed?: number;
+  json: boolean;
+  out?: string;
+  resume?: string;
+  redis?: string;
+}
+
+function parseArgs(argv: string[]): Args | string {
+  const a: Args = { json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const x = argv[i]!;
+    const value = (): string | undefined => {
+      const eq = x.indexOf('=');
+      if (x.startsWith('--') && eq > 0) return x.slice(eq + 1);
+      return argv[++i];
+    };
+    const key = x.startsWith('--') && x.includes('=') ? x.slice(0, x.indexOf('=')) : x;
+    switch (key) {
+      case '--json':
+        a.json = true;
+        break;
+      case '--study':
+      case '--stage':
+      case '--out':
+      case '--resume':
+      case '--redis': {
+        const v = value();
+        if (v === undefined || v === '') return `${key} needs a value`;
+        a[key.slice(2) as 'study' | 'stage' | 'out' | 'resume' | 'redis'] = v;
+        break;
+      }
+      case '--workers':
+      case '--seed': {
+        const v = value();
+        const n = Number(v);
+        if (v === undefined || !Number.isInteger(n) || n < (key === '--workers' ? 1 : 0))
+          return `${key} needs ${key === '--workers' ? 'a whole number of at least 1' : 'a whole number'} (got '${v ?? ''}')`;
+        if (key === '--workers') a.workers = n;
+        else a.seed = n;
+        break;
+      }
+      default:
+        if (x.startsWith('-')) return `unknown option '${x}'`;
+        if (a.file !== undefined) return `unexpected argument '${x}' (one study file at a time)`;
+        a.file = x;
+    }
+  }
+  return a;
+}
+
+export const runCommand: Command = async (argv, io) => {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(HELP);
+    return 0;
+  }
+  const args = parseArgs(argv);
+  if (typeof args === 'string') {
+    io.err(`optstudy run: ${args}\n\n${HELP}`);
+    return 2;
+  }
+  if (args.file === undefined && args.resume !== undefined) {
+    try {
+      args.file = readJournal(args.resume).header.file;
+    } catch (e) {
+      io.err(`optstudy run: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
+  if (args.file === undefined) {
+    io.err(`optstudy run: which study file?\n\n${HELP}`);
+    return 2;
+  }
+  if (args.redis !== undefined) {
+    io.err('optstudy run: --redis is not available in this build yet; run without it to use the local pool.\n');
+    return 2;
+  }
+
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    if (!args.json) io.err('\nStopping… (finished trials are kept; Ctrl-C again to quit now)\n');
+    ac.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const top = new TopK(10);
+  let start: StartEvent | null = null;
+  let best: TrialSummary | null = null;
+  let barShown = false;
+  const tty = io.isTTY && !args.json;
+  const width = Math.max(60, (process.stderr.columns ?? 100) - 1);
+  const clearBar = (): void => {
+    if (barShown) io.err('\r\x1b[2K');
+    barShown = false;
+  };
+  const onEvent = (e: RunEvent): void => {
+    if (args.json) {
+      if (e.type !== 'analysis') io.out(JSON.stringify(e) + '\n');
+      return;
+    }
+    switch (e.type) {
+      case 'start':
+        start = e;
+        io.out(
+          `${e.resumed ? 'Resuming' : 'Running'} '${e.study}': ${e.stages.map((s) => `${s.name} (${s.method}, ${s.size})`).join(', ')} — ${e.total} trials on ${e.workers} worker${e.workers === 1 ? '' : 's'}, seed ${e.seed}\n`,
+        );
+        break;
+      case 'trial':
+        if (e.state === 'complete' && e.score !== null) {
+          const s = Array.isArray(e.score) ? e.score[0]! : e.score;
+          const dir = start?.directions?.[0] ?? 'maximize';
+          const loss = dir === 'maximize' ? -s : s;
+          const summary = { params: e.params, score: e.score, metrics: e.metrics, number: e.number, stage: e.stage };
+          top.add(loss, summary);
+          best = top.items[0] ?? best;
+        }
+        break;
+      case 'progress':
+        if (tty) {
+          io.err('\r\x1b[2K' + progressLine(e, best, start?.params ?? [], width));
+          barShown = true;
+        }
+        break;
+      case 'stage':
+        clearBar();
+        io.out(
+          `stage '${e.name}': ${e.trials ?? 0} trials in ${fmtDuration(e.elapsedMs ?? 0)}${e.stoppedBy ? ` (stopped: ${e.stoppedBy})` : ''}; best ${e.best ? `${fmtScore(e.best.score)} at ${fmtParams(e.best.params, (start?.params ?? []).filter((k) => e.best !== null && k in e.best.params))}` : 'none (no feasible trial)'}\n`,
+        );
+        break;
+      case 'log':
+        clearBar();
+        io.err(`${e.level}: ${e.message}\n`);
+        break;
+      case 'end':
+        clearBar();
+        break;
+    }
+  };
+
+  const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume };
+  try {
+    const end = await runStudy(options, onEvent, ac.signal);
+    if (!args.json) {
+      const s = start as StartEvent | null;
+      const searched = s?.params ?? [];
+      const multi = (s?.directions?.length ?? 1) > 1;
+      const rows = multi ? (end.pareto ?? []).slice(0, 10) : top.items;
+      io.out(`\n${multi ? `Pareto front (${end.pareto?.length ?? 0} trials; ${s?.objectives?.join(', ')}), first 10` : `Top ${rows.length} by ${s?.directions?.[0] ?? ''} ${s?.objectives?.[0] ?? 'score'}`}:\n`);
+      io.out(rankingTable(rows, searched));
+      const journal = path.join(end.runDir ?? '', 'journal.jsonl');
+      const rel = path.relative(process.cwd(), journal);
+      io.out(`\n${end.trials} trials in ${fmtDuration(end.elapsedMs)}${end.status === 'cancelled' ? ' (cancelled)' : ''}. Journal: ${rel}\n`);
+      if (end.status === 'cancelled') io.out(`Continue with: optstudy run ${path.relative(process.cwd(), path.resolve(args.file))} --resume ${path.relative(process.cwd(), end.runDir ?? '')}\n`);
+      if (end.status === 'failed') io.err(`optstudy run: the run failed: ${end.error}\n`);
+    }
+    return end.status === 'cancelled' ? 130 : end.status === 'failed' ? 1 : 0;
+  } catch (e) {
+    clearBar();
+    if (e instanceof StudyError) {
+      for (const f of e.findings) io.err(f + '\n');
+      return 1;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
 };

@@ -1,0 +1,78 @@
+/**
+ * The piscina task file (dist/backtest-task.js): runs a batch of trials in a worker thread.
+ * The price data arrives once per worker in `workerData` as a SharedArrayBuffer (no copy);
+ * indicators are memoized per worker. While a trial runs, the worker writes its index and
+ * start time into the task's small shared "beat" buffer, so the pool can tell which trial
+ * hung or crashed the worker and fail that trial alone.
+ */
+import { workerData } from 'piscina';
+import { attachPrices, IndicatorCache, runBacktest, type PriceData, type SharedPrices, type StrategyDefinition } from '../engine';
+import type { Metrics } from '../../protocol/run-events';
+import type { StrategyRef, TaskPayload, TrialOutcome, TrialRequest } from './executor';
+
+export interface TaskInput {
+  trials: TrialRequest[];
+  /** Float64Array(2) over a SharedArrayBuffer: [index of the running trial or -1, its start time (ms)]. */
+  beat: SharedArrayBuffer;
+}
+
+export interface WorkerInit {
+  payload: TaskPayload;
+  prices: SharedPrices;
+}
+
+type Runner = (params: Record<string, number | string | boolean>) => Metrics;
+
+let runner: Runner | null = null;
+
+/** Resolves a strategy reference to a function from parameters to metrics (once per worker). */
+export function makeRunner(ref: StrategyRef, data: PriceData, config: TaskPayload['config']): Runner {
+  const cache = new IndicatorCache();
+  switch (ref.kind) {
+    case 'builtin':
+      return (params) => runBacktest(data, ref.name, params, config, { trades: false, cache }).metrics;
+    case 'module': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(ref.file) as Record<string, unknown>;
+      const def = (mod.default ?? mod.strategy ?? mod) as StrategyDefinition;
+      if (!def || typeof (def as { setup?: unknown }).setup !== 'function')
+        throw new Error(`${ref.file}: the module must export a strategy definition (an object with setup()) as its default export`);
+      return (params) => runBacktest(data, def, params, config, { trades: false, cache }).metrics;
+    }
+    case 'command':
+      throw new Error(`strategy '${ref.name ?? ref.command}': external command strategies are not supported by this worker yet`);
+  }
+}
+
+/** Runs one batch; each trial's error is caught and reported for that trial only. */
+export default function runBatch(task: TaskInput): TrialOutcome[] {
+  const beat = new Float64Array(task.beat);
+  const out: TrialOutcome[] = [];
+  let setupError: string | null = null;
+  if (!runner) {
+    try {
+      const init = workerData as WorkerInit;
+      runner = makeRunner(init.payload.strategy, attachPrices(init.prices), init.payload.config);
+    } catch (e) {
+      setupError = e instanceof Error ? e.message : String(e);
+    }
+  }
+  for (let i = 0; i < task.trials.length; i++) {
+    const t = task.trials[i]!;
+    beat[1] = Date.now();
+    beat[0] = i;
+    const t0 = performance.now();
+    if (setupError !== null) {
+      out.push({ number: t.number, metrics: null, error: setupError, durationMs: 0 });
+      continue;
+    }
+    try {
+      const metrics = runner!(t.params);
+      out.push({ number: t.number, metrics, durationMs: performance.now() - t0 });
+    } catch (e) {
+      out.push({ number: t.number, metrics: null, error: e instanceof Error ? e.message : String(e), durationMs: performance.now() - t0 });
+    }
+  }
+  beat[0] = -1;
+  return out;
+}

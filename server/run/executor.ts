@@ -1,0 +1,70 @@
+/**
+ * The seam between the optimizer and whatever runs backtests. The optimizer hands an executor
+ * batches of trials and gets one outcome per trial; the local piscina pool
+ * (local-executor.ts) and the BullMQ/Redis executor (server/distributed) both implement it.
+ * A run's task payload is plain JSON with files as absolute paths, so it can travel to
+ * another machine unchanged.
+ */
+import type { Metrics, ParamValues } from '../../protocol/run-events';
+
+/** Which strategy a trial runs. New kinds plug in here and in backtest-task.ts. */
+export type StrategyRef =
+  | { kind: 'builtin'; name: string }
+  /** A JavaScript module (compiled) exporting a StrategyDefinition (default export or `strategy`). */
+  | { kind: 'module'; file: string; name?: string }
+  /** An external process speaking the JSON-lines protocol, one per worker. */
+  | { kind: 'command'; command: string; cwd: string; name?: string };
+
+/** Everything a worker needs to run any trial of one run: the same for every batch. */
+export interface TaskPayload {
+  /** Price data: an absolute file path and the study's date range. */
+  data: { file: string; from?: string; to?: string };
+  strategy: StrategyRef;
+  config: { cash: number; commission: number; sizing: { kind: 'fixed' | 'percent'; value: number } };
+}
+
+/** One trial to run. */
+export interface TrialRequest {
+  number: number;
+  /** The full parameter set (searched, fixed and defaults). */
+  params: ParamValues;
+}
+
+/** What running a trial gave: metrics, or an error saying why it failed. */
+export interface TrialOutcome {
+  number: number;
+  metrics: Metrics | null;
+  error?: string;
+  durationMs: number;
+  /** How many times it ran (1 + retries used). */
+  attempts?: number;
+  /** The strategy's own log (an external command's stderr), when there is one. */
+  log?: string;
+}
+
+/** Runs batches of trials. `onOutcome` (optional) reports each outcome as soon as it is known. */
+export interface TrialExecutor {
+  run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome) => void): Promise<TrialOutcome[]>;
+  close(): Promise<void>;
+  /** Worker count, for the start event. */
+  readonly workers?: number;
+}
+
+/** Settings of an executor that come from the study and the command line. */
+export interface ExecutorSettings {
+  workers: number;
+  /** Per-trial timeout (the worker is replaced); none when absent. */
+  timeoutMs?: number;
+  /** How often a failed trial is tried again. */
+  retries: number;
+  /** Per-worker heap cap in MiB. */
+  memoryMb?: number;
+}
+
+/** The error raised when a run is aborted. */
+export class RunAborted extends Error {
+  constructor() {
+    super('the run was cancelled');
+    this.name = 'RunAborted';
+  }
+}

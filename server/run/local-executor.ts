@@ -1,0 +1,157 @@
+/**
+ * The local pool: piscina worker threads running dist/backtest-task.js. The price data is
+ * loaded once and shared with every worker through a SharedArrayBuffer; trials travel in
+ * chunks to amortize dispatch. A trial over the timeout has its worker terminated (piscina
+ * replaces it) and fails alone — the other trials of its chunk run again; a trial that kills
+ * its worker fails the same way; failed trials are retried as configured. Each worker's heap
+ * is capped (`resourceLimits`), so a runaway strategy dies without taking the run with it.
+ */
+import { existsSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Piscina } from 'piscina';
+import { loadPrices, sharePrices, type PriceData } from '../engine';
+import type { WorkerInit } from './backtest-task';
+import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
+
+/** The default worker count: the study's, else one per core (at least 1). */
+export function defaultWorkers(): number {
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+/** Finds dist/backtest-task.js from the running bundle (dist/, out/test/…, or the sources). */
+export function findTaskFile(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    for (const c of [path.join(dir, 'backtest-task.js'), path.join(dir, 'dist', 'backtest-task.js')]) if (existsSync(c)) return c;
+    dir = path.dirname(dir);
+  }
+  throw new Error('dist/backtest-task.js not found: run `npm run build` first');
+}
+
+export class LocalExecutor implements TrialExecutor {
+  readonly workers: number;
+  private readonly pool: Piscina;
+  private readonly timeoutMs: number | undefined;
+  private readonly retries: number;
+
+  constructor(payload: TaskPayload, settings: ExecutorSettings, prices?: PriceData, taskFile = findTaskFile()) {
+    const data = prices ?? loadPrices(payload.data.file, { from: payload.data.from, to: payload.data.to });
+    this.workers = Math.max(1, Math.floor(settings.workers));
+    this.timeoutMs = settings.timeoutMs && settings.timeoutMs > 0 ? settings.timeoutMs : undefined;
+    this.retries = Math.max(0, Math.floor(settings.retries));
+    const init: WorkerInit = { payload, prices: sharePrices(data) };
+    this.pool = new Piscina({
+      filename: taskFile,
+      minThreads: this.workers,
+      maxThreads: this.workers,
+      idleTimeout: 60_000,
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: settings.memoryMb ?? 1024 },
+    });
+    // A worker that dies between tasks is replaced by piscina; keep the error off stderr.
+    this.pool.on('error', () => {});
+  }
+
+  async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome) => void): Promise<TrialOutcome[]> {
+    if (signal.aborted) throw new RunAborted();
+    const size = Math.min(32, Math.max(1, Math.ceil(batch.length / (this.workers * 4))));
+    const chunks: TrialRequest[][] = [];
+    for (let i = 0; i < batch.length; i += size) chunks.push(batch.slice(i, i + size));
+    const attempts = new Map<number, number>();
+    const parts = await Promise.all(chunks.map((c) => this.runChunk(c, signal, attempts, onOutcome)));
+    const byNumber = new Map<number, TrialOutcome>();
+    for (const p of parts) for (const o of p) byNumber.set(o.number, o);
+    return batch.map((t) => byNumber.get(t.number)!);
+  }
+
+  private async runChunk(
+    chunk: TrialRequest[],
+    signal: AbortSignal,
+    attempts: Map<number, number>,
+    onOutcome?: (o: TrialOutcome) => void,
+  ): Promise<TrialOutcome[]> {
+    if (chunk.length === 0) return [];
+    const beatBuf = new SharedArrayBuffer(16);
+    const beat = new Float64Array(beatBuf);
+    beat[0] = -1;
+    const ac = new AbortController();
+    const onAbort = (): void => ac.abort();
+    signal.addEventListener('abort', onAbort);
+    let hung = -1;
+    const limit = this.timeoutMs;
+    const timer =
+      limit !== undefined
+        ? setInterval(
+            () => {
+              const i = beat[0]!;
+              if (i >= 0 && Date.now() - beat[1]! > limit) {
+                hung = i;
+                ac.abort();
+              }
+            },
+            Math.max(10, Math.min(250, limit / 5)),
+          )
+        : null;
+    const finish = (o: TrialOutcome): TrialOutcome => {
+      onOutcome?.(o);
+      return o;
+    };
+    try {
+      let res: TrialOutcome[];
+      try {
+        res = (await this.pool.run({ trials: chunk, beat: beatBuf }, { signal: ac.signal })) as TrialOutcome[];
+      } catch (e) {
+        if (signal.aborted) throw new RunAborted();
+        const idx = hung >= 0 ? hung : beat[0]!;
+        const reason =
+          hung >= 0 ? `timed out after ${limit} ms (its worker was replaced)` : `its worker died: ${e instanceof Error ? e.message : String(e)}`;
+        if (idx < 0 || idx >= chunk.length) {
+          // Unknown culprit: run each trial on its own to find it.
+          if (chunk.length === 1) return this.failOrRetry(chunk[0]!, reason, signal, attempts, onOutcome);
+          const each = await Promise.all(chunk.map((t) => this.runChunk([t], signal, attempts, onOutcome)));
+          return each.flat();
+        }
+        const bad = chunk[idx]!;
+        const rest = chunk.filter((_, i) => i !== idx);
+        const [a, b] = await Promise.all([
+          this.failOrRetry(bad, reason, signal, attempts, onOutcome),
+          this.runChunk(rest, signal, attempts, onOutcome),
+        ]);
+        return a.concat(b);
+      }
+      const done: TrialOutcome[] = [];
+      const again: TrialRequest[] = [];
+      for (const o of res) {
+        const n = (attempts.get(o.number) ?? 0) + 1;
+        attempts.set(o.number, n);
+        if (o.error !== undefined && n <= this.retries) again.push(chunk.find((t) => t.number === o.number)!);
+        else done.push(finish({ ...o, attempts: n }));
+      }
+      if (again.length) done.push(...(await this.runChunk(again, signal, attempts, onOutcome)));
+      return done;
+    } finally {
+      if (timer) clearInterval(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async failOrRetry(
+    t: TrialRequest,
+    reason: string,
+    signal: AbortSignal,
+    attempts: Map<number, number>,
+    onOutcome?: (o: TrialOutcome) => void,
+  ): Promise<TrialOutcome[]> {
+    const n = (attempts.get(t.number) ?? 0) + 1;
+    attempts.set(t.number, n);
+    if (n <= this.retries) return this.runChunk([t], signal, attempts, onOutcome);
+    const o: TrialOutcome = { number: t.number, metrics: null, error: reason, durationMs: 0, attempts: n };
+    onOutcome?.(o);
+    return [o];
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,460 @@
+/**
+ * `runStudy`: the optimizer's core, shared by the CLI, the run host and the tests. It checks
+ * and resolves the study, loads the price data once, runs the stages in order (each stage's
+ * best fixed for the next) with their samplers on an executor, scores every trial, keeps the
+ * journal, and reports everything as run events.
+ *
+ * Determinism: trials are numbered in ask order; a sampler is asked for batches of its own
+ * size (never the worker count's) and told each batch in trial-number order, and early
+ * stopping is decided in that order too — so the same seed gives the same trials and the
+ * same best on any number of workers, and `--resume` replays the journal through the same
+ * samplers to continue exactly where an interrupted run stopped.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyze, type Diagnostic, type StudyModel } from '../../grammar';
+import type {
+  EndEvent,
+  Metrics,
+  ParamValues,
+  RunEvent,
+  Score,
+  StageEvent,
+  StartEvent,
+  TrialEvent,
+  TrialSummary,
+} from '../../protocol/run-events';
+import { loadPrices, type PriceData } from '../engine';
+import { createSampler, fullKey, ParetoFront, Rng, Space, type Told } from '../search';
+import { hash32 } from '../search/rng';
+import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
+import { Journal, JOURNAL_FORMAT, readJournal, type JournalHeader } from './journal';
+import { defaultWorkers, LocalExecutor } from './local-executor';
+import { buildPlan, scoreTrial, type StagePlan, type StudyPlan } from './plan';
+
+declare const OPTSTUDY_VERSION: string | undefined;
+const VERSION = typeof OPTSTUDY_VERSION === 'string' ? OPTSTUDY_VERSION : '0.1.0';
+
+export interface RunOptions {
+  /** The study file. */
+  file: string;
+  /** Which study of the file (by name); the first when absent. */
+  study?: string;
+  /** Only this stage (by name), from the strategy defaults and overrides. */
+  stage?: string;
+  workers?: number;
+  seed?: number;
+  /** The run folder (default: a new one under `.optstudy/runs/` beside the study). */
+  out?: string;
+  /** Continue the run kept in this folder. */
+  resume?: string;
+  /** False in an untrusted workspace: module and command strategies are refused. */
+  trusted?: boolean;
+  /** Builds the executor; the local piscina pool when absent (the Redis executor plugs in here). */
+  createExecutor?: (payload: TaskPayload, settings: ExecutorSettings, prices: PriceData) => TrialExecutor | Promise<TrialExecutor>;
+  /** Minimum interval between `progress` events (default 250 ms). */
+  progressMs?: number;
+  /** Minimum interval between `analysis` events (default 1000 ms); needs `analyze`. */
+  analysisMs?: number;
+  /** Computes an analysis snapshot from the trials so far (server/analysis `analyzeTrials`). */
+  analyze?: (trials: TrialEvent[], start: StartEvent, final: boolean) => import('../../protocol/analysis').AnalysisSnapshot;
+  /** Per-worker heap cap (MiB). */
+  memoryMb?: number;
+}
+
+/** A study that cannot run: its findings, formatted `file:line:col: message`. */
+export class StudyError extends Error {
+  constructor(
+    message: string,
+    readonly findings: string[] = [message],
+  ) {
+    super(message);
+    this.name = 'StudyError';
+  }
+}
+
+/** Formats a diagnostic the way `optstudy check` does. */
+export function formatDiagnostic(file: string, d: Diagnostic): string {
+  return `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity}: ${d.message} [${d.code}]`;
+}
+
+/** Reads, checks and picks the study to run. @throws StudyError */
+export function loadStudy(file: string, name?: string): { model: StudyModel; plan: StudyPlan } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new StudyError(`${file}: cannot read the study file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const a = analyze(text);
+  const errors = a.diagnostics.filter((d) => d.severity === 'error');
+  const rel = path.relative(process.cwd(), file) || file;
+  const model = name === undefined ? a.studies[0] : a.studies.find((s) => s.name === name);
+  if (!model) {
+    if (errors.length) throw new StudyError(`${rel}: the study has errors`, errors.map((d) => formatDiagnostic(rel, d)));
+    const names = a.studies.map((s) => `'${s.name}'`).join(', ');
+    throw new StudyError(name === undefined ? `${rel}:1:1: no study in this file` : `${rel}:1:1: no study named '${name}' (studies: ${names || 'none'})`);
+  }
+  // Errors inside this study, or outside every study (a strategy declaration it may use).
+  const inside = (d: Diagnostic, m: StudyModel): boolean => d.range.start.line >= m.range.start.line && d.range.start.line <= m.range.end.line;
+  const own = errors.filter((d) => inside(d, model) || !a.studies.some((s) => inside(d, s)));
+  if (own.length || model.hasErrors)
+    throw new StudyError(
+      `${rel}: study '${model.name}' has errors`,
+      own.length ? own.map((d) => formatDiagnostic(rel, d)) : [`${rel}:${model.range.start.line + 1}:1: study '${model.name}' has errors`],
+    );
+  try {
+    return { model, plan: buildPlan(model, file) };
+  } catch (e) {
+    throw new StudyError(`${rel}:${model.range.start.line + 1}:1: ${(e as Error).message}`);
+  }
+}
+
+/** A new run folder beside the study: `.optstudy/runs/<time>-<study>`. */
+export function newRunDir(file: string, study: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const slug = study.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'study';
+  const base = path.join(path.dirname(file), '.optstudy', 'runs', `${stamp}-${slug}`);
+  let dir = base;
+  for (let i = 2; fs.existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
+}
+
+interface StageBest {
+  summary: TrialSummary;
+  loss: number[];
+}
+
+/**
+ * Runs a study. Every event goes to `onEvent` in order; the returned promise resolves with
+ * the `end` event (also when cancelled through `signal`: `status: 'cancelled'`).
+ * @throws StudyError when the study has errors or its data cannot be loaded (before `start`).
+ */
+export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => void, signal: AbortSignal): Promise<EndEvent> {
+  const t0 = Date.now();
+  const file = path.resolve(options.file);
+  const { model, plan } = loadStudy(file, options.study);
+  if (options.trusted === false && plan.payload.strategy.kind !== 'builtin')
+    throw new StudyError(`${file}: strategy '${model.strategy?.name}' is a ${plan.payload.strategy.kind} strategy: running it needs a trusted workspace`);
+  let stages = plan.stages;
+  if (options.stage !== undefined) {
+    stages = stages.filter((s) => s.name === options.stage);
+    if (!stages.length) throw new StudyError(`${file}: no stage named '${options.stage}' in study '${model.name}'`);
+  }
+
+  // The journal: a new one, or the one to continue.
+  let prior = new Map<number, TrialEvent>();
+  let priorStages = new Set<string>();
+  let seed: number;
+  let runDir: string;
+  let resumed = false;
+  if (options.resume !== undefined) {
+    runDir = path.resolve(options.resume);
+    let contents;
+    try {
+      contents = readJournal(runDir);
+    } catch (e) {
+      throw new StudyError((e as Error).message);
+    }
+    if (contents.header.studyHash !== plan.hash)
+      throw new StudyError(
+        `${runDir}: the study changed since this run started (hash ${contents.header.studyHash}, now ${plan.hash}); start a new run instead of resuming`,
+      );
+    if ((contents.header.stage ?? undefined) !== options.stage)
+      throw new StudyError(`${runDir}: this run was started ${contents.header.stage ? `for stage '${contents.header.stage}' only` : 'for every stage'}; resume it the same way`);
+    seed = contents.header.seed;
+    prior = contents.trials;
+    priorStages = new Set(contents.stages.keys());
+    resumed = true;
+  } else {
+    seed = options.seed ?? model.seed ?? (Math.random() * 2 ** 31) >>> 0;
+    runDir = options.out !== undefined ? path.resolve(options.out) : newRunDir(file, model.name);
+  }
+
+  let prices: PriceData;
+  try {
+    prices = loadPrices(plan.payload.data.file, { from: plan.payload.data.from, to: plan.payload.data.to });
+  } catch (e) {
+    throw new StudyError(`${path.relative(process.cwd(), file) || file}:${model.range.start.line + 1}:1: ${(e as Error).message}`);
+  }
+  const header: JournalHeader = {
+    type: 'header',
+    format: JOURNAL_FORMAT,
+    study: model.name,
+    file,
+    studyHash: plan.hash,
+    seed,
+    dataHash: prices.id,
+    versions: { optstudy: VERSION, node: process.version, journal: JOURNAL_FORMAT },
+    startedAt: new Date().toISOString(),
+    ...(options.stage !== undefined ? { stage: options.stage } : {}),
+  };
+  let journal: Journal;
+  try {
+    journal = resumed ? Journal.resume(runDir).journal : Journal.create(runDir, header);
+  } catch (e) {
+    throw new StudyError((e as Error).message);
+  }
+
+  const workers = Math.max(1, Math.floor(options.workers ?? model.workers ?? defaultWorkers()));
+  const settings: ExecutorSettings = { workers, timeoutMs: model.timeoutMs, retries: model.retries ?? 0, memoryMb: options.memoryMb };
+  let executor: TrialExecutor | null = null;
+  const getExecutor = async (): Promise<TrialExecutor> => {
+    if (!executor) executor = options.createExecutor ? await options.createExecutor(plan.payload, settings, prices) : new LocalExecutor(plan.payload, settings, prices);
+    return executor;
+  };
+
+  const nObj = plan.objectives.length;
+  const directions = plan.objectives.map((o) => o.direction);
+  const sizes = stages.map((s) => (Number.isFinite(s.size) && s.size > 0 ? s.size : Number.isFinite(s.budget) ? s.budget : 0));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const start: StartEvent = {
+    type: 'start',
+    study: model.name,
+    file,
+    runDir,
+    stages: stages.map((s, i) => ({ name: s.name, size: sizes[i]!, method: s.method })),
+    total,
+    seed,
+    workers,
+    directions,
+    objectives: plan.objectives.map((o) => o.text),
+    params: stages.flatMap((s) => s.dims.map((d) => d.name)),
+    resumed,
+  };
+  onEvent(start);
+
+  const warm = model.warmStart ? loadWarm(path.resolve(path.dirname(file), model.warmStart), plan, onEvent) : [];
+  const memo = new Map<string, TrialOutcome>();
+  const front = new ParetoFront<TrialSummary>();
+  const kept: TrialEvent[] = [];
+  const keepForAnalysis = options.analyze !== undefined;
+  let best: StageBest | null = null;
+  let number = 0;
+  let done = 0;
+  const recent: number[] = [];
+  let lastProgress = 0;
+  let lastAnalysis = Date.now();
+  let currentStage = stages[0]?.name ?? '';
+  const progressMs = options.progressMs ?? 250;
+  const analysisMs = options.analysisMs ?? 1000;
+
+  const progress = (force: boolean): void => {
+    const now = Date.now();
+    if (!force && now - lastProgress < progressMs) return;
+    lastProgress = now;
+    while (recent.length > 1 && now - recent[0]! > 5000) recent.shift();
+    const span = recent.length > 1 ? (now - recent[0]!) / 1000 : 0;
+    const rate = span > 0 ? recent.length / span : 0;
+    const remaining = Math.max(0, total - done);
+    onEvent({ type: 'progress', stage: currentStage, done, total, rate, etaMs: rate > 0 ? Math.round((remaining / rate) * 1000) : null });
+  };
+  const analysis = (final: boolean): void => {
+    if (!options.analyze || kept.length === 0) return;
+    const now = Date.now();
+    if (!final && now - lastAnalysis < analysisMs) return;
+    lastAnalysis = now;
+    try {
+      onEvent({ type: 'analysis', snapshot: options.analyze(kept, start, final) });
+    } catch (e) {
+      onEvent({ type: 'log', level: 'warning', message: `analysis failed: ${(e as Error).message}` });
+    }
+  };
+  const lossOf = (ev: TrialEvent): number[] | null => {
+    if (ev.state !== 'complete' || ev.score === null) return null;
+    const s = Array.isArray(ev.score) ? ev.score : [ev.score];
+    return s.map((v, i) => (directions[i] === 'maximize' ? -v : v));
+  };
+  const summaryOf = (ev: TrialEvent): TrialSummary => ({ params: ev.params, score: ev.score, metrics: ev.metrics, number: ev.number, stage: ev.stage });
+  const better = (a: number[], b: number[]): boolean => a[0]! < b[0]!;
+
+  /** Everything that happens when a trial is known (run, memoized or replayed). */
+  const record = (ev: TrialEvent, fresh: boolean): void => {
+    if (fresh) journal.append(ev);
+    onEvent(ev);
+    done++;
+    recent.push(Date.now());
+    if (recent.length > 2000) recent.splice(0, 1000);
+    const loss = lossOf(ev);
+    if (loss) {
+      if (!best || better(loss, best.loss)) best = { summary: summaryOf(ev), loss };
+      if (nObj > 1) front.add(loss, summaryOf(ev));
+    }
+    if (keepForAnalysis && kept.length < 200_000) kept.push(ev);
+    progress(false);
+    analysis(false);
+  };
+
+  const makeEvent = (stage: string, t: TrialRequest, o: TrialOutcome): TrialEvent => {
+    const base = { type: 'trial' as const, stage, number: t.number, params: t.params, durationMs: Math.round(o.durationMs * 1000) / 1000 };
+    const log = o.log ? { log: o.log } : {};
+    if (!o.metrics) return { ...base, metrics: {}, score: null, state: 'failed', error: o.error ?? 'the trial failed', ...log };
+    const s = scoreTrial(plan, t.params, o.metrics);
+    return { ...base, metrics: o.metrics, score: s.score, state: s.state, ...(s.error ? { error: s.error } : {}), ...log };
+  };
+
+  let status: EndEvent['status'] = 'finished';
+  let failure: string | undefined;
+  let base: ParamValues = { ...plan.defaults };
+  try {
+    for (let si = 0; si < plan.stages.length; si++) {
+      const st = plan.stages[si]!;
+      if (!stages.includes(st)) continue;
+      currentStage = st.name;
+      const stageT0 = Date.now();
+      const space = new Space(st.dims, { fixed: base, where: st.where });
+      if (space.dims.length === 0) {
+        onEvent({ type: 'log', level: 'warning', message: `stage '${st.name}' searches no parameter: skipped` });
+        continue;
+      }
+      const rng = new Rng(hash32(seed >>> 0, si + 1));
+      const sampler = createSampler(st.method, {
+        space,
+        rng,
+        objectives: nObj,
+        budget: st.budget,
+        options: st.options,
+        warm: warmFor(warm, space, plan),
+      });
+      let stageDone = 0;
+      let stageBest: StageBest | null = null;
+      const stageFront = new ParetoFront<TrialSummary>();
+      let since = 0;
+      let stoppedBy: string | undefined;
+      const es = st.earlyStop;
+      while (stageDone < st.budget && !stoppedBy) {
+        if (signal.aborted) throw new RunAborted();
+        const asked = sampler.ask(Math.min(sampler.batch, st.budget - stageDone));
+        if (asked.length === 0) break;
+        const trials = asked.map((p) => ({ number: number++, params: space.full(p) as ParamValues, searched: p }));
+        const results = new Map<number, TrialEvent>();
+        const toRun: TrialRequest[] = [];
+        for (const t of trials) {
+          const prev = prior.get(t.number);
+          if (prev) {
+            if (fullKey(prev.params) !== fullKey(t.params))
+              throw new Error(`the journal's trial ${t.number} has other parameters than this run proposes: it cannot be resumed (was it written by another version?)`);
+            results.set(t.number, prev);
+            if (prev.state !== 'failed') memo.set(fullKey(prev.params), { number: prev.number, metrics: prev.metrics, durationMs: 0 });
+            record(prev, false);
+            continue;
+          }
+          const m = memo.get(fullKey(t.params));
+          if (m) {
+            const ev = makeEvent(st.name, t, { ...m, number: t.number, durationMs: 0 });
+            results.set(t.number, ev);
+            record(ev, true);
+            continue;
+          }
+          toRun.push({ number: t.number, params: t.params });
+        }
+        if (toRun.length) {
+          const exec = await getExecutor();
+          const byNumber = new Map(toRun.map((t) => [t.number, t]));
+          const onOutcome = (o: TrialOutcome): void => {
+            if (results.has(o.number)) return;
+            const t = byNumber.get(o.number);
+            if (!t) return;
+            const ev = makeEvent(st.name, t, o);
+            results.set(o.number, ev);
+            if (o.metrics) memo.set(fullKey(t.params), o);
+            record(ev, true);
+          };
+          const outcomes = await exec.run(toRun, signal, onOutcome);
+          for (const o of outcomes) onOutcome(o);
+        }
+        // Tell in trial-number order: what the sampler learns never depends on timing.
+        const told: Told[] = trials.map((t) => ({ params: t.searched, loss: lossOf(results.get(t.number)!) }));
+        sampler.tell(told);
+        for (const t of trials) {
+          const ev = results.get(t.number)!;
+          const loss = lossOf(ev);
+          let improved = false;
+          if (loss) {
+            const minDelta = es?.minDelta ?? 0;
+            if (!stageBest || loss[0]! < stageBest.loss[0]! - minDelta) improved = true;
+            if (!stageBest || better(loss, stageBest.loss)) stageBest = { summary: summaryOf(ev), loss };
+            if (nObj > 1 && stageFront.add(loss, summaryOf(ev))) improved = true;
+          }
+          since = improved ? 0 : since + 1;
+          stageDone++;
+          if (es && since >= es.patience && !stoppedBy) stoppedBy = 'early_stop';
+        }
+        progress(false);
+      }
+      const sb = stageBest as StageBest | null;
+      const stageEvent: StageEvent = {
+        type: 'stage',
+        name: st.name,
+        best: sb ? sb.summary : null,
+        trials: stageDone,
+        elapsedMs: Date.now() - stageT0,
+        ...(stoppedBy ? { stoppedBy } : {}),
+      };
+      if (!priorStages.has(st.name)) journal.append(stageEvent);
+      onEvent(stageEvent);
+      if (sb) base = { ...sb.summary.params };
+      else onEvent({ type: 'log', level: 'warning', message: `stage '${st.name}' found no feasible trial: the next stage starts from the same parameters` });
+    }
+  } catch (e) {
+    if (e instanceof RunAborted || signal.aborted) status = 'cancelled';
+    else {
+      status = 'failed';
+      failure = e instanceof Error ? e.message : String(e);
+      onEvent({ type: 'log', level: 'error', message: failure });
+    }
+  } finally {
+    const ex = executor as TrialExecutor | null;
+    if (ex) await ex.close().catch(() => {});
+  }
+  progress(true);
+  analysis(true);
+  const finalBest = best as StageBest | null;
+  const end: EndEvent = {
+    type: 'end',
+    best: finalBest ? finalBest.summary : null,
+    trials: done,
+    elapsedMs: Date.now() - t0,
+    ...(nObj > 1 ? { pareto: front.items.sort((a, b) => (a.number ?? 0) - (b.number ?? 0)) } : {}),
+    status,
+    ...(failure ? { error: failure } : {}),
+    runDir,
+  };
+  journal.append(end);
+  journal.close();
+  onEvent(end);
+  return end;
+}
+
+/** Trials of an earlier run (warm start): every complete trial, rescored with this study's objectives. */
+function loadWarm(dir: string, plan: StudyPlan, onEvent: (e: RunEvent) => void): { params: ParamValues; metrics: Metrics }[] {
+  try {
+    const c = readJournal(dir);
+    const out = [...c.trials.values()].filter((t) => t.state === 'complete').map((t) => ({ params: t.params, metrics: t.metrics }));
+    onEvent({ type: 'log', level: 'info', message: `warm start: ${out.length} trials from ${dir}` });
+    return out;
+  } catch (e) {
+    onEvent({ type: 'log', level: 'warning', message: `warm start ignored: ${(e as Error).message}` });
+    return [];
+  }
+}
+
+/** The warm trials that lie in a stage's space, as told trials. */
+function warmFor(warm: { params: ParamValues; metrics: Metrics }[], space: Space, plan: StudyPlan): Told[] {
+  const out: Told[] = [];
+  for (const w of warm) {
+    const p: ParamValues = {};
+    let ok = true;
+    for (const d of space.dims) {
+      const v = w.params[d.name];
+      if (v === undefined) ok = false;
+      else p[d.name] = v;
+    }
+    if (!ok) continue;
+    const s = scoreTrial(plan, w.params, w.metrics);
+    out.push({ params: p, loss: s.loss });
+  }
+  return out;
+}
+
+export type { Score };
