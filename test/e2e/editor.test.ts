@@ -38,6 +38,115 @@ function lineOf(text: string, re: RegExp): number {
   return i + 1;
 }
 
+/** The study step 3 runs: the quickstart's grid, finer, so the run streams for a few seconds. */
+const RUN_STUDY = 'e2e-run.optstudy';
+const RUN_STUDY_TEXT = `// Written by the editor test: the quickstart's SMA grid, finer.
+study "SMA cross e2e" {
+  data "data/orcl-1995-2014.txt" from 2005-01-01 to 2014-12-31
+  cash 100000
+  commission 0.1%
+  sizing percent 95
+  strategy sma_cross
+
+  objective maximize sharpe
+  constraint trades >= 5
+
+  stage "grid" {
+    search grid
+    param fast in 5 .. 50 step 1
+    param slow in 20 .. 200 step 10
+    where fast < slow
+  }
+  workers 2
+  seed 42
+}
+`;
+/** The study step 4 starts and cancels: tens of thousands of backtests. */
+const LONG_STUDY = 'e2e-long.optstudy';
+const LONG_STUDY_TEXT = `// Written by the editor test: a long grid to cancel.
+study "SMA cross long" {
+  data "data/orcl-1995-2014.txt" from 1995-01-01 to 2014-12-31
+  cash 100000
+  strategy sma_cross
+  objective maximize sharpe
+  stage "grid" {
+    search grid
+    param fast in 2 .. 100 step 1
+    param slow in 10 .. 400 step 1
+    where fast < slow
+  }
+  workers 2
+}
+`;
+
+interface PanelState {
+  title: string;
+  status: string;
+  done: number;
+  total: number;
+  rankingRows: number;
+  /** Painted (non-transparent) pixels per chart card. */
+  ink: Record<string, number>;
+}
+
+/** What the results panel shows, read from its DOM. */
+async function panelState(frame: import('playwright-core').Frame): Promise<PanelState> {
+  return frame.evaluate(() => {
+    const text = (sel: string) => document.querySelector(sel)?.textContent?.trim() ?? '';
+    const m = /([\d,]+)\s*\/\s*([\d,?]+)/.exec(text('.progress-text'));
+    const num = (x: string | undefined) => (x && x !== '?' ? Number(x.replace(/,/g, '')) : NaN);
+    const ink: Record<string, number> = {};
+    for (const id of ['history', 'importance', 'heatmap']) {
+      let n = 0;
+      for (const c of document.querySelectorAll(`#${id} canvas`) as NodeListOf<HTMLCanvasElement>) {
+        const ctx = c.width && c.height ? c.getContext('2d') : null;
+        if (!ctx) continue;
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
+      }
+      ink[id] = n;
+    }
+    return {
+      title: text('.run-header h1'),
+      status: text('.status-slot .badge'),
+      done: num(m?.[1]),
+      total: num(m?.[2]),
+      rankingRows: document.querySelectorAll('#ranking table tbody tr').length,
+      ink,
+    };
+  });
+}
+
+/** The extension's own status bar items (their DOM ids start with the extension id). */
+async function statusItems(s: EditorSession): Promise<string[]> {
+  return s.page.locator('.statusbar-item[id^="optstudy.optstudy"]').allInnerTexts();
+}
+
+/** The newest run journal of a workspace study: its trials and the engine's best parameters. */
+function findRun(workspace: string, studyFile: string): { dir: string; trials: unknown[]; best?: Record<string, number | string | boolean> } | undefined {
+  const roots = [path.join(workspace, '.optstudy', 'runs')];
+  const found: { dir: string; mtime: number }[] = [];
+  for (const root of roots) {
+    if (!fs.existsSync(root)) continue;
+    for (const d of fs.readdirSync(root)) {
+      const j = path.join(root, d, 'journal.jsonl');
+      if (!fs.existsSync(j)) continue;
+      const head = fs.readFileSync(j, 'utf8').split('\n', 1)[0] ?? '';
+      try {
+        const h = JSON.parse(head);
+        if (h.file && path.resolve(h.file) === path.join(workspace, studyFile)) found.push({ dir: path.join(root, d), mtime: fs.statSync(j).mtimeMs });
+      } catch {
+        // not a journal header
+      }
+    }
+  }
+  const newest = found.sort((a, b) => b.mtime - a.mtime)[0];
+  if (!newest) return undefined;
+  const lines = fs.readFileSync(path.join(newest.dir, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const end = lines.find((l) => l.type === 'end');
+  return { dir: newest.dir, trials: lines.filter((l) => l.type === 'trial'), best: end?.best?.params };
+}
+
 describe('OptStudy in a real VS Code', { skip }, () => {
   let s: EditorSession;
 
@@ -82,7 +191,7 @@ describe('OptStudy in a real VS Code', { skip }, () => {
         };
       });
       return c.keyword && c.string && c.comment && new Set([c.keyword, c.string, c.comment]).size === 3 ? c : null;
-    }, 20_000);
+    }, 60_000);
     assert.equal(new Set(Object.values(colours)).size, 3);
 
     // The language server started (the extension activated) and published diagnostics: squiggles.
@@ -156,7 +265,98 @@ describe('OptStudy in a real VS Code', { skip }, () => {
     await waitUntil('the editor to be clean again', async () => (await page.locator('.tabs-container .tab.active.dirty').count()) === 0, 10_000);
   });
 
-  test.todo('3. Run Study from the palette: progress, status bar, a panel filling with charts, the run finishes');
-  test.todo('4. a longer run cancelled from the palette stops and the panel says so');
-  test.todo('5. Apply Best Parameters changes the study text as expected');
+  step('3. Run Study from the palette: progress, status bar, a panel filling with charts, the run finishes', 240_000, async () => {
+    const page = s.page;
+    // Running a study needs a trusted folder; trust it as a person would.
+    await s.trustWorkspace();
+    fs.writeFileSync(path.join(s.workspace, RUN_STUDY), RUN_STUDY_TEXT);
+    await s.openFile(RUN_STUDY);
+    const total = checkJson(path.join(s.workspace, RUN_STUDY)).studies[0]!.total;
+    await s.runCommand('OptStudy: Run Study');
+
+    // While it runs: a progress notification, the extension's status bar item, and the panel
+    // streaming trials (status "running", the trial count growing, charts drawn).
+    await waitUntil('a progress notification for the run', async () =>
+      (await page.locator('.notifications-toasts .notification-toast', { hasText: /OptStudy|study|trial/i }).count()) > 0, 30_000);
+    await waitUntil('the OptStudy status bar item', async () => (await statusItems(s)).length > 0, 30_000);
+    const panel = await s.webviewFrame('#app .run-header', 60_000);
+    const mid = await waitUntil('the panel to stream trials', async () => {
+      const h = await panelState(panel);
+      return h.status === 'running' && h.done > 0 && h.done < total ? h : null;
+    }, 60_000, 100);
+    assert.equal(mid.total, total, `the panel counts ${total} backtests, as optstudy check does`);
+    await s.shot('3-running');
+
+    // The run finishes: every backtest done, a ranking, and every chart drawn.
+    const end = await waitUntil('the run to finish', async () => {
+      const h = await panelState(panel);
+      return h.status === 'finished' ? h : null;
+    }, 180_000, 250);
+    assert.equal(end.done, total, `all ${total} backtests ran`);
+    assert.ok(end.rankingRows >= 5, `the ranking lists trials (${end.rankingRows} rows)`);
+    for (const chart of ['history', 'importance', 'heatmap'] as const) {
+      const inked = await waitUntil(`the ${chart} chart to be drawn`, async () => ((await panelState(panel)).ink[chart] ?? 0) > 500 ? (await panelState(panel)).ink[chart] : null, 20_000);
+      assert.ok(inked > 500, `${chart} has ${inked} painted pixels`);
+    }
+    // The progress notification goes away with the run.
+    await waitUntil('the progress notification to close', async () =>
+      (await page.locator('.notifications-toasts .notification-toast', { hasText: /running|trials?\b.*\d/i }).count()) === 0, 30_000);
+    await s.shot('3-finished');
+  });
+
+  step('4. a longer run cancelled from the palette stops and the panel says so', 180_000, async () => {
+    const page = s.page;
+    fs.writeFileSync(path.join(s.workspace, LONG_STUDY), LONG_STUDY_TEXT);
+    await s.openFile(LONG_STUDY);
+    await s.runCommand('OptStudy: Run Study');
+    const panel = await s.webviewFrame('#app .run-header', 60_000);
+    const running = await waitUntil('the long run to stream trials', async () => {
+      const h = await panelState(panel);
+      return h.status === 'running' && h.done >= 10 && /long/i.test(h.title) ? h : null;
+    }, 90_000, 100);
+    await s.runCommand('OptStudy: Cancel Run');
+    const stopped = await waitUntil('the panel to say the run was cancelled', async () => {
+      const h = await panelState(panel);
+      return h.status === 'cancelled' ? h : null;
+    }, 30_000, 100);
+    assert.ok(stopped.done < stopped.total, `it stopped early: ${stopped.done} of ${stopped.total} backtests`);
+    assert.ok(stopped.done >= running.done, 'finished trials are kept');
+    // It really stopped: no trial arrives any more, and nothing shows a run in progress.
+    await waitUntil('the progress notification to close', async () =>
+      (await page.locator('.notifications-toasts .notification-toast', { hasText: /running|trials?\b.*\d/i }).count()) === 0, 30_000);
+    const after = await panelState(panel);
+    const journal = findRun(s.workspace, LONG_STUDY);
+    const trialsOnDisk = journal ? journal.trials.length : -1;
+    const again = await waitUntil('the trial count to stay put', async () => {
+      const h = await panelState(panel);
+      return h.done === after.done ? h : null;
+    }, 5_000);
+    assert.equal(again.status, 'cancelled');
+    if (journal) assert.ok(trialsOnDisk < stopped.total, `the journal holds ${trialsOnDisk} trials, fewer than ${stopped.total}`);
+    await s.shot('4-cancelled');
+  });
+
+  step('5. Apply Best Parameters writes the run\'s best values into the study', 120_000, async () => {
+    const page = s.page;
+    const file = path.join(s.workspace, RUN_STUDY);
+    const run = findRun(s.workspace, RUN_STUDY);
+    assert.ok(run?.best, `the run of ${RUN_STUDY} left a journal with its best trial under .optstudy/runs`);
+    const best = run!.best!;
+    await s.openFile(RUN_STUDY);
+    await s.runCommand('OptStudy: Apply Best Parameters');
+    await waitUntil('the study to change', async () => (await page.locator('.tabs-container .tab.active.dirty').count()) > 0, 30_000);
+    await s.shot('5-applied');
+    await s.runCommand('File: Save');
+    await waitUntil('the study to be saved', async () => (await page.locator('.tabs-container .tab.active.dirty').count()) === 0, 15_000);
+    const text = fs.readFileSync(file, 'utf8');
+    // The best values become the strategy's fixed parameters…
+    const override = /strategy\s+sma_cross\s*\{([^}]*)\}/.exec(text);
+    assert.ok(override, `a strategy override block was written:\n${text}`);
+    for (const [k, v] of Object.entries(best)) assert.match(override![1]!, new RegExp(`\\b${k}\\s*=\\s*${v}\\b`), `${k} = ${v} in ${override![0]}`);
+    // …and the searched ranges are commented out, so the study now runs the fixed values.
+    assert.match(text, /\/\/\s*param fast in/);
+    assert.doesNotMatch(text, /^\s*param fast in/m);
+    const after = checkJson(file);
+    assert.deepEqual(after.diagnostics.filter((d) => d.severity === 'error'), [], 'the edited study has no errors');
+  });
 });
