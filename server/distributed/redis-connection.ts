@@ -85,7 +85,8 @@ export function openRedis(url: string, options: ConnectOptions = {}): Redis {
     lost = false;
   });
   redis.on('close', () => {
-    if (wasReady && !lost) {
+    // 'end'/'close' after our own disconnect() is not a lost connection.
+    if (wasReady && !lost && !closing.has(redis)) {
       lost = true;
       options.onState?.('lost', redactUrl(url));
     }
@@ -94,6 +95,14 @@ export function openRedis(url: string, options: ConnectOptions = {}): Redis {
   // throw. The state callbacks above report what matters.
   redis.on('error', () => {});
   return redis;
+}
+
+const closing = new WeakSet<Redis>();
+
+/** Disconnects on purpose (no "lost the connection" report). */
+export function closeRedis(redis: Redis): void {
+  closing.add(redis);
+  redis.disconnect();
 }
 
 /**

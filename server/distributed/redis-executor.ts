@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { describeFile, publishBlob, type BlobRef } from './content-store';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, JOB_VERSION, jobId, keys, type BatchJobData, type BatchResult, type WorkerInfo } from './protocol';
-import { checkRedis, openRedis, redactUrl } from './redis-connection';
+import { checkRedis, closeRedis, openRedis, redactUrl } from './redis-connection';
 
 export interface RedisExecutorOptions<Req, Out> {
   /** `redis://host:port`. */
@@ -63,6 +63,10 @@ export interface RedisExecutorStats {
   readded: number;
   /** Jobs that failed for good. */
   failedJobs: number;
+  /** Batches whose accepted result came from a second or later delivery (a worker died or Redis lost the job). */
+  redelivered: number;
+  /** Accepted batches per worker id (`host:pid`). */
+  byWorker: Record<string, number>;
 }
 
 export class AbortError extends Error {
@@ -75,7 +79,7 @@ export class AbortError extends Error {
 /** A coordinator's connection to the workers of one run. Create with `createRedisExecutor`. */
 export class RedisExecutor<Req, Out> {
   readonly runId: string;
-  readonly stats: RedisExecutorStats = { batches: 0, duplicates: 0, readded: 0, failedJobs: 0 };
+  readonly stats: RedisExecutorStats = { batches: 0, duplicates: 0, readded: 0, failedJobs: 0, redelivered: 0, byWorker: {} };
   private readonly prefix: string;
   private readonly pending = new Map<number, Pending<Req, Out>>();
   private seq = 0;
@@ -90,6 +94,7 @@ export class RedisExecutor<Req, Out> {
     private readonly redis: Redis,
     private readonly blocking: Redis,
     private readonly queue: Queue,
+    private readonly queueConn: Redis,
   ) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.runId = opts.runId ?? `r${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
@@ -115,9 +120,12 @@ export class RedisExecutor<Req, Out> {
     // A second connection for BLPOP: a blocked connection cannot carry other commands.
     const blocking = redis.duplicate();
     blocking.on('error', () => {});
-    const queue = new Queue(opts.queue ?? DEFAULT_QUEUE, { connection: redis.duplicate() });
+    // BullMQ does not close a connection it was given, so the executor keeps and closes it.
+    const queueConn = redis.duplicate();
+    queueConn.on('error', () => {});
+    const queue = new Queue(opts.queue ?? DEFAULT_QUEUE, { connection: queueConn });
     queue.on('error', () => {});
-    self = new RedisExecutor(opts, redis, blocking, queue);
+    self = new RedisExecutor(opts, redis, blocking, queue, queueConn);
     for (const f of opts.files) self.blobs.push(describeFile(f));
     await self.publishFiles();
     self.reader = self.readResults();
@@ -201,7 +209,8 @@ export class RedisExecutor<Req, Out> {
     this.blocking.disconnect();
     await this.reader?.catch(() => {});
     await this.queue.close().catch(() => {});
-    this.redis.disconnect();
+    this.queueConn.disconnect();
+    closeRedis(this.redis);
   }
 
   private async publishFiles(): Promise<void> {
@@ -263,6 +272,8 @@ export class RedisExecutor<Req, Out> {
         continue;
       }
       this.pending.delete(result.seq);
+      if (result.attempt > 1 || entry.readded > 0) this.stats.redelivered++;
+      this.stats.byWorker[result.worker] = (this.stats.byWorker[result.worker] ?? 0) + 1;
       if (!Array.isArray(result.outcomes) || result.outcomes.length !== entry.trials.length) {
         entry.reject(new Error(`worker ${result.worker} answered batch ${result.seq} with ${result.outcomes?.length} outcomes for ${entry.trials.length} trials`));
         continue;

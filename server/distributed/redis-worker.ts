@@ -12,7 +12,7 @@ import { Worker, type Job } from 'bullmq';
 import * as os from 'node:os';
 import { BlobCache } from './content-store';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, JOB_VERSION, keys, rewritePaths, type BatchJobData, type BatchResult, type WorkerInfo } from './protocol';
-import { checkRedis, openRedis } from './redis-connection';
+import { checkRedis, closeRedis, openRedis } from './redis-connection';
 
 /** Runs one batch of one run's trials on this machine (the optimizer's pool behind it). */
 export interface BatchRunner {
@@ -136,9 +136,14 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     return { trials: data.trials.length };
   };
 
+  // BullMQ does not close a connection it was given: keep it to close it ourselves.
+  const workerConn = redis.duplicate();
+  workerConn.on('error', () => {});
   const worker = new Worker<BatchJobData>(queueName, processor, {
-    connection: redis.duplicate(),
+    connection: workerConn,
     concurrency,
+    // Shown as the job's `processedBy`, so one can tell which machine holds a batch.
+    name: id,
     lockDuration: lockMs,
     stalledInterval: Math.max(500, Math.round(lockMs / 2)),
     maxStalledCount: opts.maxStalled ?? 2,
@@ -170,7 +175,8 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
         await worker.close(force).catch(() => {});
         await opts.runner.close().catch(() => {});
         await redis.multi().srem(keys.workerSet(prefix), id).del(keys.worker(prefix, id)).exec().catch(() => {});
-        redis.disconnect();
+        workerConn.disconnect();
+        closeRedis(redis);
       })();
       return closing;
     },

@@ -1,0 +1,212 @@
+/**
+ * The distributed layer on a real redis-server with real `optstudy worker` processes: batches
+ * of real backtests sent through BullMQ give exactly the local results; a worker SIGKILLed
+ * holding a batch, a Redis restart that loses every key, a cancel, and two runs sharing the
+ * workers all end with every trial exactly once.
+ */
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Queue } from 'bullmq';
+import { loadPrices, runBacktest } from '../../server/engine';
+import { createRedisExecutor, type RedisExecutor } from '../../server/distributed/redis-executor';
+import type { SimpleOutcome, SimplePayload, SimpleTrial } from '../../server/distributed/pool-runner';
+import { DEFAULT_QUEUE } from '../../server/distributed/protocol';
+import { REDIS_MISSING, redisServerAvailable, startRedis, type TestRedis } from '../support/redis-server';
+import { ROOT, startWorker, type TestWorker } from '../support/redis-workers';
+
+const DATA = path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt');
+const skip = redisServerAvailable() ? false : REDIS_MISSING;
+
+const PAYLOAD_BASE = { strategy: 'sma_cross', cash: 100_000, commission: 0.001, sizing: { kind: 'percent' as const, value: 95 } };
+
+/** The sma_cross grid fast 5..24 × slow 30..69 step 3, numbered. */
+function grid(): SimpleTrial[] {
+  const out: SimpleTrial[] = [];
+  for (let fast = 5; fast < 25; fast++) for (let slow = 30; slow < 70; slow += 3) out.push({ number: out.length, params: { fast, slow } });
+  return out;
+}
+
+function chunks<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** The same trials run here, in this process, with the engine: the reference. */
+function localOutcomes(data: string, trials: SimpleTrial[]): Map<number, string> {
+  const prices = loadPrices(data);
+  const out = new Map<number, string>();
+  for (const t of trials) out.set(t.number, JSON.stringify(runBacktest(prices, 'sma_cross', t.params, PAYLOAD_BASE, { trades: false }).metrics));
+  return out;
+}
+
+function executor(url: string, data = DATA, runId?: string): Promise<RedisExecutor<SimpleTrial, SimpleOutcome>> {
+  const payload: SimplePayload = { data, ...PAYLOAD_BASE };
+  return createRedisExecutor<SimpleTrial, SimpleOutcome>({
+    url,
+    payload,
+    files: [data],
+    runId,
+    reconcileMs: 300,
+    failedOutcome: (t, reason) => ({ number: t.number, metrics: null, error: reason }),
+  });
+}
+
+/** Runs every batch through the executor at once and checks each trial came back once, equal to the reference. */
+async function runAll(ex: RedisExecutor<SimpleTrial, SimpleOutcome>, trials: SimpleTrial[], reference: Map<number, string>, batch = 10) {
+  const results = await Promise.all(chunks(trials, batch).map((b) => ex.run(b)));
+  const seen = new Map<number, number>();
+  results.forEach((outcomes, i) => {
+    const b = chunks(trials, batch)[i]!;
+    assert.equal(outcomes.length, b.length);
+    outcomes.forEach((o, j) => {
+      assert.equal(o.number, b[j]!.number, 'outcomes come back in trial order');
+      assert.equal(o.error, undefined, `trial ${o.number} failed: ${o.error}`);
+      assert.equal(JSON.stringify(o.metrics), reference.get(o.number), `trial ${o.number} differs from the local backtest`);
+      seen.set(o.number, (seen.get(o.number) ?? 0) + 1);
+    });
+  });
+  assert.equal(seen.size, trials.length);
+  for (const [n, c] of seen) assert.equal(c, 1, `trial ${n} delivered ${c} times`);
+}
+
+describe('distributed trials on a real Redis with real workers', { skip }, () => {
+  let redis: TestRedis;
+  const workers: TestWorker[] = [];
+  const trials = grid();
+  let reference: Map<number, string>;
+
+  before(async () => {
+    redis = await startRedis();
+    reference = localOutcomes(DATA, trials);
+  });
+  after(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await redis?.close();
+  });
+
+  it('two workers give exactly the local results, each trial once, both doing work', async () => {
+    workers.push(await startWorker(redis.url), await startWorker(redis.url));
+    const ex = await executor(redis.url);
+    try {
+      assert.equal(await ex.capacity(), 2, 'both workers registered');
+      await runAll(ex, trials, reference);
+      assert.equal(Object.keys(ex.stats.byWorker).length, 2, `both workers ran batches: ${JSON.stringify(ex.stats.byWorker)}`);
+    } finally {
+      await ex.close();
+    }
+  });
+
+  it('two runs share the workers and each gets only its own results', async () => {
+    const [a, b] = await Promise.all([executor(redis.url), executor(redis.url)]);
+    try {
+      await Promise.all([runAll(a, trials, reference, 7), runAll(b, trials.slice(0, 100), reference, 9)]);
+      assert.equal(a.stats.duplicates + b.stats.duplicates, 0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a worker SIGKILLed while holding a batch: the batch is re-delivered, every trial exactly once', async () => {
+    const victim = await startWorker(redis.url, { concurrency: 2 });
+    const ex = await executor(redis.url);
+    const queue = new Queue(DEFAULT_QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
+    try {
+      // Small batches of a heavier grid, many of them, so the victim is always holding one.
+      const many = [...trials, ...trials.map((t) => ({ number: t.number + trials.length, params: { fast: (t.params.fast as number) + 1, slow: t.params.slow } }))];
+      const ref = new Map(reference);
+      for (const [n, v] of localOutcomes(DATA, many.slice(trials.length))) ref.set(n, v);
+      const running = runAll(ex, many, ref, 3);
+      // Wait until the victim holds a job, then kill it without a chance to clean up.
+      let held = false;
+      for (let i = 0; i < 400 && !held; i++) {
+        const active = await queue.getActive();
+        held = active.some((j) => j.processedBy === victim.id && j.data.runId === ex.runId);
+        if (!held) await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.ok(held, 'the victim took a batch');
+      victim.kill('SIGKILL');
+      assert.equal(await victim.exited, 'SIGKILL');
+      await running;
+      assert.ok(ex.stats.redelivered >= 1, `the victim's batch came back through stalled-job recovery: ${JSON.stringify(ex.stats)}`);
+    } finally {
+      await queue.close();
+      await ex.close();
+      await victim.stop();
+    }
+  });
+
+  it('Redis restarted mid-run (every key lost): coordinator and workers reconnect, nothing lost', async () => {
+    const ex = await executor(redis.url);
+    try {
+      const heavy = trials.map((t) => t);
+      const running = runAll(ex, heavy, reference, 2);
+      await new Promise((r) => setTimeout(r, 60));
+      await redis.restart(600);
+      await running;
+      assert.ok(workers.every((w) => w.process.exitCode === null), 'the workers survived');
+    } finally {
+      await ex.close();
+    }
+    // And the workers serve a new run after the restart.
+    const ex2 = await executor(redis.url);
+    try {
+      await runAll(ex2, trials.slice(0, 30), reference);
+    } finally {
+      await ex2.close();
+    }
+    for (const w of workers) assert.match(w.log(), /reconnected to Redis/);
+  });
+
+  it('cancel removes the pending jobs and rejects the waiting batches', async () => {
+    const ex = await executor(redis.url, DATA, 'cancel-me');
+    const queue = new Queue(DEFAULT_QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
+    // Stop taking jobs so they stay pending.
+    await queue.pause();
+    try {
+      const promises = chunks(trials, 5).map((b) => ex.run(b));
+      const settled = Promise.allSettled(promises);
+      for (let i = 0; i < 200 && (await queue.getWaitingCount()) < promises.length; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok((await queue.getWaitingCount()) >= promises.length);
+      await ex.cancel();
+      const results = await settled;
+      assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as Error).name === 'AbortError'));
+      const left = (await queue.getWaiting()).filter((j) => j.data.runId === 'cancel-me');
+      assert.equal(left.length, 0, 'no job of the cancelled run left in the queue');
+    } finally {
+      await queue.resume();
+      await queue.close();
+      await ex.close();
+    }
+  });
+
+  it('a file the workers cannot see is fetched once through Redis and cached by hash', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'optstudy-private-'));
+    const priv = path.join(dir, 'orcl-private.txt');
+    copyFileSync(DATA, priv);
+    const ex = await executor(redis.url, priv);
+    // The coordinator has published it; now it vanishes from the shared path.
+    rmSync(dir, { recursive: true, force: true });
+    const w = await startWorker(redis.url, { concurrency: 1 });
+    try {
+      // Only this worker may take these jobs: pause the others' queue is not possible per worker, so
+      // check the outcome instead: every worker that ran one fetched the file into its cache.
+      await runAll(ex, trials.slice(0, 40), reference);
+      const { readdirSync, readFileSync } = await import('node:fs');
+      const { createHash } = await import('node:crypto');
+      const want = createHash('sha256').update(readFileSync(DATA)).digest('hex');
+      const ran = [...workers, w].filter((x) => ex.stats.byWorker[x.id]);
+      assert.ok(ran.length > 0);
+      for (const x of ran) {
+        assert.ok(readdirSync(x.cacheDir).includes(want), `worker ${x.id} cached the file under its hash`);
+        assert.equal(createHash('sha256').update(readFileSync(path.join(x.cacheDir, want, 'orcl-private.txt'))).digest('hex'), want);
+      }
+    } finally {
+      await ex.close();
+      await w.stop();
+    }
+  });
+});
