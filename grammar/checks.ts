@@ -339,7 +339,7 @@ class Checker {
     }
 
     const paramTypes = new Map<string, ParamType>((model.strategy?.schema ?? []).map((p) => [p.name, p.type]));
-    const exprScope: ExprScope = { metrics: true, params: paramTypes, paramsKnown: schemaKnown, context: 'objective' };
+    const exprScope: ExprScope = { metrics: true, params: paramTypes, paramsKnown: schemaKnown, context: 'objective', strategyUnknown: strategySeen && !model.strategy };
 
     for (const st of ast.statements) {
       switch (st.kind) {
@@ -786,7 +786,12 @@ class Checker {
       this.classify(range, 'parameter');
       return pt === 'int' || pt === 'float' ? 'number' : pt === 'bool' ? 'bool' : 'string';
     }
-    if (!scope.paramsKnown) return 'unknown'; // may be a parameter of a module we cannot see
+    if (!scope.paramsKnown) {
+      // May be a parameter of a module we cannot see; with an unknown strategy (already
+      // reported), still flag an obvious misspelling of a metric.
+      if (scope.strategyUnknown && closest(name, METRIC_NAMES)) this.unknown(IssueCodes.UnknownMetric, 'metric', name, range, METRIC_NAMES);
+      return 'unknown';
+    }
     this.unknown(IssueCodes.UnknownMetric, 'metric', name, range, [...METRIC_NAMES, ...scope.params.keys()]);
     return 'unknown';
   }
@@ -958,7 +963,8 @@ class Checker {
         });
       }
     }
-    const isGrid = stage.search.method === 'grid';
+    // With an unknown method (reported) the stage's kind is unknown: skip grid-only checks.
+    const isGrid = searchOk && stage.search.method === 'grid';
 
     // Parameters.
     const seenHere = new Map<string, Range>();
@@ -1206,6 +1212,8 @@ interface ExprScope {
   params: Map<string, ParamType>;
   paramsKnown: boolean;
   context: 'objective' | 'constraint' | 'where';
+  /** The study names a strategy that does not exist (so its parameters are unknown). */
+  strategyUnknown?: boolean;
   stageParams?: Map<string, ParamType>;
 }
 

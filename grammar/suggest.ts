@@ -40,7 +40,8 @@ export function closest(name: string, candidates: Iterable<string>): string | un
       bestD = d;
       best = c;
     }
-    if (lower.length >= 3 && contains === undefined && c.toLowerCase().includes(lower)) contains = c;
+    const cl = c.toLowerCase();
+    if (contains === undefined && ((lower.length >= 3 && cl.includes(lower)) || (cl.length >= 3 && lower.startsWith(cl)))) contains = c;
   }
   if (best !== undefined && bestD <= budget) return best;
   return contains;
