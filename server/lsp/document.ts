@@ -3,6 +3,7 @@
  * it (the LSP lexer's tokens, a line index), computed once per document version.
  */
 import { analyze, type AnalyzeOptions, type DocumentAnalysis, type Position, type Range } from '../../grammar/index';
+import type { IncrementalAnalyzer } from './incremental';
 import { lex, type Token } from './lexer';
 
 /** Converts between offsets and 0-based line/character positions of one text. */
@@ -50,7 +51,10 @@ export class ParsedDocument {
     readonly analysis: DocumentAnalysis,
     /** The study file's path on disk, when the URI is a `file:` URI. */
     readonly filePath: string | null,
-  ) {}
+    tokens?: Token[],
+  ) {
+    this.tokensCache = tokens;
+  }
   /** The LSP lexer's tokens (comments included), computed on first use. */
   get tokens(): Token[] {
     return (this.tokensCache ??= lex(this.text));
@@ -66,9 +70,15 @@ export class ParsedDocument {
   }
 }
 
-/** Analyzes `text` (the pure entry point every feature test starts from). */
-export function parseDocument(text: string, uri = 'file:///test/study.optstudy', version = 1, options: AnalyzeOptions = {}): ParsedDocument {
-  return new ParsedDocument(uri, version, text, analyze(text, options), filePathOf(uri));
+/**
+ * Analyzes `text` (the pure entry point every feature starts from). With an
+ * `IncrementalAnalyzer` (one per open document) only the studies that changed since the
+ * analyzer's last call are parsed again.
+ */
+export function parseDocument(text: string, uri = 'file:///test/study.optstudy', version = 1, options: AnalyzeOptions = {}, analyzer?: IncrementalAnalyzer): ParsedDocument {
+  const tokens = lex(text);
+  const analysis = analyzer ? analyzer.analyze(text, tokens) : analyze(text, options);
+  return new ParsedDocument(uri, version, text, analysis, filePathOf(uri), tokens);
 }
 
 /** The file system path of a `file:` URI, else null. */

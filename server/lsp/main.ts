@@ -47,6 +47,7 @@ import { gridSizes, resolveStudy } from './custom-requests';
 import { computeDiagnostics, type WorkspaceState } from './diagnostics';
 import { filePathOf, parseDocument, type ParsedDocument } from './document';
 import { formatText } from './formatting';
+import { IncrementalAnalyzer } from './incremental';
 import { computeHover } from './hover';
 import { computeInlayHints } from './inlay-hints';
 import { computeDefinition, computeRename, prepareRename } from './navigation';
@@ -56,6 +57,8 @@ import { computeDocumentSymbols, computeFoldingRanges } from './symbols';
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 
+// `OPTSTUDY_INCREMENTAL=0` analyzes whole documents on every version (to compare, or to rule the cache out).
+const incremental = process.env.OPTSTUDY_INCREMENTAL !== '0';
 const faults = new Set((process.env.OPTSTUDY_FAULT ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 const workspace: WorkspaceState = { trusted: true };
 let throughput: number | undefined;
@@ -66,6 +69,7 @@ let pullDiagnostics = false;
 // The document cache: one analysis per document version.
 
 const cache = new Map<string, ParsedDocument>();
+const analyzers = new Map<string, IncrementalAnalyzer>();
 
 /** The analyzed document for `uri`: an open one at its current version, else read from disk. */
 function getDocument(uri: string): ParsedDocument | undefined {
@@ -73,7 +77,9 @@ function getDocument(uri: string): ParsedDocument | undefined {
   const cached = cache.get(uri);
   if (open) {
     if (cached && cached.version === open.version) return cached;
-    const parsed = parseDocument(open.getText(), uri, open.version);
+    let analyzer = analyzers.get(uri);
+    if (!analyzer && incremental) analyzers.set(uri, (analyzer = new IncrementalAnalyzer()));
+    const parsed = parseDocument(open.getText(), uri, open.version, {}, analyzer);
     cache.set(uri, parsed);
     return parsed;
   }
@@ -191,6 +197,7 @@ function refreshDiagnostics(): void {
 documents.onDidChangeContent((e) => schedulePush(e.document.uri));
 documents.onDidClose((e) => {
   cache.delete(e.document.uri);
+  analyzers.delete(e.document.uri);
   clearTimeout(pushTimers.get(e.document.uri));
   if (!pullDiagnostics) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });

@@ -1,0 +1,119 @@
+/**
+ * Language-server latency through the real built server over stdio (`npm run bench -- lsp`):
+ * - diagnostics: an incremental one-character edit of a 5,000-line document, then a pull
+ *   (`textDocument/diagnostic`); the time from sending the edit to the answer (a new version,
+ *   so a full analysis each time). Goal ≤ 50 ms p95.
+ * - completion: requests at varied positions of the same (already analyzed) document.
+ *   Goal ≤ 10 ms p95.
+ * - hover, likewise. Prints one JSON object as its last line.
+ */
+import { LspSession } from '../support/lsp-session';
+
+/** A realistic document of about `lines` lines: studies with staged searches, comments and expressions. */
+function bigDocument(lines: number): string {
+  const out: string[] = ['// generated for the language-server benchmark', ''];
+  const methods = ['grid', 'bayes { trials 60, init 10, acquisition ei }', 'tpe { trials 80 }', 'random { trials 50 }'];
+  let k = 0;
+  while (out.length < lines - 30) {
+    out.push(
+      `study "study ${k}" {`,
+      '  data "../../../samples/data/orcl-1995-2014.txt" from 2005-01-01 to 2014-12-31',
+      '  cash 100000',
+      '  commission 0.1%            // per side',
+      '  sizing percent 95',
+      '  strategy ema_atr',
+      '',
+      '  objective maximize profit_factor * max(sharpe, 0) * (1 - max_drawdown_pct / 100)',
+      '  constraint trades >= 20',
+      '  constraint max_drawdown_pct <= 30',
+      '',
+      `  stage "risk ${k}" {`,
+      `    search ${methods[k % methods.length]}`,
+      '    param atr_sl_multiplier in [1.5, 2.0, 2.5, 3.0]',
+      '    param atr_tp_multiplier in 6.0 .. 12.0 step 2.0',
+      '  }',
+      `  stage "entry ${k}" {`,
+      '    search grid',
+      '    param ema_fast in 5 .. 30 step 1',
+      '    param ema_slow in 20 .. 120 step 5',
+      '    where ema_fast < ema_slow',
+      '  }',
+      '  workers 2',
+      '  seed 42',
+      '  timeout 30s',
+      '}',
+      '',
+    );
+    k++;
+  }
+  while (out.length < lines) out.push('// padding');
+  return out.join('\n') + '\n';
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return Number(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(2));
+}
+
+async function main(): Promise<void> {
+  const s = await LspSession.start();
+  try {
+    const text = bigDocument(5000);
+    const lines = text.split('\n');
+    const uri = s.open('bench-5000.optstudy', text);
+    await s.diagnostics(uri); // warm up: first analysis, JIT
+
+    // Diagnostics after an edit: flip one digit of a `cash` line back and forth.
+    const cashLines = lines.map((l, i) => (l.startsWith('  cash ') ? i : -1)).filter((i) => i >= 0);
+    const diag: number[] = [];
+    let count = 0;
+    for (let i = 0; i < 60; i++) {
+      const line = cashLines[(i * 7) % cashLines.length];
+      const t0 = performance.now();
+      s.edit(uri, { start: { line, character: 7 }, end: { line, character: 8 } }, i % 2 ? '1' : '2');
+      const items = await s.diagnostics(uri);
+      const dt = performance.now() - t0;
+      count = items.length;
+      if (i >= 5) diag.push(dt);
+    }
+
+    // Completion at varied positions: stage bodies, `search `, objectives, study bodies.
+    const spots: { line: number; character: number }[] = [];
+    lines.forEach((l, i) => {
+      if (l.startsWith('    search ')) spots.push({ line: i, character: 11 });
+      else if (l.startsWith('  objective maximize ')) spots.push({ line: i, character: 21 });
+      else if (l.startsWith('    param ema_fast')) spots.push({ line: i, character: 10 });
+    });
+    const completion: number[] = [];
+    let itemsSeen = 0;
+    for (let i = 0; i < 240; i++) {
+      const at = spots[(i * 37) % spots.length];
+      const t0 = performance.now();
+      const items = await s.completion(uri, at);
+      const dt = performance.now() - t0;
+      itemsSeen = Math.max(itemsSeen, items.length);
+      if (i >= 20) completion.push(dt);
+    }
+    const hover: number[] = [];
+    for (let i = 0; i < 120; i++) {
+      const at = spots[(i * 13) % spots.length];
+      const t0 = performance.now();
+      await s.hover(uri, { line: at.line, character: at.character + 2 });
+      if (i >= 10) hover.push(performance.now() - t0);
+    }
+    const result = {
+      document: { lines: lines.length, chars: text.length },
+      diagnostics: { p50Ms: pct(diag, 50), p95Ms: pct(diag, 95), samples: diag.length, goalP95Ms: 50, diagnosticsInDocument: count },
+      completion: { p50Ms: pct(completion, 50), p95Ms: pct(completion, 95), samples: completion.length, goalP95Ms: 10, maxItems: itemsSeen },
+      hover: { p50Ms: pct(hover, 50), p95Ms: pct(hover, 95), samples: hover.length },
+    };
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } finally {
+    await s.stop();
+  }
+}
+
+main().catch((e) => {
+  process.stdout.write(JSON.stringify({ error: String(e?.stack ?? e) }) + '\n');
+  process.exitCode = 1;
+});
