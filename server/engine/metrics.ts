@@ -4,7 +4,7 @@
  * Sums that backtrader takes with `math.fsum` use `fsum`; the ones it accumulates with `+=`
  * are accumulated in order.
  */
-import { ExactSum, fsum } from './fsum';
+import { ExactSum, certifiedRound, ddBound, fsum, fsumFast } from './fsum';
 
 /** What the broker loop hands over to the metric computation. */
 export interface RunRecord {
@@ -35,8 +35,8 @@ function scratchOf(n: number): Float64Array {
   return scratch;
 }
 
-/** Population standard deviation around `avg` with an exactly rounded sum of squares. */
-function pstd(x: Float64Array, n: number, avg: number): number {
+/** The exactly rounded Σ (x - avg)² (Python: `math.fsum(pow(y - avg, 2.0) for y in x)`). */
+function pstdSum(x: Float64Array, n: number, avg: number): number {
   const s = acc;
   s.reset();
   for (let i = 0; i < n; i++) {
@@ -44,7 +44,12 @@ function pstd(x: Float64Array, n: number, avg: number): number {
     const q = d * d;
     if (q !== 0) s.add(q);
   }
-  return Math.sqrt(s.value() / n);
+  return s.value();
+}
+
+/** Population standard deviation around `avg` with an exactly rounded sum of squares. */
+function pstd(x: Float64Array, n: number, avg: number): number {
+  return Math.sqrt(pstdSum(x, n, avg) / n);
 }
 
 /**
@@ -102,68 +107,120 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
   m.gross_loss_pre_comm = glPre;
   m.profit_factor_pre_comm = closed > 0 && glPre !== 0 ? gpPre / Math.abs(glPre) : null;
 
-  // DrawDown: peak starts at -inf; percent and money maxima tracked separately.
+  // One pass for the DrawDown analyzer and the daily returns. Sums that backtrader takes with
+  // math.fsum run in double-double here and are certified (or redone exactly) below. Flat bars
+  // (value unchanged, return exactly 0) cost almost nothing: only non-zero returns are kept.
+  const nz = scratchOf(n);
+  let k = 0; // non-zero returns in nz[0..k)
   let peak = -Infinity;
+  let peakMd = 0; // the deepest fall since the current peak
   let mdd = 0.0;
   let mmd = 0.0;
   let len = 0;
   let mlen = 0;
+  let prev = cash0;
+  let s1 = 0; // Σ r (double-double: s1 + e1)
+  let e1 = 0;
+  let a1 = 0; // Σ |r|
+  let s2 = 0; // Σ r² over r < 0 (Sortino)
+  let e2 = 0;
   for (let i = 0; i < n; i++) {
     const x = v[i]!;
-    if (x > peak) peak = x;
+    if (x > peak) {
+      peak = x;
+      peakMd = 0;
+    }
     const md = peak - x;
-    const dd = (100.0 * md) / peak;
-    if (md > mmd) mmd = md;
-    if (dd > mdd) mdd = dd;
-    if (dd !== 0) {
-      len++;
-      if (len > mlen) mlen = len;
+    if (md !== 0) {
+      // dd = 100*md/peak is non-zero exactly when md is, and for one peak it grows with md:
+      // only a new deepest fall can give a new maximum.
+      if (++len > mlen) mlen = len;
+      if (md > peakMd) {
+        peakMd = md;
+        if (md > mmd) mmd = md;
+        const dd = (100.0 * md) / peak;
+        if (dd > mdd) mdd = dd;
+      }
     } else len = 0;
+    if (x !== prev) {
+      const ri = x / prev - 1.0;
+      if (ri !== 0) {
+        nz[k++] = ri;
+        let t = s1 + ri;
+        let bp = t - s1;
+        e1 += s1 - (t - bp) + (ri - bp);
+        s1 = t;
+        if (ri < 0) {
+          a1 -= ri;
+          const q = ri * ri;
+          t = s2 + q;
+          bp = t - s2;
+          e2 += s2 - (t - bp) + (q - bp);
+          s2 = t;
+        } else a1 += ri;
+      }
+      prev = x;
+    }
   }
   m.max_drawdown_pct = mdd;
   m.max_drawdown_money = mmd;
   m.max_drawdown_len = mlen;
 
-  // SharpeRatio(Days, annualize, rf 0): one return per bar, base = previous value.
-  const ret = scratchOf(n);
-  let prev = cash0;
-  const s = acc;
-  s.reset();
-  for (let i = 0; i < n; i++) {
-    const x = v[i]!;
-    const ri = x / prev - 1.0;
-    ret[i] = ri;
-    if (ri !== 0) s.add(ri);
-    prev = x;
+  // SharpeRatio(Days, annualize, rf 0): one return per bar (warm-up zeros included); zeros add
+  // nothing to the sum, and each adds (0 - avg)² to the squares: z·avg² exactly (TwoProduct).
+  let sum = certifiedRound(s1, e1, ddBound(k, a1));
+  if (sum !== sum) sum = fsum(nz, 0, k);
+  const avg = sum / n;
+  const q0 = (0 - avg) * (0 - avg);
+  const [zp, ze] = twoProduct(n - k, q0);
+  let s3 = zp;
+  let e3 = ze;
+  for (let j = 0; j < k; j++) {
+    const d = nz[j]! - avg;
+    const q = d * d;
+    const t = s3 + q;
+    const bp = t - s3;
+    e3 += s3 - (t - bp) + (q - bp);
+    s3 = t;
   }
-  const avg = s.value() / n;
-  const sd = pstd(ret, n, avg);
+  let sq = certifiedRound(s3, e3, ddBound(k + 2, Math.abs(s3) + Math.abs(e3) + 2 * Math.abs(ze)));
+  if (sq !== sq) {
+    const x = acc;
+    x.reset();
+    for (let j = 0; j < k; j++) {
+      const d = nz[j]! - avg;
+      x.add(d * d);
+    }
+    if (zp !== 0) x.add(zp);
+    if (ze !== 0) x.add(ze);
+    sq = x.value();
+  }
+  const sd = Math.sqrt(sq / n);
   m.sharpe_days_ann_rf0 = sd !== 0 ? SQRT252 * (avg / sd) : null;
   // Own extra: Sortino with target 0 (downside deviation over all bars).
-  s.reset();
-  for (let i = 0; i < n; i++) {
-    const ri = ret[i]!;
-    if (ri < 0) s.add(ri * ri);
+  let dsq = certifiedRound(s2, e2, ddBound(n, s2 + e2));
+  if (dsq !== dsq) {
+    const x = acc;
+    x.reset();
+    for (let j = 0; j < k; j++) if (nz[j]! < 0) x.add(nz[j]! * nz[j]!);
+    dsq = x.value();
   }
-  const dsd = Math.sqrt(s.value() / n);
+  const dsd = Math.sqrt(dsq / n);
   m.sortino = dsd !== 0 ? SQRT252 * (avg / dsd) : null;
 
   // TimeReturn(Years) and the default SharpeRatio over it (rf 1%, population stddev).
-  const yr = ret; // reuse: the daily returns are no longer needed
-  let ny = 0;
+  const yr = nz; // reuse: the daily returns are no longer needed
+  const years = yearEnds(r.dates);
+  const ny = years.ends.length;
   let negYears = 0;
   prev = cash0;
-  const dates = r.dates;
-  for (let i = 0; i < n; i++) {
-    const y = (dates[i]! / 10000) | 0;
-    if (i === n - 1 || ((dates[i + 1]! / 10000) | 0) !== y) {
-      const x = v[i]!;
-      const ry = x / prev - 1.0;
-      yearly[`${y}-12-31`] = ry;
-      if (ry < 0) negYears++;
-      yr[ny++] = ry - YEARLY_RF;
-      prev = x;
-    }
+  for (let k = 0; k < ny; k++) {
+    const x = v[years.ends[k]!]!;
+    const ry = x / prev - 1.0;
+    yearly[years.keys[k]!] = ry;
+    if (ry < 0) negYears++;
+    yr[k] = ry - YEARLY_RF;
+    prev = x;
   }
   let sharpeY: number | null = null;
   if (ny > 0) {
@@ -185,7 +242,7 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
 
   // SQN over closed trades' pnlcomm.
   if (closed > 1) {
-    const av = fsum(pnlcomm, 0, closed) / closed;
+    const av = fsumFast(pnlcomm, 0, closed) / closed;
     const psd = pstd(pnlcomm, closed, av);
     m.sqn = psd !== 0 ? (Math.sqrt(closed) * av) / psd : null;
   } else m.sqn = 0;
@@ -198,10 +255,10 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
   m.max_drawdown = mmd;
   m.sharpe = m.sharpe_days_ann_rf0;
   m.total_return_pct = (finalValue / cash0 - 1) * 100;
-  const days = (dayNumber(dates[n - 1]!) - dayNumber(dates[0]!)) ;
-  const years = days / 365.25;
+  const dates = r.dates;
+  const span = (dayNumber(dates[n - 1]!) - dayNumber(dates[0]!)) / 365.25;
   let cagr: number | null = null;
-  if (years > 0) cagr = finalValue > 0 ? (Math.pow(finalValue / cash0, 1 / years) - 1) * 100 : -100;
+  if (span > 0) cagr = finalValue > 0 ? (Math.pow(finalValue / cash0, 1 / span) - 1) * 100 : -100;
   m.cagr_pct = cagr;
   m.calmar = cagr !== null && mdd !== 0 ? cagr / mdd : null;
   m.exposure_pct = (100 * r.barsInMarket) / n;
@@ -211,11 +268,47 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
   return m;
 }
 
+const SPLIT = 134217729; // 2^27 + 1 (Dekker)
+
+/** `[p, e]` with `p = fl(a*b)` and `p + e = a*b` exactly (Dekker's TwoProduct, no FMA needed). */
+function twoProduct(a: number, b: number): [number, number] {
+  const p = a * b;
+  let t = SPLIT * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = SPLIT * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  return [p, ah * bh - p + ah * bl + al * bh + al * bl];
+}
+
 /** backtrader's default risk-free rate per year: `pow(1.0 + 0.01, 1.0) - 1.0`. */
 const YEARLY_RF = 1.0 + 0.01 - 1.0;
 
 function num(x: number): number | null {
   return Number.isFinite(x) ? x : null;
+}
+
+const YEAR_ENDS = new WeakMap<Int32Array, { ends: Int32Array; keys: string[] }>();
+
+/** The last bar of each calendar year and its `YYYY-12-31` key; computed once per date column. */
+function yearEnds(dates: Int32Array): { ends: Int32Array; keys: string[] } {
+  let y = YEAR_ENDS.get(dates);
+  if (!y) {
+    const ends: number[] = [];
+    const keys: string[] = [];
+    const n = dates.length;
+    for (let i = 0; i < n; i++) {
+      const yr = Math.floor(dates[i]! / 10000);
+      if (i === n - 1 || Math.floor(dates[i + 1]! / 10000) !== yr) {
+        ends.push(i);
+        keys.push(`${yr}-12-31`);
+      }
+    }
+    y = { ends: Int32Array.from(ends), keys };
+    YEAR_ENDS.set(dates, y);
+  }
+  return y;
 }
 
 /** Days since 1970-01-01 of a yyyymmdd date. */
