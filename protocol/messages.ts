@@ -1,0 +1,140 @@
+/**
+ * Messages between the extension (client/) and the results panel (webview/), declared once.
+ * The extension owns the run model (client/run-model.ts); the panel asks for a snapshot when it
+ * loads or becomes visible and then receives throttled deltas (at most 10 per second), so a run
+ * of 100,000 trials never floods the webview. Trials travel as compact rows against append-only
+ * name tables (parameters and metrics), because repeating keys per trial would multiply the
+ * payload several times over. Types only.
+ */
+import type { AnalysisSnapshot } from './analysis';
+import type { EndEvent, LogEvent, ParamValues, Score, StageEvent, StartEvent, TrialState } from './run-events';
+
+/** One trial as the panel holds it. Indexes point into {@link RunTables}. */
+export interface TrialRow {
+  /** Trial number (as in the `trial` event). */
+  n: number;
+  /** Index into {@link RunHeader.stages}. */
+  s: number;
+  st: TrialState;
+  sc: Score | null;
+  /** Parameter values, by index into {@link RunTables.params}; `null` where a trial lacks one. */
+  p: (number | string | boolean | null)[];
+  /** Metric values, by index into {@link RunTables.metrics}; shorter arrays mean missing. */
+  m: (number | null)[];
+  /** Why (failed / infeasible). */
+  e?: string;
+}
+
+/** Append-only name tables: a name keeps its index for the whole run. */
+export interface RunTables {
+  params: string[];
+  metrics: string[];
+}
+
+/** What the panel's header and stage summary show. */
+export interface StageSummary {
+  name: string;
+  method: string;
+  size: number;
+  done: number;
+  best: StageEvent['best'];
+  elapsedMs?: number;
+  stoppedBy?: string;
+  finished: boolean;
+}
+
+export type RunStatus = 'starting' | 'running' | 'finished' | 'cancelled' | 'failed';
+
+export interface RunHeader {
+  /** Stable id of the run (its folder when known). */
+  id: string;
+  study: string;
+  file?: string;
+  runDir?: string;
+  status: RunStatus;
+  stages: StageSummary[];
+  /** Name of the stage now running (or last run). */
+  stage?: string;
+  directions: ('maximize' | 'minimize')[];
+  objectives: string[];
+  done: number;
+  total: number;
+  rate: number;
+  etaMs: number | null;
+  elapsedMs?: number;
+  startedAt?: number;
+  resumed?: boolean;
+  error?: string;
+  counts: { complete: number; failed: number; infeasible: number };
+}
+
+/** Everything the panel needs to draw a run from scratch. */
+export interface RunSnapshot {
+  header: RunHeader;
+  tables: RunTables;
+  trials: TrialRow[];
+  analysis: AnalysisSnapshot | null;
+  best: EndEvent['best'];
+  pareto?: EndEvent['pareto'];
+  logs: LogEvent[];
+  start?: StartEvent;
+}
+
+/** What changed since the last message: new rows, names and the latest header. */
+export interface RunDelta {
+  id: string;
+  header: RunHeader;
+  /** Names appended to the tables since the last delta (their indexes continue the old ones). */
+  newParams: string[];
+  newMetrics: string[];
+  trials: TrialRow[];
+  analysis?: AnalysisSnapshot;
+  best?: EndEvent['best'];
+  pareto?: EndEvent['pareto'];
+  logs?: LogEvent[];
+}
+
+/** One re-run trial: its equity curve and trades (from `optstudy backtest --json`). */
+export interface TrialDetail {
+  n: number;
+  stage?: string;
+  params: ParamValues;
+  metrics?: Record<string, number | null>;
+  /** Date (YYYY-MM-DD) → portfolio value. From the backtest when it reports one, else rebuilt from closed trades. */
+  equity: { date: string; value: number }[];
+  /** True when `equity` was rebuilt from closed trades (the backtest reported no per-bar value). */
+  equityFromTrades?: boolean;
+  trades: { entry_date: string; exit_date: string; entry_price: number; exit_price: number; size: number; pnl: number; pnlcomm: number }[];
+  error?: string;
+}
+
+/** Extension → panel. */
+export type ToWebview =
+  | { type: 'snapshot'; run: RunSnapshot | null }
+  | { type: 'delta'; delta: RunDelta }
+  | { type: 'trialDetail'; detail: TrialDetail }
+  | { type: 'trialDetailPending'; n: number };
+
+/** Panel → extension. */
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'openTrial'; n: number; stage?: string; params: ParamValues }
+  | { type: 'applyParams'; params: ParamValues; n?: number }
+  | { type: 'cancel' }
+  | { type: 'resume' }
+  | { type: 'exportReport' }
+  | { type: 'listRuns' };
+
+/** What the panel keeps with `setState`, so a reload restores the view (not the data: the extension owns that). */
+export interface PanelViewState {
+  runId?: string;
+  runDir?: string;
+  sortKey?: string;
+  sortDesc?: boolean;
+  heatX?: string;
+  heatY?: string;
+  heatAgg?: 'mean' | 'max';
+  paretoX?: number;
+  paretoY?: number;
+  selected?: number;
+}

@@ -1,0 +1,103 @@
+/**
+ * Parallel coordinates: one vertical axis per searched parameter plus the score, one line per
+ * trial. Only the best trials are coloured (by score) and a thinned sample of the rest is drawn
+ * faintly behind them, so 100,000 trials still draw in a few milliseconds and the picture shows
+ * where the good region lies on each axis.
+ */
+import type { TrialRow } from '../../protocol/messages';
+import { firstScore, type PanelStore } from '../store';
+import { readPalette, scaleColor, withAlpha } from '../theme';
+import { fmt } from './chartjs';
+import { probeDraw, sizedCanvas, valueAxis } from './canvas';
+
+const TOP = 300;
+const BACKGROUND = 700;
+
+export class ParallelCoordinates {
+  constructor(private readonly host: HTMLElement) {}
+
+  draw(store: PanelStore): void {
+    const { ctx, w, h } = sizedCanvas(this.host);
+    const pal = readPalette();
+    ctx.font = `${Math.max(11, pal.fontSize - 1)}px ${pal.font}`;
+    const scored = store.rows.filter((r) => r.st === 'complete' && firstScore(r.sc) !== null);
+    const params = store.tables.params.map((name, i) => ({ name, i })).filter(({ i }) => scored.some((r) => r.p[i] !== null && r.p[i] !== undefined));
+    if (params.length === 0 || scored.length === 0) {
+      ctx.fillStyle = pal.muted;
+      ctx.fillText('Waiting for complete trials…', 12, 24);
+      probeDraw('parallel', 0);
+      return;
+    }
+    const better = (a: number, b: number) => store.better(a, b);
+    const sorted = [...scored].sort((a, b) => {
+      const x = firstScore(a.sc)!;
+      const y = firstScore(b.sc)!;
+      return x === y ? 0 : better(x, y) ? -1 : 1;
+    });
+    const top = sorted.slice(0, TOP);
+    const rest = sorted.slice(TOP);
+    const stride = Math.max(1, Math.ceil(rest.length / BACKGROUND));
+    const background = rest.filter((_, k) => k % stride === 0);
+    const axes = params.map(({ name, i }) => ({ name, axis: valueAxis(scored.map((r) => r.p[i])), get: (r: TrialRow) => r.p[i] }));
+    const scoreAxis = valueAxis(scored.map((r) => firstScore(r.sc)));
+    const all = [...axes, { name: store.header?.objectives?.[0] ?? 'score', axis: scoreAxis, get: (r: TrialRow) => firstScore(r.sc) }];
+    const padX = 48;
+    const padTop = 38;
+    const padBottom = 22;
+    const gh = h - padTop - padBottom;
+    const xs = all.map((_, k) => padX + (all.length === 1 ? 0 : (k * (w - 2 * padX)) / (all.length - 1)));
+    const yOf = (k: number, r: TrialRow) => {
+      const p = all[k]!.axis.pos(all[k]!.get(r));
+      return p === null ? null : padTop + gh - p * gh;
+    };
+    const line = (r: TrialRow) => {
+      ctx.beginPath();
+      let pen = false;
+      for (let k = 0; k < all.length; k++) {
+        const y = yOf(k, r);
+        if (y === null) {
+          pen = false;
+          continue;
+        }
+        if (pen) ctx.lineTo(xs[k]!, y);
+        else ctx.moveTo(xs[k]!, y);
+        pen = true;
+      }
+      ctx.stroke();
+    };
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = withAlpha(pal.muted, 0.12);
+    for (const r of background) line(r);
+    const sLo = scoreAxis.min;
+    const sHi = scoreAxis.max;
+    const minimize = store.directions[0] === 'minimize';
+    for (let k = top.length - 1; k >= 0; k--) {
+      const s = firstScore(top[k]!.sc)!;
+      const t = sHi > sLo ? (s - sLo) / (sHi - sLo) : 1;
+      ctx.strokeStyle = scaleColor(minimize ? 1 - t : t, k === 0 ? 1 : 0.55);
+      ctx.lineWidth = k === 0 ? 2.5 : 1.2;
+      line(top[k]!);
+    }
+    // Axes on top of the lines.
+    ctx.strokeStyle = pal.fg;
+    ctx.lineWidth = 1;
+    ctx.fillStyle = pal.fg;
+    all.forEach((a, k) => {
+      const x = xs[k]!;
+      ctx.beginPath();
+      ctx.moveTo(x + 0.5, padTop);
+      ctx.lineTo(x + 0.5, padTop + gh);
+      ctx.stroke();
+      ctx.textAlign = k === 0 ? 'left' : k === all.length - 1 ? 'right' : 'center';
+      ctx.textBaseline = 'bottom';
+      ctx.fillStyle = pal.fg;
+      ctx.fillText(a.name, x, padTop - 18);
+      ctx.fillStyle = pal.muted;
+      ctx.textBaseline = 'top';
+      ctx.fillText(a.axis.numeric ? fmt(a.axis.min, 3) : a.axis.label(0), x, padTop + gh + 4);
+      ctx.textBaseline = 'bottom';
+      ctx.fillText(a.axis.numeric ? fmt(a.axis.max, 3) : a.axis.label(1), x, padTop - 3);
+    });
+    probeDraw('parallel', top.length + background.length);
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The panel's copy of the run: the snapshot it asked for plus the deltas since, and the derived
+ * series the charts draw, kept up to date incrementally so a delta costs O(new trials), not
+ * O(all trials) — what keeps a 100,000-trial run smooth.
+ */
+import type { AnalysisSnapshot } from '../protocol/analysis';
+import type { RunDelta, RunHeader, RunSnapshot, RunTables, TrialRow } from '../protocol/messages';
+import type { LogEvent, Score, TrialSummary } from '../protocol/run-events';
+
+export interface XY {
+  x: number;
+  y: number;
+}
+
+/** First objective's value, or null. */
+export function firstScore(sc: Score | null | undefined): number | null {
+  if (sc === null || sc === undefined) return null;
+  const v = Array.isArray(sc) ? sc[0] : sc;
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Objective `i`'s value of a score. */
+export function scoreAt(sc: Score | null | undefined, i: number): number | null {
+  if (sc === null || sc === undefined) return null;
+  const v = Array.isArray(sc) ? sc[i] : i === 0 ? sc : undefined;
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export class PanelStore {
+  header: RunHeader | null = null;
+  tables: RunTables = { params: [], metrics: [] };
+  rows: TrialRow[] = [];
+  analysis: AnalysisSnapshot | null = null;
+  best: TrialSummary | null = null;
+  pareto: TrialSummary[] | undefined;
+  logs: LogEvent[] = [];
+  /** Bumped on every change; charts compare it with what they drew. */
+  version = 0;
+  /** Bumped when the run is replaced (a new snapshot): charts rebuild from scratch. */
+  epoch = 0;
+
+  /** Every complete trial's first-objective score, by arrival order (the history scatter). */
+  readonly history: XY[] = [];
+  /** Infeasible trials that still have a score. */
+  readonly infeasible: XY[] = [];
+  /** The running best, one point per improvement plus the latest arrival. */
+  readonly runningBest: XY[] = [];
+  private bestSoFar: number | null = null;
+  private arrivals = 0;
+
+  get directions(): ('maximize' | 'minimize')[] {
+    return this.header?.directions?.length ? this.header.directions : ['maximize'];
+  }
+
+  /** True when `a` beats `b` on objective `i`. */
+  better(a: number, b: number, i = 0): boolean {
+    return this.directions[i] === 'minimize' ? a < b : a > b;
+  }
+
+  loadSnapshot(s: RunSnapshot | null): void {
+    this.epoch++;
+    this.version++;
+    this.history.length = 0;
+    this.infeasible.length = 0;
+    this.runningBest.length = 0;
+    this.bestSoFar = null;
+    this.arrivals = 0;
+    this.rows = [];
+    if (!s) {
+      this.header = null;
+      this.tables = { params: [], metrics: [] };
+      this.analysis = null;
+      this.best = null;
+      this.pareto = undefined;
+      this.logs = [];
+      return;
+    }
+    this.header = s.header;
+    this.tables = { params: [...s.tables.params], metrics: [...s.tables.metrics] };
+    this.analysis = s.analysis;
+    this.best = s.best;
+    this.pareto = s.pareto;
+    this.logs = s.logs;
+    this.addRows(s.trials);
+  }
+
+  /** Applies a delta; returns false when it belongs to another run (the panel then asks for a snapshot). */
+  applyDelta(d: RunDelta): boolean {
+    if (!this.header || d.id !== this.header.id) return false;
+    this.version++;
+    this.header = d.header;
+    this.tables.params.push(...d.newParams);
+    this.tables.metrics.push(...d.newMetrics);
+    if (d.analysis) this.analysis = d.analysis;
+    if (d.best !== undefined) this.best = d.best;
+    if (d.pareto) this.pareto = d.pareto;
+    if (d.logs) this.logs.push(...d.logs);
+    this.addRows(d.trials);
+    return true;
+  }
+
+  private addRows(rows: TrialRow[]): void {
+    for (const r of rows) {
+      this.rows.push(r);
+      const x = ++this.arrivals;
+      const y = firstScore(r.sc);
+      if (y === null) continue;
+      if (r.st === 'complete') {
+        this.history.push({ x, y });
+        if (this.bestSoFar === null || this.better(y, this.bestSoFar)) {
+          this.bestSoFar = y;
+          this.runningBest.push({ x, y });
+        }
+      } else if (r.st === 'infeasible') {
+        this.infeasible.push({ x, y });
+      }
+    }
+    // The running best is a step line: extend its last value to the latest arrival.
+    const rb = this.runningBest;
+    if (rb.length && this.bestSoFar !== null) {
+      const last = rb[rb.length - 1]!;
+      if (last.x !== this.arrivals) {
+        if (rb.length >= 2 && rb[rb.length - 2]!.y === last.y) last.x = this.arrivals;
+        else rb.push({ x: this.arrivals, y: this.bestSoFar });
+      }
+    }
+  }
+
+  /** Index of a parameter / metric name, or -1. */
+  paramIndex(name: string): number {
+    return this.tables.params.indexOf(name);
+  }
+  metricIndex(name: string): number {
+    return this.tables.metrics.indexOf(name);
+  }
+
+  /** The parameters of a row as an object. */
+  paramsOf(r: TrialRow): Record<string, number | string | boolean> {
+    const out: Record<string, number | string | boolean> = {};
+    r.p.forEach((v, i) => {
+      if (v !== null && v !== undefined) out[this.tables.params[i]!] = v;
+    });
+    return out;
+  }
+
+  /** Metric value of a row by name. */
+  metric(r: TrialRow, name: string): number | null {
+    const i = this.metricIndex(name);
+    const v = i < 0 ? undefined : r.m[i];
+    return typeof v === 'number' ? v : null;
+  }
+
+  /** Total arrivals (trials the panel holds). */
+  get count(): number {
+    return this.arrivals;
+  }
+}
