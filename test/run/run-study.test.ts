@@ -1,0 +1,267 @@
+/**
+ * The optimizer end to end on real price files and real worker threads: determinism across
+ * worker counts, stage hand-over, constraints and undefined metrics, several objectives,
+ * failure isolation (a throwing and a hanging strategy), cancel, the run host and the CLI.
+ */
+import { strict as assert } from 'node:assert';
+import { fork, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import type { HostMessage, HostRequest } from '../../protocol/run-host';
+import type { RunEvent, TrialEvent } from '../../protocol/run-events';
+import { dominates } from '../../server/search';
+import { runStudy, StudyError } from '../../server/run/run-study';
+import { collector, essence, repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
+
+const ORCL = sampleData('orcl-1995-2014.txt');
+
+const TWO_STAGES = `
+study "two stages" {
+  data "${ORCL}" from 2005-01-01 to 2014-12-31
+  cash 100000
+  commission 0.1%
+  sizing percent 95
+  strategy ema_atr
+  objective maximize sharpe
+  constraint trades >= 5
+  stage "risk" {
+    search grid
+    param atr_sl_multiplier in [1.5, 2.0, 2.5, 3.0]
+    param atr_tp_multiplier in 4.0 .. 10.0 step 2.0
+  }
+  stage "entry" {
+    search tpe { trials 40, init 8 }
+    param ema_fast in 5 .. 30 step 1
+    param ema_slow in 20 .. 120 step 5
+    where ema_fast < ema_slow
+  }
+  seed 7
+}
+`;
+
+test('same seed, same trials and best on 1 and 2 workers; each stage hands its best to the next', async () => {
+  const dir = tempStudy({ 's.optstudy': TWO_STAGES });
+  const runs = [];
+  for (const workers of [1, 2]) {
+    const c = collector();
+    const end = await runStudy({ file: path.join(dir, 's.optstudy'), workers, out: path.join(dir, `run-${workers}`) }, c.onEvent, new AbortController().signal);
+    assert.equal(end.status, 'finished');
+    runs.push({ c, end });
+  }
+  const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  assert.equal(a.c.trials().length, 16 + 40);
+  assert.deepEqual(a.c.trials().map(essence), b.c.trials().map(essence));
+  assert.deepEqual(a.end.best, b.end.best);
+  // Stage hand-over: every "entry" trial uses the best risk settings found by "risk".
+  const risk = a.c.events.find((e) => e.type === 'stage' && e.name === 'risk');
+  assert.ok(risk && risk.type === 'stage' && risk.best);
+  const riskBest = risk.best.params;
+  const entry = a.c.trials().filter((t) => t.stage === 'entry');
+  for (const t of entry) {
+    assert.equal(t.params.atr_sl_multiplier, riskBest.atr_sl_multiplier);
+    assert.equal(t.params.atr_tp_multiplier, riskBest.atr_tp_multiplier);
+    assert.ok((t.params.ema_fast as number) < (t.params.ema_slow as number), 'where ema_fast < ema_slow');
+    assert.equal(t.params.atr_period, 14, 'an unsearched param keeps its default');
+  }
+  // The risk stage ran the strategy defaults for the entry params.
+  for (const t of a.c.trials().filter((x) => x.stage === 'risk')) assert.deepEqual([t.params.ema_fast, t.params.ema_slow], [12, 26]);
+  // Events: start first, end last, the best is the best complete trial.
+  assert.equal(a.c.events[0]!.type, 'start');
+  assert.equal(a.c.events[a.c.events.length - 1]!.type, 'end');
+  const complete = a.c.trials().filter((t) => t.state === 'complete');
+  const top = Math.max(...complete.map((t) => t.score as number));
+  assert.equal(a.end.best!.score, top);
+  // Journal: a header, then each trial once.
+  const lines = readFileSync(path.join(dir, 'run-2', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; number?: number });
+  assert.equal(lines[0]!.type, 'header');
+  const nums = lines.filter((l) => l.type === 'trial').map((l) => l.number!);
+  assert.equal(new Set(nums).size, 56);
+  assert.equal(nums.length, 56);
+});
+
+test('constraints and undefined metrics make trials infeasible with a reason, never NaN', async () => {
+  const dir = tempStudy({
+    's.optstudy': `
+study "pf" {
+  data "${sampleData('orcl-2014.txt')}"
+  strategy sma_cross
+  objective maximize profit_factor
+  constraint trades >= 3
+  stage "g" {
+    param fast in 2 .. 20 step 3
+    param slow in 10 .. 60 step 10
+    where fast < slow
+  }
+  seed 1
+}`,
+  });
+  const c = collector();
+  const end = await runStudy({ file: path.join(dir, 's.optstudy'), workers: 2, out: path.join(dir, 'run') }, c.onEvent, new AbortController().signal);
+  const trials = c.trials();
+  assert.ok(trials.length > 10);
+  const byState = (s: string): TrialEvent[] => trials.filter((t) => t.state === s);
+  assert.ok(byState('infeasible').length > 0, 'some trials should break the constraint on one year of data');
+  for (const t of byState('infeasible')) {
+    assert.equal(t.score, null);
+    assert.match(t.error ?? '', /constraint 'trades >= 3'|objective 'profit_factor' is undefined/);
+  }
+  for (const t of byState('complete')) {
+    assert.ok(typeof t.score === 'number' && Number.isFinite(t.score));
+    assert.ok((t.metrics.trades_closed as number) >= 3);
+  }
+  assert.ok(!JSON.stringify(c.events).includes('NaN'));
+  assert.equal(end.best!.score, Math.max(...byState('complete').map((t) => t.score as number)));
+});
+
+test('several objectives: scores are arrays and the end event carries the complete non-dominated front', async () => {
+  const dir = tempStudy({
+    's.optstudy': `
+study "mo" {
+  data "${ORCL}" from 2008-01-01 to 2014-12-31
+  strategy sma_cross
+  objectives {
+    maximize sharpe
+    minimize max_drawdown_pct
+  }
+  stage "ga" {
+    search genetic { trials 60, population 20 }
+    param fast in 2 .. 60 step 1
+    param slow in 10 .. 250 step 5
+    where fast < slow
+  }
+  seed 3
+}`,
+  });
+  const c = collector();
+  const end = await runStudy({ file: path.join(dir, 's.optstudy'), workers: 2, out: path.join(dir, 'run') }, c.onEvent, new AbortController().signal);
+  const complete = c.trials().filter((t) => t.state === 'complete');
+  assert.ok(complete.length > 30);
+  for (const t of complete) assert.ok(Array.isArray(t.score) && t.score.length === 2);
+  const loss = (s: number[]): number[] => [-s[0]!, s[1]!];
+  const brute = complete.filter((t) => !complete.some((u) => dominates(loss(u.score as number[]), loss(t.score as number[])))).map((t) => t.number);
+  assert.ok(end.pareto && end.pareto.length > 0);
+  assert.deepEqual(end.pareto.map((p) => p.number).sort((x, y) => x! - y!), brute.sort((x, y) => x - y));
+});
+
+test('a throwing and a hanging strategy fail alone with their reasons; the run finishes', async () => {
+  const dir = tempStudy({
+    'flaky.js': `
+module.exports = {
+  name: 'flaky',
+  params: [{ name: 'x', type: 'int', default: 1, doc: 'x' }],
+  setup(ctx, p) {
+    if (p.x === 3) throw new Error('x = 3 is not allowed');
+    if (p.x === 5) { for (;;) {} }
+    const fast = ctx.sma(2 + p.x);
+    const slow = ctx.sma(30);
+    return (c) => { if (fast[c.i] > slow[c.i]) c.buy(); else if (c.position > 0) c.close(); };
+  },
+};`,
+    's.optstudy': `
+study "flaky" {
+  data "${sampleData('orcl-2014.txt')}"
+  strategy module "flaky.js"
+  objective maximize total_return_pct
+  stage "all" {
+    param x in 1 .. 8 step 1
+  }
+  timeout 1s
+  retries 1
+  seed 1
+}`,
+  });
+  const c = collector();
+  const end = await runStudy({ file: path.join(dir, 's.optstudy'), workers: 2, out: path.join(dir, 'run') }, c.onEvent, new AbortController().signal);
+  assert.equal(end.status, 'finished');
+  const t = c.trials();
+  assert.equal(t.length, 8);
+  const x = (n: number): TrialEvent => t.find((e) => e.params.x === n)!;
+  assert.equal(x(3).state, 'failed');
+  assert.match(x(3).error!, /x = 3 is not allowed/);
+  assert.equal(x(5).state, 'failed');
+  assert.match(x(5).error!, /timed out after 1000 ms/);
+  for (const n of [1, 2, 4, 6, 7, 8]) assert.equal(x(n).state, 'complete', `x=${n}: ${x(n).error}`);
+  // Untrusted workspaces refuse module strategies before running anything.
+  await assert.rejects(
+    runStudy({ file: path.join(dir, 's.optstudy'), trusted: false, out: path.join(dir, 'run2') }, () => {}, new AbortController().signal),
+    (e: unknown) => e instanceof StudyError && /trusted workspace/.test(e.message),
+  );
+});
+
+test('cancel stops cleanly, keeps finished trials in the journal, and ends with status cancelled', async () => {
+  const dir = tempStudy({ 's.optstudy': TWO_STAGES });
+  const ac = new AbortController();
+  const c = collector();
+  const end = await runStudy(
+    { file: path.join(dir, 's.optstudy'), workers: 2, out: path.join(dir, 'run') },
+    (e) => {
+      c.onEvent(e);
+      if (e.type === 'trial' && c.trials().length === 20) ac.abort();
+    },
+    ac.signal,
+  );
+  assert.equal(end.status, 'cancelled');
+  assert.ok(end.trials >= 20 && end.trials < 56, String(end.trials));
+  const journal = readFileSync(path.join(dir, 'run', 'journal.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(journal.filter((l) => l.includes('"type":"trial"')).length, end.trials);
+  // Resuming finishes it with the uninterrupted result.
+  const r = collector();
+  const resumed = await runStudy({ file: path.join(dir, 's.optstudy'), resume: path.join(dir, 'run') }, r.onEvent, new AbortController().signal);
+  const u = collector();
+  const full = await runStudy({ file: path.join(dir, 's.optstudy'), workers: 1, out: path.join(dir, 'full') }, u.onEvent, new AbortController().signal);
+  assert.equal(resumed.status, 'finished');
+  assert.deepEqual(resumed.best, full.best);
+  assert.deepEqual(r.trials().map(essence), u.trials().map(essence));
+});
+
+test('the run host streams every event over IPC and exits after end; cancel works through it', async () => {
+  const dir = tempStudy({ 's.optstudy': TWO_STAGES });
+  const host = path.join(repoRoot(), 'dist', 'run-host.js');
+  const runHost = (req: HostRequest, cancelAfter?: number): Promise<{ events: RunEvent[]; code: number | null }> =>
+    new Promise((resolve, reject) => {
+      const child = fork(host, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      const events: RunEvent[] = [];
+      let trials = 0;
+      child.on('message', (m: HostMessage) => {
+        events.push(m.event);
+        if (m.event.type === 'trial' && ++trials === cancelAfter) child.send({ type: 'cancel' } satisfies HostRequest);
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => resolve({ events, code }));
+      child.send(req);
+    });
+  const full = await runHost({ type: 'run', file: path.join(dir, 's.optstudy'), workers: 2, out: path.join(dir, 'h1') });
+  assert.equal(full.code, 0);
+  assert.equal(full.events[0]!.type, 'start');
+  const end = full.events[full.events.length - 1]!;
+  assert.ok(end.type === 'end' && end.status === 'finished' && end.trials === 56);
+  assert.ok(full.events.some((e) => e.type === 'analysis'), 'the host sends analysis snapshots');
+  const cancelled = await runHost({ type: 'run', file: path.join(dir, 's.optstudy'), workers: 2, out: path.join(dir, 'h2') }, 10);
+  const cend = cancelled.events[cancelled.events.length - 1]!;
+  assert.ok(cend.type === 'end' && cend.status === 'cancelled', JSON.stringify(cend).slice(0, 200));
+  // A study with errors: the host reports them and ends as failed.
+  const bad = tempStudy({ 'b.optstudy': 'study "b" {\n  data "nowhere.txt"\n  strategy sma_cross\n  objective maximize sharpness\n}\n' });
+  const failed = await runHost({ type: 'run', file: path.join(bad, 'b.optstudy') });
+  const fend = failed.events[failed.events.length - 1]!;
+  assert.ok(fend.type === 'end' && fend.status === 'failed');
+  assert.ok(failed.events.some((e) => e.type === 'log' && /b\.optstudy:4:/.test(e.message)));
+});
+
+test('optstudy run: --json prints one event per line; a study with errors prints file:line and exits 1', () => {
+  const dir = tempStudy({ 's.optstudy': TWO_STAGES, 'b.optstudy': 'study "b" {\n  strategy sma_cross\n  objective maximize sharpness\n}\n' });
+  const cli = path.join(repoRoot(), 'dist', 'cli.js');
+  const r = spawnSync(process.execPath, [cli, 'run', path.join(dir, 's.optstudy'), '--json', '--workers', '2', '--out', path.join(dir, 'cli')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+  assert.equal(events[0]!.type, 'start');
+  assert.equal(events[events.length - 1]!.type, 'end');
+  assert.equal(events.filter((e) => e.type === 'trial').length, 56);
+  const b = spawnSync(process.execPath, [cli, 'run', path.join(dir, 'b.optstudy')], { encoding: 'utf8' });
+  assert.equal(b.status, 1);
+  assert.match(b.stderr, /b\.optstudy:3:\d+: error: .*sharpness/);
+  const t = spawnSync(process.execPath, [cli, 'run', path.join(dir, 's.optstudy'), '--out', path.join(dir, 'table'), '--workers', '1'], { encoding: 'utf8' });
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /Top 10 by maximize sharpe/);
+  assert.match(t.stdout, /ema_fast\s+ema_slow/);
+});

@@ -1,0 +1,43 @@
+/** Helpers for run-engine tests: temporary study folders over the real sample price files. */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { EndEvent, RunEvent, TrialEvent } from '../../protocol/run-events';
+
+/** The repository root (the folder with package.json), from the built test's location. */
+export function repoRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'samples'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return process.cwd();
+}
+
+/** A sample price file, absolute. */
+export function sampleData(name: string): string {
+  return path.join(repoRoot(), 'samples', 'data', name);
+}
+
+/** Writes files into a new temporary folder; returns the folder. */
+export function tempStudy(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'optstudy-run-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+/** Collects a run's events. */
+export function collector(): { events: RunEvent[]; onEvent: (e: RunEvent) => void; trials: () => TrialEvent[]; end: () => EndEvent | undefined } {
+  const events: RunEvent[] = [];
+  return {
+    events,
+    onEvent: (e) => events.push(e),
+    trials: () => (events.filter((e) => e.type === 'trial') as TrialEvent[]).sort((a, b) => a.number - b.number),
+    end: () => events.find((e) => e.type === 'end') as EndEvent | undefined,
+  };
+}
+
+/** The comparable essence of a trial. */
+export function essence(t: TrialEvent): unknown {
+  return { number: t.number, stage: t.stage, params: t.params, score: t.score, state: t.state, error: t.error };
+}
