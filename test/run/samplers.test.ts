@@ -40,7 +40,7 @@ test('grid visits every feasible combination once and finds the exact optimum', 
   ];
   const where = (p: Params): boolean => (p.a as number) * 5 < (p.b as number);
   const f = (p: Params): number => ((p.a as number) - 7) ** 2 + ((p.b as number) - 40) ** 2 / 100 + (p.mode === 'y' ? 0 : 1);
-  for (const options of [{}, { shuffle: true }]) {
+  for (const options of [{}, { shuffle: true }] as Record<string, boolean>[]) {
     const trials = minimize({ method: 'grid', dims, f, budget: 1000, seed: 3, where, options });
     let feasible = 0;
     for (let a = 1; a <= 10; a++) for (const b of [10, 20, 30, 40, 50]) if (a * 5 < b) feasible += 2;
