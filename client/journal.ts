@@ -82,10 +82,11 @@ export function eventsFromJournal(text: string, runDir?: string, facts: StudyFac
     objectives: facts.objectives,
     params: [...params],
   };
-  if (runDir && !ev.runDir) ev.runDir = runDir;
+  // The folder the journal was read from wins: a run folder may have been moved.
+  if (runDir) ev.runDir = runDir;
   const events: RunEvent[] = [ev, ...body];
   // A journal without an end line belongs to a run that was stopped or killed: it can be resumed.
-  events.push(end ? { ...end, runDir: end.runDir ?? runDir } : { type: 'end', best: null, trials, elapsedMs: 0, status: 'cancelled', runDir, error: 'the run stopped before it finished (resume it to continue)' });
+  events.push(end ? { ...end, runDir: runDir ?? end.runDir } : { type: 'end', best: null, trials, elapsedMs: 0, status: 'cancelled', runDir, error: 'the run stopped before it finished (resume it to continue)' });
   return { events, warnings, header };
 }
 

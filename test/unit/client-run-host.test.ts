@@ -1,0 +1,94 @@
+/**
+ * The real run host (dist/run-host.js) driven the way the extension drives it: RunSession
+ * forks it, sends the run request, folds every event into the run model; Cancel stops it
+ * cleanly with a resumable journal; Resume finishes with the same best as an uninterrupted
+ * run; an untrusted workspace refuses a command strategy with a clear message.
+ */
+import { after, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { eventsFromJournal } from '../../client/journal';
+import { RunModel } from '../../client/run-model';
+import { RunSession, type RunRequest } from '../../client/run-session';
+import { readFileSync } from 'node:fs';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const HOST = path.join(ROOT, 'dist', 'run-host.js');
+const QUICK = path.join(ROOT, 'samples', 'quickstart.optstudy');
+const tmp = mkdtempSync(path.join(tmpdir(), 'optstudy-client-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function start(request: Omit<RunRequest, 'type'>, onTrial?: (m: RunModel, s: RunSession) => void) {
+  const model = new RunModel('t');
+  let session: RunSession;
+  // eslint-disable-next-line prefer-const
+  session = new RunSession({
+    hostPath: HOST,
+    request: { type: 'run', ...request },
+    cwd: path.dirname(request.file),
+    onEvent: (e) => {
+      model.apply(e);
+      if (e.type === 'trial') onTrial?.(model, session);
+    },
+  });
+  return { model, session };
+}
+
+test('a run streams start, trials, progress, stage and end into the model', { skip: !existsSync(HOST) && 'dist/run-host.js not built' }, async () => {
+  const out = path.join(tmp, 'full');
+  const { model, session } = start({ file: QUICK, out, workers: 2, trusted: true });
+  const outcome = await session.done;
+  assert.equal(outcome.end.status ?? 'finished', 'finished', outcome.stderr);
+  assert.equal(model.header.status, 'finished');
+  assert.equal(model.header.study, 'SMA cross quickstart');
+  assert.equal(model.trials.length, 174);
+  assert.equal(model.header.done, 174);
+  assert.ok(model.best && typeof model.best.score === 'number');
+  assert.equal(model.header.stages[0]!.finished, true);
+  assert.ok(existsSync(path.join(out, 'journal.jsonl')));
+  // The journal reopens into the same result.
+  const back = new RunModel('j');
+  for (const e of eventsFromJournal(readFileSync(path.join(out, 'journal.jsonl'), 'utf8'), out).events) back.apply(e);
+  assert.equal(back.trials.length, 174);
+  assert.deepEqual(back.best?.params, model.best!.params);
+});
+
+test('Cancel stops the run cleanly; Resume finishes it with the uninterrupted best', { skip: !existsSync(HOST) && 'dist/run-host.js not built' }, async () => {
+  const full = new RunModel('f');
+  for (const e of eventsFromJournal(readFileSync(path.join(tmp, 'full', 'journal.jsonl'), 'utf8')).events) full.apply(e);
+  const out = path.join(tmp, 'cancelled');
+  const { model, session } = start({ file: QUICK, out, workers: 2, trusted: true }, (m, s) => {
+    if (m.trials.length === 20) s.cancel();
+  });
+  const outcome = await session.done;
+  assert.equal(outcome.end.status, 'cancelled');
+  assert.ok(model.trials.length >= 20 && model.trials.length < 174, `${model.trials.length} trials before the cancel took effect`);
+  assert.equal(outcome.signal, null, 'the host exited by itself, not killed');
+  const resumed = start({ file: QUICK, resume: out, workers: 2, trusted: true });
+  const r2 = await resumed.session.done;
+  assert.equal(r2.end.status ?? 'finished', 'finished', r2.stderr);
+  assert.deepEqual(r2.end.best?.params, full.best!.params);
+  assert.equal(r2.end.best?.score, full.best!.score);
+});
+
+test('an untrusted workspace refuses a command strategy and says why', { skip: !existsSync(HOST) && 'dist/run-host.js not built' }, async () => {
+  const file = path.join(ROOT, 'samples', 'python-strategy.optstudy');
+  const { model, session } = start({ file, out: path.join(tmp, 'untrusted'), trusted: false });
+  const outcome = await session.done;
+  assert.equal(outcome.end.status, 'failed');
+  assert.match(outcome.end.error ?? '', /trusted workspace/);
+  assert.equal(model.trials.length, 0);
+});
+
+test('a host that cannot start ends the run as failed instead of hanging', async () => {
+  const { session } = start({ file: QUICK, trusted: true });
+  session.kill();
+  const outcome = await session.done;
+  assert.ok(outcome.end.status === 'cancelled' || outcome.end.status === 'failed');
+  const missing = new RunSession({ hostPath: path.join(tmp, 'no-such-host.js'), request: { type: 'run', file: QUICK }, onEvent: () => undefined });
+  const o2 = await missing.done;
+  assert.equal(o2.end.status, 'failed');
+  assert.match(o2.end.error ?? '', /exited|could not start/);
+});
