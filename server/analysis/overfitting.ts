@@ -229,18 +229,32 @@ export interface TradeBootstrap {
   probabilityOfLoss: number;
   /** The drawdown of the trades in their real order, for comparison. */
   actualMaxDrawdownPct: number;
+  mode: 'pnl' | 'returns';
 }
 
 /**
- * Resamples a trial's closed-trade P&Ls with replacement (`iterations` sequences of the same
+ * Resamples a trial's closed trades with replacement (`iterations` sequences of the same
  * length, seeded) and reports percentiles of the max drawdown and the final value of the
- * equity curve cash + cumulative P&L — how bad the drawdown could have been in another order.
+ * closed-trade equity curve — how bad the drawdown could have been in another order.
+ * `pnl` (default) adds money P&Ls, as with fixed-size positions; `returns` compounds each
+ * trade's return on the equity before it (P&L / closed equity then), as with percent sizing,
+ * so a resampled sequence cannot lose more than everything. An equity that reaches zero in
+ * `pnl` mode is ruin: a 100 % drawdown and the sequence stops there.
  */
-export function bootstrapTrades(pnls: readonly number[], cash: number, opts: { iterations?: number; seed?: number } = {}): TradeBootstrap {
+export function bootstrapTrades(pnls: readonly number[], cash: number, opts: { iterations?: number; seed?: number; mode?: 'pnl' | 'returns' } = {}): TradeBootstrap {
   const iterations = opts.iterations ?? 1000;
   const seed = opts.seed ?? 42;
   const n = pnls.length;
   if (n === 0) throw new Error('bootstrap needs at least one closed trade');
+  const mode = opts.mode ?? 'pnl';
+  // Trade returns on the closed equity before each trade, in the trades' real order.
+  const rets: number[] = [];
+  let before = cash;
+  for (const p of pnls) {
+    rets.push(before > 0 ? p / before : 0);
+    before += p;
+  }
+  const step = mode === 'returns' ? (eq: number, i: number) => eq * (1 + rets[i]!) : (eq: number, i: number) => eq + pnls[i]!;
   const rand = seededRandom(seed);
   const dd = new Float64Array(iterations);
   const ddm = new Float64Array(iterations);
@@ -252,7 +266,8 @@ export function bootstrapTrades(pnls: readonly number[], cash: number, opts: { i
     let worst = 0;
     let worstM = 0;
     for (let i = 0; i < n; i++) {
-      eq += pick(i);
+      eq = step(eq, pick(i));
+      if (eq <= 0) return [100, peak, 0];
       if (eq > peak) peak = eq;
       const m = peak - eq;
       if (m > worstM) worstM = m;
@@ -262,7 +277,7 @@ export function bootstrapTrades(pnls: readonly number[], cash: number, opts: { i
     return [worst, worstM, eq];
   };
   for (let it = 0; it < iterations; it++) {
-    const [w, m, e] = path(() => pnls[Math.floor(rand() * n)]!);
+    const [w, m, e] = path(() => Math.floor(rand() * n));
     dd[it] = w;
     ddm[it] = m;
     fin[it] = e;
@@ -280,6 +295,7 @@ export function bootstrapTrades(pnls: readonly number[], cash: number, opts: { i
     maxDrawdown: pct(ddm),
     finalValue: pct(fin),
     probabilityOfLoss: losses / iterations,
-    actualMaxDrawdownPct: path((i) => pnls[i]!)[0],
+    actualMaxDrawdownPct: path((i) => i)[0],
+    mode,
   };
 }

@@ -247,7 +247,7 @@ ${data.pareto ? '<div class="chart"><canvas id="chart-pareto" role="img" aria-la
           ] as const
         )
           .map(([n, p]) => `<tr><td>${n}</td>${[p.p5, p.p25, p.p50, p.p75, p.p95].map((v) => `<td class="num">${esc(fmt(v, 2))}</td>`).join('')}</tr>`)
-          .join('')}</tbody></table><p class="muted">${b.trades} trades resampled with replacement ×${b.iterations} (seed ${b.seed}); actual max drawdown ${esc(fmt(b.actualMaxDrawdownPct, 2))} %; P(final &lt; cash) ${esc(fmt(b.probabilityOfLoss, 3))}.</p>`
+          .join('')}</tbody></table><p class="muted">${b.trades} trades resampled with replacement ×${b.iterations} (seed ${b.seed}; ${b.mode === 'returns' ? 'trade returns compounded, as the study sizes by percent' : 'money P&Ls added, as with fixed sizing'}); actual max drawdown ${esc(fmt(b.actualMaxDrawdownPct, 2))} %; P(final &lt; cash) ${esc(fmt(b.probabilityOfLoss, 3))}.</p>`
       : '<p class="muted">Not available.</p>'
   }
 ${r.best ? `<h3>Best trial's equity (re-run)</h3><div class="chart small"><canvas id="chart-equity" role="img" aria-label="best trial equity"></canvas></div>` : ''}

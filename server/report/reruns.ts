@@ -95,7 +95,9 @@ export function computeReruns(studyFile: string, study: StudyModel | null, trial
       };
     }
     const pnls = rb.trades.map((t) => t.pnlcomm);
-    if (pnls.length >= 2) out.bootstrap = bootstrapTrades(pnls, study.cash, { iterations: opts.bootstrapIterations ?? 2000, seed: opts.seed ?? 42 });
+    // Percent sizing compounds: resample trade returns. Fixed sizing: resample money P&Ls.
+    if (pnls.length >= 2)
+      out.bootstrap = bootstrapTrades(pnls, study.cash, { iterations: opts.bootstrapIterations ?? 2000, seed: opts.seed ?? 42, mode: study.sizing.kind === 'percent' ? 'returns' : 'pnl' });
     // CSCV over an even spread of feasible trials (in run order) plus the best.
     const feasible = trials.filter(isFeasible);
     const maxN = Math.max(2, opts.maxStrategies ?? 64);

@@ -96,3 +96,14 @@ test('sharpeOf is mean over sample std', () => {
   assert.ok(Math.abs(sharpeOf([0.01, 0.02, 0.03])! - 0.02 / 0.01) < 1e-12);
   assert.equal(sharpeOf([0.01, 0.01]), null);
 });
+
+test('trade bootstrap in returns mode compounds, never loses more than everything, and replays the real order exactly', () => {
+  const pnls = [5000, -9000, 3000, -7000, 8000, -6000, 2000];
+  const byPnl = bootstrapTrades(pnls, 10000, { iterations: 3000, seed: 8 });
+  const byRet = bootstrapTrades(pnls, 10000, { iterations: 3000, seed: 8, mode: 'returns' });
+  assert.equal(byRet.mode, 'returns');
+  // In the real order both modes walk the same closed-trade equity.
+  assert.ok(Math.abs(byRet.actualMaxDrawdownPct - byPnl.actualMaxDrawdownPct) < 1e-9);
+  assert.ok(byRet.maxDrawdownPct.p95 < 100 && byRet.finalValue.p5 > 0, 'compounded returns never go through zero here');
+  assert.ok(byPnl.maxDrawdownPct.p95 === 100, 'adding money P&Ls can ruin the account: capped at 100 %');
+});
