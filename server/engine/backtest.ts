@@ -185,9 +185,8 @@ function maxFirst(v: object): number {
 /** Fills defaults and checks values against the strategy's schema. @throws BacktestError */
 export function resolveParams(def: StrategyDefinition, params: Record<string, number | string | boolean>): StrategyParams {
   const out: StrategyParams = {};
-  const known = new Map<string, ParamSchema>(def.params.map((p) => [p.name, p]));
-  for (const k of Object.keys(params)) {
-    if (!known.has(k)) {
+  for (const k in params) {
+    if (!def.params.some((p: ParamSchema) => p.name === k)) {
       throw new BacktestError(
         `strategy '${def.name}' has no parameter '${k}'; its parameters are ${def.params.map((p) => p.name).join(', ') || '(none)'}.`,
       );
@@ -255,6 +254,8 @@ export function runBacktest(
   const p = resolveParams(def, params);
   const n = data.bars;
   const ctx = new EngineContext(data, options.cache ?? new IndicatorCache(), config);
+  // Only fills change these; the loop updates them there instead of on every bar.
+  ctx.cash = config.cash;
   const next: NextFunction = def.setup(ctx, p);
   if (typeof next !== 'function') throw new BacktestError(`strategy '${def.name}': setup() must return the per-bar function.`);
   const start = ctx.start;
@@ -302,6 +303,9 @@ export function runBacktest(
             cash = newcash;
             pos = size;
             pprice = px;
+            ctx.cash = cash;
+            ctx.position = pos;
+            ctx.positionPrice = pprice;
             tEntryBar = i;
             tSignalBar = ctx.orderBar;
             tPrice = (0 * 0.0 + size * px) / size; // backtrader Trade.price
@@ -348,6 +352,9 @@ export function runBacktest(
         }
         pos = 0;
         pprice = 0.0;
+        ctx.cash = cash;
+        ctx.position = 0;
+        ctx.positionPrice = 0.0;
       }
     }
     // Broker value as backtrader computes it (not always cash + pos*close, bit for bit).
@@ -367,9 +374,6 @@ export function runBacktest(
     if (cashes) cashes[i] = cash;
     if (i >= start) {
       ctx.i = i;
-      ctx.position = pos;
-      ctx.cash = cash;
-      ctx.positionPrice = pprice;
       next(ctx);
     }
   }

@@ -146,3 +146,29 @@ export function fsumFast(a: ArrayLike<number>, from = 0, to = a.length): number 
   const r = certifiedRound(s, e, ddBound(to - from, abs));
   return r === r ? r : fsum(a, from, to);
 }
+
+/**
+ * `math.fsum((x[i] - avg)**2 for i in [from, to))` with the squares taken as `d*d` (what
+ * backtrader's standard deviations sum), certified fast path as in `fsumFast`.
+ */
+export function fsumSquaredDev(a: ArrayLike<number>, avg: number, from = 0, to = a.length): number {
+  let s = 0;
+  let e = 0;
+  for (let i = from; i < to; i++) {
+    const d = a[i]! - avg;
+    const x = d * d;
+    const t = s + x;
+    const bp = t - s;
+    e += s - (t - bp) + (x - bp);
+    s = t;
+  }
+  const r = certifiedRound(s, e, ddBound(to - from, s + e));
+  if (r === r) return r;
+  const x = scratch;
+  x.reset();
+  for (let i = from; i < to; i++) {
+    const d = a[i]! - avg;
+    if (d !== 0) x.add(d * d);
+  }
+  return x.value();
+}

@@ -4,7 +4,7 @@
  * Sums that backtrader takes with `math.fsum` use `fsum`; the ones it accumulates with `+=`
  * are accumulated in order.
  */
-import { ExactSum, certifiedRound, ddBound, fsum, fsumFast } from './fsum';
+import { ExactSum, certifiedRound, ddBound, fsum, fsumFast, fsumSquaredDev } from './fsum';
 
 /** What the broker loop hands over to the metric computation. */
 export interface RunRecord {
@@ -27,6 +27,7 @@ export interface RunRecord {
 }
 
 const SQRT252 = Math.sqrt(252);
+const SPLIT = 134217729; // 2^27 + 1 (Dekker's split)
 const acc = new ExactSum();
 let scratch: Float64Array = new Float64Array(0);
 
@@ -35,29 +36,11 @@ function scratchOf(n: number): Float64Array {
   return scratch;
 }
 
-/** The exactly rounded Σ (x - avg)² (Python: `math.fsum(pow(y - avg, 2.0) for y in x)`). */
-function pstdSum(x: Float64Array, n: number, avg: number): number {
-  const s = acc;
-  s.reset();
-  for (let i = 0; i < n; i++) {
-    const d = x[i]! - avg;
-    const q = d * d;
-    if (q !== 0) s.add(q);
-  }
-  return s.value();
-}
-
-/** Population standard deviation around `avg` with an exactly rounded sum of squares. */
-function pstd(x: Float64Array, n: number, avg: number): number {
-  return Math.sqrt(pstdSum(x, n, avg) / n);
-}
-
 /**
  * Computes every metric. `yearly` receives the calendar-year returns (`YYYY-12-31` keys).
  */
 export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Record<string, number | null> {
   const { values: v, bars: n, cash0, pnl, pnlcomm, closed } = r;
-  const m: Record<string, number | null> = {};
   const finalValue = v[n - 1]!;
   const trOpen = r.endPositionSize !== 0 ? 1 : 0;
 
@@ -68,44 +51,46 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
   let gl = 0.0;
   let gtot = 0.0;
   let ntot = 0.0;
+  // Own extra: the same split before commission, with exact sums (double-double, certified).
+  let gps = 0;
+  let gpe = 0;
+  let gls = 0;
+  let gle = 0;
   for (let k = 0; k < closed; k++) {
     const pc = pnlcomm[k]!;
     if (pc >= 0.0) {
       won++;
       gp += pc;
     } else gl += pc;
-    gtot += pnl[k]!;
-    ntot += pc;
-  }
-  // Own extra: the same split before commission, with exact sums.
-  const pos = scratchOf(closed * 2);
-  let np = 0;
-  let nn = 0;
-  for (let k = 0; k < closed; k++) {
     const x = pnl[k]!;
-    if (x > 0) pos[np++] = x;
-    else if (x < 0) pos[closed + nn++] = x;
+    gtot += x;
+    ntot += pc;
+    if (x > 0) {
+      const t = gps + x;
+      const bp = t - gps;
+      gpe += gps - (t - bp) + (x - bp);
+      gps = t;
+    } else if (x < 0) {
+      const t = gls + x;
+      const bp = t - gls;
+      gle += gls - (t - bp) + (x - bp);
+      gls = t;
+    }
   }
-  const gpPre = fsum(pos, 0, np);
-  const glPre = fsum(pos, closed, closed + nn);
-
-  m.final_value = finalValue;
-  m.final_cash = r.finalCash;
-  m.end_position_size = r.endPositionSize;
-  m.end_position_price = r.endPositionPrice;
-  m.trades_total = closed + trOpen;
-  m.trades_closed = closed;
-  m.trades_open = trOpen;
-  m.won = won;
-  m.lost = closed - won;
-  m.gross_profit = gp;
-  m.gross_loss = gl;
-  m.profit_factor = closed > 0 && gl !== 0 ? gp / Math.abs(gl) : null;
-  m.pnl_gross_total = gtot;
-  m.pnl_net_total = ntot;
-  m.gross_profit_pre_comm = gpPre;
-  m.gross_loss_pre_comm = glPre;
-  m.profit_factor_pre_comm = closed > 0 && glPre !== 0 ? gpPre / Math.abs(glPre) : null;
+  let gpPre = certifiedRound(gps, gpe, ddBound(closed, gps + gpe));
+  let glPre = certifiedRound(gls, gle, ddBound(closed, -(gls + gle)));
+  if (gpPre !== gpPre || glPre !== glPre) {
+    const pos = scratchOf(closed * 2);
+    let np = 0;
+    let nn = 0;
+    for (let k = 0; k < closed; k++) {
+      const x = pnl[k]!;
+      if (x > 0) pos[np++] = x;
+      else if (x < 0) pos[closed + nn++] = x;
+    }
+    gpPre = fsum(pos, 0, np);
+    glPre = fsum(pos, closed, closed + nn);
+  }
 
   // One pass for the DrawDown analyzer and the daily returns. Sums that backtrader takes with
   // math.fsum run in double-double here and are certified (or redone exactly) below. Flat bars
@@ -162,9 +147,6 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
       prev = x;
     }
   }
-  m.max_drawdown_pct = mdd;
-  m.max_drawdown_money = mmd;
-  m.max_drawdown_len = mlen;
 
   // SharpeRatio(Days, annualize, rf 0): one return per bar (warm-up zeros included); zeros add
   // nothing to the sum, and each adds (0 - avg)² to the squares: z·avg² exactly (TwoProduct).
@@ -172,7 +154,15 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
   if (sum !== sum) sum = fsum(nz, 0, k);
   const avg = sum / n;
   const q0 = (0 - avg) * (0 - avg);
-  const [zp, ze] = twoProduct(n - k, q0);
+  const z = n - k;
+  const zp = z * q0;
+  let t0 = SPLIT * z;
+  const zh = t0 - (t0 - z);
+  const zl = z - zh;
+  t0 = SPLIT * q0;
+  const qh = t0 - (t0 - q0);
+  const ql = q0 - qh;
+  const ze = zh * qh - zp + zh * ql + zl * qh + zl * ql; // zp + ze = z*q0 exactly (Dekker)
   let s3 = zp;
   let e3 = ze;
   for (let j = 0; j < k; j++) {
@@ -196,7 +186,7 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
     sq = x.value();
   }
   const sd = Math.sqrt(sq / n);
-  m.sharpe_days_ann_rf0 = sd !== 0 ? SQRT252 * (avg / sd) : null;
+  const sharpe = sd !== 0 ? SQRT252 * (avg / sd) : null;
   // Own extra: Sortino with target 0 (downside deviation over all bars).
   let dsq = certifiedRound(s2, e2, ddBound(n, s2 + e2));
   if (dsq !== dsq) {
@@ -206,7 +196,6 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
     dsq = x.value();
   }
   const dsd = Math.sqrt(dsq / n);
-  m.sortino = dsd !== 0 ? SQRT252 * (avg / dsd) : null;
 
   // TimeReturn(Years) and the default SharpeRatio over it (rf 1%, population stddev).
   const yr = nz; // reuse: the daily returns are no longer needed
@@ -214,73 +203,87 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
   const ny = years.ends.length;
   let negYears = 0;
   prev = cash0;
-  for (let k = 0; k < ny; k++) {
-    const x = v[years.ends[k]!]!;
+  for (let y = 0; y < ny; y++) {
+    const x = v[years.ends[y]!]!;
     const ry = x / prev - 1.0;
-    yearly[years.keys[k]!] = ry;
+    yearly[years.keys[y]!] = ry;
     if (ry < 0) negYears++;
-    yr[k] = ry - YEARLY_RF;
+    yr[y] = ry - YEARLY_RF;
     prev = x;
   }
   let sharpeY: number | null = null;
   if (ny > 0) {
-    const ya = fsum(yr, 0, ny) / ny;
-    const ysd = pstd(yr, ny, ya);
+    const ya = fsumFast(yr, 0, ny) / ny;
+    const ysd = Math.sqrt(fsumSquaredDev(yr, ya, 0, ny) / ny);
     sharpeY = ysd !== 0 ? ya / ysd : null;
   }
-  m.sharpe_default = sharpeY;
-  m.sharpe_a = sharpeY === null ? null : Math.sqrt(1) * sharpeY;
 
   // Returns analyzer (log returns). Math.log/expm1 may differ from glibc by 1 ulp.
   const rtot = finalValue > 0 ? Math.log(finalValue / cash0) : NaN;
   const ravg = rtot / n;
   const rnorm = Math.expm1(ravg * 252.0);
-  m.returns_rtot = num(rtot);
-  m.returns_ravg = num(ravg);
-  m.returns_rnorm = num(rnorm);
-  m.returns_rnorm100 = num(rnorm * 100.0);
 
   // SQN over closed trades' pnlcomm.
+  let sqn: number | null = 0;
   if (closed > 1) {
     const av = fsumFast(pnlcomm, 0, closed) / closed;
-    const psd = pstd(pnlcomm, closed, av);
-    m.sqn = psd !== 0 ? (Math.sqrt(closed) * av) / psd : null;
-  } else m.sqn = 0;
-  m.sqn_trades = closed;
-  m.rejected_orders = r.rejected;
-  m.bars = n;
+    const psd = Math.sqrt(fsumSquaredDev(pnlcomm, av, 0, closed) / closed);
+    sqn = psd !== 0 ? (Math.sqrt(closed) * av) / psd : null;
+  }
 
-  // Contract names (grammar/metrics.ts).
-  m.trades = closed;
-  m.max_drawdown = mmd;
-  m.sharpe = m.sharpe_days_ann_rf0;
-  m.total_return_pct = (finalValue / cash0 - 1) * 100;
   const dates = r.dates;
   const span = (dayNumber(dates[n - 1]!) - dayNumber(dates[0]!)) / 365.25;
   let cagr: number | null = null;
   if (span > 0) cagr = finalValue > 0 ? (Math.pow(finalValue / cash0, 1 / span) - 1) * 100 : -100;
-  m.cagr_pct = cagr;
-  m.calmar = cagr !== null && mdd !== 0 ? cagr / mdd : null;
-  m.exposure_pct = (100 * r.barsInMarket) / n;
-  m.win_rate_pct = closed > 0 ? (100 * won) / closed : null;
-  m.avg_trade_pnl = closed > 0 ? ntot / closed : null;
-  m.negative_years = negYears;
-  return m;
+
+  // One literal, so every result object has the same shape (and one allocation).
+  return {
+    final_value: finalValue,
+    final_cash: r.finalCash,
+    end_position_size: r.endPositionSize,
+    end_position_price: r.endPositionPrice,
+    trades_total: closed + trOpen,
+    trades_closed: closed,
+    trades_open: trOpen,
+    won,
+    lost: closed - won,
+    gross_profit: gp,
+    gross_loss: gl,
+    profit_factor: closed > 0 && gl !== 0 ? gp / Math.abs(gl) : null,
+    pnl_gross_total: gtot,
+    pnl_net_total: ntot,
+    gross_profit_pre_comm: gpPre,
+    gross_loss_pre_comm: glPre,
+    profit_factor_pre_comm: closed > 0 && glPre !== 0 ? gpPre / Math.abs(glPre) : null,
+    max_drawdown_pct: mdd,
+    max_drawdown_money: mmd,
+    max_drawdown_len: mlen,
+    sharpe_days_ann_rf0: sharpe,
+    sharpe_default: sharpeY,
+    sharpe_a: sharpeY === null ? null : Math.sqrt(1) * sharpeY,
+    returns_rtot: num(rtot),
+    returns_ravg: num(ravg),
+    returns_rnorm: num(rnorm),
+    returns_rnorm100: num(rnorm * 100.0),
+    sqn,
+    sqn_trades: closed,
+    rejected_orders: r.rejected,
+    bars: n,
+    // Contract names (grammar/metrics.ts).
+    trades: closed,
+    max_drawdown: mmd,
+    sharpe,
+    total_return_pct: (finalValue / cash0 - 1) * 100,
+    cagr_pct: cagr,
+    sortino: dsd !== 0 ? SQRT252 * (avg / dsd) : null,
+    calmar: cagr !== null && mdd !== 0 ? cagr / mdd : null,
+    exposure_pct: (100 * r.barsInMarket) / n,
+    win_rate_pct: closed > 0 ? (100 * won) / closed : null,
+    avg_trade_pnl: closed > 0 ? ntot / closed : null,
+    negative_years: negYears,
+  };
 }
 
-const SPLIT = 134217729; // 2^27 + 1 (Dekker)
-
-/** `[p, e]` with `p = fl(a*b)` and `p + e = a*b` exactly (Dekker's TwoProduct, no FMA needed). */
-function twoProduct(a: number, b: number): [number, number] {
-  const p = a * b;
-  let t = SPLIT * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = SPLIT * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
-  return [p, ah * bh - p + ah * bl + al * bh + al * bl];
-}
 
 /** backtrader's default risk-free rate per year: `pow(1.0 + 0.01, 1.0) - 1.0`. */
 const YEARLY_RF = 1.0 + 0.01 - 1.0;
