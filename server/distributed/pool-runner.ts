@@ -1,55 +1,69 @@
 /**
- * The worker's batch runner: runs a batch of a run's trials on this machine.
- * INTERIM: runs backtests in the worker's main thread with the engine directly, until the
- * optimizer's pool (server/run) lands; then this delegates to it.
+ * The worker's batch runner: the optimizer's own local pool (server/run/local-executor.ts:
+ * piscina threads, prices shared once, per-trial timeout and retries), one per run the worker
+ * serves. A pool is kept for the next job of the same run (its threads have the prices and the
+ * strategy loaded); when several runs share the worker, the least recently used idle pool is
+ * closed beyond `keep`, so threads do not pile up.
  */
-import { loadPrices, runBacktest, IndicatorCache, type PriceData } from '../engine';
+import { createHash } from 'node:crypto';
+import { LocalExecutor } from '../run/local-executor';
+import type { TrialOutcome, TrialRequest } from '../run/executor';
+import type { DistributedPayload } from './distributed-executor';
 import type { BatchRunner } from './redis-worker';
 
-/** The task payload the interim runner understands. */
-export interface SimplePayload {
-  data: string;
-  from?: string;
-  to?: string;
-  strategy: string;
-  cash: number;
-  commission: number;
-  sizing: { kind: 'fixed' | 'percent'; value: number };
+interface PoolEntry {
+  executor: LocalExecutor;
+  busy: number;
+  used: number;
 }
 
-export interface SimpleTrial {
-  number: number;
-  params: Record<string, number | string | boolean>;
+export interface PoolRunnerOptions {
+  /** Threads per pool (the worker's `--concurrency`). */
+  threads: number;
+  /** Idle pools kept for later jobs (default 2). */
+  keep?: number;
 }
 
-export interface SimpleOutcome {
-  number: number;
-  metrics: Record<string, number | null> | null;
-  error?: string;
-}
+export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
+  const pools = new Map<string, PoolEntry>();
+  const keep = Math.max(1, opts.keep ?? 2);
+  let clock = 0;
 
-export function createPoolRunner(_opts: { threads: number }): BatchRunner {
-  const prices = new Map<string, PriceData>();
-  const caches = new Map<string, IndicatorCache>();
-  return {
-    async run(payload, trials) {
-      const p = payload as SimplePayload;
-      const key = `${p.data}\0${p.from ?? ''}\0${p.to ?? ''}`;
-      let data = prices.get(key);
-      if (!data) {
-        data = loadPrices(p.data, { from: p.from, to: p.to });
-        prices.set(key, data);
-        caches.set(key, new IndicatorCache());
-      }
-      return (trials as SimpleTrial[]).map((t): SimpleOutcome => {
-        try {
-          const r = runBacktest(data!, p.strategy, t.params, p, { trades: false, cache: caches.get(key) });
-          return { number: t.number, metrics: r.metrics };
-        } catch (e) {
-          return { number: t.number, metrics: null, error: e instanceof Error ? e.message : String(e) };
-        }
-      });
-    },
-    async close() {},
+  const evict = async (): Promise<void> => {
+    const idle = [...pools.entries()].filter(([, p]) => p.busy === 0).sort((a, b) => a[1].used - b[1].used);
+    while (pools.size > keep && idle.length) {
+      const [key, p] = idle.shift()!;
+      pools.delete(key);
+      await p.executor.close().catch(() => {});
+    }
   };
+
+  return {
+    async run(payload, trials, signal) {
+      const p = payload as DistributedPayload;
+      const key = createHash('sha256').update(JSON.stringify(p)).digest('hex');
+      let entry = pools.get(key);
+      if (!entry) {
+        entry = {
+          executor: new LocalExecutor(p.task, { workers: opts.threads, timeoutMs: p.settings.timeoutMs, retries: p.settings.retries ?? 0, memoryMb: p.settings.memoryMb }),
+          busy: 0,
+          used: 0,
+        };
+        pools.set(key, entry);
+        await evict();
+      }
+      entry.busy++;
+      entry.used = ++clock;
+      try {
+        return await entry.executor.run(trials as TrialRequest[], signal);
+      } finally {
+        entry.busy--;
+      }
+    },
+    async close() {
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map((p) => p.executor.close().catch(() => {})));
+    },
+  } satisfies BatchRunner & { run(payload: unknown, trials: unknown[], signal: AbortSignal): Promise<TrialOutcome[]> };
 }

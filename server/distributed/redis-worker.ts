@@ -111,9 +111,12 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
         () => {},
       );
     }, 500);
-    let outcomes: unknown[];
+    let outcomes: unknown[] = [];
     try {
       outcomes = await opts.runner.run(payload, data.trials, abort.signal);
+    } catch (e) {
+      // A cancelled run's batch is dropped quietly; anything else fails the job (BullMQ retries it).
+      if (!abort.signal.aborted) throw e;
     } finally {
       clearInterval(poll);
     }

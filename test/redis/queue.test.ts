@@ -11,8 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Queue } from 'bullmq';
 import { loadPrices, runBacktest } from '../../server/engine';
-import { createRedisExecutor, type RedisExecutor } from '../../server/distributed/redis-executor';
-import type { SimpleOutcome, SimplePayload, SimpleTrial } from '../../server/distributed/pool-runner';
+import { createDistributedExecutor, type DistributedExecutor } from '../../server/distributed/distributed-executor';
+import type { TaskPayload, TrialRequest } from '../../server/run/executor';
 import { DEFAULT_QUEUE } from '../../server/distributed/protocol';
 import { REDIS_MISSING, redisServerAvailable, startRedis, type TestRedis } from '../support/redis-server';
 import { ROOT, startWorker, type TestWorker } from '../support/redis-workers';
@@ -20,7 +20,8 @@ import { ROOT, startWorker, type TestWorker } from '../support/redis-workers';
 const DATA = path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt');
 const skip = redisServerAvailable() ? false : REDIS_MISSING;
 
-const PAYLOAD_BASE = { strategy: 'sma_cross', cash: 100_000, commission: 0.001, sizing: { kind: 'percent' as const, value: 95 } };
+const CONFIG = { cash: 100_000, commission: 0.001, sizing: { kind: 'percent' as const, value: 95 } };
+type SimpleTrial = TrialRequest;
 
 /** The sma_cross grid fast 5..24 × slow 30..69 step 3, numbered. */
 function grid(): SimpleTrial[] {
@@ -39,25 +40,18 @@ function chunks<T>(xs: T[], n: number): T[][] {
 function localOutcomes(data: string, trials: SimpleTrial[]): Map<number, string> {
   const prices = loadPrices(data);
   const out = new Map<number, string>();
-  for (const t of trials) out.set(t.number, JSON.stringify(runBacktest(prices, 'sma_cross', t.params, PAYLOAD_BASE, { trades: false }).metrics));
+  for (const t of trials) out.set(t.number, JSON.stringify(runBacktest(prices, 'sma_cross', t.params, CONFIG, { trades: false }).metrics));
   return out;
 }
 
-function executor(url: string, data = DATA, runId?: string): Promise<RedisExecutor<SimpleTrial, SimpleOutcome>> {
-  const payload: SimplePayload = { data, ...PAYLOAD_BASE };
-  return createRedisExecutor<SimpleTrial, SimpleOutcome>({
-    url,
-    payload,
-    files: [data],
-    runId,
-    reconcileMs: 300,
-    failedOutcome: (t, reason) => ({ number: t.number, metrics: null, error: reason }),
-  });
+function executor(url: string, data = DATA, runId?: string): Promise<DistributedExecutor> {
+  const payload: TaskPayload = { data: { file: data }, strategy: { kind: 'builtin', name: 'sma_cross' }, config: CONFIG };
+  return createDistributedExecutor(payload, { workers: 1, retries: 0 }, { url, runId, reconcileMs: 300 });
 }
 
 /** Runs every batch through the executor at once and checks each trial came back once, equal to the reference. */
-async function runAll(ex: RedisExecutor<SimpleTrial, SimpleOutcome>, trials: SimpleTrial[], reference: Map<number, string>, batch = 10) {
-  const results = await Promise.all(chunks(trials, batch).map((b) => ex.run(b)));
+async function runAll(ex: DistributedExecutor, trials: SimpleTrial[], reference: Map<number, string>, batch = 10, signal = new AbortController().signal) {
+  const results = await Promise.all(chunks(trials, batch).map((b) => ex.run(b, signal)));
   const seen = new Map<number, number>();
   results.forEach((outcomes, i) => {
     const b = chunks(trials, batch)[i]!;
@@ -92,7 +86,7 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
     workers.push(await startWorker(redis.url), await startWorker(redis.url));
     const ex = await executor(redis.url);
     try {
-      assert.equal(await ex.capacity(), 2, 'both workers registered');
+      assert.equal(ex.workers, 2, 'both workers registered');
       await runAll(ex, trials, reference);
       assert.equal(Object.keys(ex.stats.byWorker).length, 2, `both workers ran batches: ${JSON.stringify(ex.stats.byWorker)}`);
     } finally {
@@ -161,19 +155,20 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
     for (const w of workers) assert.match(w.log(), /reconnected to Redis/);
   });
 
-  it('cancel removes the pending jobs and rejects the waiting batches', async () => {
+  it('cancel removes the pending jobs and the waiting batches end as cancelled', async () => {
     const ex = await executor(redis.url, DATA, 'cancel-me');
     const queue = new Queue(DEFAULT_QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
     // Stop taking jobs so they stay pending.
     await queue.pause();
+    const ac = new AbortController();
     try {
-      const promises = chunks(trials, 5).map((b) => ex.run(b));
+      const promises = chunks(trials, 5).map((b) => ex.run(b, ac.signal));
       const settled = Promise.allSettled(promises);
-      for (let i = 0; i < 200 && (await queue.getWaitingCount()) < promises.length; i++) await new Promise((r) => setTimeout(r, 10));
-      assert.ok((await queue.getWaitingCount()) >= promises.length);
-      await ex.cancel();
+      for (let i = 0; i < 300 && (await queue.getWaitingCount()) < promises.length; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok((await queue.getWaitingCount()) >= promises.length, 'every batch is waiting');
+      ac.abort();
       const results = await settled;
-      assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as Error).name === 'AbortError'));
+      assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as Error).name === 'RunAborted'));
       const left = (await queue.getWaiting()).filter((j) => j.data.runId === 'cancel-me');
       assert.equal(left.length, 0, 'no job of the cancelled run left in the queue');
     } finally {

@@ -1,0 +1,166 @@
+/**
+ * The optimizer's `TrialExecutor` on Redis: what `runStudy` uses for `--redis URL` or a study's
+ * `executor redis "URL"`. The sampler, the scoring and the journal stay in the coordinator;
+ * each batch the optimizer hands over is cut into jobs (enough for every connected worker slot
+ * to get some), and outcomes are reported as each job comes back, so events stream as they
+ * do with the local pool.
+ *
+ * Files reach the workers by content hash: the price file as is, a module strategy bundled
+ * into one self-contained CommonJS file first (its relative imports included), so a worker
+ * needs neither the study's folder nor a compiler.
+ */
+import { setMaxListeners } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../run/executor';
+import { sha256 } from './content-store';
+import { AbortError, createRedisExecutor, type RedisExecutor, type RedisExecutorStats } from './redis-executor';
+import { redactUrl } from './redis-connection';
+
+/** What a distributed job's payload holds: the run's task and the study's trial settings. */
+export interface DistributedPayload {
+  task: TaskPayload;
+  settings: Pick<ExecutorSettings, 'timeoutMs' | 'retries' | 'memoryMb'>;
+}
+
+export interface DistributedOptions {
+  url: string;
+  /** The run's log events (reconnections, lost jobs, no workers yet). */
+  onLog?: (level: 'info' | 'warning' | 'error', message: string) => void;
+  queue?: string;
+  prefix?: string;
+  runId?: string;
+  reconcileMs?: number;
+  /** Largest job, in trials (default 200). */
+  maxChunk?: number;
+}
+
+/** Bundles a module strategy into one CommonJS file under the temp folder; returns its path. */
+async function bundleModule(file: string): Promise<string> {
+  // Loaded only for module strategies: esbuild is a run-time dependency of those alone.
+  const esbuild = await import('esbuild');
+  let out: import('esbuild').BuildResult & { outputFiles: import('esbuild').OutputFile[] };
+  try {
+    out = await esbuild.build({ entryPoints: [file], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent' });
+  } catch (e) {
+    const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors ?? [];
+    const first = errors[0];
+    throw new Error(
+      first
+        ? `${first.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: ` : `${file}: `}${first.text} (bundling the strategy module for the workers)`
+        : `${file}: cannot bundle the strategy module for the workers: ${(e as Error).message}`,
+    );
+  }
+  const bytes = out.outputFiles[0]!.contents;
+  const dir = path.join(os.tmpdir(), 'optstudy-modules', sha256(bytes));
+  mkdirSync(dir, { recursive: true });
+  const target = path.join(dir, `${path.basename(file).replace(/\.[cm]?[jt]sx?$/, '')}.js`);
+  writeFileSync(target, bytes);
+  return target;
+}
+
+/** A `TrialExecutor` that runs trials on `optstudy worker` processes through Redis. */
+export class DistributedExecutor implements TrialExecutor {
+  readonly workers: number;
+
+  constructor(
+    private readonly inner: RedisExecutor<TrialRequest, TrialOutcome>,
+    workers: number,
+    private readonly maxChunk: number,
+  ) {
+    this.workers = workers;
+  }
+
+  get runId(): string {
+    return this.inner.runId;
+  }
+
+  get stats(): RedisExecutorStats {
+    return this.inner.stats;
+  }
+
+  async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome) => void): Promise<TrialOutcome[]> {
+    if (signal.aborted) throw new RunAborted();
+    if (batch.length === 0) return [];
+    // Cut so that every connected slot gets about two jobs; recomputed per batch since workers
+    // come and go during a run.
+    const slots = Math.max(1, await this.inner.capacity().catch(() => this.workers));
+    const size = Math.min(this.maxChunk, Math.max(1, Math.ceil(batch.length / (slots * 2))));
+    // One listener on the caller's signal per batch; the jobs listen on a signal of our own.
+    const ac = new AbortController();
+    setMaxListeners(0, ac.signal);
+    const onAbort = (): void => ac.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const jobs: Promise<TrialOutcome[]>[] = [];
+    for (let i = 0; i < batch.length; i += size) {
+      jobs.push(
+        this.inner.run(batch.slice(i, i + size), ac.signal).then((outs) => {
+          if (onOutcome) for (const o of outs) onOutcome(o);
+          return outs;
+        }),
+      );
+    }
+    try {
+      return (await Promise.all(jobs)).flat();
+    } catch (e) {
+      if (e instanceof AbortError || signal.aborted) {
+        // The other jobs of this batch are removed by their own abort listeners.
+        await Promise.allSettled(jobs);
+        throw new RunAborted();
+      }
+      throw e;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Cancels what is still queued and disconnects. */
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/**
+ * Connects to Redis and publishes the run's files; the executor is ready to take batches.
+ * @throws RedisConnectionError (message: the URL, the cause, what to do) when Redis is unreachable.
+ */
+export async function createDistributedExecutor(
+  payload: TaskPayload,
+  settings: ExecutorSettings,
+  options: DistributedOptions,
+): Promise<DistributedExecutor> {
+  const files = [payload.data.file];
+  let task = payload;
+  if (payload.strategy.kind === 'module') {
+    const bundled = await bundleModule(payload.strategy.file);
+    task = { ...payload, strategy: { ...payload.strategy, file: bundled } };
+    files.push(bundled);
+  }
+  const jobPayload: DistributedPayload = {
+    task,
+    settings: { timeoutMs: settings.timeoutMs, retries: settings.retries, memoryMb: settings.memoryMb },
+  };
+  const inner = await createRedisExecutor<TrialRequest, TrialOutcome>({
+    url: options.url,
+    payload: jobPayload,
+    files,
+    queue: options.queue,
+    prefix: options.prefix,
+    runId: options.runId,
+    reconcileMs: options.reconcileMs,
+    onLog: options.onLog,
+    failedOutcome: (t, reason) => ({ number: t.number, metrics: null, error: reason, durationMs: 0 }),
+  });
+  const live = await inner.workers();
+  const slots = live.reduce((s, w) => s + w.concurrency, 0);
+  if (live.length === 0) {
+    options.onLog?.(
+      'warning',
+      `no optstudy worker is connected to ${redactUrl(options.url)} yet; trials wait in the queue until one starts: optstudy worker --redis ${redactUrl(options.url)}`,
+    );
+  } else {
+    options.onLog?.('info', `distributed run ${inner.runId}: ${live.length} worker process${live.length === 1 ? '' : 'es'}, ${slots} slots`);
+  }
+  return new DistributedExecutor(inner, Math.max(1, slots), options.maxChunk ?? 200);
+}
