@@ -4,6 +4,8 @@
  * diagnostic's range — swap reversed range bounds, give a grid range a step, add a `search`
  * (or `trials`), remove a duplicate stage parameter.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type TextEdit } from 'vscode-languageserver';
 import {
   BUILTIN_STRATEGIES,
@@ -16,6 +18,7 @@ import {
   type SearchAst,
   type SpaceParamAst,
   type StageAst,
+  type StudyAst,
 } from '../../grammar/index';
 import { contains, type ParsedDocument } from './document';
 import { closestMatch, findStrategy } from './lookup';
@@ -111,6 +114,16 @@ function fixesFor(doc: ParsedDocument, d: LspDiagnostic): CodeAction[] {
       const del: Range = onlyThis && r.end.line + 1 < doc.lines.lineCount ? { start: lineStart, end: { line: r.end.line + 1, character: 0 } } : r;
       return [fix(`Remove this \`param ${located.param.name?.name ?? ''}\``, [{ range: del, newText: '' }], code === IssueCodes.DuplicateParam)];
     }
+    case IssueCodes.MissingData: {
+      const study = doc.analysis.ast.items.find((i): i is StudyAst => i.kind === 'study' && contains(i.range, d.range.start));
+      const brace = study && tokenAfter(doc, study.headRange.start, '{', study.range.end);
+      if (!study || !brace) return [];
+      const indent = /^\s*/.exec(doc.lines.lineText(study.range.start.line))![0] + '  ';
+      // Offer the price files beside the study (its folder and a `data/` folder in it).
+      const files = dataFilesNear(doc.filePath);
+      const choices = files.length ? files : [''];
+      return choices.map((f, k) => fix(f ? `Add \`data "${f}"\`` : 'Add a `data` line', [{ range: { start: brace, end: brace }, newText: `\n${indent}data "${f}"` }], k === 0 && !!f));
+    }
     case 'missing-search':
     case IssueCodes.EmptyStage: {
       const stage = stageAt(doc, d.range);
@@ -142,6 +155,23 @@ function closestFor(doc: ParsedDocument, code: string, written: string, range: R
     default:
       return undefined;
   }
+}
+
+/** Price files (`.txt`, `.csv`) in the study's folder and its `data/` folder, relative paths, at most five. */
+function dataFilesNear(studyFile: string | null): string[] {
+  if (!studyFile) return [];
+  const dir = path.dirname(studyFile);
+  const out: string[] = [];
+  for (const sub of ['data', '.']) {
+    try {
+      for (const f of fs.readdirSync(path.join(dir, sub)).sort()) {
+        if (/\.(txt|csv)$/i.test(f) && !/readme/i.test(f)) out.push(sub === '.' ? f : `${sub}/${f}`);
+      }
+    } catch {
+      // No such folder.
+    }
+  }
+  return out.slice(0, 5);
 }
 
 function isPosition(x: unknown): x is { line: number; character: number } {

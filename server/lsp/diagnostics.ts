@@ -4,10 +4,9 @@
  * code (`command`, `module`) in an untrusted workspace — converted to LSP diagnostics with
  * `source`, a documentation link, related information and the fix `data` kept.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic } from 'vscode-languageserver';
-import { IssueCodes, type Diagnostic, type Range } from '../../grammar/index';
+import type { Diagnostic, Range } from '../../grammar/index';
+import { checkWorkspace } from '../workspace-checks';
 import type { ParsedDocument } from './document';
 
 /** Where each diagnostic code is explained (`codeDescription.href` = this + `#code`). */
@@ -26,6 +25,8 @@ const SEVERITY: Record<Diagnostic['severity'], DiagnosticSeverity> = {
 export interface WorkspaceState {
   /** Workspace trust as the client reported it. */
   trusted: boolean;
+  /** The workspace folder paths may not leave (default: each study file's folder). */
+  root?: string;
 }
 
 /** Every diagnostic of the document, LSP-shaped. */
@@ -51,30 +52,35 @@ export function toLsp(uri: string, d: Diagnostic): LspDiagnostic {
 }
 
 /**
- * Findings that need the file system or the workspace's trust. Paths are relative to the
- * study file; documents that are not files (untitled) are not checked against the disk.
+ * Findings that need the file system (server/workspace-checks.ts, shared with `optstudy
+ * check`) or the workspace's trust. Paths are relative to the study file; documents that are
+ * not files (untitled) are not checked against the disk.
  */
 export function workspaceDiagnostics(doc: ParsedDocument, ws: WorkspaceState): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const dir = doc.filePath ? path.dirname(doc.filePath) : null;
+  const seen = new Set<string>();
+  const add = (d: Diagnostic) => {
+    // A declared module strategy used by several studies is reported once.
+    const key = `${d.code}|${d.range.start.line}:${d.range.start.character}|${d.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(d);
+    }
+  };
+  if (doc.filePath) {
+    for (const study of doc.analysis.studies) for (const d of checkWorkspace(study, doc.filePath, { workspaceRoot: ws.root })) add(d);
+  }
+  if (ws.trusted) return out;
   for (const item of doc.analysis.ast.items) {
     if (item.kind === 'strategyDecl') {
-      if (!ws.trusted && (item.command || item.module)) {
-        out.push(untrusted(item.command?.range ?? item.module?.range ?? item.range, item.command ? 'an external command' : 'a module'));
-      }
-      if (item.module && dir) fileCheck(out, dir, item.module.value, item.module.range, 'module');
+      if (item.command || item.module) add(untrusted(item.command?.range ?? item.module?.range ?? item.range, item.command ? 'an external command' : 'a module'));
       continue;
     }
     for (const s of item.statements) {
-      if (s.kind === 'data' && s.path && dir) fileCheck(out, dir, s.path.value, s.path.range, 'data');
-      if (s.kind === 'strategy' && s.module) {
-        if (!ws.trusted) out.push(untrusted(s.module.range, 'a module'));
-        if (dir) fileCheck(out, dir, s.module.value, s.module.range, 'module');
-      }
-      if (s.kind === 'strategy' && s.name && !ws.trusted) {
-        const decl = doc.analysis.strategies.get(s.name.name);
-        if (decl && decl.kind === 'command') out.push(untrusted(s.name.range, 'an external command'));
-      }
+      if (s.kind !== 'strategy') continue;
+      if (s.module) add(untrusted(s.module.range, 'a module'));
+      const decl = s.name ? doc.analysis.strategies.get(s.name.name) : undefined;
+      if (s.name && decl) add(untrusted(s.name.range, decl.kind === 'command' ? 'an external command' : 'a module'));
     }
   }
   return out;
@@ -87,31 +93,4 @@ function untrusted(range: Range, what: string): Diagnostic {
     message: `This strategy runs ${what}: running it needs a trusted workspace (Manage Workspace Trust). Checking and editing work as usual.`,
     range,
   };
-}
-
-function fileCheck(out: Diagnostic[], dir: string, rel: string, range: Range, what: 'data' | 'module'): void {
-  if (rel.trim() === '') return;
-  const abs = path.resolve(dir, rel);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(abs);
-  } catch {
-    out.push({
-      severity: 'error',
-      code: what === 'data' ? IssueCodes.DataFileMissing : IssueCodes.ModuleFileMissing,
-      message: `${what === 'data' ? 'Data file' : 'Strategy module'} "${rel}" not found (looked for ${abs}). Paths are relative to the study file.`,
-      range,
-      data: { path: abs },
-    });
-    return;
-  }
-  if (stat.isDirectory()) {
-    out.push({ severity: 'error', code: what === 'data' ? IssueCodes.DataFileUnreadable : IssueCodes.ModuleFileMissing, message: `"${rel}" is a folder, not a ${what} file.`, range, data: { path: abs } });
-    return;
-  }
-  try {
-    fs.accessSync(abs, fs.constants.R_OK);
-  } catch {
-    out.push({ severity: 'error', code: what === 'data' ? IssueCodes.DataFileUnreadable : IssueCodes.ModuleFileMissing, message: `"${rel}" cannot be read (permissions).`, range, data: { path: abs } });
-  }
 }

@@ -128,6 +128,8 @@ connection.onInitialize((params): InitializeResult => {
   caps = params.capabilities;
   const init = (params.initializationOptions ?? {}) as OptStudyInitializationOptions;
   workspace.trusted = init.trusted !== false;
+  const rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? null;
+  workspace.root = (rootUri && filePathOf(rootUri)) || undefined;
   pullDiagnostics = caps.textDocument?.diagnostic !== undefined;
   return {
     capabilities: {

@@ -213,3 +213,30 @@ test('optstudy/resolveStudy and optstudy/gridSize', async () => {
   const disk = await s.request('optstudy/gridSize', { uri: pathToFileURL(path.join(SAMPLES, 'quickstart.optstudy')).href });
   assert.equal(disk.studies[0].total, 174);
 });
+
+test('quick fixes: an explicit trials budget, and a data line offering the price files beside the study', async () => {
+  const text = 'study "s" {\n  strategy sma_cross\n  objective maximize sharpe\n  stage "g" {\n    search bayes\n    param fast in 5 .. 50\n  }\n}\n';
+  const uri = s.open(path.join(SAMPLES, 'no-data.optstudy'), text);
+  const diags = await s.diagnostics(uri);
+  const trials = diags.find((d) => d.code === 'default-trials');
+  const t = await s.codeActions(uri, trials.range, [trials]);
+  assert.equal(t[0].title, 'Set the budget explicitly (trials 100)');
+  let fixed = applyEdits(text, t[0].edit.changes[uri]);
+  assert.match(fixed, /search bayes \{ trials 100 \}/);
+  const missing = diags.find((d) => d.code === 'missing-data');
+  const m = await s.codeActions(uri, missing.range, [missing]);
+  const titles = m.map((a) => a.title);
+  assert.ok(titles.includes('Add `data "data/orcl-1995-2014.txt"`'), titles.join());
+  fixed = applyEdits(fixed, m.find((a) => a.title.includes('orcl-1995-2014')).edit.changes[uri]);
+  assert.match(fixed, /^study "s" \{\n  data "data\/orcl-1995-2014\.txt"\n  strategy sma_cross/);
+  const after = s.open(path.join(SAMPLES, 'no-data-fixed.optstudy'), fixed);
+  const left = await s.diagnostics(after);
+  assert.deepEqual(left.filter((d) => d.severity <= 2).map((d) => d.code), []);
+});
+
+test('a path outside the workspace is flagged (shared workspace checks)', async () => {
+  const text = 'study "s" {\n  data "../../../../../etc/hostname"\n  strategy sma_cross\n  objective maximize sharpe\n  stage "g" {\n    param fast in [5]\n  }\n}\n';
+  const uri = s.open('outside.optstudy', text);
+  const diags = await s.diagnostics(uri);
+  assert.ok(diags.some((d) => d.code === 'path-outside-workspace' && d.range.start.line === 1), JSON.stringify(diags.map((d) => d.code)));
+});

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { analyze } from '../../grammar/index';
 import { IncrementalAnalyzer } from '../../server/lsp/incremental';
 import { lex } from '../../server/lsp/lexer';
-import { SAMPLES } from '../support/lsp-session';
+import { SAMPLES, sampleFiles } from '../support/lsp-session';
 
 const norm = (x: unknown) => JSON.stringify(x, (_k, v) => (v instanceof Map ? [...v.entries()] : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
 const key = (d: unknown) => norm(d);
@@ -21,7 +21,7 @@ function assertSame(text: string, inc: IncrementalAnalyzer, label: string): void
   assert.equal(norm(got.strategies), norm(full.strategies), `${label}: strategies`);
 }
 
-const all = fs.readdirSync(SAMPLES).filter((f) => f.endsWith('.optstudy')).sort().map((f) => fs.readFileSync(path.join(SAMPLES, f), 'utf8'));
+const all = sampleFiles().map((f) => fs.readFileSync(path.join(SAMPLES, f), 'utf8'));
 // All samples in one file (renaming the studies and strategies so names stay unique).
 const combined = all.map((t, i) => t.replace(/study "([^"]*)"/g, `study "$1 #${i}"`).replace(/\bsma_py\b/g, `sma_py${i}`)).join('\n');
 

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LspSession, SAMPLES, applyEdits } from '../support/lsp-session';
+import { LspSession, SAMPLES, applyEdits, sampleFiles } from '../support/lsp-session';
 
 let s: LspSession;
 before(async () => {
@@ -73,7 +73,7 @@ test('formatting gives the canonical layout and keeps every comment', async () =
 test('formatting is idempotent: a formatted document gets no edits', async () => {
   const uri = s.open('fmt-idem.optstudy', EXPECTED);
   assert.deepEqual(await s.format(uri), []);
-  for (const name of fs.readdirSync(SAMPLES).filter((f) => f.endsWith('.optstudy'))) {
+  for (const name of sampleFiles()) {
     const once = await format(fs.readFileSync(path.join(SAMPLES, name), 'utf8'));
     assert.equal(await format(once), once, name);
   }

@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LspSession, SAMPLES } from '../support/lsp-session';
+import { LspSession, SAMPLES, sampleFiles } from '../support/lsp-session';
 
-const samples = fs.readdirSync(SAMPLES).filter((f) => f.endsWith('.optstudy')).sort();
+const samples = sampleFiles();
 
 function lastPosition(text: string) {
   const lines = text.split('\n');

@@ -24,6 +24,8 @@ export interface SessionOptions {
   tools: E2eTools;
   /** Workspace trust on (the folder opens in Restricted Mode until trusted) or off altogether. */
   workspaceTrust: boolean;
+  /** Files to add to the workspace copy before the editor opens it (relative path → text). */
+  files?: Record<string, string>;
   /** Extra user settings. */
   settings?: Record<string, unknown>;
   /** Log progress lines to stderr (E2E_VERBOSE=1). */
@@ -156,6 +158,10 @@ export class EditorSession {
       recursive: true,
       filter: (src) => !src.split(path.sep).includes('.optstudy') && !src.endsWith('.vsix'),
     });
+    for (const [rel, text] of Object.entries(this.o.files ?? {})) {
+      fs.mkdirSync(path.dirname(path.join(this.workspace, rel)), { recursive: true });
+      fs.writeFileSync(path.join(this.workspace, rel), text);
+    }
     fs.mkdirSync(path.join(this.userData, 'User'), { recursive: true });
     fs.writeFileSync(path.join(this.userData, 'User', 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...this.o.settings }, null, 2));
 
@@ -228,15 +234,17 @@ export class EditorSession {
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 15_000 });
     await input.fill(`>${title}`);
-    // Enter runs the focused row: wait until it is the command asked for.
-    await waitUntil(`the command palette to select "${title}"`, async () => {
-      const focused = await this.page.locator('.quick-input-list .monaco-list-row.focused').allInnerTexts();
-      return focused.length === 1 && focused[0].split('\n')[0].trim() === title;
+    // The row whose label is exactly the title (fuzzy matching may rank another one first).
+    const row = await waitUntil(`the command palette to offer "${title}"`, async () => {
+      const rows = this.page.locator('.quick-input-list .monaco-list-row');
+      const labels = await rows.allInnerTexts();
+      const i = labels.findIndex((l) => l.split('\n')[0]!.trim() === title);
+      return i >= 0 ? rows.nth(i) : null;
     }, 15_000).catch(async (e) => {
       const rows = await this.page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
       throw new Error(`${(e as Error).message}; the palette offers: ${rows.map((r) => r.split('\n')[0]).join(' | ') || 'nothing'}`);
     });
-    await this.page.keyboard.press('Enter');
+    await row.click();
     await input.waitFor({ state: 'hidden', timeout: 15_000 });
   }
 

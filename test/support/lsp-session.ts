@@ -3,12 +3,21 @@
  * open and edit documents, and typed helpers for the requests the tests make. Every call goes
  * over real JSON-RPC on the server's stdio (test/support/lsp-client.ts).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startServer, ROOT, type TestServer } from './lsp-client';
 
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'lsp');
 export const SAMPLES = path.join(ROOT, 'samples');
+
+/** The sample study files (`samples/*.optstudy`, files only: `.optstudy/` is the runs folder). */
+export function sampleFiles(): string[] {
+  return fs
+    .readdirSync(SAMPLES)
+    .filter((f) => f.endsWith('.optstudy') && fs.statSync(path.join(SAMPLES, f)).isFile())
+    .sort();
+}
 
 export interface SessionOptions {
   /** Announce pull diagnostics (`textDocument.diagnostic`); default true. */
