@@ -9,7 +9,7 @@ import { checkFile } from './checks';
 import { cstToAst } from './cst-to-ast';
 import { IssueCodes } from './issue-codes';
 import type { AnalyzeOptions, Diagnostic, DocumentAnalysis, Range, SemanticToken, TokenKind } from './model';
-import { parseText } from './parser';
+import { MAX_NESTING, MAX_OPERATORS, parseText } from './parser';
 import { LineIndex } from './positions';
 import { closest } from './suggest';
 import * as T from './tokens';
@@ -55,6 +55,13 @@ function syntaxDiagnostics(text: string, lines: LineIndex, result: ReturnType<ty
     if (t.tokenType === T.UnterminatedComment)
       out.push({ severity: 'error', code: IssueCodes.UnterminatedComment, message: "this comment has no closing '*/'", range: lines.range(t.startOffset, t.startOffset + 2) });
 
+  if (result.tooDeep)
+    out.push({
+      severity: 'error',
+      code: IssueCodes.SyntaxError,
+      message: `this is nested more than ${MAX_NESTING} deep (or has more than ${MAX_OPERATORS} operators): the rest of the file is not checked`,
+      range: tokenRange(lines, result.tooDeep),
+    });
   const seen = new Set<string>();
   for (const e of result.parseErrors) {
     let range: Range;

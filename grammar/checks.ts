@@ -6,7 +6,7 @@
  */
 
 import { BUILTIN_STRATEGIES, findBuiltinStrategy } from './builtins';
-import { decimalsOf, domainSize, domainValues, rangeCount, stepDivides } from './domain';
+import { MAX_LISTED_VALUES, decimalsOf, domainSize, domainValues, rangeCount, rangeValue, stepDivides } from './domain';
 import { EXPR_FUNCTIONS, evaluateExpr, exprNames } from './expr';
 import { gridSize } from './grid-size';
 import { IssueCodes } from './issue-codes';
@@ -1053,11 +1053,20 @@ class Checker {
   }
 
   private gridStageSize(stage: StageModel, filtersOk: boolean, st: StageAst): void {
-    const lists = stage.params.map((p) => ({ name: p.name, values: domainValues(p.domain, p.type) ?? [] }));
     if (stage.params.some((p) => p.domain.kind === 'continuous')) {
       stage.size = 0;
       return;
     }
+    if (stage.params.some((p) => domainSize(p.domain) > MAX_LISTED_VALUES)) {
+      // Too many values to list: the product of the sizes, an upper bound when filtered.
+      stage.size = stage.params.reduce((a, p) => a * domainSize(p.domain), 1);
+      stage.sizeExact = stage.where.length === 0;
+      this.report('warning', IssueCodes.GridTooLarge, `this grid has ${stage.sizeExact ? '' : 'at most '}${formatCount(stage.size)} combinations: no search can run them; use a coarser step or 'search bayes { trials N }'`, st.headRange, {
+        data: { size: stage.size },
+      });
+      return;
+    }
+    const lists = stage.params.map((p) => ({ name: p.name, values: domainValues(p.domain, p.type) ?? [] }));
     const zoom = typeof stage.search.options['zoom'] === 'number' ? (stage.search.options['zoom'] as number) : 1;
     const where = filtersOk ? stage.where : [];
     if (zoom > 1) {
@@ -1145,7 +1154,7 @@ class Checker {
             ok = false;
           }
           if (ok && type === 'int') {
-            const n = domainValues(dom, 'int')!.length;
+            const n = (domainValues(dom, 'int') ?? []).length;
             if (n < dom.count)
               this.report('warning', IssueCodes.DomainTypeMismatch, `'${pname}' is an int: rounding leaves ${n} distinct values of the ${dom.count} asked`, d.range);
           }
@@ -1191,14 +1200,13 @@ class Checker {
           return false;
         }
         if (!stepDivides(dom.lo, dom.hi, dom.step)) {
-          const n = rangeCount(dom.lo, dom.hi, dom.step);
-          const vals = domainValues(dom, type)!;
+          const last = rangeValue(dom.lo, dom.step, rangeCount(dom.lo, dom.hi, dom.step) - 1, type);
           this.report(
             'warning',
             IssueCodes.StepDoesNotDivide,
-            `step ${d.step?.text} does not reach ${d.hi?.text} from ${d.lo?.text}: the last value is ${String(vals[n - 1])}`,
+            `step ${d.step?.text} does not reach ${d.hi?.text} from ${d.lo?.text}: the last value is ${String(last)}`,
             d.step?.range ?? d.range,
-            { data: { lastValue: vals[n - 1] } },
+            { data: { lastValue: last } },
           );
         }
         return domainSize(dom) > 0;

@@ -59,11 +59,22 @@ export function domainSize(d: Domain): number {
   }
 }
 
+/** Largest domain `domainValues` lists (a bigger one gives `null`, like a continuous one). */
+export const MAX_LISTED_VALUES = 10_000_000;
+
+/** The i-th value of a stepped range, computed without drift. */
+export function rangeValue(lo: number, step: number, i: number, type: ParamType): number {
+  const v = roundTo(lo + i * step, Math.max(decimalsOf(lo), decimalsOf(step)));
+  return type === 'int' ? Math.round(v) : v;
+}
+
 /**
- * The values of a finite domain, in order; `null` for a continuous one. Integer parameters
+ * The values of a finite domain, in order; `null` for a continuous one (or one of more than
+ * `MAX_LISTED_VALUES` values, which no one can search value by value). Integer parameters
  * get integers (log values are rounded and de-duplicated); floats are computed without drift.
  */
 export function domainValues(d: Domain, type: ParamType): ParamValue[] | null {
+  if (domainSize(d) > MAX_LISTED_VALUES) return null;
   switch (d.kind) {
     case 'list':
       return d.values.slice();

@@ -558,8 +558,20 @@ export function getParser(): OptstudyParser {
   return (instance ??= new OptstudyParser());
 }
 
+/**
+ * Deepest bracket nesting parsed. The parser and the tree walks recurse per level; a file
+ * nested deeper is parsed up to the first token beyond it (and that token is reported), so
+ * absurd input cannot overflow the stack.
+ */
+export const MAX_NESTING = 64;
+
+/** Most operators in one expression (longer ones are cut there, like too-deep nesting). */
+export const MAX_OPERATORS = 1000;
+
 export interface ParseResult {
   cst: CstNode;
+  /** The first token nested deeper than `MAX_NESTING`, when parsing stopped there. */
+  tooDeep?: IToken;
   tokens: IToken[];
   comments: IToken[];
   lexErrors: ILexingError[];
@@ -569,12 +581,38 @@ export interface ParseResult {
 /** Lexes and parses a document. Never throws for any input text. */
 export function parseText(text: string): ParseResult {
   const lexed = T.optstudyLexer.tokenize(text);
+  let tokens = lexed.tokens;
+  let tooDeep: IToken | undefined;
+  // Nesting = open brackets + a run of right-recursive operators (unary '-', 'not', '^');
+  // `ops` counts operators of one expression (left-deep trees are walked recursively too).
+  let depth = 0;
+  let run = 0;
+  let ops = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!.tokenType;
+    const prev = i > 0 ? tokens[i - 1]!.tokenType : undefined;
+    const operandEnd = prev === T.NumberLit || prev === T.Identifier || prev === T.RParen || prev === T.StringLit || prev === T.True || prev === T.False;
+    if (t === T.LParen || t === T.LBrace || t === T.LBracket) depth++;
+    else if (t === T.RParen || t === T.RBrace || t === T.RBracket) depth = Math.max(0, depth - 1);
+    if (t === T.Not || t === T.Caret || (t === T.Minus && !operandEnd)) run++;
+    else if (t === T.NumberLit || t === T.Identifier || t === T.LParen || t === T.RParen || t === T.True || t === T.False || t === T.StringLit) {
+      // operands and grouping keep the run going
+    } else run = 0;
+    if (t === T.Plus || t === T.Minus || t === T.Star || t === T.Slash || t === T.Caret || t === T.And || t === T.Or || t === T.Not || t === T.Comma || t.CATEGORIES?.includes(T.CompareOp)) ops++;
+    else if (t !== T.NumberLit && t !== T.Identifier && t !== T.LParen && t !== T.RParen && t !== T.True && t !== T.False && t !== T.StringLit) ops = 0;
+    if (depth + run > MAX_NESTING || ops > MAX_OPERATORS) {
+      tooDeep = tokens[i];
+      tokens = tokens.slice(0, i);
+      break;
+    }
+  }
   const parser = getParser();
-  parser.input = lexed.tokens;
+  parser.input = tokens;
   const cst = parser.file();
   return {
     cst,
-    tokens: lexed.tokens,
+    tooDeep,
+    tokens,
     comments: (lexed.groups['comments'] as IToken[] | undefined) ?? [],
     lexErrors: lexed.errors,
     parseErrors: parser.errors.slice(),

@@ -15,7 +15,7 @@ const UPDATE = process.env['UPDATE_SNAPSHOTS'] === '1';
 function list(dir: string): string[] {
   return fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith('.optstudy'))
+    .filter((f) => f.endsWith('.optstudy') && fs.statSync(path.join(dir, f)).isFile())
     .sort();
 }
 
