@@ -2,6 +2,8 @@
  * Context-aware completion: what may be written at the cursor, from the block and the tokens
  * of the statement before it (server/lsp/cursor-context.ts) and the study's strategy.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem } from 'vscode-languageserver';
 import { BUILTIN_STRATEGIES, EXPR_FUNCTIONS, METRICS, SEARCH_METHODS, findSearchMethod, type ParamSchema, type Position } from '../../grammar/index';
 import { cursorContext, type CursorContext } from './cursor-context';
@@ -18,7 +20,7 @@ export interface CompletionOptions {
 export function computeCompletion(doc: ParsedDocument, position: Position, options: CompletionOptions = {}): CompletionItem[] {
   const offset = doc.offsetAt(position);
   const ctx = cursorContext(doc.tokens, offset, doc.text);
-  if (ctx.inCommentOrString) return [];
+  if (ctx.inCommentOrString) return pathCompletion(doc, ctx, offset);
   const snippets = options.snippets !== false;
   const st = ctx.statement;
   const head = st[0]?.text;
@@ -107,6 +109,52 @@ export function computeCompletion(doc: ParsedDocument, position: Position, optio
     return items
       .filter((i) => i.kind !== CompletionItemKind.Snippet)
       .map((i) => (i.insertTextFormat === InsertTextFormat.Snippet ? { ...i, insertTextFormat: InsertTextFormat.PlainText, insertText: i.insertText?.replace(/\$\{\d+(?::[^}]*)?\}|\$\d+/g, '') } : i));
+  }
+  return items;
+}
+
+/**
+ * Inside the path string of `data`, `strategy module`, a declared `module` or `warm_start`:
+ * the files and folders at the typed path, relative to the study file.
+ */
+function pathCompletion(doc: ParsedDocument, ctx: CursorContext, offset: number): CompletionItem[] {
+  const st = ctx.statement;
+  const str = st[st.length - 1];
+  if (!doc.filePath || !str || str.kind !== 'string' || offset <= str.start) return [];
+  const words = st.slice(0, -1).map((t) => t.text);
+  const kind =
+    words.length === 1 && words[0] === 'data' ? 'data'
+    : words[words.length - 1] === 'module' && words[0] === 'strategy' ? 'module'
+    : words.length === 1 && words[0] === 'warm_start' ? 'folder'
+    : undefined;
+  if (!kind) return [];
+  const typed = doc.text.slice(str.start + 1, offset);
+  if (typed.includes('\n')) return [];
+  const slash = typed.lastIndexOf('/');
+  const dirPart = slash >= 0 ? typed.slice(0, slash + 1) : '';
+  const dir = path.resolve(path.dirname(doc.filePath), dirPart || '.');
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const start = doc.positionAt(str.start + 1 + dirPart.length);
+  const end = doc.positionAt(offset);
+  const wanted = kind === 'data' ? /\.(txt|csv)$/i : kind === 'module' ? /\.(ts|js|mjs|cjs)$/i : /^$/;
+  const items: CompletionItem[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+    const isDir = e.isDirectory();
+    if (!isDir && !wanted.test(e.name)) continue;
+    items.push({
+      label: isDir ? `${e.name}/` : e.name,
+      kind: isDir ? CompletionItemKind.Folder : CompletionItemKind.File,
+      textEdit: { range: { start, end }, newText: isDir && kind !== 'folder' ? `${e.name}/` : e.name },
+      sortText: (isDir ? '1' : '0') + e.name,
+      // Keep completing inside a folder.
+      command: isDir && kind !== 'folder' ? { title: 'Suggest', command: 'editor.action.triggerSuggest' } : undefined,
+    });
   }
   return items;
 }

@@ -1,7 +1,8 @@
 // Completion through the built server: each case is a study with a <|> cursor.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { LspSession, cursor } from '../support/lsp-session';
+import * as path from 'node:path';
+import { LspSession, SAMPLES, cursor } from '../support/lsp-session';
 
 let s: LspSession;
 before(async () => {
@@ -117,7 +118,22 @@ test('stage body: stage statements; overrides: parameters with their default; da
 test('nothing is offered inside comments and strings', async () => {
   assert.deepEqual(await complete(`study "s" {\n  // strategy <|>\n}`), []);
   assert.deepEqual(await complete(`study "s<|>" {\n}`), []);
-  assert.deepEqual(await complete(`study "s" {\n  data "da<|>\n}`), []);
+  assert.deepEqual(await complete(`study "s" {\n  cash 1\n  /* strategy <|> */\n}`), []);
+});
+
+test('inside a data path: the price files and folders beside the study', async () => {
+  const { text, position } = cursor(`study "s" {\n  data "<|>"\n}`);
+  const uri = s.open(path.join(SAMPLES, 'paths.optstudy'), text);
+  const top = await s.completion(uri, position);
+  assert.ok(top.some((i) => i.label === 'data/' && i.kind === 19), JSON.stringify(top.map((i) => i.label)));
+  const inner = cursor(`study "s" {\n  data "data/or<|>\n}`);
+  s.change(uri, inner.text);
+  const files = await s.completion(uri, inner.position);
+  const l = files.map((i) => i.label);
+  assert.ok(l.includes('orcl-2014.txt') && l.includes('nvda-1999-2014.txt'), l.join());
+  assert.ok(!l.includes('README.md'), 'only price files');
+  const edit = files.find((i) => i.label === 'orcl-2014.txt').textEdit;
+  assert.deepEqual(edit.range, { start: { line: 1, character: 13 }, end: { line: 1, character: 15 } }); // replaces 'or'
 });
 
 test('without snippet support no snippet is sent', async () => {
