@@ -135,14 +135,22 @@ export function fsumFast(a: ArrayLike<number>, from = 0, to = a.length): number 
   let s = 0;
   let e = 0;
   let abs = 0;
+  let inexact = false;
   for (let i = from; i < to; i++) {
     const x = a[i]!;
     const t = s + x;
     const bp = t - s;
-    e += s - (t - bp) + (x - bp);
+    const q = s - (t - bp) + (x - bp);
     s = t;
+    const u = e + q;
+    const bq = u - e;
+    if (e - (u - bq) + (q - bq) !== 0) inexact = true;
+    e = u;
     abs += Math.abs(x);
   }
+  // Every error term added exactly: s + e is the exact sum, and one IEEE addition rounds it
+  // half-even, as fsum does. Otherwise the error bound must leave the rounding undisturbed.
+  if (!inexact) return s + e;
   const r = certifiedRound(s, e, ddBound(to - from, abs));
   return r === r ? r : fsum(a, from, to);
 }
@@ -154,14 +162,20 @@ export function fsumFast(a: ArrayLike<number>, from = 0, to = a.length): number 
 export function fsumSquaredDev(a: ArrayLike<number>, avg: number, from = 0, to = a.length): number {
   let s = 0;
   let e = 0;
+  let inexact = false;
   for (let i = from; i < to; i++) {
     const d = a[i]! - avg;
     const x = d * d;
     const t = s + x;
     const bp = t - s;
-    e += s - (t - bp) + (x - bp);
+    const q = s - (t - bp) + (x - bp);
     s = t;
+    const u = e + q;
+    const bq = u - e;
+    if (e - (u - bq) + (q - bq) !== 0) inexact = true;
+    e = u;
   }
+  if (!inexact) return s + e;
   const r = certifiedRound(s, e, ddBound(to - from, s + e));
   if (r === r) return r;
   const x = scratch;

@@ -52,6 +52,7 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
   let gtot = 0.0;
   let ntot = 0.0;
   // Own extra: the same split before commission, with exact sums (double-double, certified).
+  let inexact = 0; // bit set when a double-double error sum rounded (then the bound applies)
   let gps = 0;
   let gpe = 0;
   let gls = 0;
@@ -68,17 +69,26 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
     if (x > 0) {
       const t = gps + x;
       const bp = t - gps;
-      gpe += gps - (t - bp) + (x - bp);
+      const q = gps - (t - bp) + (x - bp);
       gps = t;
+      const u = gpe + q;
+      const bq = u - gpe;
+      if (gpe - (u - bq) + (q - bq) !== 0) inexact |= 1;
+      gpe = u;
     } else if (x < 0) {
       const t = gls + x;
       const bp = t - gls;
-      gle += gls - (t - bp) + (x - bp);
+      const q = gls - (t - bp) + (x - bp);
       gls = t;
+      const u = gle + q;
+      const bq = u - gle;
+      if (gle - (u - bq) + (q - bq) !== 0) inexact |= 2;
+      gle = u;
     }
   }
-  let gpPre = certifiedRound(gps, gpe, ddBound(closed, gps + gpe));
-  let glPre = certifiedRound(gls, gle, ddBound(closed, -(gls + gle)));
+  // When every error term added up exactly, s + e IS the exact sum: one rounding, half-even.
+  let gpPre = inexact & 1 ? certifiedRound(gps, gpe, ddBound(closed, gps + gpe)) : gps + gpe;
+  let glPre = inexact & 2 ? certifiedRound(gls, gle, ddBound(closed, -(gls + gle))) : gls + gle;
   if (gpPre !== gpPre || glPre !== glPre) {
     const pos = scratchOf(closed * 2);
     let np = 0;
@@ -133,15 +143,23 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
         nz[k++] = ri;
         let t = s1 + ri;
         let bp = t - s1;
-        e1 += s1 - (t - bp) + (ri - bp);
+        let q = s1 - (t - bp) + (ri - bp);
         s1 = t;
+        let u = e1 + q;
+        let bq = u - e1;
+        if (e1 - (u - bq) + (q - bq) !== 0) inexact |= 4;
+        e1 = u;
         if (ri < 0) {
           a1 -= ri;
-          const q = ri * ri;
-          t = s2 + q;
+          const sq = ri * ri;
+          t = s2 + sq;
           bp = t - s2;
-          e2 += s2 - (t - bp) + (q - bp);
+          q = s2 - (t - bp) + (sq - bp);
           s2 = t;
+          u = e2 + q;
+          bq = u - e2;
+          if (e2 - (u - bq) + (q - bq) !== 0) inexact |= 8;
+          e2 = u;
         } else a1 += ri;
       }
       prev = x;
@@ -150,7 +168,7 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
 
   // SharpeRatio(Days, annualize, rf 0): one return per bar (warm-up zeros included); zeros add
   // nothing to the sum, and each adds (0 - avg)² to the squares: z·avg² exactly (TwoProduct).
-  let sum = certifiedRound(s1, e1, ddBound(k, a1));
+  let sum = inexact & 4 ? certifiedRound(s1, e1, ddBound(k, a1)) : s1 + e1;
   if (sum !== sum) sum = fsum(nz, 0, k);
   const avg = sum / n;
   const q0 = (0 - avg) * (0 - avg);
@@ -170,10 +188,14 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
     const q = d * d;
     const t = s3 + q;
     const bp = t - s3;
-    e3 += s3 - (t - bp) + (q - bp);
+    const w = s3 - (t - bp) + (q - bp);
     s3 = t;
+    const u = e3 + w;
+    const bq = u - e3;
+    if (e3 - (u - bq) + (w - bq) !== 0) inexact |= 16;
+    e3 = u;
   }
-  let sq = certifiedRound(s3, e3, ddBound(k + 2, Math.abs(s3) + Math.abs(e3) + 2 * Math.abs(ze)));
+  let sq = inexact & 16 ? certifiedRound(s3, e3, ddBound(k + 2, Math.abs(s3) + Math.abs(e3) + 2 * Math.abs(ze))) : s3 + e3;
   if (sq !== sq) {
     const x = acc;
     x.reset();
@@ -188,7 +210,7 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
   const sd = Math.sqrt(sq / n);
   const sharpe = sd !== 0 ? SQRT252 * (avg / sd) : null;
   // Own extra: Sortino with target 0 (downside deviation over all bars).
-  let dsq = certifiedRound(s2, e2, ddBound(n, s2 + e2));
+  let dsq = inexact & 8 ? certifiedRound(s2, e2, ddBound(n, s2 + e2)) : s2 + e2;
   if (dsq !== dsq) {
     const x = acc;
     x.reset();
