@@ -38,3 +38,27 @@ test('a rolling ExactSum (add the new value, add the negated old one) gives each
     }
   }
 });
+
+test('the certified fast sums equal the exact ones, including exact ties on a coarse grid', async () => {
+  const { fsumFast, fsumSquaredDev } = await import('../../server/engine/fsum');
+  for (const c of cases) {
+    assert.equal(fsumFast(c.x), c.fsum);
+    const avg = c.fsum / Math.max(1, c.x.length);
+    assert.equal(fsumSquaredDev(c.x, avg), fsum(c.x.map((v) => (v - avg) * (v - avg))));
+  }
+  // Returns like x/prev - 1 are multiples of 2^-53: their sums often sit exactly on a half-ulp.
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  let ties = 0;
+  for (let k = 0; k < 300; k++) {
+    const x = Array.from({ length: 50 + (k % 200) }, () => Math.round((rnd() - 0.45) * 2 ** 52) * 2 ** -53);
+    const exact = fsum(x);
+    assert.equal(fsumFast(x), exact);
+    const naive = x.reduce((a, b) => a + b, 0);
+    if (naive !== exact) ties++;
+    // Large cancellation: the bound cannot certify, the exact path must answer.
+    const big = [1e20, ...x, -1e20];
+    assert.equal(fsumFast(big), fsum(big));
+  }
+  assert.ok(ties > 0, 'the grid cases exercise rounding');
+});
