@@ -48,6 +48,8 @@ import { computeDiagnostics, type WorkspaceState } from './diagnostics';
 import { filePathOf, parseDocument, type ParsedDocument } from './document';
 import { formatText } from './formatting';
 import { IncrementalAnalyzer } from './incremental';
+import { clearModuleSchemas, moduleSchemaLoader } from './module-schemas';
+import type { AnalyzeOptions } from '../../grammar/index';
 import { computeHover } from './hover';
 import { computeInlayHints } from './inlay-hints';
 import { computeDefinition, computeRename, prepareRename } from './navigation';
@@ -71,6 +73,18 @@ let pullDiagnostics = false;
 const cache = new Map<string, ParsedDocument>();
 const analyzers = new Map<string, IncrementalAnalyzer>();
 
+/** Options of the language analysis of one document: module strategies' schemas when trusted. */
+function analyzeOptions(uri: string): AnalyzeOptions {
+  return { moduleSchemas: moduleSchemaLoader(filePathOf(uri), () => workspace.trusted, (m) => connection.console.warn(m)) };
+}
+
+/** Drops every analysis (trust or files changed: module schemas and workspace checks may differ). */
+function invalidateAll(): void {
+  cache.clear();
+  analyzers.clear();
+  clearModuleSchemas();
+}
+
 /** The analyzed document for `uri`: an open one at its current version, else read from disk. */
 function getDocument(uri: string): ParsedDocument | undefined {
   const open = documents.get(uri);
@@ -78,8 +92,8 @@ function getDocument(uri: string): ParsedDocument | undefined {
   if (open) {
     if (cached && cached.version === open.version) return cached;
     let analyzer = analyzers.get(uri);
-    if (!analyzer && incremental) analyzers.set(uri, (analyzer = new IncrementalAnalyzer()));
-    const parsed = parseDocument(open.getText(), uri, open.version, {}, analyzer);
+    if (!analyzer && incremental) analyzers.set(uri, (analyzer = new IncrementalAnalyzer(analyzeOptions(uri))));
+    const parsed = parseDocument(open.getText(), uri, open.version, analyzeOptions(uri), analyzer);
     cache.set(uri, parsed);
     return parsed;
   }
@@ -87,7 +101,7 @@ function getDocument(uri: string): ParsedDocument | undefined {
   const file = filePathOf(uri);
   if (!file) return undefined;
   try {
-    return parseDocument(fs.readFileSync(file, 'utf8'), uri, -1);
+    return parseDocument(fs.readFileSync(file, 'utf8'), uri, -1, analyzeOptions(uri));
   } catch {
     return undefined;
   }
@@ -203,12 +217,16 @@ documents.onDidClose((e) => {
   clearTimeout(pushTimers.get(e.document.uri));
   if (!pullDiagnostics) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
-connection.onDidChangeWatchedFiles(() => refreshDiagnostics());
+connection.onDidChangeWatchedFiles(() => {
+  invalidateAll();
+  refreshDiagnostics();
+});
 
 // The protocol module's message types come from the client's protocol package (a newer
 // vscode-jsonrpc than this server's), so register by method name with the declared types.
 connection.onNotification(TrustChangedNotification.method, (p: TrustChangedParams) => {
   workspace.trusted = p?.trusted !== false;
+  invalidateAll();
   refreshDiagnostics();
 });
 connection.onNotification(ThroughputNotification.method, (p: ThroughputParams) => {

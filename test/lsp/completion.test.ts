@@ -147,3 +147,19 @@ test('without snippet support no snippet is sent', async () => {
     await plain.stop();
   }
 });
+
+test('a strategy module’s parameters complete in a trusted workspace, not in an untrusted one', async () => {
+  const { text, position } = cursor(`study "s" {\n  strategy module "strategies/breakout.js"\n  stage "a" {\n    param <|>\n  }\n}`);
+  const uri = s.open('module-study.optstudy', text);
+  const items = await s.completion(uri, position);
+  assert.deepEqual(labels(items).sort(), ['exit_after', 'lookback']);
+  assert.equal(items.find((i) => i.label === 'lookback').detail, 'int = 20');
+  const untrusted = await LspSession.start({ trusted: false });
+  try {
+    const u = untrusted.open('module-study.optstudy', text);
+    assert.deepEqual(await untrusted.completion(u, position), []);
+    assert.ok((await untrusted.diagnostics(u)).some((d) => d.code === 'untrusted-workspace'));
+  } finally {
+    await untrusted.stop();
+  }
+});
