@@ -1,0 +1,259 @@
+/**
+ * Whole studies (`runStudy`, the optimizer's own code) on the Redis executor with real
+ * `optstudy worker` processes and a real redis-server, compared trial for trial with the same
+ * study on the local pool: two workers, a worker SIGKILLed mid-run, Redis restarted mid-run,
+ * a module strategy shipped by content hash, and the CLI's `optstudy run --redis`.
+ */
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import type { RunEvent, TrialEvent } from '../../protocol/run-events';
+import { createDistributedExecutor, type DistributedExecutor } from '../../server/distributed/distributed-executor';
+import { DEFAULT_QUEUE } from '../../server/distributed/protocol';
+import { runStudy, type RunOptions } from '../../server/run/run-study';
+import { collector, essence, sampleData, tempStudy } from '../support/run-fixtures';
+import { REDIS_MISSING, redisServerAvailable, startRedis, type TestRedis } from '../support/redis-server';
+import { CLI, startWorker, type TestWorker } from '../support/redis-workers';
+
+const skip = redisServerAvailable() ? false : REDIS_MISSING;
+const ORCL = sampleData('orcl-1995-2014.txt');
+
+const STAGED = `
+study "staged" {
+  data "${ORCL}" from 2005-01-01 to 2014-12-31
+  cash 100000
+  commission 0.1%
+  sizing percent 95
+  strategy ema_atr
+  objective maximize sharpe
+  constraint trades >= 5
+  stage "risk" {
+    search grid
+    param atr_sl_multiplier in [1.5, 2.0, 2.5, 3.0]
+    param atr_tp_multiplier in 4.0 .. 10.0 step 2.0
+  }
+  stage "entry" {
+    search tpe { trials 40, init 8 }
+    param ema_fast in 5 .. 30 step 1
+    param ema_slow in 20 .. 120 step 5
+    where ema_fast < ema_slow
+  }
+  seed 7
+}
+`;
+
+/** A grid big enough that a worker is always holding a batch while the test acts. */
+const BIG_GRID = `
+study "big grid" {
+  data "${ORCL}"
+  cash 100000
+  commission 0.1%
+  sizing percent 95
+  strategy sma_cross
+  objective maximize sharpe
+  stage "grid" {
+    search grid
+    param fast in 3 .. 40 step 1
+    param slow in 20 .. 200 step 4
+    where fast < slow
+  }
+  seed 3
+}
+`;
+
+/** A module strategy with a relative import: only a bundle can travel to another machine. */
+const MODULE_MAIN = `
+const { crossSignal } = require('./lib/signal.js');
+module.exports = {
+  name: 'my_cross',
+  params: [
+    { name: 'fast', type: 'int', default: 10, doc: 'fast SMA' },
+    { name: 'slow', type: 'int', default: 30, doc: 'slow SMA' },
+  ],
+  setup(ctx, p) {
+    const cx = crossSignal(ctx, p.fast, p.slow);
+    return (b) => {
+      const x = cx[b.i];
+      if (b.position === 0) { if (x > 0) b.buy(); } else if (x < 0) b.close('cross');
+    };
+  },
+};
+`;
+const MODULE_LIB = `exports.crossSignal = (ctx, f, s) => ctx.crossover(ctx.sma(f), ctx.sma(s));\n`;
+const MODULE_STUDY = `
+study "module" {
+  data "${ORCL}" from 2008-01-01 to 2014-12-31
+  cash 100000
+  commission 0.1%
+  sizing percent 95
+  strategy module "strategies/my-cross.js"
+  objective maximize sharpe
+  stage "grid" {
+    param fast in 5 .. 20 step 3
+    param slow in 25 .. 60 step 5
+  }
+  seed 1
+}
+`;
+
+/** Each trial number appears exactly once among the events (and, for completed runs, in the journal). */
+function assertOnce(events: RunEvent[], runDir: string | undefined, total: number): void {
+  const numbers = events.filter((e): e is TrialEvent => e.type === 'trial').map((t) => t.number);
+  assert.equal(new Set(numbers).size, numbers.length, 'no trial event twice');
+  assert.equal(numbers.length, total);
+  if (runDir) {
+    const lines = readFileSync(path.join(runDir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type?: string; number?: number });
+    const jn = lines.filter((l) => l.type === 'trial').map((l) => l.number);
+    assert.equal(new Set(jn).size, jn.length, 'no trial twice in the journal');
+    assert.equal(jn.length, total, 'every trial in the journal');
+  }
+}
+
+describe('studies on Redis workers equal local runs', { skip }, () => {
+  let redis: TestRedis;
+  const workers: TestWorker[] = [];
+  let dir: string;
+  let runCount = 0;
+  /** Local reference runs, once per study file. */
+  const localRuns = new Map<string, { local: ReturnType<typeof collector>; lend: Awaited<ReturnType<typeof runStudy>> }>();
+
+  before(async () => {
+    redis = await startRedis();
+    workers.push(await startWorker(redis.url), await startWorker(redis.url));
+    dir = tempStudy({ 'staged.optstudy': STAGED, 'big.optstudy': BIG_GRID, 'module.optstudy': MODULE_STUDY });
+  });
+  after(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await redis?.close();
+  });
+
+  /** Runs a study locally and on Redis; returns both. `during` acts while the Redis run goes. */
+  async function both(file: string, during?: (ex: DistributedExecutor, events: RunEvent[]) => Promise<void>) {
+    let ref = localRuns.get(file);
+    if (!ref) {
+      const c = collector();
+      const e = await runStudy({ file, workers: 2, out: path.join(dir, `${path.basename(file)}-local`) }, c.onEvent, new AbortController().signal);
+      assert.equal(e.status, 'finished', e.error);
+      ref = { local: c, lend: e };
+      localRuns.set(file, ref);
+    }
+    const { local, lend } = ref;
+    const remote = collector();
+    let ex: DistributedExecutor | null = null;
+    const logs: string[] = [];
+    const options: RunOptions = {
+      file,
+      workers: 2,
+      out: path.join(dir, `${path.basename(file)}-redis-${++runCount}`),
+      createExecutor: async (payload, settings) => {
+        ex = await createDistributedExecutor(payload, settings, { url: redis.url, reconcileMs: 300, onLog: (_l, m) => logs.push(m) });
+        return ex;
+      },
+    };
+    const running = runStudy(options, remote.onEvent, new AbortController().signal);
+    if (during) {
+      for (let i = 0; i < 2000 && !ex; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(ex, 'the executor was created');
+      await during(ex, remote.events);
+    }
+    const rend = await running;
+    assert.equal(rend.status, 'finished', rend.error);
+    assert.deepEqual(remote.trials().map(essence), local.trials().map(essence), 'same trials, params, scores and states');
+    assert.deepEqual(rend.best, lend.best);
+    assertOnce(remote.events, rend.runDir, local.trials().length);
+    return { local, remote, lend, rend, ex: ex as DistributedExecutor | null, logs };
+  }
+
+  it('two workers: a staged study (grid then TPE) gives exactly the local trials and best', async () => {
+    const { ex } = await both(path.join(dir, 'staged.optstudy'));
+    assert.ok(ex);
+    assert.equal(Object.keys(ex.stats.byWorker).length, 2, `both workers ran jobs: ${JSON.stringify(ex.stats.byWorker)}`);
+  });
+
+  it('a worker SIGKILLed mid-run: the run completes with every trial exactly once', async () => {
+    const victim = await startWorker(redis.url, { concurrency: 1 });
+    const queue = new Queue(DEFAULT_QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
+    try {
+      const { ex } = await both(path.join(dir, 'big.optstudy'), async (ex) => {
+        let held = false;
+        for (let i = 0; i < 3000 && !held; i++) {
+          held = (await queue.getActive()).some((j) => j.processedBy === victim.id && j.data.runId === ex.runId);
+          if (!held) await new Promise((r) => setTimeout(r, 5));
+        }
+        assert.ok(held, 'the victim took a batch');
+        victim.kill('SIGKILL');
+      });
+      assert.equal(await victim.exited, 'SIGKILL');
+      assert.ok(ex && ex.stats.redelivered >= 1, `the victim's batch was re-delivered: ${JSON.stringify(ex?.stats)}`);
+    } finally {
+      await queue.close();
+      await victim.stop();
+    }
+  });
+
+  it('Redis restarted mid-run (its keys lost): everyone reconnects and nothing is lost', async () => {
+    let before = 0;
+    const total = () => localRuns.get(path.join(dir, 'big.optstudy'))!.local.trials().length;
+    const { logs } = await both(path.join(dir, 'big.optstudy'), async (_ex, events) => {
+      for (let i = 0; i < 3000 && !events.some((e) => e.type === 'trial'); i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(!events.some((e) => e.type === 'end'), 'the run is still going');
+      await redis.restart(700);
+      before = events.filter((e) => e.type === 'trial').length;
+    });
+    assert.ok(before > 0 && before < total(), `Redis went away mid-run (${before} trials done then)`);
+    assert.ok(logs.some((m) => m.includes('reconnected to Redis')), `the coordinator reported the reconnection: ${logs.join(' | ')}`);
+    for (const w of workers) assert.match(w.log(), /reconnected to Redis/);
+  });
+
+  it('a module strategy with a relative import is bundled, shipped by hash, and gives the local results', async () => {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(dir, 'strategies', 'lib'), { recursive: true });
+    writeFileSync(path.join(dir, 'strategies', 'my-cross.js'), MODULE_MAIN);
+    writeFileSync(path.join(dir, 'strategies', 'lib', 'signal.js'), MODULE_LIB);
+    const { local } = await both(path.join(dir, 'module.optstudy'));
+    assert.ok(local.trials().some((t) => t.state === 'complete'), 'the module ran');
+  });
+
+  it('optstudy run FILE --redis URL streams the same events as a local run', async () => {
+    const file = path.join(dir, 'staged.optstudy');
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const p = spawn(process.execPath, [CLI, 'run', file, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        p.stdout.on('data', (d) => (out += String(d)));
+        p.stderr.on('data', (d) => (err += String(d)));
+        p.on('exit', (code) => resolve({ code, out, err }));
+      });
+    const parse = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+    const local = await cli(['--out', path.join(dir, 'cli-local')]);
+    assert.equal(local.code, 0, local.err);
+    const remote = await cli(['--out', path.join(dir, 'cli-redis'), '--redis', redis.url]);
+    assert.equal(remote.code, 0, remote.err);
+    const trials = (evs: RunEvent[]) => (evs.filter((e) => e.type === 'trial') as TrialEvent[]).sort((a, b) => a.number - b.number).map(essence);
+    const le = parse(local.out);
+    const re = parse(remote.out);
+    assert.deepEqual(trials(re), trials(le));
+    const lend = le.at(-1)!;
+    const rend = re.at(-1)!;
+    assert.ok(lend.type === 'end' && rend.type === 'end');
+    assert.deepEqual(rend.best, lend.best);
+    assertOnce(re, path.join(dir, 'cli-redis'), trials(le).length);
+  });
+
+  it('an unreachable Redis fails the run with the URL and what to do', async () => {
+    const { freePort } = await import('../support/redis-server');
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const p = spawn(process.execPath, [CLI, 'run', path.join(dir, 'staged.optstudy'), '--json', '--out', path.join(dir, 'cli-bad'), '--redis', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += String(d)));
+    const code = await new Promise<number | null>((r) => p.on('exit', r));
+    assert.equal(code, 1);
+    const end = out.trim().split('\n').map((l) => JSON.parse(l) as RunEvent).at(-1)!;
+    assert.ok(end.type === 'end' && end.status === 'failed');
+    assert.match(end.error ?? '', new RegExp(`cannot reach Redis at ${url.replace(/[.]/g, '\\.')}.*ECONNREFUSED.*Start a Redis server`));
+  });
+});
