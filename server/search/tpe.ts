@@ -31,6 +31,11 @@ interface Mixture {
   sigma: Float64Array[]; // per dim, per component
   logZ: Float64Array[]; // per dim, per component: log of the mass inside [0, 1]
   cats: Float64Array[][]; // categorical dims: per component, the category probabilities
+  /** Per dim, per component: 1/σ. */
+  inv: Float64Array[];
+  /** Per dim, per component: log weight + log density constant −log(σ√2π) − log Z. */
+  c: Float64Array[];
+  logw: Float64Array;
 }
 
 export class TpeSampler implements Sampler {
@@ -115,22 +120,17 @@ export class TpeSampler implements Sampler {
       if (this.multivariate) {
         scored = cands.map((u) => ({ u, s: this.logJoint(l, u) - this.logJoint(g, u) }));
       } else {
-        // Univariate: each dim independently takes the candidate value with the best ratio.
+        // Univariate: each dim independently takes the candidate value with the best ratio;
+        // the candidates themselves (ranked by the summed ratio) are the fallbacks.
+        const ratio = cands.map((u) => u.map((x, d) => this.logDim(l, d, x) - this.logDim(g, d, x)));
         const best = new Array<number>(D);
         for (let d = 0; d < D; d++) {
           let bs = -Infinity;
-          for (const u of cands) {
-            const s = this.logDim(l, d, u[d]!) - this.logDim(g, d, u[d]!);
-            if (s > bs) (bs = s), (best[d] = u[d]!);
-          }
+          cands.forEach((u, k) => {
+            if (ratio[k]![d]! > bs) (bs = ratio[k]![d]!), (best[d] = u[d]!);
+          });
         }
-        scored = [{ u: best, s: 0 }, ...cands.map((u) => ({ u, s: -Infinity }))];
-        // Fallbacks when the per-dim argmax is taken: rank candidates by the summed ratio.
-        for (const x of scored.slice(1)) {
-          let s = 0;
-          for (let d = 0; d < D; d++) s += this.logDim(l, d, x.u[d]!) - this.logDim(g, d, x.u[d]!);
-          x.s = s - 1e6; // after the argmax point
-        }
+        scored = [{ u: best, s: Infinity }, ...cands.map((u, k) => ({ u, s: ratio[k]!.reduce((a, b) => a + b, 0) }))];
       }
       scored.sort((a, b) => b.s - a.s);
       for (const x of scored) {
@@ -181,12 +181,21 @@ export class TpeSampler implements Sampler {
           const bw = 0.2 * Math.pow(Math.max(1, n), -1 / (D + 4));
           for (let i = 0; i < n; i++) s[i] = bw;
         } else {
-          // Distance to the farther neighbour among the sorted centres (prior included).
-          const idx = Array.from({ length: K }, (_, i) => i).sort((a, b) => m[a]! - m[b]!);
-          for (let j = 0; j < K; j++) {
-            const left = j > 0 ? m[idx[j]!]! - m[idx[j - 1]!]! : m[idx[j]!]!;
-            const right = j < K - 1 ? m[idx[j + 1]!]! - m[idx[j]!]! : 1 - m[idx[j]!]!;
-            s[idx[j]!] = Math.max(left, right);
+          // Distance to the farther neighbour among the sorted centres (prior included);
+          // a native typed-array sort and binary searches keep this cheap at 1,000 trials.
+          const sorted = Float64Array.from(m).sort();
+          for (let i = 0; i < K; i++) {
+            const v = m[i]!;
+            let lo = 0;
+            let hi = K - 1;
+            while (lo < hi) {
+              const mid = (lo + hi) >> 1;
+              if (sorted[mid]! < v) lo = mid + 1;
+              else hi = mid;
+            }
+            const left = lo > 0 ? v - sorted[lo - 1]! : v;
+            const right = lo < K - 1 ? sorted[lo + 1]! - v : 1 - v;
+            s[i] = Math.max(left, right);
           }
         }
         const minS = 1 / Math.min(100, 1 + n);
@@ -197,13 +206,32 @@ export class TpeSampler implements Sampler {
           const bin = 1 / dim.values.length;
           for (let i = 0; i < K; i++) s[i] = Math.max(s[i]!, bin * 0.5);
         }
-        for (let i = 0; i < K; i++) z[i] = Math.log(Math.max(1e-300, normCdf((1 - m[i]!) / s[i]!) - normCdf(-m[i]! / s[i]!)));
+        for (let i = 0; i < K; i++) {
+          const a = m[i]! / s[i]!;
+          const b = (1 - m[i]!) / s[i]!;
+          // Kernels well inside the cube lose no mass to truncation (Φ(−6) ≈ 1e-9).
+          z[i] = a > 6 && b > 6 ? 0 : Math.log(Math.max(1e-300, normCdf(b) - normCdf(-a)));
+        }
       }
       mu.push(m);
       sigma.push(s);
       logZ.push(z);
     }
-    return { w, mu, sigma, logZ, cats };
+    const logw = w.map((v) => Math.log(v));
+    const inv: Float64Array[] = [];
+    const c: Float64Array[] = [];
+    for (let d = 0; d < D; d++) {
+      const sd = sigma[d]!;
+      const iv = new Float64Array(K);
+      const cc = new Float64Array(K);
+      for (let i = 0; i < K; i++) {
+        iv[i] = 1 / sd[i]!;
+        cc[i] = logw[i]! - Math.log(sd[i]! * 2.5066282746310002) - logZ[d]![i]!;
+      }
+      inv.push(iv);
+      c.push(cc);
+    }
+    return { w, mu, sigma, logZ, cats, inv, c, logw };
   }
 
   private sample(mx: Mixture, rng: ProposalsRng): number[] {
@@ -238,23 +266,44 @@ export class TpeSampler implements Sampler {
     });
   }
 
+  private scratch = new Float64Array(64);
+
   /** log density (or bin mass) of one dim's marginal mixture at u. */
   private logDim(mx: Mixture, d: number, u: number): number {
     const K = mx.w.length;
-    const terms = new Float64Array(K);
-    for (let i = 0; i < K; i++) terms[i] = Math.log(mx.w[i]!) + this.logKernel(mx, d, i, u);
-    return logSumExp(terms, K);
+    if (this.scratch.length < K) this.scratch = new Float64Array(2 * K);
+    const t = this.scratch;
+    const dim = this.space.dims[d]!;
+    if (!dim.values) {
+      // The hot path (continuous dims): one fused pass, then log-sum-exp.
+      const mu = mx.mu[d]!;
+      const inv = mx.inv[d]!;
+      const c = mx.c[d]!;
+      let max = -Infinity;
+      for (let i = 0; i < K; i++) {
+        const z = (u - mu[i]!) * inv[i]!;
+        const v = c[i]! - 0.5 * z * z;
+        t[i] = v;
+        if (v > max) max = v;
+      }
+      let sum = 0;
+      for (let i = 0; i < K; i++) sum += Math.exp(t[i]! - max);
+      return max + Math.log(sum);
+    }
+    for (let i = 0; i < K; i++) t[i] = mx.logw[i]! + this.logKernel(mx, d, i, u);
+    return logSumExp(t, K);
   }
 
   private logJoint(mx: Mixture, u: number[]): number {
     const K = mx.w.length;
-    const terms = new Float64Array(K);
+    if (this.scratch.length < K) this.scratch = new Float64Array(2 * K);
+    const t = this.scratch;
     for (let i = 0; i < K; i++) {
-      let s = Math.log(mx.w[i]!);
+      let s = mx.logw[i]!;
       for (let d = 0; d < u.length; d++) s += this.logKernel(mx, d, i, u[d]!);
-      terms[i] = s;
+      t[i] = s;
     }
-    return logSumExp(terms, K);
+    return logSumExp(t, K);
   }
 
   private logKernel(mx: Mixture, d: number, i: number, u: number): number {
@@ -263,18 +312,21 @@ export class TpeSampler implements Sampler {
       const pr = mx.cats[d]![i]!;
       return Math.log(pr[Math.min(pr.length - 1, Math.floor(u * pr.length))]!);
     }
-    const m = mx.mu[d]![i]!;
-    const s = mx.sigma[d]![i]!;
+    const inv = mx.inv[d]![i]!;
     if (dim.values) {
       const k = dim.values.length;
       const j = Math.min(k - 1, Math.floor(u * k));
-      const mass = normCdf(((j + 1) / k - m) / s) - normCdf((j / k - m) / s);
-      if (mass > 1e-12) return Math.log(mass) - mx.logZ[d]![i]!;
-      const z = ((j + 0.5) / k - m) / s;
-      return -0.5 * z * z - Math.log(s * 2.5066282746310002) + Math.log(1 / k) - mx.logZ[d]![i]!;
+      // Narrow kernels need the exact bin mass; wide ones are flat across a bin.
+      if (inv * (1 / k) > 0.5) {
+        const m = mx.mu[d]![i]!;
+        const mass = normCdf(((j + 1) / k - m) * inv) - normCdf((j / k - m) * inv);
+        if (mass > 1e-12) return Math.log(mass) - mx.logZ[d]![i]!;
+      }
+      const z = ((j + 0.5) / k - mx.mu[d]![i]!) * inv;
+      return mx.c[d]![i]! - mx.logw[i]! - 0.5 * z * z - Math.log(k);
     }
-    const z = (u - m) / s;
-    return -0.5 * z * z - Math.log(s * 2.5066282746310002) - mx.logZ[d]![i]!;
+    const z = (u - mx.mu[d]![i]!) * inv;
+    return mx.c[d]![i]! - mx.logw[i]! - 0.5 * z * z;
   }
 }
 
