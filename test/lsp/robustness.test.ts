@@ -52,6 +52,28 @@ test('every prefix of the samples: diagnostics, completion, hover, symbols, toke
   }
 });
 
+test('every prefix of the quickstart sample, character by character, is answered', async () => {
+  const s = await LspSession.start();
+  try {
+    const full = fs.readFileSync(path.join(SAMPLES, 'quickstart.optstudy'), 'utf8');
+    const uri = s.open(path.join(SAMPLES, 'quickstart.optstudy'), '');
+    for (let cut = 0; cut <= full.length; cut++) {
+      const text = full.slice(0, cut);
+      s.change(uri, text);
+      const at = lastPosition(text);
+      const [diags, items, , toks] = await Promise.all([s.diagnostics(uri), s.completion(uri, at), s.hover(uri, at), s.semanticTokens(uri)]);
+      assert.ok(Array.isArray(diags) && Array.isArray(items) && Array.isArray(toks.data), `@${cut}`);
+      // A prefix that is not the whole study always has something to say (at least a missing brace).
+      if (cut > full.indexOf('study "') && cut < full.indexOf('workers')) assert.ok(diags.some((d) => d.severity === 1), `errors expected @${cut}: ${JSON.stringify(text.slice(-20))}`);
+    }
+    const whole = await s.diagnostics(uri);
+    assert.deepEqual(whole.filter((d) => d.severity === 1), [], 'the full sample is clean');
+    assert.ok(!s.server.notifications.some((n) => n.method === 'window/logMessage' && /failed|uncaught/.test(JSON.stringify(n.params))), 'no internal error logged');
+  } finally {
+    await s.stop();
+  }
+});
+
 test('mutations of a sample (deleted, duplicated and swapped lines, stray characters) are answered', async () => {
   const s = await LspSession.start();
   try {
