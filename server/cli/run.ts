@@ -104,10 +104,6 @@ export const runCommand: Command = async (argv, io) => {
     io.err(`optstudy run: which study file?\n\n${HELP}`);
     return 2;
   }
-  if (args.redis !== undefined) {
-    io.err('optstudy run: --redis is not available in this build yet; run without it to use the local pool.\n');
-    return 2;
-  }
 
   const ac = new AbortController();
   let interrupts = 0;
@@ -174,7 +170,7 @@ export const runCommand: Command = async (argv, io) => {
     }
   };
 
-  const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume };
+  const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume, redis: args.redis };
   try {
     const end = await runStudy(options, onEvent, ac.signal);
     if (!args.json) {

@@ -37,6 +37,7 @@ export async function host(req: Extract<HostRequest, { type: 'run' }>, signal: A
         out: req.out,
         resume: req.resume,
         trusted: req.trusted,
+        redis: req.redis,
         analyze,
       },
       emit,

@@ -50,6 +50,8 @@ export interface RunOptions {
   resume?: string;
   /** False in an untrusted workspace: module and command strategies are refused. */
   trusted?: boolean;
+  /** Run trials on `optstudy worker` processes through this Redis (else the study's `executor redis`, else the local pool). */
+  redis?: string;
   /** Builds the executor; the local piscina pool when absent (the Redis executor plugs in here). */
   createExecutor?: (payload: TaskPayload, settings: ExecutorSettings, prices: PriceData) => TrialExecutor | Promise<TrialExecutor>;
   /** Minimum interval between `progress` events (default 250 ms). */
@@ -200,6 +202,11 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   const settings: ExecutorSettings = { workers, timeoutMs: model.timeoutMs, retries: model.retries ?? 0, memoryMb: options.memoryMb };
   let executor: TrialExecutor | null = null;
   const getExecutor = async (): Promise<TrialExecutor> => {
+    const redisUrl = options.redis ?? model.executor?.url;
+    if (!executor && !options.createExecutor && redisUrl) {
+      const { createDistributedExecutor } = await import('../distributed/distributed-executor');
+      executor = await createDistributedExecutor(plan.payload, settings, { url: redisUrl, onLog: (level, message) => onEvent({ type: 'log', level, message }) });
+    }
     if (!executor) executor = options.createExecutor ? await options.createExecutor(plan.payload, settings, prices) : new LocalExecutor(plan.payload, settings, prices);
     return executor;
   };
