@@ -163,14 +163,19 @@ describe('OptStudy in a real VS Code', { skip }, () => {
 
   before(async () => {
     if (!found.tools) throw new Error(`CI is set, so the editor tests must run, but: ${found.missing}`);
-    s = await EditorSession.start({ tools: found.tools, workspaceTrust: true, verbose: !!process.env.E2E_VERBOSE });
+    s = await EditorSession.start({
+      tools: found.tools,
+      workspaceTrust: true,
+      files: { [RUN_STUDY]: RUN_STUDY_TEXT, [LONG_STUDY]: LONG_STUDY_TEXT },
+      verbose: !!process.env.E2E_VERBOSE,
+    });
   }, { timeout: 240_000 });
 
   after(async () => {
     await s?.stop();
   }, { timeout: 60_000 });
 
-  step('1. opening a study activates the language: colours, squiggles and Problems for a broken study', 120_000, async () => {
+  step('1. opening a study activates the language: colours, squiggles and Problems for a broken study', 300_000, async () => {
     await s.openFile('broken.optstudy');
     const page = s.page;
     // The language is known to the editor (status bar language picker).
@@ -191,11 +196,11 @@ describe('OptStudy in a real VS Code', { skip }, () => {
         };
       });
       return c.keyword && c.string && c.comment && new Set([c.keyword, c.string, c.comment]).size === 3 ? c : null;
-    }, 60_000);
+    }, 120_000);
     assert.equal(new Set(Object.values(colours)).size, 3);
 
     // The language server started (the extension activated) and published diagnostics: squiggles.
-    await page.locator('.editor-instance .monaco-editor .squiggly-error').first().waitFor({ timeout: 45_000 });
+    await page.locator('.editor-instance .monaco-editor .squiggly-error').first().waitFor({ timeout: 90_000 });
     const squiggles = await page.locator('.editor-instance .monaco-editor .squiggly-error').count();
     assert.ok(squiggles >= 3, `expected the deliberate mistakes to be underlined, saw ${squiggles} error squiggles`);
 
@@ -269,7 +274,6 @@ describe('OptStudy in a real VS Code', { skip }, () => {
     const page = s.page;
     // Running a study needs a trusted folder; trust it as a person would.
     await s.trustWorkspace();
-    fs.writeFileSync(path.join(s.workspace, RUN_STUDY), RUN_STUDY_TEXT);
     await s.openFile(RUN_STUDY);
     const total = checkJson(path.join(s.workspace, RUN_STUDY)).studies[0]!.total;
     await s.runCommand('OptStudy: Run Study');
@@ -306,7 +310,6 @@ describe('OptStudy in a real VS Code', { skip }, () => {
 
   step('4. a longer run cancelled from the palette stops and the panel says so', 180_000, async () => {
     const page = s.page;
-    fs.writeFileSync(path.join(s.workspace, LONG_STUDY), LONG_STUDY_TEXT);
     await s.openFile(LONG_STUDY);
     await s.runCommand('OptStudy: Run Study');
     const panel = await s.webviewFrame('#app .run-header', 60_000);

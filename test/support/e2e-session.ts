@@ -91,6 +91,8 @@ const BASE_SETTINGS: Record<string, unknown> = {
   'chat.commandCenter.enabled': false,
   'chat.disableAIFeatures': true,
   'git.enabled': false,
+  // code-server saves automatically by default; the tests save (or revert) explicitly.
+  'files.autoSave': 'off',
   // Untrusted folders open in Restricted Mode without a modal prompt; the tests trust the folder
   // through the editor's own Workspace Trust page when a step needs it.
   'security.workspace.trust.startupPrompt': 'never',
@@ -221,10 +223,10 @@ export class EditorSession {
     await waitUntil(`Quick Open to select ${relPath}`, async () => {
       const focused = await this.page.locator('.quick-input-list .monaco-list-row.focused').allInnerTexts();
       return focused.length === 1 && focused[0].includes(base);
-    }, 15_000);
+    }, 45_000);
     await this.page.keyboard.press('Enter');
-    await this.page.locator('.tabs-container .tab.active', { hasText: base }).waitFor({ timeout: 15_000 });
-    await this.page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
+    await this.page.locator('.tabs-container .tab.active', { hasText: base }).waitFor({ timeout: 30_000 });
+    await this.page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 30_000 });
   }
 
   /** Runs a command by its palette title ("OptStudy: Run Study") through F1, as a person would. */
