@@ -33,7 +33,9 @@ const saveView = () => vscode.setState(view);
 
 /** Metrics shown as table columns when present (any other metric is reachable through "Sort by"). */
 const KEY_METRICS = ['sharpe', 'total_return_pct', 'max_drawdown_pct', 'profit_factor', 'trades', 'win_rate_pct'];
+/** The heavy views redraw at most this often while streaming, or 8× their last cost when that is longer (a busy machine stays responsive). */
 const HEAVY_INTERVAL_MS = 500;
+let heavyInterval = HEAVY_INTERVAL_MS;
 
 registerUi();
 const store = new PanelStore();
@@ -499,33 +501,51 @@ function renderPickers(): void {
   heatCard.card.hidden = params.length < 2;
 }
 
+/** Time spent per view (ms, cumulative): read by the benchmark to find what costs. */
+const timings: Record<string, number> = {};
+(globalThis as unknown as { __optstudyTimings: typeof timings }).__optstudyTimings = timings;
+function timed(name: string, fn: () => void): void {
+  const t0 = performance.now();
+  fn();
+  timings[name] = (timings[name] ?? 0) + performance.now() - t0;
+}
+
+function timedBool(name: string, fn: () => boolean): boolean {
+  const t0 = performance.now();
+  const r = fn();
+  timings[name] = (timings[name] ?? 0) + performance.now() - t0;
+  return r;
+}
+
 function render(): void {
   const rebuild = themeChanged;
   themeChanged = false;
   renderHeader();
   if (!store.header) return;
   renderPickers();
-  history.update(store, rebuild);
-  renderTable(rebuild);
+  timed('history', () => history.update(store, rebuild));
+  timed('table', () => renderTable(rebuild));
   renderStages();
   renderLog();
   renderRobustness();
   const now = performance.now();
   const running = store.header.status === 'running' || store.header.status === 'starting';
-  if (heavyDirty && (heavyForce || rebuild || !running || now - lastHeavy >= HEAVY_INTERVAL_MS)) {
+  if (heavyDirty && (heavyForce || rebuild || !running || now - lastHeavy >= heavyInterval)) {
     heavyDirty = false;
     heavyForce = false;
     lastHeavy = now;
-    importance.update(store, rebuild);
-    if (!heatCard.card.hidden) heatmap.draw(store, view.heatX ?? '', view.heatY ?? '', view.heatAgg === 'max' ? 'best' : 'mean');
-    if (!paretoCard.card.hidden) pareto.update(store, view.paretoX ?? 0, view.paretoY ?? 1, rebuild);
-    parallel.draw(store);
+    const h0 = performance.now();
+    timed('importance', () => importance.update(store, rebuild));
+    if (!heatCard.card.hidden) timed('heatmap', () => heatmap.draw(store, view.heatX ?? '', view.heatY ?? '', view.heatAgg === 'max' ? 'best' : 'mean'));
+    if (!paretoCard.card.hidden) timed('pareto', () => pareto.update(store, view.paretoX ?? 0, view.paretoY ?? 1, rebuild));
+    timed('parallel', () => parallel.draw(store));
+    heavyInterval = Math.max(HEAVY_INTERVAL_MS, 8 * (performance.now() - h0));
   } else if (heavyDirty && heavyTimer === undefined) {
     // Make sure the last delta of a burst is drawn even if no further message comes.
     heavyTimer = window.setTimeout(() => {
       heavyTimer = undefined;
       schedule();
-    }, HEAVY_INTERVAL_MS - (now - lastHeavy));
+    }, Math.max(0, heavyInterval - (now - lastHeavy)));
   }
   if (rebuild && detailRow && !detailCard.card.hidden) {
     const d = lastDetail?.n === detailRow.n ? lastDetail : null;
@@ -554,7 +574,7 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
       dirtyHeavy(true);
       break;
     case 'delta':
-      if (!store.applyDelta(m.delta)) post({ type: 'ready' });
+      if (!timedBool('store', () => store.applyDelta(m.delta))) post({ type: 'ready' });
       else dirtyHeavy(false);
       break;
     case 'trialDetail':

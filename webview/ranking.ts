@@ -19,6 +19,9 @@ export class Ranking {
   private epoch = -1;
   private sig = '';
 
+  /** `k`: how many rows to keep (the table shows 50; parallel coordinates colour 300). */
+  constructor(private readonly k = TOP_K) {}
+
   setSort(key: SortKey, desc: boolean): void {
     this.key = key;
     this.desc = desc;
@@ -68,7 +71,7 @@ export class Ranking {
     }
     this.processed = store.rows.length;
     candidates.sort(cmp);
-    this.top = candidates.slice(0, TOP_K);
+    this.top = candidates.slice(0, this.k);
     return true;
   }
 }

@@ -14,7 +14,10 @@ const MAX_BINS = 16;
 
 /** The distinct cells of one parameter: exact values when few, equal-width bins when many. */
 export interface Bins {
+  /** Short axis labels (a bin's midpoint when binned). */
   labels: string[];
+  /** Full names for tooltips (a bin's range when binned). */
+  names: string[];
   index(v: Value): number;
 }
 
@@ -32,14 +35,15 @@ export function makeBins(values: Value[]): Bins {
     const min = Math.min(...nums);
     const max = Math.max(...nums);
     const w = (max - min) / MAX_BINS || 1;
-    const labels = Array.from({ length: MAX_BINS }, (_, i) => `${fmt(min + i * w, 3)}–${fmt(min + (i + 1) * w, 3)}`);
-    return { labels, index: (v) => (typeof v === 'number' ? Math.min(MAX_BINS - 1, Math.max(0, Math.floor((v - min) / w))) : -1) };
+    const names = Array.from({ length: MAX_BINS }, (_, i) => `${fmt(min + i * w, 3)} – ${fmt(min + (i + 1) * w, 3)}`);
+    const labels = Array.from({ length: MAX_BINS }, (_, i) => `≈${fmt(min + (i + 0.5) * w, 3)}`);
+    return { labels, names, index: (v) => (typeof v === 'number' ? Math.min(MAX_BINS - 1, Math.max(0, Math.floor((v - min) / w))) : -1) };
   }
   if (numeric) (vals as number[]).sort((a, b) => a - b);
   else vals.sort((a, b) => String(a).localeCompare(String(b)));
   const labels = vals.map((v) => String(v));
   const idx = new Map(labels.map((l, i) => [l, i] as const));
-  return { labels, index: (v) => idx.get(String(v)) ?? -1 };
+  return { labels, names: labels, index: (v) => idx.get(String(v)) ?? -1 };
 }
 
 export interface Cell {
@@ -96,7 +100,8 @@ export class Heatmap {
         hi = Math.max(hi, v);
       }
     }
-    const left = 64;
+    // Room for the widest y label plus the rotated axis title.
+    const left = Math.min(140, Math.ceil(Math.max(0, ...by.labels.map((l) => ctx.measureText(l).width))) + 34);
     const bottom = 44;
     const top = 8;
     const legendW = 78;
@@ -148,9 +153,10 @@ export class Heatmap {
     ctx.fillStyle = pal.muted;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
-    const xEvery = Math.max(1, Math.ceil(bx.labels.length / Math.max(1, Math.floor(gw / 46))));
+    const widest = Math.max(1, ...bx.labels.map((l) => ctx.measureText(l).width)) + 10;
+    const xEvery = Math.max(1, Math.ceil(bx.labels.length / Math.max(1, Math.floor(gw / widest))));
     bx.labels.forEach((l, i) => {
-      if (i % xEvery === 0) ctx.fillText(l, left + (i + 0.5) * cw, top + gh + 4, cw * xEvery);
+      if (i % xEvery === 0) ctx.fillText(l, left + (i + 0.5) * cw, top + gh + 4);
     });
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
@@ -163,7 +169,7 @@ export class Heatmap {
     ctx.textBaseline = 'bottom';
     ctx.fillText(xName, left + gw / 2, h - 2);
     ctx.save();
-    ctx.translate(12, top + gh / 2);
+    ctx.translate(10, top + gh / 2);
     ctx.rotate(-Math.PI / 2);
     ctx.textBaseline = 'middle';
     ctx.fillText(yName, 0, 0);
@@ -194,7 +200,7 @@ export class Heatmap {
         return;
       }
       const v = value(c);
-      canvas.title = `${xName} = ${bx.labels[i]}, ${yName} = ${by.labels[j]}\n` +
+      canvas.title = `${xName} = ${bx.names[i]}, ${yName} = ${by.names[j]}\n` +
         (c.n === 0 ? 'not tried' : v === null ? `${c.n} trial(s), none feasible` : `${agg} score ${fmt(v)} over ${c.ok} trial(s)`);
     };
     probeDraw('heatmap', rows.length);

@@ -46,10 +46,22 @@ export class ImportanceChart {
 
   constructor(private readonly host: HTMLElement, private readonly note: HTMLElement) {}
 
+  private estimate: ParamImportance[] = [];
+  private estimatedAt = -Infinity;
+
   update(store: PanelStore, rebuild = false): void {
     let items = store.analysis?.importance ?? [];
     this.estimated = items.length === 0;
-    if (this.estimated) items = estimateImportance(store);
+    if (this.estimated) {
+      // O(trials × params): on big runs re-estimated every few seconds, not on every redraw.
+      const now = performance.now();
+      const stale = now - this.estimatedAt > (store.rows.length > 5000 ? 3000 : 0);
+      if (stale || rebuild || this.estimate.length === 0) {
+        this.estimate = estimateImportance(store);
+        this.estimatedAt = now;
+      }
+      items = this.estimate;
+    }
     items = [...items].sort((a, b) => b.importance - a.importance);
     this.note.textContent = items.length === 0
       ? 'Waiting for enough trials to estimate importance…'

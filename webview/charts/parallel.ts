@@ -5,6 +5,7 @@
  * where the good region lies on each axis.
  */
 import type { TrialRow } from '../../protocol/messages';
+import { Ranking } from '../ranking';
 import { firstScore, type PanelStore } from '../store';
 import { readPalette, scaleColor, withAlpha } from '../theme';
 import { fmt } from './chartjs';
@@ -14,13 +15,26 @@ const TOP = 300;
 const BACKGROUND = 700;
 
 export class ParallelCoordinates {
+  /** The best trials, kept incrementally (a delta costs O(TOP + new rows), not a full sort). */
+  private readonly best = new Ranking(TOP);
+
   constructor(private readonly host: HTMLElement) {}
 
   draw(store: PanelStore): void {
     const { ctx, w, h } = sizedCanvas(this.host);
     const pal = readPalette();
     ctx.font = `${Math.max(11, pal.fontSize - 1)}px ${pal.font}`;
-    const scored = store.rows.filter((r) => r.st === 'complete' && firstScore(r.sc) !== null);
+    this.best.update(store);
+    const top = this.best.top.filter((r) => firstScore(r.sc) !== null);
+    // A thinned, evenly spread sample of everything else, for context.
+    const stride = Math.max(1, Math.ceil(store.rows.length / BACKGROUND));
+    const inTop = new Set(top);
+    const background: TrialRow[] = [];
+    for (let k = 0; k < store.rows.length; k += stride) {
+      const r = store.rows[k]!;
+      if (r.st === 'complete' && firstScore(r.sc) !== null && !inTop.has(r)) background.push(r);
+    }
+    const scored = top.concat(background);
     const params = store.tables.params.map((name, i) => ({ name, i })).filter(({ i }) => scored.some((r) => r.p[i] !== null && r.p[i] !== undefined));
     if (params.length === 0 || scored.length === 0) {
       ctx.fillStyle = pal.muted;
@@ -28,16 +42,6 @@ export class ParallelCoordinates {
       probeDraw('parallel', 0);
       return;
     }
-    const better = (a: number, b: number) => store.better(a, b);
-    const sorted = [...scored].sort((a, b) => {
-      const x = firstScore(a.sc)!;
-      const y = firstScore(b.sc)!;
-      return x === y ? 0 : better(x, y) ? -1 : 1;
-    });
-    const top = sorted.slice(0, TOP);
-    const rest = sorted.slice(TOP);
-    const stride = Math.max(1, Math.ceil(rest.length / BACKGROUND));
-    const background = rest.filter((_, k) => k % stride === 0);
     const axes = params.map(({ name, i }) => ({ name, axis: valueAxis(scored.map((r) => r.p[i])), get: (r: TrialRow) => r.p[i] }));
     const scoreAxis = valueAxis(scored.map((r) => firstScore(r.sc)));
     const all = [...axes, { name: store.header?.objectives?.[0] ?? 'score', axis: scoreAxis, get: (r: TrialRow) => firstScore(r.sc) }];
