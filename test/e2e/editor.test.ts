@@ -347,8 +347,22 @@ describe('OptStudy in a real VS Code', { skip }, () => {
     const run = findRun(s.workspace, RUN_STUDY);
     assert.ok(run?.best, `the run of ${RUN_STUDY} left a journal with its best trial under .optstudy/runs`);
     const best = run!.best!;
-    await s.openFile(RUN_STUDY);
+    // The panel now shows the cancelled run: reopen step 3's finished run from the saved runs.
+    await s.runCommand('OptStudy: Open Previous Run…');
+    const pick = await waitUntil('the saved runs to list the finished run', async () => {
+      const rows = page.locator('.quick-input-list .monaco-list-row');
+      const labels = await rows.allInnerTexts();
+      const i = labels.findIndex((l) => l.includes('SMA cross e2e') && /finished/.test(l));
+      return i >= 0 ? rows.nth(i) : null;
+    }, 30_000);
+    await pick.click();
+    const panel = await s.webviewFrame('#app .run-header', 30_000);
+    await waitUntil('the panel to show the finished run', async () => {
+      const h = await panelState(panel);
+      return h.title === 'SMA cross e2e' && h.status === 'finished' ? h : null;
+    }, 30_000);
     await s.runCommand('OptStudy: Apply Best Parameters');
+    await s.openFile(RUN_STUDY);
     await waitUntil('the study to change', async () => (await page.locator('.tabs-container .tab.active.dirty').count()) > 0, 30_000);
     await s.shot('5-applied');
     await s.runCommand('File: Save');
