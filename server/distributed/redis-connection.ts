@@ -111,14 +111,21 @@ export function closeRedis(redis: Redis): void {
  */
 export async function checkRedis(redis: Redis, url: string, timeoutMs = 5000): Promise<void> {
   let lastError = '';
+  let failFast: (e: Error) => void = () => {};
+  let errors = 0;
   const onError = (e: Error) => {
     lastError = (e as NodeJS.ErrnoException).code ?? e.message;
+    // Nobody listening, no such host, wrong password: retrying for the whole timeout helps no one.
+    if (++errors >= 3 || /NOAUTH|WRONGPASS|ENOTFOUND/.test(lastError + e.message)) failFast(e);
   };
   redis.on('error', onError);
   try {
     const pong = await Promise.race([
       redis.ping(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
+      new Promise<never>((_, reject) => {
+        failFast = reject;
+        setTimeout(() => reject(new Error('timeout')), timeoutMs).unref();
+      }),
     ]);
     if (pong !== 'PONG') throw new Error(`unexpected answer to PING: ${String(pong)}`);
     const info = await redis.info('server');
@@ -133,8 +140,15 @@ export async function checkRedis(redis: Redis, url: string, timeoutMs = 5000): P
   } catch (e) {
     if (e instanceof RedisConnectionError) throw e;
     const why = lastError || (e instanceof Error ? e.message : String(e));
+    if (/NOAUTH|WRONGPASS/.test(why)) {
+      throw new RedisConnectionError(
+        `Redis at ${redactUrl(url)} refused the credentials (${why.split('\n')[0]}); put the right password in the URL: redis://:PASSWORD@HOST:PORT.`,
+        url,
+      );
+    }
+    const causes: Record<string, string> = { ECONNREFUSED: 'connection refused: nothing listens there', ENOTFOUND: 'no such host', ETIMEDOUT: 'connection timed out' };
     throw new RedisConnectionError(
-      `cannot reach Redis at ${redactUrl(url)} (${why === 'timeout' ? `no answer within ${timeoutMs} ms` : why}). ` +
+      `cannot reach Redis at ${redactUrl(url)} (${why === 'timeout' ? `no answer within ${timeoutMs} ms` : (causes[why] ? `${why}, ${causes[why]}` : why)}). ` +
         `Start a Redis server there (e.g. 'redis-server --port ${parseRedisUrl(url).port || 6379}'), ` +
         `or fix the URL given to --redis or the study's 'executor redis'.`,
       url,

@@ -15,7 +15,10 @@ import { createDistributedExecutor, type DistributedExecutor } from '../../serve
 import type { TaskPayload, TrialRequest } from '../../server/run/executor';
 import { DEFAULT_QUEUE } from '../../server/distributed/protocol';
 import { REDIS_MISSING, redisServerAvailable, startRedis, type TestRedis } from '../support/redis-server';
-import { ROOT, startWorker, type TestWorker } from '../support/redis-workers';
+import { CLI, ROOT, startWorker, type TestWorker } from '../support/redis-workers';
+import { spawnSync } from 'node:child_process';
+import IORedis from 'ioredis';
+import { freePort } from '../support/redis-server';
 
 const DATA = path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt');
 const skip = redisServerAvailable() ? false : REDIS_MISSING;
@@ -202,6 +205,29 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
     } finally {
       await ex.close();
       await w.stop();
+    }
+  });
+
+  it('a worker that cannot use the Redis says which URL and what to do, and exits 1', async () => {
+    const worker = (url: string) => spawnSync(process.execPath, [CLI, 'worker', '--redis', url], { encoding: 'utf8', timeout: 30_000 });
+    const port = await freePort();
+    const refused = worker(`redis://127.0.0.1:${port}`);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED.*Start a Redis server there`));
+    const scheme = worker('http://127.0.0.1:6379');
+    assert.equal(scheme.status, 1);
+    assert.match(scheme.stderr, /is not a Redis URL.*redis:\/\/HOST:PORT/);
+    // A user with a password, asked with the wrong one (the password is not printed).
+    const admin = new IORedis(redis.url);
+    try {
+      await admin.call('ACL', 'SETUSER', 'alice', 'on', '>right-secret', '~*', '+@all');
+      const wrong = worker(`redis://alice:wrong-secret@127.0.0.1:${redis.port}`);
+      assert.equal(wrong.status, 1);
+      assert.match(wrong.stderr, /refused the credentials/);
+      assert.doesNotMatch(wrong.stderr, /wrong-secret/);
+    } finally {
+      await admin.call('ACL', 'DELUSER', 'alice');
+      admin.disconnect();
     }
   });
 });

@@ -195,15 +195,15 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
   });
 
   it('Redis restarted mid-run (its keys lost): everyone reconnects and nothing is lost', async () => {
-    let before = 0;
+    let doneAtRestart = 0;
     const total = () => localRuns.get(path.join(dir, 'big.optstudy'))!.local.trials().length;
     const { logs } = await both(path.join(dir, 'big.optstudy'), async (_ex, events) => {
       for (let i = 0; i < 3000 && !events.some((e) => e.type === 'trial'); i++) await new Promise((r) => setTimeout(r, 5));
       assert.ok(!events.some((e) => e.type === 'end'), 'the run is still going');
       await redis.restart(700);
-      before = events.filter((e) => e.type === 'trial').length;
+      doneAtRestart = events.filter((e) => e.type === 'trial').length;
     });
-    assert.ok(before > 0 && before < total(), `Redis went away mid-run (${before} trials done then)`);
+    assert.ok(doneAtRestart > 0 && doneAtRestart < total(), `Redis went away mid-run (${doneAtRestart} trials done then)`);
     assert.ok(logs.some((m) => m.includes('reconnected to Redis')), `the coordinator reported the reconnection: ${logs.join(' | ')}`);
     for (const w of workers) assert.match(w.log(), /reconnected to Redis/);
   });
