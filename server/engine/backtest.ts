@@ -54,6 +54,8 @@ class EngineContext implements StrategyContext {
   orderSize = 0;
   orderBar = 0;
   orderReason = '';
+  /** True while the strategy's setup() runs: orders are refused then. */
+  inSetup = true;
   readonly bars: number;
   private readonly close_: Float64Array;
   private readonly fixed: boolean;
@@ -72,9 +74,10 @@ class EngineContext implements StrategyContext {
 
   buy(): boolean {
     if (this.position !== 0 || this.order !== NO_ORDER) return false;
+    if (this.inSetup) throw new BacktestError('buy() was called in setup(); call it from the function setup() returns, which runs on every bar.');
     // backtrader's all-in sizer: int(cash / close * 0.95), evaluated left to right, truncated.
     const size = this.fixed ? this.sizeValue : Math.trunc((this.cash / this.close_[this.i]!) * this.sizeValue);
-    if (!(size > 0)) return false;
+    if (!(size > 0 && size < Infinity)) return false; // a zero or negative close cannot size an order
     this.order = BUY;
     this.orderSize = size;
     this.orderBar = this.i;
@@ -82,6 +85,7 @@ class EngineContext implements StrategyContext {
   }
 
   close(reason = ''): boolean {
+    if (this.inSetup) throw new BacktestError('close() was called in setup(); call it from the function setup() returns, which runs on every bar.');
     if (this.position <= 0 || this.order !== NO_ORDER) return false;
     this.order = CLOSE;
     this.orderBar = this.i;
@@ -257,7 +261,8 @@ export function runBacktest(
   // Only fills change these; the loop updates them there instead of on every bar.
   ctx.cash = config.cash;
   const next: NextFunction = def.setup(ctx, p);
-  if (typeof next !== 'function') throw new BacktestError(`strategy '${def.name}': setup() must return the per-bar function.`);
+  if (typeof next !== 'function') throw new BacktestError(`strategy '${def.name}': setup() must return the per-bar function, got ${typeof next}.`);
+  ctx.inSetup = false;
   const start = ctx.start;
 
   const o = data.open;

@@ -95,11 +95,11 @@ export function fsum(a: ArrayLike<number>, from = 0, to = a.length): number {
 // to the exact partials. The result is always the exactly rounded sum, i.e. `math.fsum`'s.
 
 const U = 2 ** -53;
-const f64 = new Float64Array(1);
-const i32 = new Int32Array(f64.buffer);
-// The high word of a double is i32[1] on little-endian machines, i32[0] on big-endian ones.
-const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
-const LO = 1 - HI;
+// Rump's ufp (unit in the first place, the largest power of 2 ≤ |x|) in three flops:
+// `q = (2^52 + 1)·x; ufp = |q − (1 − 2^-53)·q|` (Rump, Ogita, Oishi 2008). No bit access, no pow.
+const PHI = 2 ** 52 + 1;
+const ONE_MINUS_U = 1 - U;
+const ULP_OF_UFP = 2 ** -52;
 
 /**
  * The correctly rounded value of `s + e + δ` for an unknown |δ| ≤ `bound`, or NaN when the
@@ -110,16 +110,15 @@ export function certifiedRound(s: number, e: number, bound: number): number {
   const bp = hi - s;
   const lo = s - (hi - bp) + (e - bp); // hi + lo = s + e exactly (TwoSum)
   const a = Math.abs(hi);
-  if (!(a > 1e-290 && a < 1e300)) return a === 0 && bound === 0 ? hi : NaN;
-  f64[0] = a;
-  const exp = (i32[HI]! >>> 20) & 0x7ff;
-  const away = 2 ** (exp - 1075); // spacing above |hi|
-  const powerOfTwo = (i32[HI]! & 0xfffff) === 0 && i32[LO] === 0;
-  const toward = powerOfTwo ? away / 2 : away; // spacing below |hi|
+  if (!(a > 1e-290 && a < 1e290)) return a === 0 && bound === 0 ? hi : NaN;
+  const q = PHI * a;
+  const ufp = Math.abs(q - ONE_MINUS_U * q);
+  const away = ufp * ULP_OF_UFP; // spacing above |hi|
+  const toward = a === ufp ? away * 0.5 : away; // spacing below |hi| (halved at a power of 2)
   const up = hi > 0 ? away : toward;
   const down = hi > 0 ? toward : away;
   // The exact sum is hi + lo + δ; it rounds to hi when it stays strictly inside half a spacing.
-  return lo + bound < up / 2 && lo - bound > -down / 2 ? hi : NaN;
+  return lo + bound < up * 0.5 && lo - bound > -down * 0.5 ? hi : NaN;
 }
 
 /**

@@ -10,6 +10,6 @@ export { DEFAULT_CONFIG, resolveParams, runBacktest, type BacktestOptions } from
 export { IndicatorCache } from './indicator-cache';
 export { getStrategy, listStrategies } from './strategies/registry';
 export type { NextFunction, PriceField, StrategyContext, StrategyDefinition, StrategyParams } from './strategy-api';
-export { defineStrategy } from './strategy-api';
+export { asStrategyDefinition, defineStrategy } from './strategy-api';
 export * as indicators from './indicators';
 export { ExactSum, fsum } from './fsum';

@@ -22,7 +22,10 @@ function checkPeriod(name: string, p: number, min = 1): void {
 }
 
 function nanArray(n: number): Float64Array {
-  return new Float64Array(n).fill(NaN);
+  const a = new Float64Array(n);
+  // A plain loop: TypedArray.prototype.fill(NaN) is several times slower in V8 here.
+  for (let i = 0; i < n; i++) a[i] = NaN;
+  return a;
 }
 
 const acc = new ExactSum();
@@ -36,6 +39,8 @@ export function sma(x: Float64Array, p: number): Float64Array {
   checkPeriod('SMA', p);
   const n = x.length;
   const out = nanArray(n);
+  // Exact partials rolled along (add the new value, add the old one negated): O(1) a bar and
+  // measured faster here than a double-double sum with a certified rounding and exact fallback.
   const s = acc;
   s.reset();
   let run = 0; // consecutive defined inputs ending at i

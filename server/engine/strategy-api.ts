@@ -117,3 +117,26 @@ export interface StrategyDefinition {
 export function defineStrategy(def: StrategyDefinition): StrategyDefinition {
   return def;
 }
+
+const PARAM_TYPES = new Set(['int', 'float', 'string', 'bool']);
+
+/**
+ * Checks what a user module exports (its `default`, or the module itself) and returns it as a
+ * definition. @throws Error naming `source` and what to fix, for a value that is not one.
+ */
+export function asStrategyDefinition(value: unknown, source: string): StrategyDefinition {
+  const v = (value && typeof value === 'object' && 'default' in value ? (value as { default: unknown }).default : value) as Partial<StrategyDefinition> | null;
+  const fail = (what: string): never => {
+    throw new Error(`${source}: ${what}. A strategy module exports default { name, params: [...], setup(ctx, params) { return (bar) => { ... } } }.`);
+  };
+  if (!v || typeof v !== 'object') fail('the module has no default export object');
+  if (typeof v!.name !== 'string' || v!.name === '') fail("the strategy has no 'name' string");
+  if (typeof v!.setup !== 'function') fail(`strategy '${v!.name}' has no setup() function`);
+  if (!Array.isArray(v!.params)) fail(`strategy '${v!.name}' has no 'params' array (use [] for none)`);
+  for (const [i, p] of v!.params!.entries()) {
+    if (!p || typeof p.name !== 'string' || !PARAM_TYPES.has(p.type)) {
+      fail(`parameter ${i + 1} of '${v!.name}' needs a name and a type of int, float, string or bool`);
+    }
+  }
+  return v as StrategyDefinition;
+}

@@ -10,6 +10,7 @@ import { BUILTIN_STRATEGIES } from '../../grammar/builtins';
 import {
   BacktestError,
   IndicatorCache,
+  asStrategyDefinition,
   defineStrategy,
   getStrategy,
   listStrategies,
@@ -265,4 +266,26 @@ test('macd_cross and donchian_breakout trade and respect their warm-ups', () => 
   const d = runBacktest(orcl, 'donchian_breakout', { entry: 20, exit: 10 }, ALLIN);
   assert.ok(d.metrics.trades! > 10);
   assert.equal(d.first_next_date, '2005-02-01'); // bar 20: reads the previous bar's 20-bar channel
+});
+
+test('strategy mistakes are clear errors: orders in setup, a setup without a per-bar function, a bad module', () => {
+  const early = defineStrategy({ name: 'early', params: [], setup: (ctx) => (ctx.buy(), () => {}) });
+  assert.throws(() => runBacktest(orcl, early, {}, ALLIN), /buy\(\) was called in setup\(\); call it from the function setup\(\) returns/);
+  const none = { name: 'none', params: [], setup: () => undefined } as unknown as StrategyDefinition;
+  assert.throws(() => runBacktest(orcl, none, {}, ALLIN), /strategy 'none': setup\(\) must return the per-bar function, got undefined/);
+  const thrower = defineStrategy({ name: 'thrower', params: [], setup: () => (b) => { if (b.i === 100) throw new Error('boom at 100'); } });
+  assert.throws(() => runBacktest(orcl, thrower, {}, ALLIN), /boom at 100/);
+  const ok = asStrategyDefinition({ default: { name: 'x', params: [{ name: 'p', type: 'int', default: 1, doc: '' }], setup: () => () => {} } }, 'x.ts');
+  assert.equal(ok.name, 'x');
+  assert.throws(() => asStrategyDefinition({}, 'm.ts'), /m\.ts: the strategy has no 'name' string\. A strategy module exports default \{ name, params/);
+  assert.throws(() => asStrategyDefinition({ default: { name: 'y', params: [] } }, 'y.ts'), /y\.ts: strategy 'y' has no setup\(\) function/);
+  assert.throws(() => asStrategyDefinition({ name: 'z', setup() {}, params: [{ name: 'a', type: 'number' }] }, 'z.ts'), /parameter 1 of 'z' needs a name and a type of int, float, string or bool/);
+  assert.throws(() => asStrategyDefinition(null, 'n.ts'), /n\.ts: the module has no default export object/);
+});
+
+test('a zero close cannot size a percent order: no order, no crash', () => {
+  const d = bars([10, 0, 10, 10]);
+  const r = runBacktest(d, scripted([1]), {}, ALLIN);
+  assert.equal(r.metrics.trades_open, 0);
+  assert.equal(r.metrics.final_value, 100000);
 });
