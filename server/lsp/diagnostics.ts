@@ -5,7 +5,7 @@
  * `source`, a documentation link, related information and the fix `data` kept.
  */
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic } from 'vscode-languageserver';
-import type { Diagnostic, Range } from '../../grammar/index';
+import type { Diagnostic, Range, StudyModel } from '../../grammar/index';
 import { checkWorkspace } from '../workspace-checks';
 import type { ParsedDocument } from './document';
 
@@ -68,7 +68,7 @@ export function workspaceDiagnostics(doc: ParsedDocument, ws: WorkspaceState): D
     }
   };
   if (doc.filePath) {
-    for (const study of doc.analysis.studies) for (const d of checkWorkspace(study, doc.filePath, { workspaceRoot: ws.root })) add(d);
+    for (const study of doc.analysis.studies) for (const d of cachedCheck(study, doc.filePath, ws.root)) add(d);
   }
   if (ws.trusted) return out;
   for (const item of doc.analysis.ast.items) {
@@ -84,6 +84,29 @@ export function workspaceDiagnostics(doc: ParsedDocument, ws: WorkspaceState): D
     }
   }
   return out;
+}
+
+/**
+ * File checks are a few system calls per study; on a long document most studies are the same
+ * from one keystroke to the next, so their results are kept briefly (and dropped when the
+ * client reports changed files: `clearWorkspaceChecks`).
+ */
+const checkCache = new Map<string, { at: number; diagnostics: Diagnostic[] }>();
+const CHECK_TTL_MS = 2000;
+
+export function clearWorkspaceChecks(): void {
+  checkCache.clear();
+}
+
+function cachedCheck(study: StudyModel, file: string, root: string | undefined): Diagnostic[] {
+  const key = JSON.stringify([file, root, study.data?.path, study.strategy?.kind, study.strategy?.module, study.ranges, study.range]);
+  const now = Date.now();
+  const hit = checkCache.get(key);
+  if (hit && now - hit.at < CHECK_TTL_MS) return hit.diagnostics;
+  const diagnostics = checkWorkspace(study, file, { workspaceRoot: root });
+  if (checkCache.size > 5000) checkCache.clear();
+  checkCache.set(key, { at: now, diagnostics });
+  return diagnostics;
 }
 
 function untrusted(range: Range, what: string): Diagnostic {

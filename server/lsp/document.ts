@@ -76,9 +76,9 @@ export class ParsedDocument {
  * analyzer's last call are parsed again.
  */
 export function parseDocument(text: string, uri = 'file:///test/study.optstudy', version = 1, options: AnalyzeOptions = {}, analyzer?: IncrementalAnalyzer): ParsedDocument {
-  const tokens = lex(text);
-  const analysis = analyzer ? analyzer.analyze(text, tokens) : analyze(text, options);
-  return new ParsedDocument(uri, version, text, analysis, filePathOf(uri), tokens);
+  // Tokens are lexed on first use: diagnostics do not need them.
+  const analysis = analyzer ? analyzer.analyze(text) : analyze(text, options);
+  return new ParsedDocument(uri, version, text, analysis, filePathOf(uri));
 }
 
 /** The file system path of a `file:` URI, else null. */

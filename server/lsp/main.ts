@@ -44,7 +44,7 @@ import { computeCodeActions } from './code-actions';
 import { computeCodeLenses } from './code-lens';
 import { computeCompletion } from './completion';
 import { gridSizes, resolveStudy } from './custom-requests';
-import { computeDiagnostics, type WorkspaceState } from './diagnostics';
+import { clearWorkspaceChecks, computeDiagnostics, type WorkspaceState } from './diagnostics';
 import { filePathOf, parseDocument, type ParsedDocument } from './document';
 import { formatText } from './formatting';
 import { IncrementalAnalyzer } from './incremental';
@@ -83,6 +83,7 @@ function invalidateAll(): void {
   cache.clear();
   analyzers.clear();
   clearModuleSchemas();
+  clearWorkspaceChecks();
 }
 
 /** The analyzed document for `uri`: an open one at its current version, else read from disk. */

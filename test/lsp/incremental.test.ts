@@ -6,7 +6,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze } from '../../grammar/index';
 import { IncrementalAnalyzer } from '../../server/lsp/incremental';
-import { lex } from '../../server/lsp/lexer';
 import { SAMPLES, sampleFiles } from '../support/lsp-session';
 
 const norm = (x: unknown) => JSON.stringify(x, (_k, v) => (v instanceof Map ? [...v.entries()] : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
@@ -14,7 +13,7 @@ const key = (d: unknown) => norm(d);
 
 function assertSame(text: string, inc: IncrementalAnalyzer, label: string): void {
   const full = analyze(text);
-  const got = inc.analyze(text, lex(text));
+  const got = inc.analyze(text);
   assert.deepEqual(got.diagnostics.map(key).sort(), full.diagnostics.map(key).sort(), `${label}: diagnostics`);
   assert.equal(norm(got.studies), norm(full.studies), `${label}: studies`);
   assert.equal(norm(got.ast.items), norm(full.ast.items), `${label}: syntax tree`);
@@ -50,9 +49,9 @@ test('incremental analysis stays equal through a sequence of edits, and reparses
   }
   // A one-character edit inside one study of a clean document reparses that study only.
   const clean = new IncrementalAnalyzer();
-  clean.analyze(combined, lex(combined));
+  clean.analyze(combined);
   const edited = combined.replace('cash 100000', 'cash 100001');
-  clean.analyze(edited, lex(edited));
+  clean.analyze(edited);
   assert.equal(clean.lastMode, 'incremental');
   assert.equal(clean.lastParsedChunks, 1);
 });
