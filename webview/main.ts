@@ -101,7 +101,7 @@ const heatCard = card('heatmap', 'Surface', { chart: true, tall: true });
 const paretoCard = card('pareto', 'Pareto front', { chart: true, tall: true });
 const parallelCard = card('parallel', 'Parallel coordinates', { wide: true, chart: true });
 const stagesCard = card('stages', 'Stages');
-const robustCard = card('robustness', 'Robustness');
+const robustCard = card('robustness', 'Robustness', { wide: true });
 const logCard = card('log', 'Messages');
 grid.append(historyCard.card, rankingCard.card, detailCard.card, importanceCard.card, heatCard.card, paretoCard.card, parallelCard.card, stagesCard.card, robustCard.card, logCard.card);
 const emptyNote = el('p', 'empty', 'No run yet. Run a study (OptStudy: Run Study) or open a saved run.');
@@ -428,12 +428,59 @@ function renderStages(): void {
   stagesCard.body.replaceChildren(t);
 }
 
-/** The analysis snapshot may carry a robustness section (its shape is the analysis engineer's); drawn generically. */
+/**
+ * Robustness, from the analysis snapshot when it carries it: the deflated Sharpe ratio (is the
+ * best Sharpe more than the luck of trying many parameter sets?), plateau scores of the
+ * finalists (does the neighbourhood of a good point hold up, or is it a needle?), and the
+ * hypervolume for several objectives. Unknown extra fields (a newer host) are listed generically.
+ */
 function renderRobustness(): void {
-  const rob = (store.analysis as unknown as { robustness?: unknown } | null)?.robustness;
-  robustCard.card.hidden = rob === undefined || rob === null;
-  if (robustCard.card.hidden) return;
-  robustCard.body.replaceChildren(renderValue(rob));
+  const a = store.analysis;
+  const parts: HTMLElement[] = [];
+  const ds = a?.deflatedSharpe;
+  if (ds) {
+    const p = el('p', 'robust-line');
+    const verdict = ds.dsr >= 0.95 ? 'likely skill' : ds.dsr >= 0.5 ? 'inconclusive' : 'likely luck';
+    p.append(
+      el('strong', undefined, 'Deflated Sharpe: '),
+      document.createTextNode(`${fmt(ds.dsr, 3)} (${verdict}). Best Sharpe ${fmt(ds.sharpe, 3)} against ${fmt(ds.expectedMaxSharpe, 3)} expected from ${ds.trials.toLocaleString()} zero-skill trials; PSR ${fmt(ds.psr, 3)}${ds.momentsMeasured ? '' : ' (normal returns assumed)'}.`),
+    );
+    p.title = 'Probability that the best trial\'s Sharpe ratio reflects real skill after accounting for the number of trials (Bailey & López de Prado).';
+    parts.push(p);
+  }
+  if (a?.plateau?.length) {
+    const t = el('table', 'plateau');
+    const head = el('tr');
+    for (const c of ['#', 'parameters', 'score', 'robust score', 'neighbourhood', 'neighbours', '']) head.append(el('th', undefined, c));
+    const thead = el('thead');
+    thead.append(head);
+    const tb = el('tbody');
+    for (const r of a.plateau.slice(0, 10)) {
+      const tr = el('tr');
+      tr.append(
+        el('td', undefined, r.number !== undefined ? String(r.number) : ''),
+        el('td', 'params', Object.entries(r.params).map(([k, v]) => `${k} = ${typeof v === 'number' ? fmt(v, 6) : v}`).join(', ')),
+        el('td', 'num', fmt(r.score)),
+        el('td', 'num score', fmt(r.robust)),
+        el('td', 'num', `${fmt(r.neighbourhoodMean)} ± ${fmt(r.neighbourhoodStd, 2)}`),
+        el('td', 'num', `${r.neighbours}${r.infeasibleNeighbours ? ` (${r.infeasibleNeighbours} infeasible)` : ''}`),
+        el('td', r.needle ? 'warn' : undefined, r.needle ? '⚠ isolated peak' : 'plateau'),
+      );
+      if (r.needle) tr.title = 'Its neighbours score much worse: small parameter changes lose the edge.';
+      tb.append(tr);
+    }
+    t.append(thead, tb);
+    parts.push(el('h3', undefined, 'Plateau of the finalists'), t);
+  }
+  const hv = a?.hypervolume;
+  if (hv && hv.points.length) {
+    const last = hv.points[hv.points.length - 1]!;
+    parts.push(el('p', 'robust-line', `Hypervolume ${fmt(last.hypervolume, 5)} after ${last.trials.toLocaleString()} trials (${hv.method}, reference ${hv.reference.map((x) => fmt(x, 3)).join(', ')}).`));
+  }
+  const extra = (a as unknown as { robustness?: unknown } | null)?.robustness;
+  if (extra !== undefined && extra !== null) parts.push(renderValue(extra));
+  robustCard.card.hidden = parts.length === 0;
+  if (!robustCard.card.hidden) robustCard.body.replaceChildren(...parts);
 }
 
 function renderValue(v: unknown): HTMLElement {

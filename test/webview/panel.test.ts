@@ -172,8 +172,42 @@ describe('results panel, single objective (recorded quickstart run)', () => {
     });
   }
 
+  test('importance comes from the run\'s analysis; the robustness section shows the plateau', async () => {
+    assert.match(await panel.page.locator('#importance .note').innerText(), /From the run's analysis/);
+    const analysis = quickstart.filter((e) => e.type === 'analysis').at(-1);
+    if (analysis?.type === 'analysis' && analysis.snapshot.plateau?.length) {
+      assert.equal(await panel.page.locator('#robustness').isVisible(), true);
+      const rows = await panel.page.locator('#robustness table.plateau tbody tr').count();
+      assert.equal(rows, Math.min(10, analysis.snapshot.plateau.length));
+    }
+  });
+
   test('no CSP violation, no script error', async () => {
     assert.deepEqual(await panel.problems(), []);
+  });
+});
+
+describe('results panel, two stages (recorded run)', () => {
+  test('the stage summary lists both stages with their bests', async () => {
+    const events = readRecording('ema-atr-staged.jsonl');
+    const panel = await openPanel(browser);
+    await panel.setTheme('light');
+    await stream(panel, events, 10, 'run-staged');
+    await settleHeavy(panel);
+    const stages = events.filter((e) => e.type === 'stage');
+    const rows = await panel.page.locator('#stages tbody tr').allInnerTexts();
+    assert.equal(rows.length, stages.length);
+    stages.forEach((st, i) => {
+      assert.ok(st.type === 'stage');
+      assert.match(rows[i]!, new RegExp(st.name));
+      assert.match(rows[i]!, /done/);
+    });
+    const ink = await canvasInk(panel.page);
+    for (const id of ['history', 'importance', 'parallel']) assert.ok((ink[id] ?? 0) > 500, `${id} blank`);
+    await panel.page.evaluate(() => window.scrollTo(0, 0));
+    await panel.page.screenshot({ path: path.join(ARTIFACTS, 'webview-staged.png'), fullPage: true });
+    assert.deepEqual(await panel.problems(), []);
+    await panel.close();
   });
 });
 
