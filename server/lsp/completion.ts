@@ -19,7 +19,7 @@ export interface CompletionOptions {
 /** The completion items at `position` (empty in comments and strings). */
 export function computeCompletion(doc: ParsedDocument, position: Position, options: CompletionOptions = {}): CompletionItem[] {
   const offset = doc.offsetAt(position);
-  const ctx = cursorContext(doc.tokens, offset, doc.text);
+  const ctx = cursorContext(doc.tokens, offset, doc.text, doc.topLevel);
   if (ctx.inCommentOrString) return pathCompletion(doc, ctx, offset);
   const snippets = options.snippets !== false;
   const st = ctx.statement;

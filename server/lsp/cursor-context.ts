@@ -80,7 +80,7 @@ const CONTINUES = new Set(['+', '-', '*', '/', '^', '<', '<=', '>', '>=', '==', 
  * The syntactic context at `offset`. O(tokens before the cursor) — a block stack walk —
  * which stays well under a millisecond on a 5,000-line study.
  */
-export function cursorContext(tokens: readonly Token[], offset: number, text?: string): CursorContext {
+export function cursorContext(tokens: readonly Token[], offset: number, text?: string, topLevel?: readonly number[]): CursorContext {
   const top: Block = { kind: 'top', open: -1 };
   const blocks: Block[] = [top];
   let last = tokenIndexBefore(tokens, offset);
@@ -103,7 +103,20 @@ export function cursorContext(tokens: readonly Token[], offset: number, text?: s
       last--;
     }
   }
-  for (let i = 0; i <= last; i++) {
+  // Start the block walk at the last token outside every block (a hint from the document).
+  let from = 0;
+  if (topLevel && topLevel.length) {
+    let lo = 0;
+    let hi = topLevel.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (topLevel[mid] <= last) {
+        from = topLevel[mid];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+  }
+  for (let i = from; i <= last; i++) {
     const t = tokens[i];
     if (t.kind !== 'punct') continue;
     if (t.text === '{') blocks.push(classifyBlock(tokens, i, blocks[blocks.length - 1].kind));
@@ -142,6 +155,23 @@ export function cursorContext(tokens: readonly Token[], offset: number, text?: s
   const studyOpen = [...blocks].reverse().find((b) => b.kind === 'study')?.open ?? -1;
   const stageOpen = [...blocks].reverse().find((b) => b.kind === 'stage')?.open ?? -1;
   return { blocks, block, statement, prefix, prefixStart, inCommentOrString, studyOpen, stageOpen };
+}
+
+/**
+ * Indexes of the tokens that stand outside every block (brace depth 0 before them), so a
+ * cursor's block stack can be rebuilt from the enclosing top-level item instead of the file's start.
+ */
+export function topLevelIndices(tokens: readonly Token[]): number[] {
+  const out: number[] = [];
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    if (depth === 0) out.push(i);
+    const t = tokens[i].text;
+    if (tokens[i].kind !== 'punct') continue;
+    if (t === '{') depth++;
+    else if (t === '}' && depth > 0) depth--;
+  }
+  return out;
 }
 
 /** Keywords that begin a statement in some block. */

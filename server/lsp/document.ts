@@ -4,6 +4,7 @@
  */
 import { analyze, type AnalyzeOptions, type DocumentAnalysis, type Position, type Range } from '../../grammar/index';
 import type { IncrementalAnalyzer } from './incremental';
+import { topLevelIndices } from './cursor-context';
 import { lex, type Token } from './lexer';
 
 /** Converts between offsets and 0-based line/character positions of one text. */
@@ -44,6 +45,7 @@ export class LineIndex {
 export class ParsedDocument {
   private tokensCache?: Token[];
   private linesCache?: LineIndex;
+  private topLevelCache?: number[];
   constructor(
     readonly uri: string,
     readonly version: number,
@@ -58,6 +60,10 @@ export class ParsedDocument {
   /** The LSP lexer's tokens (comments included), computed on first use. */
   get tokens(): Token[] {
     return (this.tokensCache ??= lex(this.text));
+  }
+  /** Indexes of the tokens outside every block (for fast cursor contexts). */
+  get topLevel(): number[] {
+    return (this.topLevelCache ??= topLevelIndices(this.tokens));
   }
   get lines(): LineIndex {
     return (this.linesCache ??= new LineIndex(this.text));
