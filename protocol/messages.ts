@@ -134,6 +134,8 @@ export interface PanelViewState {
   heatX?: string;
   heatY?: string;
   heatAgg?: 'mean' | 'max';
+  /** True once the user chose the surface's parameters (else the two most important are shown). */
+  heatPicked?: boolean;
   paretoX?: number;
   paretoY?: number;
   selected?: number;

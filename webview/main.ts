@@ -124,8 +124,8 @@ const table = el('table', 'ranking');
 rankingCard.body.append(table);
 
 // Heatmap controls.
-const heatX = dropdown([], '', (v) => { view.heatX = v; saveView(); dirtyHeavy(true); }, 'Surface: parameter on the x axis');
-const heatY = dropdown([], '', (v) => { view.heatY = v; saveView(); dirtyHeavy(true); }, 'Surface: parameter on the y axis');
+const heatX = dropdown([], '', (v) => { view.heatX = v; view.heatPicked = true; saveView(); dirtyHeavy(true); }, 'Surface: parameter on the x axis');
+const heatY = dropdown([], '', (v) => { view.heatY = v; view.heatPicked = true; saveView(); dirtyHeavy(true); }, 'Surface: parameter on the y axis');
 const heatAgg = dropdown([{ value: 'mean', label: 'mean score' }, { value: 'best', label: 'best score' }], view.heatAgg === 'max' ? 'best' : 'mean',
   (v) => { view.heatAgg = v === 'best' ? 'max' : 'mean'; saveView(); dirtyHeavy(true); }, 'Surface: aggregate per cell');
 heatCard.tools.append(heatX, el('span', 'picker-label', '×'), heatY, heatAgg);
@@ -451,7 +451,7 @@ function renderRobustness(): void {
   if (a?.plateau?.length) {
     const t = el('table', 'plateau');
     const head = el('tr');
-    for (const c of ['#', 'parameters', 'score', 'robust score', 'neighbourhood', 'neighbours', '']) head.append(el('th', undefined, c));
+    for (const c of ['#', 'parameters', 'score', 'robust score', 'neighbourhood', 'neighbours', '']) head.append(el('th', c === 'parameters' ? 'left' : undefined, c));
     const thead = el('thead');
     thead.append(head);
     const tb = el('tbody');
@@ -531,6 +531,13 @@ function renderLog(): void {
 function renderPickers(): void {
   const params = store.tables.params;
   const opts = params.map((p) => ({ value: p, label: p }));
+  if (!view.heatPicked) {
+    // Until the user picks, show the two most important parameters (the ones worth a surface).
+    const ranked = [...(store.analysis?.importance ?? [])].sort((a, b) => b.importance - a.importance).map((i) => i.param).filter((p) => params.includes(p));
+    const order = [...ranked, ...params.filter((p) => !ranked.includes(p))];
+    view.heatX = order[0];
+    view.heatY = order[1];
+  }
   if (!view.heatX || !params.includes(view.heatX)) view.heatX = params[0];
   if (!view.heatY || !params.includes(view.heatY) || view.heatY === view.heatX) view.heatY = params.find((p) => p !== view.heatX);
   setDropdownOptions(heatX, opts, view.heatX ?? '');
@@ -570,6 +577,10 @@ function render(): void {
   renderHeader();
   if (!store.header) return;
   renderPickers();
+  const objs = store.header.objectives;
+  historyCard.note.textContent = objs.length && objs.some((o) => o.length > 24)
+    ? `score = ${objs.map((o, i) => `${store.header!.directions[i] ?? 'maximize'} ${o}`).join('; ')}`
+    : '';
   timed('history', () => history.update(store, rebuild));
   timed('table', () => renderTable(rebuild));
   renderStages();

@@ -28,7 +28,9 @@ export class HistoryChart {
     this.epoch = store.epoch;
     const pal = readPalette();
     applyDefaults(pal);
-    const objective = store.header?.objectives?.[0] ?? 'score';
+    const o = store.header?.objectives?.[0];
+    // A composite expression is too long for an axis title; the card's note spells it out.
+    const objective = o && o.length <= 24 ? o : 'score';
     const dir = store.directions[0];
     this.chart = makeChart<'line', XY[]>(this.host, {
       type: 'line',

@@ -42,9 +42,13 @@ export class ParallelCoordinates {
       probeDraw('parallel', 0);
       return;
     }
-    const axes = params.map(({ name, i }) => ({ name, axis: valueAxis(scored.map((r) => r.p[i])), get: (r: TrialRow) => r.p[i] }));
+    // A parameter that never varied (fixed by an earlier stage) adds an axis without information.
+    const axes = params
+      .map(({ name, i }) => ({ name, axis: valueAxis(scored.map((r) => r.p[i])), get: (r: TrialRow) => r.p[i] }))
+      .filter((a) => (a.axis.numeric ? a.axis.max > a.axis.min : a.axis.categories.length > 1));
     const scoreAxis = valueAxis(scored.map((r) => firstScore(r.sc)));
-    const all = [...axes, { name: store.header?.objectives?.[0] ?? 'score', axis: scoreAxis, get: (r: TrialRow) => firstScore(r.sc) }];
+    const objName = store.header?.objectives?.[0];
+    const all = [...axes, { name: objName && objName.length <= 24 ? objName : 'score', axis: scoreAxis, get: (r: TrialRow) => firstScore(r.sc) }];
     const padX = 48;
     const padTop = 38;
     const padBottom = 22;
