@@ -5,6 +5,7 @@
  * workers all end with every trial exactly once.
  */
 import { strict as assert } from 'node:assert';
+import { setMaxListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
@@ -52,8 +53,15 @@ function executor(url: string, data = DATA, runId?: string): Promise<Distributed
   return createDistributedExecutor(payload, { workers: 1, retries: 0 }, { url, runId, reconcileMs: 300 });
 }
 
+/** A signal many batches may listen to at once (as runStudy's own is, one batch at a time). */
+function unlimitedSignal(): AbortSignal {
+  const s = new AbortController().signal;
+  setMaxListeners(0, s);
+  return s;
+}
+
 /** Runs every batch through the executor at once and checks each trial came back once, equal to the reference. */
-async function runAll(ex: DistributedExecutor, trials: SimpleTrial[], reference: Map<number, string>, batch = 10, signal = new AbortController().signal) {
+async function runAll(ex: DistributedExecutor, trials: SimpleTrial[], reference: Map<number, string>, batch = 10, signal = unlimitedSignal()) {
   const results = await Promise.all(chunks(trials, batch).map((b) => ex.run(b, signal)));
   const seen = new Map<number, number>();
   results.forEach((outcomes, i) => {
