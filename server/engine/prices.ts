@@ -26,6 +26,7 @@ const HEADER_NAMES: Record<FCol | 'date', readonly string[]> = {
 };
 
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DECIMAL_COMMA_RE = /^[+-]?\d+,\d+$/;
 
 /** Parses `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYYMMDD`, optionally followed by a time; yyyymmdd or -1. */
 export function parseDate(text: string): number {
@@ -162,7 +163,9 @@ export function parsePrices(text: string, file: string, range?: DateRange): Pric
         row.push(k === 5 ? NaN : 0);
         continue;
       }
-      const tok = t[c]!.trim().replace(/^"|"$/g, '');
+      let tok = t[c]!.trim().replace(/^"|"$/g, '');
+      // Semicolon files often come from locales that write a decimal comma (1234,5).
+      if (sep !== ',' && DECIMAL_COMMA_RE.test(tok)) tok = tok.replace(',', '.');
       if (!NUMBER_RE.test(tok)) {
         throw new PriceDataError(
           `${file}:${lineNo}: '${tok}' in column '${header.split(sep)[c]!.trim()}' is not a number; fix the value or remove the row.`,

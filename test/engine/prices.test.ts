@@ -100,6 +100,8 @@ if (!isMainThread) {
     const noVol = loadPrices(file('novol.csv', 'date,open,high,low,close\n20200102,1,2,0.5,1.5\n'));
     assert.deepEqual(Array.from(noVol.volume), [0]);
     assert.equal(noVol.date[0], 20200102);
+    const comma = loadPrices(file('comma.csv', 'Date;Open;High;Low;Close;Volume\n2020-01-02;1,25;2;0,5;1,5;7\n'));
+    assert.deepEqual([comma.open[0], comma.low[0], comma.close[0]], [1.25, 0.5, 1.5]);
     const tabs = loadPrices(file('tabs.tsv', 'Date\tOpen\tHigh\tLow\tClose\tVolume\n2020/01/02\t1\t2\t0.5\t1.5\t7\n'));
     assert.equal(tabs.close[0], 1.5);
   });
