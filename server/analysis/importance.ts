@@ -72,21 +72,27 @@ export function groupByParam(xs: readonly number[], ys: readonly number[], maxGr
     });
     return out;
   }
-  const order = xs.map((_, i) => i).filter((i) => !Number.isNaN(xs[i]!)).sort((a, b) => xs[a]! - xs[b]!);
-  const out: number[][] = [];
-  const per = order.length / maxGroups;
-  let g = -1;
-  let lastX = NaN;
-  order.forEach((i, r) => {
-    // Equal values stay in one bin so a bin boundary never splits a tie.
-    if (Math.floor(r / per) > g && xs[i] !== lastX) {
-      g = Math.floor(r / per);
-      out.push([]);
+  // Bin edges at the equal-count quantiles of the values (a native sort), then each point by
+  // binary search; equal values share an edge, so a tie is never split across bins.
+  const sorted = Float64Array.from(xs.filter((x) => !Number.isNaN(x))).sort();
+  const edges: number[] = [];
+  for (let g = 1; g < maxGroups; g++) {
+    const e = sorted[Math.floor((g * sorted.length) / maxGroups)]!;
+    if (!edges.length || e > edges[edges.length - 1]!) edges.push(e);
+  }
+  const out: number[][] = Array.from({ length: edges.length + 1 }, () => []);
+  xs.forEach((x, i) => {
+    if (Number.isNaN(x)) return;
+    let lo = 0;
+    let hi = edges.length;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (edges[m]! <= x) lo = m + 1;
+      else hi = m;
     }
-    out[out.length - 1]!.push(ys[i]!);
-    lastX = xs[i]!;
+    out[lo]!.push(ys[i]!);
   });
-  return out;
+  return out.filter((g) => g.length > 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,10 +170,12 @@ export function fanovaImportance(x: readonly (readonly number[])[], y: readonly 
     }
     return col;
   });
+  const widest = Math.max(...axes.map((a) => a.edges.length));
+  if (scratchCount.length < widest) ((scratchCount = new Float64Array(widest)), (scratchSum = new Float64Array(widest)));
   const rand = seededRandom(opts.seed ?? 12345);
-  const trees = opts.trees ?? 12;
-  const sampleSize = Math.min(n, opts.sampleSize ?? 768);
-  const maxDepth = opts.maxDepth ?? 8;
+  const trees = opts.trees ?? 8;
+  const sampleSize = Math.min(n, opts.sampleSize ?? 512);
+  const maxDepth = opts.maxDepth ?? 7;
   const minLeaf = opts.minLeaf ?? 2;
   let used = 0;
   const sums = new Array<number>(dims).fill(0);
@@ -188,6 +196,10 @@ export function fanovaImportance(x: readonly (readonly number[])[], y: readonly 
   if (used === 0) return out;
   return sums.map((s) => s / used);
 }
+
+// Split-search scratch, sized for the widest axis (bins ≤ maxBins or distinct values).
+let scratchCount = new Float64Array(64);
+let scratchSum = new Float64Array(64);
 
 /** Grows one regression tree on rows `idx[from..to)` (reordered in place), CART with SSE. */
 function growTree(
@@ -217,8 +229,8 @@ function growTree(
         const b = hi[d]!;
         if (a === b) continue;
         const width = b - a + 1;
-        const cnt = new Float64Array(width);
-        const sm = new Float64Array(width);
+        const cnt = scratchCount.subarray(0, width).fill(0);
+        const sm = scratchSum.subarray(0, width).fill(0);
         const col = bins[d]!;
         for (let i = from; i < to; i++) {
           const k = col[idx[i]!]! - a;

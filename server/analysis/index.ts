@@ -15,11 +15,11 @@ import { fanovaImportance, groupByParam, oneWayAnova } from './importance';
 import { deflatedSharpe } from './overfitting';
 import { hypervolumeHistory, paretoFront, referencePoint, toMin, dominates } from './pareto';
 import { rankTrials, stageNames } from './rankings';
-import { correlations, slices, surface, thin } from './relations';
+import { correlations, pickEncodings, slices, surface, thin } from './relations';
 import { plateauScores } from './robustness';
 import { variance } from './stats';
 import {
-  directionsOf, encodeParams, encodeValue, isFeasible, keyValue, metricNames, paramNames, scoreVector, type Direction, type RankKey, type StartLike, type TrialLike,
+  directionsOf, encodeParams, encodeValue, isFeasible, keyValue, metricNames, paramNames, scoreVector, type Direction, type ParamEncoding, type RankKey, type StartLike, type TrialLike,
 } from './trial-data';
 
 export * from './importance';
@@ -68,6 +68,7 @@ interface StageState {
 
 interface Heavy {
   atFeasible: number;
+  atTrials: number;
   importance: ParamImportance[];
   stageImportance: Map<string, ParamImportance[]>;
   correlations: Correlation[];
@@ -86,6 +87,9 @@ export class TrialAnalyzer {
   private feasible: TrialLike[] = [];
   private front: { t: TrialLike; p: number[] }[] = [];
   private heavy: Heavy | null = null;
+  /** Distinct values per parameter over feasible trials, kept as trials arrive. */
+  private valueSets = new Map<string, { values: Set<number | string | boolean>; numeric: boolean }>();
+  private stageFits = new Map<string, { n: number; imp: ParamImportance[] | null }>();
   private readonly directions: Direction[];
 
   constructor(private readonly start: StartLike | undefined, private readonly opts: AnalyzeOptions = {}) {
@@ -107,7 +111,9 @@ export class TrialAnalyzer {
     const params = paramNames(this.feasible.length ? this.feasible : trials, this.start).filter((p) => this.varies(p));
     const n = this.feasible.length;
     const h = this.heavy;
-    if (o.final || !h || n - h.atFeasible >= Math.max(20, 0.1 * h.atFeasible)) this.heavy = this.refit(trials, params, o, dirs);
+    const encs = this.encodings();
+    // Heavy parts are refitted on 10 % growth, or at the end when anything changed since.
+    if (!h || n - h.atFeasible >= Math.max(20, 0.1 * h.atFeasible) || (o.final && trials.length !== h.atTrials)) this.heavy = this.refit(trials, params, o, dirs, encs);
     const heavy = this.heavy!;
 
     const snap: AnalysisSnapshot = {
@@ -118,7 +124,7 @@ export class TrialAnalyzer {
       ...(this.start?.objectives ? { objectives: this.start.objectives } : {}),
       params,
       best: this.best ? summary(this.best) : null,
-      top: rankTrials(this.feasible, { directions: dirs }, { n: o.topN ?? 10 }).map(
+      top: rankTrials(this.topCandidates(o.topN ?? 10, sign), { directions: dirs }, { n: o.topN ?? 10 }).map(
         (r): RankedTrialSummary => ({ rank: r.rank, value: r.value, params: r.params, score: r.score, metrics: r.metrics, ...(r.number !== undefined ? { number: r.number } : {}), ...(r.stage !== undefined ? { stage: r.stage } : {}) }),
       ),
       stages: stageNames(trials, this.start).map((name): StageSummary => {
@@ -128,8 +134,8 @@ export class TrialAnalyzer {
       }),
       history: this.thinHistory(o.maxHistory ?? 500),
       correlations: heavy.correlations,
-      slices: slices(this.feasible, params, 'score', { maxPoints: 300 }),
-      surface: this.surfaceFor(heavy.importance, params),
+      slices: slices(this.feasible, params, 'score', { maxPoints: 300, encodings: encs }),
+      surface: this.surfaceFor(heavy.importance, params, encs),
       plateau: heavy.plateau,
     };
     if (dirs.length > 1) {
@@ -157,6 +163,17 @@ export class TrialAnalyzer {
     this.feasible = [];
     this.front = [];
     this.heavy = null;
+    this.valueSets.clear();
+    this.stageFits.clear();
+  }
+
+  /** Encodings of the feasible trials' parameters, from the incrementally kept value sets. */
+  private encodings(): ParamEncoding[] {
+    return [...this.valueSets].map(([name, v]) => {
+      const values = [...v.values];
+      if (v.numeric) (values as number[]).sort((a, b) => a - b);
+      return { name, numeric: v.numeric, values };
+    });
   }
 
   private dirsCache: Direction[] | null = null;
@@ -179,6 +196,13 @@ export class TrialAnalyzer {
       this.counts.feasible++;
       st.feasible++;
       this.feasible.push(t);
+      for (const k in t.params) {
+        const v = t.params[k]!;
+        let e = this.valueSets.get(k);
+        if (!e) this.valueSets.set(k, (e = { values: new Set(), numeric: true }));
+        e.values.add(v);
+        if (typeof v !== 'number') e.numeric = false;
+      }
       if (this.bestValue === null || sign * v > sign * this.bestValue) {
         this.bestValue = v;
         this.best = t;
@@ -198,6 +222,23 @@ export class TrialAnalyzer {
     this.history.push({ number: t.number ?? i, ...(t.stage !== undefined ? { stage: t.stage } : {}), score: v, best: this.bestValue });
   }
 
+  /**
+   * The best `k` feasible trials in run order, found in one pass without sorting everything
+   * (ties keep the earlier trial, as rankTrials does).
+   */
+  private topCandidates(k: number, sign: number): TrialLike[] {
+    const best: { t: TrialLike; v: number; i: number }[] = [];
+    this.feasible.forEach((t, i) => {
+      const v = sign * keyValue(t, 'score')!;
+      if (best.length === k && v <= best[k - 1]!.v) return;
+      let j = best.length;
+      while (j > 0 && best[j - 1]!.v < v) j--;
+      best.splice(j, 0, { t, v, i });
+      if (best.length > k) best.pop();
+    });
+    return best.sort((a, b) => a.i - b.i).map((b) => b.t);
+  }
+
   /** Keeps every improvement of the running best plus evenly spaced other points. */
   private thinHistory(max: number): HistoryPoint[] {
     const h = this.history;
@@ -212,28 +253,27 @@ export class TrialAnalyzer {
   }
 
   private varies(p: string): boolean {
-    let first: unknown;
-    let seen = false;
-    for (const t of this.feasible) {
-      const v = t.params?.[p];
-      if (v === undefined) continue;
-      if (!seen) {
-        first = v;
-        seen = true;
-      } else if (v !== first) return true;
-    }
-    return false;
+    return (this.valueSets.get(p)?.values.size ?? 0) > 1;
   }
 
-  private refit(trials: readonly TrialLike[], params: string[], o: AnalyzeOptions, dirs: Direction[]): Heavy {
-    const importance = importanceOf(this.feasible, params, o.seed ?? 7);
+  private refit(trials: readonly TrialLike[], params: string[], o: AnalyzeOptions, dirs: Direction[], encs: ParamEncoding[]): Heavy {
+    const importance = importanceOf(this.feasible, params, o.seed ?? 7, encs);
     const stageImportance = new Map<string, ParamImportance[]>();
     const stageList = stageNames(trials, this.start);
     if (stageList.length > 1) {
       for (const name of stageList) {
+        // A stage that got no new trials since the last fit keeps its result (stages run in order).
+        const count = this.stages.get(name)?.feasible ?? 0;
+        const cached = this.stageFits.get(name);
+        if (cached && cached.n === count) {
+          if (cached.imp) stageImportance.set(name, cached.imp);
+          continue;
+        }
         const rows = this.feasible.filter((t) => t.stage === name);
         const local = params.filter((p) => varies(rows, p));
-        if (rows.length >= 4 && local.length) stageImportance.set(name, importanceOf(rows, local, o.seed ?? 7));
+        const imp = rows.length >= 4 && local.length ? importanceOf(rows, local, o.seed ?? 7) : null;
+        this.stageFits.set(name, { n: count, imp });
+        if (imp) stageImportance.set(name, imp);
       }
     }
     const metrics = metricNames(this.feasible);
@@ -243,9 +283,10 @@ export class TrialAnalyzer {
     for (const m of wanted) targets.push({ name: m, key: { metric: m } });
     return {
       atFeasible: this.feasible.length,
+      atTrials: trials.length,
       importance,
       stageImportance,
-      correlations: correlations(this.feasible, params, targets),
+      correlations: correlations(this.feasible, params, targets, encs),
       plateau: this.plateauOfFinalists(trials, dirs),
     };
   }
@@ -253,7 +294,7 @@ export class TrialAnalyzer {
   /** Plateau scores of the top 5, each within its own stage, for stages searched by grid. */
   private plateauOfFinalists(trials: readonly TrialLike[], dirs: Direction[]): PlateauScore[] {
     const methods = new Map((this.start?.stages ?? []).map((s) => [s.name, s.method]));
-    const finalists = rankTrials(this.feasible, { directions: dirs }, { n: 5 });
+    const finalists = rankTrials(this.topCandidates(5, dirs[0] === 'minimize' ? -1 : 1), { directions: dirs }, { n: 5 });
     const out: PlateauScore[] = [];
     const byStage = new Map<string, TrialLike[]>();
     for (const t of trials) {
@@ -262,25 +303,33 @@ export class TrialAnalyzer {
       list.push(t);
       byStage.set(k, list);
     }
+    // One neighbourhood index per stage serves all of that stage's finalists.
+    const perStage = new Map<string, TrialLike[]>();
     for (const f of finalists) {
       const stage = f.stage ?? '';
       const method = methods.get(stage);
       if (method !== undefined && method !== 'grid') continue;
-      const rows = byStage.get(stage) ?? [];
       const target = this.feasible.find((t) => t.number === f.number && t.stage === f.stage);
       if (!target) continue;
-      const local = Object.keys(target.params).filter((p) => varies(rows, p));
+      perStage.set(stage, [...(perStage.get(stage) ?? []), target]);
+    }
+    for (const [stage, targets] of perStage) {
+      const rows = byStage.get(stage) ?? [];
+      const local = Object.keys(targets[0]!.params).filter((p) => varies(rows, p));
       // Continuous searches put nearly every value on its own "grid line": no neighbourhood to speak of.
       if (!local.length || encodeParams(rows, local).some((e) => e.values.length > 64)) continue;
-      out.push(...plateauScores(rows, { only: [target], params: local, direction: dirs[0] ?? 'maximize' }));
+      out.push(...plateauScores(rows, { only: targets, params: local, direction: dirs[0] ?? 'maximize' }));
     }
+    // Keep the finalists' rank order.
+    const order = new Map(finalists.map((f, k) => [`${f.stage}\u0000${f.number}`, k]));
+    out.sort((a, b) => order.get(`${a.stage}\u0000${a.number}`)! - order.get(`${b.stage}\u0000${b.number}`)!);
     return out;
   }
 
-  private surfaceFor(importance: ParamImportance[], params: string[]) {
+  private surfaceFor(importance: ParamImportance[], params: string[], encs: ParamEncoding[]) {
     const ranked = [...importance].sort((a, b) => b.importance - a.importance).map((i) => i.param);
     const pick = ranked.length >= 2 ? ranked.slice(0, 2) : params.slice(0, 2);
-    return pick.length === 2 ? surface(this.feasible, pick[0]!, pick[1]!) : null;
+    return pick.length === 2 ? surface(this.feasible, pick[0]!, pick[1]!, 'score', { encodings: encs }) : null;
   }
 
   private dsr(observations: number): DeflatedSharpeSummary | null {
@@ -300,9 +349,9 @@ function varies(rows: readonly TrialLike[], p: string): boolean {
 }
 
 /** fANOVA shares and one-way ANOVA for each parameter, most important first. */
-export function importanceOf(feasible: readonly TrialLike[], params: readonly string[], seed = 7): ParamImportance[] {
+export function importanceOf(feasible: readonly TrialLike[], params: readonly string[], seed = 7, encodings?: readonly ParamEncoding[]): ParamImportance[] {
   if (!params.length || feasible.length < 2) return params.map((param) => ({ param, importance: 0, fStat: null, pValue: null, negLog10P: null }));
-  const encs = encodeParams(feasible, params);
+  const encs = pickEncodings(feasible, params, encodings);
   const y = feasible.map((t) => keyValue(t, 'score')!);
   const x = feasible.map((t) => encs.map((e) => encodeValue(e, t.params?.[e.name])));
   const shares = fanovaImportance(x, y, { seed });

@@ -7,7 +7,7 @@
  * - a seeded Monte Carlo bootstrap of one trial's trades (drawdown and final-value percentiles).
  * Sharpe ratios here are per observation (not annualized) unless a name says otherwise.
  */
-import { averageRanks, EULER_GAMMA, moments, normCdf, normPpf, quantileSorted, seededRandom } from './stats';
+import { EULER_GAMMA, moments, normCdf, normPpf, quantileSorted, seededRandom } from './stats';
 
 /** Sharpe ratio of a return series per observation (mean / sample std); null if undefined. */
 export function sharpeOf(returns: ArrayLike<number>): number | null {
@@ -148,8 +148,15 @@ export function probabilityOfBacktestOverfitting(returns: readonly (ArrayLike<nu
     const po = perf(test);
     let best = 0;
     for (let n = 1; n < N; n++) if (pi[n]! > pi[best]!) best = n;
-    const ranks = averageRanks(po);
-    const w = ranks[best]! / (N + 1);
+    // The selected column's average rank out of sample (1 = worst), without sorting.
+    let lower = 0;
+    let ties = 0;
+    const x = po[best]!;
+    for (let n = 0; n < N; n++) {
+      if (po[n]! < x) lower++;
+      else if (po[n] === x) ties++;
+    }
+    const w = (lower + (ties + 1) / 2) / (N + 1);
     const lambda = Math.log(w / (1 - w));
     logits.push(lambda);
     isP.push(pi[best]!);

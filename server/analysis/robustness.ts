@@ -50,24 +50,30 @@ export function plateauScores(trials: readonly TrialLike[], opts: PlateauOptions
   const sign = dir === 'maximize' ? 1 : -1;
   const allEnc = encodeParams(trials, opts.params ?? Object.keys(trials[0]?.params ?? {}));
   const encs = opts.params ? allEnc : allEnc.filter((e) => e.values.length > 1);
-  const axisIndex = encs.map((e) => new Map(e.values.map((v, i) => [typeof v + ':' + String(v), i])));
+  const axisIndex = encs.map((e) => new Map<unknown, number>(e.values.map((v, i) => [v, i])));
+  // Cells are numbered in mixed radix (one digit per axis), so lookups need no strings.
+  const radix = encs.map((e) => e.values.length);
   const cellOf = (t: TrialLike): number[] | null => {
     const out: number[] = [];
     for (let d = 0; d < encs.length; d++) {
-      const v = t.params?.[encs[d]!.name];
-      const i = axisIndex[d]!.get(typeof v + ':' + String(v));
+      const i = axisIndex[d]!.get(t.params?.[encs[d]!.name]);
       if (i === undefined) return null;
       out.push(i);
     }
     return out;
   };
-  const values = new Map<string, { sum: number; n: number }>();
-  const bad = new Set<string>();
+  const idOf = (c: readonly number[]): number => {
+    let id = 0;
+    for (let d = 0; d < c.length; d++) id = id * radix[d]! + c[d]!;
+    return id;
+  };
+  const values = new Map<number, { sum: number; n: number }>();
+  const bad = new Set<number>();
   const all: number[] = [];
   for (const t of trials) {
     const c = cellOf(t);
     if (!c) continue;
-    const id = c.join(',');
+    const id = idOf(c);
     const v = isFeasible(t) ? keyValue(t, key) : null;
     if (v === null) {
       bad.add(id);
@@ -87,7 +93,7 @@ export function plateauScores(trials: readonly TrialLike[], opts: PlateauOptions
     const c = cellOf(t);
     const self = keyValue(t, key);
     if (!c || self === null) continue;
-    const selfId = c.join(',');
+    const selfId = idOf(c);
     const neigh: number[] = [];
     let cells = 0;
     let infeasible = 0;
@@ -103,7 +109,7 @@ export function plateauScores(trials: readonly TrialLike[], opts: PlateauOptions
         cell.push(j);
       }
       if (inside) {
-        const id = cell.join(',');
+        const id = idOf(cell);
         if (id !== selfId) {
           cells++;
           const e = values.get(id);

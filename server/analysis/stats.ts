@@ -66,18 +66,32 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
-/** Ranks 1..n with ties given their average rank (as Spearman's rho needs). */
+/**
+ * Ranks 1..n with ties given their average rank (as Spearman's rho needs). A native numeric
+ * sort of a copy plus a binary search per value: much faster than a comparator sort of indices.
+ */
 export function averageRanks(xs: ArrayLike<number>): Float64Array {
   const n = xs.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => xs[a]! - xs[b]!);
+  const sorted = Float64Array.from(xs).sort();
   const ranks = new Float64Array(n);
-  let i = 0;
-  while (i < n) {
-    let j = i;
-    while (j + 1 < n && xs[order[j + 1]!] === xs[order[i]!]) j++;
-    const r = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) ranks[order[k]!] = r;
-    i = j + 1;
+  for (let i = 0; i < n; i++) {
+    const v = xs[i]!;
+    // First index ≥ v and first index > v: the tie block [lo, hi).
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (sorted[m]! < v) lo = m + 1;
+      else hi = m;
+    }
+    let a = lo;
+    hi = n;
+    while (a < hi) {
+      const m = (a + hi) >>> 1;
+      if (sorted[m]! <= v) a = m + 1;
+      else hi = m;
+    }
+    ranks[i] = (lo + a - 1) / 2 + 1;
   }
   return ranks;
 }

@@ -82,16 +82,16 @@ export interface ParamEncoding {
 /** Encodes each parameter: numbers stay numbers; others become their index in `values`. */
 export function encodeParams(trials: readonly TrialLike[], names: readonly string[]): ParamEncoding[] {
   return names.map((name) => {
-    const seen = new Map<string, number | string | boolean>();
+    // Raw values as Map keys: SameValueZero keeps 1, '1' and true apart without building strings.
+    const seen = new Set<number | string | boolean>();
     let numeric = true;
     for (const t of trials) {
       const v = t.params?.[name];
       if (v === undefined) continue;
-      if (typeof v !== 'number') numeric = false;
-      const k = typeof v + ':' + String(v);
-      if (!seen.has(k)) seen.set(k, v);
+      if (numeric && typeof v !== 'number') numeric = false;
+      seen.add(v);
     }
-    const values = [...seen.values()];
+    const values = [...seen];
     if (numeric) (values as number[]).sort((a, b) => a - b);
     return { name, numeric, values };
   });
