@@ -95,9 +95,10 @@ function syntaxDiagnostics(text: string, lines: LineIndex, result: ReturnType<ty
 }
 
 const PUNCT_OR_OP = new Set(['Plus', 'Minus', 'Star', 'Slash', 'Caret', 'LessEq', 'GreaterEq', 'EqEq', 'NotEq', 'Less', 'Greater', 'Equals', 'DotDot']);
+const KEYWORD_SET = new Set(T.KEYWORD_TOKENS);
 
 function semanticTokens(lines: LineIndex, result: ReturnType<typeof parseText>, classes: Map<string, TokenKind>): SemanticToken[] {
-  const all = [...result.tokens, ...result.comments].sort((a, b) => a.startOffset - b.startOffset);
+  const all = result.comments.length ? [...result.tokens, ...result.comments].sort((a, b) => a.startOffset - b.startOffset) : result.tokens;
   const out: SemanticToken[] = [];
   for (const t of all) {
     const range = tokenRange(lines, t);
@@ -107,7 +108,7 @@ function semanticTokens(lines: LineIndex, result: ReturnType<typeof parseText>, 
     else if (type === T.StringLit || type === T.UnterminatedString) kind = 'string';
     else if (type === T.NumberLit || type === T.DateLit || type === T.Duration) kind = 'number';
     else if (type === T.Identifier) kind = classes.get(`${range.start.line}:${range.start.character}`) ?? 'variable';
-    else if (T.KEYWORD_TOKENS.includes(type)) kind = classes.get(`${range.start.line}:${range.start.character}`) ?? 'keyword';
+    else if (KEYWORD_SET.has(type)) kind = classes.get(`${range.start.line}:${range.start.character}`) ?? 'keyword';
     else if (PUNCT_OR_OP.has(type.name)) kind = 'operator';
     if (kind) out.push({ range, kind });
   }
@@ -135,7 +136,16 @@ export function analyze(text: string, options: AnalyzeOptions = {}): DocumentAna
       const decl = s.strategy && checked.strategies.get(s.strategy.name);
       s.hasErrors = errors.some((d) => inside(d.range, s.range) || (decl && d.range.start.line >= 0 && inside(d.range, declRange(ast, s.strategy!.name) ?? s.range)));
     }
-    return { ast, diagnostics, studies: checked.studies, tokens: semanticTokens(lines, parsed, checked.classes), strategies: checked.strategies };
+    const result: DocumentAnalysis = { ast, diagnostics, studies: checked.studies, strategies: checked.strategies };
+    // Semantic tokens cost a pass over every token: computed on first use only (the CLI
+    // and the engine never ask for them).
+    let tokens: SemanticToken[] | undefined;
+    Object.defineProperty(result, 'tokens', {
+      enumerable: true,
+      configurable: true,
+      get: () => (tokens ??= semanticTokens(lines, parsed, checked.classes)),
+    });
+    return result;
   } catch (e) {
     return {
       ast: { range: lines.fullRange, items: [] },

@@ -371,96 +371,19 @@ class Converter {
     return e.kind === 'error' && !this.bounds(n) ? undefined : e;
   }
 
-  private hole(n: CstNode | undefined, fb: Range): Expr {
+  hole(n: CstNode | undefined, fb: Range): Expr {
     return { kind: 'error', range: this.nodeRange(n, fb) };
-  }
-
-  /** A left-associative chain of `operands` joined by `ops`. */
-  private chain(n: CstNode, fb: Range, next: (c: CstNode | undefined, fb: Range) => Expr): Expr {
-    const operands = this.subs(n, 'operands');
-    const ops = (n.children['ops'] ?? []).filter((e): e is IToken => !isNode(e));
-    let left = next(operands[0], fb);
-    for (let i = 1; i < operands.length; i++) {
-      const op = ops[i - 1];
-      const right = next(operands[i], fb);
-      const opRange = op && realToken(op) ? this.tokRange(op) : right.range;
-      left = {
-        kind: 'binary',
-        op: (op?.image ?? '+') as BinaryOp,
-        left,
-        right,
-        range: { start: left.range.start, end: right.range.end },
-        opRange,
-      };
-    }
-    // `a <` with the right side missing: keep the operator visible as a hole on the right.
-    if (operands.length === 1 && ops.length === 1 && realToken(ops[0])) {
-      const opRange = this.tokRange(ops[0]!);
-      left = {
-        kind: 'binary',
-        op: ops[0]!.image as BinaryOp,
-        left,
-        right: { kind: 'error', range: { start: opRange.end, end: opRange.end } },
-        range: { start: left.range.start, end: opRange.end },
-        opRange,
-      };
-    }
-    return left;
   }
 
   expr(n: CstNode | undefined, fb: Range): Expr {
     if (!n) return this.hole(n, fb);
-    return this.chain(n, fb, (c, f) => this.andExpr(c, f));
+    const operands = this.subs(n, 'operands');
+    const ops = (n.children['ops'] ?? []).filter((e): e is IToken => !isNode(e) && realToken(e) !== undefined);
+    if (operands.length === 0) return this.hole(n, fb);
+    return new Climber(this, operands, ops, fb).run();
   }
 
-  private andExpr(n: CstNode | undefined, fb: Range): Expr {
-    if (!n) return this.hole(n, fb);
-    return this.chain(n, fb, (c, f) => this.notExpr(c, f));
-  }
-
-  private notExpr(n: CstNode | undefined, fb: Range): Expr {
-    if (!n) return this.hole(n, fb);
-    const not = this.tok(n, 'Not');
-    if (not) {
-      const operand = this.notExpr(this.sub(n, 'notExpr'), { start: this.tokRange(not).end, end: this.tokRange(not).end });
-      return { kind: 'unary', op: 'not', operand, range: { start: this.tokRange(not).start, end: operand.range.end } };
-    }
-    const cmp = this.sub(n, 'comparison');
-    if (!cmp) return this.hole(n, fb);
-    return this.chain(cmp, fb, (c, f) => this.additive(c, f));
-  }
-
-  private additive(n: CstNode | undefined, fb: Range): Expr {
-    if (!n) return this.hole(n, fb);
-    return this.chain(n, fb, (c, f) => this.multiplicative(c, f));
-  }
-
-  private multiplicative(n: CstNode | undefined, fb: Range): Expr {
-    if (!n) return this.hole(n, fb);
-    return this.chain(n, fb, (c, f) => this.unary(c, f));
-  }
-
-  private unary(n: CstNode | undefined, fb: Range): Expr {
-    if (!n) return this.hole(n, fb);
-    const minus = this.tok(n, 'Minus');
-    if (minus) {
-      const mr = this.tokRange(minus);
-      const operand = this.unary(this.sub(n, 'unary'), { start: mr.end, end: mr.end });
-      // Fold `-3` into a number literal, so domains and constant checks see a number.
-      if (operand.kind === 'number') return { kind: 'number', value: -operand.value, range: { start: mr.start, end: operand.range.end } };
-      return { kind: 'unary', op: '-', operand, range: { start: mr.start, end: operand.range.end } };
-    }
-    const p = this.sub(n, 'power');
-    if (!p) return this.hole(n, fb);
-    const base = this.atom(this.sub(p, 'atom'), this.nodeRange(p, fb));
-    const caret = this.tok(p, 'Caret');
-    if (!caret) return base;
-    const cr = this.tokRange(caret);
-    const exp = this.unary(this.sub(p, 'unary'), { start: cr.end, end: cr.end });
-    return { kind: 'binary', op: '^', left: base, right: exp, range: { start: base.range.start, end: exp.range.end }, opRange: cr };
-  }
-
-  private atom(n: CstNode | undefined, fb: Range): Expr {
+  atom(n: CstNode | undefined, fb: Range): Expr {
     if (!n) return this.hole(n, fb);
     let t: IToken | undefined;
     if ((t = this.tok(n, 'NumberLit'))) {
@@ -488,6 +411,79 @@ class Converter {
       return { ...e, range: this.nodeRange(n, e.range) } as Expr;
     }
     return this.hole(n, fb);
+  }
+}
+
+/** Binding powers: `or` < `and` < `not` < comparisons < `+ -` < `* /` < unary `-` < `^`. */
+const BINARY_PREC: Record<string, number> = { or: 1, and: 2, '<': 4, '<=': 4, '>': 4, '>=': 4, '==': 4, '!=': 4, '+': 5, '-': 5, '*': 6, '/': 6, '^': 8 };
+const NOT_PREC = 3;
+const NEG_PREC = 7;
+
+/**
+ * Precedence climbing over a flat `operand (op operand)*` list. Iterative for
+ * left-associative chains; recursion depth is bounded by the precedence levels plus the
+ * prefix and `^` runs (which the parser caps).
+ */
+class Climber {
+  private i = 0; // next operand
+  private prefix = 0; // next prefix of operand i
+  constructor(
+    private readonly c: Converter,
+    private readonly operands: CstNode[],
+    private readonly ops: IToken[],
+    private readonly fb: Range,
+  ) {}
+
+  run(): Expr {
+    return this.climb(0);
+  }
+
+  private unary(): Expr {
+    const node = this.operands[this.i];
+    if (!node) {
+      // An operator with nothing after it: a hole just after the operator.
+      const op = this.ops[this.i - 1];
+      const at = op ? this.c.tokRange(op).end : this.fb.end;
+      this.i++;
+      this.prefix = 0;
+      return { kind: 'error', range: { start: at, end: at } };
+    }
+    const prefixes = (node.children['prefix'] ?? []).filter((e): e is IToken => !isNode(e) && realToken(e) !== undefined);
+    if (this.prefix < prefixes.length) {
+      const p = prefixes[this.prefix++]!;
+      const pr = this.c.tokRange(p);
+      const operand = this.climb(p.image === 'not' ? NOT_PREC + 1 : NEG_PREC + 1);
+      if (p.image === 'not') return { kind: 'unary', op: 'not', operand, range: { start: pr.start, end: operand.range.end } };
+      // Fold `-3` into a number literal, so domains and constant checks see a number.
+      if (operand.kind === 'number') return { kind: 'number', value: -operand.value, range: { start: pr.start, end: operand.range.end } };
+      return { kind: 'unary', op: '-', operand, range: { start: pr.start, end: operand.range.end } };
+    }
+    const atomNode = node.children['atom']?.[0];
+    const e = this.c.atom(atomNode && isNode(atomNode) ? atomNode : undefined, this.c.nodeRange(node, this.fb));
+    this.i++;
+    this.prefix = 0;
+    return e;
+  }
+
+  private climb(minPrec: number): Expr {
+    let left = this.unary();
+    for (;;) {
+      // The operator after the operand just read is ops[i - 1].
+      const op = this.ops[this.i - 1];
+      if (!op) break;
+      const prec = BINARY_PREC[op.image] ?? 0;
+      if (prec < minPrec) break;
+      const right = this.climb(op.image === '^' ? prec : prec + 1);
+      left = {
+        kind: 'binary',
+        op: op.image as BinaryOp,
+        left,
+        right,
+        range: { start: left.range.start, end: right.range.end },
+        opRange: this.c.tokRange(op),
+      };
+    }
+    return left;
   }
 }
 

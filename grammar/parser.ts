@@ -16,8 +16,8 @@ const RULE_WORDS: Record<string, string> = {
   domain: "a domain: [a, b, …], a .. b step s, a .. b, or log a .. b count n",
   literal: 'a value',
   signedNumber: 'a number',
-  atom: 'an expression (a number, a metric or parameter name, or a function call)',
-  unary: 'an expression',
+  atom: 'an expression',
+  operand: 'an expression',
   expression: 'an expression',
   direction: "'maximize' or 'minimize'",
   strategyRef: "a strategy name or 'module \"file.ts\"'",
@@ -451,77 +451,31 @@ export class OptstudyParser extends CstParser {
     ]);
   });
 
-  // Expressions, loosest first: or < and < not < comparison < + - < * / < unary - < ^.
+  // Expressions are parsed flat — operands (with their prefix `-`/`not`) joined by binary
+  // operators — and precedence is applied in CST→AST (precedence climbing). One rule per
+  // operand instead of one per precedence level keeps a 5,000-line file well under budget.
   private expression = this.RULE('expression', () => {
-    this.SUBRULE(this.andExpr, { LABEL: 'operands' });
+    this.SUBRULE(this.operand, { LABEL: 'operands' });
     this.MANY(() => {
-      this.CONSUME(T.Or, { LABEL: 'ops' });
-      this.SUBRULE2(this.andExpr, { LABEL: 'operands' });
+      this.OR([
+        { ALT: () => this.CONSUME(T.Or, { LABEL: 'ops' }) },
+        { ALT: () => this.CONSUME(T.And, { LABEL: 'ops' }) },
+        { ALT: () => this.CONSUME(T.CompareOp, { LABEL: 'ops' }) },
+        { ALT: () => this.CONSUME(T.Plus, { LABEL: 'ops' }) },
+        { ALT: () => this.CONSUME(T.Minus, { LABEL: 'ops' }) },
+        { ALT: () => this.CONSUME(T.Star, { LABEL: 'ops' }) },
+        { ALT: () => this.CONSUME(T.Slash, { LABEL: 'ops' }) },
+        { ALT: () => this.CONSUME(T.Caret, { LABEL: 'ops' }) },
+      ]);
+      this.SUBRULE2(this.operand, { LABEL: 'operands' });
     });
   });
 
-  private andExpr = this.RULE('andExpr', () => {
-    this.SUBRULE(this.notExpr, { LABEL: 'operands' });
+  private operand = this.RULE('operand', () => {
     this.MANY(() => {
-      this.CONSUME(T.And, { LABEL: 'ops' });
-      this.SUBRULE2(this.notExpr, { LABEL: 'operands' });
+      this.OR([{ ALT: () => this.CONSUME(T.Minus, { LABEL: 'prefix' }) }, { ALT: () => this.CONSUME(T.Not, { LABEL: 'prefix' }) }]);
     });
-  });
-
-  private notExpr = this.RULE('notExpr', () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Not);
-          this.SUBRULE(this.notExpr);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.comparison) },
-    ]);
-  });
-
-  private comparison = this.RULE('comparison', () => {
-    this.SUBRULE(this.additive, { LABEL: 'operands' });
-    this.OPTION(() => {
-      this.CONSUME(T.CompareOp, { LABEL: 'ops' });
-      this.SUBRULE2(this.additive, { LABEL: 'operands' });
-    });
-  });
-
-  private additive = this.RULE('additive', () => {
-    this.SUBRULE(this.multiplicative, { LABEL: 'operands' });
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Plus, { LABEL: 'ops' }) }, { ALT: () => this.CONSUME(T.Minus, { LABEL: 'ops' }) }]);
-      this.SUBRULE2(this.multiplicative, { LABEL: 'operands' });
-    });
-  });
-
-  private multiplicative = this.RULE('multiplicative', () => {
-    this.SUBRULE(this.unary, { LABEL: 'operands' });
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Star, { LABEL: 'ops' }) }, { ALT: () => this.CONSUME(T.Slash, { LABEL: 'ops' }) }]);
-      this.SUBRULE2(this.unary, { LABEL: 'operands' });
-    });
-  });
-
-  private unary = this.RULE('unary', () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Minus);
-          this.SUBRULE(this.unary);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.power) },
-    ]);
-  });
-
-  private power = this.RULE('power', () => {
     this.SUBRULE(this.atom);
-    this.OPTION(() => {
-      this.CONSUME(T.Caret);
-      this.SUBRULE(this.unary);
-    });
   });
 
   private atom = this.RULE('atom', () => {

@@ -194,3 +194,23 @@ test('a module strategy takes its schema from the host when it can', () => {
   assert.ok(d && d.message.includes("did you mean 'lookback'"), JSON.stringify(seeing.diagnostics));
   assert.equal(seeing.studies[0]!.strategy?.name, 'breakout');
 });
+
+test('semantic tokens classify names by what they resolve to', () => {
+  const text = fs.readFileSync(path.join(ROOT, 'samples', 'quickstart.optstudy'), 'utf8');
+  const a = analyze(text);
+  const lines = text.split('\n');
+  const kinds = new Map<string, Set<string>>();
+  for (const t of a.tokens ?? []) {
+    const word = lines[t.range.start.line]!.slice(t.range.start.character, t.range.end.character);
+    if (!kinds.has(word)) kinds.set(word, new Set());
+    kinds.get(word)!.add(t.kind);
+  }
+  assert.deepEqual([...kinds.get('sharpe')!], ['metric']);
+  assert.deepEqual([...kinds.get('sma_cross')!], ['strategy']);
+  assert.deepEqual([...kinds.get('fast')!], ['parameter']);
+  assert.deepEqual([...kinds.get('study')!], ['keyword']);
+  assert.deepEqual([...kinds.get('grid')!], ['method']);
+  assert.ok(kinds.get('"SMA cross quickstart"')?.has('string'));
+  assert.ok([...kinds.keys()].some((k) => k.startsWith('// Quickstart')));
+  assert.deepEqual([...kinds.get('2005-01-01')!], ['number']);
+});

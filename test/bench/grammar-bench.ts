@@ -1,0 +1,98 @@
+/**
+ * Grammar benchmark: parse + check time of a generated 5,000-line file (goal: p95 < 50 ms),
+ * lex+parse alone, and the grid-size estimator on a 10^12-combination space with a `where`.
+ * Prints one JSON object on its last line.
+ */
+import { analyze, gridSize, type Expr } from '../../grammar/index';
+import { parseText } from '../../grammar/parser';
+
+function generate(lines: number): string {
+  const out: string[] = ['// generated for the grammar benchmark'];
+  out.push('strategy ext command "python3 ext.py" {', '  param fast: int = 10', '  param slow: int = 30', '  param band: float = 0.5', '}');
+  let i = 0;
+  while (out.length < lines) {
+    i++;
+    out.push(
+      `study "study ${i}" {`,
+      '  data "data/orcl-1995-2014.txt" from 2005-01-01 to 2014-12-31',
+      '  cash 100000',
+      '  commission 0.1%            // per side',
+      '  sizing percent 95',
+      i % 3 === 0 ? '  strategy ext { band = 0.25 }' : '  strategy ema_atr { atr_period = 14 }',
+      '  objective maximize profit_factor * max(sharpe, 0) * (1 - max_drawdown_pct / 100)',
+      '  constraint trades >= 20 and not (win_rate_pct < 10)',
+      '  constraint max_drawdown_pct <= 30',
+    );
+    if (i % 3 === 0) {
+      out.push('  stage "grid" {', '    search grid { shuffle }', '    param fast in 5 .. 50 step 5', '    param slow in 20 .. 200 step 10', '    where fast < slow', '  }');
+      out.push('  stage "band" {', '    search bayes { trials 60, init 10, acquisition ei }', '    param band in log 0.01 .. 1 count 20', '  }');
+    } else {
+      out.push(
+        '  stage "risk" {',
+        '    search grid',
+        '    param atr_sl_multiplier in [1.5, 2.0, 2.5, 3.0]',
+        '    param atr_tp_multiplier in 6.0 .. 12.0 step 2.0',
+        '  }',
+        '  stage "entry" {',
+        '    search tpe { trials 80, init 10, multivariate }',
+        '    param ema_fast in 5 .. 30 step 1',
+        '    param ema_slow in 20 .. 120 step 5',
+        '    where ema_fast < ema_slow',
+        '    early_stop { patience 20, min_delta 0.001 }',
+        '  }',
+      );
+    }
+    out.push('  workers 2', '  seed 42', '  timeout 30s', '  retries 1', '  validate walkforward { folds 5, train 70%, anchored }', '}', '');
+  }
+  return out.slice(0, lines).join('\n') + '\n}\n';
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+const text = generate(5000);
+const lineCount = text.split('\n').length;
+// Warm up the parser (self-analysis, JIT).
+for (let i = 0; i < 5; i++) analyze(text);
+
+const full: number[] = [];
+const parseOnly: number[] = [];
+let diagnostics = 0;
+let studies = 0;
+for (let i = 0; i < 40; i++) {
+  let t0 = performance.now();
+  parseText(text);
+  parseOnly.push(performance.now() - t0);
+  t0 = performance.now();
+  const a = analyze(text);
+  full.push(performance.now() - t0);
+  diagnostics = a.diagnostics.length;
+  studies = a.studies.length;
+}
+
+// The estimator on 4 parameters × 1,000 values = 10^12 combinations.
+function whereOf(src: string): Expr {
+  const a = analyze(`study "x" { data "d" strategy sma_cross objective maximize sharpe stage "s" { param fast in [1] where ${src} } }`);
+  return a.studies[0]!.stages[0]!.where[0]!;
+}
+const big = (name: string) => ({ name, values: Array.from({ length: 1000 }, (_, k) => k + 1) });
+const space = [big('a'), big('b'), big('c'), big('d')];
+const estimator: Record<string, { size: number; exact: boolean; ms: number }> = {};
+for (const src of ['a < b and c < d', 'a < b and b <= c and c < d', 'a + b < c']) {
+  const w = whereOf(src);
+  const t0 = performance.now();
+  const r = gridSize(space, [w]);
+  estimator[src] = { size: r.size, exact: r.exact, ms: Number((performance.now() - t0).toFixed(2)) };
+}
+
+const round = (x: number) => Number(x.toFixed(2));
+console.log(
+  JSON.stringify({
+    file: { lines: lineCount, chars: text.length, studies, diagnostics },
+    analyzeMs: { p50: round(percentile(full, 50)), p95: round(percentile(full, 95)), max: round(Math.max(...full)), goalP95: 50 },
+    lexParseMs: { p50: round(percentile(parseOnly, 50)), p95: round(percentile(parseOnly, 95)) },
+    estimator10e12: estimator,
+  }),
+);
