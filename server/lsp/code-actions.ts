@@ -124,8 +124,7 @@ function fixesFor(doc: ParsedDocument, d: LspDiagnostic): CodeAction[] {
       const choices = files.length ? files : [''];
       return choices.map((f, k) => fix(f ? `Add \`data "${f}"\`` : 'Add a `data` line', [{ range: { start: brace, end: brace }, newText: `\n${indent}data "${f}"` }], k === 0 && !!f));
     }
-    case 'missing-search':
-    case IssueCodes.EmptyStage: {
+    case 'missing-search': {
       const stage = stageAt(doc, d.range);
       if (!stage || stage.statements.some((s) => s.kind === 'search')) return [];
       const edit = setSearch(doc, stage, 'grid');

@@ -36,6 +36,7 @@ export function computeCompletion(doc: ParsedDocument, position: Position, optio
         if (snippets) items.push(...topSnippets());
       } else if (head === 'strategy' && st.length === 2) {
         items.push(keyword('command', 'The command line of an external strategy process.'));
+        items.push(keyword('module', 'A TypeScript or JavaScript strategy module, relative to this file.'));
       }
       break;
     }

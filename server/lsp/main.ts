@@ -52,7 +52,7 @@ import { clearModuleSchemas, moduleSchemaLoader } from './module-schemas';
 import type { AnalyzeOptions } from '../../grammar/index';
 import { computeHover } from './hover';
 import { computeInlayHints } from './inlay-hints';
-import { computeDefinition, computeRename, prepareRename } from './navigation';
+import { computeDefinition, computeDocumentLinks, computeRename, prepareRename } from './navigation';
 import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, computeSemanticTokens } from './semantic-tokens';
 import { computeDocumentSymbols, computeFoldingRanges } from './symbols';
 
@@ -158,6 +158,7 @@ connection.onInitialize((params): InitializeResult => {
       documentFormattingProvider: true,
       semanticTokensProvider: { legend: { tokenTypes: [...SEMANTIC_TOKEN_TYPES], tokenModifiers: [...SEMANTIC_TOKEN_MODIFIERS] }, full: true },
       definitionProvider: true,
+      documentLinkProvider: { resolveProvider: false },
       renameProvider: { prepareProvider: true },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       ...(pullDiagnostics ? { diagnosticProvider: { interFileDependencies: false, workspaceDiagnostics: false } } : {}),
@@ -262,6 +263,7 @@ connection.onDocumentFormatting(
 );
 connection.languages.semanticTokens.on(handle<SemanticTokensParams, SemanticTokens>('semanticTokens', { data: [] }, (p) => { const doc = docOf(p.textDocument.uri); return { data: doc ? computeSemanticTokens(doc) : [] }; }));
 connection.onDefinition(handle('definition', null, (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeDefinition(doc, p.position) : null; }));
+connection.onDocumentLinks(handle('documentLinks', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeDocumentLinks(doc) : []; }));
 connection.onPrepareRename(handle('prepareRename', null, (p) => { const doc = docOf(p.textDocument.uri); return doc ? prepareRename(doc, p.position) : null; }));
 connection.onRenameRequest(
   handle('rename', null, (p) => {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Location, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
+import type { DocumentLink, Location, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
 import { exprNameNodes, type Position, type Range, type StrategyDeclAst, type StudyAst } from '../../grammar/index';
 import { contains, type ParsedDocument } from './document';
 
@@ -37,6 +37,34 @@ function fileLocation(dir: string | null, rel: string): Location[] | null {
   if (!fs.existsSync(abs)) return null;
   const zero = { line: 0, character: 0 };
   return [{ uri: pathToFileURL(abs).href, range: { start: zero, end: zero } }];
+}
+
+/** Links on the data, module and warm-start paths that exist (Ctrl+click opens the file). */
+export function computeDocumentLinks(doc: ParsedDocument): DocumentLink[] {
+  const dir = doc.filePath ? path.dirname(doc.filePath) : null;
+  if (!dir) return [];
+  const out: DocumentLink[] = [];
+  const link = (p: { value: string; range: Range } | undefined, tooltip: string) => {
+    if (!p || !p.value) return;
+    const abs = path.resolve(dir, p.value);
+    if (!fs.existsSync(abs)) return;
+    // The link covers the path inside the quotes.
+    const r = p.range;
+    const inner = r.start.line === r.end.line && r.end.character - r.start.character >= 2 ? { start: { line: r.start.line, character: r.start.character + 1 }, end: { line: r.end.line, character: r.end.character - 1 } } : r;
+    out.push({ range: inner, target: pathToFileURL(abs).href, tooltip });
+  };
+  for (const item of doc.analysis.ast.items) {
+    if (item.kind === 'strategyDecl') {
+      link(item.module, 'Open the strategy module');
+      continue;
+    }
+    for (const s of item.statements) {
+      if (s.kind === 'data') link(s.path, 'Open the price file');
+      if (s.kind === 'strategy') link(s.module, 'Open the strategy module');
+      if (s.kind === 'warm_start') link(s.path, 'Open the earlier run');
+    }
+  }
+  return out;
 }
 
 /** The renameable symbol at a position: its range there and every occurrence in the document. */

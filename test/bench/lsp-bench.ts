@@ -7,6 +7,7 @@
  *   Goal ≤ 10 ms p95.
  * - hover, likewise. Prints one JSON object as its last line.
  */
+import * as os from 'node:os';
 import { LspSession } from '../support/lsp-session';
 
 /** A realistic document of about `lines` lines: studies with staged searches, comments and expressions. */
@@ -47,6 +48,18 @@ function bigDocument(lines: number): string {
     k++;
   }
   while (out.length < lines) out.push('// padding');
+  return out.join('\n') + '\n';
+}
+
+/** One study of about `lines` lines: many stages (the incremental analysis cannot split it). */
+function singleStudy(lines: number): string {
+  const out = ['study "one big study" {', '  data "../../../samples/data/orcl-1995-2014.txt"', '  strategy ema_atr', '  objective maximize sharpe', '  seed 42'];
+  let k = 0;
+  while (out.length < lines - 1) {
+    out.push(`  stage "s${k}" {`, '    search grid', '    param ema_fast in 5 .. 30 step 1', '    param ema_slow in 20 .. 120 step 5', '    where ema_fast < ema_slow', '  }');
+    k++;
+  }
+  out.push('}');
   return out.join('\n') + '\n';
 }
 
@@ -101,11 +114,27 @@ async function main(): Promise<void> {
       await s.hover(uri, { line: at.line, character: at.character + 2 });
       if (i >= 10) hover.push(performance.now() - t0);
     }
+    // Worst case: one study of ~5,000 lines (hundreds of stages). The incremental analysis
+    // works per study, so every edit here parses the whole study again.
+    const single = singleStudy(5000);
+    const su = s.open('bench-single.optstudy', single);
+    await s.diagnostics(su);
+    const singleLines = single.split('\n');
+    const seedLine = singleLines.findIndex((l) => l.startsWith('  seed '));
+    const one: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const t0 = performance.now();
+      s.edit(su, { start: { line: seedLine, character: 7 }, end: { line: seedLine, character: 8 } }, String(i % 10));
+      await s.diagnostics(su);
+      if (i >= 2) one.push(performance.now() - t0);
+    }
     const result = {
       document: { lines: lines.length, chars: text.length },
       diagnostics: { p50Ms: pct(diag, 50), p95Ms: pct(diag, 95), samples: diag.length, goalP95Ms: 50, diagnosticsInDocument: count },
       completion: { p50Ms: pct(completion, 50), p95Ms: pct(completion, 95), samples: completion.length, goalP95Ms: 10, maxItems: itemsSeen },
       hover: { p50Ms: pct(hover, 50), p95Ms: pct(hover, 95), samples: hover.length },
+      diagnosticsOneStudy: { lines: singleLines.length, p50Ms: pct(one, 50), p95Ms: pct(one, 95), samples: one.length },
+      load: os.loadavg()[0],
     };
     process.stdout.write(JSON.stringify(result) + '\n');
   } finally {

@@ -109,6 +109,16 @@ test('go to definition: a declared strategy, its parameters, and data paths open
   assert.equal(await s.definition(uri, positionOf(PY, 'sharpe', 2)), null);
 });
 
+test('document links on existing data paths', async () => {
+  const uri = sample('python-strategy.optstudy', PY);
+  const links = await s.request('textDocument/documentLink', { textDocument: { uri } });
+  assert.equal(links.length, 1);
+  assert.equal(links[0].target, pathToFileURL(path.join(SAMPLES, 'data', 'orcl-1995-2014.txt')).href);
+  assert.equal(textOf(PY, links[0].range), 'data/orcl-1995-2014.txt');
+  const missing = s.open('nolink.optstudy', 'study "s" {\n  data "nope.txt"\n}\n');
+  assert.deepEqual(await s.request('textDocument/documentLink', { textDocument: { uri: missing } }), []);
+});
+
 test('rename a declared strategy and one of its parameters everywhere; built-ins cannot be renamed', async () => {
   const uri = sample('python-strategy.optstudy', PY);
   const prep = await s.prepareRename(uri, positionOf(PY, 'strategy sma_py\n', 10));
