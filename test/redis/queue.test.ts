@@ -144,6 +144,31 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
     }
   });
 
+  it('SIGTERM: a worker finishes the batch in hand, then exits 0; nothing is re-delivered', async () => {
+    const leaving = await startWorker(redis.url, { concurrency: 1 });
+    const ex = await executor(redis.url);
+    const queue = new Queue(DEFAULT_QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
+    try {
+      const running = runAll(ex, trials, reference, 3);
+      let held = false;
+      for (let i = 0; i < 400 && !held; i++) {
+        held = (await queue.getActive()).some((j) => j.processedBy === leaving.id && j.data.runId === ex.runId);
+        if (!held) await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.ok(held, 'the leaving worker took a batch');
+      leaving.kill('SIGTERM');
+      assert.equal(await leaving.exited, 0);
+      await running;
+      assert.ok((ex.stats.byWorker[leaving.id] ?? 0) >= 1, 'its batch in hand came back from it');
+      assert.equal(ex.stats.redelivered, 0);
+      assert.match(leaving.log(), /SIGTERM: finishing the batches in hand[\s\S]*stopped after \d+ batches/);
+    } finally {
+      await queue.close();
+      await ex.close();
+      await leaving.stop();
+    }
+  });
+
   it('Redis restarted mid-run (every key lost): coordinator and workers reconnect, nothing lost', async () => {
     const ex = await executor(redis.url);
     try {

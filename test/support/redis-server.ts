@@ -60,6 +60,10 @@ export async function startRedis(): Promise<TestRedis> {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;
+    // Never leave a server behind when the test process ends early (an uncaught error, a failed setup).
+    const reap = () => proc.kill('SIGKILL');
+    process.once('exit', reap);
+    proc.once('exit', () => process.off('exit', reap));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s on port ${port}:\n${output}`)), 10_000);
       const onData = (d: Buffer) => {

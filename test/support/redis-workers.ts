@@ -43,6 +43,10 @@ export async function startWorker(url: string, o: WorkerStartOptions = {}): Prom
   if (o.queue) args.push('--queue', o.queue);
   args.push(...(o.extraArgs ?? []));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Never leave a worker behind when the test process ends early.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let err = '';
   const listeners = new Set<() => void>();
   child.stderr!.on('data', (d) => {
