@@ -9,7 +9,7 @@ import { EXPR_FUNCTIONS, domainSize, findMetric, findSearchMethod, type Domain, 
 import { literal } from './completion';
 import { cursorContext } from './cursor-context';
 import type { ParsedDocument } from './document';
-import { tokenAt, type Token } from './lexer';
+import { tokenAt, tokenIndexBefore, type Token } from './lexer';
 import { BLOCK_KEYWORDS, OPTION_BLOCKS, PARAM_TYPES, WORD_DOCS, findStrategy, formatCount, stageAt, strategyParamsAt, studyAt } from './lookup';
 
 /** The hover at `position`, or null. */
@@ -97,7 +97,7 @@ export function computeHover(doc: ParsedDocument, position: Position): Hover | n
   }
   // Names in expressions: parameters, metrics, functions.
   if (tok.kind === 'ident') {
-    const next = doc.tokens[doc.tokens.indexOf(tok) + 1] as Token | undefined;
+    const next = doc.tokens[tokenIndexBefore(doc.tokens, tok.start + 1) + 1] as Token | undefined;
     const fn = EXPR_FUNCTIONS[word];
     if (fn && next?.text === '(') return hover(`**${fn.signature}**\n\n${fn.doc}`);
     const inWhere = head === 'where';

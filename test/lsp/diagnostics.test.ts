@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LspSession, SAMPLES } from '../support/lsp-session';
+import { FIXTURES, LspSession, SAMPLES } from '../support/lsp-session';
 
-const broken = fs.readFileSync(path.join(SAMPLES, 'broken.optstudy'), 'utf8');
+const broken = fs.readFileSync(path.join(FIXTURES, 'broken.optstudy'), 'utf8');
 
 test('pull diagnostics of the broken sample: codes, source, documentation link, fix data kept', async () => {
   const s = await LspSession.start();

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LspSession, SAMPLES, applyEdits, positionOf, textOf } from '../support/lsp-session';
+import { FIXTURES, LspSession, SAMPLES, applyEdits, positionOf, textOf } from '../support/lsp-session';
 
 let s: LspSession;
 before(async () => {
@@ -13,10 +13,13 @@ before(async () => {
 });
 after(() => s.stop());
 
-const QUICK = fs.readFileSync(path.join(SAMPLES, 'quickstart.optstudy'), 'utf8');
-const STAGED = fs.readFileSync(path.join(SAMPLES, 'ema-atr-staged.optstudy'), 'utf8');
-const PY = fs.readFileSync(path.join(SAMPLES, 'python-strategy.optstudy'), 'utf8');
-const BROKEN = fs.readFileSync(path.join(SAMPLES, 'broken.optstudy'), 'utf8');
+// Copies of samples (test/fixtures/lsp), so sizes asserted here do not move when a sample is
+// edited; they are opened under samples/ so their data paths resolve.
+const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
+const QUICK = fixture('quickstart.optstudy');
+const STAGED = fixture('ema-atr-staged.optstudy');
+const PY = fixture('python-strategy.optstudy');
+const BROKEN = fixture('broken.optstudy');
 const sample = (name: string, text: string) => s.open(path.join(SAMPLES, name), text);
 
 test('hover on a searched parameter: type, default, doc, domain and number of values', async () => {
@@ -220,7 +223,8 @@ test('optstudy/resolveStudy and optstudy/gridSize', async () => {
     ],
   );
   // A file that is not open is read from disk.
-  const disk = await s.request('optstudy/gridSize', { uri: pathToFileURL(path.join(SAMPLES, 'quickstart.optstudy')).href });
+  const disk = await s.request('optstudy/gridSize', { uri: pathToFileURL(path.join(FIXTURES, 'quickstart.optstudy')).href });
+  assert.equal(disk.version, -1, 'read from disk, not an open document');
   assert.equal(disk.studies[0].total, 174);
 });
 
