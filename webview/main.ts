@@ -285,6 +285,10 @@ function renderTable(force = false): void {
     ...store.tables.params.map((p) => ({ value: `param:${p}`, label: `parameter ${p}` })),
   ];
   setDropdownOptions(sortPicker, sortOptions, ranking.key);
+  const complete = store.header.counts.complete;
+  rankingCard.note.textContent = ranking.top.length
+    ? `Best ${ranking.top.length} of ${complete.toLocaleString()} complete trials. Click a row to re-run it and see its equity curve and trades.`
+    : 'No complete trials yet.';
   if (!changed && !force) return;
   const cols = columns();
   const thead = el('thead');
@@ -326,10 +330,6 @@ function renderTable(force = false): void {
     tbody.append(tr);
   }
   table.replaceChildren(thead, tbody);
-  const complete = store.header.counts.complete;
-  rankingCard.note.textContent = ranking.top.length
-    ? `Best ${ranking.top.length} of ${complete.toLocaleString()} complete trials. Click a row to re-run it and see its equity curve and trades.`
-    : 'No complete trials yet.';
 }
 
 // ---- trial detail ---------------------------------------------------------------------------

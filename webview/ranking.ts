@@ -61,7 +61,8 @@ export class Ranking {
     const eligible = (r: TrialRow) => r.st === 'complete' || (includeInfeasible && r.st === 'infeasible');
     const cmp = this.compare(store);
     let candidates: TrialRow[];
-    if (sig !== this.sig || this.epoch !== store.epoch) {
+    const fresh = sig !== this.sig || this.epoch !== store.epoch;
+    if (fresh) {
       this.sig = sig;
       this.epoch = store.epoch;
       candidates = store.rows.filter(eligible);
@@ -71,7 +72,10 @@ export class Ranking {
     }
     this.processed = store.rows.length;
     candidates.sort(cmp);
-    this.top = candidates.slice(0, this.k);
-    return true;
+    const next = candidates.slice(0, this.k);
+    // Most deltas leave the top rows as they were: then the table is not rebuilt.
+    const same = next.length === this.top.length && next.every((r, i) => r === this.top[i]);
+    this.top = next;
+    return fresh || !same;
   }
 }
