@@ -137,8 +137,11 @@ export class BayesSampler implements Sampler {
     );
     const n = rows.length;
     this.fits++;
+    // Hyperparameters move little once there are many points: refit fully now and then,
+    // briefly in between, and past 60 points only every third proposal (else just refactor).
     const full = n <= 30 || this.fits % 8 === 1;
-    gp.fit(this.ctx.rng, full ? 50 : 12, full ? 2 : 0);
+    if (full || n <= 60 || this.fits % 3 === 0) gp.fit(this.ctx.rng, full ? 50 : 12, full ? 2 : 0);
+    else gp.factor();
     this.theta = gp.theta;
     return { gp, best: Math.min(...ys) };
   }

@@ -41,7 +41,8 @@ export class CmaesSampler implements Sampler {
     this.space = ctx.space;
     this.proposals = new Proposals(ctx.space, ctx.rng);
     const n = (this.n = ctx.space.dims.length);
-    this.sigma0 = numOption(ctx.options, 'sigma', 0.3);
+    // Optuna's default step (a sixth of each domain) measured clearly better than 0.3 on the benchmarks.
+    this.sigma0 = numOption(ctx.options, 'sigma', 1 / 6);
     this.lambda = Math.max(2, Math.floor(numOption(ctx.options, 'population', 4 + Math.floor(3 * Math.log(n)))));
     this.chiN = Math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n));
     this.m = new Float64Array(n).fill(0.5);

@@ -193,9 +193,10 @@ export class TpeSampler implements Sampler {
               if (sorted[mid]! < v) lo = mid + 1;
               else hi = mid;
             }
-            const left = lo > 0 ? v - sorted[lo - 1]! : v;
-            const right = lo < K - 1 ? sorted[lo + 1]! - v : 1 - v;
-            s[i] = Math.max(left, right);
+            // As Optuna (consider_endpoints off): the outermost centres use their one neighbour.
+            const left = lo > 0 ? v - sorted[lo - 1]! : -Infinity;
+            const right = lo < K - 1 ? sorted[lo + 1]! - v : -Infinity;
+            s[i] = K > 1 ? Math.max(left, right) : 1;
           }
         }
         const minS = 1 / Math.min(100, 1 + n);

@@ -4,13 +4,14 @@
  * over seeds at 50 and 200 trials on Branin, Hartmann-6, Rosenbrock-5 (real and integer) and
  * Ackley-5, per sampler, next to the best baseline of ../shared/baselines/optuna.md.
  * `BENCH_SEEDS=20` (default) sets the seeds; the GP sampler uses fewer (BENCH_BAYES_SEEDS,
- * default 5) because each 200-trial run refits a GP 150 times.
+ * default 3) because each 200-trial run refits a GP 150 times.
  */
 import { minimize } from '../../server/search/minimize';
 import { ALL_FUNCTIONS, branin, hartmann6, type TestFunction } from '../support/test-functions';
 
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 20);
-const BAYES_SEEDS = Number(process.env.BENCH_BAYES_SEEDS ?? 5);
+const BAYES_SEEDS = Number(process.env.BENCH_BAYES_SEEDS ?? 3);
+const ONLY = process.env.BENCH_SAMPLERS?.split(',');
 
 /** Best baseline medians (Optuna 3.1 samplers and a GP), from ../shared/baselines/optuna.md. */
 const BASELINE: Record<string, { 50: number; 200: number }> = {
@@ -21,7 +22,7 @@ const BASELINE: Record<string, { 50: number; 200: number }> = {
   rosenbrock5_int: { 50: 552, 200: 4.0 },
 };
 
-const SAMPLERS: { name: string; method: string; options: Record<string, number | string | boolean> }[] = [
+const ALL_SAMPLERS: { name: string; method: string; options: Record<string, number | string | boolean> }[] = [
   { name: 'random', method: 'random', options: {} },
   { name: 'tpe', method: 'tpe', options: { batch: 1 } },
   { name: 'tpe_multivariate', method: 'tpe', options: { batch: 1, multivariate: true } },
@@ -29,6 +30,7 @@ const SAMPLERS: { name: string; method: string; options: Record<string, number |
   { name: 'genetic', method: 'genetic', options: {} },
   { name: 'bayes', method: 'bayes', options: { batch: 1 } },
 ];
+const SAMPLERS = ONLY ? ALL_SAMPLERS.filter((s) => ONLY.includes(s.name)) : ALL_SAMPLERS;
 
 function cpuMs(): number {
   const u = process.cpuUsage();
