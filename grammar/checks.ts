@@ -384,7 +384,14 @@ class Checker {
               `commission must be at least 0% and below 100%, not ${st.value.text}` + (st.value.percent ? '' : ' (a bare number is a fraction: 0.001 = 0.1%)'),
               st.value.range,
             );
-          else model.commission = f;
+          else {
+            model.commission = f;
+            // `commission 0.1` is 10%: almost always meant as 0.1%.
+            if (!st.value.percent && f >= 0.05)
+              this.report('warning', IssueCodes.CommissionAsFraction, `a bare commission is a fraction: ${st.value.text} is ${Number((f * 100).toFixed(6))}% per side. Did you mean ${st.value.text}%?`, st.value.range, {
+                data: { replacement: `${st.value.text}%` },
+              });
+          }
           break;
         }
         case 'sizing': {

@@ -57,6 +57,7 @@ export const IssueCodes = {
   DateOrder: 'date-order',
   NonPositiveCash: 'non-positive-cash',
   CommissionOutOfRange: 'commission-out-of-range',
+  CommissionAsFraction: 'commission-as-fraction',
   InvalidSizing: 'invalid-sizing',
   InvalidValue: 'invalid-value',
   DuplicateStudy: 'duplicate-study',

@@ -13,7 +13,7 @@ const RULE_WORDS: Record<string, string> = {
   studyStatement:
     "a study statement (data, cash, commission, sizing, strategy, objective, constraint, stage, workers, seed, timeout, retries, early_stop, validate, executor, warm_start) or '}'",
   stageStatement: "a stage statement (search, param, where, early_stop) or '}'",
-  domain: "a domain: [a, b, …], a .. b step s, a .. b, or log a .. b count n",
+  domain: 'a domain ([a, b, …], a .. b step s, a .. b, or log a .. b count n)',
   literal: 'a value',
   signedNumber: 'a number',
   atom: 'an expression',
