@@ -1,0 +1,186 @@
+/**
+ * One long-lived external strategy process speaking OptStudy's JSON-lines protocol
+ * (../shared/DESIGN.md, "External strategy protocol"): requests on stdin, one answer per
+ * request on stdout, matched by `id`, in any order. Lines that are not answers are ignored;
+ * stderr is kept and attached to the trial that was running when it was written.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Metrics } from '../../protocol/run-events';
+
+/** What OptStudy sends for one trial (the `id` is added here). */
+export interface ExternalRequest {
+  params: Record<string, number | string | boolean>;
+  data: string;
+  from: string | null;
+  to: string | null;
+  cash: number;
+  commission: number;
+  sizing: { kind: 'fixed' | 'percent'; value: number };
+}
+
+export type ExternalAnswer = { metrics: Metrics; log?: string } | { error: string; log?: string };
+
+interface Pending {
+  resolve: (a: ExternalAnswer) => void;
+  timer: NodeJS.Timeout | null;
+  log: string;
+}
+
+/** Keeps the tail of a log: a chatty strategy must not grow the journal without bound. */
+const MAX_LOG = 8 * 1024;
+
+export class ExternalProcess {
+  private child: ChildProcess | null = null;
+  private buffer = '';
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** stderr written while no request was in flight (start-up messages): shown with the next failure. */
+  private orphanLog = '';
+  private closed = false;
+
+  /**
+   * @param command the command line, run through the shell in `cwd` (a trusted workspace only)
+   * @param cwd the study file's folder
+   */
+  constructor(
+    private readonly command: string,
+    private readonly cwd: string,
+  ) {}
+
+  /** Sends one request; resolves with its answer, or an error answer on timeout or exit. Never rejects. */
+  request(req: ExternalRequest, timeoutMs?: number): Promise<ExternalAnswer> {
+    if (this.closed) return Promise.resolve({ error: 'the run is closing' });
+    const child = this.ensureStarted();
+    if (!child) return Promise.resolve({ error: `cannot start '${this.command}'` });
+    const id = this.nextId++;
+    return new Promise<ExternalAnswer>((resolve) => {
+      const p: Pending = { resolve, timer: null, log: '' };
+      if (timeoutMs && timeoutMs > 0) {
+        p.timer = setTimeout(() => {
+          // A process that does not answer in time may be stuck for good: replace it.
+          this.settle(id, { error: `no answer within ${timeoutMs} ms (the process was restarted)` });
+          this.kill();
+        }, timeoutMs);
+      }
+      this.pending.set(id, p);
+      child.stdin!.write(JSON.stringify({ id, ...req }) + '\n', (err) => {
+        if (err) this.settle(id, { error: `cannot write to '${this.command}': ${err.message}` });
+      });
+    });
+  }
+
+  /** Stops the process (its stdin is closed first so a well-behaved strategy exits by itself). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const child = this.child;
+    if (!child) return;
+    for (const id of [...this.pending.keys()]) this.settle(id, { error: 'the run is closing' });
+    child.stdin?.end();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, 1000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      if (child.exitCode !== null || child.signalCode !== null) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  }
+
+  private ensureStarted(): ChildProcess | null {
+    if (this.child) return this.child;
+    let child: ChildProcess;
+    try {
+      child = spawn(this.command, {
+        cwd: this.cwd,
+        shell: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, OPTSTUDY_PROTOCOL: '1' },
+      });
+    } catch (e) {
+      this.orphanLog += `cannot start: ${(e as Error).message}\n`;
+      return null;
+    }
+    this.child = child;
+    this.buffer = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => this.onStderr(chunk));
+    child.stdin!.on('error', () => {
+      /* EPIPE when the process died: reported through 'exit' */
+    });
+    child.on('error', (e) => {
+      this.orphanLog += `${e.message}\n`;
+    });
+    child.on('exit', (code, signal) => {
+      if (this.child === child) this.child = null;
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      for (const id of [...this.pending.keys()]) {
+        const log = (this.pending.get(id)?.log ?? '') || this.orphanLog;
+        const tail = log.trim().split('\n').slice(-3).join(' | ');
+        this.settle(id, { error: `the strategy process ${how}${tail ? `: ${tail}` : ''}` });
+      }
+    });
+    return child;
+  }
+
+  private onStdout(chunk: string): void {
+    this.buffer += chunk;
+    let nl: number;
+    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      const line = this.buffer.slice(0, nl).trim();
+      this.buffer = this.buffer.slice(nl + 1);
+      if (!line.startsWith('{')) continue; // the protocol ignores other lines (prints, progress)
+      let msg: { id?: unknown; metrics?: unknown; error?: unknown };
+      try {
+        msg = JSON.parse(line) as typeof msg;
+      } catch {
+        continue;
+      }
+      if (typeof msg.id !== 'number' || !this.pending.has(msg.id)) continue;
+      if (typeof msg.error === 'string') this.settle(msg.id, { error: msg.error });
+      else if (msg.metrics && typeof msg.metrics === 'object') this.settle(msg.id, { metrics: cleanMetrics(msg.metrics as Record<string, unknown>) });
+      else this.settle(msg.id, { error: `answer ${msg.id} has neither "metrics" nor "error"` });
+    }
+  }
+
+  private onStderr(chunk: string): void {
+    if (this.pending.size === 0) {
+      this.orphanLog = (this.orphanLog + chunk).slice(-MAX_LOG);
+      return;
+    }
+    for (const p of this.pending.values()) p.log = (p.log + chunk).slice(-MAX_LOG);
+  }
+
+  private settle(id: number, answer: ExternalAnswer): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (p.timer) clearTimeout(p.timer);
+    const log = p.log || undefined;
+    p.resolve(log ? { ...answer, log } : answer);
+  }
+
+  private kill(): void {
+    const child = this.child;
+    this.child = null;
+    if (child) child.kill('SIGKILL');
+  }
+}
+
+/** Keeps numbers and nulls: a metric that is not a finite number is undefined (`null`). */
+function cleanMetrics(raw: Record<string, unknown>): Metrics {
+  const out: Metrics = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v === 'number') out[k] = Number.isFinite(v) ? v : null;
+    else if (v === null) out[k] = null;
+    else if (v === 'inf' || v === 'Infinity') out[k] = null;
+  }
+  return out;
+}
