@@ -30,6 +30,8 @@ import { hash32 } from '../search/rng';
 import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
 import { Journal, JOURNAL_FORMAT, readJournal, type JournalHeader } from './journal';
 import { defaultWorkers, LocalExecutor } from './local-executor';
+import { CommandExecutor } from '../strategies/command-executor';
+import { compileStrategyModule, ModuleCompileError } from '../strategies/compile-module';
 import { buildPlan, scoreTrial, type StagePlan, type StudyPlan } from './plan';
 
 declare const OPTSTUDY_VERSION: string | undefined;
@@ -200,14 +202,26 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
 
   const workers = Math.max(1, Math.floor(options.workers ?? model.workers ?? defaultWorkers()));
   const settings: ExecutorSettings = { workers, timeoutMs: model.timeoutMs, retries: model.retries ?? 0, memoryMb: options.memoryMb };
+  const redisUrl = options.redis ?? model.executor?.url;
+  // A module strategy is compiled once, before any trial, so a compile error stops the run with
+  // its place in the user's source. (Distributed runs bundle and ship it themselves.)
+  let payload = plan.payload;
+  if (payload.strategy.kind === 'module' && !redisUrl) {
+    try {
+      payload = { ...payload, strategy: { ...payload.strategy, file: (await compileStrategyModule(payload.strategy.file)).file } };
+    } catch (e) {
+      throw new StudyError(e instanceof ModuleCompileError ? `${e.message} (compiling the strategy module)` : (e as Error).message);
+    }
+  }
   let executor: TrialExecutor | null = null;
   const getExecutor = async (): Promise<TrialExecutor> => {
-    const redisUrl = options.redis ?? model.executor?.url;
     if (!executor && !options.createExecutor && redisUrl) {
       const { createDistributedExecutor } = await import('../distributed/distributed-executor');
       executor = await createDistributedExecutor(plan.payload, settings, { url: redisUrl, onLog: (level, message) => onEvent({ type: 'log', level, message }) });
     }
-    if (!executor) executor = options.createExecutor ? await options.createExecutor(plan.payload, settings, prices) : new LocalExecutor(plan.payload, settings, prices);
+    // An external command strategy is its own worker: one process per worker, no thread pool.
+    if (!executor && !options.createExecutor && payload.strategy.kind === 'command') executor = new CommandExecutor(payload, settings);
+    if (!executor) executor = options.createExecutor ? await options.createExecutor(payload, settings, prices) : new LocalExecutor(payload, settings, prices);
     return executor;
   };
 
