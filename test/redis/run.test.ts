@@ -244,6 +244,51 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
     assertOnce(re, path.join(dir, 'cli-redis'), trials(le).length);
   });
 
+  it("a study's own 'executor redis' sends its trials to the workers", async () => {
+    const file = path.join(dir, 'executor.optstudy');
+    writeFileSync(file, STAGED.replace('seed 7', `seed 7\n  executor redis "${redis.url}"`));
+    const c = collector();
+    const end = await runStudy({ file, out: path.join(dir, 'executor-run') }, c.onEvent, new AbortController().signal);
+    assert.equal(end.status, 'finished', end.error);
+    const logs = c.events.filter((e) => e.type === 'log').map((e) => (e.type === 'log' ? e.message : ''));
+    assert.ok(logs.some((m) => /distributed run \S+: \d+ worker process/.test(m)), `ran on the Redis workers: ${logs.join(' | ')}`);
+    const ref = localRuns.get(path.join(dir, 'staged.optstudy'));
+    if (ref) assert.deepEqual(c.trials().map(essence), ref.local.trials().map(essence));
+    assertOnce(c.events, end.runDir, 16 + 40);
+  });
+
+  it('cancel mid-run: the run ends cancelled and none of its jobs is left in the queue', async () => {
+    const queue = new Queue(DEFAULT_QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
+    const ac = new AbortController();
+    let runId = '';
+    const c = collector();
+    try {
+      const end = await runStudy(
+        {
+          file: path.join(dir, 'big.optstudy'),
+          out: path.join(dir, `cancel-${++runCount}`),
+          createExecutor: async (payload, settings) => {
+            const ex = await createDistributedExecutor(payload, settings, { url: redis.url, reconcileMs: 300 });
+            runId = ex.runId;
+            return ex;
+          },
+        },
+        (e) => {
+          c.onEvent(e);
+          if (e.type === 'trial' && c.trials().length === 50) ac.abort();
+        },
+        ac.signal,
+      );
+      assert.equal(end.status, 'cancelled');
+      assert.ok(c.trials().length >= 50 && c.trials().length < localRuns.get(path.join(dir, 'big.optstudy'))!.local.trials().length);
+      const left = [...(await queue.getWaiting()), ...(await queue.getDelayed())].filter((j) => j.data.runId === runId);
+      assert.equal(left.length, 0, 'no waiting job of the cancelled run');
+      assertOnce(c.events, undefined, c.trials().length);
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('an unreachable Redis fails the run with the URL and what to do', async () => {
     const { freePort } = await import('../support/redis-server');
     const url = `redis://127.0.0.1:${await freePort()}`;
