@@ -54,7 +54,7 @@ function read<T>(file: string): T {
 /** Every golden backtest file. */
 export function goldenFiles(): GoldenFile[] {
   return readdirSync(FIXTURES)
-    .filter((f) => f.endsWith('.json.gz') && !f.startsWith('indicators_') && !f.startsWith('fsum-'))
+    .filter((f) => /_(allin|stake)\d+_.*\.json\.gz$/.test(f))
     .sort()
     .map((f) => ({ ...read<GoldenFile>(f), name: f.replace(/\.json\.gz$/, '') }));
 }
