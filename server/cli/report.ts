@@ -65,7 +65,7 @@ export const reportCommand: Command = async (args, io) => {
   }
   let model;
   try {
-    model = buildReport(dir, { noReruns, ...(top ? { topN: top } : {}) });
+    model = await buildReport(dir, { noReruns, ...(top ? { topN: top } : {}) });
   } catch (e) {
     if (e instanceof RunFolderError) {
       io.err(`optstudy report: ${e.message}\n`);

@@ -12,6 +12,7 @@ import type { RankedTrial } from '../analysis/rankings';
 import { scoreVector } from '../analysis/trial-data';
 import { CLIENT_JS } from './html-client';
 import type { ReportModel } from './index';
+import type { ValidationResult } from './validation';
 import { fmt } from './text';
 
 let chartJsSource: string | null = null;
@@ -111,7 +112,10 @@ function chartData(m: ReportModel) {
     };
   }
   const eq = m.reruns.best?.equity ?? [];
-  const wf = (m.validation.find((v) => typeof v === 'object' && v && 'stitchedEquity' in v) as { stitchedEquity?: { value: number }[] } | undefined)?.stitchedEquity ?? [];
+  const wfSource = m.validation
+    .map((v) => (v && typeof v === 'object' && 'report' in v ? (v as { report: unknown }).report : v))
+    .find((v) => v && typeof v === 'object' && 'stitchedEquity' in v) as { stitchedEquity?: { value: number }[] } | undefined;
+  const wf = wfSource?.stitchedEquity ?? [];
   return {
     history: hist.length
       ? {
@@ -133,6 +137,29 @@ function chartData(m: ReportModel) {
     walkForward: thinPoints(wf.map((p, x) => ({ x, y: p.value })), 1500),
     sliceParams: slicesOut.map((x) => x.param),
   };
+}
+
+/** Holdout and walk-forward tables (ValidationResult); anything else is shown as JSON. */
+function validationHtml(v: unknown): string {
+  const r = v as ValidationResult;
+  const win = (w: { from: string; to: string; start: number; end: number }) => `${esc(w.from)} … ${esc(w.to)} <span class="muted">(${w.end - w.start} bars)</span>`;
+  if (r && r.kind === 'holdout') {
+    const h = r.report;
+    return `<h3>Holdout: last ${Math.round(r.fraction * 100)} % out of sample</h3>
+<p>In-sample ${win(h.inSample)}; out-of-sample ${win(h.outOfSample)}. The in-sample top ${h.rows.length} of ${r.candidates} candidates re-run out of sample: rank correlation ${esc(fmt(h.rankCorrelation, 3))}, OOS/IS score retention ${esc(fmt(h.retention, 3))}.</p>
+<table><thead><tr><th>IS rank</th><th>IS score</th><th>OOS score</th><th>OOS return %</th><th>OOS max DD %</th><th>parameters</th></tr></thead><tbody>${h.rows
+      .map((x) => `<tr><td>${x.rank}</td><td class="num">${esc(fmt(x.inSample.score))}</td><td class="num">${esc(fmt(x.outOfSample.score))}</td><td class="num">${esc(fmt(x.outOfSample.metrics.total_return_pct, 2))}</td><td class="num">${esc(fmt(x.outOfSample.metrics.max_drawdown_pct, 2))}</td><td>${paramsHtml(x.params)}</td></tr>`)
+      .join('')}</tbody></table>`;
+  }
+  if (r && r.kind === 'walkforward') {
+    const w = r.report;
+    return `<h3>Walk-forward: ${r.folds} folds, ${Math.round(r.train * 100)} % train, ${r.anchored ? 'anchored' : 'rolling'}</h3>
+<p>Walk-forward efficiency <b>${esc(fmt(w.efficiency, 3))}</b> (mean annualized OOS return / mean annualized IS return); stitched OOS return ${esc(fmt(w.stitchedReturnPct, 2))} %; ${w.profitableFolds}/${w.folds.length} folds profitable out of sample. Each fold re-picks the best of ${r.candidates} candidates in sample.</p>
+<table><thead><tr><th>fold</th><th>train</th><th>test</th><th>IS score</th><th>OOS score</th><th>IS ann. return</th><th>OOS ann. return</th><th>efficiency</th><th>parameters</th></tr></thead><tbody>${w.folds
+      .map((f) => `<tr><td>${f.fold}</td><td>${win(f.train)}</td><td>${win(f.test)}</td><td class="num">${esc(fmt(f.inSample.score))}</td><td class="num">${esc(fmt(f.outOfSample.score))}</td><td class="num">${esc(fmt(f.inSample.annualizedReturn === null ? null : f.inSample.annualizedReturn * 100, 2))} %</td><td class="num">${esc(fmt(f.outOfSample.annualizedReturn === null ? null : f.outOfSample.annualizedReturn * 100, 2))} %</td><td class="num">${esc(fmt(f.efficiency, 3))}</td><td>${paramsHtml(f.params)}</td></tr>`)
+      .join('')}</tbody></table>`;
+  }
+  return `<h3>Validation recorded by the run</h3><pre>${esc(JSON.stringify(v, (k, x) => (k === 'stitchedEquity' ? undefined : x), 2))}</pre>`;
 }
 
 const STYLE = `
@@ -252,7 +279,8 @@ ${data.pareto ? '<div class="chart"><canvas id="chart-pareto" role="img" aria-la
   }
 ${r.best ? `<h3>Best trial's equity (re-run)</h3><div class="chart small"><canvas id="chart-equity" role="img" aria-label="best trial equity"></canvas></div>` : ''}
 ${data.walkForward.length ? '<h3>Walk-forward: stitched out-of-sample equity</h3><div class="chart small"><canvas id="chart-walkforward" role="img" aria-label="walk-forward equity"></canvas></div>' : ''}
-${m.validation.length ? `<h3>Validation recorded by the run</h3><pre>${esc(JSON.stringify(m.validation, (k, v) => (k === 'stitchedEquity' ? undefined : v), 2))}</pre>` : ''}
+${m.validation.map((v) => validationHtml(v)).join('')}
+${m.validationNote ? `<p class="muted">Validation not run: ${esc(m.validationNote)}.</p>` : ''}
 ${!r.available && r.reason ? `<p class="muted">Engine re-runs skipped: ${esc(r.reason)}.</p>` : ''}
 ${r.mismatches.map((x) => `<p class="warn">⚠ ${esc(x)}</p>`).join('')}
 </section>`);

@@ -9,9 +9,11 @@ import { analyzeTrials } from '../analysis';
 import { bestByMetric, rankTrials, stageNames, type BestByMetric, type RankedTrial } from '../analysis/rankings';
 import { computeReruns, type RerunOptions, type Reruns } from './reruns';
 import { readRunFolder, type RunData } from './run-folder';
+import { validateRun } from './validation';
 
 export { RunFolderError, readRunFolder, type RunData } from './run-folder';
 export { computeReruns, type Reruns } from './reruns';
+export { validateRun, type ValidationResult } from './validation';
 export { trialsCsv } from './csv';
 export { reportHtml } from './html';
 export { reportText } from './text';
@@ -40,20 +42,22 @@ export interface ReportModel {
     bestByMetric: BestByMetric[];
   };
   reruns: Reruns;
-  /** Validation results the run recorded (holdout / walk-forward), passed through as written. */
+  /** Holdout / walk-forward results: as the run recorded them, or re-run here (ValidationResult). */
   validation: unknown[];
+  /** Why the study's validate statement was not run, when it was not. */
+  validationNote: string | null;
   /** The trials, for the CSV and the history chart. */
   trials: TrialEvent[];
 }
 
 export interface BuildReportOptions extends RerunOptions {
-  /** Skip engine re-runs (DSR moments, PBO, bootstrap) — faster, journal-only. */
+  /** Skip engine re-runs (DSR moments, PBO, bootstrap, validation) — faster, journal-only. */
   noReruns?: boolean;
   topN?: number;
 }
 
 /** Reads `dir` and builds the report model. @throws RunFolderError for a missing/empty/corrupt folder. */
-export function buildReport(dir: string, opts: BuildReportOptions = {}): ReportModel {
+export async function buildReport(dir: string, opts: BuildReportOptions = {}): Promise<ReportModel> {
   const run = readRunFolder(dir);
   const dirs = run.start.directions ?? ['maximize'];
   const reruns: Reruns = opts.noReruns
@@ -68,7 +72,13 @@ export function buildReport(dir: string, opts: BuildReportOptions = {}): ReportM
   const h = run.header ?? {};
   const validation: unknown[] = [];
   const end = run.end as (EndEvent & { validation?: unknown }) | null;
+  let validationNote: string | null = null;
   if (end?.validation) validation.push(end.validation);
+  else if (run.study?.validate && !opts.noReruns && run.start.file) {
+    const v = await validateRun(run.start.file, run.study, run.trials);
+    if (v.result) validation.push(v.result);
+    else validationNote = v.reason ?? null;
+  }
   return {
     generatedAt: new Date().toISOString(),
     run: {
@@ -97,6 +107,7 @@ export function buildReport(dir: string, opts: BuildReportOptions = {}): ReportM
     },
     reruns,
     validation,
+    validationNote,
     trials: run.trials,
   };
 }
@@ -107,6 +118,7 @@ export function reportJson(m: ReportModel): object {
   const { best, ...rr } = reruns;
   return {
     ...rest,
+    validation: m.validation.map((v) => JSON.parse(JSON.stringify(v, (k, x) => (k === 'stitchedEquity' ? undefined : x)))),
     snapshot: { ...snapshot, slices: snapshot.slices?.map((s) => ({ ...s, points: undefined })) },
     reruns: { ...rr, ...(best ? { best: { number: best.number, trades: best.trades, finalValue: best.equity[best.equity.length - 1] } } : {}) },
   };

@@ -4,6 +4,7 @@
  */
 import type { ParamValues } from '../../protocol/run-events';
 import type { ReportModel } from './index';
+import type { ValidationResult } from './validation';
 
 /** A number for a table: up to 4 significant decimals, no exponent for ordinary magnitudes. */
 export function fmt(v: unknown, digits = 4): string {
@@ -70,6 +71,16 @@ export function reportText(m: ReportModel): string {
     const b = r.bootstrap;
     out.push(`  Bootstrap of ${b.trades} trades ×${b.iterations}: max drawdown % p50 ${fmt(b.maxDrawdownPct.p50, 2)}, p95 ${fmt(b.maxDrawdownPct.p95, 2)} (actual ${fmt(b.actualMaxDrawdownPct, 2)}); P(loss) ${fmt(b.probabilityOfLoss, 3)}`);
   }
+  for (const v of m.validation as ValidationResult[]) {
+    if (v?.kind === 'walkforward') {
+      const w = v.report;
+      out.push(`  Walk-forward (${v.folds} folds, ${Math.round(v.train * 100)}% train, ${v.anchored ? 'anchored' : 'rolling'}): efficiency ${fmt(w.efficiency, 3)}, stitched OOS return ${fmt(w.stitchedReturnPct, 2)}%, ${w.profitableFolds}/${w.folds.length} folds profitable`);
+    } else if (v?.kind === 'holdout') {
+      const h = v.report;
+      out.push(`  Holdout (${Math.round(v.fraction * 100)}% OOS): top ${h.rows.length} IS→OOS rank correlation ${fmt(h.rankCorrelation, 3)}, score retention ${fmt(h.retention, 3)}`);
+    }
+  }
+  if (m.validationNote) out.push(`  validation not run: ${m.validationNote}`);
   if (!r.available && r.reason) out.push(`  re-runs skipped: ${r.reason}`);
   for (const x of r.mismatches) out.push(`  warning: ${x}`);
   return out.join('\n') + '\n';

@@ -227,3 +227,43 @@ test('report on a run made by the real `optstudy run` (quickstart)', () => {
   assert.equal(s.rankings.top[0].score, end.best.score);
   assert.deepEqual(s.reruns.mismatches, []);
 });
+
+test('the study’s validate statement is re-run: walk-forward folds pick their in-sample best by the study’s rules', async () => {
+  const { sliceBars, runBacktest, DEFAULT_CONFIG } = await import('../../server/engine');
+  const { prices } = await import('./real-runs');
+  const grid = { fast: [5, 10, 20, 40], slow: [50, 100, 200] };
+  const run = makeSingleObjectiveRun(grid, { validate: 'walkforward { folds 4, train 75%, anchored }' });
+  const html = path.join(run.dir, 'wf.html');
+  const json = path.join(run.dir, 'wf.json');
+  const r = cli('report', run.dir, '--json', json, '--html', html);
+  assert.equal(r.code, 0, r.err);
+  const s = JSON.parse(fs.readFileSync(json, 'utf8'));
+  const v = s.validation[0];
+  assert.equal(v.kind, 'walkforward');
+  assert.equal(v.report.folds.length, 4);
+  assert.equal(v.candidates, 12);
+  for (const f of v.report.folds) {
+    assert.equal(f.train.start, 0, 'anchored');
+    // The fold's choice, recomputed directly: best Sharpe among trades >= 5 on the training bars.
+    let best: { p: Record<string, number>; s: number } | null = null;
+    for (const fast of grid.fast) for (const slow of grid.slow) {
+      const m = runBacktest(sliceBars(prices(), f.train.start, f.train.end), 'sma_cross', { fast, slow }, DEFAULT_CONFIG, { trades: false }).metrics;
+      if (typeof m.sharpe === 'number' && (m.trades ?? 0) >= 5 && (!best || m.sharpe > best.s)) best = { p: { fast, slow }, s: m.sharpe };
+    }
+    assert.deepEqual(f.params, best!.p);
+    assert.equal(f.inSample.score, best!.s);
+  }
+  assert.ok(typeof v.report.efficiency === 'number');
+  const page = await openReport(html);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.blank, []);
+  assert.ok(fs.readFileSync(html, 'utf8').includes('chart-walkforward'));
+
+  const hold = makeSingleObjectiveRun(grid, { validate: 'holdout 30%' });
+  const h = cli('report', hold.dir, '--json', '-');
+  assert.equal(h.code, 0, h.err);
+  const hv = JSON.parse(h.out).validation[0];
+  assert.equal(hv.kind, 'holdout');
+  assert.equal(hv.report.rows.length, 5);
+  assert.equal(hv.report.outOfSample.end - hv.report.outOfSample.start, Math.round(prices().bars * 0.3));
+});

@@ -20,7 +20,9 @@ export interface MadeRun {
 }
 
 /** A single-objective grid (maximize sharpe, constraint trades >= 5) on ORCL 1995–2014. */
-export function makeSingleObjectiveRun(grid: Record<string, number[]> = { fast: [5, 10, 15, 20, 30, 40, 150], slow: [50, 80, 120, 160, 200, 450] }): MadeRun {
+export function makeSingleObjectiveRun(
+  grid: Record<string, number[]> = { fast: [5, 10, 15, 20, 30, 40, 150], slow: [50, 80, 120, 160, 200, 450] }, opts: { validate?: string } = {},
+): MadeRun {
   const dir = tempDir('single');
   const studyFile = path.join(dir, 'study.optstudy');
   fs.writeFileSync(studyFile, `study "report single" {
@@ -36,7 +38,7 @@ export function makeSingleObjectiveRun(grid: Record<string, number[]> = { fast: 
 ${Object.entries(grid).map(([k, v]) => `    param ${k} in [${v.join(', ')}]`).join('\n')}
   }
   seed 1
-}
+${opts.validate ? `  validate ${opts.validate}\n` : ''}}
 `);
   const { trials } = runGrid('sma_cross', grid, {
     score: (m) => (typeof m.sharpe === 'number' && (m.trades ?? 0) >= 5 ? m.sharpe : null),
