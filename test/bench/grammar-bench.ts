@@ -5,6 +5,7 @@
  */
 import { analyze, gridSize, type Expr } from '../../grammar/index';
 import { parseText } from '../../grammar/parser';
+import * as os from 'node:os';
 
 function generate(lines: number): string {
   const out: string[] = ['// generated for the grammar benchmark'];
@@ -58,6 +59,7 @@ const lineCount = text.split('\n').length;
 for (let i = 0; i < 5; i++) analyze(text);
 
 const full: number[] = [];
+const fullCpu: number[] = [];
 const parseOnly: number[] = [];
 let diagnostics = 0;
 let studies = 0;
@@ -66,8 +68,11 @@ for (let i = 0; i < 40; i++) {
   parseText(text);
   parseOnly.push(performance.now() - t0);
   t0 = performance.now();
+  const c0 = process.cpuUsage();
   const a = analyze(text);
   full.push(performance.now() - t0);
+  const c = process.cpuUsage(c0);
+  fullCpu.push((c.user + c.system) / 1000);
   diagnostics = a.diagnostics.length;
   studies = a.studies.length;
 }
@@ -92,6 +97,9 @@ console.log(
   JSON.stringify({
     file: { lines: lineCount, chars: text.length, studies, diagnostics },
     analyzeMs: { p50: round(percentile(full, 50)), p95: round(percentile(full, 95)), max: round(Math.max(...full)), goalP95: 50 },
+    // CPU time of the same runs: on a shared machine wall time mostly measures waiting.
+    analyzeCpuMs: { p50: round(percentile(fullCpu, 50)), p95: round(percentile(fullCpu, 95)), min: round(Math.min(...fullCpu)) },
+    loadAverage1m: round(os.loadavg()[0]!),
     lexParseMs: { p50: round(percentile(parseOnly, 50)), p95: round(percentile(parseOnly, 95)) },
     estimator10e12: estimator,
   }),
