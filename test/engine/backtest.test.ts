@@ -289,3 +289,16 @@ test('a zero close cannot size a percent order: no order, no crash', () => {
   assert.equal(r.metrics.trades_open, 0);
   assert.equal(r.metrics.final_value, 100000);
 });
+
+test('data shorter than the warm-up: no next() call, no trade, defined metrics', () => {
+  const d = bars([10, 11, 12, 13, 14]);
+  const r = runBacktest(d, 'sma_cross', { fast: 10, slow: 30 }, ALLIN);
+  assert.equal(r.first_next_date, null);
+  assert.equal(r.metrics.trades, 0);
+  assert.equal(r.metrics.final_value, 100000);
+  assert.equal(r.metrics.bars, 5);
+  const one = runBacktest(bars([10]), 'rsi_reversion', {}, ALLIN);
+  assert.equal(one.metrics.cagr_pct, null);
+  assert.equal(one.metrics.sharpe, null);
+  assert.deepEqual(Object.keys(one.yearly), ['2020-12-31']);
+});
