@@ -1,8 +1,10 @@
 /**
  * Metrics of one backtest, as backtrader's analyzers compute them (golden/SEMANTICS.md §6),
  * plus the friendlier contract names of grammar/metrics.ts. Undefined values are `null`.
- * Sums that backtrader takes with `math.fsum` use `fsum`; the ones it accumulates with `+=`
- * are accumulated in order.
+ * Sums that backtrader takes with `math.fsum` are exactly rounded here too: in double-double
+ * with a proof that the rounding is right (exact when the error terms summed exactly, else a
+ * certified bound), falling back to exact partials when neither decides. Sums it accumulates
+ * with `+=` are accumulated in order.
  */
 import { logCorrectlyRounded } from './libm';
 import { ExactSum, certifiedRound, ddBound, fsum, fsumFast, fsumSquaredDev } from './fsum';
