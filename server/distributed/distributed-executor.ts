@@ -85,7 +85,8 @@ export class DistributedExecutor implements TrialExecutor {
     if (batch.length === 0) return [];
     // Cut so that every connected slot gets about two jobs; recomputed per batch since workers
     // come and go during a run.
-    const slots = Math.max(1, await this.inner.capacity().catch(() => this.workers));
+    // No worker yet: cut as if for a few, so workers that join later can share the batch.
+    const slots = (await this.inner.capacity().catch(() => this.workers)) || 4;
     const size = Math.min(this.maxChunk, Math.max(1, Math.ceil(batch.length / (slots * 2))));
     // One listener on the caller's signal per batch; the jobs listen on a signal of our own.
     const ac = new AbortController();
