@@ -28,6 +28,8 @@ export function moduleSchemaLoader(studyFile: string | null, trusted: () => bool
     let key: string;
     try {
       const st = fs.statSync(abs);
+      // A folder (a path still being typed) is not a module: nothing to load, nothing to log.
+      if (!st.isFile()) return undefined;
       key = `${st.mtimeMs}:${st.size}`;
     } catch {
       return undefined;
