@@ -265,3 +265,70 @@ test('optstudy run: --json prints one event per line; a study with errors prints
   assert.match(t.stdout, /Top 10 by maximize sharpe/);
   assert.match(t.stdout, /ema_fast\s+ema_slow/);
 });
+
+test('early_stop ends a stage after `patience` trials without improvement; warm_start seeds a later run', async () => {
+  const dir = tempStudy({
+    's.optstudy': `
+study "es" {
+  data "${ORCL}" from 2005-01-01 to 2014-12-31
+  strategy sma_cross
+  objective maximize sharpe
+  stage "r" {
+    search random { trials 400 }
+    param fast in 2 .. 60 step 1
+    param slow in 10 .. 250 step 1
+    where fast < slow
+    early_stop { patience 25, min_delta 0 }
+  }
+  seed 5
+}`,
+  });
+  const c = collector();
+  const end = await runStudy({ file: path.join(dir, 's.optstudy'), workers: 2, out: path.join(dir, 'run') }, c.onEvent, new AbortController().signal);
+  assert.equal(end.status, 'finished');
+  const stage = c.events.find((e) => e.type === 'stage');
+  assert.ok(stage && stage.type === 'stage');
+  assert.equal(stage.stoppedBy, 'early_stop');
+  const trials = c.trials();
+  assert.ok(trials.length < 400, `${trials.length} trials`);
+  // The last improvement came at least `patience` trials before the stop (in trial order).
+  let best = -Infinity;
+  let lastImprovement = -1;
+  for (const t of trials)
+    if (t.state === 'complete' && (t.score as number) > best) {
+      best = t.score as number;
+      lastImprovement = t.number;
+    }
+  assert.ok(trials.length - 1 - lastImprovement >= 25, `stopped ${trials.length - 1 - lastImprovement} trials after the last improvement`);
+  assert.equal(end.best!.score, best);
+
+  const warm = tempStudy({
+    'w.optstudy': `
+study "warm" {
+  data "${ORCL}" from 2005-01-01 to 2014-12-31
+  strategy sma_cross
+  objective maximize sharpe
+  stage "t" {
+    search tpe { trials 20, init 5 }
+    param fast in 2 .. 60 step 1
+    param slow in 10 .. 250 step 1
+    where fast < slow
+  }
+  warm_start "${path.join(dir, 'run')}"
+  seed 5
+}`,
+  });
+  const w = collector();
+  const wend = await runStudy({ file: path.join(warm, 'w.optstudy'), workers: 2, out: path.join(warm, 'run') }, w.onEvent, new AbortController().signal);
+  assert.equal(wend.status, 'finished');
+  assert.ok(w.events.some((e) => e.type === 'log' && e.message.startsWith(`warm start: ${trials.filter((t) => t.state === 'complete').length} trials`)));
+  // Without init trials to spend, the model starts from the warm trials: its first proposals
+  // differ from a cold run with the same seed.
+  const cold = tempStudy({ 'w.optstudy': readFileSync(path.join(warm, 'w.optstudy'), 'utf8').replace(/warm_start "[^"]*"/, '') });
+  const k = collector();
+  await runStudy({ file: path.join(cold, 'w.optstudy'), workers: 2, out: path.join(cold, 'run') }, k.onEvent, new AbortController().signal);
+  assert.notDeepEqual(
+    w.trials().map((t) => t.params),
+    k.trials().map((t) => t.params),
+  );
+});
