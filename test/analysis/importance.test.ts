@@ -127,3 +127,22 @@ test('analyzeTrials with two objectives: the front and a monotone hypervolume hi
   for (let i = 1; i < hv.length; i++) assert.ok(hv[i]! >= hv[i - 1]!);
   assert.equal(snap.hypervolume!.method, 'exact');
 });
+
+test('analyzeTrials never throws on odd trials: missing fields, NaN and mixed-type scores, unknown states', () => {
+  const odd = [
+    { params: {}, metrics: {}, score: null, state: 'failed' },
+    { params: { a: 1 }, metrics: { sharpe: null }, score: NaN, state: 'complete' },
+    { params: { a: 'x', b: true }, metrics: {}, score: 3, state: 'complete' },
+    { params: { a: 2, b: false }, metrics: { sharpe: 1 }, score: [1, 2], state: 'complete' },
+    { params: { a: 3 }, metrics: undefined, score: Infinity, state: 'weird' },
+    { stage: 's', number: 9, params: { a: 4, b: true }, metrics: { sharpe: 2 }, score: 5, state: 'infeasible' },
+    { params: { a: 5, b: false }, metrics: { sharpe: 0.5 }, score: 1, state: 'complete' },
+    { params: { a: 6, b: true }, metrics: { sharpe: 0.7 }, score: 2, state: 'complete' },
+  ] as unknown as TrialLike[];
+  for (let k = 0; k <= odd.length; k++) {
+    const snap = analyzeTrials(odd.slice(0, k), { directions: ['maximize'] }, { final: true, observations: 100 });
+    assert.equal(snap.trials, k);
+    assert.equal(JSON.stringify(snap).includes('NaN'), false);
+  }
+  assert.equal(analyzeTrials([]).trials, 0);
+});
