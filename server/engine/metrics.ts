@@ -119,9 +119,7 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
   let prev = cash0;
   let s1 = 0; // Σ r (double-double: s1 + e1)
   let e1 = 0;
-  let a1 = 0; // Σ |r|
-  let s2 = 0; // Σ r² over r < 0 (Sortino)
-  let e2 = 0;
+  let down = 0; // Σ r² over r < 0 (Sortino)
   for (let i = 0; i < n; i++) {
     const x = v[i]!;
     if (x > peak) {
@@ -144,26 +142,16 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
       const ri = x / prev - 1.0;
       if (ri !== 0) {
         nz[k++] = ri;
-        let t = s1 + ri;
-        let bp = t - s1;
-        let q = s1 - (t - bp) + (ri - bp);
+        const t = s1 + ri;
+        const bp = t - s1;
+        const q = s1 - (t - bp) + (ri - bp);
         s1 = t;
-        let u = e1 + q;
-        let bq = u - e1;
+        const u = e1 + q;
+        const bq = u - e1;
         if (e1 - (u - bq) + (q - bq) !== 0) inexact |= 4;
         e1 = u;
-        if (ri < 0) {
-          a1 -= ri;
-          const sq = ri * ri;
-          t = s2 + sq;
-          bp = t - s2;
-          q = s2 - (t - bp) + (sq - bp);
-          s2 = t;
-          u = e2 + q;
-          bq = u - e2;
-          if (e2 - (u - bq) + (q - bq) !== 0) inexact |= 8;
-          e2 = u;
-        } else a1 += ri;
+        // Sortino is ours, not backtrader's: a plain sum is enough.
+        if (ri < 0) down += ri * ri;
       }
       prev = x;
     }
@@ -171,7 +159,12 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
 
   // SharpeRatio(Days, annualize, rf 0): one return per bar (warm-up zeros included); zeros add
   // nothing to the sum, and each adds (0 - avg)² to the squares: z·avg² exactly (TwoProduct).
-  let sum = inexact & 4 ? certifiedRound(s1, e1, ddBound(k, a1)) : s1 + e1;
+  let sum = s1 + e1;
+  if (inexact & 4) {
+    let a1 = 0; // Σ|r| for the error bound, only needed on this path
+    for (let j = 0; j < k; j++) a1 += Math.abs(nz[j]!);
+    sum = certifiedRound(s1, e1, ddBound(k, a1)); // ddBound's factor 2 covers a1's own rounding
+  }
   if (sum !== sum) sum = fsum(nz, 0, k);
   const avg = sum / n;
   const q0 = (0 - avg) * (0 - avg);
@@ -213,14 +206,7 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
   const sd = Math.sqrt(sq / n);
   const sharpe = sd !== 0 ? SQRT252 * (avg / sd) : null;
   // Own extra: Sortino with target 0 (downside deviation over all bars).
-  let dsq = inexact & 8 ? certifiedRound(s2, e2, ddBound(n, s2 + e2)) : s2 + e2;
-  if (dsq !== dsq) {
-    const x = acc;
-    x.reset();
-    for (let j = 0; j < k; j++) if (nz[j]! < 0) x.add(nz[j]! * nz[j]!);
-    dsq = x.value();
-  }
-  const dsd = Math.sqrt(dsq / n);
+  const dsd = Math.sqrt(down / n);
 
   // TimeReturn(Years) and the default SharpeRatio over it (rf 1%, population stddev).
   const yr = nz; // reuse: the daily returns are no longer needed
