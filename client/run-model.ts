@@ -7,6 +7,18 @@ import type { AnalysisSnapshot } from '../protocol/analysis';
 import type { RunDelta, RunHeader, RunSnapshot, RunTables, StageSummary, TrialRow } from '../protocol/messages';
 import type { EndEvent, LogEvent, ParamValues, RunEvent, Score, StartEvent, TrialEvent, TrialSummary } from '../protocol/run-events';
 
+/**
+ * Raw backtrader-named metrics that duplicate a study metric (`trades_closed` = `trades`,
+ * `sharpe_days_ann_rf0` = `sharpe`, …) or are bookkeeping. The panel's rows leave them out:
+ * they would double what every delta carries to the webview, and Open Trial shows the full set.
+ */
+export const PANEL_SKIPPED_METRICS: ReadonlySet<string> = new Set([
+  'final_cash', 'end_position_size', 'end_position_price', 'trades_total', 'trades_closed', 'trades_open',
+  'pnl_gross_total', 'gross_profit_pre_comm', 'gross_loss_pre_comm', 'profit_factor_pre_comm',
+  'max_drawdown_money', 'max_drawdown_len', 'sharpe_days_ann_rf0', 'sharpe_default', 'sharpe_a',
+  'returns_rtot', 'returns_ravg', 'returns_rnorm', 'returns_rnorm100', 'sqn_trades', 'rejected_orders', 'bars',
+]);
+
 /** Keeps at most this many log events (a chatty strategy must not grow the model without bound). */
 const MAX_LOGS = 200;
 
@@ -144,7 +156,10 @@ export class RunModel {
     for (const [k, v] of Object.entries(e.params ?? {})) p[this.paramSlot(k)] = v;
     for (let i = 0; i < p.length; i++) if (p[i] === undefined) p[i] = null;
     const m: TrialRow['m'] = [];
-    for (const [k, v] of Object.entries(e.metrics ?? {})) m[this.metricSlot(k)] = typeof v === 'number' && Number.isFinite(v) ? v : null;
+    for (const [k, v] of Object.entries(e.metrics ?? {})) {
+      if (PANEL_SKIPPED_METRICS.has(k)) continue;
+      m[this.metricSlot(k)] = typeof v === 'number' && Number.isFinite(v) ? v : null;
+    }
     for (let i = 0; i < m.length; i++) if (m[i] === undefined) m[i] = null;
     const row: TrialRow = { n: e.number, s: stageIdx, st: e.state, sc: e.score ?? null, p, m };
     if (e.error) row.e = e.error;

@@ -362,8 +362,10 @@ function showDetail(r: TrialRow, d: TrialDetail | null, pending: boolean): void 
   const apply = button('Apply to study', { appearance: 'primary', onClick: () => post({ type: 'applyParams', params, n: r.n }), title: 'Write these parameters into the study as strategy overrides (undoable)' });
   const close = button('Close', { onClick: () => { detailCard.card.hidden = true; detailRow = null; view.selected = undefined; saveView(); equity.destroy(); } });
   detailCard.tools.replaceChildren(apply, close);
+  // The re-run reports every metric; until it answers, the row's (the panel's subset).
   const metrics: Record<string, unknown> = {};
-  store.tables.metrics.forEach((m, i) => { if (r.m[i] !== undefined) metrics[m] = r.m[i]; });
+  if (d?.metrics) Object.assign(metrics, d.metrics);
+  else store.tables.metrics.forEach((m, i) => { if (r.m[i] !== undefined) metrics[m] = r.m[i]; });
   const left = el('div', 'detail-side');
   left.append(el('h3', undefined, 'Parameters'), kv(params), el('h3', undefined, `Score: ${fmtScore(r.sc)}`), kv(metrics));
   const right = el('div', 'detail-main');

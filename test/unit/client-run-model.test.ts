@@ -37,6 +37,11 @@ test('a recorded run folds into the right counts, stages and best', () => {
   const row = m.trials[5]!;
   assert.deepEqual(m.trialParams(row.n), trials[5]!.params);
   assert.equal(row.m[m.tables.metrics.indexOf('sharpe')], trials[5]!.metrics['sharpe']);
+  // Raw duplicates of study metrics stay out of the panel's rows; the study metrics are all there.
+  assert.ok(!m.tables.metrics.includes('sharpe_days_ann_rf0') && !m.tables.metrics.includes('trades_closed'));
+  for (const k of ['final_value', 'total_return_pct', 'trades', 'win_rate_pct', 'profit_factor', 'max_drawdown_pct', 'max_drawdown', 'sharpe', 'sortino', 'sqn']) {
+    assert.ok(m.tables.metrics.includes(k), `${k} kept`);
+  }
 });
 
 test('the running best before the end event follows the objective direction', () => {
