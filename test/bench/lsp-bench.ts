@@ -128,11 +128,28 @@ async function main(): Promise<void> {
       await s.diagnostics(su);
       if (i >= 2) one.push(performance.now() - t0);
     }
+    // The same edits with the incremental analysis switched off: what it saves.
+    const plain = await LspSession.start({ env: { OPTSTUDY_INCREMENTAL: '0' } });
+    const whole: number[] = [];
+    try {
+      const pu = plain.open('bench-5000-full.optstudy', text);
+      await plain.diagnostics(pu);
+      for (let i = 0; i < 10; i++) {
+        const line = cashLines[(i * 7) % cashLines.length];
+        const t0 = performance.now();
+        plain.edit(pu, { start: { line, character: 7 }, end: { line, character: 8 } }, i % 2 ? '1' : '2');
+        await plain.diagnostics(pu);
+        if (i >= 2) whole.push(performance.now() - t0);
+      }
+    } finally {
+      await plain.stop();
+    }
     const result = {
       document: { lines: lines.length, chars: text.length },
       diagnostics: { p50Ms: pct(diag, 50), p95Ms: pct(diag, 95), samples: diag.length, goalP95Ms: 50, diagnosticsInDocument: count },
       completion: { p50Ms: pct(completion, 50), p95Ms: pct(completion, 95), samples: completion.length, goalP95Ms: 10, maxItems: itemsSeen },
       hover: { p50Ms: pct(hover, 50), p95Ms: pct(hover, 95), samples: hover.length },
+      diagnosticsWithoutIncremental: { p50Ms: pct(whole, 50), p95Ms: pct(whole, 95), samples: whole.length },
       diagnosticsOneStudy: { lines: singleLines.length, p50Ms: pct(one, 50), p95Ms: pct(one, 95), samples: one.length },
       load: os.loadavg()[0],
     };
