@@ -100,7 +100,7 @@ export const SEARCH_METHODS: readonly SearchMethodInfo[] = [
     options: [
       TRIALS,
       { name: 'population', type: 'int', min: 2, doc: 'Samples per generation (default 4 + 3·ln(dimensions)).' },
-      { name: 'sigma', type: 'number', min: 0, minExclusive: true, default: 0.3, doc: 'Initial step size, as a fraction of each domain’s width.' },
+      { name: 'sigma', type: 'number', min: 0, minExclusive: true, default: 0.1667, doc: 'Initial step size, as a fraction of each domain’s width (default one sixth, as Optuna).' },
     ],
   },
 ];
