@@ -9,7 +9,7 @@ import type { Command } from './main';
 const HELP = `optstudy worker — run trials of distributed studies (optstudy run FILE --redis URL)
 
 Usage:
-  optstudy worker --redis URL [--concurrency N] [--cache-dir DIR] [--queue NAME] [--lock-ms N]
+  optstudy worker --redis URL [--concurrency N] [--cache-dir DIR] [--queue NAME] [--lock-ms N] [--builtin-only]
 
 Options:
   --redis URL        the Redis the coordinators use, e.g. redis://10.0.0.5:6379
@@ -18,6 +18,10 @@ Options:
                      default: ~/.cache/optstudy/blobs
   --queue NAME       the BullMQ queue (default optstudy-trials); coordinators must use the same
   --lock-ms N        a dead worker's batch is re-delivered after about this long (default 30000)
+  --builtin-only     refuse module and command strategies: run no code sent through Redis
+
+A worker runs the strategy modules coordinators send: let only trusted machines write to
+this Redis, or start workers with --builtin-only.
 `;
 
 interface WorkerArgs {
@@ -26,6 +30,7 @@ interface WorkerArgs {
   cacheDir?: string;
   queue?: string;
   lockMs?: number;
+  builtinOnly?: boolean;
 }
 
 function parseArgs(args: string[]): WorkerArgs | string {
@@ -58,6 +63,10 @@ function parseArgs(args: string[]): WorkerArgs | string {
         out.lockMs = n;
         break;
       }
+      case '--builtin-only':
+        if (inline !== undefined) return '--builtin-only takes no value';
+        out.builtinOnly = true;
+        break;
       case '--cache-dir': {
         const v = value();
         if (!v) return '--cache-dir needs a folder';
@@ -94,7 +103,7 @@ export const workerCommand: Command = async (args, io) => {
   const stamp = () => new Date().toISOString().slice(11, 23);
   const log = (m: string) => io.err(`[${stamp()}] optstudy worker: ${m}\n`);
   const concurrency = parsed.concurrency ?? Math.max(1, (await import('node:os')).availableParallelism());
-  const runner = createPoolRunner({ threads: concurrency });
+  const runner = createPoolRunner({ threads: concurrency, builtinOnly: parsed.builtinOnly });
   let handle: Awaited<ReturnType<typeof startRedisWorker>>;
   try {
     handle = await startRedisWorker({

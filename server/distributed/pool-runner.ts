@@ -22,6 +22,8 @@ export interface PoolRunnerOptions {
   threads: number;
   /** Idle pools kept for later jobs (default 2). */
   keep?: number;
+  /** Refuse module and command strategies (code sent by coordinators): built-ins only. */
+  builtinOnly?: boolean;
 }
 
 export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
@@ -41,6 +43,9 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
   return {
     async run(payload, trials, signal) {
       const p = payload as DistributedPayload;
+      if (opts.builtinOnly && p.task.strategy.kind !== 'builtin') {
+        throw new Error(`this worker runs built-in strategies only (started with --builtin-only); '${p.task.strategy.name ?? p.task.strategy.kind}' is a ${p.task.strategy.kind} strategy`);
+      }
       const key = createHash('sha256').update(JSON.stringify(p)).digest('hex');
       let entry = pools.get(key);
       if (!entry) {

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
@@ -124,6 +124,9 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
     redis = await startRedis();
     workers.push(await startWorker(redis.url), await startWorker(redis.url));
     dir = tempStudy({ 'staged.optstudy': STAGED, 'big.optstudy': BIG_GRID, 'module.optstudy': MODULE_STUDY });
+    mkdirSync(path.join(dir, 'strategies', 'lib'), { recursive: true });
+    writeFileSync(path.join(dir, 'strategies', 'my-cross.js'), MODULE_MAIN);
+    writeFileSync(path.join(dir, 'strategies', 'lib', 'signal.js'), MODULE_LIB);
   });
   after(async () => {
     await Promise.all(workers.map((w) => w.stop()));
@@ -209,12 +212,35 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
   });
 
   it('a module strategy with a relative import is bundled, shipped by hash, and gives the local results', async () => {
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(path.join(dir, 'strategies', 'lib'), { recursive: true });
-    writeFileSync(path.join(dir, 'strategies', 'my-cross.js'), MODULE_MAIN);
-    writeFileSync(path.join(dir, 'strategies', 'lib', 'signal.js'), MODULE_LIB);
     const { local } = await both(path.join(dir, 'module.optstudy'));
     assert.ok(local.trials().some((t) => t.state === 'complete'), 'the module ran');
+  });
+
+  it('a --builtin-only worker refuses a module strategy: its trials fail with the reason, the run finishes', async () => {
+    // On a queue of its own, so the other workers cannot take these jobs.
+    const strict = await startWorker(redis.url, { queue: 'strict-trials', extraArgs: ['--builtin-only'] });
+    try {
+      const c = collector();
+      const end = await runStudy(
+        {
+          file: path.join(dir, 'module.optstudy'),
+          out: path.join(dir, `strict-${++runCount}`),
+          createExecutor: (payload, settings) => createDistributedExecutor(payload, settings, { url: redis.url, queue: 'strict-trials', reconcileMs: 300 }),
+        },
+        c.onEvent,
+        new AbortController().signal,
+      );
+      assert.equal(end.status, 'finished', end.error);
+      const t = c.trials();
+      assert.ok(t.length > 0);
+      for (const x of t) {
+        assert.equal(x.state, 'failed');
+        assert.match(x.error ?? '', /built-in strategies only .*module strategy/);
+      }
+      assertOnce(c.events, end.runDir, t.length);
+    } finally {
+      await strict.stop();
+    }
   });
 
   it('optstudy run FILE --redis URL streams the same events as a local run', async () => {
