@@ -9,7 +9,7 @@
 import type { ParamSchema } from '../../grammar/builtins';
 import { IndicatorCache } from './indicator-cache';
 import * as ind from './indicators';
-import { computeMetrics } from './metrics';
+import { computeMetrics, type RunRecord } from './metrics';
 import { formatDate } from './prices';
 import type { NextFunction, PriceField, StrategyContext, StrategyDefinition, StrategyParams } from './strategy-api';
 import { getStrategy } from './strategies/registry';
@@ -102,7 +102,7 @@ class EngineContext implements StrategyContext {
   }
 
   private memo<T>(key: string, compute: () => T, first: (v: T) => number): T {
-    const r = this.cache.get(`${this.data.id}|${key}`, () => {
+    const r = this.cache.get(this.data.id, key, () => {
       const value = compute();
       return { value, first: first(value) };
     });
@@ -385,34 +385,42 @@ export function runBacktest(
   // An order created on the last bar is never executed.
   ctx.order = NO_ORDER;
 
-  const yearly: Record<string, number> = {};
-  const metrics =
-    n > 0
-      ? computeMetrics(
-          {
-            values,
-            dates: data.date,
-            bars: n,
-            cash0: config.cash,
-            finalCash: cash,
-            endPositionSize: pos,
-            endPositionPrice: pprice,
-            pnl: pnlBuf,
-            pnlcomm: pnlcommBuf,
-            closed,
-            rejected: rejected.length,
-            barsInMarket: inMarket,
-          },
-          yearly,
-        )
-      : {};
-  const result: BacktestResult = {
+  const record: RunRecord = {
+    values,
+    dates: data.date,
+    bars: n,
+    cash0: config.cash,
+    finalCash: cash,
+    endPositionSize: pos,
+    endPositionPrice: pprice,
+    pnl: pnlBuf,
+    pnlcomm: pnlcommBuf,
+    closed,
+    rejected: rejected.length,
+    barsInMarket: inMarket,
+  };
+  const metrics = n > 0 ? computeMetrics(record) : {};
+  const result = {
     metrics,
-    yearly,
     trades,
     first_next_date: start < n ? formatDate(data.date[start]!) : null,
     rejected,
-  };
+  } as BacktestResult;
+  // The per-year object is built on first read: a grid that only ranks by metrics never pays
+  // for it. An enumerable getter, so JSON and structured clones still carry it.
+  let yearly: Record<string, number> | undefined;
+  Object.defineProperty(result, 'yearly', {
+    enumerable: true,
+    configurable: true,
+    get(): Record<string, number> {
+      if (!yearly) {
+        yearly = {};
+        const keys = record.yearKeys ?? [];
+        for (let y = 0; y < keys.length; y++) yearly[keys[y]!] = record.yearReturns![y]!;
+      }
+      return yearly;
+    },
+  });
   if (options.equity) {
     result.equity = values;
     result.cash = cashes;

@@ -9,12 +9,19 @@ interface Entry {
   /** First bar where every line of the value is defined (the warm-up it implies). */
   first: number;
   bytes: number;
+  /** Clock tick of the last use, for least-recently-used eviction. */
+  tick: number;
+  data: Map<string, Entry>;
+  key: string;
 }
 
 /** Memoized indicator series (one per worker thread; not shared between threads). */
 export class IndicatorCache {
-  private readonly map = new Map<string, Entry>();
+  /** data id → series key → entry: keys need not repeat the (long) data id. */
+  private readonly byData = new Map<string, Map<string, Entry>>();
   private bytes = 0;
+  private count = 0;
+  private clock = 0;
   /** The key each memoized series was stored under, so combinations of them can be memoized too. */
   private readonly keys = new WeakMap<Float64Array, string>();
   hits = 0;
@@ -24,31 +31,45 @@ export class IndicatorCache {
   constructor(readonly maxBytes = 256 * 1024 * 1024) {}
 
   /**
-   * The value stored under `key`, computing (and storing) it on a miss. `compute` returns the
-   * value and its first defined bar.
+   * The value stored under (`dataId`, `key`), computing and storing it on a miss. `compute`
+   * returns the value and its first defined bar.
    */
-  get<T>(key: string, compute: () => { value: T; first: number }): { value: T; first: number } {
-    const hit = this.map.get(key);
+  get<T>(dataId: string, key: string, compute: () => { value: T; first: number }): { value: T; first: number } {
+    let m = this.byData.get(dataId);
+    if (!m) {
+      m = new Map();
+      this.byData.set(dataId, m);
+    }
+    const hit = m.get(key);
     if (hit) {
       this.hits++;
-      // Refresh its place in the LRU order.
-      this.map.delete(key);
-      this.map.set(key, hit);
+      hit.tick = ++this.clock;
       return hit as { value: T; first: number };
     }
     this.misses++;
     const r = compute();
     const bytes = sizeOf(r.value);
-    const e: Entry = { value: r.value, first: r.first, bytes };
-    this.map.set(key, e);
+    const e: Entry = { value: r.value, first: r.first, bytes, tick: ++this.clock, data: m, key };
+    m.set(key, e);
     this.bytes += bytes;
+    this.count++;
     forEachSeries(r.value, (a, line) => this.keys.set(a, line === '' ? key : `${key}.${line}`));
-    while (this.bytes > this.maxBytes && this.map.size > 1) {
-      const oldest = this.map.keys().next().value as string;
-      this.bytes -= this.map.get(oldest)!.bytes;
-      this.map.delete(oldest);
-    }
+    if (this.bytes > this.maxBytes) this.evict(e);
     return r;
+  }
+
+  /** Drops least recently used entries (never `keep`) until 3/4 of the budget is used. */
+  private evict(keep: Entry): void {
+    const all: Entry[] = [];
+    for (const m of this.byData.values()) for (const e of m.values()) if (e !== keep) all.push(e);
+    all.sort((a, b) => a.tick - b.tick);
+    const target = this.maxBytes * 0.75;
+    for (const e of all) {
+      if (this.bytes <= target) break;
+      e.data.delete(e.key);
+      this.bytes -= e.bytes;
+      this.count--;
+    }
   }
 
   /** The key a series returned by this cache was stored under (undefined for other arrays). */
@@ -58,7 +79,7 @@ export class IndicatorCache {
 
   /** Number of stored entries. */
   get size(): number {
-    return this.map.size;
+    return this.count;
   }
 
   /** Bytes held by stored series. */
@@ -68,8 +89,9 @@ export class IndicatorCache {
 
   /** Drops everything. */
   clear(): void {
-    this.map.clear();
+    this.byData.clear();
     this.bytes = 0;
+    this.count = 0;
   }
 }
 

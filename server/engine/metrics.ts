@@ -27,6 +27,9 @@ export interface RunRecord {
   rejected: number;
   /** Bars that ended with an open position. */
   barsInMarket: number;
+  /** Set by computeMetrics: `YYYY-12-31` keys and the returns of those years. */
+  yearKeys?: readonly string[];
+  yearReturns?: Float64Array;
 }
 
 const SQRT252 = Math.sqrt(252);
@@ -40,9 +43,10 @@ function scratchOf(n: number): Float64Array {
 }
 
 /**
- * Computes every metric. `yearly` receives the calendar-year returns (`YYYY-12-31` keys).
+ * Computes every metric. Also sets `r.yearKeys`/`r.yearReturns`: the calendar-year returns
+ * (backtrader TimeReturn, Years) keyed `YYYY-12-31`.
  */
-export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Record<string, number | null> {
+export function computeMetrics(r: RunRecord): Record<string, number | null> {
   const { values: v, bars: n, cash0, pnl, pnlcomm, closed } = r;
   const finalValue = v[n - 1]!;
   const trOpen = r.endPositionSize !== 0 ? 1 : 0;
@@ -214,14 +218,17 @@ export function computeMetrics(r: RunRecord, yearly: Record<string, number>): Re
   const ny = years.ends.length;
   let negYears = 0;
   prev = cash0;
+  const rets = years.returns;
   for (let y = 0; y < ny; y++) {
     const x = v[years.ends[y]!]!;
     const ry = x / prev - 1.0;
-    yearly[years.keys[y]!] = ry;
+    rets[y] = ry;
     if (ry < 0) negYears++;
     yr[y] = ry - YEARLY_RF;
     prev = x;
   }
+  r.yearKeys = years.keys;
+  r.yearReturns = rets.slice(0, ny);
   let sharpeY: number | null = null;
   if (ny > 0) {
     const ya = fsumFast(yr, 0, ny) / ny;
@@ -304,10 +311,17 @@ function num(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-const YEAR_ENDS = new WeakMap<Int32Array, { ends: Int32Array; keys: string[] }>();
+interface YearEnds {
+  ends: Int32Array;
+  keys: string[];
+  /** Scratch for one run's yearly returns. */
+  returns: Float64Array;
+}
+
+const YEAR_ENDS = new WeakMap<Int32Array, YearEnds>();
 
 /** The last bar of each calendar year and its `YYYY-12-31` key; computed once per date column. */
-function yearEnds(dates: Int32Array): { ends: Int32Array; keys: string[] } {
+function yearEnds(dates: Int32Array): YearEnds {
   let y = YEAR_ENDS.get(dates);
   if (!y) {
     const ends: number[] = [];
@@ -320,7 +334,7 @@ function yearEnds(dates: Int32Array): { ends: Int32Array; keys: string[] } {
         keys.push(`${yr}-12-31`);
       }
     }
-    y = { ends: Int32Array.from(ends), keys };
+    y = { ends: Int32Array.from(ends), keys, returns: new Float64Array(ends.length) };
     YEAR_ENDS.set(dates, y);
   }
   return y;
