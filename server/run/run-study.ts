@@ -246,7 +246,13 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   onEvent(start);
 
   const warm = model.warmStart ? loadWarm(path.resolve(path.dirname(file), model.warmStart), plan, onEvent) : [];
+  // The memo of evaluated parameter sets, bounded (oldest out first) so a huge grid runs in
+  // constant memory; a backtest is deterministic, so a forgotten entry only costs a re-run.
   const memo = new Map<string, TrialOutcome>();
+  const remember = (key: string, o: TrialOutcome): void => {
+    memo.set(key, o);
+    if (memo.size > 100_000) memo.delete(memo.keys().next().value as string);
+  };
   const front = new ParetoFront<TrialSummary>();
   const kept: TrialEvent[] = [];
   const keepForAnalysis = options.analyze !== undefined;
@@ -356,7 +362,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
             if (fullKey(prev.params) !== fullKey(t.params))
               throw new Error(`the journal's trial ${t.number} has other parameters than this run proposes: it cannot be resumed (was it written by another version?)`);
             results.set(t.number, prev);
-            if (prev.state !== 'failed') memo.set(fullKey(prev.params), { number: prev.number, metrics: prev.metrics, durationMs: 0 });
+            if (prev.state !== 'failed') remember(fullKey(prev.params), { number: prev.number, metrics: prev.metrics, durationMs: 0 });
             record(prev, false);
             continue;
           }
@@ -378,7 +384,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
             if (!t) return;
             const ev = makeEvent(st.name, t, o);
             results.set(o.number, ev);
-            if (o.metrics) memo.set(fullKey(t.params), o);
+            if (o.metrics) remember(fullKey(t.params), o);
             record(ev, true);
           };
           const outcomes = await exec.run(toRun, signal, onOutcome);

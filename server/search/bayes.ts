@@ -138,9 +138,9 @@ export class BayesSampler implements Sampler {
     const n = rows.length;
     this.fits++;
     // Hyperparameters move little once there are many points: refit fully now and then,
-    // briefly in between, and past 60 points only every third proposal (else just refactor).
+    // briefly in between, and past 60 points only every third (past 120 every fifth) proposal.
     const full = n <= 30 || this.fits % 8 === 1;
-    if (full || n <= 60 || this.fits % 3 === 0) gp.fit(this.ctx.rng, full ? 50 : 12, full ? 2 : 0);
+    if (full || n <= 60 || this.fits % (n > 120 ? 5 : 3) === 0) gp.fit(this.ctx.rng, full ? 50 : 12, full ? 2 : 0);
     else gp.factor();
     this.theta = gp.theta;
     return { gp, best: Math.min(...ys) };
@@ -174,7 +174,8 @@ export class BayesSampler implements Sampler {
       if (this.proposals.has(p) || !space.feasible(p)) return;
       cands.push({ p, s: this.score(gp, best, this.features(p), scratch) });
     };
-    for (let i = 0; i < 500; i++) consider(space.uniform(rng));
+    const uniform = gp.n > 100 ? 300 : 500;
+    for (let i = 0; i < uniform; i++) consider(space.uniform(rng));
     const ranked = this.obs
       .filter((o) => o.loss)
       .sort((a, b) => a.loss![0]! - b.loss![0]!)

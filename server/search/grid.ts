@@ -50,7 +50,9 @@ export class GridSampler implements Sampler {
       }
       const i = ph.next++;
       const p = ph.space.at(ph.perm ? ph.perm.at(i) : i);
-      if (this.proposals.claim(p)) out.push(p);
+      // A plain grid never repeats an index, so it keeps no set of proposals (constant memory
+      // however large the grid); only zoom's phases can overlap and need one.
+      if (this.zoom > 1 ? this.proposals.claim(p) : ph.space.feasible(p)) out.push(p);
     }
     return out;
   }

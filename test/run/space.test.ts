@@ -75,7 +75,7 @@ test('a shuffled 10-million-combination grid is enumerated lazily in constant me
   global.gc?.();
   const grown = process.memoryUsage().heapUsed - before;
   assert.equal(n, 200 * 256);
-  // The only state that grows is the set of proposed keys (one string per trial run).
+  // A plain grid keeps no per-proposal state: the heap stays flat however far it gets.
   assert.ok(grown < 20 * 1024 * 1024, `heap grew ${grown} bytes`);
   const count = space.feasibleCount();
   assert.equal(count.exact, false);
