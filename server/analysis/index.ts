@@ -19,7 +19,7 @@ import { correlations, pickEncodings, slices, surface, thin } from './relations'
 import { plateauScores } from './robustness';
 import { variance } from './stats';
 import {
-  directionsOf, encodeParams, encodeValue, isFeasible, keyValue, metricNames, paramNames, scoreVector, type Direction, type ParamEncoding, type RankKey, type StartLike, type TrialLike,
+  directionsOf, encodeParams, encodeValue, keyValue, metricNames, paramNames, scoreVector, type Direction, type ParamEncoding, type RankKey, type StartLike, type TrialLike,
 } from './trial-data';
 
 export * from './importance';
@@ -191,7 +191,9 @@ export class TrialAnalyzer {
     const st = this.stages.get(stageName) ?? { trials: 0, feasible: 0, best: null, bestValue: 0 };
     st.trials++;
     this.stages.set(stageName, st);
-    const v = isFeasible(t) ? keyValue(t, 'score') : null;
+    // One look at the score (isFeasible + keyValue would build its vector twice).
+    const vec = t.state === 'complete' ? scoreVector(t) : null;
+    const v = vec ? vec[0]! : null;
     if (v !== null) {
       this.counts.feasible++;
       st.feasible++;
@@ -212,7 +214,7 @@ export class TrialAnalyzer {
         st.bestValue = v;
       }
       if (dirs.length > 1) {
-        const p = toMin(scoreVector(t)!, dirs);
+        const p = toMin(vec!, dirs);
         if (!this.front.some((f) => dominates(f.p, p))) {
           this.front = this.front.filter((f) => !dominates(p, f.p));
           this.front.push({ t, p });
