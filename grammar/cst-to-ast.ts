@@ -50,6 +50,9 @@ export function durationMs(image: string): number {
   return Math.round(n * unit);
 }
 
+const STUDY_STATEMENTS = ['dataStmt', 'valueStmt', 'sizingStmt', 'strategyRef', 'objectiveStmt', 'objectivesStmt', 'constraintStmt', 'stage', 'earlyStop', 'validateStmt', 'executorStmt', 'warmStartStmt'] as const;
+const STAGE_STATEMENTS = ['searchStmt', 'spaceParam', 'whereStmt', 'earlyStop'] as const;
+
 class Converter {
   constructor(private readonly lines: LineIndex) {}
 
@@ -124,6 +127,14 @@ class Converter {
     return this.ident(this.tok(node, 'Identifier') ?? this.tok(node, 'Keyword'));
   }
 
+  /** The statement nodes of a block, in document order (the CST groups them by rule). */
+  statementNodes(n: CstNode, rules: readonly string[]): CstNode[] {
+    const out: CstNode[] = [];
+    for (const r of rules) for (const c of n.children[r] ?? []) if (isNode(c)) out.push(c);
+    if (out.length > 1) out.sort((a, b) => (this.bounds(a)?.[0] ?? 0) - (this.bounds(b)?.[0] ?? 0));
+    return out;
+  }
+
   // -----------------------------------------------------------------------------------------
 
   file(cst: CstNode): FileAst {
@@ -167,12 +178,9 @@ class Converter {
     const nameTok = this.tok(n, 'StringLit');
     const head = kwTok ? (nameTok ? { start: this.tokRange(kwTok).start, end: this.tokRange(nameTok).end } : this.tokRange(kwTok)) : range;
     const statements: StudyStatementAst[] = [];
-    for (const s of this.subs(n, 'studyStatement')) {
-      const inner = Object.values(s.children)[0]?.[0];
-      if (inner && isNode(inner)) {
-        const st = this.studyStatement(inner, range);
-        if (st) statements.push(st);
-      }
+    for (const inner of this.statementNodes(n, STUDY_STATEMENTS)) {
+      const st = this.studyStatement(inner, range);
+      if (st) statements.push(st);
     }
     return { kind: 'study', range, headRange: head, name: this.str(nameTok), statements, complete: this.tok(n, 'RBrace') !== undefined };
   }
@@ -273,9 +281,7 @@ class Converter {
     const nameTok = this.tok(n, 'StringLit');
     const head = kwTok ? (nameTok ? { start: this.tokRange(kwTok).start, end: this.tokRange(nameTok).end } : this.tokRange(kwTok)) : range;
     const statements: StageAst['statements'] = [];
-    for (const s of this.subs(n, 'stageStatement')) {
-      const inner = Object.values(s.children)[0]?.[0];
-      if (!inner || !isNode(inner)) continue;
+    for (const inner of this.statementNodes(n, STAGE_STATEMENTS)) {
       const r = this.nodeRange(inner, range);
       if (inner.name === 'searchStmt') {
         const block = this.sub(inner, 'optionBlock');
@@ -351,8 +357,7 @@ class Converter {
 
   literal(n: CstNode | undefined, fb: Range): LiteralAst | undefined {
     if (!n) return undefined;
-    const num = this.sub(n, 'signedNumber');
-    if (num) return this.signedNumber(num, fb);
+    if (n.children['NumberLit']) return this.signedNumber(n, fb);
     let t: IToken | undefined;
     if ((t = this.tok(n, 'StringLit'))) return { kind: 'string', value: stringValue(t.image), range: this.tokRange(t) };
     if ((t = this.tok(n, 'DateLit'))) return { kind: 'date', value: t.image, range: this.tokRange(t) };

@@ -208,25 +208,24 @@ export class OptstudyParser extends CstParser {
     this.CONSUME(T.Study);
     this.CONSUME(T.StringLit);
     this.CONSUME(T.LBrace);
-    this.MANY(() => this.SUBRULE(this.studyStatement));
+    // Statements are alternatives of the loop itself (no wrapper node per statement).
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.dataStmt) },
+        { ALT: () => this.SUBRULE(this.valueStmt) },
+        { ALT: () => this.SUBRULE(this.sizingStmt) },
+        { ALT: () => this.SUBRULE(this.strategyRef) },
+        { ALT: () => this.SUBRULE(this.objectiveStmt) },
+        { ALT: () => this.SUBRULE(this.objectivesStmt) },
+        { ALT: () => this.SUBRULE(this.constraintStmt) },
+        { ALT: () => this.SUBRULE(this.stage) },
+        { ALT: () => this.SUBRULE(this.earlyStop) },
+        { ALT: () => this.SUBRULE(this.validateStmt) },
+        { ALT: () => this.SUBRULE(this.executorStmt) },
+        { ALT: () => this.SUBRULE(this.warmStartStmt) },
+      ]);
+    });
     this.CONSUME(T.RBrace);
-  });
-
-  private studyStatement = this.RULE('studyStatement', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.dataStmt) },
-      { ALT: () => this.SUBRULE(this.valueStmt) },
-      { ALT: () => this.SUBRULE(this.sizingStmt) },
-      { ALT: () => this.SUBRULE(this.strategyRef) },
-      { ALT: () => this.SUBRULE(this.objectiveStmt) },
-      { ALT: () => this.SUBRULE(this.objectivesStmt) },
-      { ALT: () => this.SUBRULE(this.constraintStmt) },
-      { ALT: () => this.SUBRULE(this.stage) },
-      { ALT: () => this.SUBRULE(this.earlyStop) },
-      { ALT: () => this.SUBRULE(this.validateStmt) },
-      { ALT: () => this.SUBRULE(this.executorStmt) },
-      { ALT: () => this.SUBRULE(this.warmStartStmt) },
-    ]);
   });
 
   private dataStmt = this.RULE('dataStmt', () => {
@@ -322,17 +321,15 @@ export class OptstudyParser extends CstParser {
     this.CONSUME(T.Stage);
     this.CONSUME(T.StringLit);
     this.CONSUME(T.LBrace);
-    this.MANY(() => this.SUBRULE(this.stageStatement));
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.searchStmt) },
+        { ALT: () => this.SUBRULE(this.spaceParam) },
+        { ALT: () => this.SUBRULE(this.whereStmt) },
+        { ALT: () => this.SUBRULE(this.earlyStop) },
+      ]);
+    });
     this.CONSUME(T.RBrace);
-  });
-
-  private stageStatement = this.RULE('stageStatement', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.searchStmt) },
-      { ALT: () => this.SUBRULE(this.spaceParam) },
-      { ALT: () => this.SUBRULE(this.whereStmt) },
-      { ALT: () => this.SUBRULE(this.earlyStop) },
-    ]);
   });
 
   private searchStmt = this.RULE('searchStmt', () => {
@@ -441,7 +438,12 @@ export class OptstudyParser extends CstParser {
   /** A value: number (optionally negative, optionally with %), string, date, duration, boolean or bare word. */
   private literal = this.RULE('literal', () => {
     this.OR([
-      { ALT: () => this.SUBRULE(this.signedNumber) },
+      {
+        ALT: () => {
+          this.OPTION(() => this.CONSUME(T.Minus));
+          this.CONSUME(T.NumberLit);
+        },
+      },
       { ALT: () => this.CONSUME(T.StringLit) },
       { ALT: () => this.CONSUME(T.DateLit) },
       { ALT: () => this.CONSUME(T.Duration) },

@@ -11,8 +11,9 @@ function generate(lines: number): string {
   const out: string[] = ['// generated for the grammar benchmark'];
   out.push('strategy ext command "python3 ext.py" {', '  param fast: int = 10', '  param slow: int = 30', '  param band: float = 0.5', '}');
   let i = 0;
-  while (out.length < lines) {
+  for (;;) {
     i++;
+    const before = out.length;
     out.push(
       `study "study ${i}" {`,
       '  data "data/orcl-1995-2014.txt" from 2005-01-01 to 2014-12-31',
@@ -44,8 +45,13 @@ function generate(lines: number): string {
       );
     }
     out.push('  workers 2', '  seed 42', '  timeout 30s', '  retries 1', '  validate walkforward { folds 5, train 70%, anchored }', '}', '');
+    if (out.length > lines) {
+      // Whole studies only; pad with comment lines to the exact count.
+      out.length = before;
+      while (out.length < lines) out.push('// padding');
+      return out.join('\n') + '\n';
+    }
   }
-  return out.slice(0, lines).join('\n') + '\n}\n';
 }
 
 function percentile(xs: number[], p: number): number {
