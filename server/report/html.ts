@@ -190,7 +190,7 @@ export function reportHtml(m: ReportModel): string {
   sec.push(`<section id="summary"><h2>Summary</h2>
 <div class="cards">
 <div class="card">trials<b>${s.trials}</b><span class="muted">${c.complete} complete · ${c.infeasible} infeasible · ${c.failed} failed</span></div>
-<div class="card">best score<b>${esc(best ? fmtScore(best.score) : '—')}</b><span class="muted">${best ? `trial ${esc(best.number)} · ${esc(best.stage)}` : ''}</span></div>
+<div class="card">${m.run.directions.length > 1 ? 'best by objective 1' : 'best score'}<b>${esc(best ? fmtScore(best.score) : '—')}</b><span class="muted">${best ? `trial ${esc(best.number)} · ${esc(best.stage)}` : ''}</span></div>
 <div class="card">status<b>${esc(m.run.status)}</b><span class="muted">${esc(m.run.startedAt ?? '')}</span></div>
 ${s.deflatedSharpe ? `<div class="card">deflated Sharpe<b class="${s.deflatedSharpe.dsr >= 0.95 ? 'good' : 'warn'}">${esc(fmt(s.deflatedSharpe.dsr, 3))}</b><span class="muted">P(true Sharpe beats the luck of ${s.deflatedSharpe.trials} trials)</span></div>` : ''}
 ${m.reruns.pbo ? `<div class="card">PBO<b class="${m.reruns.pbo.pbo <= 0.2 ? 'good' : 'warn'}">${esc(fmt(m.reruns.pbo.pbo, 3))}</b><span class="muted">probability of backtest overfitting</span></div>` : ''}
