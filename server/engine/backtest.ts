@@ -145,10 +145,19 @@ class EngineContext implements StrategyContext {
     return this.series(`stddev|${source ?? 'close'}|${period}`, () => ind.stddev(this.src(source), period, this.sma(period, source)));
   }
   bollinger(period: number, devfactor: number, source?: PriceField): ind.Bands {
-    return this.memo(`bb|${source ?? 'close'}|${period}|${devfactor}`, () => ind.bollinger(this.src(source), period, devfactor), maxFirst);
+    // Built from the memoized SMA and standard deviation, so a grid over dev factors shares them.
+    return this.memo(`bb|${source ?? 'close'}|${period}|${devfactor}`, () => ind.bandsFrom(this.sma(period, source), this.stddev(period, source), devfactor), maxFirst);
   }
   macd(fast = 12, slow = 26, signal = 9, source?: PriceField): ind.Macd {
-    return this.memo(`macd|${source ?? 'close'}|${fast}|${slow}|${signal}`, () => ind.macd(this.src(source), fast, slow, signal), maxFirst);
+    // Built from memoized EMAs and MACD line, so a grid shares them across signal periods.
+    return this.memo(
+      `macd|${source ?? 'close'}|${fast}|${slow}|${signal}`,
+      () => {
+        const line = this.series(`macdline|${source ?? 'close'}|${fast}|${slow}`, () => ind.difference(this.ema(fast, source), this.ema(slow, source)));
+        return ind.macdFrom(line, signal);
+      },
+      maxFirst,
+    );
   }
   stochastic(period = 14, pfast = 3, pslow = 3): ind.Stochastic {
     const d = this.data;

@@ -199,8 +199,12 @@ export interface Bands {
 export function bollinger(c: Float64Array, p: number, devfactor: number): Bands {
   checkPeriod('Bollinger', p);
   const mid = sma(c, p);
-  const sd = stddev(c, p, mid);
-  const n = c.length;
+  return bandsFrom(mid, stddev(c, p, mid), devfactor);
+}
+
+/** The bands around a given middle line and standard deviation (shared across dev factors). */
+export function bandsFrom(mid: Float64Array, sd: Float64Array, devfactor: number): Bands {
+  const n = mid.length;
   const top = nanArray(n);
   const bot = nanArray(n);
   for (let i = 0; i < n; i++) {
@@ -222,11 +226,20 @@ export interface Macd {
 
 /** backtrader MACD (defaults 12, 26, 9). */
 export function macd(c: Float64Array, fast: number, slow: number, signal: number): Macd {
-  const ef = ema(c, fast);
-  const es = ema(c, slow);
-  const n = c.length;
-  const m = nanArray(n);
-  for (let i = 0; i < n; i++) m[i] = ef[i]! - es[i]!;
+  return macdFrom(difference(ema(c, fast), ema(c, slow)), signal);
+}
+
+/** a − b element-wise (NaN where either is). */
+export function difference(a: Float64Array, b: Float64Array): Float64Array {
+  const n = a.length;
+  const m = new Float64Array(n);
+  for (let i = 0; i < n; i++) m[i] = a[i]! - b[i]!;
+  return m;
+}
+
+/** MACD's signal and histogram from its line (shared across signal periods). */
+export function macdFrom(m: Float64Array, signal: number): Macd {
+  const n = m.length;
   const s = ema(m, signal);
   const h = nanArray(n);
   for (let i = 0; i < n; i++) h[i] = m[i]! - s[i]!;
