@@ -197,6 +197,7 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
     // Stop taking jobs so they stay pending.
     await queue.pause();
     const ac = new AbortController();
+    setMaxListeners(0, ac.signal);
     try {
       const promises = chunks(trials, 5).map((b) => ex.run(b, ac.signal));
       const settled = Promise.allSettled(promises);

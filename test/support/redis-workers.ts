@@ -77,7 +77,13 @@ export async function startWorker(url: string, o: WorkerStartOptions = {}): Prom
       });
       check();
     });
-  await waitForLog(' ready: ');
+  try {
+    await waitForLog(' ready: ');
+  } catch (e) {
+    child.kill('SIGKILL');
+    if (!o.cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+    throw e;
+  }
   const id = /worker (\S+) ready: /.exec(err)?.[1] ?? `${os.hostname()}:${child.pid}`;
   return {
     process: child,
