@@ -302,3 +302,17 @@ test('data shorter than the warm-up: no next() call, no trade, defined metrics',
   assert.equal(one.metrics.sharpe, null);
   assert.deepEqual(Object.keys(one.yearly), ['2020-12-31']);
 });
+
+test('Bollinger and MACD grids share their underlying series in the memo', () => {
+  const c1 = new IndicatorCache();
+  for (const devfactor of [1.5, 2, 2.5]) for (const mode of ['reversion', 'breakout']) runBacktest(orcl, 'bollinger', { period: 20, devfactor, mode }, ALLIN, { cache: c1, trades: false });
+  // SMA(20), StdDev(20), then one band set per dev factor.
+  assert.equal(c1.misses, 2 + 3);
+  const c2 = new IndicatorCache();
+  for (const signal of [5, 9, 13]) runBacktest(orcl, 'macd_cross', { fast: 12, slow: 26, signal }, ALLIN, { cache: c2, trades: false });
+  // EMA(12), EMA(26), the MACD line, then per signal period: the MACD lines and their crossover.
+  assert.equal(c2.misses, 3 + 3 * 2);
+  const cold = runBacktest(orcl, 'macd_cross', { fast: 12, slow: 26, signal: 13 }, ALLIN, { trades: false });
+  const warm = runBacktest(orcl, 'macd_cross', { fast: 12, slow: 26, signal: 13 }, ALLIN, { cache: c2, trades: false });
+  assert.deepEqual(warm.metrics, cold.metrics);
+});
