@@ -40,8 +40,10 @@ const BUY = 1;
 const CLOSE = 2;
 
 /**
- * The context a strategy sees. The loop writes `i`, `position`, `cash` and `positionPrice`
- * before each `next` call and reads the order back after it: plain fields keep it fast.
+ * The context a strategy sees. The loop writes `i` before each `next` call, `position`, `cash`
+ * and `positionPrice` when a fill changes them, and reads the order back: plain fields keep it
+ * fast. (Per-thread scratch buffers make `runBacktest` non-reentrant: do not call it from a
+ * strategy.)
  */
 class EngineContext implements StrategyContext {
   i = 0;

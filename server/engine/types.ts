@@ -110,7 +110,7 @@ export interface Rejection {
 export interface BacktestResult {
   /** Every metric of grammar/metrics.ts; `null` where undefined (never NaN). */
   metrics: Record<string, number | null>;
-  /** Calendar-year returns keyed `YYYY-12-31` (backtrader TimeReturn, Years). */
+  /** Calendar-year returns keyed `YYYY-12-31` (backtrader TimeReturn, Years); built on first read. */
   yearly: Record<string, number>;
   /** Closed trades in order (empty unless `options.trades` is not false). */
   trades: Trade[];
