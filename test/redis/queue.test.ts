@@ -82,11 +82,13 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
   let redis: TestRedis;
   const workers: TestWorker[] = [];
   const trials = grid();
+  /** The grid twice over (the second copy shifted by one in `fast`): more work for the tests that act mid-run. */
+  const many = [...trials, ...trials.map((t) => ({ number: t.number + trials.length, params: { fast: (t.params.fast as number) + 1, slow: t.params.slow } }))];
   let reference: Map<number, string>;
 
   before(async () => {
     redis = await startRedis();
-    reference = localOutcomes(DATA, trials);
+    reference = localOutcomes(DATA, many);
   });
   after(async () => {
     await Promise.all(workers.map((w) => w.stop()));
@@ -120,11 +122,8 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
     const ex = await executor(redis.url);
     const queue = new Queue(DEFAULT_QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
     try {
-      // Small batches of a heavier grid, many of them, so the victim is always holding one.
-      const many = [...trials, ...trials.map((t) => ({ number: t.number + trials.length, params: { fast: (t.params.fast as number) + 1, slow: t.params.slow } }))];
-      const ref = new Map(reference);
-      for (const [n, v] of localOutcomes(DATA, many.slice(trials.length))) ref.set(n, v);
-      const running = runAll(ex, many, ref, 3);
+      // Jobs of about 20 trials, so a job is held long enough to be seen held.
+      const running = runAll(ex, many, reference, 160);
       // Wait until the victim holds a job, then kill it without a chance to clean up.
       let held = false;
       for (let i = 0; i < 400 && !held; i++) {
@@ -149,7 +148,7 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
     const ex = await executor(redis.url);
     const queue = new Queue(DEFAULT_QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
     try {
-      const running = runAll(ex, trials, reference, 3);
+      const running = runAll(ex, many, reference, 120);
       let held = false;
       for (let i = 0; i < 400 && !held; i++) {
         held = (await queue.getActive()).some((j) => j.processedBy === leaving.id && j.data.runId === ex.runId);
@@ -172,9 +171,12 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
   it('Redis restarted mid-run (every key lost): coordinator and workers reconnect, nothing lost', async () => {
     const ex = await executor(redis.url);
     try {
-      const heavy = trials.map((t) => t);
-      const running = runAll(ex, heavy, reference, 2);
-      await new Promise((r) => setTimeout(r, 60));
+      // Hundreds of one-trial jobs: the run is surely still going after the first comes back.
+      const running = runAll(ex, many, reference, 2);
+      const doneBatches = () => Object.values(ex.stats.byWorker).reduce((a, b) => a + b, 0);
+      for (let i = 0; i < 4000 && doneBatches() === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      const atRestart = doneBatches();
+      assert.ok(atRestart > 0 && atRestart < many.length / 2, `Redis goes away mid-run (${atRestart} batches done)`);
       await redis.restart(600);
       await running;
       assert.ok(workers.every((w) => w.process.exitCode === null), 'the workers survived');
