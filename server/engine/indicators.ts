@@ -5,7 +5,7 @@
  * rewriting `prev * (1 - a) + x * a` as `prev + a * (x - prev)` changes results in the last ulp,
  * which is enough to move a crossover by a bar.
  */
-import { ExactSum } from './fsum';
+import { ExactSum, fsum } from './fsum';
 import { BacktestError } from './types';
 
 /** Index of the first non-NaN value, or `a.length` when there is none. */
@@ -67,12 +67,19 @@ export function sma(x: Float64Array, p: number): Float64Array {
  * defined, then `prev = prev * (1.0 - alpha) + x * alpha`.
  */
 export function expSmooth(x: Float64Array, p: number, alpha: number): Float64Array {
-  const out = sma(x, p);
+  checkPeriod('ExponentialSmoothing', p);
   const n = x.length;
+  const out = nanArray(n);
   const alpha1 = 1.0 - alpha;
-  let i = firstValid(out);
+  // The seed is SMA(p) where it is first defined: the end of the first run of p defined inputs.
+  let i = 0;
+  for (let run = 0; i < n; i++) {
+    run = x[i] === x[i] ? run + 1 : 0;
+    if (run === p) break;
+  }
   if (i >= n) return out;
-  let prev = out[i]!;
+  let prev = fsum(x, i - p + 1, i + 1) / p;
+  out[i] = prev;
   for (i++; i < n; i++) {
     prev = prev * alpha1 + x[i]! * alpha;
     out[i] = prev;
