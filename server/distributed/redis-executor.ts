@@ -67,6 +67,8 @@ export interface RedisExecutorStats {
   redelivered: number;
   /** Accepted batches per worker id (`host:pid`). */
   byWorker: Record<string, number>;
+  /** Sum over accepted batches of the time workers spent on them (fetching files and running trials). */
+  workerMs: number;
 }
 
 export class AbortError extends Error {
@@ -79,7 +81,7 @@ export class AbortError extends Error {
 /** A coordinator's connection to the workers of one run. Create with `createRedisExecutor`. */
 export class RedisExecutor<Req, Out> {
   readonly runId: string;
-  readonly stats: RedisExecutorStats = { batches: 0, duplicates: 0, readded: 0, failedJobs: 0, redelivered: 0, byWorker: {} };
+  readonly stats: RedisExecutorStats = { batches: 0, duplicates: 0, readded: 0, failedJobs: 0, redelivered: 0, byWorker: {}, workerMs: 0 };
   private readonly prefix: string;
   private readonly pending = new Map<number, Pending<Req, Out>>();
   private seq = 0;
@@ -274,6 +276,7 @@ export class RedisExecutor<Req, Out> {
       this.pending.delete(result.seq);
       if (result.attempt > 1 || entry.readded > 0) this.stats.redelivered++;
       this.stats.byWorker[result.worker] = (this.stats.byWorker[result.worker] ?? 0) + 1;
+      this.stats.workerMs += result.durationMs;
       if (!Array.isArray(result.outcomes) || result.outcomes.length !== entry.trials.length) {
         entry.reject(new Error(`worker ${result.worker} answered batch ${result.seq} with ${result.outcomes?.length} outcomes for ${entry.trials.length} trials`));
         continue;

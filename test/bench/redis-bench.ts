@@ -49,6 +49,7 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   const workers: TestWorker[] = [];
   let runs = 0;
+  let lastStats: { batches: number; workerMs: number } | null = null;
   // Local pools kept warm across runs (runStudy would start a fresh pool each time), so both
   // paths are timed with their threads up and the prices and strategy loaded.
   const pools = new Map<number, LocalExecutor>();
@@ -65,7 +66,13 @@ async function main(): Promise<void> {
         file,
         workers: opts.workers ?? 1,
         out: path.join(dir, `run-${++runs}`),
-        createExecutor: opts.redis ? (payload, settings) => createDistributedExecutor(payload, settings, { url: redis.url }) : local(opts.workers ?? 1),
+        createExecutor: opts.redis
+          ? async (payload, settings) => {
+              const ex = await createDistributedExecutor(payload, settings, { url: redis.url });
+              lastStats = ex.stats;
+              return ex;
+            }
+          : local(opts.workers ?? 1),
       },
       () => {},
       new AbortController().signal,
@@ -90,7 +97,12 @@ async function main(): Promise<void> {
       while (workers.length < n) workers.push(await startWorker(redis.url, { concurrency: 1 }));
       await run({ redis: true }); // warm: every worker's pool loads the prices and strategy once
       const r = await run({ redis: true });
-      if (n === 1) redis1 = r;
+      if (n === 1) {
+        redis1 = r;
+        // Where the time goes with one worker: inside the worker (files + trials) vs everything.
+        out.redis_1_worker_jobs = lastStats!.batches;
+        out.redis_1_worker_busy_pct = Math.round((100 * lastStats!.workerMs) / r.ms);
+      }
       out[`redis_${n}_worker${n === 1 ? '' : 's'}_per_s`] = rate(r);
     }
     out.redis_overhead_ms_per_trial = +(((redis1!.ms - local1.ms) / local1.trials).toFixed(3));
