@@ -95,7 +95,74 @@ export interface EndEvent {
   status?: 'finished' | 'cancelled' | 'failed';
   error?: string;
   runDir?: string;
+  /** The study's `validate holdout|walkforward` results, computed by the run itself (server/run/validate-run.ts). */
+  validation?: RunValidation;
 }
+
+/** A window of the run's bars: indices [start, end) and its first and last dates. */
+export interface BarWindow {
+  start: number;
+  end: number;
+  from: string;
+  to: string;
+}
+
+/** One finalist of `validate holdout`: its in-sample trial and its out-of-sample re-run. */
+export interface HoldoutRow {
+  rank: number;
+  params: ParamValues;
+  inSample: { score: number | null; metrics?: Metrics };
+  outOfSample: { score: number | null; metrics: Metrics };
+}
+
+export interface HoldoutReport {
+  inSample: BarWindow;
+  outOfSample: BarWindow;
+  rows: HoldoutRow[];
+  /** Spearman correlation of the finalists' IS and OOS scores. */
+  rankCorrelation: number | null;
+  /** Mean OOS score / mean IS score of the finalists. */
+  retention: number | null;
+}
+
+/** One walk-forward fold: the train window's best, re-run on the train and test windows. */
+export interface WalkForwardFoldResult {
+  fold: number;
+  train: BarWindow;
+  test: BarWindow;
+  params: ParamValues;
+  inSample: { score: number | null; metrics: Metrics; annualizedReturn: number | null };
+  outOfSample: { score: number | null; metrics: Metrics; annualizedReturn: number | null };
+  /** OOS annualized return / IS annualized return for this fold. */
+  efficiency: number | null;
+}
+
+export interface WalkForwardReport {
+  anchored: boolean;
+  folds: WalkForwardFoldResult[];
+  /** Out-of-sample equity of every fold chained end to start. */
+  stitchedEquity: { date: string; value: number }[];
+  /** Mean OOS annualized return / mean IS annualized return. */
+  efficiency: number | null;
+  stitchedReturnPct: number | null;
+  profitableFolds: number;
+}
+
+/**
+ * `validate …` results: the one shape written by `optstudy run` (in `end.validation` and the
+ * journal's end line) and by `optstudy report` when it re-runs the validation itself.
+ * `candidates`: the parameter sets ranked in sample (trials of the in-sample run for holdout;
+ * trials per fold, summed, for walk-forward).
+ */
+export type RunValidation = (
+  | { kind: 'holdout'; fraction: number; candidates: number; report: HoldoutReport }
+  | { kind: 'walkforward'; folds: number; train: number; anchored: boolean; candidates: number; report: WalkForwardReport }
+) & {
+  /** `run`: computed by the run (optimized on the window); `report`: re-ranked by `optstudy report`. */
+  source?: 'run' | 'report';
+  /** How out-of-sample windows were started (e.g. cold: indicators warm up inside the window). */
+  note?: string;
+};
 
 /** Periodic analysis of the trials so far (throttled by the run host), and a last one at the end. */
 export interface AnalysisEvent {

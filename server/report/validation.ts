@@ -7,16 +7,15 @@
  * picks its best with the study's rules but without re-running the search.
  */
 import type { StudyModel } from '../../grammar';
-import type { Metrics, ParamValues, TrialEvent } from '../../protocol/run-events';
+import type { Metrics, ParamValues, RunValidation, TrialEvent } from '../../protocol/run-events';
 import {
-  runHoldout, runWalkForward, type BacktestResultLike, type BarRange, type HoldoutReport, type WalkForwardReport,
+  runHoldout, runWalkForward, type BacktestResultLike, type BarRange,
 } from '../analysis/robustness';
 import { formatDate, loadPrices, runBacktest, sliceBars, type BacktestConfig, type PriceData } from '../engine';
 import { buildPlan, scoreTrial } from '../run/plan';
 
-export type ValidationResult =
-  | { kind: 'holdout'; fraction: number; candidates: number; report: HoldoutReport }
-  | { kind: 'walkforward'; folds: number; train: number; anchored: boolean; candidates: number; report: WalkForwardReport };
+/** One shape with the run's own `end.validation` (protocol/run-events.ts). */
+export type ValidationResult = RunValidation;
 
 export interface ValidationOutcome {
   result: ValidationResult | null;
@@ -58,10 +57,10 @@ export async function validateRun(studyFile: string, study: StudyModel | null, t
     };
     if (v.kind === 'holdout') {
       const report = await runHoldout({ dates, fraction: v.fraction, topK: 5, optimize, backtest });
-      return { result: { kind: 'holdout', fraction: v.fraction, candidates: candidates.length, report } };
+      return { result: { kind: 'holdout', fraction: v.fraction, candidates: candidates.length, report, source: 'report' } };
     }
     const report = await runWalkForward({ dates, folds: v.folds, train: v.train, anchored: v.anchored, optimize, backtest });
-    return { result: { kind: 'walkforward', folds: v.folds, train: v.train, anchored: v.anchored, candidates: candidates.length, report } };
+    return { result: { kind: 'walkforward', folds: v.folds, train: v.train, anchored: v.anchored, candidates: candidates.length, report, source: 'report' } };
   } catch (e) {
     return { result: null, reason: `validation failed: ${e instanceof Error ? e.message : String(e)}` };
   }
