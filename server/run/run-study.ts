@@ -24,7 +24,7 @@ import type {
   TrialEvent,
   TrialSummary,
 } from '../../protocol/run-events';
-import { loadPrices, type PriceData } from '../engine';
+import { formatDate, loadPrices, sliceBars, type PriceData } from '../engine';
 import { createSampler, fullKey, ParetoFront, Rng, Space, type Told } from '../search';
 import { hash32 } from '../search/rng';
 import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
@@ -33,6 +33,7 @@ import { defaultWorkers, LocalExecutor } from './local-executor';
 import { CommandExecutor } from '../strategies/command-executor';
 import { compileStrategyModule, ModuleCompileError } from '../strategies/compile-module';
 import { buildPlan, scoreTrial, type StagePlan, type StudyPlan } from './plan';
+import { holdoutWindow, validateRun } from './validate-run';
 
 declare const OPTSTUDY_VERSION: string | undefined;
 const VERSION = typeof OPTSTUDY_VERSION === 'string' ? OPTSTUDY_VERSION : '0.1.0';
@@ -64,6 +65,10 @@ export interface RunOptions {
   analyze?: (trials: TrialEvent[], start: StartEvent, final: boolean) => import('../../protocol/analysis').AnalysisSnapshot;
   /** Per-worker heap cap (MiB). */
   memoryMb?: number;
+  /** Only bars [start, end) of the study's data (a walk-forward fold's training window). */
+  window?: { start: number; end: number };
+  /** False: ignore the study's `validate` statement (the nested runs of walk-forward folds). */
+  validate?: boolean;
 }
 
 /** A study that cannot run: its findings, formatted `file:line:col: message`. */
@@ -181,6 +186,18 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   } catch (e) {
     throw new StudyError(`${path.relative(process.cwd(), file) || file}:${model.range.start.line + 1}:1: ${(e as Error).message}`);
   }
+  // Validation (validate-run.ts): `validate holdout` optimizes on the in-sample head only; a
+  // walk-forward fold's nested run optimizes on its training window.
+  const allPrices = prices;
+  const validating = options.validate !== false && model.validate !== undefined && options.stage === undefined;
+  let window: { start: number; end: number } | null = options.window ?? null;
+  try {
+    if (!window && validating) window = holdoutWindow(model, prices);
+    if (window && (window.start < 0 || window.end > prices.bars || window.end - window.start < 2)) throw new Error(`bar window ${window.start}…${window.end} is outside the ${prices.bars} bars of the data`);
+  } catch (e) {
+    throw new StudyError(`${path.relative(process.cwd(), file) || file}:${model.range.start.line + 1}:1: ${(e as Error).message}`);
+  }
+  if (window) prices = sliceBars(prices, window.start, window.end);
   const header: JournalHeader = {
     type: 'header',
     format: JOURNAL_FORMAT,
@@ -206,6 +223,8 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   // A module strategy is compiled once, before any trial, so a compile error stops the run with
   // its place in the user's source. (Distributed runs bundle and ship it themselves.)
   let payload = plan.payload;
+  // Executors that load the data themselves (Redis workers, command strategies) see the window as dates.
+  if (window) payload = { ...payload, data: { ...payload.data, from: formatDate(prices.date[0]!), to: formatDate(prices.date[prices.bars - 1]!) } };
   if (payload.strategy.kind === 'module' && !redisUrl) {
     try {
       payload = { ...payload, strategy: { ...payload.strategy, file: (await compileStrategyModule(payload.strategy.file)).file } };
@@ -217,7 +236,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   const getExecutor = async (): Promise<TrialExecutor> => {
     if (!executor && !options.createExecutor && redisUrl) {
       const { createDistributedExecutor } = await import('../distributed/distributed-executor');
-      executor = await createDistributedExecutor(plan.payload, settings, { url: redisUrl, onLog: (level, message) => onEvent({ type: 'log', level, message }) });
+      executor = await createDistributedExecutor(payload, settings, { url: redisUrl, onLog: (level, message) => onEvent({ type: 'log', level, message }) });
     }
     // An external command strategy is its own worker: one process per worker, no thread pool.
     if (!executor && !options.createExecutor && payload.strategy.kind === 'command') executor = new CommandExecutor(payload, settings);
@@ -244,6 +263,8 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
     resumed,
   };
   onEvent(start);
+  if (window && !options.window)
+    onEvent({ type: 'log', level: 'info', message: `holdout: optimizing on ${formatDate(prices.date[0]!)} … ${formatDate(prices.date[prices.bars - 1]!)} (${prices.bars} of ${allPrices.bars} bars); the rest is held out` });
 
   const warm = model.warmStart ? loadWarm(path.resolve(path.dirname(file), model.warmStart), plan, onEvent) : [];
   // The memo of evaluated parameter sets, bounded (oldest out first) so a huge grid runs in
@@ -436,6 +457,22 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   }
   progress(true);
   analysis(true);
+  let validation: EndEvent['validation'];
+  if (status === 'finished' && validating) {
+    const v = await validateRun({
+      model,
+      plan,
+      payload,
+      prices: allPrices,
+      runDir,
+      seed,
+      onEvent,
+      signal,
+      runFold: (o, on, sig) => runStudy({ ...options, out: undefined, resume: undefined, seed: undefined, analyze: undefined, ...o }, on, sig),
+    });
+    validation = v.validation;
+    if (v.cancelled) status = 'cancelled';
+  }
   const finalBest = best as StageBest | null;
   const end: EndEvent = {
     type: 'end',
@@ -446,6 +483,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
     status,
     ...(failure ? { error: failure } : {}),
     runDir,
+    ...(validation ? { validation } : {}),
   };
   journal.append(end);
   journal.close();
