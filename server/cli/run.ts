@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { RunEvent, StartEvent, TrialSummary } from '../../protocol/run-events';
 import { readJournal } from '../run/journal';
 import { fmtDuration, fmtParams, fmtScore, progressLine, rankingTable, TopK } from '../run/render';
+import { validationTable } from '../run/validate-run';
 import { runStudy, StudyError, type RunOptions } from '../run/run-study';
 import type { Command } from './main';
 
@@ -180,6 +181,7 @@ export const runCommand: Command = async (argv, io) => {
       const rows = multi ? (end.pareto ?? []).slice(0, 10) : top.items;
       io.out(`\n${multi ? `Pareto front (${end.pareto?.length ?? 0} trials; ${s?.objectives?.join(', ')}), first 10` : `Top ${rows.length} by ${s?.directions?.[0] ?? ''} ${s?.objectives?.[0] ?? 'score'}`}:\n`);
       io.out(rankingTable(rows, searched));
+      if (end.validation) io.out('\n' + validationTable(end.validation, s?.objectives?.[0]));
       const journal = path.join(end.runDir ?? '', 'journal.jsonl');
       const rel = path.relative(process.cwd(), journal);
       io.out(`\n${end.trials} trials in ${fmtDuration(end.elapsedMs)}${end.status === 'cancelled' ? ' (cancelled)' : ''}. Journal: ${rel}\n`);

@@ -242,7 +242,8 @@ function thin<T>(xs: T[], max: number): T[] {
 /** A short table of a run's validation, for the terminal. */
 export function validationTable(v: RunValidation, objective = 'score'): string {
   const out: string[] = [];
-  const row = (cells: string[], widths: number[]): string => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  // Numbers right-aligned, the parameters (last column) left-aligned.
+  const row = (cells: string[], widths: number[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padStart(widths[i]!))).join('  ');
   const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)}%`);
   if (v.kind === 'holdout') {
     const h = v.report;
