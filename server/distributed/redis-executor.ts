@@ -145,9 +145,10 @@ export class RedisExecutor<Req, Out> {
       const entry: Pending<Req, Out> = { seq, id: jobId(this.runId, seq), trials, resolve, reject, readded: 0, added: false };
       const onAbort = () => {
         if (!this.pending.delete(seq)) return;
-        void this.removeJob(entry.id);
         void this.redis.set(keys.cancel(this.prefix, this.runId), '1', 'EX', 24 * 3600).catch(() => {});
-        reject(new AbortError());
+        // Settle once the job is gone, so "cancelled" means no job of the run is left waiting
+        // (bounded, so a cancel during a Redis outage does not hang).
+        void this.removeJobSoon(entry.id).then(() => reject(new AbortError()));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       const done = () => signal?.removeEventListener('abort', onAbort);
@@ -161,7 +162,11 @@ export class RedisExecutor<Req, Out> {
       };
       this.pending.set(seq, entry);
       this.addJob(entry).then(
-        () => (entry.added = true),
+        () => {
+          entry.added = true;
+          // Cancelled while the job was being added: take it back out.
+          if (!this.pending.has(seq)) void this.removeJob(entry.id);
+        },
         (e: unknown) => {
           if (this.pending.delete(seq)) entry.reject(e instanceof Error ? e : new Error(String(e)));
         },
@@ -197,7 +202,7 @@ export class RedisExecutor<Req, Out> {
     await this.redis.set(keys.cancel(this.prefix, this.runId), '1', 'EX', 24 * 3600).catch(() => {});
     const entries = [...this.pending.values()];
     this.pending.clear();
-    await Promise.all(entries.map((e) => this.removeJob(e.id)));
+    await Promise.all(entries.map((e) => this.removeJobSoon(e.id)));
     for (const e of entries) e.reject(new AbortError());
   }
 
@@ -239,6 +244,11 @@ export class RedisExecutor<Req, Out> {
       removeOnComplete: { age: 3600 },
       removeOnFail: { age: 24 * 3600 },
     });
+  }
+
+  /** `removeJob`, but gives up waiting after 2 s (Redis down): the run's cancel flag still stops the job. */
+  private removeJobSoon(id: string): Promise<void> {
+    return Promise.race([this.removeJob(id), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
   }
 
   private async removeJob(id: string): Promise<void> {
