@@ -384,8 +384,11 @@ describe('OptStudy in a real VS Code', { skip }, () => {
       return h.title === 'SMA cross e2e' && h.status === 'finished' ? h : null;
     }, 30_000);
     await s.runCommand('OptStudy: Apply Best Parameters');
-    await s.openFile(RUN_STUDY);
-    await waitUntil('the study to change', async () => (await page.locator('.tabs-container .tab.active.dirty').count()) > 0, 30_000);
+    // The edit lands in the study's editor, which becomes modified (not saved).
+    const tab = page.locator('.tabs-container .tab.dirty', { hasText: RUN_STUDY });
+    await tab.waitFor({ timeout: 30_000 });
+    await tab.click();
+    await page.locator('.tabs-container .tab.active.dirty', { hasText: RUN_STUDY }).waitFor({ timeout: 15_000 });
     await s.shot('5-applied');
     await s.runCommand('File: Save');
     await waitUntil('the study to be saved', async () => (await page.locator('.tabs-container .tab.active.dirty').count()) === 0, 15_000);

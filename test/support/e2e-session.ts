@@ -213,11 +213,24 @@ export class EditorSession {
 
   /** Opens a workspace file through Quick Open (Ctrl+P) and waits for its editor tab to be active. */
   async openFile(relPath: string): Promise<void> {
+    // Something else taking the focus (a notification, an editor an extension opens) closes
+    // Quick Open under the driver's hands; try again then.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.openFileOnce(relPath);
+      } catch (e) {
+        if (attempt >= 3) throw e;
+        this.log(`openFile ${relPath}: retrying after ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+
+  private async openFileOnce(relPath: string): Promise<void> {
     await this.page.keyboard.press('Escape');
     await this.page.keyboard.press('Control+P');
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 15_000 });
-    await input.fill(relPath);
+    await input.fill(relPath, { timeout: 10_000 });
     const base = path.basename(relPath);
     // Enter opens the focused row: wait until the list has filtered down to the file.
     await waitUntil(`Quick Open to select ${relPath}`, async () => {
