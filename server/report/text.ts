@@ -5,6 +5,7 @@
 import type { ParamValues } from '../../protocol/run-events';
 import type { ReportModel } from './index';
 import type { ValidationResult } from './validation';
+import { validationTable } from '../run/validate-run';
 
 /** A number for a table: up to 4 significant decimals, no exponent for ordinary magnitudes. */
 export function fmt(v: unknown, digits = 4): string {
@@ -80,6 +81,9 @@ export function reportText(m: ReportModel): string {
       out.push(`  Holdout (${Math.round(v.fraction * 100)}% OOS): top ${h.rows.length} IS→OOS rank correlation ${fmt(h.rankCorrelation, 3)}, score retention ${fmt(h.retention, 3)}`);
     }
   }
+  // Validation the run computed itself (optimized on the window): its folds / finalists in full.
+  for (const v of m.validation as ValidationResult[])
+    if (v?.source === 'run') out.push(validationTable(v, m.run.objectives[0]).trimEnd().split('\n').map((l) => `    ${l}`).join('\n'));
   if (m.validationNote) out.push(`  validation not run: ${m.validationNote}`);
   if (!r.available && r.reason) out.push(`  re-runs skipped: ${r.reason}`);
   for (const x of r.mismatches) out.push(`  warning: ${x}`);
