@@ -6,13 +6,16 @@
  * closed beyond `keep`, so threads do not pile up.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import * as os from 'node:os';
 import { LocalExecutor } from '../run/local-executor';
-import type { TrialOutcome, TrialRequest } from '../run/executor';
+import type { ExecutorSettings, TrialExecutor, TrialOutcome, TrialRequest } from '../run/executor';
+import { CommandExecutor } from '../strategies/command-executor';
 import type { DistributedPayload } from './distributed-executor';
 import type { BatchRunner } from './redis-worker';
 
 interface PoolEntry {
-  executor: LocalExecutor;
+  executor: TrialExecutor;
   busy: number;
   used: number;
 }
@@ -49,11 +52,18 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
       const key = createHash('sha256').update(JSON.stringify(p)).digest('hex');
       let entry = pools.get(key);
       if (!entry) {
-        entry = {
-          executor: new LocalExecutor(p.task, { workers: opts.threads, timeoutMs: p.settings.timeoutMs, retries: p.settings.retries ?? 0, memoryMb: p.settings.memoryMb }),
-          busy: 0,
-          used: 0,
-        };
+        const settings: ExecutorSettings = { workers: opts.threads, timeoutMs: p.settings.timeoutMs, retries: p.settings.retries ?? 0, memoryMb: p.settings.memoryMb };
+        let executor: TrialExecutor;
+        if (p.task.strategy.kind === 'command') {
+          // The command runs here, in the study's folder: it must exist on this machine too.
+          if (!existsSync(p.task.strategy.cwd)) {
+            throw new Error(
+              `command strategy '${p.task.strategy.name ?? p.task.strategy.command}': its folder ${p.task.strategy.cwd} does not exist on worker ${os.hostname()}; share the study's folder at the same path on the workers`,
+            );
+          }
+          executor = new CommandExecutor(p.task, settings);
+        } else executor = new LocalExecutor(p.task, settings);
+        entry = { executor, busy: 0, used: 0 };
         pools.set(key, entry);
         await evict();
       }

@@ -5,7 +5,7 @@
  * a module strategy shipped by content hash, and the CLI's `optstudy run --redis`.
  */
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +14,7 @@ import type { RunEvent, TrialEvent } from '../../protocol/run-events';
 import { createDistributedExecutor, type DistributedExecutor } from '../../server/distributed/distributed-executor';
 import { DEFAULT_QUEUE } from '../../server/distributed/protocol';
 import { runStudy, type RunOptions } from '../../server/run/run-study';
-import { collector, essence, sampleData, tempStudy } from '../support/run-fixtures';
+import { collector, essence, repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
 import { REDIS_MISSING, redisServerAvailable, startRedis, type TestRedis } from '../support/redis-server';
 import { CLI, startWorker, type TestWorker } from '../support/redis-workers';
 
@@ -214,6 +214,12 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
   it('a module strategy with a relative import is bundled, shipped by hash, and gives the local results', async () => {
     const { local } = await both(path.join(dir, 'module.optstudy'));
     assert.ok(local.trials().some((t) => t.state === 'complete'), 'the module ran');
+  });
+
+  it('an external command strategy (the Python sample) runs on the workers with the local results', { skip: spawnSync('python3', ['--version']).status === 0 ? false : 'python3 is not installed' }, async () => {
+    // The sample's folder is at the same path for the workers (one machine): the command runs there.
+    const { local } = await both(path.join(repoRoot(), 'samples', 'python-strategy.optstudy'));
+    assert.ok(local.trials().some((t) => t.state === 'complete'), 'the Python strategy ran');
   });
 
   it('a --builtin-only worker refuses a module strategy: its trials fail with the reason, the run finishes', async () => {
