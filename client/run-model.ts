@@ -194,6 +194,8 @@ export class RunModel {
       this.pareto = e.pareto;
       this.bestDirty = true;
     }
+    // Sent with the best (validation arrives once, in the end event).
+    if (e.validation) this.bestDirty = true;
     if (h.status === 'finished') h.done = Math.max(h.done, e.trials);
   }
 
@@ -284,6 +286,7 @@ export class RunModel {
       pareto: this.pareto,
       logs: this.logs.slice(),
       start: this.start,
+      ...(this.ended?.validation ? { validation: this.ended.validation } : {}),
     };
   }
 
@@ -303,6 +306,7 @@ export class RunModel {
     if (this.bestDirty) {
       d.best = this.best;
       if (this.pareto) d.pareto = this.pareto;
+      if (this.ended?.validation) d.validation = this.ended.validation;
     }
     if (this.sentLogs < this.logs.length) d.logs = this.logs.slice(this.sentLogs);
     this.sentRows = this.trials.length;

@@ -78,6 +78,8 @@ export interface RunSnapshot {
   pareto?: EndEvent['pareto'];
   logs: LogEvent[];
   start?: StartEvent;
+  /** The run's `validate holdout|walkforward` results (from the end event). */
+  validation?: EndEvent['validation'];
 }
 
 /** What changed since the last message: new rows, names and the latest header. */
@@ -92,6 +94,7 @@ export interface RunDelta {
   best?: EndEvent['best'];
   pareto?: EndEvent['pareto'];
   logs?: LogEvent[];
+  validation?: EndEvent['validation'];
 }
 
 /** One re-run trial: its equity curve and trades (from `optstudy backtest --json`). */

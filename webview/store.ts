@@ -5,7 +5,7 @@
  */
 import type { AnalysisSnapshot } from '../protocol/analysis';
 import type { RunDelta, RunHeader, RunSnapshot, RunTables, TrialRow } from '../protocol/messages';
-import type { LogEvent, Score, TrialSummary } from '../protocol/run-events';
+import type { LogEvent, RunValidation, Score, TrialSummary } from '../protocol/run-events';
 
 export interface XY {
   x: number;
@@ -33,6 +33,8 @@ export class PanelStore {
   analysis: AnalysisSnapshot | null = null;
   best: TrialSummary | null = null;
   pareto: TrialSummary[] | undefined;
+  /** The run's holdout / walk-forward results, once it has ended. */
+  validation: RunValidation | undefined;
   logs: LogEvent[] = [];
   /** Bumped on every change; charts compare it with what they drew. */
   version = 0;
@@ -72,6 +74,7 @@ export class PanelStore {
       this.analysis = null;
       this.best = null;
       this.pareto = undefined;
+      this.validation = undefined;
       this.logs = [];
       return;
     }
@@ -80,6 +83,7 @@ export class PanelStore {
     this.analysis = s.analysis;
     this.best = s.best;
     this.pareto = s.pareto;
+    this.validation = s.validation;
     this.logs = s.logs;
     this.addRows(s.trials);
   }
@@ -94,6 +98,7 @@ export class PanelStore {
     if (d.analysis) this.analysis = d.analysis;
     if (d.best !== undefined) this.best = d.best;
     if (d.pareto) this.pareto = d.pareto;
+    if (d.validation) this.validation = d.validation;
     if (d.logs) this.logs.push(...d.logs);
     this.addRows(d.trials);
     return true;
