@@ -6,7 +6,7 @@
  */
 import './panel.css';
 import type { FromWebview, PanelViewState, RunHeader, ToWebview, TrialDetail, TrialRow } from '../protocol/messages';
-import type { TrialSummary } from '../protocol/run-events';
+import type { RunValidation, TrialSummary } from '../protocol/run-events';
 import { fmt } from './charts/chartjs';
 import { EquityChart } from './charts/equity';
 import { Heatmap } from './charts/heatmap';
@@ -479,10 +479,56 @@ function renderRobustness(): void {
     const last = hv.points[hv.points.length - 1]!;
     parts.push(el('p', 'robust-line', `Hypervolume ${fmt(last.hypervolume, 5)} after ${last.trials.toLocaleString()} trials (${hv.method}, reference ${hv.reference.map((x) => fmt(x, 3)).join(', ')}).`));
   }
+  if (store.validation) parts.push(...renderValidation(store.validation));
   const extra = (a as unknown as { robustness?: unknown } | null)?.robustness;
   if (extra !== undefined && extra !== null) parts.push(renderValue(extra));
   robustCard.card.hidden = parts.length === 0;
   if (!robustCard.card.hidden) robustCard.body.replaceChildren(...parts);
+}
+
+/** The run's `validate holdout|walkforward` results (end event): a summary line and one row per finalist / fold. */
+function renderValidation(v: RunValidation): HTMLElement[] {
+  const params = (p: TrialSummary['params']): string => Object.entries(p).map(([k, x]) => `${k} = ${typeof x === 'number' ? fmt(x, 6) : x}`).join(', ');
+  const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${fmt(x * 100, 3)} %`);
+  const table = (cols: string[], rows: string[][]): HTMLElement => {
+    const t = el('table', 'plateau');
+    const head = el('tr');
+    for (const c of cols) head.append(el('th', c === 'parameters' ? 'left' : undefined, c));
+    const thead = el('thead');
+    thead.append(head);
+    const tb = el('tbody');
+    for (const r of rows) {
+      const tr = el('tr');
+      r.forEach((x, i) => tr.append(el('td', cols[i] === 'parameters' ? 'params' : 'num', x)));
+      tb.append(tr);
+    }
+    t.append(thead, tb);
+    return t;
+  };
+  const out: HTMLElement[] = [];
+  if (v.kind === 'holdout') {
+    const h = v.report;
+    out.push(
+      el('h3', undefined, `Holdout: last ${fmt(v.fraction * 100, 3)} % out of sample`),
+      el('p', 'robust-line', `Optimized on ${h.inSample.from} … ${h.inSample.to}; the top ${h.rows.length} re-run on ${h.outOfSample.from} … ${h.outOfSample.to}. Rank correlation ${fmt(h.rankCorrelation, 3)}, OOS/IS score retention ${fmt(h.retention, 3)}.`),
+      table(
+        ['IS rank', 'IS score', 'OOS score', 'OOS return', 'parameters'],
+        h.rows.map((r) => [String(r.rank), fmt(r.inSample.score), fmt(r.outOfSample.score), `${fmt(r.outOfSample.metrics.total_return_pct, 4)} %`, params(r.params)]),
+      ),
+    );
+  } else {
+    const w = v.report;
+    out.push(
+      el('h3', undefined, `Walk-forward: ${v.folds} folds, ${fmt(v.train * 100, 3)} % train, ${v.anchored ? 'anchored' : 'rolling'}`),
+      el('p', 'robust-line', `Walk-forward efficiency ${fmt(w.efficiency, 3)}; stitched out-of-sample return ${fmt(w.stitchedReturnPct, 4)} %; ${w.profitableFolds}/${w.folds.length} folds profitable.`),
+      table(
+        ['fold', 'test window', 'IS score', 'OOS score', 'IS ann.', 'OOS ann.', 'efficiency', 'parameters'],
+        w.folds.map((f) => [String(f.fold), `${f.test.from} … ${f.test.to}`, fmt(f.inSample.score), fmt(f.outOfSample.score), pct(f.inSample.annualizedReturn), pct(f.outOfSample.annualizedReturn), fmt(f.efficiency, 3), params(f.params)]),
+      ),
+    );
+  }
+  if (v.note) out.push(el('p', 'robust-line', v.note));
+  return out;
 }
 
 function renderValue(v: unknown): HTMLElement {
