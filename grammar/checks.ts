@@ -8,7 +8,7 @@
 import { BUILTIN_STRATEGIES, findBuiltinStrategy } from './builtins';
 import { MAX_LISTED_VALUES, decimalsOf, domainSize, domainValues, rangeCount, rangeValue, stepDivides } from './domain';
 import { EXPR_FUNCTIONS, evaluateExpr, exprNames } from './expr';
-import { gridSize } from './grid-size';
+import { gridSize, type CountedGridParam } from './grid-size';
 import { IssueCodes } from './issue-codes';
 import { METRICS, findMetric } from './metrics';
 import type {
@@ -1073,17 +1073,30 @@ class Checker {
       });
       return;
     }
-    const lists = stage.params.map((p) => ({ name: p.name, values: domainValues(p.domain, p.type) ?? [] }));
+    // Values are listed only for the parameters a `where` names: the others count by size
+    // (a 5-million value range would otherwise be listed on every keystroke).
+    const lists: CountedGridParam[] = stage.params.map((p) => {
+      let listedValues: ParamValue[] | undefined;
+      const values = () => (listedValues ??= domainValues(p.domain, p.type) ?? []);
+      // Integer log ranges drop values that round alike: only the list knows their count.
+      const count = p.domain.kind === 'log' && p.type === 'int' ? values().length : domainSize(p.domain);
+      return { name: p.name, count, values };
+    });
     const zoom = typeof stage.search.options['zoom'] === 'number' ? (stage.search.options['zoom'] as number) : 1;
     const where = filtersOk ? stage.where : [];
     if (zoom > 1) {
       // Coarse pass: every zoom-th value (and the last); fine pass: ±zoom steps around the best.
-      const coarse = lists.map((l) => ({
-        name: l.name,
-        values: l.values.filter((_, i) => i % zoom === 0 || i === l.values.length - 1),
-      }));
+      const coarse = lists.map((l): CountedGridParam => {
+        const values = () => {
+          const all = l.values();
+          return all.filter((_, i) => i % zoom === 0 || i === all.length - 1);
+        };
+        // Indexes 0, zoom, 2·zoom, … and the last one.
+        const count = !Number.isInteger(zoom) ? values().length : l.count === 0 ? 0 : Math.ceil(l.count / zoom) + ((l.count - 1) % zoom === 0 ? 0 : 1);
+        return { name: l.name, count, values };
+      });
       const c = gridSize(coarse, where);
-      const fine = lists.reduce((a, l) => a * Math.min(l.values.length, 2 * zoom + 1), 1);
+      const fine = lists.reduce((a, l) => a * Math.min(l.count, 2 * zoom + 1), 1);
       stage.size = c.size + fine;
       stage.sizeExact = false;
     } else {

@@ -22,6 +22,8 @@ export function decimalsOf(x: number): number {
 
 /** Rounds to `d` decimals (capped at 15, where doubles stop carrying digits). */
 function roundTo(x: number, d: number): number {
+  // Whole numbers are their own rounding (toFixed prints them as they are below 1e21).
+  if (Number.isInteger(x) && Math.abs(x) < 1e21) return x + 0; // + 0: -0 prints as 0
   const dd = Math.min(15, d);
   return Number(x.toFixed(dd));
 }

@@ -20,6 +20,17 @@ export interface GridParam {
   values: readonly ParamValue[];
 }
 
+/**
+ * A parameter whose values are listed only if a filter names it: `count` is the number of
+ * values `values()` would list. Editors check a study on every keystroke, and a 5-million
+ * value range that no `where` mentions only ever contributes its count to the product.
+ */
+export interface CountedGridParam {
+  name: string;
+  count: number;
+  values: () => readonly ParamValue[];
+}
+
 export interface GridSizeOptions {
   /** Largest component product that is enumerated exactly (default 2,000,000). */
   enumerationLimit?: number;
@@ -80,17 +91,28 @@ function lowerBound(xs: Float64Array, x: number, strict: boolean): number {
  * Counts the combinations of `params` values that satisfy every `where` expression.
  * Names in `where` that are not among `params` make a conjunct undefined (infeasible).
  */
-export function gridSize(params: readonly GridParam[], where: readonly Expr[], options: GridSizeOptions = {}): GridSize {
+export function gridSize(params: readonly (GridParam | CountedGridParam)[], where: readonly Expr[], options: GridSizeOptions = {}): GridSize {
   const limit = options.enumerationLimit ?? 2_000_000;
   const samples = options.samples ?? 20_000;
-  const names = new Set(params.map((p) => p.name));
-  const values = new Map<string, ParamValue[]>(params.map((p) => [p.name, p.values.slice()]));
+  const byName = new Map(params.map((p) => [p.name, p]));
+  // Value lists of the parameters the filters name, listed on first use (never mutated:
+  // filtering makes a new array).
+  const values = new Map<string, readonly ParamValue[]>();
+  const listed = (n: string): readonly ParamValue[] => {
+    let v = values.get(n);
+    if (!v) {
+      const p = byName.get(n)!;
+      v = typeof p.values === 'function' ? p.values() : p.values;
+      values.set(n, v);
+    }
+    return v;
+  };
   const multi: { expr: Expr; names: string[] }[] = [];
 
   for (const w of where) {
     for (const c of conjuncts(w)) {
       const used = exprNames(c);
-      if (used.some((n) => !names.has(n))) return { size: 0, exact: true };
+      if (used.some((n) => !byName.has(n))) return { size: 0, exact: true };
       if (used.length === 0) {
         if (compileExpr(c)(() => undefined) !== true) return { size: 0, exact: true };
       } else if (used.length === 1) {
@@ -98,9 +120,12 @@ export function gridSize(params: readonly GridParam[], where: readonly Expr[], o
         const f = compileExpr(c);
         values.set(
           n,
-          values.get(n)!.filter((v) => f((x) => (x === n ? v : undefined)) === true),
+          listed(n).filter((v) => f((x) => (x === n ? v : undefined)) === true),
         );
-      } else multi.push({ expr: c, names: used });
+      } else {
+        for (const n of used) listed(n);
+        multi.push({ expr: c, names: used });
+      }
     }
   }
 
@@ -125,7 +150,10 @@ export function gridSize(params: readonly GridParam[], where: readonly Expr[], o
   for (const [root, members] of groups) {
     const conds = multi.filter((m) => find(m.names[0]!) === root);
     let part: GridSize;
-    if (conds.length === 0) part = { size: values.get(members[0]!)!.length, exact: true };
+    if (conds.length === 0) {
+      const p = byName.get(members[0]!)!;
+      part = { size: values.get(p.name)?.length ?? ('count' in p ? p.count : p.values.length), exact: true };
+    }
     else part = countComponent(members, conds, values, limit, samples);
     size *= part.size;
     exact &&= part.exact;
@@ -137,7 +165,7 @@ export function gridSize(params: readonly GridParam[], where: readonly Expr[], o
 function countComponent(
   members: string[],
   conds: { expr: Expr; names: string[] }[],
-  values: Map<string, ParamValue[]>,
+  values: Map<string, readonly ParamValue[]>,
   limit: number,
   samples: number,
 ): GridSize {
@@ -189,7 +217,7 @@ function countComponent(
  * Exact count for a component whose conjuncts are all pairwise comparisons of numeric
  * parameters forming a tree; `undefined` when it does not have that shape.
  */
-function countTree(members: string[], conds: { expr: Expr; names: string[] }[], values: Map<string, ParamValue[]>): number | undefined {
+function countTree(members: string[], conds: { expr: Expr; names: string[] }[], values: Map<string, readonly ParamValue[]>): number | undefined {
   const rels: { a: string; op: Rel; b: string }[] = [];
   for (const c of conds) {
     const r = pairwise(c.expr);

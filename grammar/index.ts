@@ -13,6 +13,6 @@ export { BUILTIN_STRATEGIES, findBuiltinStrategy } from './builtins';
 export { METRICS, findMetric, type MetricInfo } from './metrics';
 export { KEYWORDS } from './tokens';
 export { LineIndex, rangeContains, spanRanges } from './positions';
-export { gridSize, type GridParam, type GridSize, type GridSizeOptions } from './grid-size';
+export { gridSize, type GridParam, type CountedGridParam, type GridSize, type GridSizeOptions } from './grid-size';
 export { closest, editDistance } from './suggest';
 export { exprToText, isValidDate, formatCount, DEFAULT_GRID_WARNING_THRESHOLD } from './checks';
