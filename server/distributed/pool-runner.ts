@@ -65,11 +65,12 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
         } else executor = new LocalExecutor(p.task, settings);
         entry = { executor, busy: 0, used: 0 };
         pools.set(key, entry);
-        await evict();
       }
+      // Marked busy before evicting, so the pool about to run is never the one closed.
       entry.busy++;
       entry.used = ++clock;
       try {
+        await evict();
         return await entry.executor.run(trials as TrialRequest[], signal);
       } finally {
         entry.busy--;
