@@ -244,6 +244,24 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
     }
   });
 
+  it('one worker serving more runs than it keeps pools for: every run completes, results equal local', async () => {
+    const solo = await startWorker(redis.url, { queue: 'solo-trials' });
+    try {
+      const files = ['orcl-2014.txt', 'nvda-1999-2014.txt', 'yhoo-1996-2014.txt', 'orcl-1995-2014.txt', 'orcl-2014.txt'].map((f) => path.join(ROOT, 'samples', 'data', f));
+      for (const file of files) {
+        const payload: TaskPayload = { data: { file }, strategy: { kind: 'builtin', name: 'sma_cross' }, config: CONFIG };
+        const ex = await createDistributedExecutor(payload, { workers: 1, retries: 0 }, { url: redis.url, queue: 'solo-trials', reconcileMs: 300 });
+        try {
+          await runAll(ex, trials.slice(0, 30), localOutcomes(file, trials.slice(0, 30)));
+        } finally {
+          await ex.close();
+        }
+      }
+    } finally {
+      await solo.stop();
+    }
+  });
+
   it('a worker that cannot use the Redis says which URL and what to do, and exits 1', async () => {
     const worker = (url: string) => spawnSync(process.execPath, [CLI, 'worker', '--redis', url], { encoding: 'utf8', timeout: 30_000 });
     const port = await freePort();
