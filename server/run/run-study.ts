@@ -192,7 +192,8 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   const validating = options.validate !== false && model.validate !== undefined && options.stage === undefined;
   let window: { start: number; end: number } | null = options.window ?? null;
   try {
-    if (!window && validating) window = holdoutWindow(model, prices);
+    // Also for a single `--stage`: its trials must stay comparable with the full run's.
+    if (!window && options.validate !== false) window = holdoutWindow(model, prices);
     if (window && (window.start < 0 || window.end > prices.bars || window.end - window.start < 2)) throw new Error(`bar window ${window.start}…${window.end} is outside the ${prices.bars} bars of the data`);
   } catch (e) {
     throw new StudyError(`${path.relative(process.cwd(), file) || file}:${model.range.start.line + 1}:1: ${(e as Error).message}`);
