@@ -33,7 +33,7 @@ import { defaultWorkers, LocalExecutor } from './local-executor';
 import { CommandExecutor } from '../strategies/command-executor';
 import { compileStrategyModule, ModuleCompileError } from '../strategies/compile-module';
 import { buildPlan, scoreTrial, type StagePlan, type StudyPlan } from './plan';
-import { holdoutWindow, validateRun } from './validate-run';
+import { holdoutWindow, validateStudyRun } from './validate-run';
 
 declare const OPTSTUDY_VERSION: string | undefined;
 const VERSION = typeof OPTSTUDY_VERSION === 'string' ? OPTSTUDY_VERSION : '0.1.0';
@@ -460,7 +460,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   analysis(true);
   let validation: EndEvent['validation'];
   if (status === 'finished' && validating) {
-    const v = await validateRun({
+    const v = await validateStudyRun({
       model,
       plan,
       payload,

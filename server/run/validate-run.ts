@@ -89,7 +89,7 @@ export interface ValidateRunOutcome {
 class FoldCancelled extends Error {}
 
 /** Runs the study's `validate` statement after its stages. Never throws. */
-export async function validateRun(input: ValidateRunInput): Promise<ValidateRunOutcome> {
+export async function validateStudyRun(input: ValidateRunInput): Promise<ValidateRunOutcome> {
   const { model, plan, prices, onEvent } = input;
   const v = model.validate;
   const skip = (reason: string): ValidateRunOutcome => {
