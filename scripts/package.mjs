@@ -116,8 +116,10 @@ for (const m of readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]+src=["']
 }
 
 // 3. Run-time npm packages: the bare module names the bundles still `require`, and their
-//    dependencies, resolved as Node resolves them. Optional dependencies are left out (piscina's
-//    @napi-rs/nice is a platform binary it loads inside a try, only for `niceIncrement`).
+//    dependencies, resolved as Node resolves them. Optional dependencies come along when they are
+//    installed: that is how esbuild (the language server compiles strategy modules with it) finds
+//    its platform binary, @esbuild/<platform>-<arch>. So the .vsix runs on the platform it was
+//    packaged on (printed below).
 const builtins = new Set([...builtinModules, 'vscode']);
 const required = new Set();
 for (const f of distFiles.filter((x) => x.endsWith('.js'))) {
@@ -147,12 +149,23 @@ while (queue.length) {
   packages.set(dir, name);
   const pj = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
   for (const dep of Object.keys(pj.dependencies ?? {})) queue.push({ name: dep, from: dir, by: name });
+  for (const dep of Object.keys(pj.optionalDependencies ?? {})) {
+    if (resolvePackage(dep, dir)) queue.push({ name: dep, from: dir, by: name });
+  }
 }
+const nativeFor = [...packages.values()].filter((n) => /(^|[-/])(linux|darwin|win32)-(x64|arm64|arm|ia32)/.test(n));
+if (nativeFor.length) log(`platform packages (this .vsix runs on ${process.platform}-${process.arch}): ${nativeFor.join(', ')}`);
 // Only what runs: no sources, type declarations, maps, tests, docs or benchmarks.
 const DROP_DIRS = /(^|\/)(src|test|tests|__tests__|test-jest|docs?|benchmarks?|examples?|scripts|\.github|coverage)(\/|$)/;
 const DROP_FILES = /(\.map|\.ts|\.mts|\.cts|\.tsbuildinfo|\.md|\.markdown)$|(^|\/)(\.[^/]*|tsconfig[^/]*\.json|jest\.config[^/]*)$/i;
 const keepRuntime = (rel) => !DROP_DIRS.test(rel) && !DROP_FILES.test(rel);
-for (const [dir] of packages) copyFiltered(dir, path.join(STAGE, path.relative(ROOT, dir)), keepRuntime);
+for (const [dir] of packages) {
+  // The bundles are CommonJS: a package whose only entry is its CommonJS build (main in
+  // dist/cjs, no exports map) never loads its ES-module twin (bullmq: 2.5 MB).
+  const pj = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  const cjsOnly = !pj.exports && /^(\.\/)?dist\/cjs\//.test(pj.main ?? '');
+  copyFiltered(dir, path.join(STAGE, path.relative(ROOT, dir)), (rel) => keepRuntime(rel) && !(cjsOnly && rel.startsWith('dist/esm/')));
+}
 log(`run-time packages: ${[...packages.values()].sort().join(', ') || 'none'}`);
 
 // 4. The manifest as shipped: no scripts or devDependencies; dependencies = what is staged, so
