@@ -5,7 +5,7 @@
  */
 
 import type { IToken } from 'chevrotain';
-import { checkFile } from './checks';
+import { checkFile, positionKey } from './checks';
 import { cstToAst } from './cst-to-ast';
 import { IssueCodes } from './issue-codes';
 import type { AnalyzeOptions, Diagnostic, DocumentAnalysis, Range, SemanticToken, TokenKind } from './model';
@@ -97,7 +97,7 @@ function syntaxDiagnostics(text: string, lines: LineIndex, result: ReturnType<ty
 const PUNCT_OR_OP = new Set(['Plus', 'Minus', 'Star', 'Slash', 'Caret', 'LessEq', 'GreaterEq', 'EqEq', 'NotEq', 'Less', 'Greater', 'Equals', 'DotDot']);
 const KEYWORD_SET = new Set(T.KEYWORD_TOKENS);
 
-function semanticTokens(lines: LineIndex, result: ReturnType<typeof parseText>, classes: Map<string, TokenKind>): SemanticToken[] {
+function semanticTokens(lines: LineIndex, result: ReturnType<typeof parseText>, classes: Map<number | string, TokenKind>): SemanticToken[] {
   const all = result.comments.length ? [...result.tokens, ...result.comments].sort((a, b) => a.startOffset - b.startOffset) : result.tokens;
   const out: SemanticToken[] = [];
   for (const t of all) {
@@ -107,8 +107,8 @@ function semanticTokens(lines: LineIndex, result: ReturnType<typeof parseText>, 
     if (type === T.LineComment || type === T.BlockComment || type === T.UnterminatedComment) kind = 'comment';
     else if (type === T.StringLit || type === T.UnterminatedString) kind = 'string';
     else if (type === T.NumberLit || type === T.DateLit || type === T.Duration) kind = 'number';
-    else if (type === T.Identifier) kind = classes.get(`${range.start.line}:${range.start.character}`) ?? 'variable';
-    else if (KEYWORD_SET.has(type)) kind = classes.get(`${range.start.line}:${range.start.character}`) ?? 'keyword';
+    else if (type === T.Identifier) kind = classes.get(positionKey(range.start.line, range.start.character)) ?? 'variable';
+    else if (KEYWORD_SET.has(type)) kind = classes.get(positionKey(range.start.line, range.start.character)) ?? 'keyword';
     else if (PUNCT_OR_OP.has(type.name)) kind = 'operator';
     if (kind) out.push({ range, kind });
   }

@@ -58,8 +58,16 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-function rangeKey(r: Range): string {
-  return `${r.start.line}:${r.start.character}`;
+/**
+ * The key of a token's start in `classes`: one number (line · 2^32 + character) while that is
+ * exact, so the semantic-token pass over every token builds no strings.
+ */
+export function positionKey(line: number, character: number): number | string {
+  return line < 2_097_152 && character < 4_294_967_296 ? line * 4_294_967_296 + character : `${line}:${character}`;
+}
+
+function rangeKey(r: Range): number | string {
+  return positionKey(r.start.line, r.start.character);
 }
 
 function quote(s: string): string {
@@ -132,7 +140,7 @@ type ExprType = 'number' | 'bool' | 'string' | 'unknown';
 class Checker {
   readonly diagnostics: Diagnostic[] = [];
   /** Identifier classification for semantic tokens, keyed by start position. */
-  readonly classes = new Map<string, TokenKind>();
+  readonly classes = new Map<number | string, TokenKind>();
   readonly declared = new Map<string, DeclaredStrategy>();
   private readonly gridThreshold: number;
   /** The module path range of the declared strategy the current study uses. */
@@ -1328,7 +1336,7 @@ export function checkFile(
   ast: FileAst,
   options: AnalyzeOptions,
   lines?: LineIndex,
-): { studies: StudyModel[]; diagnostics: Diagnostic[]; classes: Map<string, TokenKind>; strategies: DocumentAnalysis['strategies'] } {
+): { studies: StudyModel[]; diagnostics: Diagnostic[]; classes: Map<number | string, TokenKind>; strategies: DocumentAnalysis['strategies'] } {
   const c = new Checker(options, lines);
   c.declareStrategies(ast);
   const studies = c.studies(ast);

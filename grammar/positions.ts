@@ -17,17 +17,31 @@ export class LineIndex {
     }
   }
 
+  /** The line of the last lookup: callers walk tokens in document order, so it usually hits. */
+  private last = 0;
+
   /** The position of an offset (clamped into the document). */
   position(offset: number): Position {
     const o = Math.max(0, Math.min(this.text.length, Number.isFinite(offset) ? offset : this.text.length));
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= o) lo = mid;
-      else hi = mid - 1;
+    const starts = this.starts;
+    const n = starts.length;
+    let line = this.last;
+    // The last line or the one after it; else a binary search (the last line with start <= o).
+    if (starts[line]! <= o && (line + 1 >= n || o < starts[line + 1]!)) {
+      // same line
+    } else if (line + 1 < n && starts[line + 1]! <= o && (line + 2 >= n || o < starts[line + 2]!)) line++;
+    else {
+      let lo = 0;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid]! <= o) lo = mid;
+        else hi = mid - 1;
+      }
+      line = lo;
     }
-    return { line: lo, character: o - this.starts[lo]! };
+    this.last = line;
+    return { line, character: o - starts[line]! };
   }
 
   /** The offset of a position (clamped). */
