@@ -100,10 +100,12 @@ describe('npm run package', () => {
 
   test('the unpacked package runs on its own: the CLI checks and runs a study', { timeout: 180_000 }, () => {
     const dir = path.join(tmp, 'unpacked');
-    for (const n of names.filter((x) => x.startsWith('extension/'))) {
-      const to = path.join(dir, n);
+    // Unpacked as the editor installs a .vsix: contents and permission bits (native binaries).
+    for (const e of listZip(vsix).filter((x) => x.name.startsWith('extension/'))) {
+      const to = path.join(dir, e.name);
       fs.mkdirSync(path.dirname(to), { recursive: true });
-      fs.writeFileSync(to, readZipEntry(vsix, n));
+      fs.writeFileSync(to, readZipEntry(vsix, e.name));
+      if (e.mode) fs.chmodSync(to, e.mode);
     }
     // A study and its data beside the package, far from the repository's node_modules.
     const work = path.join(tmp, 'work');

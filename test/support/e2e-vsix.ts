@@ -13,6 +13,8 @@ export interface ZipEntry {
   method: number;
   /** Offset of the entry's local header. */
   offset: number;
+  /** Unix permission bits (0 when the zip did not record them). */
+  mode: number;
 }
 
 /** Every entry of the zip file at `file`, in central-directory order. */
@@ -38,8 +40,9 @@ export function listZip(file: string): ZipEntry[] {
     const nameLen = buf.readUInt16LE(p + 28);
     const extraLen = buf.readUInt16LE(p + 30);
     const commentLen = buf.readUInt16LE(p + 32);
+    const external = buf.readUInt32LE(p + 38);
     const offset = buf.readUInt32LE(p + 42);
-    entries.push({ name: buf.toString('utf8', p + 46, p + 46 + nameLen), size, compressedSize, method, offset });
+    entries.push({ name: buf.toString('utf8', p + 46, p + 46 + nameLen), size, compressedSize, method, offset, mode: (external >>> 16) & 0o777 });
     p += 46 + nameLen + extraLen + commentLen;
   }
   return entries;
