@@ -131,10 +131,25 @@ export function analyze(text: string, options: AnalyzeOptions = {}): DocumentAna
     const checked = checkFile(ast, options, lines);
     diagnostics.push(...checked.diagnostics);
     diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+    // Errors in document order (the sort above): whether one starts inside a range is one
+    // binary search, not a scan of every error for every study.
     const errors = diagnostics.filter((d) => d.severity === 'error');
+    const anyErrorIn = (r: Range): boolean => {
+      let lo = 0;
+      let hi = errors.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const p = errors[mid]!.range.start;
+        if (p.line < r.start.line || (p.line === r.start.line && p.character < r.start.character)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < errors.length && inside(errors[lo]!.range, r);
+    };
+    const declRanges = new Map<string, Range>();
+    for (const it of ast.items) if (it.kind === 'strategyDecl' && it.name && !declRanges.has(it.name.name)) declRanges.set(it.name.name, it.range);
     for (const s of checked.studies) {
       const decl = s.strategy && checked.strategies.get(s.strategy.name);
-      s.hasErrors = errors.some((d) => inside(d.range, s.range) || (decl && d.range.start.line >= 0 && inside(d.range, declRange(ast, s.strategy!.name) ?? s.range)));
+      s.hasErrors = anyErrorIn(s.range) || (!!decl && anyErrorIn(declRanges.get(s.strategy!.name) ?? s.range));
     }
     const result: DocumentAnalysis = { ast, diagnostics, studies: checked.studies, strategies: checked.strategies };
     // Semantic tokens cost a pass over every token: computed on first use only (the CLI
@@ -163,7 +178,3 @@ export function analyze(text: string, options: AnalyzeOptions = {}): DocumentAna
   }
 }
 
-function declRange(ast: DocumentAnalysis['ast'], name: string): Range | undefined {
-  for (const it of ast.items) if (it.kind === 'strategyDecl' && it.name?.name === name) return it.range;
-  return undefined;
-}
