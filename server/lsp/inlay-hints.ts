@@ -44,8 +44,18 @@ export function computeInlayHints(doc: ParsedDocument, range?: Range): InlayHint
 /** The position just after the first `{` at or after `from` (a stage's opening brace). */
 function braceAfter(doc: ParsedDocument, from: { line: number; character: number }) {
   const start = doc.offsetAt(from);
-  for (const t of doc.tokens) {
-    if (t.start < start) continue;
+  const tokens = doc.tokens;
+  // Tokens are in document order: start at the first one at or after `from` (binary search),
+  // not at the top of the file for every stage.
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid]!.start < start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < tokens.length; i++) {
+    const t = tokens[i]!;
     if (t.text === '{') return doc.positionAt(t.end);
     if (t.text === '}') return undefined;
   }
