@@ -164,7 +164,11 @@ for (const [dir] of packages) {
   // dist/cjs, no exports map) never loads its ES-module twin (bullmq: 2.5 MB).
   const pj = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
   const cjsOnly = !pj.exports && /^(\.\/)?dist\/cjs\//.test(pj.main ?? '');
-  copyFiltered(dir, path.join(STAGE, path.relative(ROOT, dir)), (rel) => keepRuntime(rel) && !(cjsOnly && rel.startsWith('dist/esm/')));
+  // esbuild's install copies its native binary over its `bin/esbuild` command; the JS API runs
+  // the platform package's binary instead, so that 10 MB copy is only for the command line.
+  const esbuildCli = pj.name === 'esbuild' && [...packages.values()].some((n) => n.startsWith('@esbuild/'));
+  copyFiltered(dir, path.join(STAGE, path.relative(ROOT, dir)), (rel) => keepRuntime(rel)
+    && !(cjsOnly && rel.startsWith('dist/esm/')) && !(esbuildCli && rel === 'bin/esbuild'));
 }
 log(`run-time packages: ${[...packages.values()].sort().join(', ') || 'none'}`);
 
