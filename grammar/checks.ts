@@ -59,11 +59,13 @@ export function formatCount(n: number): string {
 }
 
 /**
- * The key of a token's start in `classes`: one number (line · 2^32 + character) while that is
- * exact, so the semantic-token pass over every token builds no strings.
+ * The key of a token's start in `classes`: one number while that is exact, so the
+ * semantic-token pass over every token builds no strings. Usual positions give a small
+ * integer (line · 2^16 + character < 2^30, no heap number); others 2^30 + line · 2^32 + character.
  */
 export function positionKey(line: number, character: number): number | string {
-  return line < 2_097_152 && character < 4_294_967_296 ? line * 4_294_967_296 + character : `${line}:${character}`;
+  if (line < 16_384 && character < 65_536) return line * 65_536 + character;
+  return line < 2_097_151 && character < 4_294_967_296 ? 1_073_741_824 + line * 4_294_967_296 + character : `${line}:${character}`;
 }
 
 function rangeKey(r: Range): number | string {
