@@ -21,6 +21,8 @@ export interface ExternalRequest {
 export type ExternalAnswer = { metrics: Metrics; log?: string } | { error: string; log?: string };
 
 interface Pending {
+  /** The process the request went to: a late 'exit' of a replaced process must not fail its successor's requests. */
+  child: ChildProcess;
   resolve: (a: ExternalAnswer) => void;
   timer: NodeJS.Timeout | null;
   log: string;
@@ -28,6 +30,12 @@ interface Pending {
 
 /** Keeps the tail of a log: a chatty strategy must not grow the journal without bound. */
 const MAX_LOG = 8 * 1024;
+
+/**
+ * Extra time for the first answer of a freshly started process: starting an interpreter and
+ * importing a framework (backtrader takes about a second) is not part of the trial.
+ */
+export const STARTUP_GRACE_MS = 15_000;
 
 export class ExternalProcess {
   private child: ChildProcess | null = null;
@@ -37,6 +45,8 @@ export class ExternalProcess {
   /** stderr written while no request was in flight (start-up messages): shown with the next failure. */
   private orphanLog = '';
   private closed = false;
+  /** Whether the running process has answered anything yet (see STARTUP_GRACE_MS). */
+  private warm = false;
 
   /**
    * @param command the command line, run through the shell in `cwd` (a trusted workspace only)
@@ -54,13 +64,14 @@ export class ExternalProcess {
     if (!child) return Promise.resolve({ error: `cannot start '${this.command}'` });
     const id = this.nextId++;
     return new Promise<ExternalAnswer>((resolve) => {
-      const p: Pending = { resolve, timer: null, log: '' };
+      const p: Pending = { child, resolve, timer: null, log: '' };
       if (timeoutMs && timeoutMs > 0) {
+        const limit = this.warm ? timeoutMs : timeoutMs + STARTUP_GRACE_MS;
         p.timer = setTimeout(() => {
           // A process that does not answer in time may be stuck for good: replace it.
-          this.settle(id, { error: `no answer within ${timeoutMs} ms (the process was restarted)` });
+          this.settle(id, { error: `no answer within ${timeoutMs} ms${this.warm ? '' : ' (plus the start-up allowance)'}; the process was restarted` });
           this.kill();
-        }, timeoutMs);
+        }, limit);
       }
       this.pending.set(id, p);
       child.stdin!.write(JSON.stringify({ id, ...req }) + '\n', (err) => {
@@ -108,6 +119,7 @@ export class ExternalProcess {
     }
     this.child = child;
     this.buffer = '';
+    this.warm = false;
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
     child.stderr!.setEncoding('utf8');
@@ -121,8 +133,9 @@ export class ExternalProcess {
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = null;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      for (const id of [...this.pending.keys()]) {
-        const log = (this.pending.get(id)?.log ?? '') || this.orphanLog;
+      for (const [id, p] of [...this.pending.entries()]) {
+        if (p.child !== child) continue;
+        const log = p.log || this.orphanLog;
         const tail = log.trim().split('\n').slice(-3).join(' | ');
         this.settle(id, { error: `the strategy process ${how}${tail ? `: ${tail}` : ''}` });
       }
@@ -144,6 +157,7 @@ export class ExternalProcess {
         continue;
       }
       if (typeof msg.id !== 'number' || !this.pending.has(msg.id)) continue;
+      this.warm = true;
       if (typeof msg.error === 'string') this.settle(msg.id, { error: msg.error });
       else if (msg.metrics && typeof msg.metrics === 'object') this.settle(msg.id, { metrics: cleanMetrics(msg.metrics as Record<string, unknown>) });
       else this.settle(msg.id, { error: `answer ${msg.id} has neither "metrics" nor "error"` });
