@@ -97,7 +97,7 @@ function syntaxDiagnostics(text: string, lines: LineIndex, result: ReturnType<ty
 const PUNCT_OR_OP = new Set(['Plus', 'Minus', 'Star', 'Slash', 'Caret', 'LessEq', 'GreaterEq', 'EqEq', 'NotEq', 'Less', 'Greater', 'Equals', 'DotDot']);
 const KEYWORD_SET = new Set(T.KEYWORD_TOKENS);
 
-function semanticTokens(lines: LineIndex, result: ReturnType<typeof parseText>, classes: Map<number | string, TokenKind>): SemanticToken[] {
+function semanticTokens(lines: LineIndex, result: Pick<ReturnType<typeof parseText>, 'tokens' | 'comments'>, classes: Map<number | string, TokenKind>): SemanticToken[] {
   const all = result.comments.length ? [...result.tokens, ...result.comments].sort((a, b) => a.startOffset - b.startOffset) : result.tokens;
   const out: SemanticToken[] = [];
   for (const t of all) {
@@ -154,11 +154,21 @@ export function analyze(text: string, options: AnalyzeOptions = {}): DocumentAna
     const result: DocumentAnalysis = { ast, diagnostics, studies: checked.studies, strategies: checked.strategies };
     // Semantic tokens cost a pass over every token: computed on first use only (the CLI
     // and the engine never ask for them).
+    // The getter keeps only the token lists, not the parse result: the CST (tens of
+    // thousands of nodes on a long file) is garbage once the AST is built.
+    // The token lists are dropped too once the semantic tokens are made.
     let tokens: SemanticToken[] | undefined;
+    let lexed: Pick<typeof parsed, 'tokens' | 'comments'> | undefined = { tokens: parsed.tokens, comments: parsed.comments };
     Object.defineProperty(result, 'tokens', {
       enumerable: true,
       configurable: true,
-      get: () => (tokens ??= semanticTokens(lines, parsed, checked.classes)),
+      get: () => {
+        if (!tokens) {
+          tokens = semanticTokens(lines, lexed!, checked.classes);
+          lexed = undefined;
+        }
+        return tokens;
+      },
     });
     return result;
   } catch (e) {
