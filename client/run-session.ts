@@ -52,13 +52,9 @@ export class RunSession {
     // The host writes nothing useful to stdout, but a full pipe would block it: drain.
     this.child.stdout?.resume();
     this.child.on('message', (m: HostMessage) => {
-      if (!m || m.type !== 'event' || !m.event) return;
-      if (m.event.type === 'trial') this.trials++;
-      if (m.event.type === 'end') {
-        if (this.ended) return;
-        this.ended = m.event;
-      }
-      this.o.onEvent(m.event);
+      if (!m) return;
+      if (m.type === 'events' && Array.isArray(m.events)) for (const e of m.events) this.receive(e);
+      else if (m.type === 'event' && m.event) this.receive(m.event);
     });
     this.done = new Promise<RunOutcome>((resolve) => {
       let settled = false;
@@ -79,6 +75,13 @@ export class RunSession {
       });
     });
     this.send(o.request);
+  }
+
+  private receive(e: RunEvent): void {
+    if (this.ended) return; // nothing after the end (a late duplicate would fold twice)
+    if (e.type === 'trial') this.trials++;
+    if (e.type === 'end') this.ended = e;
+    this.o.onEvent(e);
   }
 
   private send(m: HostRequest): void {

@@ -29,5 +29,9 @@ export type HostRequest =
     }
   | { type: 'cancel' };
 
-/** Host → parent: every run event, in order; the host exits after `end`. */
-export type HostMessage = { type: 'event'; event: RunEvent };
+/**
+ * Host → parent: every run event, in order; the host exits after `end`. `events` carries
+ * several events at once (the host batches them, about one message per 100 ms, so a fast run
+ * cannot flood the channel and a cancel is never queued behind a backlog).
+ */
+export type HostMessage = { type: 'event'; event: RunEvent } | { type: 'events'; events: RunEvent[] };

@@ -2,8 +2,8 @@
  * The run host (dist/run-host.js): a process forked by the CLI or the extension that owns the
  * worker pool, so a runaway strategy or an out-of-memory never takes the editor down and a
  * cancel can always end it. It speaks `protocol/run-host.ts` over the IPC channel: the parent
- * sends `{type:'run', …}` then maybe `{type:'cancel'}`; the host answers every run event as
- * `{type:'event', event}` and exits after `end`. A parent that goes away cancels the run.
+ * sends `{type:'run', …}` then maybe `{type:'cancel'}`; the host answers with the run events,
+ * batched (`{type:'events', events}`, about one message per 100 ms), and exits after `end`. A parent that goes away cancels the run.
  */
 import type { HostMessage, HostRequest } from '../../protocol/run-host';
 import type { EndEvent, RunEvent } from '../../protocol/run-events';
@@ -19,12 +19,81 @@ function send(msg: HostMessage): Promise<void> {
   });
 }
 
+/** Longest a trial event waits in the host before it is sent. */
+export const BATCH_MS = 100;
+
+/**
+ * Sends events in batches: at most one IPC message in flight, and at most one per BATCH_MS
+ * while trials stream, so the channel and the parent's event loop never drown in one message
+ * per trial (a fast grid makes thousands a second) and a cancel or the end is never stuck
+ * behind a backlog. Events other than trials and progress (start, stage, log, end) go out at once.
+ */
+export class EventBatcher {
+  private queue: RunEvent[] = [];
+  private inFlight = false;
+  private timer: NodeJS.Timeout | null = null;
+  private lastSent = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(private readonly post: (msg: HostMessage) => Promise<void>) {}
+
+  push(e: RunEvent): void {
+    this.queue.push(e);
+    if (e.type === 'trial' || e.type === 'progress' || e.type === 'analysis') this.schedule();
+    else this.flush();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.inFlight) return;
+    const wait = Math.max(0, BATCH_MS - (Date.now() - this.lastSent));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush();
+    }, wait);
+  }
+
+  private flush(): void {
+    if (this.inFlight || this.queue.length === 0) {
+      if (!this.inFlight && this.queue.length === 0) this.resolveIdle();
+      return;
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const events = this.queue;
+    this.queue = [];
+    this.inFlight = true;
+    this.lastSent = Date.now();
+    void this.post(events.length === 1 ? { type: 'event', event: events[0]! } : { type: 'events', events }).then(() => {
+      this.inFlight = false;
+      // What arrived meanwhile: ends, stages and logs at once, trials after the interval.
+      if (this.queue.some((e) => e.type !== 'trial' && e.type !== 'progress' && e.type !== 'analysis')) this.flush();
+      else if (this.queue.length) this.schedule();
+      else this.resolveIdle();
+    });
+  }
+
+  private resolveIdle(): void {
+    const w = this.idle;
+    this.idle = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves once every pushed event was sent. */
+  drain(): Promise<void> {
+    if (!this.inFlight && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idle.push(resolve);
+      if (!this.inFlight) this.flush();
+    });
+  }
+}
+
 /** Runs one request; resolves with the end event after every event was sent. */
 export async function host(req: Extract<HostRequest, { type: 'run' }>, signal: AbortSignal, analyze?: Analyze): Promise<EndEvent> {
-  let chain = Promise.resolve();
-  const emit = (event: RunEvent): void => {
-    chain = chain.then(() => send({ type: 'event', event }));
-  };
+  const batcher = new EventBatcher(send);
+  const emit = (event: RunEvent): void => batcher.push(event);
   let end: EndEvent;
   try {
     end = await runStudy(
@@ -49,7 +118,7 @@ export async function host(req: Extract<HostRequest, { type: 'run' }>, signal: A
     end = { type: 'end', best: null, trials: 0, elapsedMs: 0, status: 'failed', error: message };
     emit(end);
   }
-  await chain;
+  await batcher.drain();
   return end;
 }
 

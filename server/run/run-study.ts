@@ -284,6 +284,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   const recent: number[] = [];
   let lastProgress = 0;
   let lastAnalysis = Date.now();
+  let analysisCost = 0;
   let currentStage = stages[0]?.name ?? '';
   const progressMs = options.progressMs ?? 250;
   const analysisMs = options.analysisMs ?? 1000;
@@ -301,11 +302,16 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   const analysis = (final: boolean): void => {
     if (!options.analyze || kept.length === 0) return;
     const now = Date.now();
-    if (!final && now - lastAnalysis < analysisMs) return;
-    lastAnalysis = now;
+    // The interval grows with the snapshot's own cost (≤ 20% of the time on analysis), so a
+    // big run's snapshots never starve the trials, the events or a cancel.
+    if (!final && now - lastAnalysis < Math.max(analysisMs, 5 * analysisCost)) return;
     try {
-      onEvent({ type: 'analysis', snapshot: options.analyze(kept, start, final) });
+      const snapshot = options.analyze(kept, start, final);
+      lastAnalysis = Date.now();
+      analysisCost = lastAnalysis - now;
+      onEvent({ type: 'analysis', snapshot });
     } catch (e) {
+      lastAnalysis = Date.now();
       onEvent({ type: 'log', level: 'warning', message: `analysis failed: ${(e as Error).message}` });
     }
   };
@@ -457,7 +463,12 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
     if (ex) await ex.close().catch(() => {});
   }
   progress(true);
-  analysis(true);
+  // A cancelled run ends now: its last snapshot is the incremental one (no full refit).
+  if (status === 'cancelled') {
+    analysisCost = 0;
+    lastAnalysis = 0;
+    analysis(false);
+  } else analysis(true);
   let validation: EndEvent['validation'];
   if (status === 'finished' && validating) {
     const v = await validateStudyRun({

@@ -5,11 +5,13 @@
  * with 5% of its backtests (median over seeds). backtrader's plain optstrategy does 2.61
  * backtests/s on this machine kind (../shared/baselines).
  */
+import { fork } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { HostMessage, HostRequest } from '../../protocol/run-host';
 import type { TrialEvent } from '../../protocol/run-events';
 import { runStudy } from '../../server/run/run-study';
-import { sampleData, tempStudy } from '../support/run-fixtures';
+import { repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
 
 const DATA = sampleData('orcl-1995-2014.txt');
 const SEEDS = Number(process.env.BENCH_RUN_SEEDS ?? 5);
@@ -49,8 +51,44 @@ async function run(text: string, workers: number): Promise<{ trials: TrialEvent[
   return { trials, seconds: (performance.now() - first) / 1000, wall: (Date.now() - t0) / 1000 };
 }
 
+/**
+ * Cancel latency through the real run host (the extension's path): a ~100,000-trial grid on 2
+ * workers, cancelled after `runMs`; milliseconds from the cancel to the `end` event and to the
+ * host's exit, the trials that reached the parent, and the IPC messages they took.
+ */
+async function cancelLatency(runMs: number): Promise<Record<string, number>> {
+  const dir = tempStudy({ 'b.optstudy': study('    search grid', 1).replace('param fast in 2 .. 80 step 1', 'param fast in 2 .. 201 step 1').replace('param slow in 10 .. 300 step 3', 'param slow in 10 .. 5009 step 10').replace('where fast < slow', '') });
+  const child = fork(process.env.RUN_HOST ?? path.join(repoRoot(), 'dist', 'run-host.js'), [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced' });
+  let trials = 0;
+  let messages = 0;
+  let cancelAt = 0;
+  let endAt = 0;
+  child.on('message', (m: HostMessage) => {
+    messages++;
+    for (const e of m.type === 'events' ? m.events : [m.event]) {
+      if (e.type === 'trial') trials++;
+      if (e.type === 'end') endAt = performance.now();
+    }
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  child.send({ type: 'run', file: path.join(dir, 'b.optstudy'), workers: 2, out: path.join(dir, 'run'), trusted: true } satisfies HostRequest);
+  setTimeout(() => {
+    cancelAt = performance.now();
+    child.send({ type: 'cancel' } satisfies HostRequest);
+  }, runMs);
+  await exited;
+  const exitAt = performance.now();
+  return { runMs, trialsReceived: trials, ipcMessages: messages, cancelToEndMs: Math.round(endAt - cancelAt), cancelToExitMs: Math.round(exitAt - cancelAt) };
+}
+
 async function main(): Promise<void> {
   const out: Record<string, unknown> = { loadAverage: os.loadavg().map((v) => Number(v.toFixed(2))), cpus: os.cpus().length };
+  out.cancelThroughRunHost = await cancelLatency(Number(process.env.BENCH_CANCEL_AFTER_MS ?? 8000));
+  process.stderr.write(`cancel: ${JSON.stringify(out.cancelThroughRunHost)}\n`);
+  if (process.env.BENCH_RUN_ONLY === 'cancel') {
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return;
+  }
   const grid = study('    search grid', 1);
   const rates: Record<string, number> = {};
   let gridBest = -Infinity;

@@ -224,8 +224,10 @@ test('the run host streams every event over IPC and exits after end; cancel work
       const events: RunEvent[] = [];
       let trials = 0;
       child.on('message', (m: HostMessage) => {
-        events.push(m.event);
-        if (m.event.type === 'trial' && ++trials === cancelAfter) child.send({ type: 'cancel' } satisfies HostRequest);
+        for (const e of m.type === 'events' ? m.events : [m.event]) {
+          events.push(e);
+          if (e.type === 'trial' && ++trials === cancelAfter) child.send({ type: 'cancel' } satisfies HostRequest);
+        }
       });
       child.on('error', reject);
       child.on('exit', (code) => resolve({ events, code }));

@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { eventsFromJournal } from '../../client/journal';
@@ -20,7 +20,7 @@ const QUICK = path.join(ROOT, 'samples', 'quickstart.optstudy');
 const tmp = mkdtempSync(path.join(tmpdir(), 'optstudy-client-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function start(request: Omit<RunRequest, 'type'>, onTrial?: (m: RunModel, s: RunSession) => void) {
+function start(request: Omit<RunRequest, 'type'>, onTrial?: (m: RunModel, s: RunSession) => void, killAfterMs?: number) {
   const model = new RunModel('t');
   let session: RunSession;
   // eslint-disable-next-line prefer-const
@@ -28,6 +28,7 @@ function start(request: Omit<RunRequest, 'type'>, onTrial?: (m: RunModel, s: Run
     hostPath: HOST,
     request: { type: 'run', ...request },
     cwd: path.dirname(request.file),
+    killAfterMs,
     onEvent: (e) => {
       model.apply(e);
       if (e.type === 'trial') onTrial?.(model, session);
@@ -91,4 +92,45 @@ test('a host that cannot start ends the run as failed instead of hanging', async
   const o2 = await missing.done;
   assert.equal(o2.end.status, 'failed');
   assert.match(o2.end.error ?? '', /exited|could not start/);
+});
+
+test('Cancel ends a large fast grid promptly: the end arrives, the host exits by itself, the journal matches', { skip: !existsSync(HOST) && 'dist/run-host.js not built' }, async () => {
+  // ~100,000 combinations of a fast strategy: far more trials than the cancel lets run, so
+  // the events stream (batched by the host) while the cancel travels the other way.
+  const dir = mkdtempSync(path.join(tmp, 'big-'));
+  const file = path.join(dir, 'big.optstudy');
+  writeFileSync(
+    file,
+    `study "big grid" {
+  data "${path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt')}"
+  strategy sma_cross
+  objective maximize sharpe
+  stage "s" {
+    search grid
+    param fast in 2 .. 201 step 1
+    param slow in 10 .. 5009 step 10
+  }
+  seed 3
+}
+`,
+  );
+  const out = path.join(dir, 'run');
+  let cancelledAt = -1;
+  const { model, session } = start({ file, out, workers: 2, trusted: true }, (m, s) => {
+    if (cancelledAt < 0 && m.trials.length >= 300) {
+      cancelledAt = m.trials.length;
+      s.cancel();
+    }
+  }, 60_000);
+  // Forced kill only after a generous grace: the host must end on its own.
+  const outcome = await session.done;
+  assert.ok(cancelledAt >= 300, 'trials streamed before the cancel');
+  assert.equal(outcome.end.status, 'cancelled', outcome.stderr);
+  assert.equal(outcome.signal, null, 'the host exited by itself, not killed');
+  assert.equal(outcome.exitCode, 0);
+  assert.equal(model.header.status, 'cancelled');
+  assert.ok(outcome.end.trials < 100_000, `${outcome.end.trials} trials: the cancel stopped the grid`);
+  assert.equal(model.trials.length, outcome.end.trials, 'every finished trial reached the client exactly once');
+  const lines = readFileSync(path.join(out, 'journal.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(lines.filter((l) => l.startsWith('{"type":"trial"')).length, outcome.end.trials, 'the journal holds the finished trials');
 });
