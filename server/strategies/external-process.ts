@@ -87,20 +87,17 @@ export class ExternalProcess {
     if (!child) return;
     for (const id of [...this.pending.keys()]) this.settle(id, { error: 'the run is closing' });
     child.stdin?.end();
+    // A well-behaved strategy exits when its stdin closes; whatever is still running after a
+    // second (a hung interpreter, a grandchild of the shell) is killed with its group.
     await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve();
-      }, 1000);
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const t = setTimeout(resolve, 1000);
       child.once('exit', () => {
         clearTimeout(t);
         resolve();
       });
-      if (child.exitCode !== null || child.signalCode !== null) {
-        clearTimeout(t);
-        resolve();
-      }
     });
+    killTree(child);
   }
 
   private ensureStarted(): ChildProcess | null {
@@ -110,6 +107,9 @@ export class ExternalProcess {
       child = spawn(this.command, {
         cwd: this.cwd,
         shell: true,
+        // Its own process group: the shell may start the interpreter as a grandchild (pyenv
+        // shims, wrappers), and a kill must reach the whole group, not only the shell.
+        detached: process.platform !== 'win32',
         stdio: ['pipe', 'pipe', 'pipe'],
         env: { ...process.env, OPTSTUDY_PROTOCOL: '1' },
       });
@@ -132,6 +132,7 @@ export class ExternalProcess {
     });
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = null;
+      killTree(child); // the shell is gone: leave nothing of its group behind
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       for (const [id, p] of [...this.pending.entries()]) {
         if (p.child !== child) continue;
@@ -184,7 +185,18 @@ export class ExternalProcess {
   private kill(): void {
     const child = this.child;
     this.child = null;
-    if (child) child.kill('SIGKILL');
+    if (child) killTree(child);
+  }
+}
+
+/** Kills a strategy process and everything it started (its process group). */
+function killTree(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') child.kill('SIGKILL');
+    else process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL'); // the group is gone already, or was never made
   }
 }
 

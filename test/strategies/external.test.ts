@@ -99,4 +99,20 @@ study "s" {
   // stderr is kept as the trial's log.
   assert.match(by(9).log ?? '', /working on 9/);
   assert.deepEqual(end.best?.params.fast, 12);
+  // The hung interpreter is a grandchild of the shell: nothing may outlive the run.
+  assert.deepEqual(processesIn(dir), []);
 });
+
+/** Live processes whose working folder is `dir` (Linux /proc). */
+function processesIn(dir: string): string[] {
+  const { readdirSync, readlinkSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`) === dir) out.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return out;
+}
