@@ -35,6 +35,13 @@ import { compileStrategyModule, ModuleCompileError } from '../strategies/compile
 import { buildPlan, scoreTrial, type StagePlan, type StudyPlan } from './plan';
 import { holdoutWindow, validateStudyRun } from './validate-run';
 
+/**
+ * Memo entries kept (oldest out first). Samplers repeat recent proposals (integer TPE, CMA-ES,
+ * genetic), so a window of 25,000 catches nearly every repeat while a 100k grid's memo stays
+ * a quarter of its size (~1 KB per entry).
+ */
+const MEMO_SIZE = 25_000;
+
 declare const OPTSTUDY_VERSION: string | undefined;
 const VERSION = typeof OPTSTUDY_VERSION === 'string' ? OPTSTUDY_VERSION : '0.1.0';
 
@@ -272,8 +279,9 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   // constant memory; a backtest is deterministic, so a forgotten entry only costs a re-run.
   const memo = new Map<string, TrialOutcome>();
   const remember = (key: string, o: TrialOutcome): void => {
-    memo.set(key, o);
-    if (memo.size > 100_000) memo.delete(memo.keys().next().value as string);
+    // Only what a repeat needs (no log): the kept outcomes share their metrics with the events.
+    memo.set(key, o.log === undefined ? o : { number: o.number, metrics: o.metrics, durationMs: o.durationMs });
+    if (memo.size > MEMO_SIZE) memo.delete(memo.keys().next().value as string);
   };
   const front = new ParetoFront<TrialSummary>();
   const kept: TrialEvent[] = [];
@@ -335,7 +343,8 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
       if (!best || better(loss, best.loss)) best = { summary: summaryOf(ev), loss };
       if (nObj > 1) front.add(loss, summaryOf(ev));
     }
-    if (keepForAnalysis && kept.length < 200_000) kept.push(ev);
+    // Kept for the analysis without the worker's log (an external strategy's stderr tail).
+    if (keepForAnalysis && kept.length < 200_000) kept.push(ev.log === undefined ? ev : { ...ev, log: undefined });
     progress(false);
     analysis(false);
   };

@@ -6,6 +6,7 @@
  * backtests/s on this machine kind (../shared/baselines).
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostMessage, HostRequest } from '../../protocol/run-host';
@@ -72,13 +73,21 @@ async function cancelLatency(runMs: number): Promise<Record<string, number>> {
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   child.send({ type: 'run', file: path.join(dir, 'b.optstudy'), workers: 2, out: path.join(dir, 'run'), trusted: true } satisfies HostRequest);
+  let hostRssMb = 0;
   setTimeout(() => {
+    // The host's resident memory just before the cancel (Linux), workers included.
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) hostRssMb = Math.round(Number(m[1]) / 1024);
+    } catch {
+      hostRssMb = -1;
+    }
     cancelAt = performance.now();
     child.send({ type: 'cancel' } satisfies HostRequest);
   }, runMs);
   await exited;
   const exitAt = performance.now();
-  return { runMs, trialsReceived: trials, ipcMessages: messages, cancelToEndMs: Math.round(endAt - cancelAt), cancelToExitMs: Math.round(exitAt - cancelAt) };
+  return { runMs, hostRssMb, trialsReceived: trials, ipcMessages: messages, cancelToEndMs: Math.round(endAt - cancelAt), cancelToExitMs: Math.round(exitAt - cancelAt) };
 }
 
 async function main(): Promise<void> {
