@@ -44,8 +44,79 @@ export function makeRunner(ref: StrategyRef, data: PriceData, config: TaskPayloa
   }
 }
 
+/**
+ * A batch's outcomes as they travel back to the pool: the metrics of every trial that has the
+ * batch's usual metric names (in the same order) go as one Float64Array (one row per trial),
+ * so structured clone copies one buffer instead of ~60 properties per trial — that copy was
+ * ~14% of a worker's time on a fast grid. Other outcomes (errors, other metric sets) travel as
+ * they are.
+ */
+export interface PackedOutcomes {
+  packed: 1;
+  keys: string[];
+  /** Row i: metrics of `rows[i]`, NaN where `nulls` is 1. */
+  values: Float64Array;
+  nulls: Uint8Array;
+  rows: { number: number; durationMs: number }[];
+  /** Outcomes not packed. */
+  rest: TrialOutcome[];
+}
+
+/** Packs outcomes (see PackedOutcomes). */
+export function packOutcomes(out: TrialOutcome[]): PackedOutcomes {
+  const first = out.find((o) => o.metrics);
+  const keys = first ? Object.keys(first.metrics!) : [];
+  const k = keys.length;
+  const rows: PackedOutcomes['rows'] = [];
+  const rest: TrialOutcome[] = [];
+  const values = new Float64Array(out.length * k);
+  const nulls = new Uint8Array(out.length * k);
+  for (const o of out) {
+    const m = o.metrics;
+    let same = m !== null && o.error === undefined && o.log === undefined;
+    if (same) {
+      let n = 0;
+      for (const key in m) {
+        if (keys[n] !== key) {
+          same = false;
+          break;
+        }
+        n++;
+      }
+      same = same && n === k;
+    }
+    if (!same) {
+      rest.push(o);
+      continue;
+    }
+    const base = rows.length * k;
+    for (let j = 0; j < k; j++) {
+      const v = m![keys[j]!];
+      if (typeof v === 'number') values[base + j] = v;
+      else nulls[base + j] = 1;
+    }
+    rows.push({ number: o.number, durationMs: o.durationMs });
+  }
+  return { packed: 1, keys, values: values.subarray(0, rows.length * k), nulls: nulls.subarray(0, rows.length * k), rows, rest };
+}
+
+/** The outcomes back from a packed batch, in row order then the rest. */
+export function unpackOutcomes(p: PackedOutcomes | TrialOutcome[]): TrialOutcome[] {
+  if (Array.isArray(p)) return p;
+  const { keys, values, nulls, rows } = p;
+  const k = keys.length;
+  const out: TrialOutcome[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const metrics: Metrics = {};
+    const base = i * k;
+    for (let j = 0; j < k; j++) metrics[keys[j]!] = nulls[base + j] ? null : values[base + j]!;
+    out.push({ number: rows[i]!.number, metrics, durationMs: rows[i]!.durationMs });
+  }
+  return out.concat(p.rest);
+}
+
 /** Runs one batch; each trial's error is caught and reported for that trial only. */
-export default function runBatch(task: TaskInput): TrialOutcome[] {
+export default function runBatch(task: TaskInput): PackedOutcomes {
   const beat = new Float64Array(task.beat);
   const out: TrialOutcome[] = [];
   let setupError: string | null = null;
@@ -74,5 +145,5 @@ export default function runBatch(task: TaskInput): TrialOutcome[] {
     }
   }
   beat[0] = -1;
-  return out;
+  return packOutcomes(out);
 }

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import { loadPrices, sharePrices, type PriceData } from '../engine';
-import type { WorkerInit } from './backtest-task';
+import { unpackOutcomes, type PackedOutcomes, type WorkerInit } from './backtest-task';
 import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
 
 /** The default worker count: the study's, else one per core (at least 1). */
@@ -100,7 +100,7 @@ export class LocalExecutor implements TrialExecutor {
     try {
       let res: TrialOutcome[];
       try {
-        res = (await this.pool.run({ trials: chunk, beat: beatBuf }, { signal: ac.signal })) as TrialOutcome[];
+        res = unpackOutcomes((await this.pool.run({ trials: chunk, beat: beatBuf }, { signal: ac.signal })) as PackedOutcomes);
       } catch (e) {
         if (signal.aborted) throw new RunAborted();
         const idx = hung >= 0 ? hung : beat[0]!;
