@@ -294,7 +294,7 @@ export interface StudyModel {
   cash: number;
   /** A fraction of traded value per side: `0.1%` → 0.001. */
   commission: number;
-  /** `fixed`: shares per order; `percent`: percent of the portfolio value (95 = 95%). */
+  /** `fixed`: shares per order; `percent`: percent of the cash at the signal bar (95 = 95%). */
   sizing: { kind: 'fixed' | 'percent'; value: number };
   strategy: StrategyModel | null;
   /** One for `objective`, several (in order) for `objectives { … }`. */

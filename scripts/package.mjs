@@ -105,6 +105,13 @@ for (const f of ['README.md', 'LICENSE', 'CHANGELOG.md']) {
   if (!fs.existsSync(path.join(ROOT, f))) die(`${f} is missing`);
   fs.copyFileSync(path.join(ROOT, f), path.join(STAGE, f));
 }
+// The reference pages the README links to (docs/*.md), so its links work on the extension page.
+if (fs.existsSync(path.join(ROOT, 'docs'))) {
+  fs.mkdirSync(path.join(STAGE, 'docs'), { recursive: true });
+  for (const f of fs.readdirSync(path.join(ROOT, 'docs'))) {
+    if (f.endsWith('.md')) fs.copyFileSync(path.join(ROOT, 'docs', f), path.join(STAGE, 'docs', f));
+  }
+}
 // Images the README shows, so its relative links work in the editor's extension page offline.
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 for (const m of readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]+src=["']([^"']+)["']/g)) {

@@ -26,6 +26,7 @@ Options:
   --json           print one JSON event per line instead of the progress bar and table
   --out DIR        keep the run's journal in DIR (default: .optstudy/runs/… beside the study)
   --resume DIR     continue the run kept in DIR (FILE may be omitted)
+  --redis URL      run the trials on 'optstudy worker' processes through this Redis
 `;
 
 interface Args {
