@@ -34,11 +34,13 @@ ${stage}
   seed ${seed}
 }`;
 
-async function run(text: string, workers: number): Promise<{ trials: TrialEvent[]; seconds: number; wall: number }> {
+async function run(text: string, workers: number): Promise<{ trials: TrialEvent[]; seconds: number; wall: number; cpuMs: number }> {
   const dir = tempStudy({ 's.optstudy': text });
   const trials: TrialEvent[] = [];
   let first = 0;
   const t0 = Date.now();
+  // CPU of every thread of this process (main + workers): the measure that holds on a loaded machine.
+  const cpu0 = process.cpuUsage();
   await runStudy(
     { file: path.join(dir, 's.optstudy'), workers, out: path.join(dir, 'run') },
     (e) => {
@@ -49,7 +51,8 @@ async function run(text: string, workers: number): Promise<{ trials: TrialEvent[
     },
     new AbortController().signal,
   );
-  return { trials, seconds: (performance.now() - first) / 1000, wall: (Date.now() - t0) / 1000 };
+  const cpu = process.cpuUsage(cpu0);
+  return { trials, seconds: (performance.now() - first) / 1000, wall: (Date.now() - t0) / 1000, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 /**
@@ -92,8 +95,8 @@ async function cancelLatency(runMs: number): Promise<Record<string, number>> {
 
 async function main(): Promise<void> {
   const out: Record<string, unknown> = { loadAverage: os.loadavg().map((v) => Number(v.toFixed(2))), cpus: os.cpus().length };
-  out.cancelThroughRunHost = await cancelLatency(Number(process.env.BENCH_CANCEL_AFTER_MS ?? 8000));
-  process.stderr.write(`cancel: ${JSON.stringify(out.cancelThroughRunHost)}\n`);
+  if (process.env.BENCH_RUN_ONLY !== 'grid') out.cancelThroughRunHost = await cancelLatency(Number(process.env.BENCH_CANCEL_AFTER_MS ?? 8000));
+  if (out.cancelThroughRunHost) process.stderr.write(`cancel: ${JSON.stringify(out.cancelThroughRunHost)}\n`);
   if (process.env.BENCH_RUN_ONLY === 'cancel') {
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
     const r = await run(grid, workers);
     size = r.trials.length;
     rates[workers] = Math.round(r.trials.length / r.seconds);
-    out[`workers${workers}`] = { trials: r.trials.length, backtestsPerSecond: rates[workers], seconds: Number(r.seconds.toFixed(2)), wallWithStartup: Number(r.wall.toFixed(2)) };
+    out[`workers${workers}`] = { trials: r.trials.length, backtestsPerSecond: rates[workers], cpuMsPerBacktest: Number((r.cpuMs / r.trials.length).toFixed(3)), seconds: Number(r.seconds.toFixed(2)), wallWithStartup: Number(r.wall.toFixed(2)) };
     for (const t of r.trials) if (t.state === 'complete' && (t.score as number) > gridBest) gridBest = t.score as number;
     process.stderr.write(`grid on ${workers} worker(s): ${rates[workers]}/s\n`);
   }
@@ -114,6 +117,10 @@ async function main(): Promise<void> {
   out.speedup2Workers = Number((rates[2]! / rates[1]!).toFixed(2));
   out.vsBacktrader = Math.round(rates[1]! / 2.61);
   out.gridOptimum = gridBest;
+  if (process.env.BENCH_RUN_ONLY === 'grid') {
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return;
+  }
   const budget = Math.round(size * 0.05);
   const share: Record<string, unknown> = {};
   for (const [name, search] of [
