@@ -10,11 +10,8 @@
  * needs neither the study's folder nor a compiler.
  */
 import { setMaxListeners } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../run/executor';
-import { sha256 } from './content-store';
+import { compileStrategyModule } from '../strategies/compile-module';
 import { AbortError, createRedisExecutor, type RedisExecutor, type RedisExecutorStats } from './redis-executor';
 import { redactUrl } from './redis-connection';
 
@@ -36,28 +33,13 @@ export interface DistributedOptions {
   maxChunk?: number;
 }
 
-/** Bundles a module strategy into one CommonJS file under the temp folder; returns its path. */
+/** Bundles a module strategy into one CommonJS file (the same compile as local runs); returns its path. */
 async function bundleModule(file: string): Promise<string> {
-  // Loaded only for module strategies: esbuild is a run-time dependency of those alone.
-  const esbuild = await import('esbuild');
-  let out: import('esbuild').BuildResult & { outputFiles: import('esbuild').OutputFile[] };
   try {
-    out = await esbuild.build({ entryPoints: [file], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent' });
+    return (await compileStrategyModule(file)).file;
   } catch (e) {
-    const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors ?? [];
-    const first = errors[0];
-    throw new Error(
-      first
-        ? `${first.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: ` : `${file}: `}${first.text} (bundling the strategy module for the workers)`
-        : `${file}: cannot bundle the strategy module for the workers: ${(e as Error).message}`,
-    );
+    throw new Error(`${(e as Error).message} (bundling the strategy module for the workers)`);
   }
-  const bytes = out.outputFiles[0]!.contents;
-  const dir = path.join(os.tmpdir(), 'optstudy-modules', sha256(bytes));
-  mkdirSync(dir, { recursive: true });
-  const target = path.join(dir, `${path.basename(file).replace(/\.[cm]?[jt]sx?$/, '')}.js`);
-  writeFileSync(target, bytes);
-  return target;
 }
 
 /** A `TrialExecutor` that runs trials on `optstudy worker` processes through Redis. */
