@@ -10,9 +10,14 @@
  * search and engine; nothing here imports them.
  */
 import type { PlateauScore } from '../../protocol/analysis';
-import type { Metrics, ParamValues } from '../../protocol/run-events';
 import { mean, spearman, std } from './stats';
 import { encodeParams, isFeasible, keyValue, type Direction, type RankKey, type TrialLike } from './trial-data';
+import type { BarWindow, HoldoutReport, HoldoutRow, Metrics, ParamValues, WalkForwardFoldResult, WalkForwardReport } from '../../protocol/run-events';
+
+// The validation reports are part of the run events (the end event carries them): one shape, declared there.
+export type { HoldoutReport, HoldoutRow, WalkForwardFoldResult, WalkForwardReport };
+/** A window of bars: [start, end) indices and their first and last dates. */
+export type BarRange = BarWindow;
 
 export type { PlateauScore };
 
@@ -152,12 +157,6 @@ export function plateauScores(trials: readonly TrialLike[], opts: PlateauOptions
 // Holdout and walk-forward
 
 /** A window of bars: indices [start, end) into the run's bars and its first and last dates. */
-export interface BarRange {
-  start: number;
-  end: number;
-  from: string;
-  to: string;
-}
 
 /** What a re-run returns (the engine's result fits). */
 export interface BacktestResultLike {
@@ -185,22 +184,7 @@ export function holdoutSplit(dates: readonly string[], fraction: number): { inSa
   return { inSample: rangeOf(dates, 0, n - oos), outOfSample: rangeOf(dates, n - oos, n) };
 }
 
-export interface HoldoutRow {
-  rank: number;
-  params: ParamValues;
-  inSample: { score: number | null; metrics?: Metrics };
-  outOfSample: { score: number | null; metrics: Metrics };
-}
 
-export interface HoldoutReport {
-  inSample: BarRange;
-  outOfSample: BarRange;
-  rows: HoldoutRow[];
-  /** Spearman correlation of the finalists' IS and OOS scores (do IS ranks carry over?). */
-  rankCorrelation: number | null;
-  /** Mean OOS score / mean IS score of the finalists. */
-  retention: number | null;
-}
 
 /** `validate holdout P%`: optimize on the head, re-run the top K on the tail. */
 export async function runHoldout(input: {
@@ -274,26 +258,7 @@ export function annualizedReturn(r: BacktestResultLike, bars: number): number | 
   return Math.pow(1 + total, 252 / bars) - 1;
 }
 
-export interface WalkForwardFoldResult extends WalkForwardFold {
-  params: ParamValues;
-  inSample: { score: number | null; metrics: Metrics; annualizedReturn: number | null };
-  outOfSample: { score: number | null; metrics: Metrics; annualizedReturn: number | null };
-  /** OOS annualized return / IS annualized return for this fold. */
-  efficiency: number | null;
-}
 
-export interface WalkForwardReport {
-  anchored: boolean;
-  folds: WalkForwardFoldResult[];
-  /** Out-of-sample equity of every fold chained end to start (each fold rescaled to begin where the last ended). */
-  stitchedEquity: { date: string; value: number }[];
-  /** Pardo's walk-forward efficiency: mean OOS annualized return / mean IS annualized return. */
-  efficiency: number | null;
-  /** Total return of the stitched OOS equity, in percent. */
-  stitchedReturnPct: number | null;
-  /** Folds whose OOS return was positive. */
-  profitableFolds: number;
-}
 
 /** `validate walkforward { folds F, train P%, anchored }`. */
 export async function runWalkForward(input: {
