@@ -14,36 +14,13 @@ import type { RunEvent, TrialEvent } from '../../protocol/run-events';
 import { createDistributedExecutor, type DistributedExecutor } from '../../server/distributed/distributed-executor';
 import { DEFAULT_QUEUE } from '../../server/distributed/protocol';
 import { runStudy, type RunOptions } from '../../server/run/run-study';
-import { collector, essence, repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
+import { collector, essence, repoRoot, sampleData, tempStudy, TWO_STAGES } from '../support/run-fixtures';
 import { REDIS_MISSING, redisServerAvailable, startRedis, type TestRedis } from '../support/redis-server';
 import { CLI, startWorker, type TestWorker } from '../support/redis-workers';
 
 const skip = redisServerAvailable() ? false : REDIS_MISSING;
 const ORCL = sampleData('orcl-1995-2014.txt');
 
-const STAGED = `
-study "staged" {
-  data "${ORCL}" from 2005-01-01 to 2014-12-31
-  cash 100000
-  commission 0.1%
-  sizing percent 95
-  strategy ema_atr
-  objective maximize sharpe
-  constraint trades >= 5
-  stage "risk" {
-    search grid
-    param atr_sl_multiplier in [1.5, 2.0, 2.5, 3.0]
-    param atr_tp_multiplier in 4.0 .. 10.0 step 2.0
-  }
-  stage "entry" {
-    search tpe { trials 40, init 8 }
-    param ema_fast in 5 .. 30 step 1
-    param ema_slow in 20 .. 120 step 5
-    where ema_fast < ema_slow
-  }
-  seed 7
-}
-`;
 
 /** A grid big enough that a worker is always holding a batch while the test acts. */
 const BIG_GRID = `
@@ -123,7 +100,7 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
   before(async () => {
     redis = await startRedis();
     workers.push(await startWorker(redis.url), await startWorker(redis.url));
-    dir = tempStudy({ 'staged.optstudy': STAGED, 'big.optstudy': BIG_GRID, 'module.optstudy': MODULE_STUDY });
+    dir = tempStudy({ 'staged.optstudy': TWO_STAGES, 'big.optstudy': BIG_GRID, 'module.optstudy': MODULE_STUDY });
     mkdirSync(path.join(dir, 'strategies', 'lib'), { recursive: true });
     writeFileSync(path.join(dir, 'strategies', 'my-cross.js'), MODULE_MAIN);
     writeFileSync(path.join(dir, 'strategies', 'lib', 'signal.js'), MODULE_LIB);
@@ -278,7 +255,7 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
 
   it("a study's own 'executor redis' sends its trials to the workers", async () => {
     const file = path.join(dir, 'executor.optstudy');
-    writeFileSync(file, STAGED.replace('seed 7', `seed 7\n  executor redis "${redis.url}"`));
+    writeFileSync(file, TWO_STAGES.replace('seed 7', `seed 7\n  executor redis "${redis.url}"`));
     const c = collector();
     const end = await runStudy({ file, out: path.join(dir, 'executor-run') }, c.onEvent, new AbortController().signal);
     assert.equal(end.status, 'finished', end.error);

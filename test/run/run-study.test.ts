@@ -12,33 +12,10 @@ import type { HostMessage, HostRequest } from '../../protocol/run-host';
 import type { RunEvent, TrialEvent } from '../../protocol/run-events';
 import { dominates } from '../../server/search';
 import { runStudy, StudyError } from '../../server/run/run-study';
-import { collector, essence, repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
+import { collector, essence, repoRoot, sampleData, tempStudy, TWO_STAGES } from '../support/run-fixtures';
 
 const ORCL = sampleData('orcl-1995-2014.txt');
 
-const TWO_STAGES = `
-study "two stages" {
-  data "${ORCL}" from 2005-01-01 to 2014-12-31
-  cash 100000
-  commission 0.1%
-  sizing percent 95
-  strategy ema_atr
-  objective maximize sharpe
-  constraint trades >= 5
-  stage "risk" {
-    search grid
-    param atr_sl_multiplier in [1.5, 2.0, 2.5, 3.0]
-    param atr_tp_multiplier in 4.0 .. 10.0 step 2.0
-  }
-  stage "entry" {
-    search tpe { trials 40, init 8 }
-    param ema_fast in 5 .. 30 step 1
-    param ema_slow in 20 .. 120 step 5
-    where ema_fast < ema_slow
-  }
-  seed 7
-}
-`;
 
 test('same seed, same trials and best on 1 and 2 workers; each stage hands its best to the next', async () => {
   const dir = tempStudy({ 's.optstudy': TWO_STAGES });

@@ -41,3 +41,28 @@ export function collector(): { events: RunEvent[]; onEvent: (e: RunEvent) => voi
 export function essence(t: TrialEvent): unknown {
   return { number: t.number, stage: t.stage, params: t.params, score: t.score, state: t.state, error: t.error };
 }
+
+/** A two-stage study (a grid over the exits, then TPE over the entries) on ORCL 2005–2014. */
+export const TWO_STAGES = `
+study "two stages" {
+  data "${sampleData('orcl-1995-2014.txt')}" from 2005-01-01 to 2014-12-31
+  cash 100000
+  commission 0.1%
+  sizing percent 95
+  strategy ema_atr
+  objective maximize sharpe
+  constraint trades >= 5
+  stage "risk" {
+    search grid
+    param atr_sl_multiplier in [1.5, 2.0, 2.5, 3.0]
+    param atr_tp_multiplier in 4.0 .. 10.0 step 2.0
+  }
+  stage "entry" {
+    search tpe { trials 40, init 8 }
+    param ema_fast in 5 .. 30 step 1
+    param ema_slow in 20 .. 120 step 5
+    where ema_fast < ema_slow
+  }
+  seed 7
+}
+`;
