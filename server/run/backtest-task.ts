@@ -6,7 +6,7 @@
  * hung or crashed the worker and fail that trial alone.
  */
 import { workerData } from 'piscina';
-import { attachPrices, IndicatorCache, runBacktest, type PriceData, type SharedPrices, type StrategyDefinition } from '../engine';
+import { asStrategyDefinition, attachPrices, IndicatorCache, runBacktest, type PriceData, type SharedPrices } from '../engine';
 import type { Metrics } from '../../protocol/run-events';
 import type { StrategyRef, TaskPayload, TrialOutcome, TrialRequest } from './executor';
 
@@ -34,13 +34,13 @@ export function makeRunner(ref: StrategyRef, data: PriceData, config: TaskPayloa
     case 'module': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(ref.file) as Record<string, unknown>;
-      const def = (mod.default ?? mod.strategy ?? mod) as StrategyDefinition;
-      if (!def || typeof (def as { setup?: unknown }).setup !== 'function')
-        throw new Error(`${ref.file}: the module must export a strategy definition (an object with setup()) as its default export`);
+      // The engine's check names what a malformed module lacks (name, params, setup).
+      const def = asStrategyDefinition(mod.default !== undefined ? mod : (mod.strategy ?? mod), ref.file);
       return (params) => runBacktest(data, def, params, config, { trades: false, cache }).metrics;
     }
     case 'command':
-      throw new Error(`strategy '${ref.name ?? ref.command}': external command strategies are not supported by this worker yet`);
+      // Command strategies run on their own processes (server/strategies/command-executor.ts).
+      throw new Error(`strategy '${ref.name ?? ref.command}': a command strategy cannot run on the thread pool`);
   }
 }
 
