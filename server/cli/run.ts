@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import type { RunEvent, StartEvent, TrialSummary } from '../../protocol/run-events';
-import { readJournal } from '../run/journal';
+import { eventJson, FLUSH_MS, readJournal } from '../run/journal';
 import { fmtDuration, fmtParams, fmtScore, progressLine, rankingTable, TopK } from '../run/render';
 import { validationTable } from '../run/validate-run';
 import { runStudy, StudyError, type RunOptions } from '../run/run-study';
@@ -128,9 +128,20 @@ export const runCommand: Command = async (argv, io) => {
     if (barShown) io.err('\r\x1b[2K');
     barShown = false;
   };
+  // --json: trial lines are gathered and written at most FLUSH_MS apart (one write per trial
+  // was a visible share of a fast grid); any other event writes them out first, in order.
+  let pendingJson = '';
+  let lastJson = Date.now();
+  const flushJson = (): void => {
+    if (pendingJson) io.out(pendingJson);
+    pendingJson = '';
+    lastJson = Date.now();
+  };
   const onEvent = (e: RunEvent): void => {
     if (args.json) {
-      if (e.type !== 'analysis') io.out(JSON.stringify(e) + '\n');
+      if (e.type === 'analysis') return;
+      pendingJson += eventJson(e) + '\n';
+      if (e.type !== 'trial' || pendingJson.length > 256 * 1024 || Date.now() - lastJson >= FLUSH_MS) flushJson();
       return;
     }
     switch (e.type) {
@@ -198,6 +209,7 @@ export const runCommand: Command = async (argv, io) => {
     }
     throw e;
   } finally {
+    flushJson();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
