@@ -106,13 +106,37 @@ export function unpackOutcomes(p: PackedOutcomes | TrialOutcome[]): TrialOutcome
   const { keys, values, nulls, rows } = p;
   const k = keys.length;
   const out: TrialOutcome[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const metrics: Metrics = {};
-    const base = i * k;
-    for (let j = 0; j < k; j++) metrics[keys[j]!] = nulls[base + j] ? null : values[base + j]!;
-    out.push({ number: rows[i]!.number, metrics, durationMs: rows[i]!.durationMs });
-  }
+  const make = metricsFactory(keys);
+  for (let i = 0; i < rows.length; i++) out.push({ number: rows[i]!.number, metrics: make(values, nulls, i * k), durationMs: rows[i]!.durationMs });
   return out.concat(p.rest);
+}
+
+type MetricsFactory = (values: Float64Array, nulls: Uint8Array, base: number) => Metrics;
+const factories = new Map<string, MetricsFactory>();
+
+/**
+ * A function building one metrics object from a packed row. Generated once per key list as a
+ * single object literal: every object then has one shape from birth, where adding ~60 keys one
+ * by one cost the main thread of a fast grid several microseconds a trial (and garbage).
+ */
+function metricsFactory(keys: string[]): MetricsFactory {
+  const id = keys.join('\n');
+  let f = factories.get(id);
+  if (f) return f;
+  if (keys.includes('__proto__')) {
+    // An object literal would set the prototype instead of a key: build it key by key.
+    f = (values, nulls, base) => {
+      const m: Metrics = {};
+      for (let j = 0; j < keys.length; j++) Object.defineProperty(m, keys[j]!, { value: nulls[base + j] ? null : values[base + j]!, enumerable: true, writable: true, configurable: true });
+      return m;
+    };
+  } else {
+    const fields = keys.map((key, j) => `${JSON.stringify(key)}: n[b + ${j}] ? null : v[b + ${j}]`);
+    f = new Function('v', 'n', 'b', `return { ${fields.join(', ')} };`) as MetricsFactory;
+  }
+  if (factories.size > 64) factories.clear();
+  factories.set(id, f);
+  return f;
 }
 
 /** Runs one batch; each trial's error is caught and reported for that trial only. */

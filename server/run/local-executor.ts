@@ -6,6 +6,7 @@
  * its worker fails the same way; failed trials are retried as configured. Each worker's heap
  * is capped (`resourceLimits`), so a runaway strategy dies without taking the run with it.
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -77,6 +78,8 @@ export class LocalExecutor implements TrialExecutor {
     beat[0] = -1;
     const ac = new AbortController();
     const onAbort = (): void => ac.abort();
+    // A big batch has many chunks in flight on one signal: that is expected, not a leak.
+    setMaxListeners(0, signal);
     signal.addEventListener('abort', onAbort);
     let hung = -1;
     const limit = this.timeoutMs;

@@ -277,8 +277,13 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   const warm = model.warmStart ? loadWarm(path.resolve(path.dirname(file), model.warmStart), plan, onEvent) : [];
   // The memo of evaluated parameter sets, bounded (oldest out first) so a huge grid runs in
   // constant memory; a backtest is deterministic, so a forgotten entry only costs a re-run.
+  // A stage never proposes a point twice (see Proposals), so only a later stage can repeat
+  // one: the last stage remembers nothing (keeping every outcome of a big single-stage grid
+  // alive was most of its main thread's garbage-collection time).
   const memo = new Map<string, TrialOutcome>();
+  let memoOn = false;
   const remember = (key: string, o: TrialOutcome): void => {
+    if (!memoOn) return;
     // Only what a repeat needs (no log): the kept outcomes share their metrics with the events.
     memo.set(key, o.log === undefined ? o : { number: o.number, metrics: o.metrics, durationMs: o.durationMs });
     if (memo.size > MEMO_SIZE) memo.delete(memo.keys().next().value as string);
@@ -333,7 +338,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
 
   /** Everything that happens when a trial is known (run, memoized or replayed). */
   const record = (ev: TrialEvent, fresh: boolean): void => {
-    if (fresh) journal.append(ev);
+    if (fresh) journal.appendTrial(ev);
     onEvent(ev);
     done++;
     recent.push(Date.now());
@@ -349,12 +354,18 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
     analysis(false);
   };
 
+  // One object literal per event (no spreads): this runs once per trial on the main thread.
   const makeEvent = (stage: string, t: TrialRequest, o: TrialOutcome): TrialEvent => {
-    const base = { type: 'trial' as const, stage, number: t.number, params: t.params, durationMs: Math.round(o.durationMs * 1000) / 1000 };
-    const log = o.log ? { log: o.log } : {};
-    if (!o.metrics) return { ...base, metrics: {}, score: null, state: 'failed', error: o.error ?? 'the trial failed', ...log };
-    const s = scoreTrial(plan, t.params, o.metrics);
-    return { ...base, metrics: o.metrics, score: s.score, state: s.state, ...(s.error ? { error: s.error } : {}), ...log };
+    const durationMs = Math.round(o.durationMs * 1000) / 1000;
+    let ev: TrialEvent;
+    if (!o.metrics) ev = { type: 'trial', stage, number: t.number, params: t.params, durationMs, metrics: {}, score: null, state: 'failed', error: o.error ?? 'the trial failed' };
+    else {
+      const s = scoreTrial(plan, t.params, o.metrics);
+      ev = { type: 'trial', stage, number: t.number, params: t.params, durationMs, metrics: o.metrics, score: s.score, state: s.state };
+      if (s.error) ev.error = s.error;
+    }
+    if (o.log) ev.log = o.log;
+    return ev;
   };
 
   let status: EndEvent['status'] = 'finished';
@@ -365,6 +376,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
       const st = plan.stages[si]!;
       if (!stages.includes(st)) continue;
       currentStage = st.name;
+      memoOn = st !== stages[stages.length - 1];
       const stageT0 = Date.now();
       const space = new Space(st.dims, { fixed: base, where: st.where });
       if (space.dims.length === 0) {
@@ -380,6 +392,12 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
         options: st.options,
         warm: warmFor(warm, space, plan),
       });
+      // Each batch ends with a barrier (its trials are told, in order, before the next ask), where
+      // workers wait. Methods whose proposals never depend on results (a plain grid, random)
+      // take batches big enough to make that wait negligible, unless the study sets `batch` or
+      // stops early (decided per batch: a big batch would overshoot the patience).
+      const independent = (st.method === 'grid' && !(Number(st.options.zoom) > 1)) || st.method === 'random';
+      const batchSize = independent && st.options.batch === undefined && !st.earlyStop ? Math.max(sampler.batch, 1024 * workers) : sampler.batch;
       let stageDone = 0;
       let stageBest: StageBest | null = null;
       const stageFront = new ParetoFront<TrialSummary>();
@@ -388,7 +406,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
       const es = st.earlyStop;
       while (stageDone < st.budget && !stoppedBy) {
         if (signal.aborted) throw new RunAborted();
-        const asked = sampler.ask(Math.min(sampler.batch, st.budget - stageDone));
+        const asked = sampler.ask(Math.min(batchSize, st.budget - stageDone));
         if (asked.length === 0) break;
         const trials = asked.map((p) => ({ number: number++, params: space.full(p) as ParamValues, searched: p }));
         const results = new Map<number, TrialEvent>();
@@ -403,7 +421,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
             record(prev, false);
             continue;
           }
-          const m = memo.get(fullKey(t.params));
+          const m = memo.size > 0 ? memo.get(fullKey(t.params)) : undefined;
           if (m) {
             const ev = makeEvent(st.name, t, { ...m, number: t.number, durationMs: 0 });
             results.set(t.number, ev);
@@ -421,7 +439,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
             if (!t) return;
             const ev = makeEvent(st.name, t, o);
             results.set(o.number, ev);
-            if (o.metrics) remember(fullKey(t.params), o);
+            if (o.metrics && memoOn) remember(fullKey(t.params), o);
             record(ev, true);
           };
           const outcomes = await exec.run(toRun, signal, onOutcome);
@@ -444,6 +462,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
           stageDone++;
           if (es && since >= es.patience && !stoppedBy) stoppedBy = 'early_stop';
         }
+        journal.flush();
         progress(false);
       }
       const sb = stageBest as StageBest | null;
