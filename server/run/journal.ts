@@ -48,13 +48,14 @@ export function eventJson(event: object): string {
 
 /** Longest time a finished trial waits in memory before it reaches the file. */
 export const FLUSH_MS = 50;
-/** Pending text that forces a write whatever the time (bounds memory on huge lines). */
+/** Pending bytes that force a write whatever the time. */
 const FLUSH_BYTES = 256 * 1024;
 
 export class Journal {
   private fd: number;
-  private pending: string[] = [];
-  private pendingBytes = 0;
+  /** Trial lines not yet written, UTF-8 encoded as they come (no join, no second encoding). */
+  private buf = Buffer.allocUnsafe(FLUSH_BYTES);
+  private used = 0;
   private lastFlush = Date.now();
 
   private constructor(readonly file: string) {
@@ -92,23 +93,28 @@ export class Journal {
     const text = JSON.stringify(line);
     encoded.set(line, text);
     this.buffer(text);
-    if (this.pendingBytes >= FLUSH_BYTES || Date.now() - this.lastFlush >= FLUSH_MS) this.flush();
+    if (Date.now() - this.lastFlush >= FLUSH_MS) this.flush();
     return text;
   }
 
   private buffer(text: string): void {
-    this.pending.push(text);
-    this.pendingBytes += text.length + 1;
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
+    const room = text.length * 3 + 1;
+    if (this.used + room > this.buf.length) {
+      this.flush();
+      if (room > this.buf.length) this.buf = Buffer.allocUnsafe(room);
+    }
+    this.used += this.buf.write(text, this.used, 'utf8');
+    this.buf[this.used++] = 0x0a;
   }
 
   /** Writes what is pending, in one write. */
   flush(): void {
     this.lastFlush = Date.now();
-    if (this.pending.length === 0 || this.fd < 0) return;
-    const text = this.pending.join('\n') + '\n';
-    this.pending = [];
-    this.pendingBytes = 0;
-    fs.writeSync(this.fd, text);
+    if (this.used === 0 || this.fd < 0) return;
+    let off = 0;
+    while (off < this.used) off += fs.writeSync(this.fd, this.buf, off, this.used - off);
+    this.used = 0;
   }
 
   close(): void {
