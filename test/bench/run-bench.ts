@@ -13,6 +13,9 @@ import * as path from 'node:path';
 import type { HostMessage, HostRequest } from '../../protocol/run-host';
 import type { TrialEvent } from '../../protocol/run-events';
 import { runStudy } from '../../server/run/run-study';
+import { packOutcomes, unpackOutcomes } from '../../server/run/backtest-task';
+import type { TrialExecutor, TrialOutcome, TrialRequest } from '../../server/run/executor';
+import { runBacktest } from '../../server/engine';
 import { repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
 
 const DATA = sampleData('orcl-1995-2014.txt');
@@ -98,11 +101,61 @@ async function cancelLatency(runMs: number): Promise<Record<string, number>> {
   return { runMs, hostRssMb, trialsReceived: trials, ipcMessages: messages, cancelToEndMs: Math.round(endAt - cancelAt), cancelToExitMs: Math.round(exitAt - cancelAt) };
 }
 
+/**
+ * The main thread's own cost per trial: the same grid through runStudy (sampler, scoring,
+ * events, journal) with an executor that answers at once with real metrics of one backtest,
+ * packed and unpacked as the pool does. CPU µs per trial, best of `passes` runs.
+ */
+async function mainThreadCost(passes: number): Promise<Record<string, number>> {
+  const text = study('    search grid', 1);
+  const dir = tempStudy({ 's.optstudy': text });
+  let metrics: TrialOutcome['metrics'] = null;
+  const instant = (): TrialExecutor => ({
+    workers: 1,
+    async run(batch: TrialRequest[]): Promise<TrialOutcome[]> {
+      const out = batch.map((t) => ({ number: t.number, metrics: metrics!, durationMs: 0.1 }));
+      // Through the pool's transfer form, as a real batch travels (structured clone included).
+      return unpackOutcomes(structuredClone(packOutcomes(out)));
+    },
+    async close(): Promise<void> {},
+  });
+  let best = Infinity;
+  let trials = 0;
+  for (let i = 0; i < passes; i++) {
+    let n = 0;
+    const cpu0 = process.cpuUsage();
+    await runStudy(
+      {
+        file: path.join(dir, 's.optstudy'),
+        out: path.join(dir, `main${i}`),
+        createExecutor: (_payload, _settings, prices) => {
+          metrics = runBacktest(prices, 'sma_cross', { fast: 10, slow: 30 }, { cash: 100000, commission: 0.001, sizing: { kind: 'percent', value: 95 } }, { trades: false }).metrics;
+          return instant();
+        },
+      },
+      (e) => {
+        if (e.type === 'trial') n++;
+      },
+      new AbortController().signal,
+    );
+    const cpu = process.cpuUsage(cpu0);
+    best = Math.min(best, (cpu.user + cpu.system) / n);
+    trials = n;
+  }
+  return { trials, passes, cpuMicrosecondsPerTrial: Math.round(best) };
+}
+
 async function main(): Promise<void> {
   const out: Record<string, unknown> = { loadAverage: os.loadavg().map((v) => Number(v.toFixed(2))), cpus: os.cpus().length };
-  if (process.env.BENCH_RUN_ONLY !== 'grid') out.cancelThroughRunHost = await cancelLatency(Number(process.env.BENCH_CANCEL_AFTER_MS ?? 8000));
+  if (!process.env.BENCH_RUN_ONLY || process.env.BENCH_RUN_ONLY === 'cancel') out.cancelThroughRunHost = await cancelLatency(Number(process.env.BENCH_CANCEL_AFTER_MS ?? 8000));
   if (out.cancelThroughRunHost) process.stderr.write(`cancel: ${JSON.stringify(out.cancelThroughRunHost)}\n`);
   if (process.env.BENCH_RUN_ONLY === 'cancel') {
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return;
+  }
+  out.mainThreadOnly = await mainThreadCost(Number(process.env.BENCH_MAIN_PASSES ?? 5));
+  process.stderr.write(`main thread only: ${JSON.stringify(out.mainThreadOnly)}\n`);
+  if (process.env.BENCH_RUN_ONLY === 'main') {
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }
