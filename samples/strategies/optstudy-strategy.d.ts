@@ -94,8 +94,13 @@ export interface StrategyContext {
   highest(period: number, source?: PriceField): Float64Array;
   lowest(period: number, source?: PriceField): Float64Array;
   roc(period: number, source?: PriceField): Float64Array;
-  /** +1 / -1 on the bar `a` crosses above / below `b`, else 0. */
+  /** +1 / -1 on the bar `a` crosses above / below `b`, else 0; valid during this backtest only. */
   crossover(a: Float64Array, b: Float64Array): Float64Array;
+  /**
+   * Call `next` only on bars where `signal[i]` is not 0 (NaN counts as not 0); with 'flat', only
+   * while flat. Exact only when `next` does nothing on the skipped bars. Call in `setup`.
+   */
+  nextOnlyOn(signal: Float64Array, when?: 'always' | 'flat'): void;
 }
 
 export type NextFunction = (ctx: StrategyContext) => void;

@@ -8,6 +8,7 @@
  */
 import type { ParamSchema } from '../../grammar/builtins';
 import { IndicatorCache } from './indicator-cache';
+import { SeriesArena } from './scratch';
 import * as ind from './indicators';
 import { computeMetrics, type RunRecord } from './metrics';
 import { formatDate } from './prices';
@@ -58,6 +59,10 @@ class EngineContext implements StrategyContext {
   orderReason = '';
   /** True while the strategy's setup() runs: orders are refused then. */
   inSetup = true;
+  /** `nextOnlyOn`'s signal: `next` is skipped on bars where it is 0. */
+  gate: Float64Array | null = null;
+  /** The gate applies while flat only (`nextOnlyOn(signal, 'flat')`). */
+  gateFlatOnly = false;
   readonly bars: number;
   private readonly close_: Float64Array;
   private readonly fixed: boolean;
@@ -179,15 +184,21 @@ class EngineContext implements StrategyContext {
     return this.series(`roc|${source ?? 'close'}|${period}`, () => ind.roc(this.src(source), period));
   }
   crossover(a: Float64Array, b: Float64Array): Float64Array {
-    const ka = this.cache.keyOf(a);
-    const kb = this.cache.keyOf(b);
-    if (ka === undefined || kb === undefined) {
-      // Arrays the strategy built itself: no stable key to memoize by.
-      const out = ind.crossover(a, b);
-      this.warmup(ind.firstValid(out));
-      return out;
+    // Not memoized: in a grid every (a, b) pair is new. A reused per-thread buffer, valid for
+    // this run only (a fresh array per backtest, page faults and GC included, cost more).
+    if (a.length < this.bars || b.length < this.bars) throw new BacktestError(`crossover: both series need one value per bar (${this.bars}), got ${a.length} and ${b.length}.`);
+    const out = arena.take(this.bars);
+    this.warmup(ind.crossoverInto(out, a, b));
+    return out;
+  }
+  nextOnlyOn(signal: Float64Array, when: 'always' | 'flat' = 'always'): void {
+    if (!this.inSetup) throw new BacktestError('nextOnlyOn() was called in the per-bar function; call it in setup().');
+    if (!(signal instanceof Float64Array) || signal.length < this.bars) {
+      throw new BacktestError(`nextOnlyOn: the signal must be a Float64Array with one value per bar (${this.bars}).`);
     }
-    return this.series(`cross|${ka}|${kb}`, () => ind.crossover(a, b));
+    if (when !== 'always' && when !== 'flat') throw new BacktestError(`nextOnlyOn: 'when' must be 'always' or 'flat', got ${JSON.stringify(when)}.`);
+    this.gate = signal;
+    this.gateFlatOnly = when === 'flat';
   }
 }
 
@@ -248,6 +259,8 @@ function checkConfig(c: BacktestConfig): void {
 }
 
 // Per-thread scratch buffers, grown as needed, so a grid does not allocate per backtest.
+const arena = new SeriesArena();
+let running = false;
 let valuesBuf: Float64Array = new Float64Array(0);
 let pnlBuf: Float64Array = new Float64Array(64);
 let pnlcommBuf: Float64Array = new Float64Array(64);
@@ -267,176 +280,211 @@ export function runBacktest(
   if (!def) throw new BacktestError(`unknown strategy '${String(strategy)}'.`);
   checkConfig(config);
   const p = resolveParams(def, params);
-  const n = data.bars;
-  const ctx = new EngineContext(data, options.cache ?? new IndicatorCache(), config);
-  // Only fills change these; the loop updates them there instead of on every bar.
-  ctx.cash = config.cash;
-  const next: NextFunction = def.setup(ctx, p);
-  if (typeof next !== 'function') throw new BacktestError(`strategy '${def.name}': setup() must return the per-bar function, got ${typeof next}.`);
-  ctx.inSetup = false;
-  const start = ctx.start;
+  // The scratch arena and buffers are per thread: a strategy that ran a backtest from inside
+  // its own would have its series taken back under it.
+  if (running) throw new BacktestError('runBacktest() was called from inside a strategy; a strategy cannot run a backtest.');
+  running = true;
+  try {
+    const n = data.bars;
+    const ctx = new EngineContext(data, options.cache ?? new IndicatorCache(), config);
+    // Only fills change these; the loop updates them there instead of on every bar.
+    ctx.cash = config.cash;
+    const next: NextFunction = def.setup(ctx, p);
+    if (typeof next !== 'function') throw new BacktestError(`strategy '${def.name}': setup() must return the per-bar function, got ${typeof next}.`);
+    ctx.inSetup = false;
+    const start = ctx.start;
 
-  const o = data.open;
-  const c = data.close;
-  const comm = config.commission;
-  const wantTrades = options.trades !== false;
-  if (valuesBuf.length < n) valuesBuf = new Float64Array(n);
-  const values = options.equity ? new Float64Array(n) : valuesBuf;
-  const cashes = options.equity ? new Float64Array(n) : undefined;
+    const o = data.open;
+    const c = data.close;
+    const comm = config.commission;
+    const wantTrades = options.trades !== false;
+    if (valuesBuf.length < n) valuesBuf = new Float64Array(n);
+    const values = options.equity ? new Float64Array(n) : valuesBuf;
+    const cashes = options.equity ? new Float64Array(n) : undefined;
 
-  let cash = config.cash;
-  let pos = 0;
-  let pprice = 0.0;
-  let closed = 0;
-  let inMarket = 0;
-  const trades: Trade[] = [];
-  const rejected: BacktestResult['rejected'] = [];
-  // The open trade.
-  let tEntryBar = 0;
-  let tSignalBar = 0;
-  let tPrice = 0.0;
-  let tFill = 0.0;
-  let tComm = 0.0;
+    let cash = config.cash;
+    let pos = 0;
+    let pprice = 0.0;
+    let closed = 0;
+    let inMarket = 0;
+    const trades: Trade[] = [];
+    const rejected: BacktestResult['rejected'] = [];
+    // The open trade.
+    let tEntryBar = 0;
+    let tSignalBar = 0;
+    let tPrice = 0.0;
+    let tFill = 0.0;
+    let tComm = 0.0;
 
-  for (let i = 0; i < n; i++) {
-    const order = ctx.order;
-    if (order !== NO_ORDER) {
-      ctx.order = NO_ORDER;
-      if (order === BUY) {
-        const size = ctx.orderSize;
-        const pc = c[ctx.orderBar]!;
-        // Submission check at the creation price (checksubmit=True).
-        if (cash - size * pc - Math.abs(size) * comm * pc < 0) {
-          rejected.push({ date: formatDate(data.date[i]!), stage: 'submit', size, created_date: formatDate(data.date[ctx.orderBar]!) });
+    const gate = ctx.gate;
+    const gateFlatOnly = ctx.gateFlatOnly;
+    for (let i = 0; i < n; ) {
+      const order = ctx.order;
+      if (order !== NO_ORDER) {
+        ctx.order = NO_ORDER;
+        if (order === BUY) {
+          const size = ctx.orderSize;
+          const pc = c[ctx.orderBar]!;
+          // Submission check at the creation price (checksubmit=True).
+          if (cash - size * pc - Math.abs(size) * comm * pc < 0) {
+            rejected.push({ date: formatDate(data.date[i]!), stage: 'submit', size, created_date: formatDate(data.date[ctx.orderBar]!) });
+          } else {
+            const px = o[i]!;
+            let newcash = cash - size * px;
+            const cm = Math.abs(size) * comm * px;
+            newcash -= cm;
+            if (newcash < 0.0) {
+              rejected.push({ date: formatDate(data.date[i]!), stage: 'exec', size, created_date: formatDate(data.date[ctx.orderBar]!) });
+            } else {
+              cash = newcash;
+              pos = size;
+              pprice = px;
+              ctx.cash = cash;
+              ctx.position = pos;
+              ctx.positionPrice = pprice;
+              tEntryBar = i;
+              tSignalBar = ctx.orderBar;
+              tPrice = (0 * 0.0 + size * px) / size; // backtrader Trade.price
+              tFill = px;
+              tComm = 0.0 + cm;
+            }
+          }
         } else {
           const px = o[i]!;
-          let newcash = cash - size * px;
-          const cm = Math.abs(size) * comm * px;
-          newcash -= cm;
-          if (newcash < 0.0) {
-            rejected.push({ date: formatDate(data.date[i]!), stage: 'exec', size, created_date: formatDate(data.date[ctx.orderBar]!) });
-          } else {
-            cash = newcash;
-            pos = size;
-            pprice = px;
-            ctx.cash = cash;
-            ctx.position = pos;
-            ctx.positionPrice = pprice;
-            tEntryBar = i;
-            tSignalBar = ctx.orderBar;
-            tPrice = (0 * 0.0 + size * px) / size; // backtrader Trade.price
-            tFill = px;
-            tComm = 0.0 + cm;
+          const closedSize = -pos;
+          const bpnl = pos * (px - pprice) * 1.0;
+          cash += pos * pprice + bpnl * 1;
+          const cm = Math.abs(closedSize) * comm * px;
+          cash -= cm;
+          const tpnl = 0.0 + pos * (px - tPrice) * 1.0;
+          const commission = tComm + cm;
+          const pnlcomm = tpnl - commission;
+          if (closed === pnlBuf.length) {
+            pnlBuf = grow(pnlBuf);
+            pnlcommBuf = grow(pnlcommBuf);
           }
+          pnlBuf[closed] = tpnl;
+          pnlcommBuf[closed] = pnlcomm;
+          closed++;
+          if (wantTrades) {
+            trades.push({
+              entry_date: formatDate(data.date[tEntryBar]!),
+              exit_date: formatDate(data.date[i]!),
+              entry_price: tPrice,
+              exit_price: px,
+              size: pos,
+              pnl: tpnl,
+              pnlcomm,
+              entry_fill_price: tFill,
+              exit_order_avg_price: (0 * 0.0 + closedSize * px) / closedSize,
+              commission,
+              entry_comm: tComm,
+              exit_comm: cm,
+              barlen: i - tEntryBar,
+              signal_date: formatDate(data.date[tSignalBar]!),
+              exit_signal_date: formatDate(data.date[ctx.orderBar]!),
+              ...(ctx.orderReason ? { exit_reason: ctx.orderReason } : {}),
+            });
+          }
+          pos = 0;
+          pprice = 0.0;
+          ctx.cash = cash;
+          ctx.position = 0;
+          ctx.positionPrice = 0.0;
         }
+      }
+      // Broker value as backtrader computes it (not always cash + pos*close, bit for bit).
+      let value: number;
+      if (pos !== 0) {
+        const ci = c[i]!;
+        const dvalue = pos * ci;
+        const dun = pos * (ci - pprice) * 1.0;
+        let pvu = 0.0 + (dvalue - dun) / 1.0;
+        pvu += dun;
+        value = cash + pvu;
+        inMarket++;
       } else {
-        const px = o[i]!;
-        const closedSize = -pos;
-        const bpnl = pos * (px - pprice) * 1.0;
-        cash += pos * pprice + bpnl * 1;
-        const cm = Math.abs(closedSize) * comm * px;
-        cash -= cm;
-        const tpnl = 0.0 + pos * (px - tPrice) * 1.0;
-        const commission = tComm + cm;
-        const pnlcomm = tpnl - commission;
-        if (closed === pnlBuf.length) {
-          pnlBuf = grow(pnlBuf);
-          pnlcommBuf = grow(pnlcommBuf);
-        }
-        pnlBuf[closed] = tpnl;
-        pnlcommBuf[closed] = pnlcomm;
-        closed++;
-        if (wantTrades) {
-          trades.push({
-            entry_date: formatDate(data.date[tEntryBar]!),
-            exit_date: formatDate(data.date[i]!),
-            entry_price: tPrice,
-            exit_price: px,
-            size: pos,
-            pnl: tpnl,
-            pnlcomm,
-            entry_fill_price: tFill,
-            exit_order_avg_price: (0 * 0.0 + closedSize * px) / closedSize,
-            commission,
-            entry_comm: tComm,
-            exit_comm: cm,
-            barlen: i - tEntryBar,
-            signal_date: formatDate(data.date[tSignalBar]!),
-            exit_signal_date: formatDate(data.date[ctx.orderBar]!),
-            ...(ctx.orderReason ? { exit_reason: ctx.orderReason } : {}),
-          });
-        }
-        pos = 0;
-        pprice = 0.0;
-        ctx.cash = cash;
-        ctx.position = 0;
-        ctx.positionPrice = 0.0;
+        value = cash + (0.0 + 0.0);
       }
+      values[i] = value;
+      if (cashes) cashes[i] = cash;
+      if (i >= start && (gate === null || gate[i] !== 0 || (gateFlatOnly && pos !== 0))) {
+        ctx.i = i;
+        next(ctx);
+      }
+      i++;
+      if (ctx.order !== NO_ORDER) continue;
+      // Quiet bars: no order to fill and no call of `next` (the warm-up, or a zero gate signal),
+      // so position and cash stay as they are and only the value moves, with the close.
+      let j = i < start ? (start < n ? start : n) : i;
+      if (gate !== null && !(gateFlatOnly && pos !== 0)) while (j < n && gate[j] === 0) j++;
+      if (j === i) continue;
+      if (pos !== 0) {
+        // The same expression as above, term for term.
+        for (let k = i; k < j; k++) {
+          const ck = c[k]!;
+          const dvalue = pos * ck;
+          const dun = pos * (ck - pprice) * 1.0;
+          let pvu = 0.0 + (dvalue - dun) / 1.0;
+          pvu += dun;
+          values[k] = cash + pvu;
+        }
+        inMarket += j - i;
+      } else {
+        const flat = cash + (0.0 + 0.0);
+        for (let k = i; k < j; k++) values[k] = flat;
+      }
+      if (cashes) cashes.fill(cash, i, j);
+      i = j;
     }
-    // Broker value as backtrader computes it (not always cash + pos*close, bit for bit).
-    let value: number;
-    if (pos !== 0) {
-      const ci = c[i]!;
-      const dvalue = pos * ci;
-      const dun = pos * (ci - pprice) * 1.0;
-      let pvu = 0.0 + (dvalue - dun) / 1.0;
-      pvu += dun;
-      value = cash + pvu;
-      inMarket++;
-    } else {
-      value = cash + (0.0 + 0.0);
-    }
-    values[i] = value;
-    if (cashes) cashes[i] = cash;
-    if (i >= start) {
-      ctx.i = i;
-      next(ctx);
-    }
-  }
-  // An order created on the last bar is never executed.
-  ctx.order = NO_ORDER;
+    // An order created on the last bar is never executed.
+    ctx.order = NO_ORDER;
 
-  const record: RunRecord = {
-    values,
-    dates: data.date,
-    bars: n,
-    cash0: config.cash,
-    finalCash: cash,
-    endPositionSize: pos,
-    endPositionPrice: pprice,
-    pnl: pnlBuf,
-    pnlcomm: pnlcommBuf,
-    closed,
-    rejected: rejected.length,
-    barsInMarket: inMarket,
-  };
-  const metrics = n > 0 ? computeMetrics(record) : {};
-  const result = {
-    metrics,
-    trades,
-    first_next_date: start < n ? formatDate(data.date[start]!) : null,
-    rejected,
-  } as BacktestResult;
-  // The per-year object is built on first read: a grid that only ranks by metrics never pays
-  // for it. An enumerable getter, so JSON and structured clones still carry it.
-  let yearly: Record<string, number> | undefined;
-  Object.defineProperty(result, 'yearly', {
-    enumerable: true,
-    configurable: true,
-    get(): Record<string, number> {
-      if (!yearly) {
-        yearly = {};
-        const keys = record.yearKeys ?? [];
-        for (let y = 0; y < keys.length; y++) yearly[keys[y]!] = record.yearReturns![y]!;
-      }
-      return yearly;
-    },
-  });
-  if (options.equity) {
-    result.equity = values;
-    result.cash = cashes;
+    const record: RunRecord = {
+      values,
+      dates: data.date,
+      bars: n,
+      cash0: config.cash,
+      finalCash: cash,
+      endPositionSize: pos,
+      endPositionPrice: pprice,
+      pnl: pnlBuf,
+      pnlcomm: pnlcommBuf,
+      closed,
+      rejected: rejected.length,
+      barsInMarket: inMarket,
+    };
+    const metrics = n > 0 ? computeMetrics(record) : {};
+    const result = {
+      metrics,
+      trades,
+      first_next_date: start < n ? formatDate(data.date[start]!) : null,
+      rejected,
+    } as BacktestResult;
+    // The per-year object is built on first read: a grid that only ranks by metrics never pays
+    // for it. An enumerable getter, so JSON and structured clones still carry it.
+    let yearly: Record<string, number> | undefined;
+    Object.defineProperty(result, 'yearly', {
+      enumerable: true,
+      configurable: true,
+      get(): Record<string, number> {
+        if (!yearly) {
+          yearly = {};
+          const keys = record.yearKeys ?? [];
+          for (let y = 0; y < keys.length; y++) yearly[keys[y]!] = record.yearReturns![y]!;
+        }
+        return yearly;
+      },
+    });
+    if (options.equity) {
+      result.equity = values;
+      result.cash = cashes;
+    }
+    return result;
+  } finally {
+    running = false;
+    arena.releaseAll();
   }
-  return result;
 }
 
 function grow(a: Float64Array): Float64Array {

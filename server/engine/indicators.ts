@@ -104,27 +104,41 @@ export function smma(x: Float64Array, p: number): Float64Array {
  * 0; compares with the last non-zero difference so touching and leaving is not a cross.
  */
 export function crossover(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  crossoverInto(out, a, b);
+  return out;
+}
+
+/**
+ * `crossover(a, b)` written into `out` (every element of `out[0..a.length)` is written, NaN
+ * where undefined, so `out` may be a reused buffer). Returns the first defined index
+ * (`a.length` when none).
+ */
+export function crossoverInto(out: Float64Array, a: Float64Array, b: Float64Array): number {
   const n = a.length;
-  const out = nanArray(n);
+  let first = n;
   let nzd = NaN; // last non-zero difference (the seed may be 0)
   for (let i = 0; i < n; i++) {
     const ai = a[i]!;
     const bi = b[i]!;
     if (ai !== ai || bi !== bi) {
       nzd = NaN;
+      out[i] = NaN;
       continue;
     }
     if (nzd === nzd) {
       const up = nzd < 0.0 && ai > bi ? 1.0 : 0.0;
       const dn = nzd > 0.0 && ai < bi ? 1.0 : 0.0;
       out[i] = up - dn;
+      if (i < first) first = i;
       const d = ai - bi;
       if (d !== 0) nzd = d;
     } else {
+      out[i] = NaN;
       nzd = ai - bi;
     }
   }
-  return out;
+  return first;
 }
 
 /** Up moves `max(c[i]-c[i-1], 0)` (NaN at 0). */

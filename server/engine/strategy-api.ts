@@ -92,8 +92,19 @@ export interface StrategyContext {
   lowest(period: number, source?: PriceField): Float64Array;
   /** Rate of change as a fraction. */
   roc(period: number, source?: PriceField): Float64Array;
-  /** +1 / -1 on the bar `a` crosses above / below `b`, else 0 (memoized for series from this context). */
+  /**
+   * +1 / -1 on the bar `a` crosses above / below `b`, else 0. Not memoized: a scratch series
+   * valid during this backtest only (do not keep it after the run).
+   */
   crossover(a: Float64Array, b: Float64Array): Float64Array;
+  /**
+   * Calls `next` only on bars where `signal[i]` is not 0 (NaN counts as not 0), from the
+   * warm-up on, instead of on every bar; with `when = 'flat'` only while flat (every bar while
+   * a position is held). An optimization that is exact only if `next` does nothing and changes
+   * no state of its own on the skipped bars: e.g. a rule that acts on crossover bars only. Call
+   * in `setup`; a second call replaces the first.
+   */
+  nextOnlyOn(signal: Float64Array, when?: 'always' | 'flat'): void;
 }
 
 /** The per-bar rule a strategy's `setup` returns. */

@@ -14,6 +14,9 @@ export const emaAtr: StrategyDefinition = {
     const atr = ctx.atr(p.atr_period as number);
     const sl = p.atr_sl_multiplier as number;
     const tp = p.atr_tp_multiplier as number;
+    // Exact: while flat, a bar where cx is 0 neither buys nor touches stop/target (they are set
+    // only on a buy, which needs cx > 0); while long, every bar is checked.
+    ctx.nextOnlyOn(cx, 'flat');
     let stop = NaN;
     let target = NaN;
     return (b) => {

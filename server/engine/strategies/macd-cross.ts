@@ -8,6 +8,8 @@ export const macdCross: StrategyDefinition = {
   setup(ctx, p) {
     const m = ctx.macd(p.fast as number, p.slow as number, p.signal as number);
     const cx = ctx.crossover(m.macd, m.signal);
+    // Exact: on a bar where cx is 0 neither branch below acts, and the rule keeps no state.
+    ctx.nextOnlyOn(cx);
     return (b) => {
       const x = cx[b.i]!;
       if (b.position === 0) {

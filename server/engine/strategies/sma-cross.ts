@@ -7,6 +7,8 @@ export const smaCross: StrategyDefinition = {
   params: builtinParams('sma_cross'),
   setup(ctx, p) {
     const cx = ctx.crossover(ctx.sma(p.fast as number), ctx.sma(p.slow as number));
+    // Exact: on a bar where cx is 0 neither branch below acts, and the rule keeps no state.
+    ctx.nextOnlyOn(cx);
     return (b) => {
       const x = cx[b.i]!;
       if (b.position === 0) {
