@@ -38,12 +38,17 @@ export interface JournalContents {
   end: EndEvent | null;
 }
 
-/** The JSON of lines written by appendTrial, so a printer of the same event need not encode it again. */
-const encoded = new WeakMap<object, string>();
+/**
+ * The last line appendTrial encoded: the run hands the same event to its listener right after
+ * journaling it, so a printer of that event need not encode it again. One slot, not a map, so
+ * no encoded text outlives its moment (a map kept megabytes of it alive through each batch).
+ */
+let lastLine: object | null = null;
+let lastText = '';
 
-/** `JSON.stringify(event)`, reusing the journal's encoding when it made one. */
+/** `JSON.stringify(event)`, reusing the journal's encoding when it just made one. */
 export function eventJson(event: object): string {
-  return encoded.get(event) ?? JSON.stringify(event);
+  return event === lastLine ? lastText : JSON.stringify(event);
 }
 
 /** Longest time a finished trial waits in memory before it reaches the file. */
@@ -91,7 +96,8 @@ export class Journal {
    */
   appendTrial(line: object): string {
     const text = JSON.stringify(line);
-    encoded.set(line, text);
+    lastLine = line;
+    lastText = text;
     this.buffer(text);
     if (Date.now() - this.lastFlush >= FLUSH_MS) this.flush();
     return text;

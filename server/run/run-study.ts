@@ -336,8 +336,8 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   const summaryOf = (ev: TrialEvent): TrialSummary => ({ params: ev.params, score: ev.score, metrics: ev.metrics, number: ev.number, stage: ev.stage });
   const better = (a: number[], b: number[]): boolean => a[0]! < b[0]!;
 
-  /** Everything that happens when a trial is known (run, memoized or replayed). */
-  const record = (ev: TrialEvent, fresh: boolean): void => {
+  /** Everything that happens when a trial is known (run, memoized or replayed); returns its loss. */
+  const record = (ev: TrialEvent, fresh: boolean): number[] | null => {
     if (fresh) journal.appendTrial(ev);
     onEvent(ev);
     done++;
@@ -345,13 +345,15 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
     if (recent.length > 2000) recent.splice(0, 1000);
     const loss = lossOf(ev);
     if (loss) {
-      if (!best || better(loss, best.loss)) best = { summary: summaryOf(ev), loss };
+      // Ties go to the lower trial number: trials arrive in any order, the best must not depend on it.
+      if (!best || better(loss, best.loss) || (loss[0] === best.loss[0] && ev.number < (best.summary.number ?? Infinity))) best = { summary: summaryOf(ev), loss };
       if (nObj > 1) front.add(loss, summaryOf(ev));
     }
     // Kept for the analysis without the worker's log (an external strategy's stderr tail).
     if (keepForAnalysis && kept.length < 200_000) kept.push(ev.log === undefined ? ev : { ...ev, log: undefined });
     progress(false);
     analysis(false);
+    return loss;
   };
 
   // One object literal per event (no spreads): this runs once per trial on the main thread.
@@ -409,23 +411,34 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
         const asked = sampler.ask(Math.min(batchSize, st.budget - stageDone));
         if (asked.length === 0) break;
         const trials = asked.map((p) => ({ number: number++, params: space.full(p) as ParamValues, searched: p }));
-        const results = new Map<number, TrialEvent>();
+        // The batch's losses by trial number, and only the events its end may need: with big
+        // batches, keeping every event alive until the tell was most of the garbage collector's
+        // work. The stage's best is the first trial (in number order) with the batch's lowest
+        // loss, so it is always among the trials that were the batch's lowest when they arrived.
+        const results = new Map<number, number[] | null>();
+        const candidates = new Map<number, TrialEvent>();
+        let batchMin = Infinity;
+        const note = (ev: TrialEvent, loss: number[] | null): void => {
+          results.set(ev.number, loss);
+          if (loss && (nObj > 1 || loss[0]! <= batchMin)) {
+            if (loss[0]! < batchMin) batchMin = loss[0]!;
+            candidates.set(ev.number, ev);
+          }
+        };
         const toRun: TrialRequest[] = [];
         for (const t of trials) {
           const prev = prior.get(t.number);
           if (prev) {
             if (fullKey(prev.params) !== fullKey(t.params))
               throw new Error(`the journal's trial ${t.number} has other parameters than this run proposes: it cannot be resumed (was it written by another version?)`);
-            results.set(t.number, prev);
             if (prev.state !== 'failed') remember(fullKey(prev.params), { number: prev.number, metrics: prev.metrics, durationMs: 0 });
-            record(prev, false);
+            note(prev, record(prev, false));
             continue;
           }
           const m = memo.size > 0 ? memo.get(fullKey(t.params)) : undefined;
           if (m) {
             const ev = makeEvent(st.name, t, { ...m, number: t.number, durationMs: 0 });
-            results.set(t.number, ev);
-            record(ev, true);
+            note(ev, record(ev, true));
             continue;
           }
           toRun.push({ number: t.number, params: t.params });
@@ -438,30 +451,34 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
             const t = byNumber.get(o.number);
             if (!t) return;
             const ev = makeEvent(st.name, t, o);
-            results.set(o.number, ev);
             if (o.metrics && memoOn) remember(fullKey(t.params), o);
-            record(ev, true);
+            note(ev, record(ev, true));
           };
           const outcomes = await exec.run(toRun, signal, onOutcome);
           for (const o of outcomes) onOutcome(o);
         }
         // Tell in trial-number order: what the sampler learns never depends on timing.
-        const told: Told[] = trials.map((t) => ({ params: t.searched, loss: lossOf(results.get(t.number)!) }));
+        const told: Told[] = trials.map((t) => ({ params: t.searched, loss: results.get(t.number)! }));
         sampler.tell(told);
+        let bestLoss: number[] | null = stageBest ? (stageBest as StageBest).loss : null;
+        let bestNumber = -1;
         for (const t of trials) {
-          const ev = results.get(t.number)!;
-          const loss = lossOf(ev);
+          const loss = results.get(t.number)!;
           let improved = false;
           if (loss) {
             const minDelta = es?.minDelta ?? 0;
-            if (!stageBest || loss[0]! < stageBest.loss[0]! - minDelta) improved = true;
-            if (!stageBest || better(loss, stageBest.loss)) stageBest = { summary: summaryOf(ev), loss };
-            if (nObj > 1 && stageFront.add(loss, summaryOf(ev))) improved = true;
+            if (!bestLoss || loss[0]! < bestLoss[0]! - minDelta) improved = true;
+            if (!bestLoss || better(loss, bestLoss)) {
+              bestLoss = loss;
+              bestNumber = t.number;
+            }
+            if (nObj > 1 && stageFront.add(loss, summaryOf(candidates.get(t.number)!))) improved = true;
           }
           since = improved ? 0 : since + 1;
           stageDone++;
           if (es && since >= es.patience && !stoppedBy) stoppedBy = 'early_stop';
         }
+        if (bestNumber >= 0) stageBest = { summary: summaryOf(candidates.get(bestNumber)!), loss: bestLoss! };
         journal.flush();
         progress(false);
       }
