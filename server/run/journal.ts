@@ -2,10 +2,11 @@
  * The run journal: `DIR/journal.jsonl`, one JSON object per line — a header (study hash, seed,
  * data hash, versions), then one line per finished trial shaped like the `trial` event, plus
  * `stage` and `end` lines. Trial lines are gathered and written together at most
- * `FLUSH_MS` apart (and at every stage end and at the end): one `write` per trial was a
- * visible share of a fast grid's main thread. A crash or a kill therefore loses at most the
- * trials in flight and the last few milliseconds of finished ones — `--resume` runs those
- * again; a torn last line is ignored when reading.
+ * `FLUSH_MS` apart (one `write` per trial was a visible share of a fast grid's main thread);
+ * the run announces a trial only after its line is written, so whatever a listener has seen is
+ * on disk. A crash or a kill loses at most the trials in flight and the last few milliseconds of
+ * finished, not yet announced ones — `--resume` runs those again; a torn last line is ignored
+ * when reading.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -39,16 +40,22 @@ export interface JournalContents {
 }
 
 /**
- * The last line appendTrial encoded: the run hands the same event to its listener right after
- * journaling it, so a printer of that event need not encode it again. One slot, not a map, so
- * no encoded text outlives its moment (a map kept megabytes of it alive through each batch).
+ * The JSON of the event being announced: the run hands a journaled event to its listener with
+ * the text the journal made, so a printer of that event need not encode it again. One slot,
+ * not a map, so no encoded text outlives its moment.
  */
-let lastLine: object | null = null;
-let lastText = '';
+let slotEvent: object | null = null;
+let slotText = '';
 
-/** `JSON.stringify(event)`, reusing the journal's encoding when it just made one. */
+/** Marks `text` as the JSON of `event` until the next call. */
+export function announceJson(event: object, text: string): void {
+  slotEvent = event;
+  slotText = text;
+}
+
+/** `JSON.stringify(event)`, reusing the journal's encoding when it is the event being announced. */
 export function eventJson(event: object): string {
-  return event === lastLine ? lastText : JSON.stringify(event);
+  return event === slotEvent && slotText !== '' ? slotText : JSON.stringify(event);
 }
 
 /** Longest time a finished trial waits in memory before it reaches the file. */
@@ -61,7 +68,6 @@ export class Journal {
   /** Trial lines not yet written, UTF-8 encoded as they come (no join, no second encoding). */
   private buf = Buffer.allocUnsafe(FLUSH_BYTES);
   private used = 0;
-  private lastFlush = Date.now();
 
   private constructor(readonly file: string) {
     this.fd = fs.openSync(file, 'a');
@@ -91,15 +97,12 @@ export class Journal {
   }
 
   /**
-   * Appends a trial line, written with the next flush (at most FLUSH_MS later). Returns the
-   * line's JSON (without the newline) so a caller that prints the same event can reuse it.
+   * Appends a trial line, written with the next flush (the run flushes at most FLUSH_MS
+   * apart). Returns the line's JSON (without the newline) so the event's printer can reuse it.
    */
   appendTrial(line: object): string {
     const text = JSON.stringify(line);
-    lastLine = line;
-    lastText = text;
     this.buffer(text);
-    if (Date.now() - this.lastFlush >= FLUSH_MS) this.flush();
     return text;
   }
 
@@ -116,7 +119,6 @@ export class Journal {
 
   /** Writes what is pending, in one write. */
   flush(): void {
-    this.lastFlush = Date.now();
     if (this.used === 0 || this.fd < 0) return;
     let off = 0;
     while (off < this.used) off += fs.writeSync(this.fd, this.buf, off, this.used - off);

@@ -28,7 +28,7 @@ import { formatDate, loadPrices, sliceBars, type PriceData } from '../engine';
 import { createSampler, fullKey, ParetoFront, Rng, Space, type Told } from '../search';
 import { hash32 } from '../search/rng';
 import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
-import { Journal, JOURNAL_FORMAT, readJournal, type JournalHeader } from './journal';
+import { announceJson, FLUSH_MS, Journal, JOURNAL_FORMAT, readJournal, type JournalHeader } from './journal';
 import { defaultWorkers, LocalExecutor } from './local-executor';
 import { CommandExecutor } from '../strategies/command-executor';
 import { compileStrategyModule, ModuleCompileError } from '../strategies/compile-module';
@@ -146,7 +146,7 @@ interface StageBest {
  * the `end` event (also when cancelled through `signal`: `status: 'cancelled'`).
  * @throws StudyError when the study has errors or its data cannot be loaded (before `start`).
  */
-export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => void, signal: AbortSignal): Promise<EndEvent> {
+export async function runStudy(options: RunOptions, listener: (e: RunEvent) => void, signal: AbortSignal): Promise<EndEvent> {
   const t0 = Date.now();
   const file = path.resolve(options.file);
   const { model, plan } = loadStudy(file, options.study);
@@ -224,6 +224,25 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
   } catch (e) {
     throw new StudyError((e as Error).message);
   }
+
+  // Journal before announcing: trial lines are written together at most FLUSH_MS apart, and a
+  // trial event reaches the listener only after its line is on disk, so whatever the editor or
+  // a --json reader has seen survives a kill. Any other event first announces the waiting trials.
+  const waiting: { e: TrialEvent; text: string }[] = [];
+  let lastFlush = Date.now();
+  const announceTrials = (): void => {
+    journal.flush();
+    lastFlush = Date.now();
+    for (const w of waiting) {
+      announceJson(w.e, w.text);
+      listener(w.e);
+    }
+    waiting.length = 0;
+  };
+  const onEvent = (e: RunEvent): void => {
+    if (waiting.length) announceTrials();
+    listener(e);
+  };
 
   const workers = Math.max(1, Math.floor(options.workers ?? model.workers ?? defaultWorkers()));
   const settings: ExecutorSettings = { workers, timeoutMs: model.timeoutMs, retries: model.retries ?? 0, memoryMb: options.memoryMb };
@@ -338,8 +357,8 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
 
   /** Everything that happens when a trial is known (run, memoized or replayed); returns its loss. */
   const record = (ev: TrialEvent, fresh: boolean): number[] | null => {
-    if (fresh) journal.appendTrial(ev);
-    onEvent(ev);
+    waiting.push({ e: ev, text: fresh ? journal.appendTrial(ev) : '' });
+    if (Date.now() - lastFlush >= FLUSH_MS) announceTrials();
     done++;
     recent.push(Date.now());
     if (recent.length > 2000) recent.splice(0, 1000);
@@ -479,7 +498,7 @@ export async function runStudy(options: RunOptions, onEvent: (e: RunEvent) => vo
           if (es && since >= es.patience && !stoppedBy) stoppedBy = 'early_stop';
         }
         if (bestNumber >= 0) stageBest = { summary: summaryOf(candidates.get(bestNumber)!), loss: bestLoss! };
-        journal.flush();
+        announceTrials();
         progress(false);
       }
       const sb = stageBest as StageBest | null;
