@@ -8,7 +8,7 @@
  * are log-warped before fitting. Several objectives are scalarized with random Chebyshev
  * weights per proposal (ParEGO). A batch is spread with the kriging believer.
  */
-import { Gp, type GpTheta } from './gp';
+import { Gp } from './gp';
 import { Proposals, numOption, type Sampler, type SamplerContext, type Told } from './sampler';
 import type { Params, Space } from './space';
 import { normCdf, normLogPdf } from './stats';
@@ -22,8 +22,9 @@ export class BayesSampler implements Sampler {
   private readonly kappa: number;
   private readonly xi: number;
   private readonly obs: { p: Params; x: number[]; loss: number[] | null }[] = [];
-  private theta: GpTheta | undefined;
-  private fits = 0;
+  /** The current model (its rows are the first gp.n observations) and the size at its last fit. */
+  private gp: Gp | null = null;
+  private lastFitN = 0;
   private lhs: Params[] = [];
 
   constructor(private readonly ctx: SamplerContext) {
@@ -34,7 +35,12 @@ export class BayesSampler implements Sampler {
     const a = ctx.options.acquisition;
     this.acq = a === 'ucb' || a === 'poi' ? a : 'ei';
     this.kappa = numOption(ctx.options, 'kappa', 2.576);
-    this.xi = numOption(ctx.options, 'xi', 0.01);
+    // No minimum improvement by default: the losses are standardized by the spread of every
+    // trial so far, so a fixed xi (e.g. 0.01) asks for an improvement proportional to how bad
+    // the worst trials were, and refinement near the optimum stalls once the best is within
+    // that margin (measured: Hartmann-6 stuck at -3.3196 from trial 100 to 200 with 0.01,
+    // -3.3223 with 0). Exploration comes from the posterior's sd instead.
+    this.xi = numOption(ctx.options, 'xi', 0);
     for (const t of ctx.warm ?? []) this.add(t);
   }
 
@@ -130,19 +136,26 @@ export class BayesSampler implements Sampler {
     const mean = y.reduce((a, b) => a + b, 0) / y.length;
     const sd = Math.sqrt(y.reduce((a, b) => a + (b - mean) ** 2, 0) / y.length) || 1;
     const ys = y.map((v) => (v - mean) / sd);
-    const gp = new Gp(
-      rows.map((r) => r.x),
-      ys,
-      this.theta,
-    );
     const n = rows.length;
-    this.fits++;
-    // Hyperparameters move little once there are many points: refit fully now and then,
-    // briefly in between, and past 60 points only every third (past 120 every fifth) proposal.
-    const full = n <= 30 || this.fits % 8 === 1;
-    if (full || n <= 60 || this.fits % (n > 120 ? 5 : 3) === 0) gp.fit(this.ctx.rng, full ? 50 : 12, full ? 2 : 0);
-    else gp.factor();
-    this.theta = gp.theta;
+    let gp = this.gp;
+    // The hyperparameters' posterior moves by O(1/n) per new point, so past the first few
+    // points they are refitted only when the data have grown by a tenth since the last fit
+    // (warm-started from it, one restart from the prior's centre guarding against a stale
+    // local optimum); in between, the factor is extended row by row in O(n²) per point.
+    if (!gp || n <= 20 || n >= Math.ceil(this.lastFitN * 1.1)) {
+      gp = new Gp(
+        rows.map((r) => r.x),
+        ys,
+        gp?.theta,
+      );
+      const early = n <= 30;
+      gp.fit(this.ctx.rng, early ? 50 : 30, early ? 2 : 1);
+      this.lastFitN = n;
+    } else {
+      gp.append(rows.slice(gp.n).map((r) => r.x));
+      gp.setY(ys);
+    }
+    this.gp = gp;
     return { gp, best: Math.min(...ys) };
   }
 
@@ -236,3 +249,4 @@ function warp(y: number[]): number[] {
   const s = q > 0 ? q : sd * 1e-3;
   return y.map((v) => Math.log1p((v - lo) / s));
 }
+

@@ -17,13 +17,15 @@ const LOG_SN_MAX = Math.log(1);
 export type GpTheta = Float64Array;
 
 export class Gp {
-  readonly n: number;
-  readonly f: number;
+  n: number;
+  f: number;
   private X: Float64Array;
   private y: Float64Array;
   theta: GpTheta;
   private L: Float64Array | null = null;
   private alpha: Float64Array | null = null;
+  /** The diagonal jitter that made the current factor positive definite. */
+  private jitter = 1e-9;
 
   constructor(X: number[][], y: number[], theta?: GpTheta) {
     this.n = X.length;
@@ -51,9 +53,10 @@ export class Gp {
       for (let j = 0; j < this.f; j++) t[j] = Math.log(0.05) + rng.next() * (Math.log(2) - Math.log(0.05));
       starts.push(t);
     }
+    const work = new FitWork(this.X, this.n, this.f);
     let best: { t: GpTheta; v: number } | null = null;
     for (const s of starts) {
-      const r = lbfgs((t) => this.objective(t), s, iterations, (t) => this.clamp(t));
+      const r = lbfgs((t) => this.objective(t, work), s, iterations, (t) => this.clamp(t));
       if (Number.isFinite(r.v) && (!best || r.v < best.v)) best = { t: r.x, v: r.v };
     }
     if (best) this.theta = best.t;
@@ -67,32 +70,32 @@ export class Gp {
   }
 
   /** The negative log posterior of theta and its gradient. */
-  private objective(t: GpTheta): { v: number; g: Float64Array } {
+  private objective(t: GpTheta, w: FitWork): { v: number; g: Float64Array } {
     const n = this.n;
     const F = this.f;
     const ls = new Float64Array(F);
     for (let j = 0; j < F; j++) ls[j] = Math.exp(-2 * t[j]!);
     const sf2 = Math.exp(t[F]!);
     const sn2 = Math.exp(t[F + 1]!);
-    const K = new Float64Array(n * n);
-    // Keep r and per-dim squared differences implicit: recompute in the gradient loop.
-    const R = new Float64Array(n * n);
+    const { d2, r: R, e: E, K } = w;
+    // Pairs in packed lower-triangle order; their per-dim squared differences are fixed for
+    // the whole fit, so an evaluation is one pass over them plus the O(n³) algebra.
+    let p = 0;
     for (let i = 0; i < n; i++) {
       K[i * n + i] = sf2 + sn2 + 1e-9;
-      for (let j = 0; j < i; j++) {
+      for (let j = 0; j < i; j++, p++) {
         let r2 = 0;
-        for (let d = 0; d < F; d++) {
-          const df = this.X[i * F + d]! - this.X[j * F + d]!;
-          r2 += df * df * ls[d]!;
-        }
+        const o = p * F;
+        for (let d = 0; d < F; d++) r2 += d2[o + d]! * ls[d]!;
         const r = Math.sqrt(r2);
-        R[i * n + j] = r;
-        const k = sf2 * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
+        const e = Math.exp(-SQRT5 * r);
+        R[p] = r;
+        E[p] = e;
+        const k = sf2 * (1 + SQRT5 * r + (5 / 3) * r2) * e;
         K[i * n + j] = k;
-        K[j * n + i] = k;
       }
     }
-    const L = Float64Array.from(K);
+    const L = K; // factorized in place (only the lower triangle was filled)
     const g = new Float64Array(F + 2);
     if (!cholesky(L, n)) return { v: Infinity, g };
     const a = Float64Array.from(this.y);
@@ -102,22 +105,27 @@ export class Gp {
     backSolve(L, n, a);
     const Kinv = choleskyInverse(L, n);
     // W = ααᵀ − K⁻¹ ; dNLL/dθ = −½ Σ W ∘ dK/dθ
+    let gs = 0;
+    let gn = 0;
+    const gl = new Float64Array(F);
+    p = 0;
     for (let i = 0; i < n; i++) {
       const wii = a[i]! * a[i]! - Kinv[i * n + i]!;
-      g[F]! += -0.5 * wii * sf2;
-      g[F + 1]! += -0.5 * wii * sn2;
-      for (let j = 0; j < i; j++) {
-        const w = 2 * (a[i]! * a[j]! - Kinv[i * n + j]!); // both triangles
-        const r = R[i * n + j]!;
-        const e = Math.exp(-SQRT5 * r);
-        g[F]! += -0.5 * w * K[i * n + j]!;
-        const c = sf2 * (5 / 3) * (1 + SQRT5 * r) * e;
-        for (let d = 0; d < F; d++) {
-          const df = this.X[i * F + d]! - this.X[j * F + d]!;
-          g[d]! += -0.5 * w * c * df * df * ls[d]!;
-        }
+      gs += wii * sf2;
+      gn += wii * sn2;
+      for (let j = 0; j < i; j++, p++) {
+        const wij = 2 * (a[i]! * a[j]! - Kinv[i * n + j]!); // both triangles
+        const r = R[p]!;
+        const e = E[p]!;
+        gs += wij * sf2 * (1 + SQRT5 * r + (5 / 3) * r * r) * e;
+        const c = wij * sf2 * (5 / 3) * (1 + SQRT5 * r) * e;
+        const o = p * F;
+        for (let d = 0; d < F; d++) gl[d]! += c * d2[o + d]!;
       }
     }
+    for (let d = 0; d < F; d++) g[d] = -0.5 * gl[d]! * ls[d]!;
+    g[F] = -0.5 * gs;
+    g[F + 1] = -0.5 * gn;
     // Weak priors: lengthscales log-normal around 0.5, signal around 1, noise small.
     for (let d = 0; d < F; d++) {
       const z = (t[d]! - Math.log(0.5)) / 1.5;
@@ -135,12 +143,73 @@ export class Gp {
 
   /** A copy with one more observation (same theta), factorized: the kriging believer's step. */
   withPoint(x: number[], y: number): Gp {
-    const X: number[][] = [];
-    for (let i = 0; i < this.n; i++) X.push(Array.from(this.X.subarray(i * this.f, (i + 1) * this.f)));
-    X.push(x);
-    const next = new Gp(X, [...this.y, y], this.theta);
-    next.factor();
+    const next = new Gp([], [], this.theta);
+    next.f = this.f;
+    next.n = this.n;
+    next.X = this.X; // append copies, so the two never share a mutated buffer
+    next.L = this.L;
+    next.jitter = this.jitter;
+    next.theta = this.theta;
+    next.append([x]);
+    next.setY([...this.y, y]);
     return next;
+  }
+
+  /**
+   * Adds observations with the current theta by extending the Cholesky factor one row at a
+   * time (O(n²) each instead of O(n³) for a new factor); call `setY` afterwards. Falls back
+   * to a full factorization when a new row is numerically dependent on the old ones.
+   */
+  append(rows: number[][]): void {
+    const F = this.f;
+    const X = new Float64Array((this.n + rows.length) * F);
+    X.set(this.X.subarray(0, this.n * F));
+    rows.forEach((row, k) => row.forEach((v, d) => (X[(this.n + k) * F + d] = v)));
+    this.X = X;
+    const old = this.L;
+    const n0 = this.n;
+    this.n += rows.length;
+    if (!old) return;
+    const n = this.n;
+    const L = new Float64Array(n * n);
+    for (let i = 0; i < n0; i++) L.set(old.subarray(i * n0, i * n0 + i + 1), i * n);
+    const diag = Math.exp(this.theta[F]!) + Math.exp(this.theta[F + 1]!) + this.jitter;
+    for (let i = n0; i < n; i++) {
+      const ri = i * n;
+      for (let j = 0; j < i; j++) L[ri + j] = this.kernel(i, this.X, j * F);
+      // Row i of L: solve L[0..i) l = k, then the new diagonal.
+      let ss = 0;
+      for (let j = 0; j < i; j++) {
+        let s = L[ri + j]!;
+        const rj = j * n;
+        for (let k = 0; k < j; k++) s -= L[rj + k]! * L[ri + k]!;
+        s /= L[rj + j]!;
+        L[ri + j] = s;
+        ss += s * s;
+      }
+      const dd = diag - ss;
+      if (!(dd > 1e-12 * diag)) {
+        this.L = null;
+        this.factor();
+        return;
+      }
+      L[ri + i] = Math.sqrt(dd);
+    }
+    this.L = L;
+    this.alpha = null;
+  }
+
+  /** Replaces the targets (same inputs and theta): two triangular solves. */
+  setY(y: number[]): void {
+    this.y = Float64Array.from(y);
+    if (!this.L) {
+      this.factor();
+      return;
+    }
+    const a = Float64Array.from(this.y);
+    forwardSolve(this.L, this.n, a);
+    backSolve(this.L, this.n, a);
+    this.alpha = a;
   }
 
   /** Factorizes K with the current theta (adds jitter until positive definite). */
@@ -154,14 +223,11 @@ export class Gp {
       const K = new Float64Array(n * n);
       for (let i = 0; i < n; i++) {
         K[i * n + i] = sf2 + sn2 + jitter;
-        for (let j = 0; j < i; j++) {
-          const k = this.kernel(i, this.X, j * F);
-          K[i * n + j] = k;
-          K[j * n + i] = k;
-        }
+        for (let j = 0; j < i; j++) K[i * n + j] = this.kernel(i, this.X, j * F);
       }
       if (cholesky(K, n)) {
         this.L = K;
+        this.jitter = jitter;
         const a = Float64Array.from(this.y);
         forwardSolve(K, n, a);
         backSolve(K, n, a);
@@ -169,6 +235,8 @@ export class Gp {
         return true;
       }
     }
+    this.L = null;
+    this.alpha = null;
     return false;
   }
 
@@ -189,20 +257,22 @@ export class Gp {
     if (!this.L || !this.alpha) return { mu: 0, sd: Math.exp(0.5 * this.theta[this.f]!) };
     const F = this.f;
     const k = scratch && scratch.length >= n ? scratch : new Float64Array(n);
-    const inv = new Float64Array(F);
-    for (let d = 0; d < F; d++) inv[d] = Math.exp(-2 * this.theta[d]!);
+    const inv = this.invLs();
     const sf2 = Math.exp(this.theta[F]!);
     let mu = 0;
+    const X = this.X;
+    const alpha = this.alpha;
     for (let i = 0; i < n; i++) {
       let r2 = 0;
+      const o = i * F;
       for (let d = 0; d < F; d++) {
-        const df = this.X[i * F + d]! - x[d]!;
+        const df = X[o + d]! - x[d]!;
         r2 += df * df * inv[d]!;
       }
       const r = Math.sqrt(r2);
       const kv = sf2 * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
       k[i] = kv;
-      mu += kv * this.alpha[i]!;
+      mu += kv * alpha[i]!;
     }
     // v = L⁻¹ k ; var = k(x,x) − vᵀv
     const L = this.L;
@@ -216,6 +286,39 @@ export class Gp {
       vv += s * s;
     }
     return { mu, sd: Math.sqrt(Math.max(1e-12, sf2 - vv)) };
+  }
+
+  private invCache: { theta: GpTheta; inv: Float64Array } | null = null;
+
+  /** 1/ℓ² per input, cached for the current theta (predict runs thousands of times per ask). */
+  private invLs(): Float64Array {
+    if (this.invCache && this.invCache.theta === this.theta) return this.invCache.inv;
+    const inv = new Float64Array(this.f);
+    for (let d = 0; d < this.f; d++) inv[d] = Math.exp(-2 * this.theta[d]!);
+    this.invCache = { theta: this.theta, inv };
+    return inv;
+  }
+}
+
+/** Per-fit buffers: the pairs' per-dim squared differences, and scratch reused by every evaluation. */
+class FitWork {
+  readonly d2: Float64Array;
+  readonly r: Float64Array;
+  readonly e: Float64Array;
+  readonly K: Float64Array;
+  constructor(X: Float64Array, n: number, F: number) {
+    const pairs = (n * (n - 1)) / 2;
+    this.d2 = new Float64Array(pairs * F);
+    this.r = new Float64Array(pairs);
+    this.e = new Float64Array(pairs);
+    this.K = new Float64Array(n * n);
+    let p = 0;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < i; j++, p++)
+        for (let d = 0; d < F; d++) {
+          const df = X[i * F + d]! - X[j * F + d]!;
+          this.d2[p * F + d] = df * df;
+        }
   }
 }
 
