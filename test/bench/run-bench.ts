@@ -15,7 +15,8 @@ import type { TrialEvent } from '../../protocol/run-events';
 import { runStudy } from '../../server/run/run-study';
 import { packOutcomes, unpackOutcomes } from '../../server/run/backtest-task';
 import type { TrialExecutor, TrialOutcome, TrialRequest } from '../../server/run/executor';
-import { runBacktest } from '../../server/engine';
+import { loadPrices, runBacktest } from '../../server/engine';
+import { LocalExecutor } from '../../server/run/local-executor';
 import { repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
 
 const DATA = sampleData('orcl-1995-2014.txt');
@@ -145,6 +146,37 @@ async function mainThreadCost(passes: number): Promise<Record<string, number>> {
   return { trials, passes, cpuMicrosecondsPerTrial: Math.round(best) };
 }
 
+/**
+ * The pool alone: the grid's 6,787 trials handed straight to the piscina pool (no sampler,
+ * scoring, events or journal), on 1 and 2 workers — how the workers scale when the main thread
+ * has next to nothing to do. Best of `passes`.
+ */
+async function poolOnly(passes: number): Promise<Record<string, number>> {
+  const prices = loadPrices(DATA);
+  const requests: TrialRequest[] = [];
+  for (let fast = 2; fast <= 80; fast++) for (let slow = 10; slow <= 300; slow += 3) if (fast < slow) requests.push({ number: requests.length, params: { fast, slow } });
+  const out: Record<string, number> = { trials: requests.length };
+  for (const workers of [1, 2]) {
+    const ex = new LocalExecutor(
+      { data: { file: DATA }, strategy: { kind: 'builtin', name: 'sma_cross' }, config: { cash: 100000, commission: 0.001, sizing: { kind: 'percent', value: 95 } } },
+      { workers, retries: 0 },
+      prices,
+    );
+    // Warm-up: workers started, indicator caches filled.
+    await ex.run(requests, new AbortController().signal);
+    let best = Infinity;
+    for (let i = 0; i < passes; i++) {
+      const t0 = performance.now();
+      await ex.run(requests, new AbortController().signal);
+      best = Math.min(best, performance.now() - t0);
+    }
+    await ex.close();
+    out[`workers${workers}PerSecond`] = Math.round(requests.length / (best / 1000));
+  }
+  out.speedup2Workers = Number((out.workers2PerSecond! / out.workers1PerSecond!).toFixed(2));
+  return out;
+}
+
 async function main(): Promise<void> {
   const out: Record<string, unknown> = { loadAverage: os.loadavg().map((v) => Number(v.toFixed(2))), cpus: os.cpus().length };
   if (!process.env.BENCH_RUN_ONLY || process.env.BENCH_RUN_ONLY === 'cancel') out.cancelThroughRunHost = await cancelLatency(Number(process.env.BENCH_CANCEL_AFTER_MS ?? 8000));
@@ -153,6 +185,8 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }
+  out.poolOnly = await poolOnly(Number(process.env.BENCH_POOL_PASSES ?? 3));
+  process.stderr.write(`pool only: ${JSON.stringify(out.poolOnly)}\n`);
   out.mainThreadOnly = await mainThreadCost(Number(process.env.BENCH_MAIN_PASSES ?? 5));
   process.stderr.write(`main thread only: ${JSON.stringify(out.mainThreadOnly)}\n`);
   if (process.env.BENCH_RUN_ONLY === 'main') {
