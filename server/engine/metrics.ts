@@ -29,7 +29,7 @@ export interface RunRecord {
   barsInMarket: number;
   /** Set by computeMetrics: `YYYY-12-31` keys and the returns of those years. */
   yearKeys?: readonly string[];
-  yearReturns?: Float64Array;
+  yearReturns?: readonly number[];
 }
 
 const SQRT252 = Math.sqrt(252);
@@ -42,15 +42,19 @@ function scratchOf(n: number): Float64Array {
   return scratch;
 }
 
-/**
- * Computes every metric. Also sets `r.yearKeys`/`r.yearReturns`: the calendar-year returns
- * (backtrader TimeReturn, Years) keyed `YYYY-12-31`.
+/*
+ * The work is split into small functions on purpose: one big computeMetrics (with fsum, the
+ * certified rounding and the correctly rounded log inlined) took TurboFan 100–300 ms per
+ * compile, and a rare path (a certified rounding that needs the exact sum) deoptimized it and
+ * paid that again. A fresh worker ran unoptimized code meanwhile: most of the cost of its first
+ * thousand backtests. Rare paths live in functions of their own.
  */
-export function computeMetrics(r: RunRecord): Record<string, number | null> {
-  const { values: v, bars: n, cash0, pnl, pnlcomm, closed } = r;
-  const finalValue = v[n - 1]!;
-  const trOpen = r.endPositionSize !== 0 ? 1 : 0;
 
+/** What the trade pass finds (one backtest at a time per thread). */
+const T = { won: 0, gp: 0.0, gl: 0.0, gtot: 0.0, ntot: 0.0, gpPre: 0.0, glPre: 0.0 };
+
+/** TradeAnalyzer's sums over closed trades, and our pre-commission split. */
+function tradePass(pnl: Float64Array, pnlcomm: Float64Array, closed: number): void {
   // TradeAnalyzer: sequential += in trade order; won when pnlcomm >= 0 (backtrader counts a
   // zero-P&L trade as won).
   let won = 0;
@@ -93,26 +97,41 @@ export function computeMetrics(r: RunRecord): Record<string, number | null> {
       gle = u;
     }
   }
+  T.won = won;
+  T.gp = gp;
+  T.gl = gl;
+  T.gtot = gtot;
+  T.ntot = ntot;
   // When every error term added up exactly, s + e IS the exact sum: one rounding, half-even.
-  let gpPre = inexact & 1 ? certifiedRound(gps, gpe, ddBound(closed, gps + gpe)) : gps + gpe;
-  let glPre = inexact & 2 ? certifiedRound(gls, gle, ddBound(closed, -(gls + gle))) : gls + gle;
-  if (gpPre !== gpPre || glPre !== glPre) {
-    const pos = scratchOf(closed * 2);
-    let np = 0;
-    let nn = 0;
-    for (let k = 0; k < closed; k++) {
-      const x = pnl[k]!;
-      if (x > 0) pos[np++] = x;
-      else if (x < 0) pos[closed + nn++] = x;
-    }
-    gpPre = fsum(pos, 0, np);
-    glPre = fsum(pos, closed, closed + nn);
-  }
+  T.gpPre = inexact & 1 ? certifiedRound(gps, gpe, ddBound(closed, gps + gpe)) : gps + gpe;
+  T.glPre = inexact & 2 ? certifiedRound(gls, gle, ddBound(closed, -(gls + gle))) : gls + gle;
+  if (T.gpPre !== T.gpPre || T.glPre !== T.glPre) exactPreComm(pnl, closed);
+}
 
-  // One pass for the DrawDown analyzer and the daily returns. Sums that backtrader takes with
-  // math.fsum run in double-double here and are certified (or redone exactly) below. Flat bars
-  // (value unchanged, return exactly 0) cost almost nothing: only non-zero returns are kept.
-  const nz = scratchOf(n);
+/** The pre-commission sums with exact partials (the certified rounding could not decide). */
+function exactPreComm(pnl: Float64Array, closed: number): void {
+  const pos = scratchOf(closed * 2);
+  let np = 0;
+  let nn = 0;
+  for (let k = 0; k < closed; k++) {
+    const x = pnl[k]!;
+    if (x > 0) pos[np++] = x;
+    else if (x < 0) pos[closed + nn++] = x;
+  }
+  T.gpPre = fsum(pos, 0, np);
+  T.glPre = fsum(pos, closed, closed + nn);
+}
+
+/** What the pass over the portfolio values finds. */
+const E = { k: 0, mdd: 0.0, mmd: 0.0, mlen: 0, s1: 0.0, e1: 0.0, down: 0.0, inexact: 0 };
+
+/**
+ * One pass for the DrawDown analyzer and the daily returns; the non-zero returns go to `nz`.
+ * Sums that backtrader takes with math.fsum run in double-double here and are certified (or
+ * redone exactly) by the caller. Flat bars (value unchanged, return exactly 0) cost almost
+ * nothing: only non-zero returns are kept.
+ */
+function equityPass(v: Float64Array, n: number, cash0: number, nz: Float64Array): void {
   let k = 0; // non-zero returns in nz[0..k)
   let peak = -Infinity;
   let peakMd = 0; // the deepest fall since the current peak
@@ -123,6 +142,7 @@ export function computeMetrics(r: RunRecord): Record<string, number | null> {
   let prev = cash0;
   let s1 = 0; // Σ r (double-double: s1 + e1)
   let e1 = 0;
+  let inexact = 0;
   let down = 0; // Σ r² over r < 0 (Sortino)
   for (let i = 0; i < n; i++) {
     const x = v[i]!;
@@ -152,7 +172,7 @@ export function computeMetrics(r: RunRecord): Record<string, number | null> {
         s1 = t;
         const u = e1 + q;
         const bq = u - e1;
-        if (e1 - (u - bq) + (q - bq) !== 0) inexact |= 4;
+        if (e1 - (u - bq) + (q - bq) !== 0) inexact = 1;
         e1 = u;
         // Sortino is ours, not backtrader's: a plain sum is enough.
         if (ri < 0) down += ri * ri;
@@ -160,17 +180,32 @@ export function computeMetrics(r: RunRecord): Record<string, number | null> {
       prev = x;
     }
   }
+  E.k = k;
+  E.mdd = mdd;
+  E.mmd = mmd;
+  E.mlen = mlen;
+  E.s1 = s1;
+  E.e1 = e1;
+  E.down = down;
+  E.inexact = inexact;
+}
 
-  // SharpeRatio(Days, annualize, rf 0): one return per bar (warm-up zeros included); zeros add
-  // nothing to the sum, and each adds (0 - avg)² to the squares: z·avg² exactly (TwoProduct).
-  let sum = s1 + e1;
-  if (inexact & 4) {
+/** math.fsum of the daily returns from the pass's double-double sum. */
+function dailySum(nz: Float64Array, k: number): number {
+  let sum = E.s1 + E.e1;
+  if (E.inexact) {
     let a1 = 0; // Σ|r| for the error bound, only needed on this path
     for (let j = 0; j < k; j++) a1 += Math.abs(nz[j]!);
-    sum = certifiedRound(s1, e1, ddBound(k, a1)); // ddBound's factor 2 covers a1's own rounding
+    sum = certifiedRound(E.s1, E.e1, ddBound(k, a1)); // ddBound's factor 2 covers a1's own rounding
   }
-  if (sum !== sum) sum = fsum(nz, 0, k);
-  const avg = sum / n;
+  return sum === sum ? sum : fsum(nz, 0, k);
+}
+
+/**
+ * math.fsum((r - avg)² for every bar's return r): one per bar (warm-up zeros included); the
+ * z zero returns each add (0 - avg)², z·avg² exactly (TwoProduct).
+ */
+function dailySquares(nz: Float64Array, k: number, n: number, avg: number): number {
   const q0 = (0 - avg) * (0 - avg);
   const z = n - k;
   const zp = z * q0;
@@ -181,8 +216,24 @@ export function computeMetrics(r: RunRecord): Record<string, number | null> {
   const qh = t0 - (t0 - q0);
   const ql = q0 - qh;
   const ze = zh * qh - zp + zh * ql + zl * qh + zl * ql; // zp + ze = z*q0 exactly (Dekker)
+  squaresLoop(nz, k, avg, zp, ze);
+  const s3 = Q.s;
+  const e3 = Q.e;
+  const sq = Q.inexact ? certifiedRound(s3, e3, ddBound(k + 2, Math.abs(s3) + Math.abs(e3) + 2 * Math.abs(ze))) : s3 + e3;
+  return sq === sq ? sq : exactSquares(nz, k, avg, zp, ze);
+}
+
+/** The double-double sum of dailySquares. */
+const Q = { s: 0.0, e: 0.0, inexact: false };
+
+/**
+ * The loop alone, so that nothing rare follows it in the same function: code compiled on stack
+ * replacement (mid-loop, in the first backtest) has no feedback for what comes after the loop.
+ */
+function squaresLoop(nz: Float64Array, k: number, avg: number, zp: number, ze: number): void {
   let s3 = zp;
   let e3 = ze;
+  let inexact = false;
   for (let j = 0; j < k; j++) {
     const d = nz[j]! - avg;
     const q = d * d;
@@ -192,33 +243,34 @@ export function computeMetrics(r: RunRecord): Record<string, number | null> {
     s3 = t;
     const u = e3 + w;
     const bq = u - e3;
-    if (e3 - (u - bq) + (w - bq) !== 0) inexact |= 16;
+    if (e3 - (u - bq) + (w - bq) !== 0) inexact = true;
     e3 = u;
   }
-  let sq = inexact & 16 ? certifiedRound(s3, e3, ddBound(k + 2, Math.abs(s3) + Math.abs(e3) + 2 * Math.abs(ze))) : s3 + e3;
-  if (sq !== sq) {
-    const x = acc;
-    x.reset();
-    for (let j = 0; j < k; j++) {
-      const d = nz[j]! - avg;
-      x.add(d * d);
-    }
-    if (zp !== 0) x.add(zp);
-    if (ze !== 0) x.add(ze);
-    sq = x.value();
-  }
-  const sd = Math.sqrt(sq / n);
-  const sharpe = sd !== 0 ? SQRT252 * (avg / sd) : null;
-  // Own extra: Sortino with target 0 (downside deviation over all bars).
-  const dsd = Math.sqrt(down / n);
+  Q.s = s3;
+  Q.e = e3;
+  Q.inexact = inexact;
+}
 
-  // TimeReturn(Years) and the default SharpeRatio over it (rf 1%, population stddev).
-  const yr = nz; // reuse: the daily returns are no longer needed
+/** The same sum with exact partials (the certified rounding could not decide). */
+function exactSquares(nz: Float64Array, k: number, avg: number, zp: number, ze: number): number {
+  const x = acc;
+  x.reset();
+  for (let j = 0; j < k; j++) {
+    const d = nz[j]! - avg;
+    x.add(d * d);
+  }
+  if (zp !== 0) x.add(zp);
+  if (ze !== 0) x.add(ze);
+  return x.value();
+}
+
+/** TimeReturn(Years) into `r.yearKeys`/`r.yearReturns`; returns the count of negative years. */
+function yearlyPass(r: RunRecord, v: Float64Array, cash0: number, yr: Float64Array): number {
   const years = yearEnds(r.dates);
   const ny = years.ends.length;
+  const rets: number[] = new Array<number>(ny);
   let negYears = 0;
-  prev = cash0;
-  const rets = years.returns;
+  let prev = cash0;
   for (let y = 0; y < ny; y++) {
     const x = v[years.ends[y]!]!;
     const ry = x / prev - 1.0;
@@ -228,13 +280,53 @@ export function computeMetrics(r: RunRecord): Record<string, number | null> {
     prev = x;
   }
   r.yearKeys = years.keys;
-  r.yearReturns = rets.slice(0, ny);
-  let sharpeY: number | null = null;
-  if (ny > 0) {
-    const ya = fsumFast(yr, 0, ny) / ny;
-    const ysd = Math.sqrt(fsumSquaredDev(yr, ya, 0, ny) / ny);
-    sharpeY = ysd !== 0 ? ya / ysd : null;
-  }
+  r.yearReturns = rets;
+  return negYears;
+}
+
+/** The default SharpeRatio over the yearly returns (rf 1%, population stddev), from `yr`. */
+function yearlySharpe(yr: Float64Array, ny: number): number | null {
+  if (ny === 0) return null;
+  const ya = fsumFast(yr, 0, ny) / ny;
+  const ysd = Math.sqrt(fsumSquaredDev(yr, ya, 0, ny) / ny);
+  return ysd !== 0 ? ya / ysd : null;
+}
+
+/** SQN over closed trades' pnlcomm. */
+function sqnOf(pnlcomm: Float64Array, closed: number): number | null {
+  if (closed <= 1) return 0;
+  const av = fsumFast(pnlcomm, 0, closed) / closed;
+  const psd = Math.sqrt(fsumSquaredDev(pnlcomm, av, 0, closed) / closed);
+  return psd !== 0 ? (Math.sqrt(closed) * av) / psd : null;
+}
+
+/**
+ * Computes every metric. Also sets `r.yearKeys`/`r.yearReturns`: the calendar-year returns
+ * (backtrader TimeReturn, Years) keyed `YYYY-12-31`.
+ */
+export function computeMetrics(r: RunRecord): Record<string, number | null> {
+  const { values: v, bars: n, cash0, pnlcomm, closed } = r;
+  const finalValue = v[n - 1]!;
+  const trOpen = r.endPositionSize !== 0 ? 1 : 0;
+
+  tradePass(r.pnl, pnlcomm, closed);
+  const { won, gp, gl, gtot, ntot, gpPre, glPre } = T;
+
+  const nz = scratchOf(n);
+  equityPass(v, n, cash0, nz);
+  const { k, mdd, mmd, mlen } = E;
+
+  // SharpeRatio(Days, annualize, rf 0).
+  const avg = dailySum(nz, k) / n;
+  const sd = Math.sqrt(dailySquares(nz, k, n, avg) / n);
+  const sharpe = sd !== 0 ? SQRT252 * (avg / sd) : null;
+  // Own extra: Sortino with target 0 (downside deviation over all bars).
+  const dsd = Math.sqrt(E.down / n);
+
+  // TimeReturn(Years) and the default SharpeRatio over it; nz is reused (the daily returns are
+  // no longer needed).
+  const negYears = yearlyPass(r, v, cash0, nz);
+  const sharpeY = yearlySharpe(nz, r.yearKeys!.length);
 
   // Returns analyzer (log returns). A correctly rounded log matches glibc's far more often
   // than Math.log (fdlibm, 1 ulp off for ~4% of inputs); expm1 is fdlibm in both.
@@ -242,13 +334,7 @@ export function computeMetrics(r: RunRecord): Record<string, number | null> {
   const ravg = rtot / n;
   const rnorm = Math.expm1(ravg * 252.0);
 
-  // SQN over closed trades' pnlcomm.
-  let sqn: number | null = 0;
-  if (closed > 1) {
-    const av = fsumFast(pnlcomm, 0, closed) / closed;
-    const psd = Math.sqrt(fsumSquaredDev(pnlcomm, av, 0, closed) / closed);
-    sqn = psd !== 0 ? (Math.sqrt(closed) * av) / psd : null;
-  }
+  const sqn = sqnOf(pnlcomm, closed);
 
   const dates = r.dates;
   const span = (dayNumber(dates[n - 1]!) - dayNumber(dates[0]!)) / 365.25;
@@ -314,8 +400,6 @@ function num(x: number): number | null {
 interface YearEnds {
   ends: Int32Array;
   keys: string[];
-  /** Scratch for one run's yearly returns. */
-  returns: Float64Array;
 }
 
 const YEAR_ENDS = new WeakMap<Int32Array, YearEnds>();
@@ -334,7 +418,7 @@ function yearEnds(dates: Int32Array): YearEnds {
         keys.push(`${yr}-12-31`);
       }
     }
-    y = { ends: Int32Array.from(ends), keys, returns: new Float64Array(ends.length) };
+    y = { ends: Int32Array.from(ends), keys };
     YEAR_ENDS.set(dates, y);
   }
   return y;
@@ -343,4 +427,29 @@ function yearEnds(dates: Int32Array): YearEnds {
 /** Days since 1970-01-01 of a yyyymmdd date. */
 function dayNumber(d: number): number {
   return Date.UTC((d / 10000) | 0, (((d / 100) | 0) % 100) - 1, d % 100) / 86400000;
+}
+
+/*
+ * Type feedback for the common paths before any loop here gets hot. The first real backtest
+ * runs these loops long enough for on-stack replacement, which compiled the code after a loop
+ * without feedback (not reached yet); that code then deoptimized on every later call that
+ * entered the cached OSR code (hundreds to thousands of deopts in a fresh worker). V8 allocates
+ * a function's feedback vector only after several calls, hence 16 runs. Four synthetic bars
+ * across a year end, a won and a lost trade: microseconds, once per thread.
+ */
+for (let run = 0; run < 16; run++) {
+  computeMetrics({
+    values: Float64Array.of(100, 101, 99, 102),
+    dates: Int32Array.of(20201230, 20201231, 20210104, 20210105),
+    bars: 4,
+    cash0: 100,
+    finalCash: 0,
+    endPositionSize: 1,
+    endPositionPrice: 101,
+    pnl: Float64Array.of(1, -1),
+    pnlcomm: Float64Array.of(0.5, -1.5),
+    closed: 2,
+    rejected: 0,
+    barsInMarket: 3,
+  });
 }
