@@ -302,7 +302,9 @@ export function runBacktest(
     const values = options.equity ? new Float64Array(n) : valuesBuf;
     const cashes = options.equity ? new Float64Array(n) : undefined;
 
-    let cash = config.cash;
+    // × 1 (exact): a raw double from the start; seeded with the tagged field, TurboFan kept the
+    // loop variable tagged and boxed each new value.
+    let cash = config.cash * 1;
     let pos = 0;
     let pprice = 0.0;
     let closed = 0;
@@ -327,14 +329,14 @@ export function runBacktest(
           const pc = c[ctx.orderBar]!;
           // Submission check at the creation price (checksubmit=True).
           if (cash - size * pc - Math.abs(size) * comm * pc < 0) {
-            rejected.push({ date: formatDate(data.date[i]!), stage: 'submit', size, created_date: formatDate(data.date[ctx.orderBar]!) });
+            rejected.push(rejection(data, i, 'submit', size, ctx.orderBar));
           } else {
             const px = o[i]!;
             let newcash = cash - size * px;
             const cm = Math.abs(size) * comm * px;
             newcash -= cm;
             if (newcash < 0.0) {
-              rejected.push({ date: formatDate(data.date[i]!), stage: 'exec', size, created_date: formatDate(data.date[ctx.orderBar]!) });
+              rejected.push(rejection(data, i, 'exec', size, ctx.orderBar));
             } else {
               cash = newcash;
               pos = size;
@@ -367,24 +369,10 @@ export function runBacktest(
           pnlcommBuf[closed] = pnlcomm;
           closed++;
           if (wantTrades) {
-            trades.push({
-              entry_date: formatDate(data.date[tEntryBar]!),
-              exit_date: formatDate(data.date[i]!),
-              entry_price: tPrice,
-              exit_price: px,
-              size: pos,
-              pnl: tpnl,
-              pnlcomm,
-              entry_fill_price: tFill,
-              exit_order_avg_price: (0 * 0.0 + closedSize * px) / closedSize,
-              commission,
-              entry_comm: tComm,
-              exit_comm: cm,
-              barlen: i - tEntryBar,
-              signal_date: formatDate(data.date[tSignalBar]!),
-              exit_signal_date: formatDate(data.date[ctx.orderBar]!),
-              ...(ctx.orderReason ? { exit_reason: ctx.orderReason } : {}),
-            });
+            const d = data.date;
+            trades.push(
+              tradeRecord(d[tEntryBar]!, d[i]!, d[tSignalBar]!, d[ctx.orderBar]!, i - tEntryBar, pos, tPrice, tFill, px, tpnl, pnlcomm, commission, tComm, cm, ctx.orderReason),
+            );
           }
           pos = 0;
           pprice = 0.0;
@@ -417,22 +405,13 @@ export function runBacktest(
       // Quiet bars: no order to fill and no call of `next` (the warm-up, or a zero gate signal),
       // so position and cash stay as they are and only the value moves, with the close.
       let j = i < start ? (start < n ? start : n) : i;
-      if (gate !== null && !(gateFlatOnly && pos !== 0)) while (j < n && gate[j] === 0) j++;
+      if (gate !== null && !(gateFlatOnly && pos !== 0)) j = nextNonZero(gate, j, n);
       if (j === i) continue;
       if (pos !== 0) {
-        // The same expression as above, term for term.
-        for (let k = i; k < j; k++) {
-          const ck = c[k]!;
-          const dvalue = pos * ck;
-          const dun = pos * (ck - pprice) * 1.0;
-          let pvu = 0.0 + (dvalue - dun) / 1.0;
-          pvu += dun;
-          values[k] = cash + pvu;
-        }
+        valueLong(values, c, i, j, cash, pos, pprice);
         inMarket += j - i;
       } else {
-        const flat = cash + (0.0 + 0.0);
-        for (let k = i; k < j; k++) values[k] = flat;
+        valueFlat(values, i, j, cash);
       }
       if (cashes) cashes.fill(cash, i, j);
       i = j;
@@ -455,19 +434,16 @@ export function runBacktest(
       barsInMarket: inMarket,
     };
     const metrics = n > 0 ? computeMetrics(record) : {};
+    // The per-year object is built on first read: a grid that only ranks by metrics never pays
+    // for it. An enumerable own getter (a literal's: Object.defineProperty on every result cost
+    // more), so JSON and structured clones still carry it.
+    let yearly: Record<string, number> | undefined;
     const result = {
       metrics,
       trades,
       first_next_date: start < n ? formatDate(data.date[start]!) : null,
       rejected,
-    } as BacktestResult;
-    // The per-year object is built on first read: a grid that only ranks by metrics never pays
-    // for it. An enumerable getter, so JSON and structured clones still carry it.
-    let yearly: Record<string, number> | undefined;
-    Object.defineProperty(result, 'yearly', {
-      enumerable: true,
-      configurable: true,
-      get(): Record<string, number> {
+      get yearly(): Record<string, number> {
         if (!yearly) {
           yearly = {};
           const keys = record.yearKeys ?? [];
@@ -475,7 +451,7 @@ export function runBacktest(
         }
         return yearly;
       },
-    });
+    } as BacktestResult;
     if (options.equity) {
       result.equity = values;
       result.cash = cashes;
@@ -485,6 +461,80 @@ export function runBacktest(
     running = false;
     arena.releaseAll();
   }
+}
+
+/*
+ * Small helpers out of the main loop: they compile (and reach optimized code) on their own,
+ * and keep runBacktest small for TurboFan; a fresh worker otherwise spent its first hundreds of
+ * backtests waiting for one large compile.
+ */
+
+/** The first index ≥ from where `signal` is not 0 (NaN counts), or n. */
+function nextNonZero(signal: Float64Array, from: number, n: number): number {
+  let j = from;
+  while (j < n && signal[j] === 0) j++;
+  return j;
+}
+
+/** Values of bars [i, j) held long, with the broker's expression term for term (see the loop). */
+function valueLong(values: Float64Array, c: Float64Array, i: number, j: number, cash: number, pos: number, pprice: number): void {
+  for (let k = i; k < j; k++) {
+    const ck = c[k]!;
+    const dvalue = pos * ck;
+    const dun = pos * (ck - pprice) * 1.0;
+    let pvu = 0.0 + (dvalue - dun) / 1.0;
+    pvu += dun;
+    values[k] = cash + pvu;
+  }
+}
+
+/** Values of bars [i, j) while flat. */
+function valueFlat(values: Float64Array, i: number, j: number, cash: number): void {
+  const flat = cash + (0.0 + 0.0);
+  for (let k = i; k < j; k++) values[k] = flat;
+}
+
+function rejection(data: PriceData, i: number, stage: 'submit' | 'exec', size: number, orderBar: number): BacktestResult['rejected'][number] {
+  return { date: formatDate(data.date[i]!), stage, size, created_date: formatDate(data.date[orderBar]!) };
+}
+
+/** A closed round trip as the golden files list it (dates as yyyymmdd). */
+function tradeRecord(
+  entry: number,
+  exit: number,
+  signal: number,
+  exitSignal: number,
+  barlen: number,
+  size: number,
+  entryPrice: number,
+  entryFill: number,
+  px: number,
+  pnl: number,
+  pnlcomm: number,
+  commission: number,
+  entryComm: number,
+  exitComm: number,
+  reason: string,
+): Trade {
+  const closedSize = -size;
+  return {
+    entry_date: formatDate(entry),
+    exit_date: formatDate(exit),
+    entry_price: entryPrice,
+    exit_price: px,
+    size,
+    pnl,
+    pnlcomm,
+    entry_fill_price: entryFill,
+    exit_order_avg_price: (0 * 0.0 + closedSize * px) / closedSize,
+    commission,
+    entry_comm: entryComm,
+    exit_comm: exitComm,
+    barlen,
+    signal_date: formatDate(signal),
+    exit_signal_date: formatDate(exitSignal),
+    ...(reason ? { exit_reason: reason } : {}),
+  };
 }
 
 function grow(a: Float64Array): Float64Array {
