@@ -156,3 +156,56 @@ test('a bad period is a clear error', () => {
   assert.throws(() => I.sma(d.close, 0), /period must be an integer ≥ 1, got 0/);
   assert.throws(() => I.ema(d.close, 2.5), /EMA: the period must be an integer/);
 });
+
+/** backtrader CrossOver the plain way, one bar at a time: the spec the fast loop must equal. */
+function crossoverSpec(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length).fill(NaN);
+  let nzd = NaN;
+  for (let i = 0; i < a.length; i++) {
+    const ai = a[i]!;
+    const bi = b[i]!;
+    if (Number.isNaN(ai) || Number.isNaN(bi)) {
+      nzd = NaN;
+      continue;
+    }
+    if (Number.isNaN(nzd)) {
+      nzd = ai - bi;
+      continue;
+    }
+    out[i] = (nzd < 0 && ai > bi ? 1 : 0) - (nzd > 0 && ai < bi ? 1 : 0);
+    if (ai - bi !== 0) nzd = ai - bi;
+  }
+  return out;
+}
+
+test('crossover equals the bar-by-bar definition: ties, touching lines, NaN gaps, infinities, a zero seed', () => {
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const n = 3000;
+  let crosses = 0;
+  for (let run = 0; run < 60; run++) {
+    const a = new Float64Array(n);
+    const b = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      // Coarse values so that ties and touches are frequent.
+      a[i] = Math.round(rnd() * 8) / 4;
+      b[i] = rnd() < 0.3 ? a[i]! : Math.round(rnd() * 8) / 4;
+      const r = rnd();
+      if (r < 0.01) a[i] = NaN;
+      else if (r < 0.015) b[i] = NaN;
+      else if (r < 0.02) a[i] = b[i] = Infinity;
+      else if (r < 0.022) a[i] = -Infinity;
+    }
+    if (run % 3 === 0) for (let i = 0; i < 50; i++) a[i] = NaN; // a warm-up
+    const want = crossoverSpec(a, b);
+    const got = I.crossover(a, b);
+    for (let i = 0; i < n; i++) assert.ok(Object.is(got[i], want[i]), `run ${run} bar ${i}: ${got[i]} != ${want[i]}`);
+    // The scratch form writes every element (NaN too) and reports the first defined bar.
+    const out = new Float64Array(n).fill(42);
+    const first = I.crossoverInto(out, a, b);
+    assert.deepEqual(out, want);
+    assert.equal(first, I.firstValid(want));
+    crosses += want.filter((x) => x !== 0 && x === x).length;
+  }
+  assert.ok(crosses > 1000, `${crosses}`);
+});
