@@ -161,6 +161,10 @@ export class BayesSampler implements Sampler {
 
   private score(gp: Gp, best: number, x: number[], scratch: Float64Array): number {
     const { mu, sd } = gp.predict(x, scratch);
+    return this.acquisition(best, mu, sd);
+  }
+
+  private acquisition(best: number, mu: number, sd: number): number {
     if (this.acq === 'ucb') return this.kappa * sd - mu;
     const imp = best - mu - this.xi;
     const z = imp / sd;
@@ -179,13 +183,13 @@ export class BayesSampler implements Sampler {
     const space = this.space;
     const scratch = new Float64Array(gp.n + 4);
     const seen = new Set<string>();
-    const cands: { p: Params; s: number }[] = [];
+    const pool: { p: Params; x: number[] }[] = [];
     const consider = (p: Params): void => {
       const key = space.key(p);
       if (seen.has(key)) return;
       seen.add(key);
-      if (this.proposals.has(p) || !space.feasible(p)) return;
-      cands.push({ p, s: this.score(gp, best, this.features(p), scratch) });
+      if (this.proposals.hasKey(key) || !space.feasible(p)) return;
+      pool.push({ p, x: this.features(p) });
     };
     const uniform = gp.n > 100 ? 300 : 500;
     for (let i = 0; i < uniform; i++) consider(space.uniform(rng));
@@ -197,6 +201,14 @@ export class BayesSampler implements Sampler {
       const u0 = space.encode(o.p);
       for (const s of [0.01, 0.05, 0.15]) for (let i = 0; i < 30; i++) consider(space.decode(this.perturb(u0, s)));
     }
+    const mus = new Float64Array(pool.length);
+    const sds = new Float64Array(pool.length);
+    gp.predictMany(
+      pool.map((c) => c.x),
+      mus,
+      sds,
+    );
+    const cands = pool.map((c, i) => ({ p: c.p, s: this.acquisition(best, mus[i]!, sds[i]!) }));
     if (cands.length === 0) return null;
     cands.sort((a, b) => b.s - a.s);
     // Local search from the top candidates, only through feasible points.
@@ -204,17 +216,20 @@ export class BayesSampler implements Sampler {
     let bestC = cands[0]!;
     for (const st of starts) {
       let cur = st;
+      let curKey = space.key(cur.p);
+      let curU = space.encode(cur.p);
       let step = 0.05;
       let fails = 0;
       for (let it = 0; it < 40 && step > 1e-5; it++) {
-        const p = space.decode(this.perturb(space.encode(cur.p), step));
+        const u = this.perturb(curU, step);
+        const p = space.decode(u);
         const key = space.key(p);
-        if (key === space.key(cur.p) || this.proposals.has(p) || !space.feasible(p)) {
+        if (key === curKey || this.proposals.hasKey(key) || !space.feasible(p)) {
           if (++fails >= 4) (step *= 0.5), (fails = 0);
           continue;
         }
         const s = this.score(gp, best, this.features(p), scratch);
-        if (s > cur.s) (cur = { p, s }), (fails = 0);
+        if (s > cur.s) (cur = { p, s }), (curKey = key), (curU = space.encode(p)), (fails = 0);
         else if (++fails >= 4) (step *= 0.5), (fails = 0);
       }
       if (cur.s > bestC.s) bestC = cur;

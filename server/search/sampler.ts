@@ -56,6 +56,11 @@ export class Proposals {
     return this.seen.has(this.space.key(p));
   }
 
+  /** `has` for a key already computed with `space.key`. */
+  hasKey(key: string): boolean {
+    return this.seen.has(key);
+  }
+
   get count(): number {
     return this.seen.size;
   }
