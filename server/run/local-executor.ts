@@ -45,6 +45,9 @@ export class LocalExecutor implements TrialExecutor {
     this.pool = new Piscina({
       filename: taskFile,
       minThreads: this.workers,
+      // A second chunk waits in each worker while it runs one: without it the worker idled
+      // while the main thread took in its results and dispatched the next chunk.
+      concurrentTasksPerWorker: 2,
       maxThreads: this.workers,
       idleTimeout: 60_000,
       workerData: init,
