@@ -98,7 +98,8 @@ export interface StrategyContext {
   crossover(a: Float64Array, b: Float64Array): Float64Array;
   /**
    * Call `next` only on bars where `signal[i]` is not 0 (NaN counts as not 0); with 'flat', only
-   * while flat. Exact only when `next` does nothing on the skipped bars. Call in `setup`.
+   * while flat. Exact only when `next` does nothing on the skipped bars. Call in `setup`; the
+   * signal must not change during the run.
    */
   nextOnlyOn(signal: Float64Array, when?: 'always' | 'flat'): void;
 }

@@ -63,6 +63,8 @@ class EngineContext implements StrategyContext {
   gate: Float64Array | null = null;
   /** The gate applies while flat only (`nextOnlyOn(signal, 'flat')`). */
   gateFlatOnly = false;
+  /** This run's crossovers and the bars where each is not 0. */
+  private readonly crossEvents: { series: Float64Array; events: ind.SignalEvents }[] = [];
   readonly bars: number;
   private readonly close_: Float64Array;
   private readonly fixed: boolean;
@@ -188,7 +190,9 @@ class EngineContext implements StrategyContext {
     // this run only (a fresh array per backtest, page faults and GC included, cost more).
     if (a.length < this.bars || b.length < this.bars) throw new BacktestError(`crossover: both series need one value per bar (${this.bars}), got ${a.length} and ${b.length}.`);
     const out = arena.take(this.bars);
-    this.warmup(ind.crossoverInto(out, a, b));
+    const events: ind.SignalEvents = { at: arena.take(this.bars), count: 0 };
+    this.warmup(ind.crossoverInto(out, a, b, events));
+    this.crossEvents.push({ series: out, events });
     return out;
   }
   nextOnlyOn(signal: Float64Array, when: 'always' | 'flat' = 'always'): void {
@@ -199,6 +203,19 @@ class EngineContext implements StrategyContext {
     if (when !== 'always' && when !== 'flat') throw new BacktestError(`nextOnlyOn: 'when' must be 'always' or 'flat', got ${JSON.stringify(when)}.`);
     this.gate = signal;
     this.gateFlatOnly = when === 'flat';
+  }
+
+  /**
+   * The bars where the gate signal is not 0: a crossover of this run listed them while it was
+   * computed; another signal is scanned once, when the run starts (after setup).
+   */
+  gateEvents(): ind.SignalEvents | null {
+    const g = this.gate;
+    if (g === null) return null;
+    for (const c of this.crossEvents) if (c.series === g) return c.events;
+    const events: ind.SignalEvents = { at: arena.take(this.bars), count: 0 };
+    ind.signalEvents(g, this.bars, events);
+    return events;
   }
 }
 
@@ -260,6 +277,7 @@ function checkConfig(c: BacktestConfig): void {
 
 // Per-thread scratch buffers, grown as needed, so a grid does not allocate per backtest.
 const arena = new SeriesArena();
+const NO_EVENTS = new Float64Array(0);
 let running = false;
 let valuesBuf: Float64Array = new Float64Array(0);
 let pnlBuf: Float64Array = new Float64Array(64);
@@ -320,6 +338,10 @@ export function runBacktest(
 
     const gate = ctx.gate;
     const gateFlatOnly = ctx.gateFlatOnly;
+    const events = ctx.gateEvents();
+    const eventAt = events === null ? NO_EVENTS : events.at;
+    const eventCount = events === null ? 0 : events.count;
+    let ev = 0; // the first event not yet behind the loop
     for (let i = 0; i < n; ) {
       const order = ctx.order;
       if (order !== NO_ORDER) {
@@ -405,7 +427,11 @@ export function runBacktest(
       // Quiet bars: no order to fill and no call of `next` (the warm-up, or a zero gate signal),
       // so position and cash stay as they are and only the value moves, with the close.
       let j = i < start ? (start < n ? start : n) : i;
-      if (gate !== null && !(gateFlatOnly && pos !== 0)) j = nextNonZero(gate, j, n);
+      if (gate !== null && !(gateFlatOnly && pos !== 0)) {
+        // The next bar where the gate opens: the first event at or after j.
+        while (ev < eventCount && eventAt[ev]! < j) ev++;
+        j = ev < eventCount ? eventAt[ev]! : n;
+      }
       if (j === i) continue;
       if (pos !== 0) {
         valueLong(values, c, i, j, cash, pos, pprice);
@@ -468,13 +494,6 @@ export function runBacktest(
  * and keep runBacktest small for TurboFan; a fresh worker otherwise spent its first hundreds of
  * backtests waiting for one large compile.
  */
-
-/** The first index ≥ from where `signal` is not 0 (NaN counts), or n. */
-function nextNonZero(signal: Float64Array, from: number, n: number): number {
-  let j = from;
-  while (j < n && signal[j] === 0) j++;
-  return j;
-}
 
 /** Values of bars [i, j) held long, with the broker's expression term for term (see the loop). */
 function valueLong(values: Float64Array, c: Float64Array, i: number, j: number, cash: number, pos: number, pprice: number): void {

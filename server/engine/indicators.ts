@@ -109,13 +109,22 @@ export function crossover(a: Float64Array, b: Float64Array): Float64Array {
   return out;
 }
 
+/** The bars where a series is not 0 (NaN counts as not 0), in order: `at[0..count)`. */
+export interface SignalEvents {
+  at: Float64Array;
+  count: number;
+}
+
 /**
  * `crossover(a, b)` written into `out` (every element of `out[0..a.length)` is written, NaN
  * where undefined, so `out` may be a reused buffer). Returns the first defined index
- * (`a.length` when none).
+ * (`a.length` when none). With `events`, also lists the bars where the result is not 0 (the
+ * crosses and the undefined bars), so a gated run need not scan the result again.
  */
-export function crossoverInto(out: Float64Array, a: Float64Array, b: Float64Array): number {
+export function crossoverInto(out: Float64Array, a: Float64Array, b: Float64Array, events?: SignalEvents): number {
   const n = a.length;
+  const at = events?.at;
+  let m = 0;
   let first = n;
   let nzd = NaN; // last non-zero difference (the seed may be 0)
   for (let i = 0; i < n; i++) {
@@ -124,16 +133,20 @@ export function crossoverInto(out: Float64Array, a: Float64Array, b: Float64Arra
     if (ai !== ai || bi !== bi) {
       nzd = NaN;
       out[i] = NaN;
+      if (at) at[m++] = i;
       continue;
     }
     if (nzd !== nzd) {
       out[i] = NaN;
+      if (at) at[m++] = i;
       nzd = ai - bi;
       continue;
     }
     const up = nzd < 0.0 && ai > bi ? 1.0 : 0.0;
     const dn = nzd > 0.0 && ai < bi ? 1.0 : 0.0;
-    out[i] = up - dn;
+    const x = up - dn;
+    out[i] = x;
+    if (at && x !== 0) at[m++] = i;
     if (i < first) first = i;
     const d = ai - bi;
     if (d !== 0) nzd = d;
@@ -146,17 +159,32 @@ export function crossoverInto(out: Float64Array, a: Float64Array, b: Float64Arra
       const e = a[i]! - b[i]!;
       let o = 0.0;
       if (e > 0.0) {
-        if (nzd < 0.0) o = 1.0;
+        if (nzd < 0.0) {
+          o = 1.0;
+          if (at) at[m++] = i;
+        }
         nzd = e;
       } else if (e < 0.0) {
-        if (nzd > 0.0) o = -1.0;
+        if (nzd > 0.0) {
+          o = -1.0;
+          if (at) at[m++] = i;
+        }
         nzd = e;
       } else if (e !== e) break;
       out[i] = o;
     }
     i--; // the bar that broke out is taken again by the general loop
   }
+  if (events) events.count = m;
   return first;
+}
+
+/** The bars where `x` is not 0 (NaN counts), into `events`. */
+export function signalEvents(x: Float64Array, n: number, events: SignalEvents): void {
+  const at = events.at;
+  let m = 0;
+  for (let i = 0; i < n; i++) if (x[i] !== 0) at[m++] = i;
+  events.count = m;
 }
 
 /** Up moves `max(c[i]-c[i-1], 0)` (NaN at 0). */

@@ -29,10 +29,13 @@ export class SeriesArena {
     return this.lent.length;
   }
 
-  /** Takes back everything lent: the run is over and its derived series are dead. */
+  /**
+   * Takes back everything lent: the run is over and its derived series are dead. In reverse, so
+   * that a run asking for the same arrays in the same order gets the same ones back.
+   */
   releaseAll(): void {
     const lent = this.lent;
-    for (let k = 0; k < lent.length; k++) if (this.free.length < KEEP) this.free.push(lent[k]!);
+    for (let k = lent.length - 1; k >= 0; k--) if (this.free.length < KEEP) this.free.push(lent[k]!);
     lent.length = 0;
   }
 }

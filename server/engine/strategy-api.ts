@@ -102,7 +102,8 @@ export interface StrategyContext {
    * warm-up on, instead of on every bar; with `when = 'flat'` only while flat (every bar while
    * a position is held). An optimization that is exact only if `next` does nothing and changes
    * no state of its own on the skipped bars: e.g. a rule that acts on crossover bars only. Call
-   * in `setup`; a second call replaces the first.
+   * in `setup`; a second call replaces the first. The signal is read when the run starts (after
+   * `setup`) and must not change during the run.
    */
   nextOnlyOn(signal: Float64Array, when?: 'always' | 'flat'): void;
 }

@@ -136,8 +136,9 @@ test('a user strategy gated on its own signal equals its ungated self', () => {
       setup(ctx) {
         const rsi = ctx.rsi(10);
         const sig = new Float64Array(ctx.bars);
-        for (let i = 0; i < ctx.bars; i++) sig[i] = rsi[i]! < 30 || rsi[i]! > 70 ? 1 : 0;
+        // Gated before the signal is filled: the engine reads it when the run starts.
         if (gate) ctx.nextOnlyOn(sig);
+        for (let i = 0; i < ctx.bars; i++) sig[i] = rsi[i]! < 30 || rsi[i]! > 70 ? 1 : 0;
         return (b) => {
           if (b.position === 0 && rsi[b.i]! < 30) b.buy();
           else if (b.position > 0 && rsi[b.i]! > 70) b.close('rsi');
