@@ -205,6 +205,11 @@ test('crossover equals the bar-by-bar definition: ties, touching lines, NaN gaps
     const first = I.crossoverInto(out, a, b);
     assert.deepEqual(out, want);
     assert.equal(first, I.firstValid(want));
+    // The event list: every bar where the result is not 0 (NaN included), in order.
+    const events = { at: new Float64Array(n), count: -1 };
+    I.crossoverInto(out, a, b, events);
+    const wantAt = [...want.keys()].filter((i) => want[i] !== 0);
+    assert.deepEqual([...events.at.subarray(0, events.count)], wantAt);
     crosses += want.filter((x) => x !== 0 && x === x).length;
   }
   assert.ok(crosses > 1000, `${crosses}`);
