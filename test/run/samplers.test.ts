@@ -13,7 +13,7 @@ const bestOf = (trials: { loss: number[] | null }[]): number => Math.min(...tria
 
 const CASES: { method: string; budget: number; fn: typeof branin; below: number }[] = [
   { method: 'random', budget: 200, fn: branin, below: 1.0 },
-  { method: 'tpe', budget: 100, fn: branin, below: 0.6 },
+  { method: 'tpe', budget: 150, fn: branin, below: 0.5 },
   { method: 'cmaes', budget: 150, fn: branin, below: 0.4 },
   { method: 'genetic', budget: 200, fn: branin, below: 0.5 },
   { method: 'bayes', budget: 30, fn: branin, below: 0.5 },
