@@ -57,9 +57,10 @@ function sameRun(a: BacktestResult, b: BacktestResult, where: string): void {
   assert.deepEqual(a.cash, b.cash, where);
 }
 
-const GRIDS: Record<string, Record<string, number>[]> = {
+const GRIDS: Record<string, Record<string, number | string>[]> = {
   sma_cross: [2, 3, 5, 10, 20, 50, 80].flatMap((fast) => [4, 10, 30, 100, 200, 300].map((slow) => ({ fast, slow }))),
   macd_cross: [3, 8, 12, 20].flatMap((fast) => [10, 26, 40].flatMap((slow) => [2, 9, 15].map((signal) => ({ fast, slow, signal })))),
+  donchian_breakout: [1, 3, 10, 20, 55].flatMap((entry) => [1, 5, 10, 20].map((exit) => ({ entry, exit }))),
   ema_atr: [3, 12, 30].flatMap((ema_fast) =>
     [10, 26, 80].flatMap((ema_slow) => [
       { ema_fast, ema_slow, atr_period: 14, atr_sl_multiplier: 1, atr_tp_multiplier: 2 },

@@ -1,4 +1,5 @@
 import { builtinParams } from './schema';
+import { signalBuffer } from './signal';
 import type { StrategyDefinition } from '../strategy-api';
 
 /**
@@ -16,6 +17,15 @@ export const donchianBreakout: StrategyDefinition = {
     const lo = ctx.lowest(exit, 'low');
     // The channels of the previous bar are read, so wait one bar more than they need.
     ctx.warmup(Math.max(entry, exit));
+    // Exact: next acts only on a bar where one of its two tests passes, and keeps no state.
+    const n = ctx.bars;
+    const sig = signalBuffer(n);
+    if (n > 0) sig[0] = 0; // before the warm-up (≥ 1): never called
+    for (let i = 1; i < n; i++) {
+      const x = c[i]!;
+      sig[i] = x > hi[i - 1]! || x < lo[i - 1]! ? 1 : 0;
+    }
+    ctx.nextOnlyOn(sig);
     return (b) => {
       const i = b.i;
       if (b.position === 0) {
