@@ -59,7 +59,9 @@ export class LocalExecutor implements TrialExecutor {
 
   async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome) => void): Promise<TrialOutcome[]> {
     if (signal.aborted) throw new RunAborted();
-    const size = Math.min(32, Math.max(1, Math.ceil(batch.length / (this.workers * 4))));
+    // Chunks amortize dispatch (a message each way, a structured clone); eight per worker per
+    // batch keep the workers evenly loaded to the end of the batch.
+    const size = Math.min(64, Math.max(1, Math.ceil(batch.length / (this.workers * 8))));
     const chunks: TrialRequest[][] = [];
     for (let i = 0; i < batch.length; i += size) chunks.push(batch.slice(i, i + size));
     const attempts = new Map<number, number>();

@@ -25,7 +25,7 @@ import type {
   TrialSummary,
 } from '../../protocol/run-events';
 import { formatDate, loadPrices, sliceBars, type PriceData } from '../engine';
-import { createSampler, fullKey, ParetoFront, Rng, Space, type Told } from '../search';
+import { createSampler, fullKey, ParetoFront, Rng, Space, type Params, type Told } from '../search';
 import { hash32 } from '../search/rng';
 import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
 import { announceJson, FLUSH_MS, Journal, JOURNAL_FORMAT, readJournal, type JournalHeader } from './journal';
@@ -139,6 +139,13 @@ export function newRunDir(file: string, study: string): string {
 interface StageBest {
   summary: TrialSummary;
   loss: number[];
+}
+
+/** A batch of trials as it comes back: the losses by trial number, and the events its end needs. */
+interface Batch {
+  trials: { number: number; params: ParamValues; searched: Params }[];
+  results: Map<number, number[] | null>;
+  candidates: Map<number, TrialEvent>;
 }
 
 /**
@@ -425,10 +432,8 @@ export async function runStudy(options: RunOptions, listener: (e: RunEvent) => v
       let since = 0;
       let stoppedBy: string | undefined;
       const es = st.earlyStop;
-      while (stageDone < st.budget && !stoppedBy) {
-        if (signal.aborted) throw new RunAborted();
-        const asked = sampler.ask(Math.min(batchSize, st.budget - stageDone));
-        if (asked.length === 0) break;
+      /** Starts a batch: replayed and memoized trials at once, the rest on the executor. */
+      const startBatch = async (asked: Params[]): Promise<Batch> => {
         const trials = asked.map((p) => ({ number: number++, params: space.full(p) as ParamValues, searched: p }));
         // The batch's losses by trial number, and only the events its end may need: with big
         // batches, keeping every event alive until the tell was most of the garbage collector's
@@ -476,6 +481,11 @@ export async function runStudy(options: RunOptions, listener: (e: RunEvent) => v
           const outcomes = await exec.run(toRun, signal, onOutcome);
           for (const o of outcomes) onOutcome(o);
         }
+        return { trials, results, candidates };
+      };
+
+      /** Finishes a batch, in batch order: tells the sampler, then the stage's best and early stop. */
+      const finishBatch = ({ trials, results, candidates }: Batch): void => {
         // Tell in trial-number order: what the sampler learns never depends on timing.
         const told: Told[] = trials.map((t) => ({ params: t.searched, loss: results.get(t.number)! }));
         sampler.tell(told);
@@ -500,6 +510,33 @@ export async function runStudy(options: RunOptions, listener: (e: RunEvent) => v
         if (bestNumber >= 0) stageBest = { summary: summaryOf(candidates.get(bestNumber)!), loss: bestLoss! };
         announceTrials();
         progress(false);
+      };
+
+      // A method whose proposals never depend on results keeps the next batch running while
+      // one finishes, so the workers never wait at the barrier; others (and early stopping,
+      // decided per batch) run one batch at a time.
+      const depth = independent && !es ? 2 : 1;
+      const running: Promise<Batch>[] = [];
+      let asked = 0;
+      let exhausted = false;
+      while (!stoppedBy) {
+        while (!exhausted && running.length < depth && asked < st.budget) {
+          if (signal.aborted) throw new RunAborted();
+          const points = sampler.ask(Math.min(batchSize, st.budget - asked));
+          if (points.length === 0) {
+            exhausted = true;
+            break;
+          }
+          asked += points.length;
+          const batch = startBatch(points);
+          // Awaited in order below; one that fails while an earlier one is awaited must not be
+          // reported as unhandled (the run stops on the first failure it awaits).
+          batch.catch(() => {});
+          running.push(batch);
+        }
+        const next = running.shift();
+        if (!next) break;
+        finishBatch(await next);
       }
       const sb = stageBest as StageBest | null;
       const stageEvent: StageEvent = {

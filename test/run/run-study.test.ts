@@ -311,3 +311,48 @@ study "warm" {
     k.trials().map((t) => t.params),
   );
 });
+
+test('a grid several batches long with batches overlapping: every combination once, the best is the first of the tied best, the journal holds each trial once', async () => {
+  // 60 × 97 − (fast ≥ slow) > 2 · 2048: several overlapping batches on 2 workers.
+  const dir = tempStudy({
+    's.optstudy': `
+study "big grid" {
+  data "${ORCL}" from 2010-01-01 to 2014-12-31
+  strategy sma_cross
+  objective minimize trades_closed
+  stage "s" {
+    param fast in 2 .. 61 step 1
+    param slow in 10 .. 300 step 3
+    where fast < slow
+  }
+  seed 3
+}`,
+  });
+  const c = collector();
+  const end = await runStudy({ file: path.join(dir, 's.optstudy'), workers: 2, out: path.join(dir, 'run') }, c.onEvent, new AbortController().signal);
+  assert.equal(end.status, 'finished');
+  const trials = c.trials();
+  let expected = 0;
+  for (let fast = 2; fast <= 61; fast++) for (let slow = 10; slow <= 300; slow += 3) if (fast < slow) expected++;
+  assert.ok(expected > 4096, `${expected} combinations`);
+  assert.equal(trials.length, expected);
+  assert.equal(new Set(trials.map((t) => `${t.params.fast}/${t.params.slow}`)).size, expected);
+  assert.deepEqual(
+    trials.map((t) => t.number).sort((a, b) => a - b),
+    trials.map((_, i) => i),
+  );
+  // Over a hundred combinations tie for the fewest trades: the best is the lowest-numbered of them,
+  // whichever worker finished first.
+  const complete = trials.filter((t) => t.state === 'complete');
+  const top = Math.min(...complete.map((t) => t.score as number));
+  const tied = complete.filter((t) => t.score === top).sort((a, b) => a.number - b.number);
+  assert.ok(tied.length > 10, `${tied.length} tied`);
+  const first = tied[0]!;
+  assert.equal(end.best?.number, first.number);
+  const stage = c.events.find((e) => e.type === 'stage');
+  assert.ok(stage?.type === 'stage' && stage.best?.number === first.number && stage.trials === expected);
+  const lines = readFileSync(path.join(dir, 'run', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; number?: number });
+  const nums = lines.filter((l) => l.type === 'trial').map((l) => l.number);
+  assert.equal(nums.length, expected);
+  assert.equal(new Set(nums).size, expected);
+});
