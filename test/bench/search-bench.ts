@@ -1,12 +1,13 @@
 /**
  * Sampler benchmarks (no backtests): overhead per trial (CPU time, so a busy machine does not
  * inflate it), and search quality — the median [Q1, Q3] of the best value over seeds
- * 1000..1000+BENCH_SEEDS-1 at 50 and 200 trials on Branin, Hartmann-6, Rosenbrock-5 (real
+ * BENCH_SEED0..BENCH_SEED0+BENCH_SEEDS-1 (default 1000..1019) at 50 and 200 trials on Branin, Hartmann-6, Rosenbrock-5 (real
  * and integer) and Ackley-5, per sampler — judged against ../shared/baselines/optuna.md:
  * per cell, our best sampler's median against the best baseline column, and each of
  * `bayes`, `tpe`, `cmaes` against its counterpart column (GP log, Optuna TPE, Optuna CMA-ES).
  *
- * Env: BENCH_SEEDS (default 20), BENCH_SAMPLERS (comma list), BENCH_JOBS (worker threads for
+ * Env: BENCH_SEEDS (default 20), BENCH_SEED0 (first seed, default 1000; other values give a
+ * hold-out check of choices made on the default seeds), BENCH_SAMPLERS (comma list), BENCH_JOBS (worker threads for
  * the quality runs, default 1; results do not depend on it), BENCH_OVERHEAD=0 to skip the
  * overhead part. The last line is the compact verdict table (JSON) for the issue note.
  */
@@ -127,14 +128,14 @@ interface CellResult extends Cell {
 }
 
 /** The best of the first 50 and of all 200 trials, one run per seed (sorted). */
-function quality(cell: Cell, seeds: number): CellResult {
+function quality(cell: Cell, seeds: number, seed0: number): CellResult {
   const s = ALL_SAMPLERS.find((x) => x.name === cell.sampler)!;
   const fn = ALL_FUNCTIONS.find((f) => f.name === cell.fn)!;
   const at50: number[] = [];
   const at200: number[] = [];
   const t0 = cpuMs();
   for (let k = 0; k < seeds; k++) {
-    const trials = minimize({ method: s.method, dims: fn.dims, f: fn.f, budget: 200, seed: 1000 + k, options: s.options });
+    const trials = minimize({ method: s.method, dims: fn.dims, f: fn.f, budget: 200, seed: seed0 + k, options: s.options });
     const best = (n: number): number => Math.min(...trials.slice(0, n).map((t) => (t.loss ? t.loss[0]! : Infinity)));
     at50.push(best(50));
     at200.push(best(200));
@@ -144,10 +145,10 @@ function quality(cell: Cell, seeds: number): CellResult {
 }
 
 /** Runs the cells on `jobs` worker threads (each cell is deterministic, so order is free). */
-async function runCells(cells: Cell[], seeds: number, jobs: number): Promise<CellResult[]> {
+async function runCells(cells: Cell[], seeds: number, seed0: number, jobs: number): Promise<CellResult[]> {
   if (jobs <= 1) {
     return cells.map((c) => {
-      const r = quality(c, seeds);
+      const r = quality(c, seeds, seed0);
       process.stderr.write(`quality ${c.fn} ${c.sampler} done\n`);
       return r;
     });
@@ -155,7 +156,7 @@ async function runCells(cells: Cell[], seeds: number, jobs: number): Promise<Cel
   const queue = cells.slice();
   const out: CellResult[] = [];
   const worker = async (): Promise<void> => {
-    const w = new Worker(__filename, { workerData: { seeds } });
+    const w = new Worker(__filename, { workerData: { seeds, seed0 } });
     try {
       for (let c = queue.shift(); c; c = queue.shift()) {
         const cell = c;
@@ -178,11 +179,12 @@ async function runCells(cells: Cell[], seeds: number, jobs: number): Promise<Cel
 
 async function main(): Promise<void> {
   const seeds = Number(process.env.BENCH_SEEDS ?? 20);
+  const seed0 = Number(process.env.BENCH_SEED0 ?? 1000);
   const jobs = Math.max(1, Number(process.env.BENCH_JOBS ?? 1));
   const only = process.env.BENCH_SAMPLERS?.split(',');
   const samplers = only ? ALL_SAMPLERS.filter((s) => only.includes(s.name)) : ALL_SAMPLERS;
   const out: Record<string, unknown> = {
-    seeds: `${seeds} (1000..${999 + seeds})`,
+    seeds: `${seeds} (${seed0}..${seed0 + seeds - 1})`,
     note: 'overhead = CPU ms per trial (ask + tell) with an instant objective, seed 1; bayes over 200 trials, the others 1,000',
   };
   if (process.env.BENCH_OVERHEAD !== '0') {
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
 
   const cells: Cell[] = [];
   for (const fn of ALL_FUNCTIONS) for (const s of samplers) cells.push({ sampler: s.name, fn: fn.name });
-  const results = await runCells(cells, seeds, jobs);
+  const results = await runCells(cells, seeds, seed0, jobs);
   const get = (fn: string, sampler: string): CellResult | undefined => results.find((r) => r.fn === fn && r.sampler === sampler);
 
   const table: Record<string, Record<string, unknown>> = {};
@@ -253,6 +255,6 @@ if (isMainThread) {
     process.exit(1);
   });
 } else {
-  const { seeds } = workerData as { seeds: number };
-  parentPort!.on('message', (cell: Cell) => parentPort!.postMessage(quality(cell, seeds)));
+  const { seeds, seed0 } = workerData as { seeds: number; seed0: number };
+  parentPort!.on('message', (cell: Cell) => parentPort!.postMessage(quality(cell, seeds, seed0)));
 }
