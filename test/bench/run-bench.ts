@@ -197,13 +197,31 @@ async function main(): Promise<void> {
   const rates: Record<string, number> = {};
   let gridBest = -Infinity;
   let size = 0;
+  // Each a fresh run (new pool, cold workers), as a user starts one; best and median of
+  // BENCH_GRID_REPEATS runs, since a shared machine's noise only ever slows a run down.
+  const repeats = Number(process.env.BENCH_GRID_REPEATS ?? 3);
   for (const workers of [1, 2]) {
-    const r = await run(grid, workers);
-    size = r.trials.length;
-    rates[workers] = Math.round(r.trials.length / r.seconds);
-    out[`workers${workers}`] = { trials: r.trials.length, backtestsPerSecond: rates[workers], cpuMsPerBacktest: Number((r.cpuMs / r.trials.length).toFixed(3)), mainThreadMsPerTrial: Number((r.mainMs / r.trials.length).toFixed(3)), seconds: Number(r.seconds.toFixed(2)), wallWithStartup: Number(r.wall.toFixed(2)) };
-    for (const t of r.trials) if (t.state === 'complete' && (t.score as number) > gridBest) gridBest = t.score as number;
-    process.stderr.write(`grid on ${workers} worker(s): ${rates[workers]}/s\n`);
+    const all: { rate: number; cpu: number; main: number; seconds: number; wall: number }[] = [];
+    for (let k = 0; k < repeats; k++) {
+      const r = await run(grid, workers);
+      size = r.trials.length;
+      all.push({ rate: r.trials.length / r.seconds, cpu: r.cpuMs / r.trials.length, main: r.mainMs / r.trials.length, seconds: r.seconds, wall: r.wall });
+      for (const t of r.trials) if (t.state === 'complete' && (t.score as number) > gridBest) gridBest = t.score as number;
+    }
+    all.sort((a, b) => b.rate - a.rate);
+    const best = all[0]!;
+    rates[workers] = Math.round(best.rate);
+    out[`workers${workers}`] = {
+      trials: size,
+      runs: repeats,
+      backtestsPerSecond: rates[workers],
+      medianBacktestsPerSecond: Math.round(all[Math.floor(all.length / 2)]!.rate),
+      cpuMsPerBacktest: Number(best.cpu.toFixed(3)),
+      mainThreadMsPerTrial: Number(best.main.toFixed(3)),
+      seconds: Number(best.seconds.toFixed(2)),
+      wallWithStartup: Number(best.wall.toFixed(2)),
+    };
+    process.stderr.write(`grid on ${workers} worker(s): ${JSON.stringify(out[`workers${workers}`])}\n`);
   }
   out.gridSize = size;
   out.speedup2Workers = Number((rates[2]! / rates[1]!).toFixed(2));
