@@ -142,14 +142,17 @@ export class BayesSampler implements Sampler {
     // points they are refitted only when the data have grown by a tenth since the last fit
     // (warm-started from it, one restart from the prior's centre guarding against a stale
     // local optimum); in between, the factor is extended row by row in O(n²) per point.
-    if (!gp || n <= 20 || n >= Math.ceil(this.lastFitN * 1.1)) {
+    // Past 300 points a fit (O(n³) per step) costs more than many proposals and the
+    // hyperparameters have settled: a quarter's growth between fits, no restart.
+    const large = n > 300;
+    if (!gp || n <= 20 || n >= Math.ceil(this.lastFitN * (large ? 1.25 : 1.1))) {
       gp = new Gp(
         rows.map((r) => r.x),
         ys,
         gp?.theta,
       );
       const early = n <= 30;
-      gp.fit(this.ctx.rng, early ? 50 : 30, early ? 2 : 1);
+      gp.fit(this.ctx.rng, early ? 50 : 30, early ? 2 : large ? 0 : 1);
       this.lastFitN = n;
     } else {
       gp.append(rows.slice(gp.n).map((r) => r.x));
