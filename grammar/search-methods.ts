@@ -79,7 +79,7 @@ export const SEARCH_METHODS: readonly SearchMethodInfo[] = [
     options: [
       TRIALS,
       { name: 'init', type: 'int', min: 1, default: 10, doc: 'Random trials before the model is used.' },
-      { name: 'multivariate', type: 'flag', default: false, doc: 'Model the parameters jointly instead of one by one.' },
+      { name: 'multivariate', type: 'flag', default: true, doc: 'Model the parameters jointly (the default); `multivariate false` models them one by one, as classic TPE.' },
     ],
   },
   {
