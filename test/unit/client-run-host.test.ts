@@ -57,21 +57,36 @@ test('a run streams start, trials, progress, stage and end into the model', { sk
 });
 
 test('Cancel stops the run cleanly; Resume finishes it with the uninterrupted best', { skip: !existsSync(HOST) && 'dist/run-host.js not built' }, async () => {
-  const full = new RunModel('f');
-  for (const e of eventsFromJournal(readFileSync(path.join(tmp, 'full', 'journal.jsonl'), 'utf8')).events) full.apply(e);
-  const out = path.join(tmp, 'cancelled');
-  const { model, session } = start({ file: QUICK, out, workers: 2, trusted: true }, (m, s) => {
-    if (m.trials.length === 20) s.cancel();
+  // A grid big enough that the cancel lands mid-run (the quickstart now finishes before the
+  // first batch of events reaches the client).
+  const dir = mkdtempSync(path.join(tmp, 'cancel-'));
+  const file = path.join(dir, 'grid.optstudy');
+  const data = path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt');
+  writeFileSync(
+    file,
+    readFileSync(QUICK, 'utf8')
+      .replace('"data/orcl-1995-2014.txt"', JSON.stringify(data))
+      .replace('param fast in 5 .. 50 step 5', 'param fast in 2 .. 80 step 1')
+      .replace('param slow in 20 .. 200 step 10', 'param slow in 10 .. 300 step 2'),
+  );
+  const uninterrupted = start({ file, out: path.join(dir, 'full'), workers: 2, trusted: true });
+  const whole = await uninterrupted.session.done;
+  assert.equal(whole.end.status ?? 'finished', 'finished', whole.stderr);
+  const total = uninterrupted.model.trials.length;
+  const out = path.join(dir, 'cancelled');
+  const { model, session } = start({ file, out, workers: 2, trusted: true }, (m, s) => {
+    if (m.trials.length >= 20) s.cancel();
   });
   const outcome = await session.done;
   assert.equal(outcome.end.status, 'cancelled');
-  assert.ok(model.trials.length >= 20 && model.trials.length < 174, `${model.trials.length} trials before the cancel took effect`);
+  assert.ok(model.trials.length >= 20 && model.trials.length < total, `${model.trials.length} of ${total} trials before the cancel took effect`);
   assert.equal(outcome.signal, null, 'the host exited by itself, not killed');
-  const resumed = start({ file: QUICK, resume: out, workers: 2, trusted: true });
+  const resumed = start({ file, resume: out, workers: 2, trusted: true });
   const r2 = await resumed.session.done;
   assert.equal(r2.end.status ?? 'finished', 'finished', r2.stderr);
-  assert.deepEqual(r2.end.best?.params, full.best!.params);
-  assert.equal(r2.end.best?.score, full.best!.score);
+  assert.equal(r2.end.trials, total);
+  assert.deepEqual(r2.end.best?.params, whole.end.best!.params);
+  assert.equal(r2.end.best?.score, whole.end.best!.score);
 });
 
 test('an untrusted workspace refuses a command strategy and says why', { skip: !existsSync(HOST) && 'dist/run-host.js not built' }, async () => {
