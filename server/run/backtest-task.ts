@@ -5,6 +5,7 @@
  * start time into the task's small shared "beat" buffer, so the pool can tell which trial
  * hung or crashed the worker and fail that trial alone.
  */
+import { threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { asStrategyDefinition, attachPrices, IndicatorCache, runBacktest, type PriceData, type SharedPrices } from '../engine';
 import type { Metrics } from '../../protocol/run-events';
@@ -12,7 +13,7 @@ import type { StrategyRef, TaskPayload, TrialOutcome, TrialRequest } from './exe
 
 export interface TaskInput {
   trials: TrialRequest[];
-  /** Float64Array(2) over a SharedArrayBuffer: [index of the running trial or -1, its start time (ms)]. */
+  /** Float64Array(3) over a SharedArrayBuffer: [index of the running trial or -1, its start time (ms), this worker's thread id]. */
   beat: SharedArrayBuffer;
 }
 
@@ -142,6 +143,7 @@ function metricsFactory(keys: string[]): MetricsFactory {
 /** Runs one batch; each trial's error is caught and reported for that trial only. */
 export default function runBatch(task: TaskInput): PackedOutcomes {
   const beat = new Float64Array(task.beat);
+  beat[2] = threadId;
   const out: TrialOutcome[] = [];
   let setupError: string | null = null;
   if (!runner) {

@@ -45,9 +45,13 @@ export class LocalExecutor implements TrialExecutor {
     this.pool = new Piscina({
       filename: taskFile,
       minThreads: this.workers,
-      // A second chunk waits in each worker while it runs one: without it the worker idled
-      // while the main thread took in its results and dispatched the next chunk.
+      // A second chunk waits in each worker while it runs one, so the worker never idles while
+      // the main thread takes in results and dispatches: that wait was a fifth of a fast grid's
+      // time. It needs tasks piscina does not abort itself (it never queues a second task
+      // beside an abortable one) and plain message events (with atomics, a worker holding two
+      // tasks answers only after both): cancel and timeouts are handled here instead.
       concurrentTasksPerWorker: 2,
+      atomics: 'disabled',
       maxThreads: this.workers,
       idleTimeout: 60_000,
       workerData: init,
@@ -61,7 +65,7 @@ export class LocalExecutor implements TrialExecutor {
     if (signal.aborted) throw new RunAborted();
     // Chunks amortize dispatch (a message each way, a structured clone); eight per worker per
     // batch keep the workers evenly loaded to the end of the batch.
-    const size = Math.min(64, Math.max(1, Math.ceil(batch.length / (this.workers * 8))));
+    const size = Math.min(128, Math.max(1, Math.ceil(batch.length / (this.workers * 8))));
     const chunks: TrialRequest[][] = [];
     for (let i = 0; i < batch.length; i += size) chunks.push(batch.slice(i, i + size));
     const attempts = new Map<number, number>();
@@ -76,16 +80,15 @@ export class LocalExecutor implements TrialExecutor {
     signal: AbortSignal,
     attempts: Map<number, number>,
     onOutcome?: (o: TrialOutcome) => void,
+    restarts = 0,
   ): Promise<TrialOutcome[]> {
     if (chunk.length === 0) return [];
-    const beatBuf = new SharedArrayBuffer(16);
+    if (signal.aborted) throw new RunAborted();
+    // [index of the running trial or -1, its start time (ms, 0 until the chunk starts), the
+    // worker's thread id]: written by the worker, read by the timeout check below.
+    const beatBuf = new SharedArrayBuffer(24);
     const beat = new Float64Array(beatBuf);
     beat[0] = -1;
-    const ac = new AbortController();
-    const onAbort = (): void => ac.abort();
-    // A big batch has many chunks in flight on one signal: that is expected, not a leak.
-    setMaxListeners(0, signal);
-    signal.addEventListener('abort', onAbort);
     let hung = -1;
     const limit = this.timeoutMs;
     const timer =
@@ -93,9 +96,10 @@ export class LocalExecutor implements TrialExecutor {
         ? setInterval(
             () => {
               const i = beat[0]!;
-              if (i >= 0 && Date.now() - beat[1]! > limit) {
+              if (hung < 0 && i >= 0 && Date.now() - beat[1]! > limit) {
                 hung = i;
-                ac.abort();
+                // Terminating the worker rejects its tasks; piscina starts a new one.
+                void this.pool.threads.find((w) => w.threadId === beat[2])?.terminate();
               }
             },
             Math.max(10, Math.min(250, limit / 5)),
@@ -108,15 +112,17 @@ export class LocalExecutor implements TrialExecutor {
     try {
       let res: TrialOutcome[];
       try {
-        res = unpackOutcomes((await this.pool.run({ trials: chunk, beat: beatBuf }, { signal: ac.signal })) as PackedOutcomes);
+        res = unpackOutcomes(await untilAborted(this.pool.run({ trials: chunk, beat: beatBuf }) as Promise<PackedOutcomes>, signal));
       } catch (e) {
-        if (signal.aborted) throw new RunAborted();
+        if (signal.aborted || e instanceof RunAborted) throw new RunAborted();
+        // Its worker died (a timeout, a crash) while this chunk waited behind another: run it again as it is.
+        if (beat[1] === 0 && restarts < 3) return await this.runChunk(chunk, signal, attempts, onOutcome, restarts + 1);
         const idx = hung >= 0 ? hung : beat[0]!;
         const reason =
           hung >= 0 ? `timed out after ${limit} ms (its worker was replaced)` : `its worker died: ${e instanceof Error ? e.message : String(e)}`;
         if (idx < 0 || idx >= chunk.length) {
           // Unknown culprit: run each trial on its own to find it.
-          if (chunk.length === 1) return this.failOrRetry(chunk[0]!, reason, signal, attempts, onOutcome);
+          if (chunk.length === 1) return await this.failOrRetry(chunk[0]!, reason, signal, attempts, onOutcome);
           const each = await Promise.all(chunk.map((t) => this.runChunk([t], signal, attempts, onOutcome)));
           return each.flat();
         }
@@ -140,7 +146,6 @@ export class LocalExecutor implements TrialExecutor {
       return done;
     } finally {
       if (timer) clearInterval(timer);
-      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -159,7 +164,33 @@ export class LocalExecutor implements TrialExecutor {
     return [o];
   }
 
+  /** Ends the workers, also those still running tasks after a cancel (run() stops waiting for them). */
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+/**
+ * The task's result, or RunAborted as soon as `signal` aborts. The task itself runs on (its
+ * worker ends with the pool, which the run closes); its later outcome is ignored.
+ */
+function untilAborted<T>(task: Promise<T>, signal: AbortSignal): Promise<T> {
+  task.catch(() => {});
+  if (signal.aborted) return Promise.reject(new RunAborted());
+  // A big batch has many chunks waiting on one signal: that is expected, not a leak.
+  setMaxListeners(0, signal);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new RunAborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    task.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
