@@ -69,7 +69,7 @@ export const SEARCH_METHODS: readonly SearchMethodInfo[] = [
       { name: 'init', type: 'int', min: 1, default: 10, doc: 'Random trials before the model is used.' },
       { name: 'acquisition', type: 'enum', values: ['ei', 'ucb', 'poi'], default: 'ei', doc: 'Acquisition function: expected improvement (`ei`), upper confidence bound (`ucb`) or probability of improvement (`poi`).' },
       { name: 'kappa', type: 'number', min: 0, default: 2.576, doc: 'Exploration weight of `ucb`.' },
-      { name: 'xi', type: 'number', min: 0, default: 0.01, doc: 'Improvement margin of `ei` and `poi`.' },
+      { name: 'xi', type: 'number', min: 0, default: 0, doc: 'Improvement margin of `ei` and `poi` (0: any improvement counts; a margin stalls refinement near the optimum).' },
     ],
   },
   {

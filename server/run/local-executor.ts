@@ -140,7 +140,10 @@ export class LocalExecutor implements TrialExecutor {
         const n = (attempts.get(o.number) ?? 0) + 1;
         attempts.set(o.number, n);
         if (o.error !== undefined && n <= this.retries) again.push(chunk.find((t) => t.number === o.number)!);
-        else done.push(finish({ ...o, attempts: n }));
+        else {
+          o.attempts = n; // a fresh object from unpackOutcomes: no copy per trial
+          done.push(finish(o));
+        }
       }
       if (again.length) done.push(...(await this.runChunk(again, signal, attempts, onOutcome)));
       return done;
