@@ -44,7 +44,10 @@ export class RunSession {
   private trials = 0;
 
   constructor(private readonly o: RunSessionOptions) {
-    this.child = fork(o.hostPath, [], { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    // A larger young generation: the host's main thread turns every trial into short-lived
+    // objects (metrics, events, journal text), and the default one made it scavenge and promote
+    // far more (measured: a third less main-thread CPU per trial on a fast grid).
+    this.child = fork(o.hostPath, [], { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', execArgv: ['--max-semi-space-size=32'] });
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (d: string) => {
       this.stderr = (this.stderr + d).slice(-STDERR_KEEP);
