@@ -95,10 +95,12 @@ async function cancelLatency(runMs: number): Promise<Record<string, number>> {
       hostRssMb = -1;
     }
     cancelAt = performance.now();
-    child.send({ type: 'cancel' } satisfies HostRequest);
+    // A run that already ended (a fast machine) has nothing left to cancel: reported below.
+    if (child.connected) child.send({ type: 'cancel' } satisfies HostRequest);
   }, runMs);
   await exited;
   const exitAt = performance.now();
+  if (endAt < cancelAt) return { runMs, hostRssMb, trialsReceived: trials, ipcMessages: messages, finishedBeforeCancel: 1 };
   return { runMs, hostRssMb, trialsReceived: trials, ipcMessages: messages, cancelToEndMs: Math.round(endAt - cancelAt), cancelToExitMs: Math.round(exitAt - cancelAt) };
 }
 
@@ -179,7 +181,7 @@ async function poolOnly(passes: number): Promise<Record<string, number>> {
 
 async function main(): Promise<void> {
   const out: Record<string, unknown> = { loadAverage: os.loadavg().map((v) => Number(v.toFixed(2))), cpus: os.cpus().length };
-  if (!process.env.BENCH_RUN_ONLY || process.env.BENCH_RUN_ONLY === 'cancel') out.cancelThroughRunHost = await cancelLatency(Number(process.env.BENCH_CANCEL_AFTER_MS ?? 8000));
+  if (!process.env.BENCH_RUN_ONLY || process.env.BENCH_RUN_ONLY === 'cancel') out.cancelThroughRunHost = await cancelLatency(Number(process.env.BENCH_CANCEL_AFTER_MS ?? 3000));
   if (out.cancelThroughRunHost) process.stderr.write(`cancel: ${JSON.stringify(out.cancelThroughRunHost)}\n`);
   if (process.env.BENCH_RUN_ONLY === 'cancel') {
     process.stdout.write(JSON.stringify(out) + '\n');
