@@ -22,8 +22,6 @@ export class IndicatorCache {
   private bytes = 0;
   private count = 0;
   private clock = 0;
-  /** The key each memoized series was stored under, so combinations of them can be memoized too. */
-  private readonly keys = new WeakMap<Float64Array, string>();
   hits = 0;
   misses = 0;
 
@@ -53,7 +51,6 @@ export class IndicatorCache {
     m.set(key, e);
     this.bytes += bytes;
     this.count++;
-    forEachSeries(r.value, (a, line) => this.keys.set(a, line === '' ? key : `${key}.${line}`));
     if (this.bytes > this.maxBytes) this.evict(e);
     return r;
   }
@@ -70,11 +67,6 @@ export class IndicatorCache {
       this.bytes -= e.bytes;
       this.count--;
     }
-  }
-
-  /** The key a series returned by this cache was stored under (undefined for other arrays). */
-  keyOf(a: Float64Array): string | undefined {
-    return this.keys.get(a);
   }
 
   /** Number of stored entries. */
@@ -95,15 +87,10 @@ export class IndicatorCache {
   }
 }
 
-function forEachSeries(v: unknown, f: (a: Float64Array, line: string) => void): void {
-  if (v instanceof Float64Array) f(v, '');
-  else if (v && typeof v === 'object') {
-    for (const [k, x] of Object.entries(v)) if (x instanceof Float64Array) f(x, k);
-  }
-}
-
+/** Bytes of a stored value: its series (a Float64Array, or an object of them) plus a little. */
 function sizeOf(v: unknown): number {
+  if (v instanceof Float64Array) return 64 + v.byteLength;
   let n = 64;
-  forEachSeries(v, (a) => (n += a.byteLength));
+  if (v && typeof v === 'object') for (const x of Object.values(v)) if (x instanceof Float64Array) n += x.byteLength;
   return n;
 }
