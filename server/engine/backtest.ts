@@ -8,7 +8,7 @@
  */
 import type { ParamSchema } from '../../grammar/builtins';
 import { IndicatorCache } from './indicator-cache';
-import { SeriesArena } from './scratch';
+import { runScratch as arena } from './scratch';
 import * as ind from './indicators';
 import { computeMetrics, type RunRecord } from './metrics';
 import { formatDate } from './prices';
@@ -276,7 +276,6 @@ function checkConfig(c: BacktestConfig): void {
 }
 
 // Per-thread scratch buffers, grown as needed, so a grid does not allocate per backtest.
-const arena = new SeriesArena();
 const NO_EVENTS = new Float64Array(0);
 let running = false;
 let valuesBuf: Float64Array = new Float64Array(0);
@@ -406,12 +405,7 @@ export function runBacktest(
       // Broker value as backtrader computes it (not always cash + pos*close, bit for bit).
       let value: number;
       if (pos !== 0) {
-        const ci = c[i]!;
-        const dvalue = pos * ci;
-        const dun = pos * (ci - pprice) * 1.0;
-        let pvu = 0.0 + (dvalue - dun) / 1.0;
-        pvu += dun;
-        value = cash + pvu;
+        value = longValue(c[i]!, cash, pos, pprice);
         inMarket++;
       } else {
         value = cash + (0.0 + 0.0);
@@ -495,16 +489,21 @@ export function runBacktest(
  * backtests waiting for one large compile.
  */
 
-/** Values of bars [i, j) held long, with the broker's expression term for term (see the loop). */
+/**
+ * The broker's value at close `ck` holding `pos` bought at `pprice`, term for term as
+ * backtrader computes it (not always cash + pos*close, bit for bit).
+ */
+function longValue(ck: number, cash: number, pos: number, pprice: number): number {
+  const dvalue = pos * ck;
+  const dun = pos * (ck - pprice) * 1.0;
+  let pvu = 0.0 + (dvalue - dun) / 1.0;
+  pvu += dun;
+  return cash + pvu;
+}
+
+/** Values of bars [i, j) held long. */
 function valueLong(values: Float64Array, c: Float64Array, i: number, j: number, cash: number, pos: number, pprice: number): void {
-  for (let k = i; k < j; k++) {
-    const ck = c[k]!;
-    const dvalue = pos * ck;
-    const dun = pos * (ck - pprice) * 1.0;
-    let pvu = 0.0 + (dvalue - dun) / 1.0;
-    pvu += dun;
-    values[k] = cash + pvu;
-  }
+  for (let k = i; k < j; k++) values[k] = longValue(c[k]!, cash, pos, pprice);
 }
 
 /** Values of bars [i, j) while flat. */

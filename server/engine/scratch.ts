@@ -11,7 +11,7 @@
 const KEEP = 16;
 
 /** A pool of Float64Arrays lent to one run at a time (one per thread; `runBacktest` is not reentrant). */
-export class SeriesArena {
+class SeriesArena {
   private readonly free: Float64Array[] = [];
   private readonly lent: Float64Array[] = [];
 
@@ -39,3 +39,9 @@ export class SeriesArena {
     lent.length = 0;
   }
 }
+
+/**
+ * This thread's arena: the engine's crossovers and gate events, and built-ins' own per-run
+ * signals, all taken back when the run ends.
+ */
+export const runScratch = new SeriesArena();

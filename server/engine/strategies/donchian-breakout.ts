@@ -1,5 +1,5 @@
 import { builtinParams } from './schema';
-import { signalBuffer } from './signal';
+import { runScratch } from '../scratch';
 import type { StrategyDefinition } from '../strategy-api';
 
 /**
@@ -19,7 +19,7 @@ export const donchianBreakout: StrategyDefinition = {
     ctx.warmup(Math.max(entry, exit));
     // Exact: next acts only on a bar where one of its two tests passes, and keeps no state.
     const n = ctx.bars;
-    const sig = signalBuffer(n);
+    const sig = runScratch.take(n); // valid for this run; every element written below
     if (n > 0) sig[0] = 0; // before the warm-up (≥ 1): never called
     for (let i = 1; i < n; i++) {
       const x = c[i]!;
