@@ -62,12 +62,11 @@ function tradePass(pnl: Float64Array, pnlcomm: Float64Array, closed: number): vo
   let gl = 0.0;
   let gtot = 0.0;
   let ntot = 0.0;
-  // Own extra: the same split before commission, with exact sums (double-double, certified).
-  let inexact = 0; // bit set when a double-double error sum rounded (then the bound applies)
-  let gps = 0;
-  let gpe = 0;
-  let gls = 0;
-  let gle = 0;
+  // Own extra: the same split before commission, with exact sums (fsum of the winners' and the
+  // losers' pnl, gathered apart in the scratch buffer).
+  const split = scratchOf(closed * 2);
+  let np = 0;
+  let nn = 0;
   for (let k = 0; k < closed; k++) {
     const pc = pnlcomm[k]!;
     if (pc >= 0.0) {
@@ -77,49 +76,16 @@ function tradePass(pnl: Float64Array, pnlcomm: Float64Array, closed: number): vo
     const x = pnl[k]!;
     gtot += x;
     ntot += pc;
-    if (x > 0) {
-      const t = gps + x;
-      const bp = t - gps;
-      const q = gps - (t - bp) + (x - bp);
-      gps = t;
-      const u = gpe + q;
-      const bq = u - gpe;
-      if (gpe - (u - bq) + (q - bq) !== 0) inexact |= 1;
-      gpe = u;
-    } else if (x < 0) {
-      const t = gls + x;
-      const bp = t - gls;
-      const q = gls - (t - bp) + (x - bp);
-      gls = t;
-      const u = gle + q;
-      const bq = u - gle;
-      if (gle - (u - bq) + (q - bq) !== 0) inexact |= 2;
-      gle = u;
-    }
+    if (x > 0) split[np++] = x;
+    else if (x < 0) split[closed + nn++] = x;
   }
   T.won = won;
   T.gp = gp;
   T.gl = gl;
   T.gtot = gtot;
   T.ntot = ntot;
-  // When every error term added up exactly, s + e IS the exact sum: one rounding, half-even.
-  T.gpPre = inexact & 1 ? certifiedRound(gps, gpe, ddBound(closed, gps + gpe)) : gps + gpe;
-  T.glPre = inexact & 2 ? certifiedRound(gls, gle, ddBound(closed, -(gls + gle))) : gls + gle;
-  if (T.gpPre !== T.gpPre || T.glPre !== T.glPre) exactPreComm(pnl, closed);
-}
-
-/** The pre-commission sums with exact partials (the certified rounding could not decide). */
-function exactPreComm(pnl: Float64Array, closed: number): void {
-  const pos = scratchOf(closed * 2);
-  let np = 0;
-  let nn = 0;
-  for (let k = 0; k < closed; k++) {
-    const x = pnl[k]!;
-    if (x > 0) pos[np++] = x;
-    else if (x < 0) pos[closed + nn++] = x;
-  }
-  T.gpPre = fsum(pos, 0, np);
-  T.glPre = fsum(pos, closed, closed + nn);
+  T.gpPre = fsumFast(split, 0, np);
+  T.glPre = fsumFast(split, closed, closed + nn);
 }
 
 /** What the pass over the portfolio values finds. */
