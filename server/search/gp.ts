@@ -247,8 +247,7 @@ export class Gp {
       const df = this.X[i * F + d]! - other[off + d]!;
       r2 += (df * df) / Math.exp(2 * this.theta[d]!);
     }
-    const r = Math.sqrt(r2);
-    return Math.exp(this.theta[F]!) * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
+    return matern52(r2, Math.exp(this.theta[F]!));
   }
 
   /** Posterior mean and standard deviation at x (noise-free). */
@@ -269,8 +268,7 @@ export class Gp {
         const df = X[o + d]! - x[d]!;
         r2 += df * df * inv[d]!;
       }
-      const r = Math.sqrt(r2);
-      const kv = sf2 * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
+      const kv = matern52(r2, sf2);
       k[i] = kv;
       mu += kv * alpha[i]!;
     }
@@ -325,8 +323,7 @@ export class Gp {
             const df = X[o + d]! - x[d]!;
             r2 += df * df * inv[d]!;
           }
-          const r = Math.sqrt(r2);
-          const kv = sf2 * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
+          const kv = matern52(r2, sf2);
           V[i * B + c] = kv;
           mc += kv * alpha[i]!;
         }
@@ -385,6 +382,12 @@ export class Gp {
     this.invCache = { theta: this.theta, inv };
     return inv;
   }
+}
+
+/** The Matérn 5/2 kernel at squared scaled distance r2 with signal variance sf2 (the likelihood inlines it with its gradient's terms). */
+function matern52(r2: number, sf2: number): number {
+  const r = Math.sqrt(r2);
+  return sf2 * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
 }
 
 /** Per-fit buffers: the pairs' per-dim squared differences, and scratch reused by every evaluation. */
