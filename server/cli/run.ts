@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import type { RunEvent, StartEvent, TrialSummary } from '../../protocol/run-events';
-import { eventJson, FLUSH_MS, readJournal } from '../run/journal';
+import { FLUSH_MS, readJournal } from '../run/journal';
 import { fmtDuration, fmtParams, fmtScore, progressLine, rankingTable, TopK } from '../run/render';
 import { validationTable } from '../run/validate-run';
 import { runStudy, StudyError, type RunOptions } from '../run/run-study';
@@ -137,10 +137,10 @@ export const runCommand: Command = async (argv, io) => {
     pendingJson = '';
     lastJson = Date.now();
   };
-  const onEvent = (e: RunEvent): void => {
+  const onEvent = (e: RunEvent, json?: string): void => {
     if (args.json) {
       if (e.type === 'analysis') return;
-      pendingJson += eventJson(e) + '\n';
+      pendingJson += (json ?? JSON.stringify(e)) + '\n';
       if (e.type !== 'trial' || pendingJson.length > 256 * 1024 || Date.now() - lastJson >= FLUSH_MS) flushJson();
       return;
     }

@@ -39,25 +39,6 @@ export interface JournalContents {
   end: EndEvent | null;
 }
 
-/**
- * The JSON of the event being announced: the run hands a journaled event to its listener with
- * the text the journal made, so a printer of that event need not encode it again. One slot,
- * not a map, so no encoded text outlives its moment.
- */
-let slotEvent: object | null = null;
-let slotText = '';
-
-/** Marks `text` as the JSON of `event` until the next call. */
-export function announceJson(event: object, text: string): void {
-  slotEvent = event;
-  slotText = text;
-}
-
-/** `JSON.stringify(event)`, reusing the journal's encoding when it is the event being announced. */
-export function eventJson(event: object): string {
-  return event === slotEvent && slotText !== '' ? slotText : JSON.stringify(event);
-}
-
 /** Longest time a finished trial waits in memory before it reaches the file. */
 export const FLUSH_MS = 50;
 /** Pending bytes that force a write whatever the time. */

@@ -28,7 +28,7 @@ import { formatDate, loadPrices, sliceBars, type PriceData } from '../engine';
 import { createSampler, fullKey, ParetoFront, Rng, Space, type Params, type Told } from '../search';
 import { hash32 } from '../search/rng';
 import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
-import { announceJson, FLUSH_MS, Journal, JOURNAL_FORMAT, readJournal, type JournalHeader } from './journal';
+import { FLUSH_MS, Journal, JOURNAL_FORMAT, readJournal, type JournalHeader } from './journal';
 import { defaultWorkers, LocalExecutor } from './local-executor';
 import { CommandExecutor } from '../strategies/command-executor';
 import { compileStrategyModule, ModuleCompileError } from '../strategies/compile-module';
@@ -36,9 +36,8 @@ import { buildPlan, scoreTrial, type StagePlan, type StudyPlan } from './plan';
 import { holdoutWindow, validateStudyRun } from './validate-run';
 
 /**
- * Memo entries kept (oldest out first). Samplers repeat recent proposals (integer TPE, CMA-ES,
- * genetic), so a window of 25,000 catches nearly every repeat while a 100k grid's memo stays
- * a quarter of its size (~1 KB per entry).
+ * Memo entries kept (oldest out first, ~1 KB each). A stage never proposes a point twice, so
+ * the memo serves later stages that revisit earlier stages' points (e.g. the point handed over).
  */
 const MEMO_SIZE = 25_000;
 
@@ -141,6 +140,12 @@ interface StageBest {
   loss: number[];
 }
 
+/**
+ * Receives every event of a run, in order. A journaled trial event comes with `json`, the line
+ * the journal wrote for it, so a printer need not encode it again.
+ */
+export type RunListener = (e: RunEvent, json?: string) => void;
+
 /** A batch of trials as it comes back: the losses by trial number, and the events its end needs. */
 interface Batch {
   trials: { number: number; params: ParamValues; searched: Params }[];
@@ -153,7 +158,7 @@ interface Batch {
  * the `end` event (also when cancelled through `signal`: `status: 'cancelled'`).
  * @throws StudyError when the study has errors or its data cannot be loaded (before `start`).
  */
-export async function runStudy(options: RunOptions, listener: (e: RunEvent) => void, signal: AbortSignal): Promise<EndEvent> {
+export async function runStudy(options: RunOptions, listener: RunListener, signal: AbortSignal): Promise<EndEvent> {
   const t0 = Date.now();
   const file = path.resolve(options.file);
   const { model, plan } = loadStudy(file, options.study);
@@ -240,10 +245,7 @@ export async function runStudy(options: RunOptions, listener: (e: RunEvent) => v
   const announceTrials = (): void => {
     journal.flush();
     lastFlush = Date.now();
-    for (const w of waiting) {
-      announceJson(w.e, w.text);
-      listener(w.e);
-    }
+    for (const w of waiting) listener(w.e, w.text || undefined);
     waiting.length = 0;
   };
   const onEvent = (e: RunEvent): void => {
@@ -453,9 +455,10 @@ export async function runStudy(options: RunOptions, listener: (e: RunEvent) => v
         for (const t of trials) {
           const prev = prior.get(t.number);
           if (prev) {
-            if (fullKey(prev.params) !== fullKey(t.params))
+            const key = fullKey(t.params);
+            if (fullKey(prev.params) !== key)
               throw new Error(`the journal's trial ${t.number} has other parameters than this run proposes: it cannot be resumed (was it written by another version?)`);
-            if (prev.state !== 'failed') remember(fullKey(prev.params), { number: prev.number, metrics: prev.metrics, durationMs: 0 });
+            if (prev.state !== 'failed') remember(key, { number: prev.number, metrics: prev.metrics, durationMs: 0 });
             note(prev, record(prev, false));
             continue;
           }
@@ -475,7 +478,7 @@ export async function runStudy(options: RunOptions, listener: (e: RunEvent) => v
             const t = byNumber.get(o.number);
             if (!t) return;
             const ev = makeEvent(st.name, t, o);
-            if (o.metrics && memoOn) remember(fullKey(t.params), o);
+            if (o.metrics && memoOn) remember(fullKey(t.params), o); // memoOn checked first: no key to build otherwise
             note(ev, record(ev, true));
           };
           const outcomes = await exec.run(toRun, signal, onOutcome);
