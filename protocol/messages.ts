@@ -109,6 +109,19 @@ export interface TrialDetail {
   equityFromTrades?: boolean;
   trades: { entry_date: string; exit_date: string; entry_price: number; exit_price: number; size: number; pnl: number; pnlcomm: number }[];
   error?: string;
+  /** The run the trial belongs to ({@link RunHeader.id}); the panel drops a detail of another run (a late answer after a new run started). */
+  runId?: string;
+  /** Buy-and-hold of data 0 over the same bars with the same starting cash (per bar), drawn for reference. */
+  benchmark?: { date: string; value: number }[];
+  /** Basket runs: one entry per symbol (feed), in feed order. */
+  symbols?: SymbolMetrics[];
+}
+
+/** One symbol of a basket trial: its own metrics (same names as the study's metrics), optionally its equity. */
+export interface SymbolMetrics {
+  symbol: string;
+  metrics: Record<string, number | null>;
+  equity?: { date: string; value: number }[];
 }
 
 /** Extension → panel. */
@@ -116,17 +129,24 @@ export type ToWebview =
   | { type: 'snapshot'; run: RunSnapshot | null }
   | { type: 'delta'; delta: RunDelta }
   | { type: 'trialDetail'; detail: TrialDetail }
-  | { type: 'trialDetailPending'; n: number };
+  | { type: 'trialDetailPending'; n: number }
+  /** A second run to overlay (the answer to `pickCompareRun`); `null` when none was picked. */
+  | { type: 'compareRun'; run: RunSnapshot | null };
 
 /** Panel → extension. */
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'openTrial'; n: number; stage?: string; params: ParamValues }
-  | { type: 'applyParams'; params: ParamValues; n?: number }
+  /** `which`: the button that asked (Apply best, Apply most robust, or a trial's own Apply). */
+  | { type: 'applyParams'; params: ParamValues; n?: number; which?: 'best' | 'robust' | 'trial' }
   | { type: 'cancel' }
   | { type: 'resume' }
   | { type: 'exportReport' }
-  | { type: 'listRuns' };
+  | { type: 'listRuns' }
+  /** Save a chart: `data` is base64 PNG bytes (no `data:` prefix) or SVG text; the host asks where. */
+  | { type: 'saveImage'; name: string; format: 'png' | 'svg'; data: string }
+  /** Pick a saved run to compare with; the host answers with `compareRun`. */
+  | { type: 'pickCompareRun' };
 
 /** What the panel keeps with `setState`, so a reload restores the view (not the data: the extension owns that). */
 export interface PanelViewState {
