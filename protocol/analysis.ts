@@ -138,6 +138,61 @@ export interface DeflatedSharpeSummary {
   momentsMeasured: boolean;
 }
 
+/** How a metric is shown: a readable label and its unit (from the metric catalogue). */
+export interface MetricLabel {
+  label: string;
+  unit: 'money' | 'percent' | 'ratio' | 'count' | 'bars' | 'fraction';
+  better: 'higher' | 'lower' | 'neither';
+}
+
+/** A parameter of the best trial sitting at an end of the range its stage declared. */
+export interface ParamEdge {
+  param: string;
+  value: number;
+  side: 'low' | 'high';
+}
+
+/** Probability of backtest overfitting by CSCV (Bailey, Borwein, López de Prado & Zhu). */
+export interface PboSummary {
+  pbo: number;
+  combinations: number;
+  partitions: number;
+  strategies: number;
+  observations: number;
+  degradationSlope: number | null;
+  /** Share of splits whose chosen trial lost money out of sample. */
+  probabilityOfLoss: number;
+}
+
+/** One line of the overfitting verdict. */
+export interface EvidenceItem {
+  key: 'pbo' | 'dsr' | 'wfe' | 'holdout' | 'oos' | 'edge' | 'isolated-peak' | 'plateau';
+  /** Short name ("PBO", "Deflated Sharpe", "Walk-forward efficiency", …). */
+  label: string;
+  /** The figure itself, when there is one (a probability, an efficiency, a percent). */
+  value: number | null;
+  /** The figure and what it means, formatted for people ("0.80 — 80 % of splits pick an overfit trial"). */
+  text: string;
+  level: 'ok' | 'warn' | 'bad' | 'info';
+}
+
+/**
+ * Will the best parameters hold up? Everything the run and the report know about it, with one
+ * verdict: the panel's header shows it, the CLI report prints the same object.
+ */
+export interface OverfittingEvidence {
+  verdict: 'robust' | 'caution' | 'overfit' | 'unknown';
+  /** One sentence for the header, e.g. "Out of sample the best parameters lost 17 % (walk-forward, 5 folds)". */
+  headline: string;
+  items: EvidenceItem[];
+  pbo?: PboSummary | null;
+  deflatedSharpe?: DeflatedSharpeSummary | null;
+  walkForward?: { efficiency: number | null; stitchedReturnPct: number | null; profitableFolds: number; folds: number } | null;
+  holdout?: { retention: number | null; rankCorrelation: number | null; bestOosReturnPct: number | null } | null;
+  /** Evidence that could not be computed, and why ("PBO needs re-runs: strategy 'x' is not a built-in"). */
+  missing?: string[];
+}
+
 export interface AnalysisSnapshot {
   /** Trials the snapshot was computed from. */
   trials: number;
@@ -167,4 +222,20 @@ export interface AnalysisSnapshot {
   deflatedSharpe?: DeflatedSharpeSummary | null;
   /** Time spent computing this snapshot. */
   computeMs?: number;
+  /** The overfitting verdict and its evidence (PBO, Deflated Sharpe, walk-forward, edges, isolated peaks). */
+  overfitting?: OverfittingEvidence;
+  /** PBO by CSCV over re-run return series (from `optstudy report`; needs a built-in strategy). */
+  pbo?: PboSummary | null;
+  /** Parameters of the best trial at the edge of their declared range. */
+  edges?: ParamEdge[];
+  /**
+   * Robust score per feasible trial, for the table's sort: mean − λ·std (λ = 1) of the score over
+   * the trial's neighbourhood — its ±1-step grid neighbours, or, for continuous searches, the
+   * trials within a tenth of every parameter's range. Trials without a neighbour are left out.
+   */
+  robustScores?: { number: number; robust: number }[];
+  /** The trial with the best robust score: what "Apply most robust" applies. */
+  mostRobust?: PlateauScore | null;
+  /** Labels and units of the run's metrics, by metric name. */
+  metricInfo?: Record<string, MetricLabel>;
 }

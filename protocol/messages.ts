@@ -66,6 +66,20 @@ export interface RunHeader {
   resumed?: boolean;
   error?: string;
   counts: { complete: number; failed: number; infeasible: number };
+  /**
+   * What the run is doing beyond its stages: `validation` while walk-forward folds or a holdout
+   * re-optimize (then `stage` stays the last real stage and `label` says e.g. "walk-forward fold 2/5").
+   */
+  phase?: RunPhase;
+}
+
+/** A part of a run that is not one of its stages (walk-forward folds, the holdout re-run). */
+export interface RunPhase {
+  kind: 'search' | 'validation';
+  label: string;
+  /** 1-based, with `count`, when the phase is one of several (fold 2 of 5). */
+  index?: number;
+  count?: number;
 }
 
 /** Everything the panel needs to draw a run from scratch. */
@@ -97,13 +111,13 @@ export interface RunDelta {
   validation?: EndEvent['validation'];
 }
 
-/** One re-run trial: its equity curve and trades (from `optstudy backtest --json`). */
+/** One re-run trial: its equity curve and trades (from `optstudy trial --json`, the study's own strategy). */
 export interface TrialDetail {
   n: number;
   stage?: string;
   params: ParamValues;
   metrics?: Record<string, number | null>;
-  /** Date (YYYY-MM-DD) → portfolio value. From the backtest when it reports one, else rebuilt from closed trades. */
+  /** Date (YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS intraday) → portfolio value, one point per bar when the re-run reports it, else rebuilt from closed trades. */
   equity: { date: string; value: number }[];
   /** True when `equity` was rebuilt from closed trades (the backtest reported no per-bar value). */
   equityFromTrades?: boolean;
@@ -115,7 +129,13 @@ export interface TrialDetail {
   benchmark?: { date: string; value: number }[];
   /** Basket runs: one entry per symbol (feed), in feed order. */
   symbols?: SymbolMetrics[];
+  /** Something the panel should say about the re-run (e.g. an external strategy reports metrics only). */
+  note?: string;
+  /** Echoed from the `openTrial` request: open it in the Trial card, or add it to the overlay. */
+  intent?: TrialIntent;
 }
+
+export type TrialIntent = 'open' | 'overlay';
 
 /** One symbol of a basket trial: its own metrics (same names as the study's metrics), optionally its equity. */
 export interface SymbolMetrics {
@@ -136,7 +156,8 @@ export type ToWebview =
 /** Panel → extension. */
 export type FromWebview =
   | { type: 'ready' }
-  | { type: 'openTrial'; n: number; stage?: string; params: ParamValues }
+  /** Runs that single trial again (per-bar equity, trades) and answers with `trialDetail`; `runId` = the run the panel shows. */
+  | { type: 'openTrial'; n: number; stage?: string; params: ParamValues; runId?: string; intent?: TrialIntent }
   /** `which`: the button that asked (Apply best, Apply most robust, or a trial's own Apply). */
   | { type: 'applyParams'; params: ParamValues; n?: number; which?: 'best' | 'robust' | 'trial' }
   | { type: 'cancel' }
