@@ -42,9 +42,9 @@ const builds = [
   { ...node, entryPoints: { extension: 'client/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { server: 'server/lsp/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'server/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
-  ...optional('server/run/run-host.ts').map((p) => ({ ...node, entryPoints: { 'run-host': p }, outdir: 'dist' })),
+  ...optional('server/host/run-host.ts').map((p) => ({ ...node, entryPoints: { 'run-host': p }, outdir: 'dist' })),
   // The piscina task file. Never call it worker.js (piscina has its own).
-  ...optional('server/run/backtest-task.ts').map((p) => ({ ...node, entryPoints: { 'backtest-task': p }, outdir: 'dist' })),
+  ...optional('server/executor/backtest-task.ts').map((p) => ({ ...node, entryPoints: { 'backtest-task': p }, outdir: 'dist' })),
   // The results panel: a browser bundle.
   ...optional('webview/main.ts').map((p) => ({
     bundle: true, platform: 'browser', target: 'chrome120', format: 'iife',

@@ -12,6 +12,7 @@ import { FLUSH_MS, readJournal } from '../run/journal';
 import { fmtDuration, fmtParams, fmtScore, progressLine, rankingTable, TopK } from '../run/render';
 import { validationTable } from '../run/validate-run';
 import { runStudy, StudyError, type RunOptions } from '../run/run-study';
+import { chooseExecutor } from '../host/executors';
 import type { Command } from './main';
 
 const HELP = `Usage: optstudy run FILE [options]
@@ -183,7 +184,7 @@ export const runCommand: Command = async (argv, io) => {
     }
   };
 
-  const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume, redis: args.redis };
+  const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume, redis: args.redis, createExecutor: chooseExecutor };
   try {
     const end = await runStudy(options, onEvent, ac.signal);
     if (!args.json) {

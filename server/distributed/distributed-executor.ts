@@ -10,7 +10,7 @@
  * needs neither the study's folder nor a compiler.
  */
 import { setMaxListeners } from 'node:events';
-import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../run/executor';
+import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
 import { compileStrategyModule } from '../strategies/compile-module';
 import { AbortError, createRedisExecutor, type RedisExecutor, type RedisExecutorStats } from './redis-executor';
 import { redactUrl } from './redis-connection';

@@ -1,5 +1,5 @@
 /**
- * The worker's batch runner: the optimizer's own local pool (server/run/local-executor.ts:
+ * The worker's batch runner: the optimizer's own local pool (server/executor/local-pool.ts:
  * piscina threads, prices shared once, per-trial timeout and retries), one per run the worker
  * serves. A pool is kept for the next job of the same run (its threads have the prices and the
  * strategy loaded); when several runs share the worker, the least recently used idle pool is
@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
-import { LocalExecutor } from '../run/local-executor';
-import type { ExecutorSettings, TrialExecutor, TrialOutcome, TrialRequest } from '../run/executor';
+import { LocalExecutor } from '../executor/local-pool';
+import type { ExecutorSettings, TrialExecutor, TrialOutcome, TrialRequest } from '../executor/executor';
 import { CommandExecutor } from '../strategies/command-executor';
 import type { DistributedPayload } from './distributed-executor';
 import type { BatchRunner } from './redis-worker';

@@ -18,7 +18,7 @@ import {
 } from '../../grammar';
 import type { Metrics, ParamValues, Score, TrialState } from '../../protocol/run-events';
 import type { Dim } from '../search/space';
-import type { StrategyRef, TaskPayload } from './executor';
+import type { StrategyRef, TaskPayload } from '../executor/executor';
 
 export interface ObjectivePlan {
   direction: 'maximize' | 'minimize';

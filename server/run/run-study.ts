@@ -27,11 +27,9 @@ import type {
 import { formatDate, loadPrices, sliceBars, type PriceData } from '../engine';
 import { createSampler, fullKey, ParetoFront, Rng, Space, type Params, type Told } from '../search';
 import { hash32 } from '../search/rng';
-import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
+import { RunAborted, type ExecutorContext, type ExecutorFactory, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
+import { defaultWorkers, LocalExecutor } from '../executor/local-pool';
 import { FLUSH_MS, Journal, JOURNAL_FORMAT, readJournal, type JournalHeader } from './journal';
-import { defaultWorkers, LocalExecutor } from './local-executor';
-import { CommandExecutor } from '../strategies/command-executor';
-import { compileStrategyModule, ModuleCompileError } from '../strategies/compile-module';
 import { buildPlan, scoreTrial, type StagePlan, type StudyPlan } from './plan';
 import { holdoutWindow, validateStudyRun } from './validate-run';
 
@@ -61,8 +59,11 @@ export interface RunOptions {
   trusted?: boolean;
   /** Run trials on `optstudy worker` processes through this Redis (else the study's `executor redis`, else the local pool). */
   redis?: string;
-  /** Builds the executor; the local piscina pool when absent (the Redis executor plugs in here). */
-  createExecutor?: (payload: TaskPayload, settings: ExecutorSettings, prices: PriceData) => TrialExecutor | Promise<TrialExecutor>;
+  /**
+   * Builds the executor. The CLI and the run host pass server/host's `chooseExecutor` (local
+   * pool, command strategies, Redis); when absent, built-in strategies run on the local pool.
+   */
+  createExecutor?: ExecutorFactory;
   /** Minimum interval between `progress` events (default 250 ms). */
   progressMs?: number;
   /** Minimum interval between `analysis` events (default 1000 ms); needs `analyze`. */
@@ -230,10 +231,23 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
     startedAt: new Date().toISOString(),
     ...(options.stage !== undefined ? { stage: options.stage } : {}),
   };
+  const workers = Math.max(1, Math.floor(options.workers ?? model.workers ?? defaultWorkers()));
+  const settings: ExecutorSettings = { workers, timeoutMs: model.timeoutMs, retries: model.retries ?? 0, memoryMb: options.memoryMb };
+  const redis = options.redis ?? model.executor?.url;
+  let payload = plan.payload;
+  // Executors that load the data themselves (Redis workers, command strategies) see the window as dates.
+  if (window) payload = { ...payload, data: { ...payload.data, from: formatDate(prices.date[0]!), to: formatDate(prices.date[prices.bars - 1]!) } };
+  // The executor is built before the journal and the start, so one that cannot be built (a
+  // module that does not compile, no Redis) stops the run with its reason and leaves no journal.
+  // Its log lines wait for the start event.
+  const early: RunEvent[] = [];
+  let onLog = (level: 'info' | 'warning' | 'error', message: string): void => void early.push({ type: 'log', level, message });
+  const executor = await createExecutor(options.createExecutor, payload, settings, prices, { redis, log: (level, message) => onLog(level, message) });
   let journal: Journal;
   try {
     journal = resumed ? Journal.resume(runDir).journal : Journal.create(runDir, header);
   } catch (e) {
+    await executor.close().catch(() => {});
     throw new StudyError((e as Error).message);
   }
 
@@ -251,33 +265,6 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
   const onEvent = (e: RunEvent): void => {
     if (waiting.length) announceTrials();
     listener(e);
-  };
-
-  const workers = Math.max(1, Math.floor(options.workers ?? model.workers ?? defaultWorkers()));
-  const settings: ExecutorSettings = { workers, timeoutMs: model.timeoutMs, retries: model.retries ?? 0, memoryMb: options.memoryMb };
-  const redisUrl = options.redis ?? model.executor?.url;
-  // A module strategy is compiled once, before any trial, so a compile error stops the run with
-  // its place in the user's source. (Distributed runs bundle and ship it themselves.)
-  let payload = plan.payload;
-  // Executors that load the data themselves (Redis workers, command strategies) see the window as dates.
-  if (window) payload = { ...payload, data: { ...payload.data, from: formatDate(prices.date[0]!), to: formatDate(prices.date[prices.bars - 1]!) } };
-  if (payload.strategy.kind === 'module' && !redisUrl) {
-    try {
-      payload = { ...payload, strategy: { ...payload.strategy, file: (await compileStrategyModule(payload.strategy.file)).file } };
-    } catch (e) {
-      throw new StudyError(e instanceof ModuleCompileError ? `${e.message} (compiling the strategy module)` : (e as Error).message);
-    }
-  }
-  let executor: TrialExecutor | null = null;
-  const getExecutor = async (): Promise<TrialExecutor> => {
-    if (!executor && !options.createExecutor && redisUrl) {
-      const { createDistributedExecutor } = await import('../distributed/distributed-executor');
-      executor = await createDistributedExecutor(payload, settings, { url: redisUrl, onLog: (level, message) => onEvent({ type: 'log', level, message }) });
-    }
-    // An external command strategy is its own worker: one process per worker, no thread pool.
-    if (!executor && !options.createExecutor && payload.strategy.kind === 'command') executor = new CommandExecutor(payload, settings);
-    if (!executor) executor = options.createExecutor ? await options.createExecutor(payload, settings, prices) : new LocalExecutor(payload, settings, prices);
-    return executor;
   };
 
   const nObj = plan.objectives.length;
@@ -299,6 +286,8 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
     resumed,
   };
   onEvent(start);
+  for (const e of early) onEvent(e);
+  onLog = (level, message) => onEvent({ type: 'log', level, message });
   if (window && !options.window)
     onEvent({ type: 'log', level: 'info', message: `holdout: optimizing on ${formatDate(prices.date[0]!)} … ${formatDate(prices.date[prices.bars - 1]!)} (${prices.bars} of ${allPrices.bars} bars); the rest is held out` });
 
@@ -471,7 +460,7 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
           toRun.push({ number: t.number, params: t.params });
         }
         if (toRun.length) {
-          const exec = await getExecutor();
+          const exec = executor;
           const byNumber = new Map(toRun.map((t) => [t.number, t]));
           const onOutcome = (o: TrialOutcome): void => {
             if (results.has(o.number)) return;
@@ -563,8 +552,7 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
       onEvent({ type: 'log', level: 'error', message: failure });
     }
   } finally {
-    const ex = executor as TrialExecutor | null;
-    if (ex) await ex.close().catch(() => {});
+    await executor.close().catch(() => {});
   }
   progress(true);
   // A cancelled run ends now: its last snapshot is the incremental one (no full refit).
@@ -639,3 +627,26 @@ function warmFor(warm: { params: ParamValues; metrics: Metrics }[], space: Space
 }
 
 export type { Score };
+
+/** The run's executor: the caller's choice, else the local pool (built-in strategies only). @throws StudyError */
+async function createExecutor(
+  factory: ExecutorFactory | undefined,
+  payload: TaskPayload,
+  settings: ExecutorSettings,
+  prices: PriceData,
+  context: ExecutorContext,
+): Promise<TrialExecutor> {
+  if (!factory) {
+    const kind = payload.strategy.kind;
+    if (context.redis || kind !== 'builtin')
+      throw new StudyError(
+        `${context.redis ? 'a distributed run' : `a ${kind} strategy`} needs the executor its host chooses: run it with \`optstudy run\` or from the editor (server/host/executors.ts)`,
+      );
+    return new LocalExecutor(payload, settings, prices);
+  }
+  try {
+    return await factory(payload, settings, prices, context);
+  } catch (e) {
+    throw new StudyError(e instanceof Error ? e.message : String(e));
+  }
+}

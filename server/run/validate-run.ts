@@ -26,7 +26,7 @@ import type { EndEvent, Metrics, ParamValues, RunEvent, RunValidation, TrialEven
 import { holdoutSplit, runHoldout, runWalkForward, walkForwardSplits, type BacktestResultLike, type BarRange } from '../analysis/robustness';
 import { formatDate, runBacktest, sliceBars, type PriceData, type StrategyDefinition } from '../engine';
 import { hash32 } from '../search/rng';
-import type { TaskPayload } from './executor';
+import type { TaskPayload } from '../executor/executor';
 import { readJournal } from './journal';
 import { scoreTrial, type StudyPlan } from './plan';
 import { fmtNum, fmtParams } from './render';

@@ -5,7 +5,7 @@
  * timeout or answers an error fails alone (after its retries); the process is restarted for
  * the next trial.
  */
-import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../run/executor';
+import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
 import { ExternalProcess, type ExternalRequest } from './external-process';
 
 export class CommandExecutor implements TrialExecutor {

@@ -96,7 +96,7 @@ function bench(data: PriceData, name: string, combos: Params[]) {
 }
 
 /**
- * The issue's optimizer grid, run exactly as one pool worker runs it (server/run/backtest-task.ts):
+ * The issue's optimizer grid, run exactly as one pool worker runs it (server/executor/backtest-task.ts):
  * one IndicatorCache for the whole grid, `runBacktest(data, 'sma_cross', p, CONFIG, { trades:
  * false, cache })` over the combinations in grid order (fast-major). sma_cross, fast 2..80 step
  * 1, slow 10..300 step 3, fast < slow: 6,787 combinations. Goal: ≥ 13,050 backtests/s on one

@@ -13,10 +13,10 @@ import * as path from 'node:path';
 import type { HostMessage, HostRequest } from '../../protocol/run-host';
 import type { TrialEvent } from '../../protocol/run-events';
 import { runStudy } from '../../server/run/run-study';
-import { packOutcomes, unpackOutcomes } from '../../server/run/backtest-task';
-import type { TrialExecutor, TrialOutcome, TrialRequest } from '../../server/run/executor';
+import { packOutcomes, unpackOutcomes } from '../../server/executor/backtest-task';
+import type { TrialExecutor, TrialOutcome, TrialRequest } from '../../server/executor/executor';
 import { loadPrices, runBacktest } from '../../server/engine';
-import { LocalExecutor } from '../../server/run/local-executor';
+import { LocalExecutor } from '../../server/executor/local-pool';
 import { repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
 
 const DATA = sampleData('orcl-1995-2014.txt');

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { Queue } from 'bullmq';
 import { loadPrices, runBacktest } from '../../server/engine';
 import { createDistributedExecutor, type DistributedExecutor } from '../../server/distributed/distributed-executor';
-import type { TaskPayload, TrialRequest } from '../../server/run/executor';
+import type { TaskPayload, TrialRequest } from '../../server/executor/executor';
 import { DEFAULT_QUEUE } from '../../server/distributed/protocol';
 import { REDIS_MISSING, redisServerAvailable, startRedis, type TestRedis } from '../support/redis-server';
 import { CLI, ROOT, startWorker, type TestWorker } from '../support/redis-workers';

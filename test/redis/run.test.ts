@@ -14,6 +14,7 @@ import type { RunEvent, TrialEvent } from '../../protocol/run-events';
 import { createDistributedExecutor, type DistributedExecutor } from '../../server/distributed/distributed-executor';
 import { DEFAULT_QUEUE } from '../../server/distributed/protocol';
 import { runStudy, type RunOptions } from '../../server/run/run-study';
+import { chooseExecutor } from '../../server/host/executors';
 import { collector, essence, repoRoot, sampleData, tempStudy, TWO_STAGES } from '../support/run-fixtures';
 import { REDIS_MISSING, redisServerAvailable, startRedis, type TestRedis } from '../support/redis-server';
 import { CLI, startWorker, type TestWorker } from '../support/redis-workers';
@@ -257,7 +258,7 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
     const file = path.join(dir, 'executor.optstudy');
     writeFileSync(file, TWO_STAGES.replace('seed 7', `seed 7\n  executor redis "${redis.url}"`));
     const c = collector();
-    const end = await runStudy({ file, out: path.join(dir, 'executor-run') }, c.onEvent, new AbortController().signal);
+    const end = await runStudy({ file, out: path.join(dir, 'executor-run'), createExecutor: chooseExecutor }, c.onEvent, new AbortController().signal);
     assert.equal(end.status, 'finished', end.error);
     const logs = c.events.filter((e) => e.type === 'log').map((e) => (e.type === 'log' ? e.message : ''));
     assert.ok(logs.some((m) => /distributed run \S+: \d+ worker process/.test(m)), `ran on the Redis workers: ${logs.join(' | ')}`);

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import type { HostMessage, HostRequest } from '../../protocol/run-host';
 import type { RunEvent, TrialEvent } from '../../protocol/run-events';
 import { dominates } from '../../server/search';
+import { chooseExecutor } from '../../server/host/executors';
 import { runStudy, StudyError } from '../../server/run/run-study';
 import { collector, essence, repoRoot, sampleData, tempStudy, TWO_STAGES } from '../support/run-fixtures';
 
@@ -149,7 +150,7 @@ study "flaky" {
 }`,
   });
   const c = collector();
-  const end = await runStudy({ file: path.join(dir, 's.optstudy'), workers: 2, out: path.join(dir, 'run') }, c.onEvent, new AbortController().signal);
+  const end = await runStudy({ file: path.join(dir, 's.optstudy'), workers: 2, out: path.join(dir, 'run'), createExecutor: chooseExecutor }, c.onEvent, new AbortController().signal);
   assert.equal(end.status, 'finished');
   const t = c.trials();
   assert.equal(t.length, 8);

@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { runStudy } from '../../server/run/run-study';
+import { chooseExecutor } from '../../server/host/executors';
 import type { TrialEvent } from '../../protocol/run-events';
 import { collector, repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
 
@@ -35,7 +36,7 @@ study "s" {
 
 async function run(dir: string, file = 'study.optstudy') {
   const c = collector();
-  const end = await runStudy({ file: path.join(dir, file), out: path.join(dir, 'run') }, c.onEvent, new AbortController().signal);
+  const end = await runStudy({ file: path.join(dir, file), out: path.join(dir, 'run'), createExecutor: chooseExecutor }, c.onEvent, new AbortController().signal);
   return { end, trials: c.trials() };
 }
 

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { asStrategyDefinition, loadPrices, runBacktest, type StrategyDefinition } from '../../server/engine';
 import { compileStrategyModule, ModuleCompileError } from '../../server/strategies/compile-module';
 import { runStudy, StudyError } from '../../server/run/run-study';
+import { chooseExecutor } from '../../server/host/executors';
 import { goldenFiles, DATA } from '../support/engine-golden';
 import { collector, repoRoot, tempStudy } from '../support/run-fixtures';
 import type * as Api from '../../server/engine/strategy-api';
@@ -89,7 +90,7 @@ test('a compile error names the file, line and column', async () => {
     `study "s" {\n  data "${path.join(DATA, 'orcl-2014.txt')}"\n  strategy module "bad.ts"\n  objective maximize sharpe\n}\n`,
   );
   await assert.rejects(
-    runStudy({ file: path.join(dir, 'study.optstudy'), out: path.join(dir, 'run') }, () => {}, new AbortController().signal),
+    runStudy({ file: path.join(dir, 'study.optstudy'), out: path.join(dir, 'run'), createExecutor: chooseExecutor }, () => {}, new AbortController().signal),
     (e: unknown) => e instanceof StudyError && /bad\.ts:\d+:\d+: .*compiling the strategy module/.test(e.message),
   );
 });
@@ -98,7 +99,7 @@ test('a study with the sample breakout module runs to the end on worker threads'
   const dir = path.join(repoRoot(), 'samples');
   const c = collector();
   const out = tempStudy({});
-  const end = await runStudy({ file: path.join(dir, 'module-strategy.optstudy'), out: path.join(out, 'run'), workers: 2, seed: 3 }, c.onEvent, new AbortController().signal);
+  const end = await runStudy({ file: path.join(dir, 'module-strategy.optstudy'), out: path.join(out, 'run'), workers: 2, seed: 3, createExecutor: chooseExecutor }, c.onEvent, new AbortController().signal);
   const trials = c.trials();
   assert.equal(trials.length, 80);
   assert.ok(trials.filter((t) => t.state === 'complete').length >= 60);

@@ -7,7 +7,8 @@
  */
 import type { HostMessage, HostRequest } from '../../protocol/run-host';
 import type { EndEvent, RunEvent } from '../../protocol/run-events';
-import { runStudy, StudyError, type RunOptions } from './run-study';
+import { runStudy, StudyError, type RunOptions } from '../run/run-study';
+import { chooseExecutor } from './executors';
 
 /** Optional analysis (server/analysis), loaded when that module is built into this bundle. */
 type Analyze = NonNullable<RunOptions['analyze']>;
@@ -108,6 +109,7 @@ export async function host(req: Extract<HostRequest, { type: 'run' }>, signal: A
         trusted: req.trusted,
         redis: req.redis,
         analyze,
+        createExecutor: chooseExecutor,
       },
       emit,
       signal,

@@ -1,11 +1,14 @@
 /**
- * The seam between the optimizer and whatever runs backtests. The optimizer hands an executor
- * batches of trials and gets one outcome per trial; the local piscina pool
- * (local-executor.ts) and the BullMQ/Redis executor (server/distributed) both implement it.
- * A run's task payload is plain JSON with files as absolute paths, so it can travel to
- * another machine unchanged.
+ * The seam between the optimizer and whatever runs backtests. The optimizer (server/run) hands
+ * an executor batches of trials and gets one outcome per trial; the local piscina pool
+ * (local-pool.ts), external command strategies (server/strategies) and the BullMQ/Redis
+ * executor (server/distributed) implement it. The run's caller (the CLI, the run host:
+ * server/host/executors.ts) chooses one and injects it, so the run path depends on this
+ * interface only. A run's task payload is plain JSON with files as absolute paths, so it can
+ * travel to another machine unchanged.
  */
 import type { Metrics, ParamValues } from '../../protocol/run-events';
+import type { PriceData } from '../engine';
 
 /** Which strategy a trial runs. New kinds plug in here and in backtest-task.ts. */
 export type StrategyRef =
@@ -60,6 +63,20 @@ export interface ExecutorSettings {
   /** Per-worker heap cap in MiB. */
   memoryMb?: number;
 }
+
+/** What a run tells the executor it asks for, beyond the payload and settings. */
+export interface ExecutorContext {
+  /** The run's log (the run's `log` events, shown after its `start`). */
+  log: (level: 'info' | 'warning' | 'error', message: string) => void;
+  /** Run the trials on `optstudy worker` processes through this Redis (`--redis`, or the study's `executor redis`). */
+  redis?: string;
+}
+
+/**
+ * Builds the executor for a run, before its first trial. @throws Error saying why it cannot
+ * (a strategy module that does not compile, an unreachable Redis): the run stops before `start`.
+ */
+export type ExecutorFactory = (payload: TaskPayload, settings: ExecutorSettings, prices: PriceData, context: ExecutorContext) => TrialExecutor | Promise<TrialExecutor>;
 
 /** The error raised when a run is aborted. */
 export class RunAborted extends Error {

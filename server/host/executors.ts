@@ -1,0 +1,28 @@
+/**
+ * The executor a run gets from its host (the CLI's `run`, the run host): trials go to
+ * `optstudy worker` processes through Redis when the run names a Redis, to one long-lived
+ * process per worker for an external command strategy, else to the local thread pool — with a
+ * strategy module compiled first, so a compile error stops the run with its place in the
+ * user's source. The run path (server/run) only knows the executor interface; this is the one
+ * place that knows every kind.
+ */
+import { createDistributedExecutor } from '../distributed/distributed-executor';
+import type { ExecutorFactory } from '../executor/executor';
+import { LocalExecutor } from '../executor/local-pool';
+import { CommandExecutor } from '../strategies/command-executor';
+import { compileStrategyModule, ModuleCompileError } from '../strategies/compile-module';
+
+export const chooseExecutor: ExecutorFactory = async (payload, settings, prices, context) => {
+  // Distributed runs bundle and ship a module strategy themselves.
+  if (context.redis) return createDistributedExecutor(payload, settings, { url: context.redis, onLog: context.log });
+  // An external command strategy is its own worker: one process per worker, no thread pool.
+  if (payload.strategy.kind === 'command') return new CommandExecutor(payload, settings);
+  if (payload.strategy.kind === 'module') {
+    try {
+      payload = { ...payload, strategy: { ...payload.strategy, file: (await compileStrategyModule(payload.strategy.file)).file } };
+    } catch (e) {
+      throw new Error(e instanceof ModuleCompileError ? `${e.message} (compiling the strategy module)` : (e as Error).message);
+    }
+  }
+  return new LocalExecutor(payload, settings, prices);
+};
