@@ -205,6 +205,11 @@ export const runCommand: Command = async (argv, io) => {
   } catch (e) {
     clearBar();
     if (e instanceof StudyError) {
+      // A --json reader always gets a last `end` line, also for a run that could not start.
+      if (args.json) {
+        for (const f of e.findings) onEvent({ type: 'log', level: 'error', message: f });
+        onEvent({ type: 'end', best: null, trials: 0, elapsedMs: 0, status: 'failed', error: e.findings.join('\n') });
+      }
       for (const f of e.findings) io.err(f + '\n');
       return 1;
     }

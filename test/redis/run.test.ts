@@ -116,7 +116,7 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
     let ref = localRuns.get(file);
     if (!ref) {
       const c = collector();
-      const e = await runStudy({ file, workers: 2, out: path.join(dir, `${path.basename(file)}-local`) }, c.onEvent, new AbortController().signal);
+      const e = await runStudy({ file, workers: 2, out: path.join(dir, `${path.basename(file)}-local`), createExecutor: chooseExecutor }, c.onEvent, new AbortController().signal);
       assert.equal(e.status, 'finished', e.error);
       ref = { local: c, lend: e };
       localRuns.set(file, ref);
