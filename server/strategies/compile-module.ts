@@ -33,9 +33,12 @@ export interface CompiledModule {
 
 type EsbuildError = { text: string; location?: { file: string; line: number; column: number } | null };
 
-/** The folder compiled modules are kept in (per machine; safe to delete). */
+/**
+ * The folder compiled modules are kept in (per user; safe to delete): beside the distributed
+ * workers' blob cache, not in the temp folder, which a test run or a tmp cleaner may empty.
+ */
 export function moduleCacheDir(): string {
-  return path.join(os.tmpdir(), 'optstudy-modules');
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'optstudy', 'modules');
 }
 
 /** Compiles `file`; throws `ModuleCompileError` with the first error's place. */

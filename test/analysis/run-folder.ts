@@ -4,13 +4,13 @@
  * backtest, an end line), with scores computed from the engine's metrics as the study says.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TrialEvent } from '../../protocol/run-events';
+import { tempFolder } from '../support/temp';
 import { DATA, runGrid } from './real-runs';
 
 export function tempDir(name: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `optstudy-analysis-${name}-`));
+  return tempFolder(`optstudy-analysis-${name}-`);
 }
 
 export interface MadeRun {

@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DATA, ROOT, goldenFiles } from '../support/engine-golden';
+import { tempFolder } from '../support/temp';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const ORCL = path.join(DATA, 'orcl-1995-2014.txt');
@@ -51,7 +51,7 @@ test('without --json: a readable table of metrics and trades', () => {
 });
 
 test('bad arguments: a clear error and exit 2', () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'optstudy-cli-'));
+  const tmp = tempFolder('optstudy-cli-');
   const bad = path.join(tmp, 'bad.csv');
   writeFileSync(bad, 'Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,10\n2020-01-03,1,2,0.5,oops,10\n');
   const cases: [string[], RegExp][] = [

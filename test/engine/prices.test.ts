@@ -4,8 +4,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
@@ -19,6 +18,7 @@ import {
   type SharedPrices,
 } from '../../server/engine/index';
 import { DATA } from '../support/engine-golden';
+import { tempFolder } from '../support/temp';
 
 const CONFIG = { cash: 100000, commission: 0.001, sizing: { kind: 'percent' as const, value: 95 } };
 
@@ -30,7 +30,7 @@ if (!isMainThread) {
   attachPrices(scratch).close[0] = 42;
   parentPort!.postMessage({ metrics: r.metrics, bars: d.bars, first: d.date[0] });
 } else {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'optstudy-prices-'));
+  const tmp = tempFolder('optstudy-prices-');
   const file = (name: string, text: string) => {
     const p = path.join(tmp, name);
     writeFileSync(p, text);

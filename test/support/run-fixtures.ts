@@ -1,8 +1,8 @@
 /** Helpers for run-engine tests: temporary study folders over the real sample price files. */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EndEvent, RunEvent, TrialEvent } from '../../protocol/run-events';
+import { tempFolder } from './temp';
 
 /** The repository root (the folder with package.json), from the built test's location. */
 export function repoRoot(): string {
@@ -19,9 +19,9 @@ export function sampleData(name: string): string {
   return path.join(repoRoot(), 'samples', 'data', name);
 }
 
-/** Writes files into a new temporary folder; returns the folder. */
+/** Writes files into a new temporary folder (removed when the test process exits); returns the folder. */
 export function tempStudy(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'optstudy-run-'));
+  const dir = tempFolder('optstudy-run-');
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   return dir;
 }
