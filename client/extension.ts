@@ -2,28 +2,29 @@
  * The OptStudy extension: the language client, the commands, the run in its own process with
  * a progress notification and a status-bar item, the results panel, and workspace trust.
  * This file is glue; the logic lives in pure modules (run-model, apply-best, study-scan,
- * trial-detail, journal, run-session) that the unit tests drive without VS Code.
+ * trial-opener, journal, run-session) that the unit tests drive without VS Code.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import {
+  ResolveStudyRequest,
   ThroughputNotification,
   TrustChangedNotification,
   type OptStudyInitializationOptions,
   type RunCommandArgs,
 } from '../protocol/lsp-requests';
-import type { FromWebview, PanelViewState } from '../protocol/messages';
+import type { FromWebview, PanelViewState, TrialDetail, TrialIntent } from '../protocol/messages';
 import type { ParamValues, RunEvent } from '../protocol/run-events';
 import { computeApplyBest, type SearchedParamsMode } from './apply-best';
 import { runCli } from './cli-runner';
 import { eventsFromJournal, JOURNAL_FILE, listRuns, type RunInfo } from './journal';
 import { ResultsPanel, VIEW_TYPE, type PanelHost } from './results-panel';
-import { formatDuration, formatScore, RunModel, statusText } from './run-model';
+import { formatDuration, formatScore, primaryScore, RunModel, statusText } from './run-model';
 import { RunSession, type RunRequest } from './run-session';
 import { needsTrust, scanStudies, stageAt, type StudyInfo } from './study-scan';
-import { backtestPlan, parseBacktest } from './trial-detail';
+import { TrialOpener } from './trial-opener';
 
 let client: LanguageClient | undefined;
 let ext: OptStudyExtension | undefined;
@@ -42,9 +43,11 @@ class OptStudyExtension implements PanelHost {
   private session: RunSession | undefined;
   private model: RunModel | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
+  private readonly trials: TrialOpener;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('OptStudy Runs');
+    this.trials = new TrialOpener(path.join(context.asAbsolutePath('dist'), 'cli.js'), (l) => this.output.appendLine(l));
     this.status = vscode.window.createStatusBarItem('optstudy.run', vscode.StatusBarAlignment.Left, 50);
     this.status.name = 'OptStudy Run';
     this.status.command = 'optstudy.showResults';
@@ -85,7 +88,6 @@ class OptStudyExtension implements PanelHost {
       if (!pick) return undefined;
       doc = await vscode.workspace.openTextDocument(pick.uri);
     }
-    if (doc.isDirty) await doc.save();
     const text = doc.getText();
     const scan = scanStudies(text);
     if (scan.studies.length === 0) {
@@ -102,13 +104,12 @@ class OptStudyExtension implements PanelHost {
       if (!pick) return undefined;
       study = pick.s;
     }
-    // Diagnostics from the language server: a study with errors would fail at once.
-    const errors = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error && doc!.offsetAt(d.range.start) >= study!.start && doc!.offsetAt(d.range.start) <= study!.end);
-    if (errors.length) {
-      const first = errors[0]!;
-      const go = await vscode.window.showErrorMessage(`OptStudy: study "${study.name}" has ${errors.length} error(s), e.g. line ${first.range.start.line + 1}: ${first.message}`, 'Show Problems', 'Run Anyway');
+    // Checked before saving: a study with errors is neither run nor written to disk (#19-7).
+    const problem = await studyErrors(doc, study);
+    if (problem) {
+      const go = await vscode.window.showErrorMessage(`OptStudy: study "${study.name}" has errors, so it was not run${doc.isDirty ? ' (nor saved)' : ''}: ${problem}`, 'Show Problems');
       if (go === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
-      if (go !== 'Run Anyway') return undefined;
+      return undefined;
     }
     if (!vscode.workspace.isTrusted) {
       const t = needsTrust(scan, study);
@@ -134,6 +135,10 @@ class OptStudyExtension implements PanelHost {
         stage = pick.label;
       }
     }
+    if (doc.isDirty && !(await doc.save())) {
+      void vscode.window.showErrorMessage(`OptStudy: ${vscode.workspace.asRelativePath(doc.uri)} could not be saved, so the run would not see your changes.`);
+      return undefined;
+    }
     return { file: doc.uri.fsPath, study: study.name, stage };
   }
 
@@ -158,8 +163,9 @@ class OptStudyExtension implements PanelHost {
     this.model = model;
     this.output.appendLine(`${new Date().toISOString()} ${target.resume ? 'resume' : 'run'} ${target.file}${target.study ? ` study "${target.study}"` : ''}${target.stage ? ` stage "${target.stage}"` : ''}${target.resume ? ` from ${target.resume}` : ''}`);
     void vscode.commands.executeCommand('setContext', 'optstudy.running', true);
+    // A new run: the panel gets its snapshot (an existing one is only revealed by show()).
     if (vscode.workspace.getConfiguration('optstudy').get<boolean>('showResultsOnRun', true)) ResultsPanel.show(this.context.extensionUri, this);
-    else ResultsPanel.current?.sendSnapshot();
+    ResultsPanel.current?.sendSnapshot();
 
     let notify: (() => void) | undefined;
     const session = new RunSession({
@@ -425,48 +431,64 @@ class OptStudyExtension implements PanelHost {
     void vscode.window.showInformationMessage(`OptStudy: ${res.summary}. Undo (Ctrl+Z) reverts it.`);
   }
 
-  async openTrial(n?: number, params?: ParamValues, stage?: string): Promise<void> {
+  /**
+   * Runs one trial again and shows it in the panel's Trial card (or adds it to the overlay).
+   * Without a trial number the user picks one of the best 30. A request for another run than
+   * the one shown (a panel that has not caught up) is dropped, as is an answer that arrives
+   * after a new run replaced this one.
+   */
+  async openTrial(n?: number, params?: ParamValues, stage?: string, opts: { runId?: string; intent?: TrialIntent } = {}): Promise<void> {
     const m = this.model;
     if (!m) {
       void vscode.window.showInformationMessage('OptStudy: no run results yet.');
       return;
     }
+    if (opts.runId && opts.runId !== m.header.id) return;
     if (n === undefined) {
-      const top = m.trials
-        .filter((t) => t.st === 'complete')
-        .map((t) => ({ t, v: typeof t.sc === 'number' ? t.sc : Array.isArray(t.sc) ? (t.sc[0] ?? null) : null }))
-        .filter((x) => x.v !== null)
-        .sort((a, b) => (m.header.directions[0] === 'minimize' ? a.v! - b.v! : b.v! - a.v!))
-        .slice(0, 30);
-      const pick = await vscode.window.showQuickPick(
-        top.map(({ t }) => ({ label: `#${t.n}`, description: `score ${formatScore(t.sc)}`, detail: JSON.stringify(m.trialParams(t.n)), n: t.n })),
-        { title: 'Re-run which trial?' },
-      );
-      if (!pick) return;
-      n = pick.n;
+      n = await this.pickTrial(m);
+      if (n === undefined) return;
     }
     params ??= m.trialParams(n) ?? {};
     const row = m.trials.find((t) => t.n === n);
     stage ??= row ? m.header.stages[row.s]?.name : undefined;
-    const file = m.header.file;
+    const runId = m.header.id;
     const panel = ResultsPanel.show(this.context.extensionUri, this, true);
-    const fail = (error: string) => panel.post({ type: 'trialDetail', detail: { n: n!, stage, params: params!, equity: [], trades: [], error } });
+    const post = (detail: TrialDetail) => {
+      if (this.model?.header.id === runId) panel.post({ type: 'trialDetail', detail });
+    };
+    const fail = (error: string) => post({ n: n!, stage, params: params!, equity: [], trades: [], error, runId, ...(opts.intent ? { intent: opts.intent } : {}) });
+    const file = m.header.file;
     if (!file || !fs.existsSync(file)) return fail('the study file of this run is not available');
-    const scan = scanStudies(fs.readFileSync(file, 'utf8'));
-    const study = scan.studies.find((s) => s.name === m.header.study);
-    if (!study) return fail(`study "${m.header.study}" is no longer in ${path.basename(file)}`);
-    const plan = backtestPlan(scan, study, file, params, m.fixedBefore(stage));
-    if ('error' in plan) return fail(plan.error);
-    this.output.appendLine(`open trial ${n}: optstudy ${plan.args.join(' ')}`);
-    const r = await runCli(path.join(this.dist, 'cli.js'), plan.args, path.dirname(file));
-    if (r.code !== 0) return fail((r.stderr.trim() || `exit code ${r.code}`).split('\n').slice(0, 3).join(' '));
-    panel.post({ type: 'trialDetail', detail: parseBacktest(n, params, r.stdout, plan.cash, stage) });
+    if (!vscode.workspace.isTrusted) {
+      const scan = scanStudies(fs.readFileSync(file, 'utf8'));
+      const study = scan.studies.find((s) => s.name === m.header.study);
+      const t = study ? needsTrust(scan, study) : { needed: false };
+      if (t.needed) return fail(`this workspace is not trusted, and ${t.why}: trust the workspace to re-run it`);
+    }
+    panel.post({ type: 'trialDetailPending', n });
+    const detail = await this.trials.open({ runId, n, stage, params, runParams: { ...m.fixedBefore(stage), ...params }, studyFile: file, study: m.header.study, intent: opts.intent });
+    post(detail);
+  }
+
+  /** Quick pick of the best 30 complete trials. */
+  private async pickTrial(m: RunModel): Promise<number | undefined> {
+    const top = m.trials
+      .filter((t) => t.st === 'complete')
+      .map((t) => ({ t, v: primaryScore(t.sc) }))
+      .filter((x) => x.v !== null)
+      .sort((a, b) => (m.header.directions[0] === 'minimize' ? a.v! - b.v! : b.v! - a.v!))
+      .slice(0, 30);
+    const pick = await vscode.window.showQuickPick(
+      top.map(({ t }) => ({ label: `#${t.n}`, description: `score ${formatScore(t.sc)}`, detail: JSON.stringify(m.trialParams(t.n)), n: t.n })),
+      { title: 'Re-run which trial?' },
+    );
+    return pick?.n;
   }
 
   onMessage(msg: FromWebview): void {
     switch (msg.type) {
       case 'openTrial':
-        void this.openTrial(msg.n, msg.params, msg.stage);
+        void this.openTrial(msg.n, msg.params, msg.stage, { runId: msg.runId, intent: msg.intent });
         break;
       case 'applyParams':
         void this.applyBest(msg.params, msg.n);
@@ -490,6 +512,28 @@ class OptStudyExtension implements PanelHost {
     this.session?.kill();
     if (this.progressTimer) clearTimeout(this.progressTimer);
   }
+}
+
+/**
+ * Why a study cannot run, or undefined when it can: the language server's answer for the text as
+ * it is in the editor (saved or not), else the published diagnostics inside the study.
+ */
+async function studyErrors(doc: vscode.TextDocument, study: StudyInfo): Promise<string | undefined> {
+  const inside = (d: vscode.Diagnostic) => d.severity === vscode.DiagnosticSeverity.Error && doc.offsetAt(d.range.start) >= study.start && doc.offsetAt(d.range.start) <= study.end;
+  let hasErrors: boolean | undefined;
+  if (client?.isRunning()) {
+    try {
+      const r = await client.sendRequest(ResolveStudyRequest, { uri: doc.uri.toString(), study: study.name });
+      if (r.version === null || r.version === doc.version) hasErrors = r.studies.some((s) => s.hasErrors);
+    } catch {
+      // Fall back to the published diagnostics.
+    }
+  }
+  const published = vscode.languages.getDiagnostics(doc.uri).filter(inside);
+  if (hasErrors === false) return undefined;
+  if (hasErrors === undefined && published.length === 0) return undefined;
+  const first = published[0];
+  return first ? `${published.length} error(s), e.g. line ${first.range.start.line + 1}: ${first.message}` : 'see the Problems panel';
 }
 
 async function startLanguageClient(context: vscode.ExtensionContext): Promise<void> {

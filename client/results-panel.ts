@@ -47,11 +47,14 @@ export class ResultsPanel {
     return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')] };
   }
 
-  /** Shows the panel (creating it when needed) beside the editor. */
+  /**
+   * Shows the panel (creating it when needed) beside the editor. An existing panel is only
+   * revealed: it already holds the run (a snapshot here would make it restore its selection and
+   * re-open the trial — the #19 re-run loop). Who replaces the run calls {@link sendSnapshot}.
+   */
   static show(extensionUri: vscode.Uri, host: PanelHost, preserveFocus = true): ResultsPanel {
     if (ResultsPanel.current) {
       ResultsPanel.current.panel.reveal(undefined, preserveFocus);
-      ResultsPanel.current.sendSnapshot();
       return ResultsPanel.current;
     }
     const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'OptStudy Results', { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, ResultsPanel.webviewOptions(extensionUri));

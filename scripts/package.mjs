@@ -179,6 +179,21 @@ for (const [dir] of packages) {
 }
 log(`run-time packages: ${[...packages.values()].sort().join(', ') || 'none'}`);
 
+// Files the bundles READ at run time (no require, so the scan above cannot see them): the HTML
+// report inlines Chart.js's UMD build, which server/report/html.ts looks for beside the bundle
+// first. Without it Export Report → HTML failed in the installed extension (#19-2). The file
+// carries its own MIT licence banner.
+const RUNTIME_ASSETS = [{ from: 'chart.js/dist/chart.umd.min.js', to: 'dist/chart.umd.min.js' }];
+for (const a of RUNTIME_ASSETS) {
+  const [pkg, ...rest] = a.from.split('/');
+  const dir = resolvePackage(pkg, ROOT);
+  const from = dir && path.join(dir, ...rest);
+  if (!from || !fs.existsSync(from)) die(`${a.from} (read by the report at run time) is not installed: run npm ci`);
+  // No map is shipped, so no map comment either.
+  fs.writeFileSync(path.join(STAGE, a.to), fs.readFileSync(from, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+}
+log(`run-time assets: ${RUNTIME_ASSETS.map((a) => a.to).join(', ')}`);
+
 // 4. The manifest as shipped: no scripts or devDependencies; dependencies = what is staged, so
 //    vsce's `npm list --production` walk finds exactly the staged tree.
 const shipped = { ...manifest };

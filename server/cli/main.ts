@@ -21,6 +21,7 @@ Usage:
   optstudy run FILE [--study NAME] [--workers N] [--seed N] [--json] [--out DIR] [--resume DIR] [--redis URL]
   optstudy report RUN_DIR [--html FILE] [--csv FILE] [--json FILE]
   optstudy worker --redis URL [--concurrency N]
+  optstudy trial FILE [--study NAME] [--params JSON] [--json]
 
 Run 'optstudy COMMAND --help' for a command's options.`;
 
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run')).runCommand,
   report: async () => (await import('./report')).reportCommand,
   worker: async () => (await import('./worker')).workerCommand,
+  trial: async () => (await import('./trial')).trialCommand,
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

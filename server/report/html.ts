@@ -25,13 +25,17 @@ export function chartJs(): string {
   if (chartJsSource) return chartJsSource;
   const rel = path.join('node_modules', 'chart.js', 'dist', 'chart.umd.min.js');
   const tried: string[] = [];
+  // The packaged extension ships the file beside its bundles (scripts/package.mjs).
+  const beside = path.join(__dirname, 'chart.umd.min.js');
+  if (fs.existsSync(beside)) return (chartJsSource = clean(fs.readFileSync(beside, 'utf8')));
+  tried.push(beside);
   for (const base of [__dirname, process.cwd()]) {
     let dir = base;
     for (let i = 0; i < 8; i++) {
       const f = path.join(dir, rel);
       tried.push(f);
       if (fs.existsSync(f)) {
-        chartJsSource = fs.readFileSync(f, 'utf8').replace(/\/\*![\s\S]*?\*\//g, (c) => c.replace(/https?:\/\/\S+/g, '')).replace(/<\/script/gi, '<\\/script');
+        chartJsSource = clean(fs.readFileSync(f, 'utf8'));
         return chartJsSource;
       }
       const up = path.dirname(dir);
@@ -40,6 +44,11 @@ export function chartJs(): string {
     }
   }
   throw new Error(`Chart.js is not installed (looked for ${rel} above ${__dirname}); run npm install in the OptStudy folder.`);
+}
+
+/** Drops the banner's URLs (the report names no remote host) and keeps `</script` out of the inline script. */
+function clean(js: string): string {
+  return js.replace(/\/\*![\s\S]*?\*\//g, (c) => c.replace(/https?:\/\/\S+/g, '')).replace(/<\/script/gi, '<\\/script');
 }
 
 function esc(s: unknown): string {

@@ -137,6 +137,13 @@ describe('npm run package', () => {
     assert.equal(trials.length, 4, 'four backtests ran');
     assert.ok(trials.every((t) => t.state === 'complete'), `every trial completed: ${JSON.stringify(trials.map((t) => t.error ?? t.state))}`);
     assert.equal(events.at(-1).type, 'end');
+    // The HTML report inlines Chart.js: the package must carry it (#19-2: "Chart.js is not installed").
+    const html = path.join(tmp, 'report.html');
+    const report = spawnSync(process.execPath, [cli, 'report', path.join(tmp, 'run'), '--html', html, '--no-reruns'], { cwd: work, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(report.status, 0, `packaged optstudy report --html failed:\n${report.stdout}${report.stderr}`);
+    const page = fs.readFileSync(html, 'utf8');
+    assert.match(page, /Chart\.js v\d/, 'Chart.js is inlined in the report');
+    assert.doesNotMatch(page, /<script[^>]+src=/i, 'the report loads no script from elsewhere');
     // esbuild (the language server compiles strategy modules with it) finds its platform binary.
     const esb = path.join(dir, 'extension', 'node_modules', 'esbuild');
     if (fs.existsSync(esb)) {
