@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import type { Metrics, ParamValues, Score, TrialState } from '../../protocol/run-events';
 import { asStrategyDefinition, formatDate, loadPrices, runBacktest, sliceBars, type PriceData, type Trade } from '../engine';
-import type { TaskPayload } from '../run/executor';
+import type { TaskPayload } from '../executor/executor';
 import { scoreTrial } from '../run/plan';
 import { loadStudy } from '../run/run-study';
 import { holdoutWindow } from '../run/validate-run';
