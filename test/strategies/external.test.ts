@@ -10,6 +10,7 @@ import { runStudy } from '../../server/run/run-study';
 import { chooseExecutor } from '../../server/host/executors';
 import type { TrialEvent } from '../../protocol/run-events';
 import { collector, repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
+import { processesIn } from './procs';
 
 const GRID = `
   stage "grid" {
@@ -83,7 +84,8 @@ study "s" {
   assert.equal(end.status ?? 'finished', 'finished');
   assert.equal(trials.length, 8);
   const by = (fast: number): TrialEvent => trials.find((t) => t.params.fast === fast)!;
-  for (const fast of [5, 6, 11, 12]) {
+  // 10 prints a line of its own with the request's id before answering: not an answer.
+  for (const fast of [5, 6, 10, 11, 12]) {
     assert.equal(by(fast).state, 'complete', `fast=${fast}: ${by(fast).error}`);
     assert.equal(by(fast).score, fast / 100);
   }
@@ -95,25 +97,9 @@ study "s" {
   assert.match(by(8).error!, /restarted/);
   assert.equal(by(9).state, 'failed');
   assert.match(by(9).error!, /fast=9 is not supported/);
-  assert.equal(by(10).state, 'failed');
-  assert.match(by(10).error!, /neither "metrics" nor "error"/);
   // stderr is kept as the trial's log.
   assert.match(by(9).log ?? '', /working on 9/);
   assert.deepEqual(end.best?.params.fast, 12);
   // The hung interpreter is a grandchild of the shell: nothing may outlive the run.
   assert.deepEqual(processesIn(dir), []);
 });
-
-/** Live processes whose working folder is `dir` (Linux /proc). */
-function processesIn(dir: string): string[] {
-  const { readdirSync, readlinkSync, readFileSync } = require('node:fs') as typeof import('node:fs');
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readlinkSync(`/proc/${pid}/cwd`) === dir) out.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '));
-    } catch {
-      /* gone, or not ours to read */
-    }
-  }
-  return out;
-}
