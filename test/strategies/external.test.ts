@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { runStudy } from '../../server/run/run-study';
 import { chooseExecutor } from '../../server/host/executors';
 import type { TrialEvent } from '../../protocol/run-events';
-import { collector, repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
-import { processesIn } from './procs';
+import { collector, repoRoot, sampleData } from '../support/run-fixtures';
+import { processesIn, scratchStudy } from './procs';
 
 const GRID = `
   stage "grid" {
@@ -42,7 +42,7 @@ async function run(dir: string, file = 'study.optstudy') {
 }
 
 test('the pure-Python protocol sample finds the same optimum as the built-in sma_cross', async () => {
-  const dir = tempStudy({});
+  const dir = scratchStudy({});
   mkdirSync(path.join(dir, 'python'));
   copyFileSync(path.join(repoRoot(), 'samples', 'python', 'sma_cross.py'), path.join(dir, 'python', 'sma_cross.py'));
   const decl = `strategy sma_py command "python3 python/sma_cross.py" {\n  param fast: int = 10\n  param slow: int = 30\n}`;
@@ -50,7 +50,7 @@ test('the pure-Python protocol sample finds the same optimum as the built-in sma
   writeFileSync(path.join(dir, 'py.optstudy'), studyText('strategy sma_py', decl));
   writeFileSync(path.join(dir, 'bi.optstudy'), studyText('strategy sma_cross'));
   const py = await run(dir, 'py.optstudy');
-  const bi = await run(tempStudy({ 'bi.optstudy': studyText('strategy sma_cross') }), 'bi.optstudy');
+  const bi = await run(scratchStudy({ 'bi.optstudy': studyText('strategy sma_cross') }), 'bi.optstudy');
   assert.equal(py.end.status ?? 'finished', 'finished');
   assert.equal(py.trials.length, bi.trials.length);
   assert.ok(py.trials.every((t) => t.state === 'complete'), JSON.stringify(py.trials.find((t) => t.state !== 'complete')));
@@ -61,7 +61,7 @@ test('the pure-Python protocol sample finds the same optimum as the built-in sma
 });
 
 test('a process that exits, hangs, answers an error or junk fails only its own trials', async () => {
-  const dir = tempStudy({});
+  const dir = scratchStudy({});
   copyFileSync(path.join(repoRoot(), 'test', 'fixtures', 'strategies', 'misbehave.py'), path.join(dir, 'misbehave.py'));
   const text = `strategy bad command "python3 misbehave.py" {
   param fast: int = 10

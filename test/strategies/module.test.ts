@@ -10,7 +10,8 @@ import { compileStrategyModule, ModuleCompileError } from '../../server/strategi
 import { runStudy, StudyError } from '../../server/run/run-study';
 import { chooseExecutor } from '../../server/host/executors';
 import { goldenFiles, DATA } from '../support/engine-golden';
-import { collector, repoRoot, tempStudy } from '../support/run-fixtures';
+import { collector, repoRoot } from '../support/run-fixtures';
+import { scratchStudy } from './procs';
 import type * as Api from '../../server/engine/strategy-api';
 import type * as Decl from '../../samples/strategies/optstudy-strategy';
 
@@ -78,7 +79,7 @@ test('the shipped declarations list every method the engine gives a strategy', a
 });
 
 test('a compile error names the file, line and column', async () => {
-  const dir = tempStudy({ 'bad.ts': 'export default {\n  name: "x",\n  params: [,\n  setup( {\n};\n' });
+  const dir = scratchStudy({ 'bad.ts': 'export default {\n  name: "x",\n  params: [,\n  setup( {\n};\n' });
   await assert.rejects(compileStrategyModule(path.join(dir, 'bad.ts')), (e: unknown) => {
     assert.ok(e instanceof ModuleCompileError);
     assert.equal(e.file, path.join(dir, 'bad.ts'));
@@ -98,7 +99,7 @@ test('a compile error names the file, line and column', async () => {
 test('a study with the sample breakout module runs to the end on worker threads', async () => {
   const dir = path.join(repoRoot(), 'samples');
   const c = collector();
-  const out = tempStudy({});
+  const out = scratchStudy({});
   const end = await runStudy({ file: path.join(dir, 'module-strategy.optstudy'), out: path.join(out, 'run'), workers: 2, seed: 3, createExecutor: chooseExecutor }, c.onEvent, new AbortController().signal);
   const trials = c.trials();
   assert.equal(trials.length, 80);

@@ -1,5 +1,7 @@
 /** Helpers for the strategy-process tests: which processes live in a folder, waiting for them. */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { after } from 'node:test';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tempStudy } from '../support/run-fixtures';
 
 /** Live processes whose working folder is `dir` (Linux /proc), as command lines. */
 export function processesIn(dir: string): string[] {
@@ -25,4 +27,16 @@ export async function waitFor(check: () => boolean, ms: number): Promise<boolean
     await new Promise((r) => setTimeout(r, 25));
   }
   return check();
+}
+
+const made: string[] = [];
+after(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** tempStudy, removed when the test file ends (also after a failure). */
+export function scratchStudy(files: Record<string, string>): string {
+  const dir = tempStudy(files);
+  made.push(dir);
+  return dir;
 }

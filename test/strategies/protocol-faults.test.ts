@@ -14,11 +14,11 @@ import * as path from 'node:path';
 import { runStudy } from '../../server/run/run-study';
 import { chooseExecutor } from '../../server/host/executors';
 import type { EndEvent, TrialEvent } from '../../protocol/run-events';
-import { collector, repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
-import { processesIn, waitFor } from './procs';
+import { collector, repoRoot, sampleData } from '../support/run-fixtures';
+import { processesIn, scratchStudy, waitFor } from './procs';
 
 function faultStudy(values: number[], opts: { timeout?: string; workers?: number; env?: string } = {}): string {
-  const dir = tempStudy({});
+  const dir = scratchStudy({});
   copyFileSync(path.join(repoRoot(), 'test', 'fixtures', 'strategies', 'faults.py'), path.join(dir, 'faults.py'));
   writeFileSync(
     path.join(dir, 'study.optstudy'),
