@@ -26,8 +26,12 @@ export interface ParamSchema {
 export interface PriceData {
   file: string;
   bars: number;
-  /** Bar dates as yyyymmdd integers. */
+  /** The bar's calendar day as yyyymmdd integers. */
   date: Int32Array;
+  /** Intraday feeds only: seconds after midnight of each bar, as written in the file. */
+  time?: Int32Array;
+  /** The detected bar spacing: `minutes/5` for 5-minute bars, `days/1` for daily ones. */
+  spacing: { unit: 'seconds' | 'minutes' | 'days' | 'weeks' | 'months'; compression: number };
   open: Float64Array;
   high: Float64Array;
   low: Float64Array;
@@ -38,6 +42,8 @@ export interface PriceData {
   id: string;
   offset: number;
   capacity: number;
+  /** What the loader skipped or repaired. */
+  warnings?: string[];
 }
 
 export interface Bands {

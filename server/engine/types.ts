@@ -3,51 +3,9 @@
  * semantics follow backtrader 1.9.78 defaults bit for bit (see docs in each module).
  */
 
-/**
- * Daily bars as columns. Every column is a view over ONE `SharedArrayBuffer`, so the data can be
- * posted to worker threads once (see `sharePrices`/`attachPrices`) and sliced without copying.
- */
-export interface PriceData {
-  /** The file the bars came from (as given to `loadPrices`). */
-  file: string;
-  /** Number of bars in this view. */
-  bars: number;
-  /** Bar dates as yyyymmdd integers, strictly increasing. */
-  date: Int32Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
-  /** Present when the file has an open-interest column. */
-  openInterest?: Float64Array;
-  /** The buffer every column is a view of. */
-  buffer: SharedArrayBuffer;
-  /** A content hash of exactly these bars: the key for memoized indicators and journals. */
-  id: string;
-  /** Index of this view's first bar in the buffer (non-zero for slices). */
-  offset: number;
-  /** Number of bars the buffer holds (the column stride). */
-  capacity: number;
-}
-
-/** A structured-clone-able description of a `PriceData`: post it once to each worker. */
-export interface SharedPrices {
-  kind: 'optstudy-prices';
-  file: string;
-  id: string;
-  buffer: SharedArrayBuffer;
-  offset: number;
-  bars: number;
-  capacity: number;
-  hasOpenInterest: boolean;
-}
-
-/** An inclusive date range, `YYYY-MM-DD` on both ends; either end may be missing. */
-export interface DateRange {
-  from?: string;
-  to?: string;
-}
+// Price data is defined by the loader (server/data/types.ts); re-exported for the engine.
+export type { DateRange, PriceData, SharedPrices, Spacing } from '../data/types';
+export { PriceDataError } from '../data/types';
 
 /** Broker settings of one backtest. */
 export interface BacktestConfig {
@@ -122,18 +80,6 @@ export interface BacktestResult {
   first_next_date: string | null;
   /** Buy orders rejected for lack of cash (`Margin`). */
   rejected: Rejection[];
-}
-
-/** A price file that cannot be used: the message names the file, the line and what to do. */
-export class PriceDataError extends Error {
-  constructor(
-    message: string,
-    readonly file: string,
-    readonly line?: number,
-  ) {
-    super(message);
-    this.name = 'PriceDataError';
-  }
 }
 
 /** A strategy name, parameter or config that the engine cannot run. */

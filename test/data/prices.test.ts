@@ -4,21 +4,19 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
-  PriceDataError,
   attachPrices,
   loadPrices,
   parsePrices,
-  runBacktest,
   sharePrices,
   slicePrices,
   type SharedPrices,
-} from '../../server/engine/index';
+} from '../../server/data';
+import { runBacktest } from '../../server/engine';
 import { DATA } from '../support/engine-golden';
-import { tempFolder } from '../support/temp';
+import { errorOf, priceFolder } from '../support/price-files';
 
 const CONFIG = { cash: 100000, commission: 0.001, sizing: { kind: 'percent' as const, value: 95 } };
 
@@ -30,21 +28,7 @@ if (!isMainThread) {
   attachPrices(scratch).close[0] = 42;
   parentPort!.postMessage({ metrics: r.metrics, bars: d.bars, first: d.date[0] });
 } else {
-  const tmp = tempFolder('optstudy-prices-');
-  const file = (name: string, text: string) => {
-    const p = path.join(tmp, name);
-    writeFileSync(p, text);
-    return p;
-  };
-  const errorOf = (f: () => unknown): PriceDataError => {
-    try {
-      f();
-    } catch (e) {
-      assert.ok(e instanceof PriceDataError, `expected a PriceDataError, got ${String(e)}`);
-      return e;
-    }
-    assert.fail('no error');
-  };
+  const { dir: tmp, file } = priceFolder('prices');
 
   test('backtrader sample files load with the documented bar counts', () => {
     const counts: Record<string, number> = {
@@ -109,10 +93,10 @@ if (!isMainThread) {
   test('bad files give errors naming the file, the line and what to do', () => {
     const cases: [string, string, RegExp][] = [
       ['missing-col.csv', 'Date,Open,High,Low,Volume\n2020-01-02,1,2,0.5,10\n', /missing-col\.csv:1: missing column 'Close'.*the header needs Date, Open, High, Low, Close/],
-      ['bad-number.csv', 'Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,10\n2020-01-03,1,2,0.5,null,10\n', /bad-number\.csv:3: 'null' in column 'Close' is not a number; fix the value or remove the row/],
-      ['unsorted.csv', 'Date,Open,High,Low,Close,Volume\n2020-01-03,1,2,0.5,1.5,10\n2020-01-02,1,2,0.5,1.5,10\n', /unsorted\.csv:3: date 2020-01-02 comes after 2020-01-03 \(line 2\); sort the file by date, oldest first/],
-      ['dup.csv', 'Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,10\n2020-01-02,1,2,0.5,1.5,10\n', /dup\.csv:3: date 2020-01-02 repeats line 2.*remove the duplicate/],
-      ['bad-date.csv', 'Date,Open,High,Low,Close,Volume\n01/02/2020,1,2,0.5,1.5,10\n', /bad-date\.csv:2: '01\/02\/2020' is not a date; write dates as YYYY-MM-DD/],
+      ['bad-number.csv', 'Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,10\n2020-01-03,1,2,0.5,oops,10\n', /bad-number\.csv:3: 'oops' in column 'Close' is not a number; fix the value or remove the row/],
+      ['unsorted.csv', 'Date,Open,High,Low,Close,Volume\n2020-01-01,1,2,0.5,1.5,10\n2020-01-03,1,2,0.5,1.5,10\n2020-01-02,1,2,0.5,1.5,10\n', /unsorted\.csv:4: date 2020-01-02 comes after 2020-01-03 \(line 3\); sort the file by date, oldest first/],
+      ['dup.csv', 'Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,10\n2020-01-02,1,2,0.5,1.6,10\n', /dup\.csv:3: date 2020-01-02 repeats line 2 with other prices; the file has one bar per day: remove the duplicate/],
+      ['bad-date.csv', 'Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,10\n2020-13-02,1,2,0.5,1.5,10\n', /bad-date\.csv:3: '2020-13-02' in column 'Date' is not a date; write dates as YYYY-MM-DD/],
       ['short.csv', 'Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5\n', /short\.csv:2: the row has 4 fields but the header needs 6; fix or remove the row/],
       ['no-header.csv', '2020-01-02,1,2,0.5,1.5,10\n', /no-header\.csv:1: the first line is data, not a header; add a header line/],
       ['empty.csv', '\n\n', /empty\.csv: the file is empty/],
@@ -130,9 +114,9 @@ if (!isMainThread) {
 
   test('empty or malformed ranges are errors that say how to fix them', () => {
     const f = path.join(DATA, 'orcl-2014.txt');
-    assert.match(errorOf(() => loadPrices(f, { from: '2016-01-01' })).message, /orcl-2014\.txt: no bars between 2016-01-01 and the end \(the file covers up to 2014-12-31\); widen 'from'\/'to'/);
+    assert.match(errorOf(() => loadPrices(f, { from: '2016-01-01' })).message, /orcl-2014\.txt: no bars between 2016-01-01 and the end \(the file covers 2014-01-02 … 2014-12-31\); widen 'from'\/'to'/);
     assert.match(errorOf(() => loadPrices(f, { from: '2014-06-01', to: '2014-01-01' })).message, /is empty \('from' is after 'to'\); swap the dates/);
-    assert.match(errorOf(() => loadPrices(f, { from: '2014-13-01' })).message, /'from' date '2014-13-01' is not a date; write it as YYYY-MM-DD/);
+    assert.match(errorOf(() => loadPrices(f, { from: '2014-13-01' })).message, /'from' date '2014-13-01' is not a date; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM\[:SS\]/);
     const d = loadPrices(f);
     assert.match(errorOf(() => slicePrices(d, { from: '2015-01-01' })).message, /no bars between 2015-01-01 and the end \(the data covers 2014-01-02 … 2014-12-31\)/);
   });

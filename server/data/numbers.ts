@@ -1,0 +1,108 @@
+/**
+ * Numbers in price files, read from the file's text without a substring in the common case.
+ *
+ * The result must be the double Python's `float()` (and JS `Number()`) gives, as the golden
+ * files were made that way. Plain decimals of at most 15 significant digits take Clinger's
+ * fast path: the digits as an integer m < 2^53 and 10^k (k ≤ 22) are both exact doubles, so
+ * `m / 10^k` is one correctly rounded division — the same double `Number()` returns. Anything
+ * else (exponents, long mantissas, quoted or localized numbers) goes through `Number()`.
+ */
+
+/** Outcome of the last `readNumber` call (a module variable: no object per field). */
+export const NUMBER_OK = 0;
+/** Empty, `null`, `NaN`, `N/A`, `-`, …: the value is missing. */
+export const NUMBER_MISSING = 1;
+/** Not a number at all. */
+export const NUMBER_INVALID = 2;
+
+/** Read it right after `readNumber`. */
+export let numberStatus = NUMBER_OK;
+
+const POW10: number[] = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const MISSING = new Set(['', 'null', 'nan', 'n/a', 'na', '-', 'none', '#n/a', 'nil']);
+
+/** Where the field `readNumber` read ends (its separator, or the line's end). */
+export let fieldEnd = 0;
+
+/**
+ * Reads the number of the field that starts at `a` in a line ending at `end`, and sets
+ * `fieldEnd` and `numberStatus`. `sep` is the file's separator (a char code): in a comma file a
+ * quoted `"1,234.5"` has grouping commas; in a semicolon or tab file `1,25` and `1.234,5` have a
+ * decimal comma.
+ */
+export function readNumber(s: string, a: number, end: number, sep: number): number {
+  numberStatus = NUMBER_OK;
+  let i = a;
+  let c = s.charCodeAt(i);
+  let neg = false;
+  if (c === 45 || c === 43) {
+    neg = c === 45;
+    c = s.charCodeAt(++i);
+  }
+  let m = 0;
+  let sig = 0;
+  let frac = 0;
+  let any = false;
+  while (i < end && c >= 48 && c <= 57) {
+    if (sig > 0 || c !== 48) sig++;
+    m = m * 10 + (c - 48);
+    any = true;
+    c = s.charCodeAt(++i);
+  }
+  if (i < end && c === 46) {
+    c = s.charCodeAt(++i);
+    while (i < end && c >= 48 && c <= 57) {
+      if (sig > 0 || c !== 48) sig++;
+      m = m * 10 + (c - 48);
+      frac++;
+      any = true;
+      c = s.charCodeAt(++i);
+    }
+  }
+  if ((i === end || c === sep) && any && sig <= 15 && frac <= 22) {
+    fieldEnd = i;
+    const v = frac === 0 ? m : m / POW10[frac]!;
+    return neg ? -v : v;
+  }
+  fieldEnd = nextSeparator(s, a, end, sep);
+  return readNumberSlow(s.slice(a, fieldEnd), sep);
+}
+
+/** The end of the field that starts at `a`: its separator or the line's end (quotes respected). */
+export function nextSeparator(s: string, a: number, end: number, sep: number): number {
+  let from = a;
+  if (s.charCodeAt(a) === 34) {
+    from = a + 1;
+    for (;;) {
+      const q = s.indexOf('"', from);
+      if (q < 0 || q >= end) return end;
+      from = q + 1;
+      if (s.charCodeAt(from) !== 34) break;
+      from++;
+    }
+  }
+  for (let i = from; i < end; i++) if (s.charCodeAt(i) === sep) return i;
+  return end;
+}
+
+function readNumberSlow(field: string, sep: number): number {
+  let t = field.trim();
+  if (t.length >= 2 && t.charCodeAt(0) === 34 && t.charCodeAt(t.length - 1) === 34) t = t.slice(1, -1).trim();
+  if (MISSING.has(t.toLowerCase())) {
+    numberStatus = NUMBER_MISSING;
+    return NaN;
+  }
+  if (sep === 44) {
+    if (/^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(t)) t = t.replace(/,/g, '');
+  } else if (/^[+-]?\d+,\d+$/.test(t)) {
+    t = t.replace(',', '.');
+  } else if (/^[+-]?\d{1,3}(?:\.\d{3})+,\d+$/.test(t)) {
+    t = t.replace(/\./g, '').replace(',', '.');
+  }
+  if (!NUMBER_RE.test(t)) {
+    numberStatus = NUMBER_INVALID;
+    return NaN;
+  }
+  return Number(t);
+}
