@@ -33,7 +33,49 @@ export interface StrategySchema {
   aliases?: readonly string[];
 }
 
-export const BUILTIN_STRATEGIES: readonly StrategySchema[] = [
+/**
+ * The parameters every strategy has, built-in or module (DESIGN.md "The market model"): the
+ * side it trades and the protective orders the engine places at each entry fill (0 = off).
+ */
+export const COMMON_PARAMS: readonly ParamSchema[] = [
+  {
+    name: 'direction',
+    type: 'string',
+    default: 'long',
+    choices: ['long', 'short', 'both'],
+    doc: '`long`, `short` (mirrored rules) or `both` (a signal for the other side reverses the position).',
+  },
+  {
+    name: 'stop_loss_pct',
+    type: 'float',
+    default: 0,
+    min: 0,
+    max: 100,
+    doc: 'Stop-loss order this percent from the entry fill price, placed at the fill (0 = off).',
+  },
+  {
+    name: 'take_profit_pct',
+    type: 'float',
+    default: 0,
+    min: 0,
+    doc: 'Take-profit limit order this percent from the entry fill price, placed at the fill (0 = off); one-cancels-other with the stops.',
+  },
+  {
+    name: 'trail_pct',
+    type: 'float',
+    default: 0,
+    min: 0,
+    max: 100,
+    doc: 'Trailing stop this percent from the best close since the entry (0 = off); one-cancels-other with the stop and take.',
+  },
+];
+
+/** A schema's own parameters followed by the common ones it does not declare itself. */
+export function withCommonParams(params: readonly ParamSchema[]): ParamSchema[] {
+  return [...params, ...COMMON_PARAMS.filter((c) => !params.some((p) => p.name === c.name))];
+}
+
+const OWN_PARAMS: readonly StrategySchema[] = [
   {
     name: 'sma_cross',
     doc: 'Long when the fast simple moving average crosses above the slow one; flat when it crosses below.',
@@ -90,7 +132,19 @@ export const BUILTIN_STRATEGIES: readonly StrategySchema[] = [
       { name: 'exit', type: 'int', default: 10, min: 1, doc: 'Exit channel length, in bars.' },
     ],
   },
+  {
+    name: 'momentum_rotation',
+    doc: 'Momentum rotation over several data feeds: every `rebalance` bars, hold the `top` feeds with the highest rate of change over `lookback` bars (the study sizing split between them; long only).',
+    params: [
+      { name: 'lookback', type: 'int', default: 20, min: 1, doc: 'Rate-of-change period, in bars.' },
+      { name: 'top', type: 'int', default: 1, min: 1, doc: 'How many feeds to hold.' },
+      { name: 'rebalance', type: 'int', default: 20, min: 1, doc: 'Bars between rebalances (the first is on the first bar every feed is warmed up).' },
+    ],
+  },
 ];
+
+/** The built-ins with their own parameters and the common ones (direction, protective orders). */
+export const BUILTIN_STRATEGIES: readonly StrategySchema[] = OWN_PARAMS.map((s) => ({ ...s, params: withCommonParams(s.params) }));
 
 /** Finds a built-in by name or alias. */
 export function findBuiltinStrategy(name: string): StrategySchema | undefined {

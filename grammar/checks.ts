@@ -5,7 +5,7 @@
  * skipped silently: the parse error already explains them.
  */
 
-import { BUILTIN_STRATEGIES, findBuiltinStrategy } from './builtins';
+import { BUILTIN_STRATEGIES, findBuiltinStrategy, withCommonParams } from './builtins';
 import { MAX_LISTED_VALUES, decimalsOf, domainSize, domainValues, rangeCount, rangeValue, stepDivides } from './domain';
 import { EXPR_FUNCTIONS, evaluateExpr, exprNames } from './expr';
 import { gridSize, type CountedGridParam } from './grid-size';
@@ -590,7 +590,7 @@ class Checker {
         name: fromHost?.name ?? st.module.value.replace(/^.*[\\/]/, '').replace(/\.[cm]?[jt]s$/, ''),
         kind: 'module',
         module: st.module.value,
-        schema: fromHost ? fromHost.params.map((p) => ({ ...p })) : [],
+        schema: fromHost ? withCommonParams(fromHost.params).map((p) => ({ ...p })) : [],
         overrides: {},
       };
     } else if (st.name) {
@@ -601,7 +601,8 @@ class Checker {
       if (decl) {
         if (decl.moduleRange) this.currentModuleRange = decl.moduleRange;
         schemaKnown = decl.kind === 'command' || decl.params.length > 0;
-        model = { name, kind: decl.kind, command: decl.command, module: decl.module, schema: decl.params.map((p) => ({ ...p })), overrides: {} };
+        const own = decl.kind === 'module' ? withCommonParams(decl.params) : decl.params;
+        model = { name, kind: decl.kind, command: decl.command, module: decl.module, schema: own.map((p) => ({ ...p })), overrides: {} };
       } else if (builtin) {
         model = { name: builtin.name, kind: 'builtin', schema: builtin.params.map((p) => ({ ...p })), overrides: {} };
       } else {

@@ -9,7 +9,7 @@ export { domainValues, domainSize, rangeCount, stepDivides, decimalsOf } from '.
 export { evaluateExpr, compileExpr, exprNames, exprNameNodes, METRIC_ALIASES, EXPR_FUNCTIONS } from './expr';
 export { IssueCodes, type IssueCode } from './issue-codes';
 export { SEARCH_METHODS, DEFAULT_TRIALS, findSearchMethod, type SearchMethodInfo, type SearchOptionInfo } from './search-methods';
-export { BUILTIN_STRATEGIES, findBuiltinStrategy } from './builtins';
+export { BUILTIN_STRATEGIES, COMMON_PARAMS, findBuiltinStrategy, withCommonParams } from './builtins';
 export { METRICS, findMetric, type MetricInfo } from './metrics';
 export { KEYWORDS } from './tokens';
 export { LineIndex, rangeContains, spanRanges } from './positions';

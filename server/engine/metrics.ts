@@ -13,8 +13,12 @@ import { ExactSum, certifiedRound, ddBound, fsum, fsumFast, fsumSquaredDev } fro
 export interface RunRecord {
   /** Portfolio value per bar (all bars, warm-up included). */
   values: Float64Array;
-  /** Bar dates, yyyymmdd. */
+  /** Bar (clock tick) dates, yyyymmdd. */
   dates: Int32Array;
+  /** Several bars a day: Sharpe takes one return per calendar day (backtrader TimeReturn, Days). */
+  intraday: boolean;
+  /** backtrader Returns' annualisation factor: 252 (days), 52 (weeks), 12 (months), 1 (minutes). */
+  annual: number;
   bars: number;
   cash0: number;
   finalCash: number;
@@ -24,9 +28,14 @@ export interface RunRecord {
   pnl: Float64Array;
   pnlcomm: Float64Array;
   closed: number;
+  /** Closed long and short trades. */
+  long: number;
+  short: number;
   rejected: number;
   /** Bars that ended with an open position. */
   barsInMarket: number;
+  /** Positions open at the end (one per feed at most). */
+  openTrades: number;
   /** Set by computeMetrics: `YYYY-12-31` keys and the returns of those years. */
   yearKeys?: readonly string[];
   yearReturns?: readonly number[];
@@ -275,32 +284,42 @@ function sqnOf(pnlcomm: Float64Array, closed: number): number | null {
 export function computeMetrics(r: RunRecord): Record<string, number | null> {
   const { values: v, bars: n, cash0, pnlcomm, closed } = r;
   const finalValue = v[n - 1]!;
-  const trOpen = r.endPositionSize !== 0 ? 1 : 0;
+  const trOpen = r.openTrades;
 
   tradePass(r.pnl, pnlcomm, closed);
   const { won, gp, gl, gtot, ntot, gpPre, glPre } = T;
 
   const nz = scratchOf(n);
   equityPass(v, n, cash0, nz);
-  const { k, mdd, mmd, mlen } = E;
+  const { mdd, mmd, mlen } = E;
+  // Intraday: drawdown per bar (above), returns per calendar day (the last value of each day).
+  let nd = n;
+  if (r.intraday) {
+    const days = dayValues(v, r.dates, n);
+    nd = days.length;
+    equityPass(days, nd, cash0, nz);
+  }
+  const k = E.k;
 
   // SharpeRatio(Days, annualize, rf 0).
-  const avg = dailySum(nz, k) / n;
-  const sd = Math.sqrt(dailySquares(nz, k, n, avg) / n);
+  const avg = dailySum(nz, k) / nd;
+  const sd = Math.sqrt(dailySquares(nz, k, nd, avg) / nd);
   const sharpe = sd !== 0 ? SQRT252 * (avg / sd) : null;
-  // Own extra: Sortino with target 0 (downside deviation over all bars).
-  const dsd = Math.sqrt(E.down / n);
+  // Own extra: Sortino with target 0 (downside deviation over all days).
+  const dsd = Math.sqrt(E.down / nd);
 
   // TimeReturn(Years) and the default SharpeRatio over it; nz is reused (the daily returns are
   // no longer needed).
   const negYears = yearlyPass(r, v, cash0, nz);
   const sharpeY = yearlySharpe(nz, r.yearKeys!.length);
 
-  // Returns analyzer (log returns). A correctly rounded log matches glibc's far more often
-  // than Math.log (fdlibm, 1 ulp off for ~4% of inputs); expm1 is fdlibm in both.
-  const rtot = finalValue > 0 ? logCorrectlyRounded(finalValue / cash0) : NaN;
+  // Returns analyzer (log returns; -inf when the value ends below zero, as backtrader). A
+  // correctly rounded log matches glibc's far more often than Math.log (fdlibm, 1 ulp off for
+  // ~4% of inputs); expm1 is fdlibm in both.
+  const ratio = finalValue / cash0;
+  const rtot = ratio > 0 ? logCorrectlyRounded(ratio) : -Infinity;
   const ravg = rtot / n;
-  const rnorm = Math.expm1(ravg * 252.0);
+  const rnorm = ravg > -Infinity ? Math.expm1(ravg * r.annual) : ravg;
 
   const sqn = sqnOf(pnlcomm, closed);
 
@@ -334,14 +353,16 @@ export function computeMetrics(r: RunRecord): Record<string, number | null> {
     sharpe_days_ann_rf0: sharpe,
     sharpe_default: sharpeY,
     sharpe_a: sharpeY === null ? null : Math.sqrt(1) * sharpeY,
-    returns_rtot: num(rtot),
-    returns_ravg: num(ravg),
-    returns_rnorm: num(rnorm),
-    returns_rnorm100: num(rnorm * 100.0),
+    returns_rtot: numOrNegInf(rtot),
+    returns_ravg: numOrNegInf(ravg),
+    returns_rnorm: numOrNegInf(rnorm),
+    returns_rnorm100: numOrNegInf(rnorm * 100.0),
     sqn,
     sqn_trades: closed,
     rejected_orders: r.rejected,
     bars: n,
+    trades_long: r.long,
+    trades_short: r.short,
     // Contract names (grammar/metrics.ts).
     trades: closed,
     max_drawdown: mmd,
@@ -361,8 +382,19 @@ export function computeMetrics(r: RunRecord): Record<string, number | null> {
 /** backtrader's default risk-free rate per year: `pow(1.0 + 0.01, 1.0) - 1.0`. */
 const YEARLY_RF = 1.0 + 0.01 - 1.0;
 
-function num(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
+/** A finite value or -inf (backtrader's log return of a value that ended below zero); NaN → null. */
+function numOrNegInf(x: number): number | null {
+  return Number.isFinite(x) || x === -Infinity ? x : null;
+}
+
+let dayBuf: Float64Array = new Float64Array(0);
+
+/** The value at the last bar of each calendar day (backtrader TimeReturn with timeframe Days). */
+function dayValues(v: Float64Array, dates: Int32Array, n: number): Float64Array {
+  if (dayBuf.length < n) dayBuf = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) if (i === n - 1 || dates[i + 1] !== dates[i]) dayBuf[k++] = v[i]!;
+  return dayBuf.subarray(0, k);
 }
 
 interface YearEnds {
@@ -409,6 +441,8 @@ for (let run = 0; run < 16; run++) {
   computeMetrics({
     values: Float64Array.of(100.5, 101.25, 99.75, 102.125),
     dates: Int32Array.of(20201230, 20201231, 20210104, 20210105),
+    intraday: false,
+    annual: 252.0,
     bars: 4,
     cash0: 100,
     finalCash: 0,
@@ -417,7 +451,10 @@ for (let run = 0; run < 16; run++) {
     pnl: Float64Array.of(1.5, -1.25),
     pnlcomm: Float64Array.of(0.5, -1.5),
     closed: 2,
+    long: 2,
+    short: 0,
     rejected: 0,
     barsInMarket: 3,
+    openTrades: 1,
   });
 }

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import {
+  COMMON_PARAMS,
   compileExpr,
   DEFAULT_TRIALS,
   domainValues,
@@ -64,7 +65,9 @@ export function buildPlan(model: StudyModel, file: string): StudyPlan {
   else strategy = { kind: 'builtin', name: s.name };
   const defaults: ParamValues = {};
   const schema = s.schema.length ? s.schema : (findBuiltinStrategy(s.name)?.params ?? []);
-  for (const p of schema) defaults[p.name] = p.default;
+  // The common parameters (direction, stop_loss_pct, …) are left to the engine's defaults unless
+  // the study sets them: trials then list only what the strategy itself declares.
+  for (const p of schema) if (!COMMON_PARAMS.some((c) => c.name === p.name)) defaults[p.name] = p.default;
   for (const [k, v] of Object.entries(s.overrides)) defaults[k] = v;
   const payload: TaskPayload = {
     data: { file: path.resolve(dir, model.data.path), from: model.data.from, to: model.data.to },

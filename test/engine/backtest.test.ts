@@ -106,7 +106,9 @@ test('market orders fill at the next open; commission is charged per side on the
   assert.equal(t.commission, 0.0 + 10 * 0.001 * 10.5 + 10 * 0.001 * 12.5);
   assert.equal(t.pnlcomm, t.pnl - t.commission);
   assert.equal(t.barlen, 2);
-  assert.equal(t.exit_reason, 'script');
+  assert.equal(t.exit_reason, 'signal');
+  assert.equal(t.exit_signal, 'script');
+  assert.equal(t.direction, 'long');
   assert.equal(r.metrics.won, 1);
   // Exactly one closed trade: SQN 0, no loss → profit factor undefined.
   assert.equal(r.metrics.sqn, 0);
@@ -119,7 +121,7 @@ test('margin: a buy the cash cannot pay is rejected at submission or at the fill
   const big: BacktestConfig = { cash: 100000, commission: 0.001, sizing: { kind: 'fixed', value: 20000 } };
   const d = bars([10, 10, 10, 10]);
   const r1 = runBacktest(d, scripted([0]), {}, big);
-  assert.deepEqual(r1.rejected, [{ date: '2020-01-02', stage: 'submit', size: 20000, created_date: '2020-01-01' }]);
+  assert.deepEqual(r1.rejected, [{ date: '2020-01-02', stage: 'submit', side: 'buy', status: 'Margin', size: 20000, created_date: '2020-01-01', created_price: 10, kind: 'entry' }]);
   assert.equal(r1.metrics.rejected_orders, 1);
   assert.equal(r1.metrics.trades_open, 0);
   // Fill: all-in 100% passes at the creation close but the next open gaps up 10%.
@@ -159,7 +161,7 @@ test('a user strategy written against the API matches the built-in bit for bit',
       const cx = ctx.crossover(f, s);
       return (b) => {
         if (b.position === 0 && cx[b.i]! > 0) b.buy();
-        else if (b.position > 0 && cx[b.i]! < 0) b.sell();
+        else if (b.position > 0 && cx[b.i]! < 0) b.close();
       };
     },
   });
@@ -207,7 +209,7 @@ test('parameters: defaults filled, numeric strings accepted, unknown names and b
   assert.throws(() => runBacktest(orcl, 'nope', {}, ALLIN), /unknown strategy 'nope'/);
   assert.throws(() => runBacktest(orcl, 'sma_cross', {}, { ...ALLIN, cash: -1 }), /cash must be a positive number/);
   assert.throws(() => runBacktest(orcl, 'sma_cross', {}, { ...ALLIN, commission: 2 }), /commission must be a fraction/);
-  assert.throws(() => runBacktest(orcl, 'sma_cross', {}, { ...ALLIN, sizing: { kind: 'fixed', value: 1.5 } }), /whole number of shares/);
+  assert.throws(() => runBacktest(orcl, 'sma_cross', {}, { ...ALLIN, sizing: { kind: 'fixed', value: 1.5 } }), /whole number of units/);
 });
 
 test('every built-in runs on every sample file and reports every catalogue metric, null instead of NaN', () => {

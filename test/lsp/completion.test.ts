@@ -55,7 +55,8 @@ test('after `strategy`: built-ins, declared strategies and `module`', async () =
 test('after `param` in a stage: the selected strategy’s parameters with type, default and doc, minus those already in the stage', async () => {
   const items = await complete(`${HEAD}  stage "a" {\n    param ema_fast in 5 .. 30 step 1\n    param <|>\n  }\n}`);
   const l = labels(items);
-  assert.deepEqual(l.sort(), ['atr_period', 'atr_sl_multiplier', 'atr_tp_multiplier', 'ema_slow']);
+  // Its own parameters and the common ones every strategy has (direction, protective orders).
+  assert.deepEqual(l.sort(), ['atr_period', 'atr_sl_multiplier', 'atr_tp_multiplier', 'direction', 'ema_slow', 'stop_loss_pct', 'take_profit_pct', 'trail_pct']);
   const slow = items.find((i) => i.label === 'ema_slow');
   assert.equal(slow.detail, 'int = 26');
   assert.match(slow.documentation.value, /Period of the slow EMA/);
@@ -109,7 +110,7 @@ test('stage body: stage statements; overrides: parameters with their default; da
   for (const k of ['search', 'param', 'where']) assert.ok(l.includes(k));
   assert.ok(!l.includes('cash'));
   const ov = await complete(`study "s" {\n  strategy sma_cross { fast = 5, <|> }\n}`);
-  assert.deepEqual(labels(ov), ['slow']);
+  assert.deepEqual(labels(ov), ['slow', 'direction', 'stop_loss_pct', 'take_profit_pct', 'trail_pct']);
   assert.equal(ov[0].insertText, 'slow = 30');
   assert.deepEqual(labels(await complete(`study "s" {\n  data "x.txt" <|>\n}`)).sort(), ['from', 'to']);
   assert.deepEqual(labels(await complete(`study "s" {\n  sizing <|>\n}`)).sort(), ['fixed', 'percent']);
@@ -152,7 +153,7 @@ test('a strategy module’s parameters complete in a trusted workspace, not in a
   const { text, position } = cursor(`study "s" {\n  strategy module "strategies/breakout.js"\n  stage "a" {\n    param <|>\n  }\n}`);
   const uri = s.open('module-study.optstudy', text);
   const items = await s.completion(uri, position);
-  assert.deepEqual(labels(items).sort(), ['exit_after', 'lookback']);
+  assert.deepEqual(labels(items).sort(), ['direction', 'exit_after', 'lookback', 'stop_loss_pct', 'take_profit_pct', 'trail_pct']);
   assert.equal(items.find((i) => i.label === 'lookback').detail, 'int = 20');
   const untrusted = await LspSession.start({ trusted: false });
   try {

@@ -62,8 +62,12 @@ test('a module written like sma_cross reproduces every golden sma_cross combinat
 
 test('the shipped declarations list every method the engine gives a strategy', async () => {
   const decl = readFileSync(path.join(repoRoot(), 'samples', 'strategies', 'optstudy-strategy.d.ts'), 'utf8');
-  const body = decl.slice(decl.indexOf('export interface StrategyContext'));
-  const methods = [...body.slice(0, body.indexOf('\n}')).matchAll(/^\s+(\w+)\(/gm)].map((m) => m[1]!);
+  // The context's own methods and the indicators it extends.
+  const bodyOf = (name: string): string => {
+    const body = decl.slice(decl.indexOf(`export interface ${name} `));
+    return body.slice(0, body.indexOf('\n}'));
+  };
+  const methods = [bodyOf('Indicators'), bodyOf('StrategyContext')].flatMap((b) => [...b.matchAll(/^\s+(\w+)\(/gm)].map((m) => m[1]!));
   assert.ok(methods.length >= 15, methods.join());
   const seen: string[] = [];
   const probe: StrategyDefinition = {

@@ -3,7 +3,7 @@
  * test/fixtures/golden as gzipped JSON; `fills` and equity dates stripped, every combination
  * and every trade kept).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
@@ -65,4 +65,57 @@ export function indicatorDumps(): IndicatorDump[] {
     .filter((f) => f.startsWith('indicators_') && f.endsWith('.json.gz'))
     .sort()
     .map((f) => ({ ...read<IndicatorDump>(f), name: f.replace(/\.json\.gz$/, '') }));
+}
+
+/** The oracle's feature goldens (../shared/oracle/golden, copied gzipped) and the data only they use. */
+export const ORACLE_FIXTURES = path.join(ROOT, 'test', 'fixtures', 'oracle', 'golden');
+export const ORACLE_DATA = path.join(ROOT, 'test', 'fixtures', 'oracle', 'data');
+
+/** A scenario as oracle.py takes it (../shared/oracle/README.md "Scenario"). */
+export interface OracleScenario {
+  strategy: string;
+  params: Record<string, number | string>;
+  data: string[];
+  from: string | null;
+  to: string | null;
+  cash: number;
+  commission: { type: 'percent'; rate: number } | { type: 'per_share'; amount: number } | { type: 'per_contract'; amount: number; margin: number; mult: number };
+  slippage: null | { type: 'percent'; rate: number } | { type: 'fixed'; amount: number };
+  sizing: { type: 'fixed'; size: number } | { type: 'percent'; percent: number };
+  equity?: boolean;
+}
+
+/** One result as oracle.py prints it (and the feature goldens store it, with its scenario). */
+export interface OracleResult {
+  scenario?: OracleScenario;
+  params?: Record<string, number | string>;
+  metrics: Record<string, unknown>;
+  trades: Record<string, unknown>[];
+  fills: Record<string, unknown>[];
+  rejected: Record<string, unknown>[];
+  equity?: { dates?: string[]; cash: (number | string)[]; value: (number | string)[] };
+  error?: string;
+}
+
+export interface OracleGoldenFile {
+  name: string;
+  feature: string;
+  results: OracleResult[];
+}
+
+/** Every feature golden of the oracle. */
+export function oracleGoldenFiles(): OracleGoldenFile[] {
+  return readdirSync(ORACLE_FIXTURES)
+    .filter((f) => f.endsWith('.json.gz'))
+    .sort()
+    .map((f) => ({ ...(JSON.parse(gunzipSync(readFileSync(path.join(ORACLE_FIXTURES, f))).toString('utf8')) as OracleGoldenFile), name: f.replace(/\.json\.gz$/, '') }));
+}
+
+/** Where a data file a scenario names lives in the repository. */
+export function dataPath(name: string): string {
+  for (const dir of [DATA, ORACLE_DATA]) {
+    const p = path.join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`data file ${name} is in neither ${DATA} nor ${ORACLE_DATA}`);
 }

@@ -1,9 +1,11 @@
 import { builtinParams } from './schema';
+import { directionNext } from './rules';
 import type { StrategyDefinition } from '../strategy-api';
 
 /**
- * Bollinger Bands. `reversion`: buy below the lower band, exit above the middle. `breakout`:
- * buy above the upper band, exit below the middle (`boll` in the golden files).
+ * Bollinger Bands. `reversion`: long below the lower band, exit above the middle; short above
+ * the upper band, exit below the middle. `breakout`: long above the upper band, exit below the
+ * middle; short below the lower band, exit above the middle (`boll` in the golden files).
  */
 export const bollinger: StrategyDefinition = {
   name: 'bollinger',
@@ -12,19 +14,24 @@ export const bollinger: StrategyDefinition = {
   setup(ctx, p) {
     const c = ctx.data.close;
     const { mid, top, bot } = ctx.bollinger(p.period as number, p.devfactor as number);
-    if (p.mode === 'breakout') {
-      return (b) => {
-        const i = b.i;
-        if (b.position === 0) {
-          if (c[i]! > top[i]!) b.buy();
-        } else if (c[i]! < mid[i]!) b.close('mid');
-      };
-    }
-    return (b) => {
-      const i = b.i;
-      if (b.position === 0) {
-        if (c[i]! < bot[i]!) b.buy();
-      } else if (c[i]! > mid[i]!) b.close('mid');
-    };
+    const breakout = p.mode === 'breakout';
+    const above = (i: number, band: Float64Array) => c[i]! > band[i]!;
+    const below = (i: number, band: Float64Array) => c[i]! < band[i]!;
+    return directionNext(
+      breakout
+        ? {
+            longEntry: (i) => above(i, top),
+            longExit: (i) => (below(i, mid) ? 'mid' : null),
+            shortEntry: (i) => below(i, bot),
+            shortExit: (i) => (above(i, mid) ? 'mid' : null),
+          }
+        : {
+            longEntry: (i) => below(i, bot),
+            longExit: (i) => (above(i, mid) ? 'mid' : null),
+            shortEntry: (i) => above(i, top),
+            shortExit: (i) => (below(i, mid) ? 'mid' : null),
+          },
+      p,
+    );
   },
 };

@@ -1,9 +1,11 @@
 import { builtinParams } from './schema';
+import { directionNext } from './rules';
 import type { StrategyDefinition } from '../strategy-api';
 
 /**
- * EMA crossover entries; exits at an ATR stop, an ATR target or the opposite cross. The levels
- * come from the signal bar's close and ATR (not the fill price), as in the golden runs.
+ * EMA crossover entries; exits at an ATR stop, an ATR target or the opposite cross (market
+ * orders at the next open). The levels come from the signal bar's close and ATR (not the fill
+ * price), as in the golden runs; shorts mirror them.
  */
 export const emaAtr: StrategyDefinition = {
   name: 'ema_atr',
@@ -14,22 +16,31 @@ export const emaAtr: StrategyDefinition = {
     const atr = ctx.atr(p.atr_period as number);
     const sl = p.atr_sl_multiplier as number;
     const tp = p.atr_tp_multiplier as number;
-    // Exact: while flat, a bar where cx is 0 neither buys nor touches stop/target (they are set
-    // only on a buy, which needs cx > 0); while long, every bar is checked.
+    // Exact: while flat, a bar where cx is 0 enters nothing and touches no level (they are set
+    // only at an entry, which needs cx != 0); in a position every bar is checked.
     ctx.nextOnlyOn(cx, 'flat');
     let stop = NaN;
     let target = NaN;
-    return (b) => {
-      const i = b.i;
-      const ci = c[i]!;
-      if (b.position === 0) {
-        if (cx[i]! > 0 && b.buy()) {
-          stop = ci - sl * atr[i]!;
-          target = ci + tp * atr[i]!;
-        }
-      } else if (ci <= stop) b.close('stop');
-      else if (ci >= target) b.close('target');
-      else if (cx[i]! < 0) b.close('cross');
-    };
+    return directionNext(
+      {
+        longEntry: (i) => cx[i]! > 0,
+        longExit: (i) => {
+          const ci = c[i]!;
+          return ci <= stop ? 'stop' : ci >= target ? 'target' : cx[i]! < 0 ? 'cross' : null;
+        },
+        shortEntry: (i) => cx[i]! < 0,
+        shortExit: (i) => {
+          const ci = c[i]!;
+          return ci >= stop ? 'stop' : ci <= target ? 'target' : cx[i]! > 0 ? 'cross' : null;
+        },
+        onEntry: (sign, i) => {
+          const ci = c[i]!;
+          const a = atr[i]!;
+          stop = sign > 0 ? ci - sl * a : ci + sl * a;
+          target = sign > 0 ? ci + tp * a : ci - tp * a;
+        },
+      },
+      p,
+    );
   },
 };

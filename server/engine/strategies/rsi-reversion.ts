@@ -1,7 +1,8 @@
 import { builtinParams } from './schema';
+import { directionNext } from './rules';
 import type { StrategyDefinition } from '../strategy-api';
 
-/** RSI mean reversion: buy when RSI < lower, sell when RSI > upper (`rsi_mr` in the golden files). */
+/** RSI mean reversion: long when RSI < lower, exit when RSI > upper; shorts mirror (`rsi_mr` in the golden files). */
 export const rsiReversion: StrategyDefinition = {
   name: 'rsi_reversion',
   aliases: ['rsi_mr'],
@@ -10,11 +11,14 @@ export const rsiReversion: StrategyDefinition = {
     const rsi = ctx.rsi(p.period as number);
     const lower = p.lower as number;
     const upper = p.upper as number;
-    return (b) => {
-      const r = rsi[b.i]!;
-      if (b.position === 0) {
-        if (r < lower) b.buy();
-      } else if (r > upper) b.close('rsi_upper');
-    };
+    return directionNext(
+      {
+        longEntry: (i) => rsi[i]! < lower,
+        longExit: (i) => (rsi[i]! > upper ? 'rsi_upper' : null),
+        shortEntry: (i) => rsi[i]! > upper,
+        shortExit: (i) => (rsi[i]! < lower ? 'rsi_lower' : null),
+      },
+      p,
+    );
   },
 };
