@@ -6,10 +6,13 @@
 import type { AnalysisSnapshot } from '../protocol/analysis';
 import type { RunDelta, RunHeader, RunSnapshot, RunTables, TrialRow } from '../protocol/messages';
 import type { LogEvent, RunValidation, Score, TrialSummary } from '../protocol/run-events';
+import { compileObjective, type Compiled } from './objective';
 
 export interface XY {
   x: number;
   y: number;
+  /** Index of the trial in {@link PanelStore.rows} (tooltips, clicks). */
+  i?: number;
 }
 
 /** First objective's value, or null. */
@@ -43,8 +46,13 @@ export class PanelStore {
 
   /** Every complete trial's first-objective score, by arrival order (the history scatter). */
   readonly history: XY[] = [];
-  /** Infeasible trials that still have a score. */
+  /** Infeasible trials, at their score or (when the run gave none) their objective evaluated on their metrics. */
   readonly infeasible: XY[] = [];
+  /** Failed trials (no metrics): their arrival positions, drawn as ticks along the axis. */
+  readonly failed: number[] = [];
+  /** Trial number → index into {@link rows}. */
+  private readonly byNumber = new Map<number, number>();
+  private objective: { expr: string; fn: Compiled | null } | null = null;
   /** The running best, one point per improvement plus the latest arrival. */
   readonly runningBest: XY[] = [];
   private bestSoFar: number | null = null;
@@ -64,6 +72,8 @@ export class PanelStore {
     this.version++;
     this.history.length = 0;
     this.infeasible.length = 0;
+    this.failed.length = 0;
+    this.byNumber.clear();
     this.runningBest.length = 0;
     this.bestSoFar = null;
     this.arrivals = 0;
@@ -104,20 +114,52 @@ export class PanelStore {
     return true;
   }
 
+  /** The row of a trial number. */
+  row(n: number): TrialRow | undefined {
+    const i = this.byNumber.get(n);
+    return i === undefined ? undefined : this.rows[i];
+  }
+
+  /** The index of a trial number in {@link rows}, or -1. */
+  indexOf(n: number): number {
+    return this.byNumber.get(n) ?? -1;
+  }
+
+  /** The first objective evaluated on a trial's metrics and parameters (for trials the run left unscored). */
+  unconstrainedScore(r: TrialRow): number | null {
+    const expr = this.header?.objectives?.[0];
+    if (!expr) return null;
+    if (this.objective?.expr !== expr) this.objective = { expr, fn: compileObjective(expr) };
+    const fn = this.objective.fn;
+    if (!fn) return null;
+    return fn((name) => {
+      const m = this.metric(r, name);
+      if (m !== null) return m;
+      const v = r.p[this.paramIndex(name)];
+      return typeof v === 'number' ? v : typeof v === 'boolean' ? +v : null;
+    });
+  }
+
   private addRows(rows: TrialRow[]): void {
     for (const r of rows) {
+      const index = this.rows.length;
       this.rows.push(r);
+      this.byNumber.set(r.n, index);
       const x = ++this.arrivals;
-      const y = firstScore(r.sc);
+      if (r.st === 'failed') {
+        this.failed.push(x);
+        continue;
+      }
+      const y = r.st === 'infeasible' ? (firstScore(r.sc) ?? this.unconstrainedScore(r)) : firstScore(r.sc);
       if (y === null) continue;
       if (r.st === 'complete') {
-        this.history.push({ x, y });
+        this.history.push({ x, y, i: index });
         if (this.bestSoFar === null || this.better(y, this.bestSoFar)) {
           this.bestSoFar = y;
           this.runningBest.push({ x, y });
         }
       } else if (r.st === 'infeasible') {
-        this.infeasible.push({ x, y });
+        this.infeasible.push({ x, y, i: index });
       }
     }
     // The running best is a step line: extend its last value to the latest arrival.

@@ -35,6 +35,54 @@ export function themeKind(): Palette['kind'] {
   return 'dark';
 }
 
+/** Red, green, blue (0..255) of `#rgb`, `#rrggbb` or `rgb(a)(…)`; null for anything else. */
+export function rgbOf(color: string): [number, number, number] | null {
+  const c = color.trim();
+  const hex = /^#([0-9a-f]{3,8})$/i.exec(c);
+  if (hex) {
+    let h = hex[1]!;
+    if (h.length === 3 || h.length === 4) h = h.split('').map((x) => x + x).join('');
+    return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
+  }
+  const rgb = /^rgba?\(([^)]+)\)$/i.exec(c);
+  if (rgb) {
+    const [r, g, b] = rgb[1]!.split(',').map((x) => parseFloat(x));
+    return [r!, g!, b!];
+  }
+  return null;
+}
+
+function luminance([r, g, b]: [number, number, number]): number {
+  const f = (v: number) => {
+    const x = v / 255;
+    return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+}
+
+/** WCAG contrast ratio of two colours. */
+export function contrast(a: [number, number, number], b: [number, number, number]): number {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p) as [number, number];
+  return (x + 0.05) / (y + 0.05);
+}
+
+/**
+ * `color`, darkened (on a light background) or lightened (on a dark one) just enough to reach
+ * `ratio` against `bg` — WCAG 1.4.11 asks 3:1 for lines and marks. Theme colours such as the
+ * charts' yellow are made for dark editors and vanish on white without this.
+ */
+export function ensureContrast(color: string, bg: string, ratio = 3): string {
+  const c = rgbOf(color);
+  const b = rgbOf(bg);
+  if (!c || !b || contrast(c, b) >= ratio) return color;
+  const toward = luminance(b) > 0.4 ? 0 : 255;
+  for (let t = 0.05; t <= 1.0001; t += 0.05) {
+    const m = c.map((v) => Math.round(v + (toward - v) * t)) as [number, number, number];
+    if (contrast(m, b) >= ratio) return `rgb(${m[0]}, ${m[1]}, ${m[2]})`;
+  }
+  return toward ? '#ffffff' : '#000000';
+}
+
 /** Reads the palette now. */
 export function readPalette(): Palette {
   const s = getComputedStyle(document.documentElement);
@@ -42,25 +90,28 @@ export function readPalette(): Palette {
   const light = kind === 'light' || kind === 'high-contrast-light';
   const fg = cssVar(s, '--vscode-editor-foreground', light ? '#333333' : '#cccccc');
   const hc = kind.startsWith('high-contrast');
+  // Lines are drawn on the cards, whose background is the widget's.
+  const cardBg = cssVar(s, '--vscode-editorWidget-background', cssVar(s, '--vscode-editor-background', light ? '#ffffff' : '#1e1e1e'));
+  const line = (c: string) => ensureContrast(c, cardBg, 3);
   return {
     kind,
     fg,
     muted: cssVar(s, '--vscode-descriptionForeground', light ? '#717171' : '#9d9d9d'),
-    bg: cssVar(s, '--vscode-editor-background', light ? '#ffffff' : '#1e1e1e'),
+    bg: cardBg,
     grid: hc ? cssVar(s, '--vscode-contrastBorder', fg) : cssVar(s, '--vscode-editorWidget-border', light ? '#e5e5e5' : '#454545'),
     border: cssVar(s, '--vscode-panel-border', light ? '#e5e5e5' : '#2b2b2b'),
     accent: cssVar(s, '--vscode-charts-blue', light ? '#1a85ff' : '#3794ff'),
     series: [
-      cssVar(s, '--vscode-charts-blue', '#3794ff'),
-      cssVar(s, '--vscode-charts-orange', '#d18616'),
-      cssVar(s, '--vscode-charts-green', '#89d185'),
-      cssVar(s, '--vscode-charts-purple', '#b180d7'),
-      cssVar(s, '--vscode-charts-red', '#f14c4c'),
-      cssVar(s, '--vscode-charts-yellow', '#cca700'),
+      line(cssVar(s, '--vscode-charts-blue', '#3794ff')),
+      line(cssVar(s, '--vscode-charts-orange', '#d18616')),
+      line(cssVar(s, '--vscode-charts-green', '#89d185')),
+      line(cssVar(s, '--vscode-charts-purple', '#b180d7')),
+      line(cssVar(s, '--vscode-charts-red', '#f14c4c')),
+      line(cssVar(s, '--vscode-charts-yellow', '#cca700')),
     ],
-    good: cssVar(s, '--vscode-charts-green', '#89d185'),
-    bad: cssVar(s, '--vscode-charts-red', '#f14c4c'),
-    warn: cssVar(s, '--vscode-charts-yellow', '#cca700'),
+    good: line(cssVar(s, '--vscode-charts-green', '#89d185')),
+    bad: line(cssVar(s, '--vscode-charts-red', '#f14c4c')),
+    warn: line(cssVar(s, '--vscode-charts-yellow', '#cca700')),
     font: cssVar(s, '--vscode-font-family', 'system-ui, sans-serif'),
     fontSize: parseFloat(cssVar(s, '--vscode-font-size', '13')) || 13,
   };

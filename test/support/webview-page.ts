@@ -8,8 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildPanelHtml, makeNonce } from '../../client/panel-html';
-import type { FromWebview, PanelViewState, ToWebview } from '../../protocol/messages';
-import type { RunEvent } from '../../protocol/run-events';
+import { spawnSync } from 'node:child_process';
+import type { FromWebview, PanelViewState, ToWebview, TrialDetail } from '../../protocol/messages';
+import type { ParamValues, RunEvent } from '../../protocol/run-events';
+import { RunModel } from '../../client/run-model';
+import { scanStudies } from '../../client/study-scan';
+import { backtestPlan, parseBacktest } from '../../client/trial-detail';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 const ORIGIN = 'https://optstudy-webview.test';
@@ -222,6 +226,43 @@ export async function openPanel(browser: Browser, opts: { state?: PanelViewState
       (w['__problems'] as string[]).push(`CSP: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber} ${e.sample}`);
     });
     window.addEventListener('error', (e) => (w['__problems'] as string[]).push(`error: ${e.message}`));
+    // Ink probe: what each canvas last drew — text boxes (device pixels, after the transform)
+    // and stroke colours — so tests can check clipping, overlaps, axis titles and contrast.
+    // A full-canvas clearRect starts a new frame.
+    type Ink = { texts: { text: string; x0: number; y0: number; x1: number; y1: number }[]; strokes: { color: string; alpha: number; width: number }[] };
+    const P = CanvasRenderingContext2D.prototype;
+    const inkOf = (ctx: CanvasRenderingContext2D): Ink => {
+      const c = ctx.canvas as unknown as { __ink?: Ink };
+      return (c.__ink ??= { texts: [], strokes: [] });
+    };
+    const clear = P.clearRect;
+    P.clearRect = function (this: CanvasRenderingContext2D, x: number, y: number, wd: number, ht: number) {
+      const t = this.getTransform();
+      if (x <= 0 && y <= 0 && (x + wd) * t.a >= this.canvas.width - 1 && (y + ht) * t.d >= this.canvas.height - 1) {
+        (this.canvas as unknown as { __ink?: Ink }).__ink = { texts: [], strokes: [] };
+      }
+      return clear.call(this, x, y, wd, ht);
+    };
+    const fill = P.fillText;
+    P.fillText = function (this: CanvasRenderingContext2D, text: string, x: number, y: number, maxWidth?: number) {
+      const m = this.measureText(text);
+      const t = this.getTransform();
+      const pts = [
+        [x - m.actualBoundingBoxLeft, y - m.actualBoundingBoxAscent],
+        [x + m.actualBoundingBoxRight, y - m.actualBoundingBoxAscent],
+        [x - m.actualBoundingBoxLeft, y + m.actualBoundingBoxDescent],
+        [x + m.actualBoundingBoxRight, y + m.actualBoundingBoxDescent],
+      ].map(([px, py]) => [t.a * px! + t.c * py! + t.e, t.b * px! + t.d * py! + t.f]);
+      const xs = pts.map((p) => p[0]!);
+      const ys = pts.map((p) => p[1]!);
+      if (String(text).trim()) inkOf(this).texts.push({ text: String(text), x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) });
+      return maxWidth === undefined ? fill.call(this, text, x, y) : fill.call(this, text, x, y, maxWidth);
+    };
+    const stroke = P.stroke;
+    P.stroke = function (this: CanvasRenderingContext2D, ...args: unknown[]) {
+      if (typeof this.strokeStyle === 'string') inkOf(this).strokes.push({ color: this.strokeStyle, alpha: this.globalAlpha, width: this.lineWidth });
+      return (stroke as (...a: unknown[]) => void).apply(this, args);
+    };
   }, opts.state);
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
@@ -253,6 +294,59 @@ export async function settle(page: Page): Promise<void> {
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
+/** What a canvas drew last (see the ink probe in {@link openPanel}). */
+export interface CanvasInkRecord {
+  card: string;
+  width: number;
+  height: number;
+  texts: { text: string; x0: number; y0: number; x1: number; y1: number }[];
+  strokes: { color: string; alpha: number; width: number }[];
+}
+
+/** The texts and strokes every visible canvas drew in its last frame. */
+export async function canvasRecords(page: Page): Promise<CanvasInkRecord[]> {
+  return page.evaluate(() => {
+    const out: CanvasInkRecord[] = [];
+    for (const c of document.querySelectorAll('canvas')) {
+      const card = c.closest('.card') as HTMLElement | null;
+      if (!card || card.hidden || c.width === 0 || c.offsetParent === null) continue;
+      const ink = (c as unknown as { __ink?: { texts: CanvasInkRecord['texts']; strokes: CanvasInkRecord['strokes'] } }).__ink ?? { texts: [], strokes: [] };
+      out.push({ card: card.id, width: c.width, height: c.height, texts: ink.texts, strokes: ink.strokes });
+    }
+    return out;
+  });
+}
+
+/** WCAG contrast ratio of two CSS colours (alpha ignored), as the browser resolves them. */
+export function contrastRatio(a: [number, number, number], b: [number, number, number]): number {
+  const lum = ([r, g, bl]: [number, number, number]) => {
+    const f = (v: number) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(bl);
+  };
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p) as [number, number];
+  return (x + 0.05) / (y + 0.05);
+}
+
+/** Parses `#rgb`, `#rrggbb` and `rgb(a)(…)` into [r, g, b, a]. */
+export function parseColor(c: string): [number, number, number, number] | null {
+  const s = c.trim();
+  const hex = /^#([0-9a-f]{3,8})$/i.exec(s);
+  if (hex) {
+    let h = hex[1]!;
+    if (h.length <= 4) h = h.split('').map((x) => x + x).join('');
+    return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16), h.length >= 8 ? parseInt(h.slice(6, 8), 16) / 255 : 1];
+  }
+  const rgb = /^rgba?\(([^)]+)\)$/i.exec(s);
+  if (rgb) {
+    const p = rgb[1]!.split(',').map((x) => parseFloat(x));
+    return [p[0]!, p[1]!, p[2]!, p[3] ?? 1];
+  }
+  return null;
+}
+
 /** Non-background pixels of each visible canvas, by the id of the card holding it. */
 export async function canvasInk(page: Page): Promise<Record<string, number>> {
   return page.evaluate(() => {
@@ -269,4 +363,67 @@ export async function canvasInk(page: Page): Promise<Record<string, number>> {
     }
     return out;
   });
+}
+
+/** Where the browser tests write their screenshots (the DESIGN's "Test artifacts" contract). */
+export const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
+
+/**
+ * Streams events into the panel the way the extension does: the run model folds them, the
+ * panel gets a snapshot first, then one delta per `batch` events.
+ */
+export async function streamRun(panel: PanelPage, events: RunEvent[], batch: number, id = 'run-1'): Promise<RunModel> {
+  const model = new RunModel(id);
+  model.apply(events[0]!);
+  await panel.send({ type: 'snapshot', run: model.snapshot() });
+  for (let i = 1; i < events.length; i += batch) {
+    for (const e of events.slice(i, i + batch)) model.apply(e);
+    const d = model.takeDelta();
+    if (d) await panel.send({ type: 'delta', delta: d });
+  }
+  await settle(panel.page);
+  return model;
+}
+
+/** Waits for the heavy views' throttled redraw after the last message. */
+export async function settleHeavy(panel: PanelPage): Promise<void> {
+  await panel.page.waitForTimeout(650);
+  await settle(panel.page);
+}
+
+/** Text boxes of one canvas that overlap another by more than `tol` pixels both ways. */
+export function overlappingTexts(r: CanvasInkRecord, tol = 1): string[] {
+  const out: string[] = [];
+  const t = r.texts;
+  for (let i = 0; i < t.length; i++) {
+    for (let j = i + 1; j < t.length; j++) {
+      const a = t[i]!;
+      const b = t[j]!;
+      const ox = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0);
+      const oy = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
+      if (ox > tol && oy > tol) out.push(`${r.card}: "${a.text}" overlaps "${b.text}"`);
+    }
+  }
+  return out;
+}
+
+/** Text boxes of one canvas that are cut by its edges. */
+export function clippedTexts(r: CanvasInkRecord, tol = 1): string[] {
+  return r.texts
+    .filter((x) => x.x0 < -tol || x.y0 < -tol || x.x1 > r.width + tol || x.y1 > r.height + tol)
+    .map((x) => `${r.card}: "${x.text}" is clipped (${Math.round(x.x0)},${Math.round(x.y0)})–(${Math.round(x.x1)},${Math.round(x.y1)}) in ${r.width}×${r.height}`);
+}
+
+/**
+ * Re-runs a trial of a sample study as Open Trial does (the extension's own plan and parser
+ * around the built CLI's backtest), so the panel gets a real trial detail.
+ */
+export function rerunTrial(studyFile: string, n: number, params: ParamValues, runId?: string): TrialDetail {
+  const scan = scanStudies(readFileSync(studyFile, 'utf8'));
+  const plan = backtestPlan(scan, scan.studies[0]!, studyFile, params);
+  if ('error' in plan) throw new Error(plan.error);
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), ...plan.args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`backtest failed: ${r.stderr}`);
+  const d = parseBacktest(n, params, r.stdout, plan.cash);
+  return runId ? { ...d, runId } : d;
 }

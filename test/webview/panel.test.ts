@@ -99,34 +99,34 @@ describe('results panel, single objective (recorded quickstart run)', () => {
 
   test('the ranking is sorted best first and re-sorts by a metric', async () => {
     const colValues = async (key: string) => {
-      const idx = await panel.page.evaluate((k) => [...document.querySelectorAll('table.ranking th')].findIndex((th) => (th as HTMLElement).dataset['key'] === k), key);
+      const idx = await panel.page.evaluate((k) => [...document.querySelectorAll('table.trials tr.names th')].findIndex((th) => (th as HTMLElement).dataset['key'] === k), key);
       assert.ok(idx >= 0, `no column ${key}`);
-      return panel.page.evaluate((i) => [...document.querySelectorAll('table.ranking tbody tr')].map((tr) => Number((tr.children[i] as HTMLElement).innerText)), idx);
+      return panel.page.evaluate((i) => [...document.querySelectorAll('table.trials tbody tr[data-n]')].map((tr) => Number((tr.children[i] as HTMLElement).innerText.replace(/,/g, ''))).filter((v) => Number.isFinite(v)), idx);
     };
     const scores = await colValues('score');
     assert.ok(scores.length > 5);
     const bestScore = Math.max(...trials.filter((t) => t.state === 'complete').map((t) => t.score as number));
     assert.ok(Math.abs(scores[0]! - bestScore) <= Math.abs(bestScore) * 1e-3, `first row ${scores[0]} is not the best score ${bestScore}`);
     for (let i = 1; i < scores.length; i++) assert.ok(scores[i - 1]! >= scores[i]!, `scores not descending at row ${i}`);
-    await panel.page.click('table.ranking th[data-key="metric:trades"]');
+    await panel.page.click('table.trials th[data-key="metric:trades"]');
     await settle(panel.page);
     const tradesDesc = await colValues('metric:trades');
     for (let i = 1; i < tradesDesc.length; i++) assert.ok(tradesDesc[i - 1]! >= tradesDesc[i]!, 'trades not descending');
-    await panel.page.click('table.ranking th[data-key="metric:trades"]');
+    await panel.page.click('table.trials th[data-key="metric:trades"]');
     await settle(panel.page);
     const tradesAsc = await colValues('metric:trades');
     for (let i = 1; i < tradesAsc.length; i++) assert.ok(tradesAsc[i - 1]! <= tradesAsc[i]!, 'trades not ascending after a second click');
     const state = await panel.page.evaluate(() => (window as unknown as { __state: { sortKey: string; sortDesc: boolean } }).__state);
     assert.equal(state.sortKey, 'metric:trades');
     assert.equal(state.sortDesc, false);
-    await panel.page.click('table.ranking th[data-key="score"]');
+    await panel.page.click('table.trials th[data-key="score"]');
     await settle(panel.page);
   });
 
-  test('clicking a row posts openTrial with that trial, and its detail draws; Apply posts its parameters', async () => {
-    const row = panel.page.locator('table.ranking tbody tr').nth(2);
+  test('double-clicking a row posts openTrial with that trial, and its detail draws; Apply posts its parameters', async () => {
+    const row = panel.page.locator('table.trials tbody tr[data-n]').nth(2);
     const n = Number(await row.getAttribute('data-n'));
-    await row.click();
+    await row.dblclick();
     const posted = await panel.posted();
     const open = posted.filter((m): m is Extract<FromWebview, { type: 'openTrial' }> => m.type === 'openTrial').at(-1);
     const trial = trials.find((t) => t.number === n)!;
@@ -143,9 +143,9 @@ describe('results panel, single objective (recorded quickstart run)', () => {
     assert.equal(await panel.page.locator('#detail').isVisible(), true);
     const ink = await canvasInk(panel.page);
     assert.ok((ink['detail'] ?? 0) > 200, 'equity curve is blank');
-    await panel.page.locator('#detail vscode-button', { hasText: 'Apply' }).click();
+    await panel.page.locator('#detail vscode-button', { hasText: 'Apply to study' }).click();
     const apply = (await panel.posted()).filter((m) => m.type === 'applyParams').at(-1);
-    assert.deepEqual(apply, { type: 'applyParams', params: trial.params, n });
+    assert.deepEqual(apply, { type: 'applyParams', params: trial.params, n, which: 'trial' });
   });
 
   for (const theme of ['dark', 'light', 'high-contrast'] as const) {
@@ -231,7 +231,7 @@ describe('results panel, several objectives (recorded run)', () => {
 
 describe('results panel lifecycle', () => {
   test('a reloaded panel asks for a snapshot and restores its view state', async () => {
-    const panel = await openPanel(browser, { state: { sortKey: 'metric:sharpe', sortDesc: true, selected: undefined } });
+    const panel = await openPanel(browser, { state: { sortKey: 'metric:trades', sortDesc: true, selected: undefined } });
     await panel.setTheme('light');
     const posted = await panel.posted();
     assert.equal(posted[0]!.type, 'ready');
@@ -239,8 +239,8 @@ describe('results panel lifecycle', () => {
     for (const e of quickstart) model.apply(e);
     await panel.send({ type: 'snapshot', run: model.snapshot() });
     await settle(panel.page);
-    const sorted = await panel.page.locator('table.ranking th.sorted').getAttribute('data-key');
-    assert.equal(sorted, 'metric:sharpe');
+    const sorted = await panel.page.locator('table.trials th.sorted').getAttribute('data-key');
+    assert.equal(sorted, 'metric:trades');
     await panel.close();
   });
 

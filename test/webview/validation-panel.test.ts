@@ -5,6 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { RunModel } from '../../client/run-model';
@@ -13,11 +14,13 @@ import { collector, sampleData, tempStudy } from '../support/run-fixtures';
 import { launch, openPanel, settle } from '../support/webview-page';
 
 let browser: Browser;
+const dirs: string[] = [];
 before(async () => {
   browser = await launch();
 });
 after(async () => {
   await browser?.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 test('the robustness section lists the walk-forward folds from the end event', async () => {
@@ -36,6 +39,7 @@ study "wf panel" {
 }
 `,
   });
+  dirs.push(dir);
   const c = collector();
   const end = await runStudy({ file: path.join(dir, 'w.optstudy'), workers: 1, out: path.join(dir, 'run') }, c.onEvent, new AbortController().signal);
   assert.ok(end.validation?.kind === 'walkforward');

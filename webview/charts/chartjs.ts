@@ -22,6 +22,7 @@ import {
   type Plugin,
 } from 'chart.js';
 import type { Palette } from '../theme';
+import { hideTip, showTip } from '../tooltip';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip, Legend, Decimation);
 
@@ -32,6 +33,8 @@ export interface DrawProbe {
   draws: number;
   lastDrawAt: number;
   points: number;
+  /** Points per dataset label (Chart.js charts). */
+  series?: Record<string, number>;
 }
 export const probes: Record<string, DrawProbe> = {};
 (globalThis as unknown as { __optstudyProbes: typeof probes }).__optstudyProbes = probes;
@@ -44,7 +47,10 @@ export function probePlugin(name: string): Plugin {
       const p = (probes[name] ??= { draws: 0, lastDrawAt: 0, points: 0 });
       p.draws++;
       p.lastDrawAt = performance.now();
-      p.points = chart.data.datasets.reduce((n, d) => n + ((d as { _data?: unknown[] })._data ?? d.data).length, 0);
+      const series: Record<string, number> = {};
+      for (const d of chart.data.datasets) series[String(d.label).replace(/ \(.*$/, '')] = ((d as { _data?: unknown[] })._data ?? d.data).length;
+      p.series = series;
+      p.points = Object.values(series).reduce((a, b) => a + b, 0);
     },
   };
 }
@@ -85,11 +91,52 @@ export function makeChart<T extends ChartType, D = DefaultDataPoint<T>>(host: HT
   return new Chart<T, D>(canvas, config);
 }
 
-/** Short number for ticks and cells. */
-export function fmt(v: number | null | undefined, digits = 4): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(2);
-  if (a >= 1000) return v.toFixed(0);
-  return String(Number(v.toPrecision(digits)));
+/** One hovered or clicked point: its dataset, label and raw data object. */
+export interface HitItem {
+  datasetIndex: number;
+  index: number;
+  label: string;
+  x: number;
+  y: number;
+  raw: unknown;
+}
+
+/**
+ * The panel's tooltip and clicks for a Chart.js chart: `lines` builds the tooltip's text from
+ * the points under the pointer (null hides it), `onClick` gets the nearest point. Chart.js' own
+ * canvas tooltip is turned off where this is used, so every chart shows the same DOM tooltip.
+ */
+export function tipPlugin(lines: (items: HitItem[]) => string[] | null, opts: { mode?: 'nearest' | 'index' | 'x'; intersect?: boolean; onClick?: (item: HitItem) => void } = {}): Plugin {
+  return {
+    id: 'optstudy-tip',
+    afterEvent(chart, args) {
+      const e = args.event;
+      if (e.type === 'mouseout') return hideTip();
+      if (e.type !== 'mousemove' && e.type !== 'click') return;
+      const els = chart.getElementsAtEventForMode(e.native as Event, opts.mode ?? 'nearest', { intersect: opts.intersect ?? false, axis: 'xy' }, false);
+      const items: HitItem[] = els.map((h) => {
+        const ds = chart.data.datasets[h.datasetIndex]!;
+        const raw = (ds.data as unknown[])[h.index] as { x?: number; y?: number } | number;
+        const p = h.element as unknown as { $context?: { parsed?: { x: number; y: number } } };
+        const parsed = p.$context?.parsed;
+        return {
+          datasetIndex: h.datasetIndex,
+          index: h.index,
+          label: String(ds.label ?? ''),
+          x: typeof raw === 'object' && raw && typeof raw.x === 'number' ? raw.x : (parsed?.x ?? h.index),
+          y: typeof raw === 'object' && raw && typeof raw.y === 'number' ? raw.y : typeof raw === 'number' ? raw : (parsed?.y ?? NaN),
+          raw,
+        };
+      });
+      const native = e.native as MouseEvent | null;
+      if (e.type === 'click') {
+        if (items[0] && opts.onClick) opts.onClick(items[0]);
+        return;
+      }
+      const text = items.length ? lines(items) : null;
+      if (!text || !native) hideTip();
+      else showTip(text, native.clientX, native.clientY);
+      chart.canvas.style.cursor = items.length && opts.onClick ? 'pointer' : 'default';
+    },
+  };
 }

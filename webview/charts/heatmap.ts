@@ -7,7 +7,10 @@
 import type { TrialRow } from '../../protocol/messages';
 import { firstScore, type PanelStore } from '../store';
 import { readPalette, scaleColor, withAlpha } from '../theme';
-import { fmt } from './chartjs';
+import { fmt } from '../format';
+import type { Links } from '../links';
+import { hideTip, showTip } from '../tooltip';
+import { trialLines } from '../trial-text';
 import { probeDraw, sizedCanvas, type Value } from './canvas';
 
 const MAX_BINS = 16;
@@ -51,32 +54,71 @@ export interface Cell {
   ok: number;
   sum: number;
   best: number | null;
+  /** Index (into the rows given) of the cell's best trial. */
+  bestAt: number;
 }
 
 /** Aggregates rows into a grid of cells (pure; the tests call it too). */
 export function aggregate(rows: TrialRow[], xi: number, yi: number, better: (a: number, b: number) => boolean) {
   const bx = makeBins(rows.map((r) => r.p[xi]));
   const by = makeBins(rows.map((r) => r.p[yi]));
-  const cells: Cell[][] = by.labels.map(() => bx.labels.map(() => ({ n: 0, ok: 0, sum: 0, best: null })));
-  for (const r of rows) {
+  const cells: Cell[][] = by.labels.map(() => bx.labels.map(() => ({ n: 0, ok: 0, sum: 0, best: null, bestAt: -1 })));
+  rows.forEach((r, k) => {
     const cx = bx.index(r.p[xi]);
     const cy = by.index(r.p[yi]);
-    if (cx < 0 || cy < 0) continue;
+    if (cx < 0 || cy < 0) return;
     const c = cells[cy]![cx]!;
     c.n++;
     const s = r.st === 'complete' ? firstScore(r.sc) : null;
-    if (s === null) continue;
+    if (s === null) return;
     c.ok++;
     c.sum += s;
-    if (c.best === null || better(s, c.best)) c.best = s;
-  }
+    if (c.best === null || better(s, c.best)) {
+      c.best = s;
+      c.bestAt = k;
+    }
+  });
   return { bx, by, cells };
 }
 
-export class Heatmap {
-  constructor(private readonly host: HTMLElement) {}
+/**
+ * Contour segments of a grid of values at `level` (marching squares over the cell centres);
+ * null values break the lines. Coordinates are in cell units (centre of cell i = i + 0.5).
+ */
+export function contourSegments(grid: (number | null)[][], level: number): [number, number, number, number][] {
+  const out: [number, number, number, number][] = [];
+  for (let j = 0; j + 1 < grid.length; j++) {
+    for (let i = 0; i + 1 < grid[j]!.length; i++) {
+      const a = grid[j]![i];
+      const b = grid[j]![i + 1];
+      const c = grid[j + 1]![i + 1];
+      const d = grid[j + 1]![i];
+      if (a == null || b == null || c == null || d == null) continue;
+      // Crossing points on the square's four edges (bottom a-b, right b-c, top d-c, left a-d).
+      const pts: [number, number][] = [];
+      const cross = (v0: number, v1: number, x0: number, y0: number, x1: number, y1: number) => {
+        if ((v0 < level) === (v1 < level)) return;
+        const t = (level - v0) / (v1 - v0);
+        pts.push([x0 + (x1 - x0) * t, y0 + (y1 - y0) * t]);
+      };
+      const x = i + 0.5;
+      const y = j + 0.5;
+      cross(a, b, x, y, x + 1, y);
+      cross(b, c, x + 1, y, x + 1, y + 1);
+      cross(d, c, x, y + 1, x + 1, y + 1);
+      cross(a, d, x, y, x, y + 1);
+      if (pts.length >= 2) out.push([pts[0]![0], pts[0]![1], pts[1]![0], pts[1]![1]]);
+      if (pts.length === 4) out.push([pts[2]![0], pts[2]![1], pts[3]![0], pts[3]![1]]);
+    }
+  }
+  return out;
+}
 
-  draw(store: PanelStore, xName: string, yName: string, agg: 'mean' | 'best'): void {
+export class Heatmap {
+  constructor(private readonly host: HTMLElement, private readonly store: PanelStore, private readonly links: Links) {}
+
+  draw(xName: string, yName: string, agg: 'mean' | 'best'): void {
+    const store = this.store;
     const { ctx, w, h, canvas } = sizedCanvas(this.host);
     const pal = readPalette();
     const xi = store.paramIndex(xName);
@@ -84,27 +126,25 @@ export class Heatmap {
     ctx.font = `${Math.max(11, pal.fontSize - 1)}px ${pal.font}`;
     if (xi < 0 || yi < 0 || xi === yi) {
       ctx.fillStyle = pal.muted;
-      ctx.fillText(xi === yi && xi >= 0 ? 'Pick two different parameters.' : 'Needs two searched parameters.', 12, 24);
+      ctx.textBaseline = 'top';
+      ctx.fillText(xi === yi && xi >= 0 ? 'Pick two different parameters.' : 'Needs two searched parameters.', 12, 12);
       probeDraw('heatmap', 0);
       return;
     }
     const rows = store.rows.filter((r) => r.p[xi] !== null && r.p[xi] !== undefined && r.p[yi] !== null && r.p[yi] !== undefined);
     const { bx, by, cells } = aggregate(rows, xi, yi, (a, b) => store.better(a, b));
     const value = (c: Cell) => (c.ok === 0 ? null : agg === 'mean' ? c.sum / c.ok : c.best);
+    const grid = cells.map((row) => row.map(value));
     let lo = Infinity;
     let hi = -Infinity;
-    for (const row of cells) for (const c of row) {
-      const v = value(c);
-      if (v !== null) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-    }
-    // Room for the widest y label plus the rotated axis title.
-    const left = Math.min(140, Math.ceil(Math.max(0, ...by.labels.map((l) => ctx.measureText(l).width))) + 34);
-    const bottom = 44;
-    const top = 8;
-    const legendW = 78;
+    for (const row of grid) for (const v of row) if (v !== null) (lo = Math.min(lo, v), (hi = Math.max(hi, v)));
+    // Room for the widest y label plus the rotated axis title; the legend's labels on the right.
+    const yLabelW = Math.ceil(Math.max(0, ...by.labels.map((l) => ctx.measureText(l).width)));
+    const left = Math.min(140, yLabelW + 30);
+    const legendLabels = hi >= lo ? [fmt(lo, 3), fmt(hi, 3)] : [];
+    const legendW = 26 + Math.ceil(Math.max(0, ...legendLabels.map((l) => ctx.measureText(l).width)));
+    const bottom = 40;
+    const top = 10;
     const gw = Math.max(10, w - left - legendW - 8);
     const gh = Math.max(10, h - top - bottom);
     const cw = gw / bx.labels.length;
@@ -117,69 +157,34 @@ export class Heatmap {
         const c = cells[j]![i]!;
         const x = left + i * cw;
         const y = top + gh - (j + 1) * ch;
-        const v = value(c);
+        const v = grid[j]![i]!;
         if (v !== null) {
           ctx.fillStyle = scaleColor(minimize ? 1 - t(v) : t(v));
           ctx.fillRect(x, y, cw + 0.5, ch + 0.5);
-        } else if (c.n > 0) {
-          ctx.strokeStyle = withAlpha(pal.bad, 0.8);
-          ctx.lineWidth = 1.5;
-          ctx.beginPath();
-          ctx.moveTo(x + cw * 0.3, y + ch * 0.3);
-          ctx.lineTo(x + cw * 0.7, y + ch * 0.7);
-          ctx.moveTo(x + cw * 0.7, y + ch * 0.3);
-          ctx.lineTo(x + cw * 0.3, y + ch * 0.7);
-          ctx.stroke();
-        } else {
-          ctx.save();
-          ctx.beginPath();
-          ctx.rect(x, y, cw, ch);
-          ctx.clip();
-          ctx.strokeStyle = withAlpha(pal.muted, 0.35);
-          ctx.lineWidth = 1;
-          for (let k = -ch; k < cw; k += 6) {
-            ctx.moveTo(x + k, y + ch);
-            ctx.lineTo(x + k + ch, y);
-          }
-          ctx.stroke();
-          ctx.restore();
-        }
+        } else if (c.n > 0) drawCross(ctx, x, y, cw, ch, withAlpha(pal.bad, 0.8));
+        else drawHatch(ctx, x, y, cw, ch, withAlpha(pal.muted, 0.35));
       }
     }
+    // Contours at five evenly spaced levels, in the foreground colour (readable over any cell colour).
+    if (hi > lo) {
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = withAlpha(pal.bg, 0.7);
+      ctx.beginPath();
+      for (let k = 1; k <= 5; k++) {
+        for (const [x0, y0, x1, y1] of contourSegments(grid, lo + ((hi - lo) * k) / 6)) {
+          ctx.moveTo(left + x0 * cw, top + gh - y0 * ch);
+          ctx.lineTo(left + x1 * cw, top + gh - y1 * ch);
+        }
+      }
+      ctx.stroke();
+    }
     ctx.strokeStyle = pal.grid;
-    ctx.lineWidth = 1;
     ctx.strokeRect(left + 0.5, top + 0.5, gw, gh);
-    // Axis labels: thinned so they never overlap.
-    ctx.fillStyle = pal.muted;
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'top';
-    const widest = Math.max(1, ...bx.labels.map((l) => ctx.measureText(l).width)) + 10;
-    const xEvery = Math.max(1, Math.ceil(bx.labels.length / Math.max(1, Math.floor(gw / widest))));
-    bx.labels.forEach((l, i) => {
-      if (i % xEvery === 0) ctx.fillText(l, left + (i + 0.5) * cw, top + gh + 4);
-    });
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    const yEvery = Math.max(1, Math.ceil(by.labels.length / Math.max(1, Math.floor(gh / 16))));
-    by.labels.forEach((l, j) => {
-      if (j % yEvery === 0) ctx.fillText(l, left - 6, top + gh - (j + 0.5) * ch, left - 8);
-    });
-    ctx.fillStyle = pal.fg;
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'bottom';
-    ctx.fillText(xName, left + gw / 2, h - 2);
-    ctx.save();
-    ctx.translate(10, top + gh / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = 'middle';
-    ctx.fillText(yName, 0, 0);
-    ctx.restore();
-    // Colour legend.
+    this.drawAxes(ctx, { left, top, gw, gh, cw, ch, h }, bx.labels, by.labels, xName, yName, pal);
     if (hi >= lo) {
-      const lx = left + gw + 14;
-      const lh = gh;
-      for (let k = 0; k < lh; k++) {
-        const tt = 1 - k / lh;
+      const lx = left + gw + 10;
+      for (let k = 0; k < gh; k++) {
+        const tt = 1 - k / gh;
         ctx.fillStyle = scaleColor(minimize ? 1 - tt : tt);
         ctx.fillRect(lx, top + k, 12, 1.5);
       }
@@ -188,21 +193,89 @@ export class Heatmap {
       ctx.textBaseline = 'top';
       ctx.fillText(fmt(minimize ? lo : hi, 3), lx + 15, top);
       ctx.textBaseline = 'bottom';
-      ctx.fillText(fmt(minimize ? hi : lo, 3), lx + 15, top + lh);
+      ctx.fillText(fmt(minimize ? hi : lo, 3), lx + 15, top + gh);
     }
-    canvas.onmousemove = (ev) => {
+    const cellAt = (ev: MouseEvent) => {
       const r = canvas.getBoundingClientRect();
       const i = Math.floor((ev.clientX - r.left - left) / cw);
       const j = Math.floor((top + gh - (ev.clientY - r.top)) / ch);
       const c = cells[j]?.[i];
-      if (!c) {
-        canvas.title = '';
-        return;
-      }
+      return c ? { c, i, j } : null;
+    };
+    canvas.onmousemove = (ev) => {
+      const hit = cellAt(ev);
+      if (!hit) return hideTip();
+      const { c, i, j } = hit;
       const v = value(c);
-      canvas.title = `${xName} = ${bx.names[i]}, ${yName} = ${by.names[j]}\n` +
-        (c.n === 0 ? 'not tried' : v === null ? `${c.n} trial(s), none feasible` : `${agg} score ${fmt(v)} over ${c.ok} trial(s)`);
+      const head = `${xName} = ${bx.names[i]}, ${yName} = ${by.names[j]}`;
+      const what = c.n === 0 ? 'not tried' : v === null ? `${c.n} trial(s), none feasible` : `${agg} score ${fmt(v)} over ${c.ok} trial(s)`;
+      const best = c.bestAt >= 0 ? rows[c.bestAt] : undefined;
+      showTip(best ? [head, what, ...trialLines(store, best).map((l, k) => (k === 0 ? `best: ${l}` : l))] : [head, what], ev.clientX, ev.clientY);
+      canvas.style.cursor = best ? 'pointer' : 'default';
+    };
+    canvas.onmouseleave = () => hideTip();
+    canvas.onclick = (ev) => {
+      const best = (() => {
+        const hit = cellAt(ev);
+        return hit && hit.c.bestAt >= 0 ? rows[hit.c.bestAt] : undefined;
+      })();
+      if (best) this.links.open(best.n);
     };
     probeDraw('heatmap', rows.length);
   }
+
+  private drawAxes(ctx: CanvasRenderingContext2D, g: { left: number; top: number; gw: number; gh: number; cw: number; ch: number; h: number }, xl: string[], yl: string[], xName: string, yName: string, pal: ReturnType<typeof readPalette>): void {
+    // Tick labels thinned so they never overlap.
+    ctx.fillStyle = pal.muted;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    const widest = Math.max(1, ...xl.map((l) => ctx.measureText(l).width)) + 10;
+    const xEvery = Math.max(1, Math.ceil(xl.length / Math.max(1, Math.floor(g.gw / widest))));
+    xl.forEach((l, i) => {
+      if (i % xEvery === 0) ctx.fillText(l, g.left + (i + 0.5) * g.cw, g.top + g.gh + 4);
+    });
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    const yEvery = Math.max(1, Math.ceil(yl.length / Math.max(1, Math.floor(g.gh / 16))));
+    yl.forEach((l, j) => {
+      if (j % yEvery === 0) ctx.fillText(l, g.left - 6, g.top + g.gh - (j + 0.5) * g.ch);
+    });
+    ctx.fillStyle = pal.fg;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'bottom';
+    ctx.fillText(xName, g.left + g.gw / 2, g.h - 2);
+    ctx.save();
+    ctx.translate(2, g.top + g.gh / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textBaseline = 'top';
+    ctx.fillText(yName, 0, 0);
+    ctx.restore();
+  }
+}
+
+function drawCross(ctx: CanvasRenderingContext2D, x: number, y: number, cw: number, ch: number, color: string): void {
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(x + cw * 0.3, y + ch * 0.3);
+  ctx.lineTo(x + cw * 0.7, y + ch * 0.7);
+  ctx.moveTo(x + cw * 0.7, y + ch * 0.3);
+  ctx.lineTo(x + cw * 0.3, y + ch * 0.7);
+  ctx.stroke();
+}
+
+function drawHatch(ctx: CanvasRenderingContext2D, x: number, y: number, cw: number, ch: number, color: string): void {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(x, y, cw, ch);
+  ctx.clip();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let k = -ch; k < cw; k += 6) {
+    ctx.moveTo(x + k, y + ch);
+    ctx.lineTo(x + k + ch, y);
+  }
+  ctx.stroke();
+  ctx.restore();
 }

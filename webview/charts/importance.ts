@@ -7,7 +7,8 @@
 import type { ParamImportance } from '../../protocol/analysis';
 import { firstScore, type PanelStore } from '../store';
 import { readPalette, withAlpha } from '../theme';
-import { applyDefaults, axis, Chart, fmt, makeChart, probePlugin } from './chartjs';
+import { fmt } from '../format';
+import { applyDefaults, axis, Chart, makeChart, probePlugin } from './chartjs';
 
 /** One-way eta² per parameter over complete trials, normalised to sum to 1. */
 export function estimateImportance(store: PanelStore): ParamImportance[] {

@@ -7,8 +7,10 @@
 import type { TrialRow } from '../../protocol/messages';
 import { Ranking } from '../ranking';
 import { firstScore, type PanelStore } from '../store';
-import { readPalette, scaleColor, withAlpha } from '../theme';
-import { fmt } from './chartjs';
+import { ensureContrast, readPalette, scaleColor, withAlpha } from '../theme';
+import type { Links } from '../links';
+import { fmt } from '../format';
+import { objectiveTitle } from '../metric-info';
 import { probeDraw, sizedCanvas, valueAxis } from './canvas';
 
 const TOP = 300;
@@ -18,9 +20,10 @@ export class ParallelCoordinates {
   /** The best trials, kept incrementally (a delta costs O(TOP + new rows), not a full sort). */
   private readonly best = new Ranking(TOP);
 
-  constructor(private readonly host: HTMLElement) {}
+  constructor(private readonly host: HTMLElement, private readonly store: PanelStore, private readonly links: Links) {}
 
-  draw(store: PanelStore): void {
+  draw(): void {
+    const store = this.store;
     const { ctx, w, h } = sizedCanvas(this.host);
     const pal = readPalette();
     ctx.font = `${Math.max(11, pal.fontSize - 1)}px ${pal.font}`;
@@ -48,9 +51,25 @@ export class ParallelCoordinates {
       .filter((a) => (a.axis.numeric ? a.axis.max > a.axis.min : a.axis.categories.length > 1));
     const scoreAxis = valueAxis(scored.map((r) => firstScore(r.sc)));
     const objName = store.header?.objectives?.[0];
-    const all = [...axes, { name: objName && objName.length <= 24 ? objName : 'score', axis: scoreAxis, get: (r: TrialRow) => firstScore(r.sc) }];
+    const all = [...axes, { name: objectiveTitle(objName), axis: scoreAxis, get: (r: TrialRow) => firstScore(r.sc) }];
     const padX = 48;
-    const padTop = 38;
+    // Axis names staggered on two rows when neighbours would touch, shortened when even that is not enough.
+    const spacing = all.length > 1 ? (w - 2 * padX) / (all.length - 1) : w;
+    // A name's horizontal extent: the first axis' name is left-aligned, the last right-aligned, the others centred.
+    const extent = (k: number): [number, number] => {
+      const x = padX + k * spacing;
+      const nw = ctx.measureText(all[k]!.name).width;
+      return k === 0 ? [x, x + nw] : k === all.length - 1 ? [x - nw, x] : [x - nw / 2, x + nw / 2];
+    };
+    const stagger = all.some((_, k) => k > 0 && extent(k - 1)[1] + 8 > extent(k)[0]);
+    const fit = (text: string) => {
+      const room = (stagger ? 2 : 1) * spacing - 10;
+      if (ctx.measureText(text).width <= room) return text;
+      let t = text;
+      while (t.length > 3 && ctx.measureText(`${t}…`).width > room) t = t.slice(0, -1);
+      return `${t}…`;
+    };
+    const padTop = stagger ? 54 : 38;
     const padBottom = 22;
     const gh = h - padTop - padBottom;
     const xs = all.map((_, k) => padX + (all.length === 1 ? 0 : (k * (w - 2 * padX)) / (all.length - 1)));
@@ -82,7 +101,8 @@ export class ParallelCoordinates {
     for (let k = top.length - 1; k >= 0; k--) {
       const s = firstScore(top[k]!.sc)!;
       const t = sHi > sLo ? (s - sLo) / (sHi - sLo) : 1;
-      ctx.strokeStyle = scaleColor(minimize ? 1 - t : t, k === 0 ? 1 : 0.55);
+      // The best line is opaque and thick: it must stand out from the background (yellow on white does not).
+      ctx.strokeStyle = k === 0 ? ensureContrast(scaleColor(minimize ? 1 - t : t), pal.bg, 3) : scaleColor(minimize ? 1 - t : t, 0.55);
       ctx.lineWidth = k === 0 ? 2.5 : 1.2;
       line(top[k]!);
     }
@@ -99,7 +119,7 @@ export class ParallelCoordinates {
       ctx.textAlign = k === 0 ? 'left' : k === all.length - 1 ? 'right' : 'center';
       ctx.textBaseline = 'bottom';
       ctx.fillStyle = pal.fg;
-      ctx.fillText(a.name, x, padTop - 18);
+      ctx.fillText(fit(a.name), x, padTop - 18 - (stagger && k % 2 === 1 ? 16 : 0));
       ctx.fillStyle = pal.muted;
       ctx.textBaseline = 'top';
       ctx.fillText(a.axis.numeric ? fmt(a.axis.min, 3) : a.axis.label(0), x, padTop + gh + 4);

@@ -7,7 +7,11 @@ import type { TrialRow } from '../../protocol/messages';
 import type { TrialSummary } from '../../protocol/run-events';
 import { scoreAt, type PanelStore, type XY } from '../store';
 import { readPalette, withAlpha } from '../theme';
-import { applyDefaults, axis, Chart, fmt, makeChart, probePlugin } from './chartjs';
+import { fmt } from '../format';
+import type { Links } from '../links';
+import { objectiveTitle } from '../metric-info';
+import { trialLines } from '../trial-text';
+import { applyDefaults, axis, Chart, makeChart, probePlugin, tipPlugin } from './chartjs';
 
 const MAX_POINTS = 4000;
 
@@ -33,9 +37,10 @@ export class ParetoChart {
   private chart: Chart<'scatter', XY[]> | null = null;
   private key = '';
 
-  constructor(private readonly host: HTMLElement) {}
+  constructor(private readonly host: HTMLElement, private readonly store: PanelStore, private readonly links: Links) {}
 
-  update(store: PanelStore, xi: number, yi: number, rebuild = false): void {
+  update(xi: number, yi: number, rebuild = false): void {
+    const store = this.store;
     const dirs = store.directions;
     const names = store.header?.objectives ?? [];
     const pts: XY[] = [];
@@ -46,13 +51,14 @@ export class ParetoChart {
       const x = scoreAt(r.sc, xi);
       const y = scoreAt(r.sc, yi);
       if (x === null || y === null) return;
-      all.push({ x, y });
-      if (k % stride === 0) pts.push({ x, y });
+      const p = { x, y, i: store.indexOf(r.n) };
+      all.push(p);
+      if (k % stride === 0) pts.push(p);
     });
     const front = front2d(all, dirs[xi] !== 'minimize', dirs[yi] !== 'minimize');
     const hostFront: XY[] = (store.pareto ?? store.analysis?.pareto ?? [])
-      .map((t: TrialSummary) => ({ x: scoreAt(t.score, xi), y: scoreAt(t.score, yi) }))
-      .filter((p): p is XY => p.x !== null && p.y !== null);
+      .map((t: TrialSummary) => ({ x: scoreAt(t.score, xi), y: scoreAt(t.score, yi), i: t.number === undefined ? -1 : store.indexOf(t.number) }))
+      .filter((p): p is { x: number; y: number; i: number } => p.x !== null && p.y !== null);
     const key = `${store.epoch}|${xi}|${yi}`;
     if (this.chart && !rebuild && key === this.key) {
       const ds = this.chart.data.datasets;
@@ -66,7 +72,7 @@ export class ParetoChart {
     this.chart?.destroy();
     const pal = readPalette();
     applyDefaults(pal);
-    const label = (i: number) => `${names[i] ?? `objective ${i + 1}`} (${dirs[i] ?? 'maximize'})`;
+    const label = (i: number) => `${objectiveTitle(names[i], i, dirs.length)} (${dirs[i] ?? 'maximize'})`;
     this.chart = makeChart<'scatter', XY[]>(this.host, {
       type: 'scatter',
       data: {
@@ -81,10 +87,24 @@ export class ParetoChart {
         scales: { x: axis(pal, label(xi)), y: axis(pal, label(yi)) },
         plugins: {
           legend: { position: 'top', align: 'end' },
-          tooltip: { callbacks: { label: (c) => `${fmt((c.raw as XY).x)}, ${fmt((c.raw as XY).y)}` } },
+          tooltip: { enabled: false },
         },
       },
-      plugins: [probePlugin('pareto')],
+      plugins: [
+        probePlugin('pareto'),
+        tipPlugin((items) => {
+          const p = items[0]!.raw as XY;
+          const row = p.i !== undefined && p.i >= 0 ? store.rows[p.i] : undefined;
+          return row ? trialLines(store, row) : [`${fmt(p.x)}, ${fmt(p.y)}`];
+        }, {
+          intersect: true,
+          onClick: (it) => {
+            const p = it.raw as XY;
+            const row = p.i !== undefined && p.i >= 0 ? store.rows[p.i] : undefined;
+            if (row) this.links.open(row.n);
+          },
+        }),
+      ],
     });
   }
 }

@@ -1,0 +1,87 @@
+/**
+ * When the panel draws. Messages arrive in bursts; all drawing is coalesced into one animation
+ * frame per burst. The cheap views (header, history, the table's rows in view) draw every frame;
+ * the expensive ones (sorting all trials, importance, surface, parallel coordinates, slices…)
+ * at most every HEAVY_INTERVAL_MS while a run streams — or 8× their last cost when that is
+ * longer, so a busy machine stays responsive — and at once when the user asks for something.
+ */
+
+/** The heavy views' minimum interval while streaming. */
+export const HEAVY_INTERVAL_MS = 500;
+
+/** Time spent per view (ms, cumulative): read by the benchmark to find what costs. */
+export const timings: Record<string, number> = {};
+(globalThis as unknown as { __optstudyTimings: typeof timings }).__optstudyTimings = timings;
+
+export function timed<T>(name: string, fn: () => T): T {
+  const t0 = performance.now();
+  const r = fn();
+  timings[name] = (timings[name] ?? 0) + performance.now() - t0;
+  return r;
+}
+
+export interface Views {
+  /** Every frame; `rebuild` after a theme change. */
+  light(rebuild: boolean): void;
+  /** Throttled while streaming. */
+  heavy(rebuild: boolean): void;
+  /** True while the run streams (then heavy views are throttled). */
+  streaming(): boolean;
+}
+
+export class RenderLoop {
+  private frameQueued = false;
+  private heavyDirty = true;
+  private heavyForce = true;
+  private lastHeavy = 0;
+  private heavyInterval = HEAVY_INTERVAL_MS;
+  private heavyTimer: number | undefined;
+  private rebuild = false;
+
+  constructor(private readonly views: Views) {}
+
+  /** Draws in the next frame. */
+  schedule(): void {
+    if (this.frameQueued) return;
+    this.frameQueued = true;
+    requestAnimationFrame(() => {
+      this.frameQueued = false;
+      this.frame();
+    });
+  }
+
+  /** The heavy views need a redraw: at once (`force`, a user action) or when the throttle allows. */
+  dirtyHeavy(force = false): void {
+    this.heavyDirty = true;
+    if (force) this.heavyForce = true;
+    this.schedule();
+  }
+
+  /** The theme changed: every chart rebuilds with the new colours. */
+  themeChanged(): void {
+    this.rebuild = true;
+    this.dirtyHeavy(true);
+  }
+
+  private frame(): void {
+    const rebuild = this.rebuild;
+    this.rebuild = false;
+    this.views.light(rebuild);
+    const now = performance.now();
+    if (!this.heavyDirty) return;
+    if (this.heavyForce || rebuild || !this.views.streaming() || now - this.lastHeavy >= this.heavyInterval) {
+      this.heavyDirty = false;
+      this.heavyForce = false;
+      this.lastHeavy = now;
+      const t0 = performance.now();
+      this.views.heavy(rebuild);
+      this.heavyInterval = Math.max(HEAVY_INTERVAL_MS, 8 * (performance.now() - t0));
+    } else if (this.heavyTimer === undefined) {
+      // The last delta of a burst is drawn even if no further message comes.
+      this.heavyTimer = window.setTimeout(() => {
+        this.heavyTimer = undefined;
+        this.schedule();
+      }, Math.max(0, this.heavyInterval - (now - this.lastHeavy)));
+    }
+  }
+}
