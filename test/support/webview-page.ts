@@ -14,6 +14,7 @@ import type { ParamValues, RunEvent } from '../../protocol/run-events';
 import { RunModel } from '../../client/run-model';
 import { scanStudies } from '../../client/study-scan';
 import { backtestPlan, parseBacktest } from '../../client/trial-detail';
+import { sampleData } from './run-fixtures';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 const ORIGIN = 'https://optstudy-webview.test';
@@ -426,4 +427,21 @@ export function rerunTrial(studyFile: string, n: number, params: ParamValues, ru
   if (r.status !== 0) throw new Error(`backtest failed: ${r.stderr}`);
   const d = parseBacktest(n, params, r.stdout, plan.cash);
   return runId ? { ...d, runId } : d;
+}
+
+/** A small sma_cross grid on ORCL 2005–2014 validated by a 3-fold anchored walk-forward. */
+export function walkForwardStudy(name: string): string {
+  return `
+study "${name}" {
+  data "${sampleData('orcl-1995-2014.txt')}" from 2005-01-01 to 2014-12-31
+  strategy sma_cross
+  objective maximize sharpe
+  stage "grid" {
+    param fast in [5, 10, 20]
+    param slow in [30, 60]
+  }
+  validate walkforward { folds 3, train 60%, anchored }
+  seed 3
+}
+`;
 }

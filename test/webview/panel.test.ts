@@ -10,16 +10,10 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { RunModel } from '../../client/run-model';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { scanStudies } from '../../client/study-scan';
-import { backtestPlan, parseBacktest } from '../../client/trial-detail';
-import type { FromWebview, TrialDetail } from '../../protocol/messages';
-import type { ParamValues } from '../../protocol/run-events';
-import type { RunEvent, TrialEvent } from '../../protocol/run-events';
-import { canvasInk, launch, openPanel, readRecording, ROOT, settle, type PanelPage } from '../support/webview-page';
+import type { FromWebview } from '../../protocol/messages';
+import type { TrialEvent } from '../../protocol/run-events';
+import { ARTIFACTS, canvasInk, launch, openPanel, readRecording, rerunTrial as rerun, ROOT, settle, settleHeavy, streamRun as stream, type PanelPage } from '../support/webview-page';
 
-const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
 let browser: Browser;
@@ -30,38 +24,8 @@ after(async () => {
   await browser?.close();
 });
 
-/** Streams events into the panel the way the extension does: a snapshot, then deltas per batch. */
-async function stream(panel: PanelPage, events: RunEvent[], batch: number, id = 'run-1'): Promise<RunModel> {
-  const model = new RunModel(id);
-  model.apply(events[0]!);
-  await panel.send({ type: 'snapshot', run: model.snapshot() });
-  for (let i = 1; i < events.length; i += batch) {
-    for (const e of events.slice(i, i + batch)) model.apply(e);
-    const d = model.takeDelta();
-    if (d) await panel.send({ type: 'delta', delta: d });
-  }
-  await settle(panel.page);
-  return model;
-}
-
-/** Waits for the heavy views' throttled redraw after the last delta. */
-async function settleHeavy(panel: PanelPage): Promise<void> {
-  await panel.page.waitForTimeout(650);
-  await settle(panel.page);
-}
-
 const quickstart = readRecording('quickstart.jsonl');
-
-/** Re-runs a trial of samples/quickstart.optstudy as Open Trial does: the CLI's backtest. */
-function rerunTrial(n: number, params: ParamValues): TrialDetail {
-  const file = path.join(ROOT, 'samples', 'quickstart.optstudy');
-  const scan = scanStudies(readFileSync(file, 'utf8'));
-  const plan = backtestPlan(scan, scan.studies[0]!, file, params);
-  if ('error' in plan) throw new Error(plan.error);
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), ...plan.args], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return parseBacktest(n, params, r.stdout, plan.cash);
-}
+const rerunTrial = (n: number, params: TrialEvent['params']) => rerun(path.join(ROOT, 'samples', 'quickstart.optstudy'), n, params);
 const trials = quickstart.filter((e): e is TrialEvent => e.type === 'trial');
 
 describe('results panel, single objective (recorded quickstart run)', () => {

@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { RunModel } from '../../client/run-model';
 import { runStudy } from '../../server/run/run-study';
-import { collector, sampleData, tempStudy } from '../support/run-fixtures';
-import { ARTIFACTS, launch, openPanel, settle, settleHeavy } from '../support/webview-page';
+import { collector, tempStudy } from '../support/run-fixtures';
+import { ARTIFACTS, launch, openPanel, settle, settleHeavy, walkForwardStudy } from '../support/webview-page';
 
 let browser: Browser;
 before(async () => {
@@ -23,21 +23,7 @@ after(async () => {
 });
 
 test('#19-11: a walk-forward run names its fold while validating and headlines out of sample at the end', async () => {
-  const dir = tempStudy({
-    'w.optstudy': `
-study "wf header" {
-  data "${sampleData('orcl-1995-2014.txt')}" from 2005-01-01 to 2014-12-31
-  strategy sma_cross
-  objective maximize sharpe
-  stage "grid" {
-    param fast in [5, 10, 20]
-    param slow in [30, 60]
-  }
-  validate walkforward { folds 3, train 60%, anchored }
-  seed 3
-}
-`,
-  });
+  const dir = tempStudy({ 'w.optstudy': walkForwardStudy('wf header') });
   const panel = await openPanel(browser, { width: 900 });
   try {
     const c = collector();

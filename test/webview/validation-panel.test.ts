@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { RunModel } from '../../client/run-model';
 import { runStudy } from '../../server/run/run-study';
-import { collector, sampleData, tempStudy } from '../support/run-fixtures';
-import { launch, openPanel, settle } from '../support/webview-page';
+import { collector, tempStudy } from '../support/run-fixtures';
+import { launch, openPanel, settle, walkForwardStudy } from '../support/webview-page';
 
 let browser: Browser;
 const dirs: string[] = [];
@@ -24,21 +24,7 @@ after(async () => {
 });
 
 test('the robustness section lists the walk-forward folds from the end event', async () => {
-  const dir = tempStudy({
-    'w.optstudy': `
-study "wf panel" {
-  data "${sampleData('orcl-1995-2014.txt')}" from 2005-01-01 to 2014-12-31
-  strategy sma_cross
-  objective maximize sharpe
-  stage "grid" {
-    param fast in [5, 10, 20]
-    param slow in [30, 60]
-  }
-  validate walkforward { folds 3, train 60%, anchored }
-  seed 3
-}
-`,
-  });
+  const dir = tempStudy({ 'w.optstudy': walkForwardStudy('wf panel') });
   dirs.push(dir);
   const c = collector();
   const end = await runStudy({ file: path.join(dir, 'w.optstudy'), workers: 1, out: path.join(dir, 'run') }, c.onEvent, new AbortController().signal);
