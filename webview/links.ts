@@ -14,8 +14,8 @@ export class Links {
   /** Bumped when the filters change (views compare it with what they drew). */
   filterVersion = 0;
   private readonly listeners: Listener[] = [];
-  /** Opens a trial (re-runs it): set by the trial card. */
-  open: (n: number) => void = () => {};
+  /** Opens a trial (re-runs it), or adds it to the trial card's overlay: set by the trial card. */
+  open: (n: number, overlay?: boolean) => void = () => {};
 
   on(fn: Listener): void {
     this.listeners.push(fn);

@@ -61,7 +61,7 @@ const parallel = new ParallelCoordinates(cards.parallel.body, store, links);
 
 // ---- linking --------------------------------------------------------------------------------
 
-links.open = (n) => trial.open(n);
+links.open = (n, overlay) => trial.open(n, overlay);
 links.on((what) => {
   if (what === 'select') {
     view.selected = links.selected;

@@ -3,6 +3,7 @@
  * names), so tables and axes read "Return %" rather than `total_return_pct`. Unknown metrics
  * (a user analyzer's `vwr.vwr`, a future engine metric) get a label derived from their name.
  */
+import type { MetricLabel } from '../protocol/analysis';
 
 export interface MetricInfo {
   label: string;
@@ -39,9 +40,21 @@ const KNOWN: Record<string, MetricInfo> = {
   final_cash: { label: 'Final cash', unit: '' },
 };
 
+/** Labels the run's analysis sent (the engine's metric catalogue); they win over the table above. */
+let catalogue: Record<string, MetricLabel> | undefined;
+
+/** Uses the run's metric catalogue (AnalysisSnapshot.metricInfo) from now on. */
+export function setMetricCatalogue(c: Record<string, MetricLabel> | undefined): void {
+  catalogue = c;
+}
+
+const UNIT: Record<MetricLabel['unit'], string> = { money: '', percent: '%', ratio: '', count: '', bars: 'bars', fraction: '' };
+
 /** Label and unit of a metric. */
 export function metricInfo(name: string): MetricInfo {
+  const c = catalogue?.[name];
   const k = KNOWN[name];
+  if (c) return { label: c.label, unit: UNIT[c.unit] ?? '', title: k?.title };
   if (k) return k;
   const pct = /_pct$/.test(name);
   const base = name.replace(/_pct$/, '').replace(/_/g, ' ');

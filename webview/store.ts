@@ -6,6 +6,7 @@
 import type { AnalysisSnapshot } from '../protocol/analysis';
 import type { RunDelta, RunHeader, RunSnapshot, RunTables, TrialRow } from '../protocol/messages';
 import type { LogEvent, RunValidation, Score, TrialSummary } from '../protocol/run-events';
+import { setMetricCatalogue } from './metric-info';
 import { compileObjective, type Compiled } from './objective';
 
 export interface XY {
@@ -91,6 +92,7 @@ export class PanelStore {
     this.header = s.header;
     this.tables = { params: [...s.tables.params], metrics: [...s.tables.metrics] };
     this.analysis = s.analysis;
+    setMetricCatalogue(s.analysis?.metricInfo);
     this.best = s.best;
     this.pareto = s.pareto;
     this.validation = s.validation;
@@ -105,7 +107,10 @@ export class PanelStore {
     this.header = d.header;
     this.tables.params.push(...d.newParams);
     this.tables.metrics.push(...d.newMetrics);
-    if (d.analysis) this.analysis = d.analysis;
+    if (d.analysis) {
+      this.analysis = d.analysis;
+      setMetricCatalogue(d.analysis.metricInfo);
+    }
     if (d.best !== undefined) this.best = d.best;
     if (d.pareto) this.pareto = d.pareto;
     if (d.validation) this.validation = d.validation;

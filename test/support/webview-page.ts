@@ -12,8 +12,7 @@ import { spawnSync } from 'node:child_process';
 import type { FromWebview, PanelViewState, ToWebview, TrialDetail } from '../../protocol/messages';
 import type { ParamValues, RunEvent } from '../../protocol/run-events';
 import { RunModel } from '../../client/run-model';
-import { scanStudies } from '../../client/study-scan';
-import { backtestPlan, parseBacktest } from '../../client/trial-detail';
+import { parseTrial, trialArgs } from '../../client/trial-detail';
 import { sampleData } from './run-fixtures';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -416,17 +415,14 @@ export function clippedTexts(r: CanvasInkRecord, tol = 1): string[] {
 }
 
 /**
- * Re-runs a trial of a sample study as Open Trial does (the extension's own plan and parser
- * around the built CLI's backtest), so the panel gets a real trial detail.
+ * Re-runs a trial of a sample study as Open Trial does (the extension's own arguments and parser
+ * around the built CLI's `optstudy trial`), so the panel gets a real trial detail: per-bar
+ * equity, buy-and-hold, trades.
  */
-export function rerunTrial(studyFile: string, n: number, params: ParamValues, runId?: string): TrialDetail {
-  const scan = scanStudies(readFileSync(studyFile, 'utf8'));
-  const plan = backtestPlan(scan, scan.studies[0]!, studyFile, params);
-  if ('error' in plan) throw new Error(plan.error);
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), ...plan.args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`backtest failed: ${r.stderr}`);
-  const d = parseBacktest(n, params, r.stdout, plan.cash);
-  return runId ? { ...d, runId } : d;
+export function rerunTrial(studyFile: string, n: number, params: ParamValues, runId?: string, intent?: TrialDetail['intent']): TrialDetail {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), ...trialArgs(studyFile, undefined, params)], { encoding: 'utf8', cwd: path.dirname(studyFile) });
+  if (r.status !== 0) throw new Error(`optstudy trial failed: ${r.stderr}`);
+  return parseTrial({ n, runId, intent }, params, r.stdout);
 }
 
 /** A small sma_cross grid on ORCL 2005–2014 validated by a 3-fold anchored walk-forward. */

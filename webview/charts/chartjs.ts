@@ -106,7 +106,7 @@ export interface HitItem {
  * the points under the pointer (null hides it), `onClick` gets the nearest point. Chart.js' own
  * canvas tooltip is turned off where this is used, so every chart shows the same DOM tooltip.
  */
-export function tipPlugin(lines: (items: HitItem[]) => string[] | null, opts: { mode?: 'nearest' | 'index' | 'x'; intersect?: boolean; onClick?: (item: HitItem) => void } = {}): Plugin {
+export function tipPlugin(lines: (items: HitItem[]) => string[] | null, opts: { mode?: 'nearest' | 'index' | 'x'; intersect?: boolean; onClick?: (item: HitItem, ev?: MouseEvent) => void } = {}): Plugin {
   return {
     id: 'optstudy-tip',
     afterEvent(chart, args) {
@@ -130,7 +130,7 @@ export function tipPlugin(lines: (items: HitItem[]) => string[] | null, opts: { 
       });
       const native = e.native as MouseEvent | null;
       if (e.type === 'click') {
-        if (items[0] && opts.onClick) opts.onClick(items[0]);
+        if (items[0] && opts.onClick) opts.onClick(items[0], native ?? undefined);
         return;
       }
       const text = items.length ? lines(items) : null;

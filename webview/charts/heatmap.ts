@@ -219,7 +219,7 @@ export class Heatmap {
         const hit = cellAt(ev);
         return hit && hit.c.bestAt >= 0 ? rows[hit.c.bestAt] : undefined;
       })();
-      if (best) this.links.open(best.n);
+      if (best) this.links.open(best.n, ev.shiftKey);
     };
     probeDraw('heatmap', rows.length);
   }

@@ -108,10 +108,10 @@ export class HistoryChart {
         tipPlugin(pointTip, {
           mode: 'nearest',
           intersect: true,
-          onClick: (it) => {
+          onClick: (it, ev) => {
             const i = (it.raw as XY).i;
             const row = i === undefined ? undefined : s.rows[i];
-            if (row) this.links.open(row.n);
+            if (row) this.links.open(row.n, ev?.shiftKey);
           },
         }),
       ],

@@ -98,10 +98,10 @@ export class ParetoChart {
           return row ? trialLines(store, row) : [`${fmt(p.x)}, ${fmt(p.y)}`];
         }, {
           intersect: true,
-          onClick: (it) => {
+          onClick: (it, ev) => {
             const p = it.raw as XY;
             const row = p.i !== undefined && p.i >= 0 ? store.rows[p.i] : undefined;
-            if (row) this.links.open(row.n);
+            if (row) this.links.open(row.n, ev?.shiftKey);
           },
         }),
       ],

@@ -72,6 +72,8 @@ export class EquityChart {
       pointRadius: 0,
       fill: fill && c.kind === 'trial' ? 'origin' : false,
     });
+    // Both y axes get the same width, so the two plots' time axes line up.
+    const yWidth = { afterFit: (scale: { width: number }) => { scale.width = 78; } };
     const tooltip = (unit: string) => tipPlugin((items) => [day(items[0]!.x), ...items.map((i) => `${i.label}: ${fmt(i.y, 6)}${unit}`)]);
     this.equity = makeChart<'line', Pt[]>(this.equityHost, {
       type: 'line',
@@ -80,7 +82,7 @@ export class EquityChart {
         parsing: false,
         normalized: true,
         interaction: { mode: 'nearest', intersect: false, axis: 'x' },
-        scales: { x: { ...xAxis, ticks: { ...xAxis.ticks, display: false } }, y: { ...axis(pal, 'portfolio value'), grace: '5%', ticks: { color: pal.muted, maxTicksLimit: 6, callback: (v: number | string) => fmt(Number(v), 3) } } },
+        scales: { x: { ...xAxis, ticks: { ...xAxis.ticks, display: false } }, y: { ...axis(pal, 'portfolio value'), ...yWidth, grace: '5%', ticks: { color: pal.muted, maxTicksLimit: 6, callback: (v: number | string) => fmt(Number(v), 3) } } },
         plugins: { legend: { display: curves.length > 1, position: 'top', align: 'end' }, decimation: { enabled: true, algorithm: 'lttb', samples: 600 }, tooltip: { enabled: false } },
       },
       plugins: [probePlugin('equity'), tooltip('')],
@@ -92,7 +94,7 @@ export class EquityChart {
         parsing: false,
         normalized: true,
         interaction: { mode: 'nearest', intersect: false, axis: 'x' },
-        scales: { x: xAxis, y: { ...axis(pal, 'drawdown %'), max: 0, ticks: { color: pal.muted, maxTicksLimit: 4, callback: (v: number | string) => fmt(Number(v), 3) } } },
+        scales: { x: xAxis, y: { ...axis(pal, 'drawdown %'), ...yWidth, max: 0, ticks: { color: pal.muted, maxTicksLimit: 4, callback: (v: number | string) => fmt(Number(v), 3) } } },
         plugins: { legend: { display: false }, decimation: { enabled: true, algorithm: 'lttb', samples: 600 }, tooltip: { enabled: false } },
       },
       plugins: [probePlugin('underwater'), tooltip(' %')],

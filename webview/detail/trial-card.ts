@@ -61,14 +61,20 @@ export class TrialCard {
     this.render(row);
   }
 
-  /** Re-runs a trial (once: a pending or cached trial is not run again). */
-  open(n: number): void {
+  /**
+   * Re-runs a trial (once: a pending or cached trial is not run again). `overlay`: keep the
+   * trial shown and draw this one's equity over it (Shift+double-click, Shift+click on a chart).
+   */
+  open(n: number, overlay = false): void {
     const row = this.store.row(n);
     if (!row) return;
+    const asOverlay = overlay && this.shown !== undefined && this.shown !== n;
+    if (asOverlay && !this.pinned.includes(n)) this.pinned.push(n);
     if (!this.details.has(n) && !this.pending.has(n)) {
       this.pending.add(n);
-      post({ type: 'openTrial', n, stage: this.store.header?.stages[row.s]?.name, params: this.store.paramsOf(row) });
+      post({ type: 'openTrial', n, stage: this.store.header?.stages[row.s]?.name, params: this.store.paramsOf(row), ...(this.runId ? { runId: this.runId } : {}), ...(asOverlay ? { intent: 'overlay' as const } : {}) });
     }
+    if (asOverlay) return this.render(this.store.row(this.shown!)!);
     this.links.select(n);
     this.shown = n;
     this.render(row);
@@ -87,6 +93,11 @@ export class TrialCard {
     if (!row || (d.runId === undefined && !sameParams(this.store.paramsOf(row), d.params))) return;
     this.pending.delete(d.n);
     this.details.set(d.n, d);
+    // An overlaid trial joins the chart of the trial shown.
+    if ((d.intent === 'overlay' || this.pinned.includes(d.n)) && this.shown !== undefined && this.shown !== d.n) {
+      if (!this.pinned.includes(d.n)) this.pinned.push(d.n);
+      return this.render(this.store.row(this.shown)!);
+    }
     // The Open Trial command (not the panel) may have asked: then the answer chooses the trial.
     if (this.shown !== d.n) this.links.select(d.n);
     this.shown = d.n;
@@ -168,7 +179,8 @@ export class TrialCard {
     }
     const span = d.equity.length ? `${d.equityFromTrades ? 'Closed-trade equity (the backtest reported no per-bar value)' : 'Equity per bar'} from ${d.equity[0]!.date} to ${d.equity[d.equity.length - 1]!.date}` : 'No equity curve (no closed trade)';
     const pins = this.pinned.filter((n) => n !== row.n).map((n) => this.details.get(n)).filter((x): x is TrialDetail => !!x && !x.error);
-    this.status.replaceChildren(el('span', 'note', `${d.trades.length} trades. ${span}.${d.benchmark?.length ? ' Dashed: buy and hold.' : ''}${pins.length ? ` Overlaid: ${pins.map((p) => `#${p.n}`).join(', ')}.` : ''}`));
+    const waiting = this.pinned.filter((n) => this.pending.has(n));
+    this.status.replaceChildren(el('span', 'note', `${d.trades.length} trades. ${span}.${d.benchmark?.length ? ' Dashed: buy and hold.' : ''}${pins.length ? ` Overlaid: ${pins.map((p) => `#${p.n}`).join(', ')}.` : ''}${waiting.length ? ` Re-running ${waiting.map((n) => `#${n}`).join(', ')}…` : ''} Shift+double-click another trial to overlay it.${d.note ? ` ${d.note}` : ''}`));
     if (d.equity.length) this.chart.draw(EquityChart.curves(d, pins));
     else this.chart.destroy();
     if (d.symbols?.length) {

@@ -141,13 +141,14 @@ export class RunHeaderView {
     this.verdictRow.hidden = v.items.length === 0;
     if (this.verdictRow.hidden) return;
     const head = el('span', `verdict-summary level-${v.level}`, v.summary);
+    const headline = v.headline ? [el('span', 'verdict-headline', v.headline)] : [];
     const chips = v.items.map((i) => {
       const c = el('span', `chip level-${i.level}`, i.text);
       c.title = i.title;
       c.dataset['key'] = i.key;
       return c;
     });
-    this.verdictRow.replaceChildren(head, ...chips);
+    this.verdictRow.replaceChildren(head, ...headline, ...chips);
   }
 }
 
@@ -160,6 +161,7 @@ function fact(label: string, value: string, title?: string): HTMLElement {
 
 /** `stage 2/3 · entry`, or the validation phase a run is in (its names are not the study's stages). */
 export function phaseLabel(h: RunHeader, running: boolean): string {
+  if (h.phase?.kind === 'validation') return running ? `validating · ${h.phase.label}` : '';
   if (!h.stage) return '';
   const i = h.stages.findIndex((s) => s.name === h.stage);
   if (i >= 0) return h.stages.length > 1 || running ? `stage ${i + 1}/${h.stages.length} · ${h.stage}` : '';

@@ -1,18 +1,20 @@
 /**
- * The overfitting verdict the header shows: how much the best result can be trusted, from the
- * evidence the run has — the probability of backtest overfitting (PBO), the deflated Sharpe
- * ratio, out-of-sample efficiency (walk-forward or holdout), whether the best sits at the edge
- * of a parameter's range, and whether it is an isolated peak among its neighbours. Pure: the
- * header renders what this returns.
+ * The overfitting verdict the header shows: how much the best result can be trusted. When the
+ * run's analysis carries its verdict (`overfitting`, the same object the CLI report prints) the
+ * panel shows exactly that — one estimator, one answer. For older runs it derives one from what
+ * it has: the probability of backtest overfitting (PBO), the deflated Sharpe ratio,
+ * out-of-sample efficiency (walk-forward or holdout), whether the best sits at the edge of a
+ * parameter's range, and whether it is an isolated peak among its neighbours. Pure: the header
+ * renders what this returns.
  */
-import type { PlateauScore } from '../../protocol/analysis';
+import type { OverfittingEvidence, PlateauScore } from '../../protocol/analysis';
 import { fmt, fmtValue } from '../format';
 import type { PanelStore } from '../store';
 
-export type Level = 'ok' | 'warn' | 'bad';
+export type Level = 'ok' | 'warn' | 'bad' | 'info';
 
 export interface VerdictItem {
-  key: 'pbo' | 'dsr' | 'oos' | 'edge' | 'peak';
+  key: string;
   level: Level;
   text: string;
   title: string;
@@ -21,23 +23,28 @@ export interface VerdictItem {
 export interface Verdict {
   items: VerdictItem[];
   /** `unknown` until there is evidence. */
-  level: Level | 'unknown';
+  level: Exclude<Level, 'info'> | 'unknown';
   summary: string;
+  /** One sentence from the run's analysis ("Out of sample the best parameters lost 17 %…"). */
+  headline?: string;
 }
 
-interface ExtraAnalysis {
-  pbo?: { pbo: number; combinations?: number; probabilityOfLoss?: number } | null;
-  edges?: { param: string; value: number; side: 'low' | 'high' }[];
-  mostRobust?: PlateauScore | null;
-}
+const SUMMARY = { bad: 'Likely overfit', warn: 'Some signs of overfitting', ok: 'No sign of overfitting', unknown: 'Not enough evidence yet' } as const;
 
-function extra(store: PanelStore): ExtraAnalysis {
-  return (store.analysis ?? {}) as ExtraAnalysis;
+/** The run's own verdict, as the analysis computed it. */
+function fromEvidence(o: OverfittingEvidence): Verdict {
+  const level = ({ robust: 'ok', caution: 'warn', overfit: 'bad', unknown: 'unknown' } as const)[o.verdict];
+  return {
+    level,
+    summary: SUMMARY[level],
+    headline: o.headline,
+    items: o.items.map((i) => ({ key: i.key, level: i.level, text: i.value !== null && !/edge|peak|plateau/.test(i.key) ? `${i.label} ${fmt(i.value, 2)}` : i.label, title: i.text })),
+  };
 }
 
 /** The most robust finalist: the host's choice, else the plateau row with the best robust score. */
 export function mostRobust(store: PanelStore): PlateauScore | null {
-  const given = extra(store).mostRobust;
+  const given = store.analysis?.mostRobust;
   if (given) return given;
   const rows = store.analysis?.plateau ?? [];
   if (!rows.length) return null;
@@ -47,7 +54,7 @@ export function mostRobust(store: PanelStore): PlateauScore | null {
 
 /** Parameters of the best trial at the low or high end of the values tried (or declared, when the host says). */
 function edges(store: PanelStore): { param: string; value: number; side: 'low' | 'high'; declared: boolean }[] {
-  const given = extra(store).edges;
+  const given = store.analysis?.edges;
   if (given) return given.map((e) => ({ ...e, declared: true }));
   const best = store.best;
   if (!best) return [];
@@ -74,8 +81,9 @@ function edges(store: PanelStore): { param: string; value: number; side: 'low' |
 }
 
 export function verdict(store: PanelStore): Verdict {
+  if (store.analysis?.overfitting) return fromEvidence(store.analysis.overfitting);
   const items: VerdictItem[] = [];
-  const pbo = extra(store).pbo;
+  const pbo = store.analysis?.pbo;
   if (pbo && Number.isFinite(pbo.pbo)) {
     items.push({
       key: 'pbo',
@@ -134,6 +142,5 @@ export function verdict(store: PanelStore): Verdict {
     });
   }
   const level: Verdict['level'] = items.some((i) => i.level === 'bad') ? 'bad' : items.some((i) => i.level === 'warn') ? 'warn' : items.length >= 2 ? 'ok' : 'unknown';
-  const summary = { bad: 'Likely overfit', warn: 'Some signs of overfitting', ok: 'No sign of overfitting', unknown: 'Not enough evidence yet' }[level];
-  return { items, level, summary };
+  return { items, level, summary: SUMMARY[level] };
 }

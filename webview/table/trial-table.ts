@@ -54,12 +54,14 @@ export class TrialTable {
     });
     this.scroller.addEventListener('scroll', () => this.renderWindow());
     this.tbody.addEventListener('click', (ev) => {
+      // Shift+click belongs to Shift+double-click (overlay): the trial shown stays selected.
+      if (ev.shiftKey) return;
       const n = this.rowOf(ev.target);
       if (n !== undefined) this.links.select(n);
     });
     this.tbody.addEventListener('dblclick', (ev) => {
       const n = this.rowOf(ev.target);
-      if (n !== undefined) this.links.open(n);
+      if (n !== undefined) this.links.open(n, ev.shiftKey);
     });
     this.scroller.addEventListener('keydown', (ev) => this.onKey(ev));
   }

@@ -1,0 +1,69 @@
+/**
+ * The trial card with real re-runs (`optstudy trial`, as Open Trial runs it): per-bar equity
+ * against buy-and-hold, the underwater plot, a second trial overlaid (Shift+double-click), the
+ * trades. Headless Chromium, the built panel, the recorded quickstart run.
+ * Screenshot: test/artifacts/webview-trial-detail.png.
+ */
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import type { Browser } from 'playwright-core';
+import type { FromWebview } from '../../protocol/messages';
+import type { TrialEvent } from '../../protocol/run-events';
+import { ARTIFACTS, canvasInk, launch, openPanel, readRecording, rerunTrial, ROOT, settle, settleHeavy, streamRun } from '../support/webview-page';
+
+const QUICKSTART = path.join(ROOT, 'samples', 'quickstart.optstudy');
+const quickstart = readRecording('quickstart.jsonl');
+type Probes = Record<string, { points: number; series?: Record<string, number> }>;
+
+let browser: Browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('a re-run trial draws per-bar equity, buy-and-hold and its drawdowns; a Shift+double-clicked trial is overlaid', async () => {
+  const panel = await openPanel(browser, { width: 1100, height: 1000 });
+  try {
+    await panel.setTheme('light');
+    await streamRun(panel, quickstart, 60, 'run-q');
+    await settleHeavy(panel);
+    const rows = panel.page.locator('table.trials tbody tr[data-n]');
+    const n = Number(await rows.nth(0).getAttribute('data-n'));
+    const m = Number(await rows.nth(4).getAttribute('data-n'));
+    const paramsOf = (k: number) => quickstart.find((e): e is TrialEvent => e.type === 'trial' && e.number === k)!.params;
+    await rows.nth(0).dblclick();
+    const open = (await panel.posted()).filter((x): x is Extract<FromWebview, { type: 'openTrial' }> => x.type === 'openTrial');
+    assert.equal(open.length, 1);
+    assert.equal(open[0]!.runId, 'run-q');
+    assert.match(await panel.page.locator('#detail').innerText(), /Running the backtest/);
+    const detail = rerunTrial(QUICKSTART, n, paramsOf(n), 'run-q');
+    assert.ok(detail.equity.length > 1000 && !detail.equityFromTrades, 'optstudy trial reports equity per bar');
+    assert.equal(detail.benchmark?.length, detail.equity.length);
+    await panel.send({ type: 'trialDetail', detail });
+    await settle(panel.page);
+    let probes = await panel.page.evaluate(() => (window as unknown as { __optstudyProbes: Probes }).__optstudyProbes);
+    assert.equal(probes['equity']?.series?.[`trial #${n}`], detail.equity.length);
+    assert.equal(probes['equity']?.series?.['buy and hold'], detail.benchmark!.length);
+    assert.equal(probes['underwater']?.series?.[`trial #${n}`], detail.equity.length);
+    const ink = await canvasInk(panel.page);
+    assert.ok((ink['detail'] ?? 0) > 2000, 'the trial card\'s charts are blank');
+    // Overlay a second trial.
+    await rows.nth(4).dblclick({ modifiers: ['Shift'] });
+    const overlay = (await panel.posted()).filter((x): x is Extract<FromWebview, { type: 'openTrial' }> => x.type === 'openTrial').at(-1)!;
+    assert.equal(overlay.n, m);
+    assert.equal(overlay.intent, 'overlay');
+    await panel.send({ type: 'trialDetail', detail: rerunTrial(QUICKSTART, m, paramsOf(m), 'run-q', 'overlay') });
+    await settle(panel.page);
+    probes = await panel.page.evaluate(() => (window as unknown as { __optstudyProbes: Probes }).__optstudyProbes);
+    assert.ok((probes['equity']?.series?.[`trial #${m}`] ?? 0) > 1000, `overlay missing: ${JSON.stringify(probes['equity']?.series)}`);
+    assert.match(await panel.page.locator('#detail h2').innerText(), new RegExp(`#${n}\\b`), 'the overlay replaced the trial shown');
+    assert.ok((await panel.page.locator('#detail table.trades tbody tr').count()) > 3);
+    await panel.page.locator('#detail').screenshot({ path: path.join(ARTIFACTS, 'webview-trial-detail.png') });
+    assert.deepEqual(await panel.problems(), []);
+  } finally {
+    await panel.close();
+  }
+});
