@@ -97,6 +97,10 @@ export interface EndEvent {
   runDir?: string;
   /** The study's `validate holdout|walkforward` results, computed by the run itself (server/run/validate-run.ts). */
   validation?: RunValidation;
+  /** Trials by state (resumed trials included). */
+  counts?: { complete: number; infeasible: number; failed: number };
+  /** The failed trial with the lowest number and its error: what a run whose every trial failed reports. */
+  firstFailure?: { number: number; error: string };
 }
 
 /** A window of the run's bars: indices [start, end) and its first and last dates. */

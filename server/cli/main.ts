@@ -63,13 +63,23 @@ if (require.main === module) {
     err: (t) => process.stderr.write(t),
     isTTY: Boolean(process.stdout.isTTY),
   };
+  // The process exits when its command ends, whatever is still holding the event loop (a
+  // worker that did not stop, a connection): every optstudy process ends with its work.
   main(process.argv.slice(2), io).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code) => exitWhenWritten(code),
     (e: unknown) => {
       io.err(`optstudy: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 70;
+      exitWhenWritten(70);
     },
   );
+}
+
+/** Exits once stdout and stderr have taken everything written to them. */
+function exitWhenWritten(code: number): void {
+  let left = 2;
+  const done = (): void => {
+    if (--left === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
 }

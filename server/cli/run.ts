@@ -7,7 +7,8 @@
  * in the journal and `--resume` continues the run.
  */
 import * as path from 'node:path';
-import type { RunEvent, StartEvent, TrialSummary } from '../../protocol/run-events';
+import type { EndEvent, RunEvent, StartEvent, TrialSummary } from '../../protocol/run-events';
+import { killStrategyProcesses } from '../strategies/process-groups';
 import { FLUSH_MS, readJournal } from '../run/journal';
 import { fmtDuration, fmtParams, fmtScore, progressLine, rankingTable, TopK } from '../run/render';
 import { validationTable } from '../run/validate-run';
@@ -93,7 +94,7 @@ export const runCommand: Command = async (argv, io) => {
   const args = parseArgs(argv);
   if (typeof args === 'string') {
     io.err(`optstudy run: ${args}\n\n${HELP}`);
-    return 2;
+    return EXIT.usage;
   }
   if (args.file === undefined && args.resume !== undefined) {
     try {
@@ -108,16 +109,22 @@ export const runCommand: Command = async (argv, io) => {
     return 2;
   }
 
+  // The first SIGINT/SIGTERM cancels: the run ends with its `end` line (status cancelled) and
+  // every finished trial kept. A second one quits at once; the strategy processes' groups are
+  // killed on the way out (server/strategies/process-groups.ts), never left behind.
   const ac = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    if (!args.json) io.err('\nStopping… (finished trials are kept; Ctrl-C again to quit now)\n');
+  let stoppedBy: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stoppedBy) {
+      killStrategyProcesses();
+      process.exit(signalStatus(signal));
+    }
+    stoppedBy = signal;
+    if (!args.json) io.err(`\nStopping… (finished trials are kept; ${signal === 'SIGINT' ? 'Ctrl-C' : 'a second signal'} again to quit now)\n`);
     ac.abort();
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const top = new TopK(10);
   let start: StartEvent | null = null;
@@ -197,11 +204,13 @@ export const runCommand: Command = async (argv, io) => {
       if (end.validation) io.out('\n' + validationTable(end.validation, s?.objectives?.[0]));
       const journal = path.join(end.runDir ?? '', 'journal.jsonl');
       const rel = path.relative(process.cwd(), journal);
-      io.out(`\n${end.trials} trials in ${fmtDuration(end.elapsedMs)}${end.status === 'cancelled' ? ' (cancelled)' : ''}. Journal: ${rel}\n`);
+      io.out(`\n${trialCounts(end)} in ${fmtDuration(end.elapsedMs)}${end.status === 'cancelled' ? ' (cancelled)' : ''}. Journal: ${rel}\n`);
       if (end.status === 'cancelled') io.out(`Continue with: optstudy run ${path.relative(process.cwd(), path.resolve(args.file))} --resume ${path.relative(process.cwd(), end.runDir ?? '')}\n`);
-      if (end.status === 'failed') io.err(`optstudy run: the run failed: ${end.error}\n`);
     }
-    return end.status === 'cancelled' ? 130 : end.status === 'failed' ? 1 : 0;
+    const status = runStatus(end, stoppedBy);
+    if (end.status === 'failed') io.err(`optstudy run: the run failed: ${end.error}\n`);
+    else if (status === EXIT.allFailed) io.err(`optstudy run: every trial failed; the first (trial ${end.firstFailure?.number}): ${end.firstFailure?.error}\n`);
+    return status;
   } catch (e) {
     clearBar();
     if (e instanceof StudyError) {
@@ -216,7 +225,30 @@ export const runCommand: Command = async (argv, io) => {
     throw e;
   } finally {
     flushJson();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 };
+
+/** `optstudy run`'s exit statuses (README, "Exit status"). */
+export const EXIT = { ok: 0, error: 1, usage: 2, allFailed: 3, sigint: 130, sigterm: 143 } as const;
+
+/** 128 + the signal's number, as a shell reports a process stopped by it. */
+function signalStatus(signal: NodeJS.Signals | null): number {
+  return signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+}
+
+/** The exit status that tells what happened to a run. */
+function runStatus(end: EndEvent, stoppedBy: NodeJS.Signals | null): number {
+  if (end.status === 'cancelled') return signalStatus(stoppedBy);
+  if (end.status === 'failed') return EXIT.error;
+  const c = end.counts;
+  return c && c.failed > 0 && c.complete + c.infeasible === 0 ? EXIT.allFailed : EXIT.ok;
+}
+
+/** "N trials (C complete, I infeasible, F failed)". */
+function trialCounts(end: EndEvent): string {
+  const c = end.counts;
+  const parts = c ? [`${c.complete} complete`, ...(c.infeasible ? [`${c.infeasible} infeasible`] : []), ...(c.failed ? [`${c.failed} failed`] : [])] : [];
+  return `${end.trials} trial${end.trials === 1 ? '' : 's'}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}

@@ -10,24 +10,34 @@ import { workerData } from 'piscina';
 import { asStrategyDefinition, attachPrices, IndicatorCache, runBacktest, type PriceData, type SharedPrices } from '../engine';
 import type { Metrics } from '../../protocol/run-events';
 import type { StrategyRef, TaskPayload, TrialOutcome, TrialRequest } from './executor';
+import { checkOffHeap, guardOffHeap, MemoryCapError } from './memory-cap';
+import { osThreadId } from './watchdog';
+
+/** A worker's memory cap when the run sets none (MiB). */
+export const DEFAULT_MEMORY_MB = 1024;
 
 export interface TaskInput {
   trials: TrialRequest[];
-  /** Float64Array(3) over a SharedArrayBuffer: [index of the running trial or -1, its start time (ms), this worker's thread id]. */
+  /** Float64Array(BEAT_SLOTS) over a SharedArrayBuffer (watchdog.ts): [index of the running trial or -1, its start time (ms), this worker's thread id, its OS thread id]. */
   beat: SharedArrayBuffer;
 }
 
 export interface WorkerInit {
   payload: TaskPayload;
   prices: SharedPrices;
+  /** The worker's memory cap (MiB): its JS heap (resourceLimits) and its off-heap memory (memory-cap.ts). */
+  memoryMb: number;
 }
 
 type Runner = (params: Record<string, number | string | boolean>) => Metrics;
 
 let runner: Runner | null = null;
+let osTid = 0;
+/** Set when a trial went over the off-heap cap: this worker runs nothing more (local-pool replaces it). */
+let replaceMe = false;
 
 /** Resolves a strategy reference to a function from parameters to metrics (once per worker). */
-export function makeRunner(ref: StrategyRef, data: PriceData, config: TaskPayload['config']): Runner {
+export function makeRunner(ref: StrategyRef, data: PriceData, config: TaskPayload['config'], memoryMb = DEFAULT_MEMORY_MB): Runner {
   const cache = new IndicatorCache();
   switch (ref.kind) {
     case 'builtin':
@@ -36,8 +46,12 @@ export function makeRunner(ref: StrategyRef, data: PriceData, config: TaskPayloa
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(ref.file) as Record<string, unknown>;
       // The engine's check names what a malformed module lacks (name, params, setup).
-      const def = asStrategyDefinition(mod.default !== undefined ? mod : (mod.strategy ?? mod), ref.file);
-      return (params) => runBacktest(data, def, params, config, { trades: false, cache }).metrics;
+      const def = guardOffHeap(asStrategyDefinition(mod.default !== undefined ? mod : (mod.strategy ?? mod), ref.file), memoryMb);
+      return (params) => {
+        const metrics = runBacktest(data, def, params, config, { trades: false, cache }).metrics;
+        checkOffHeap(memoryMb);
+        return metrics;
+      };
     }
     case 'command':
       // Command strategies run on their own processes (server/strategies/command-executor.ts).
@@ -61,6 +75,8 @@ export interface PackedOutcomes {
   rows: { number: number; durationMs: number }[];
   /** Outcomes not packed. */
   rest: TrialOutcome[];
+  /** Set when the worker must be replaced (a trial went over its off-heap cap): the trials it did not run. */
+  recycle?: { unrun: number[] };
 }
 
 /** Packs outcomes (see PackedOutcomes). */
@@ -144,12 +160,14 @@ function metricsFactory(keys: string[]): MetricsFactory {
 export default function runBatch(task: TaskInput): PackedOutcomes {
   const beat = new Float64Array(task.beat);
   beat[2] = threadId;
+  if (replaceMe) return { ...packOutcomes([]), recycle: { unrun: task.trials.map((t) => t.number) } };
+  beat[3] = osTid ||= osThreadId();
   const out: TrialOutcome[] = [];
   let setupError: string | null = null;
   if (!runner) {
     try {
       const init = workerData as WorkerInit;
-      runner = makeRunner(init.payload.strategy, attachPrices(init.prices), init.payload.config);
+      runner = makeRunner(init.payload.strategy, attachPrices(init.prices), init.payload.config, init.memoryMb);
     } catch (e) {
       setupError = e instanceof Error ? e.message : String(e);
     }
@@ -168,6 +186,13 @@ export default function runBatch(task: TaskInput): PackedOutcomes {
       out.push({ number: t.number, metrics, durationMs: performance.now() - t0 });
     } catch (e) {
       out.push({ number: t.number, metrics: null, error: e instanceof Error ? e.message : String(e), durationMs: performance.now() - t0 });
+      if (e instanceof MemoryCapError) {
+        // What the strategy holds may stay held: this worker stops here and is replaced; the
+        // rest of the chunk (and of any chunk queued behind it) runs again on a fresh one.
+        replaceMe = true;
+        beat[0] = -1;
+        return { ...packOutcomes(out), recycle: { unrun: task.trials.slice(i + 1).map((x) => x.number) } };
+      }
     }
   }
   beat[0] = -1;

@@ -8,6 +8,7 @@
  * travel to another machine unchanged.
  */
 import type { Metrics, ParamValues } from '../../protocol/run-events';
+import { setMaxListeners } from 'node:events';
 import type { PriceData } from '../engine';
 
 /** Which strategy a trial runs. New kinds plug in here and in backtest-task.ts. */
@@ -84,4 +85,29 @@ export class RunAborted extends Error {
     super('the run was cancelled');
     this.name = 'RunAborted';
   }
+}
+
+/**
+ * The task's result, or RunAborted as soon as `signal` aborts. The task itself runs on (an
+ * executor's close ends it); its later outcome is ignored.
+ */
+export function untilAborted<T>(task: Promise<T>, signal: AbortSignal): Promise<T> {
+  task.catch(() => {});
+  if (signal.aborted) return Promise.reject(new RunAborted());
+  // A big batch has many chunks waiting on one signal: that is expected, not a leak.
+  setMaxListeners(0, signal);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new RunAborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    task.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }

@@ -6,14 +6,14 @@
  * its worker fails the same way; failed trials are retried as configured. Each worker's heap
  * is capped (`resourceLimits`), so a runaway strategy dies without taking the run with it.
  */
-import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import { loadPrices, sharePrices, type PriceData } from '../engine';
-import { unpackOutcomes, type PackedOutcomes, type WorkerInit } from './backtest-task';
-import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
+import { DEFAULT_MEMORY_MB, unpackOutcomes, type PackedOutcomes, type WorkerInit } from './backtest-task';
+import { BEAT_SLOTS, Watchdog, type WatchedChunk } from './watchdog';
+import { RunAborted, untilAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
 
 /** The default worker count: the study's, else one per core (at least 1). */
 export function defaultWorkers(): number {
@@ -35,13 +35,17 @@ export class LocalExecutor implements TrialExecutor {
   private readonly pool: Piscina;
   private readonly timeoutMs: number | undefined;
   private readonly retries: number;
+  private readonly watchdog: Watchdog;
+  /** Workers (thread ids) this pool terminated to replace them: what they ran meanwhile runs again. */
+  private readonly replaced = new Set<number>();
 
   constructor(payload: TaskPayload, settings: ExecutorSettings, prices?: PriceData, taskFile = findTaskFile()) {
     const data = prices ?? loadPrices(payload.data.file, { from: payload.data.from, to: payload.data.to });
     this.workers = Math.max(1, Math.floor(settings.workers));
     this.timeoutMs = settings.timeoutMs && settings.timeoutMs > 0 ? settings.timeoutMs : undefined;
     this.retries = Math.max(0, Math.floor(settings.retries));
-    const init: WorkerInit = { payload, prices: sharePrices(data) };
+    const memoryMb = settings.memoryMb ?? DEFAULT_MEMORY_MB;
+    const init: WorkerInit = { payload, prices: sharePrices(data), memoryMb };
     this.pool = new Piscina({
       filename: taskFile,
       minThreads: this.workers,
@@ -57,10 +61,14 @@ export class LocalExecutor implements TrialExecutor {
       workerData: init,
       // The young generation sized for a backtest's short-lived garbage (measured ~12% more
       // backtests/s on a warm fast grid than the default).
-      resourceLimits: { maxOldGenerationSizeMb: settings.memoryMb ?? 1024, maxYoungGenerationSizeMb: 48 },
+      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: 48 },
     });
     // A worker that dies between tasks is replaced by piscina; keep the error off stderr.
     this.pool.on('error', () => {});
+    // The process as a whole: every worker at its heap and off-heap caps, plus the main thread.
+    const rssLimit = (this.workers * 2 * memoryMb + 1024) * 1024 * 1024;
+    // Terminating a worker rejects its tasks; piscina starts a new one.
+    this.watchdog = new Watchdog((threadId) => void this.pool.threads.find((w) => w.threadId === threadId)?.terminate(), this.timeoutMs, rssLimit);
   }
 
   async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome) => void): Promise<TrialOutcome[]> {
@@ -86,42 +94,40 @@ export class LocalExecutor implements TrialExecutor {
   ): Promise<TrialOutcome[]> {
     if (chunk.length === 0) return [];
     if (signal.aborted) throw new RunAborted();
-    // [index of the running trial or -1, its start time (ms, 0 until the chunk starts), the
-    // worker's thread id]: written by the worker, read by the timeout check below.
-    const beatBuf = new SharedArrayBuffer(24);
+    // Written by the worker, read by the watchdog (watchdog.ts).
+    const beatBuf = new SharedArrayBuffer(8 * BEAT_SLOTS);
     const beat = new Float64Array(beatBuf);
     beat[0] = -1;
-    let hung = -1;
-    const limit = this.timeoutMs;
-    const timer =
-      limit !== undefined
-        ? setInterval(
-            () => {
-              const i = beat[0]!;
-              if (hung < 0 && i >= 0 && Date.now() - beat[1]! > limit) {
-                hung = i;
-                // Terminating the worker rejects its tasks; piscina starts a new one.
-                void this.pool.threads.find((w) => w.threadId === beat[2])?.terminate();
-              }
-            },
-            Math.max(10, Math.min(250, limit / 5)),
-          )
-        : null;
+    const watched: WatchedChunk = { beat, killed: null };
+    const unwatch = this.watchdog.watch(watched);
     const finish = (o: TrialOutcome): TrialOutcome => {
       onOutcome?.(o);
       return o;
     };
     try {
       let res: TrialOutcome[];
+      let unrun: TrialRequest[] = [];
       try {
-        res = unpackOutcomes(await untilAborted(this.pool.run({ trials: chunk, beat: beatBuf }) as Promise<PackedOutcomes>, signal));
+        const packed = await untilAborted(this.pool.run({ trials: chunk, beat: beatBuf }) as Promise<PackedOutcomes>, signal);
+        res = unpackOutcomes(packed);
+        if (packed.recycle) {
+          // A trial went over the off-heap cap: replace its worker, run what it left on another.
+          // (Awaited: the rest must not be handed to the worker being replaced.)
+          if (!this.replaced.has(beat[2]!)) {
+            this.replaced.add(beat[2]!);
+            await this.pool.threads.find((w) => w.threadId === beat[2])?.terminate();
+          }
+          const left = new Set(packed.recycle.unrun);
+          unrun = chunk.filter((t) => left.has(t.number));
+        }
       } catch (e) {
         if (signal.aborted || e instanceof RunAborted) throw new RunAborted();
-        // Its worker died (a timeout, a crash) while this chunk waited behind another: run it again as it is.
-        if (beat[1] === 0 && restarts < 3) return await this.runChunk(chunk, signal, attempts, onOutcome, restarts + 1);
-        const idx = hung >= 0 ? hung : beat[0]!;
-        const reason =
-          hung >= 0 ? `timed out after ${limit} ms (its worker was replaced)` : `its worker died: ${e instanceof Error ? e.message : String(e)}`;
+        // Its worker died (a timeout, a crash) while this chunk waited behind another, or was
+        // replaced for another chunk's trial (over the off-heap cap): run it again as it is.
+        if ((beat[1] === 0 || (this.replaced.has(beat[2]!) && !watched.killed)) && restarts < 3)
+          return await this.runChunk(chunk, signal, attempts, onOutcome, restarts + 1);
+        const idx = watched.killed ? watched.killed.index : beat[0]!;
+        const reason = watched.killed ? watched.killed.reason : `its worker died: ${e instanceof Error ? e.message : String(e)}`;
         if (idx < 0 || idx >= chunk.length) {
           // Unknown culprit: run each trial on its own to find it.
           if (chunk.length === 1) return await this.failOrRetry(chunk[0]!, reason, signal, attempts, onOutcome);
@@ -147,10 +153,11 @@ export class LocalExecutor implements TrialExecutor {
           done.push(finish(o));
         }
       }
+      again.push(...unrun);
       if (again.length) done.push(...(await this.runChunk(again, signal, attempts, onOutcome)));
       return done;
     } finally {
-      if (timer) clearInterval(timer);
+      unwatch();
     }
   }
 
@@ -173,29 +180,4 @@ export class LocalExecutor implements TrialExecutor {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
-}
-
-/**
- * The task's result, or RunAborted as soon as `signal` aborts. The task itself runs on (its
- * worker ends with the pool, which the run closes); its later outcome is ignored.
- */
-function untilAborted<T>(task: Promise<T>, signal: AbortSignal): Promise<T> {
-  task.catch(() => {});
-  if (signal.aborted) return Promise.reject(new RunAborted());
-  // A big batch has many chunks waiting on one signal: that is expected, not a leak.
-  setMaxListeners(0, signal);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new RunAborted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    task.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }

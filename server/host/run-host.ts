@@ -8,6 +8,7 @@
 import type { HostMessage, HostRequest } from '../../protocol/run-host';
 import type { EndEvent, RunEvent } from '../../protocol/run-events';
 import { runStudy, StudyError, type RunOptions } from '../run/run-study';
+import { killStrategyProcesses } from '../strategies/process-groups';
 import { chooseExecutor } from './executors';
 
 /** Optional analysis (server/analysis), loaded when that module is built into this bundle. */
@@ -148,7 +149,17 @@ if (require.main === module) {
       });
     }
   });
+  // A parent that goes away, or a first signal, cancels (the run ends with its `end`); a second
+  // signal quits at once — strategy processes' groups are killed on the way out.
+  let signals = 0;
+  const onSignal = (): void => {
+    if (++signals > 1) {
+      killStrategyProcesses();
+      process.exit(1);
+    }
+    ac.abort();
+  };
   process.on('disconnect', () => ac.abort());
-  process.on('SIGINT', () => ac.abort());
-  process.on('SIGTERM', () => ac.abort());
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }

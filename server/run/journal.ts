@@ -65,10 +65,16 @@ export class Journal {
     return j;
   }
 
-  /** Opens an existing journal to continue it. */
-  static resume(dir: string): { journal: Journal; contents: JournalContents } {
+  /**
+   * Opens an existing journal to continue it. A torn tail (a crash mid-write) is cut back to the
+   * last complete line first and kept aside (`repairTail`), so nothing is ever appended onto a
+   * fragment.
+   */
+  static resume(dir: string): { journal: Journal; contents: JournalContents; torn: TornTail | null } {
+    const file = path.join(dir, JOURNAL_FILE);
+    const torn = fs.existsSync(file) ? repairTail(file) : null;
     const contents = readJournal(dir);
-    return { journal: new Journal(path.join(dir, JOURNAL_FILE)), contents };
+    return { journal: new Journal(file), contents, torn };
   }
 
   /** Appends a line now (header, stage and end lines: rare and worth having on disk at once). */
@@ -110,6 +116,58 @@ export class Journal {
     this.flush();
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
+  }
+}
+
+/** What `repairTail` cut off a journal. */
+export interface TornTail {
+  /** Bytes cut. */
+  bytes: number;
+  /** Where they were kept. */
+  file: string;
+}
+
+/**
+ * Cuts a journal back to its last complete line: a crash mid-write leaves a fragment without
+ * its newline (or, after a power cut, garbage where the last lines were). The cut bytes are
+ * written to `journal.jsonl.torn` (`journal.jsonl.2.torn`, … when that exists) and synced
+ * before the journal is truncated, so nothing is lost for good. Returns null when the journal
+ * ends with a complete line.
+ */
+export function repairTail(file: string): TornTail | null {
+  const data = fs.readFileSync(file);
+  let cut = data.length;
+  // Walk back over the lines at the end that are not whole JSON lines.
+  for (;;) {
+    if (cut === 0) break;
+    const nl = data.lastIndexOf(0x0a, cut - 1);
+    const endsLine = data[cut - 1] === 0x0a;
+    const lineStart = endsLine ? data.lastIndexOf(0x0a, cut - 2) + 1 : nl + 1;
+    const line = data.subarray(lineStart, endsLine ? cut - 1 : cut).toString('utf8');
+    if (endsLine && isJsonLine(line)) break;
+    cut = lineStart;
+  }
+  if (cut === data.length) return null;
+  let torn = `${file}.torn`;
+  for (let i = 2; fs.existsSync(torn); i++) torn = `${file}.${i}.torn`;
+  const fd = fs.openSync(torn, 'wx');
+  try {
+    fs.writeSync(fd, data, cut, data.length - cut);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.truncateSync(file, cut);
+  return { bytes: data.length - cut, file: torn };
+}
+
+function isJsonLine(line: string): boolean {
+  if (!line.trim()) return true;
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -27,9 +27,10 @@ import type {
 import { formatDate, loadPrices, sliceBars, type PriceData } from '../engine';
 import { createSampler, fullKey, ParetoFront, Rng, Space, type Params, type Told } from '../search';
 import { hash32 } from '../search/rng';
-import { RunAborted, type ExecutorContext, type ExecutorFactory, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
+import { RunAborted, untilAborted, type ExecutorContext, type ExecutorFactory, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
 import { defaultWorkers, LocalExecutor } from '../executor/local-pool';
-import { FLUSH_MS, Journal, JOURNAL_FORMAT, readJournal, type JournalHeader } from './journal';
+import { FLUSH_MS, JOURNAL_FORMAT, readJournal, type JournalHeader, type TornTail } from './journal';
+import { createRunDir, resumeRunDir, type OpenRunDir } from './run-dir';
 import { buildPlan, scoreTrial, type StagePlan, type StudyPlan } from './plan';
 import { holdoutWindow, validateStudyRun } from './validate-run';
 
@@ -126,16 +127,6 @@ export function loadStudy(file: string, name?: string): { model: StudyModel; pla
   }
 }
 
-/** A new run folder beside the study: `.optstudy/runs/<time>-<study>`. */
-export function newRunDir(file: string, study: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  const slug = study.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'study';
-  const base = path.join(path.dirname(file), '.optstudy', 'runs', `${stamp}-${slug}`);
-  let dir = base;
-  for (let i = 2; fs.existsSync(dir); i++) dir = `${base}-${i}`;
-  return dir;
-}
-
 interface StageBest {
   summary: TrialSummary;
   loss: number[];
@@ -171,35 +162,18 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
     if (!stages.length) throw new StudyError(`${file}: no stage named '${options.stage}' in study '${model.name}'`);
   }
 
-  // The journal: a new one, or the one to continue.
-  let prior = new Map<number, TrialEvent>();
-  let priorStages = new Set<string>();
+  // The run to continue: its header holds the seed (read now; the journal itself is opened,
+  // locked and read once the executor stands, below).
   let seed: number;
-  let runDir: string;
-  let resumed = false;
+  let runDir: string | undefined;
+  const resumed = options.resume !== undefined;
   if (options.resume !== undefined) {
     runDir = path.resolve(options.resume);
-    let contents;
-    try {
-      contents = readJournal(runDir);
-    } catch (e) {
-      throw new StudyError((e as Error).message);
-    }
-    if (contents.header.studyHash !== plan.hash)
-      throw new StudyError(
-        `${runDir}: the study changed since this run started (hash ${contents.header.studyHash}, now ${plan.hash}); start a new run instead of resuming`,
-      );
-    if ((contents.header.stage ?? undefined) !== options.stage)
-      throw new StudyError(`${runDir}: this run was started ${contents.header.stage ? `for stage '${contents.header.stage}' only` : 'for every stage'}; resume it the same way`);
-    seed = contents.header.seed;
-    prior = contents.trials;
-    priorStages = new Set(contents.stages.keys());
-    resumed = true;
+    seed = resumableHeader(runDir, plan.hash, options.stage).seed;
   } else {
     seed = options.seed ?? model.seed ?? (Math.random() * 2 ** 31) >>> 0;
-    runDir = options.out !== undefined ? path.resolve(options.out) : newRunDir(file, model.name);
+    if (options.out !== undefined) runDir = path.resolve(options.out);
   }
-
   let prices: PriceData;
   try {
     prices = loadPrices(plan.payload.data.file, { from: plan.payload.data.from, to: plan.payload.data.to });
@@ -243,20 +217,36 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
   const early: RunEvent[] = [];
   let onLog = (level: 'info' | 'warning' | 'error', message: string): void => void early.push({ type: 'log', level, message });
   const executor = await createExecutor(options.createExecutor, payload, settings, prices, { redis, log: (level, message) => onLog(level, message) });
-  let journal: Journal;
+  let opened: OpenRunDir;
+  let prior = new Map<number, TrialEvent>();
+  let priorStages = new Set<string>();
+  let torn: TornTail | null = null;
   try {
-    journal = resumed ? Journal.resume(runDir).journal : Journal.create(runDir, header);
+    if (resumed) {
+      const r = resumeRunDir(runDir!);
+      ({ torn } = r);
+      opened = r;
+      prior = r.contents.trials;
+      priorStages = new Set(r.contents.stages.keys());
+    } else opened = createRunDir(runDir ?? { studyFile: file, study: model.name }, header);
   } catch (e) {
     await executor.close().catch(() => {});
     throw new StudyError((e as Error).message);
   }
+  runDir = opened.dir;
+  const journal = opened.journal;
 
   // Journal before announcing: trial lines are written together at most FLUSH_MS apart, and a
   // trial event reaches the listener only after its line is on disk, so whatever the editor or
   // a --json reader has seen survives a kill. Any other event first announces the waiting trials.
   const waiting: { e: TrialEvent; text: string }[] = [];
   let lastFlush = Date.now();
+  // A trial that finishes while the others of its batch still run (or hang) is announced by a
+  // timer, not only by the next trial or event.
+  let flushTimer: NodeJS.Timeout | null = null;
   const announceTrials = (): void => {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = null;
     journal.flush();
     lastFlush = Date.now();
     for (const w of waiting) listener(w.e, w.text || undefined);
@@ -287,6 +277,7 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
   };
   onEvent(start);
   for (const e of early) onEvent(e);
+  if (torn) onEvent({ type: 'log', level: 'warning', message: `${runDir}: the journal's last ${torn.bytes} bytes were torn by a crash mid-write; they are kept in ${torn.file} and the run continues from the last complete line (those trials run again)` });
   onLog = (level, message) => onEvent({ type: 'log', level, message });
   if (window && !options.window)
     onEvent({ type: 'log', level: 'info', message: `holdout: optimizing on ${formatDate(prices.date[0]!)} … ${formatDate(prices.date[prices.bars - 1]!)} (${prices.bars} of ${allPrices.bars} bars); the rest is held out` });
@@ -354,9 +345,14 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
   const better = (a: number[], b: number[]): boolean => a[0]! < b[0]!;
 
   /** Everything that happens when a trial is known (run, memoized or replayed); returns its loss. */
+  const counts = { complete: 0, infeasible: 0, failed: 0 };
+  let firstFailure: EndEvent['firstFailure'];
   const record = (ev: TrialEvent, fresh: boolean): number[] | null => {
     waiting.push({ e: ev, text: fresh ? journal.appendTrial(ev) : '' });
+    counts[ev.state]++;
+    if (ev.state === 'failed' && (!firstFailure || ev.number < firstFailure.number)) firstFailure = { number: ev.number, error: ev.error ?? 'the trial failed' };
     if (Date.now() - lastFlush >= FLUSH_MS) announceTrials();
+    else flushTimer ??= setTimeout(announceTrials, FLUSH_MS);
     done++;
     recent.push(Date.now());
     if (recent.length > 2000) recent.splice(0, 1000);
@@ -528,7 +524,8 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
         }
         const next = running.shift();
         if (!next) break;
-        finishBatch(await next);
+        // Never waits on an executor after a cancel: a hung strategy must not hold the run.
+        finishBatch(await untilAborted(next, signal));
       }
       const sb = stageBest as StageBest | null;
       const stageEvent: StageEvent = {
@@ -552,7 +549,7 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
       onEvent({ type: 'log', level: 'error', message: failure });
     }
   } finally {
-    await executor.close().catch(() => {});
+    await closeExecutor(executor, onEvent);
   }
   progress(true);
   // A cancelled run ends now: its last snapshot is the incremental one (no full refit).
@@ -588,9 +585,11 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
     ...(failure ? { error: failure } : {}),
     runDir,
     ...(validation ? { validation } : {}),
+    counts,
+    ...(firstFailure ? { firstFailure } : {}),
   };
   journal.append(end);
-  journal.close();
+  opened.close();
   onEvent(end);
   return end;
 }
@@ -649,4 +648,38 @@ async function createExecutor(
   } catch (e) {
     throw new StudyError(e instanceof Error ? e.message : String(e));
   }
+}
+
+/** The header of a run to continue, checked against the study as it is now. @throws StudyError */
+function resumableHeader(runDir: string, hash: string, stage: string | undefined): JournalHeader {
+  let header: JournalHeader;
+  try {
+    header = readJournal(runDir).header;
+  } catch (e) {
+    throw new StudyError((e as Error).message);
+  }
+  if (header.studyHash !== hash)
+    throw new StudyError(`${runDir}: the study changed since this run started (hash ${header.studyHash}, now ${hash}); start a new run instead of resuming`);
+  if ((header.stage ?? undefined) !== stage)
+    throw new StudyError(`${runDir}: this run was started ${header.stage ? `for stage '${header.stage}' only` : 'for every stage'}; resume it the same way`);
+  return header;
+}
+
+/** Longest wait for an executor to stop its workers and processes before the run ends anyway. */
+const CLOSE_MS = 5000;
+
+/** Closes the executor, waiting at most CLOSE_MS (its processes' groups are killed by then, or at exit). */
+async function closeExecutor(executor: TrialExecutor, onEvent: (e: RunEvent) => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_MS)));
+  const closed = executor.close().then(
+    () => 'closed' as const,
+    (e: unknown) => {
+      onEvent({ type: 'log', level: 'warning', message: `stopping the workers: ${e instanceof Error ? e.message : String(e)}` });
+      return 'closed' as const;
+    },
+  );
+  if ((await Promise.race([closed, late])) === 'late')
+    onEvent({ type: 'log', level: 'warning', message: `the workers did not stop within ${CLOSE_MS / 1000} s; the run ends without them` });
+  clearTimeout(timer);
 }
