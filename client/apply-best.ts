@@ -6,8 +6,11 @@
  *   `strategy NAME { p = v, … }`: an existing override's value is replaced, missing ones are
  *   added, and a statement without a block gets one.
  * - `comment` (default): the `param … in …` lines of the applied parameters are commented out
- *   (`// `), so the study keeps the searched ranges for later but runs the fixed values; a stage
- *   whose parameters are all applied is commented out whole, so no empty stage is left behind.
+ *   (`// `), so the study keeps the searched ranges for later but runs the fixed values — except
+ *   where that would leave a stage searching nothing: there each applied line is pinned to its
+ *   value instead (`param fast in [12]`, the searched domain kept in a block comment after it), so every stage still runs
+ *   (one backtest, the applied one) and the study stays runnable (#19-9: commenting out whole
+ *   stages left "the study has no stage").
  * - `keep`: the stages are left as they are (a later run searches the same space again; the
  *   overrides then only matter to parameters outside the stages).
  * The extension applies the result as one WorkspaceEdit, so a single Undo reverts it.
@@ -41,15 +44,6 @@ export function formatLiteral(v: number | string | boolean): string {
   return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(12)));
 }
 
-const lineStartOf = (text: string, off: number) => text.lastIndexOf('\n', off - 1) + 1;
-
-/** Where a line's first non-blank character is. */
-function firstNonBlank(text: string, lineStart: number): number {
-  let k = lineStart;
-  while (k < text.length && (text[k] === ' ' || text[k] === '\t')) k++;
-  return k;
-}
-
 /** Computes the edits; applying them in any order (they never overlap) gives the new study. */
 export function computeApplyBest(text: string, studyName: string | undefined, params: ParamValues, mode: SearchedParamsMode = 'comment'): ApplyBestResult {
   const scan = scanStudies(text);
@@ -80,27 +74,24 @@ export function computeApplyBest(text: string, studyName: string | undefined, pa
   }
 
   let commented = 0;
-  let stagesCommented = 0;
+  let pinned = 0;
   if (mode === 'comment') {
     const applied = new Set(names);
     for (const st of study.stages) {
       const hits = st.params.filter((p) => applied.has(p.name));
       if (hits.length === 0) continue;
-      if (hits.length === st.params.length) {
-        // The whole stage: every line from its header to its closing brace.
-        stagesCommented++;
-        let ls = lineStartOf(text, st.start);
-        while (ls <= st.end - 1 && ls < text.length) {
-          const at = firstNonBlank(text, ls);
-          const nl = text.indexOf('\n', ls);
-          const lineEnd = nl < 0 ? text.length : nl;
-          if (at < lineEnd && !text.startsWith('//', at)) edits.push({ start: at, end: at, newText: '// ' });
-          if (nl < 0) break;
-          ls = nl + 1;
-        }
-        commented += hits.length;
-      } else {
-        for (const p of hits) {
+      const pin = hits.length === st.params.length;
+      for (const p of hits) {
+        if (pin && p.domain) {
+          // A block comment: the stage's `}` may follow on the same line. A line pinned by an
+          // earlier apply keeps its comment (the searched domain), only its value changes.
+          const was = text.slice(p.domain.start, p.domain.end);
+          const value = `[${formatLiteral(params[p.name]!)}]`;
+          const pinnedBefore = /^\s*\/\* searched:/.test(text.slice(p.domain.end, p.end));
+          if (!pinnedBefore) edits.push({ start: p.domain.start, end: p.domain.end, newText: `${value} /* searched: ${was.replace(/\*\//g, '* /')} */` });
+          else if (was !== value) edits.push({ start: p.domain.start, end: p.domain.end, newText: value });
+          pinned++;
+        } else {
           edits.push({ start: p.start, end: p.start, newText: '// ' });
           commented++;
         }
@@ -109,9 +100,9 @@ export function computeApplyBest(text: string, studyName: string | undefined, pa
   }
   edits.sort((a, b) => b.start - a.start || b.end - a.end);
   const parts = [`${names.length} parameter${names.length === 1 ? '' : 's'} fixed on strategy ${ref.name ?? 'module'}`];
-  if (mode === 'comment' && commented) {
-    parts.push(stagesCommented ? `${stagesCommented} stage${stagesCommented === 1 ? '' : 's'} and ${commented} searched line${commented === 1 ? '' : 's'} commented out` : `${commented} searched line${commented === 1 ? '' : 's'} commented out`);
-  }
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  if (commented) parts.push(`${plural(commented, 'searched line')} commented out`);
+  if (pinned) parts.push(`${plural(pinned, 'searched line')} pinned to the applied value (a stage needs a parameter)`);
   return { edits, summary: parts.join('; ') };
 }
 

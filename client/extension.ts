@@ -19,7 +19,8 @@ import type { FromWebview, PanelViewState, TrialDetail, TrialIntent } from '../p
 import type { ParamValues, RunEvent } from '../protocol/run-events';
 import { computeApplyBest, type SearchedParamsMode } from './apply-best';
 import { runCli } from './cli-runner';
-import { eventsFromJournal, JOURNAL_FILE, listRuns, type RunInfo } from './journal';
+import { eventsFromJournal, JOURNAL_FILE, listRuns, type JournalEvents, type RunInfo } from './journal';
+import { mergeAnalysis, reportAnalysis } from './report-analysis';
 import { ResultsPanel, VIEW_TYPE, type PanelHost } from './results-panel';
 import { formatDuration, formatScore, primaryScore, RunModel, statusText } from './run-model';
 import { RunSession, type RunRequest } from './run-session';
@@ -44,10 +45,11 @@ class OptStudyExtension implements PanelHost {
   private model: RunModel | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
   private readonly trials: TrialOpener;
+  private analysisAbort: AbortController | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('OptStudy Runs');
-    this.trials = new TrialOpener(path.join(context.asAbsolutePath('dist'), 'cli.js'), (l) => this.output.appendLine(l));
+    this.trials = new TrialOpener(this.cliPath, (l) => this.output.appendLine(l));
     this.status = vscode.window.createStatusBarItem('optstudy.run', vscode.StatusBarAlignment.Left, 50);
     this.status.name = 'OptStudy Run';
     this.status.command = 'optstudy.showResults';
@@ -56,6 +58,10 @@ class OptStudyExtension implements PanelHost {
 
   private get dist(): string {
     return this.context.asAbsolutePath('dist');
+  }
+
+  private get cliPath(): string {
+    return path.join(this.dist, 'cli.js');
   }
 
   current(): RunModel | undefined {
@@ -159,7 +165,10 @@ class OptStudyExtension implements PanelHost {
     const request: RunRequest = { type: 'run', file: target.file, study: target.study, stage: target.stage, resume: target.resume, trusted: vscode.workspace.isTrusted };
     if (workers > 0) request.workers = workers;
     const model = new RunModel(`run-${Date.now()}`, target.study ?? path.basename(target.file));
-    if (target.resume) model.header.runDir = target.resume;
+    if (target.resume) {
+      model.header.runDir = target.resume;
+      model.seed(this.readJournal(target.resume)?.events ?? []);
+    }
     this.model = model;
     this.output.appendLine(`${new Date().toISOString()} ${target.resume ? 'resume' : 'run'} ${target.file}${target.study ? ` study "${target.study}"` : ''}${target.stage ? ` stage "${target.stage}"` : ''}${target.resume ? ` from ${target.resume}` : ''}`);
     void vscode.commands.executeCommand('setContext', 'optstudy.running', true);
@@ -207,6 +216,7 @@ class OptStudyExtension implements PanelHost {
     this.updateStatus();
     ResultsPanel.current?.changed();
     const end = outcome.end;
+    if (end.status !== 'failed' && end.trials > 0) void this.refreshAnalysis(model);
     const elapsed = end.elapsedMs || 1;
     if (end.trials > 0 && elapsed > 0 && end.status === 'finished') {
       void client?.sendNotification(ThroughputNotification, { backtestsPerSecond: (1000 * end.trials) / elapsed });
@@ -217,8 +227,9 @@ class OptStudyExtension implements PanelHost {
       const c = await vscode.window.showErrorMessage(`OptStudy: the run failed: ${(end.error ?? 'unknown error').split('\n')[0]}`, 'Show Output');
       if (c) this.output.show(true);
     } else if (end.status === 'cancelled') {
-      const c = await vscode.window.showInformationMessage(`OptStudy: run cancelled after ${end.trials} trials; finished trials are kept.`, ...(model.header.runDir ? ['Resume'] : []));
-      if (c === 'Resume') await this.resume(model.header.runDir);
+      // No button: a toast cannot be closed from here, and one offering "Resume" stayed up
+      // through the resumed run (#19-5). The panel and the status bar offer Resume.
+      void vscode.window.showInformationMessage(`OptStudy: run cancelled after ${end.trials} trials; finished trials are kept. Resume it from the results panel or with "OptStudy: Resume Run".`);
     } else {
       const c = await vscode.window.showInformationMessage(
         `OptStudy: "${model.header.study}" finished: ${end.trials} trials in ${formatDuration(end.elapsedMs)}, best ${formatScore(model.best?.score)}.`,
@@ -299,14 +310,14 @@ class OptStudyExtension implements PanelHost {
     return pick?.r;
   }
 
-  /** Loads a run folder's journal into the model and shows it. */
-  async openRun(dir: string): Promise<boolean> {
+  /** A run folder's journal as run events, with the objectives' directions from its study file. */
+  private readJournal(dir: string): JournalEvents | undefined {
     let text: string;
     try {
       text = fs.readFileSync(path.join(dir, JOURNAL_FILE), 'utf8');
     } catch (e) {
       void vscode.window.showErrorMessage(`OptStudy: cannot read ${path.join(dir, JOURNAL_FILE)}: ${(e as Error).message}`);
-      return false;
+      return undefined;
     }
     const head = eventsFromJournal(text, dir);
     // The journal does not record the objectives' directions; the study file does.
@@ -316,10 +327,17 @@ class OptStudyExtension implements PanelHost {
       const st = scanStudies(fs.readFileSync(file, 'utf8')).studies.find((s) => s.name === head.header?.study);
       if (st?.objectives.length) facts = { directions: st.objectives.map((o) => o.direction), objectives: st.objectives.map((o) => o.expr) };
     }
-    const { events, warnings } = eventsFromJournal(text, dir, facts);
-    for (const w of warnings) this.output.appendLine(w);
+    const j = eventsFromJournal(text, dir, facts);
+    for (const w of j.warnings) this.output.appendLine(w);
+    return j;
+  }
+
+  /** Loads a run folder's journal into the model and shows it; its analysis follows from the report. */
+  async openRun(dir: string): Promise<boolean> {
+    const j = this.readJournal(dir);
+    if (!j) return false;
     const model = new RunModel(dir);
-    for (const e of events) model.apply(e);
+    for (const e of j.events) model.apply(e);
     if (this.session) {
       void vscode.window.showWarningMessage('OptStudy: a run is in progress; showing the saved run in the panel stops following it (the run goes on).');
     }
@@ -327,7 +345,52 @@ class OptStudyExtension implements PanelHost {
     void vscode.commands.executeCommand('setContext', 'optstudy.hasResults', !!model.best);
     this.updateStatus();
     ResultsPanel.show(this.context.extensionUri, this, false).sendSnapshot();
+    void this.refreshAnalysis(model);
     return true;
+  }
+
+  /**
+   * Replaces the model's analysis with `optstudy report`'s (the same estimator everywhere, plus
+   * PBO, measured DSR and the validation in the verdict), if the model is still shown then.
+   */
+  private async refreshAnalysis(model: RunModel): Promise<void> {
+    const dir = model.header.runDir;
+    if (!dir) return;
+    this.analysisAbort?.abort();
+    const ac = new AbortController();
+    this.analysisAbort = ac;
+    const r = await reportAnalysis(this.cliPath, dir, ac.signal);
+    if (ac.signal.aborted || this.model !== model) return;
+    if (!r.analysis) {
+      this.output.appendLine(`analysis of ${dir}: ${r.error ?? 'none'}`);
+      return;
+    }
+    model.apply({ type: 'analysis', snapshot: mergeAnalysis(model.analysis, r.analysis) });
+    ResultsPanel.current?.changed();
+  }
+
+  /**
+   * "Compare runs": the user picks another saved run; the panel gets its snapshot at once and
+   * again with its analysis (importance, bests) once the report has computed it.
+   */
+  async pickCompareRun(): Promise<void> {
+    const current = this.model?.header.runDir;
+    const r = await this.pickRun('Compare with which run?', (x) => x.dir !== current);
+    const panel = ResultsPanel.current;
+    if (!r) {
+      panel?.post({ type: 'compareRun', run: null });
+      return;
+    }
+    const j = this.readJournal(r.dir);
+    if (!j) return;
+    const other = new RunModel(r.dir);
+    for (const e of j.events) other.apply(e);
+    panel?.post({ type: 'compareRun', run: other.snapshot() });
+    const a = await reportAnalysis(this.cliPath, r.dir);
+    if (a.analysis && ResultsPanel.current === panel) {
+      other.apply({ type: 'analysis', snapshot: a.analysis });
+      panel?.post({ type: 'compareRun', run: other.snapshot() });
+    }
   }
 
   async listRuns(): Promise<void> {
@@ -396,11 +459,20 @@ class OptStudyExtension implements PanelHost {
 
   // ---- results → study ----------------------------------------------------------------------
 
+  /**
+   * Apply Best Parameters. Without a chosen trial, when the analysis flags the best trial as an
+   * isolated peak, the user is offered the most robust trial instead (#19-9).
+   */
   async applyBest(params?: ParamValues, n?: number): Promise<void> {
     const m = this.model;
     if (!m) {
       void vscode.window.showInformationMessage('OptStudy: no run results yet. Run a study or open a saved run first.');
       return;
+    }
+    if (!params) {
+      const choice = await this.bestOrRobust(m);
+      if (!choice) return;
+      if (choice !== 'best') return this.applyBest(choice.params, choice.number);
     }
     // A chosen trial applies on top of the stage bests it ran with.
     const trialStage = n !== undefined ? m.header.stages[m.trials.find((t) => t.n === n)?.s ?? -1]?.name : undefined;
@@ -437,6 +509,33 @@ class OptStudyExtension implements PanelHost {
    * the one shown (a panel that has not caught up) is dropped, as is an answer that arrives
    * after a new run replaced this one.
    */
+  /** "Apply Most Robust Parameters": the analysis's most robust trial, on top of the stage bests before it. */
+  async applyRobust(): Promise<void> {
+    const r = this.model?.analysis?.mostRobust;
+    if (!this.model) return this.applyBest();
+    if (!r || r.number === undefined) {
+      void vscode.window.showInformationMessage('OptStudy: the run has no robust score yet (it needs trials with neighbours: a grid, or a search with enough trials).');
+      return;
+    }
+    return this.applyBest(r.params, r.number);
+  }
+
+  /** 'best', the most robust trial when the user prefers it over an isolated-peak best, or undefined (cancelled). */
+  private async bestOrRobust(m: RunModel): Promise<'best' | { params: ParamValues; number: number } | undefined> {
+    const peak = m.analysis?.overfitting?.items.find((i) => i.key === 'isolated-peak');
+    const robust = m.analysis?.mostRobust;
+    if (!peak || !robust || robust.number === undefined || robust.number === m.best?.number) return 'best';
+    const pick = await vscode.window.showWarningMessage(
+      `OptStudy: the best trial #${m.best?.number ?? '?'} is an isolated peak — ${peak.text}.`,
+      { modal: true, detail: `The most robust trial #${robust.number} scores ${formatScore(robust.score)} with a robust score of ${formatScore(robust.robust)} over ${robust.neighbours} neighbours.` },
+      'Apply Most Robust',
+      'Apply Best Anyway',
+    );
+    if (pick === 'Apply Best Anyway') return 'best';
+    if (pick === 'Apply Most Robust') return { params: robust.params, number: robust.number };
+    return undefined;
+  }
+
   async openTrial(n?: number, params?: ParamValues, stage?: string, opts: { runId?: string; intent?: TrialIntent } = {}): Promise<void> {
     const m = this.model;
     if (!m) {
@@ -493,6 +592,12 @@ class OptStudyExtension implements PanelHost {
       case 'applyParams':
         void this.applyBest(msg.params, msg.n);
         break;
+      case 'saveImage':
+        void saveImage(msg, this.model?.header.runDir);
+        break;
+      case 'pickCompareRun':
+        void this.pickCompareRun();
+        break;
       case 'cancel':
         this.cancel();
         break;
@@ -509,8 +614,27 @@ class OptStudyExtension implements PanelHost {
   }
 
   dispose(): void {
+    this.analysisAbort?.abort();
     this.session?.kill();
     if (this.progressTimer) clearTimeout(this.progressTimer);
+  }
+}
+
+/** Save a chart from the panel: PNG bytes (base64) or SVG text, where the user says. */
+async function saveImage(msg: Extract<FromWebview, { type: 'saveImage' }>, runDir: string | undefined): Promise<void> {
+  const name = msg.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'chart';
+  const base = runDir ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const target = await vscode.window.showSaveDialog({
+    ...(base ? { defaultUri: vscode.Uri.file(path.join(base, `${name}.${msg.format}`)) } : {}),
+    filters: { [msg.format.toUpperCase()]: [msg.format] },
+  });
+  if (!target) return;
+  const bytes = msg.format === 'png' ? Buffer.from(msg.data, 'base64') : Buffer.from(msg.data, 'utf8');
+  try {
+    await vscode.workspace.fs.writeFile(target, bytes);
+    void vscode.window.showInformationMessage(`OptStudy: chart saved to ${vscode.workspace.asRelativePath(target)}.`);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`OptStudy: cannot save the chart: ${(e as Error).message}`);
   }
 }
 
@@ -575,6 +699,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   reg('optstudy.resume', (dir) => e.resume(typeof dir === 'string' ? dir : undefined));
   reg('optstudy.showResults', () => ResultsPanel.show(context.extensionUri, e, false));
   reg('optstudy.listRuns', () => e.listRuns());
+  reg('optstudy.applyRobust', () => e.applyRobust());
+  reg('optstudy.compareRuns', async () => {
+    ResultsPanel.show(context.extensionUri, e, false);
+    await e.pickCompareRun();
+  });
   reg('optstudy.exportReport', () => e.exportReport());
   reg('optstudy.applyBest', (arg) => {
     const a = arg as { params?: ParamValues; n?: number } | undefined;

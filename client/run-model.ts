@@ -4,7 +4,7 @@
  * Pure — no vscode, no timers — so it is tested with recorded event streams.
  */
 import type { AnalysisSnapshot } from '../protocol/analysis';
-import type { RunDelta, RunHeader, RunSnapshot, RunTables, StageSummary, TrialRow } from '../protocol/messages';
+import type { RunDelta, RunHeader, RunPhase, RunSnapshot, RunTables, StageSummary, TrialRow } from '../protocol/messages';
 import type { EndEvent, LogEvent, ParamValues, RunEvent, Score, StartEvent, TrialEvent, TrialSummary } from '../protocol/run-events';
 
 /**
@@ -46,6 +46,8 @@ export class RunModel {
   start: StartEvent | undefined;
   ended: EndEvent | undefined;
 
+  /** Trials shown from the journal of a resumed run (stage NUL number): the host replays them, once. */
+  private readonly replayed = new Set<string>();
   private readonly paramIndex = new Map<string, number>();
   private readonly metricIndex = new Map<string, number>();
   private readonly stageIndex = new Map<string, number>();
@@ -93,7 +95,15 @@ export class RunModel {
       }
       case 'progress': {
         const h = this.header;
-        h.stage = event.stage;
+        // Walk-forward folds and the holdout re-optimize under names that are not stages
+        // ("walk-forward fold 2/5 grid"): a phase, not a stage (#19-11: "stage 0/1").
+        if (this.stageIndex.has(event.stage)) {
+          h.stage = event.stage;
+          delete h.phase;
+        } else {
+          h.phase = phaseOf(event.stage);
+          return;
+        }
         h.rate = event.rate;
         h.etaMs = event.etaMs;
         // The host's done/total may count the stage or the run; keep the run-level figures monotone.
@@ -144,7 +154,22 @@ export class RunModel {
     for (const p of e.params ?? []) this.paramSlot(p);
   }
 
+  /**
+   * A resumed run starts from its journal: the trials done so far are shown at once (#19-5:
+   * the panel no longer blanks to "0 / N" while the host replays them), and the host's replay
+   * of those same trials is then not counted again.
+   */
+  seed(journal: readonly RunEvent[]): void {
+    for (const e of journal) if (e.type !== 'end') this.apply(e);
+    for (const t of this.trials) this.replayed.add(`${this.header.stages[t.s]?.name}\u0000${t.n}`);
+    const h = this.header;
+    h.status = 'starting';
+    h.resumed = true;
+    delete h.error;
+  }
+
   private onTrial(e: TrialEvent): void {
+    if (this.replayed.size && this.replayed.delete(`${e.stage}\u0000${e.number}`)) return;
     const stageIdx = this.stageSlot(e.stage);
     const st = this.header.stages[stageIdx]!;
     st.done++;
@@ -185,6 +210,7 @@ export class RunModel {
     if (e.error) h.error = e.error;
     h.elapsedMs = e.elapsedMs;
     h.etaMs = null;
+    delete h.phase;
     if (e.runDir) h.runDir = e.runDir;
     if (e.best !== undefined) {
       this.best = e.best;
@@ -316,6 +342,13 @@ export class RunModel {
     this.analysisDirty = this.bestDirty = this.headerDirty = false;
     return d;
   }
+}
+
+/** "walk-forward fold 2/5 grid" → a validation phase 2 of 5; other unknown names → a search phase. */
+export function phaseOf(name: string): RunPhase {
+  const m = /^(walk-forward fold|holdout)\s*(?:(\d+)\s*\/\s*(\d+))?/i.exec(name);
+  if (!m) return { kind: 'search', label: name };
+  return { kind: 'validation', label: m[2] ? `${m[1]} ${m[2]}/${m[3]}` : m[1]!, ...(m[2] ? { index: Number(m[2]), count: Number(m[3]) } : {}) };
 }
 
 /** Folds a whole event list (a recorded run or a journal) into a model. */

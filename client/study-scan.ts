@@ -41,6 +41,8 @@ export interface Span {
 
 export interface ParamLine extends Span {
   name: string;
+  /** The domain after `in`, as written (its tokens, without a trailing comment). */
+  domain?: Span;
 }
 
 export interface StageInfo extends Span {
@@ -268,7 +270,14 @@ function scanBody(text: string, toks: Tok[], from: number, to: number, s: StudyI
             continue;
           }
           if (pj.kind === 'word' && pj.text === 'param' && toks[j + 1]?.kind === 'word') {
-            st.params.push({ name: toks[j + 1]!.text, start: pj.start, end: Math.min(lineEnd(text, pj.start), toks[c]!.start) });
+            const end = Math.min(lineEnd(text, pj.start), toks[c]!.start);
+            const line: ParamLine = { name: toks[j + 1]!.text, start: pj.start, end };
+            if (toks[j + 2]?.text === 'in' && toks[j + 3] && toks[j + 3]!.start < end) {
+              let last = j + 3;
+              while (toks[last + 1] && toks[last + 1]!.end <= end) last++;
+              line.domain = { start: toks[j + 3]!.start, end: toks[last]!.end };
+            }
+            st.params.push(line);
           }
         }
         s.stages.push(st);

@@ -8,9 +8,12 @@
  * set grew by 10 % (or 20 trials) since their last fit — or when `final` asks for it.
  */
 import type {
-  AnalysisSnapshot, Correlation, DeflatedSharpeSummary, HistoryPoint, ParamImportance, PlateauScore, RankedTrialSummary, StageSummary,
+  AnalysisSnapshot, Correlation, DeflatedSharpeSummary, HistoryPoint, MetricLabel, ParamImportance, PboSummary, PlateauScore, RankedTrialSummary, StageSummary,
 } from '../../protocol/analysis';
-import type { TrialSummary } from '../../protocol/run-events';
+import type { RunValidation, TrialSummary } from '../../protocol/run-events';
+import { declaredRanges, overfittingEvidence, paramEdges } from './evidence';
+import { metricLabels } from './metric-labels';
+import { mostRobust, robustScores, type RobustResult } from './robust-scores';
 import { fanovaImportance, groupByParam, oneWayAnova } from './importance';
 import { deflatedSharpe } from './overfitting';
 import { hypervolumeHistory, paretoFront, referencePoint, toMin, dominates } from './pareto';
@@ -22,7 +25,10 @@ import {
   directionsOf, encodeParams, encodeValue, keyValue, metricNames, paramNames, scoreVector, type Direction, type ParamEncoding, type RankKey, type StartLike, type TrialLike,
 } from './trial-data';
 
+export * from './evidence';
 export * from './importance';
+export * from './metric-labels';
+export * from './robust-scores';
 export * from './overfitting';
 export * from './pareto';
 export * from './rankings';
@@ -44,7 +50,25 @@ export interface AnalyzeOptions {
   maxHistory?: number;
   /** Metrics correlated with the parameters besides the score (default: a few headline ones present in the run). */
   correlationMetrics?: string[];
+  /**
+   * Evidence from outside the trials (the report's re-runs, the run's validation): folded into
+   * the snapshot's `pbo`, `deflatedSharpe` and `overfitting` verdict.
+   */
+  evidence?: RunEvidence;
 }
+
+/** What `optstudy report` adds to the trials' own evidence. */
+export interface RunEvidence {
+  pbo?: PboSummary | null;
+  /** With measured moments (replaces the normal-returns estimate). */
+  deflatedSharpe?: DeflatedSharpeSummary | null;
+  validation?: RunValidation | null;
+  /** Evidence that could not be computed, and why. */
+  missing?: string[];
+}
+
+/** Robust scores streamed while a run goes on (all of them at the end). */
+const STREAMED_ROBUST = 2000;
 
 const HEADLINE_METRICS = ['sharpe', 'total_return_pct', 'max_drawdown_pct', 'profit_factor', 'trades', 'win_rate_pct'];
 
@@ -73,6 +97,7 @@ interface Heavy {
   stageImportance: Map<string, ParamImportance[]>;
   correlations: Correlation[];
   plateau: PlateauScore[];
+  robust: RobustResult;
 }
 
 /** Keeps the state that makes repeated snapshots of a growing run cheap. */
@@ -90,6 +115,7 @@ export class TrialAnalyzer {
   /** Distinct values per parameter over feasible trials, kept as trials arrive. */
   private valueSets = new Map<string, { values: Set<number | string | boolean>; numeric: boolean }>();
   private stageFits = new Map<string, { n: number; imp: ParamImportance[] | null }>();
+  private labels: Record<string, MetricLabel> | undefined;
   private readonly directions: Direction[];
 
   constructor(private readonly start: StartLike | undefined, private readonly opts: AnalyzeOptions = {}) {
@@ -147,9 +173,42 @@ export class TrialAnalyzer {
         snap.hypervolume = { method: hh.method, reference: ref.map((r, i) => (dirs[i] === 'maximize' ? -r : r)), points: hh.points };
       } else snap.hypervolume = null;
     }
-    if (o.observations) snap.deflatedSharpe = this.dsr(o.observations);
+    const observations = o.observations ?? barsOf(this.best);
+    if (observations) snap.deflatedSharpe = this.dsr(observations);
+    this.addEvidence(snap, trials, heavy, dirs, o);
     snap.computeMs = Math.round((performance.now() - t0) * 100) / 100;
     return snap;
+  }
+
+  /** Robust scores, edges, metric labels and the overfitting verdict (with the report's evidence when given). */
+  private addEvidence(snap: AnalysisSnapshot, trials: readonly TrialLike[], heavy: Heavy, dirs: Direction[], o: AnalyzeOptions): void {
+    const scores = heavy.robust.scores;
+    const best = this.best;
+    const top = mostRobust(scores, dirs[0]);
+    const streamed = o.final || scores.length <= STREAMED_ROBUST ? scores : [...scores].sort((a, b) => (dirs[0] === 'minimize' ? a.robust - b.robust : b.robust - a.robust)).slice(0, STREAMED_ROBUST);
+    snap.robustScores = streamed.filter((r) => r.number !== undefined).map((r) => ({ number: r.number!, robust: r.robust }));
+    snap.mostRobust = top;
+    const bestStage = best?.stage ?? '';
+    const ranges = declaredRanges(this.start?.file, this.start?.study);
+    snap.edges = paramEdges(best, trials.filter((t) => (t.stage ?? '') === bestStage), ranges?.get(bestStage));
+    this.labels ??= {};
+    for (const m of metricNames(this.feasible.slice(-1))) this.labels[m] ??= metricLabels([m])[m]!;
+    snap.metricInfo = this.labels;
+    const ev = o.evidence ?? {};
+    if (ev.pbo !== undefined) snap.pbo = ev.pbo;
+    if (ev.deflatedSharpe) snap.deflatedSharpe = ev.deflatedSharpe;
+    const bestRobust = best ? (scores.find((r) => r.number === best.number && r.stage === best.stage) ?? heavy.plateau.find((r) => r.number === best.number && r.stage === best.stage) ?? null) : null;
+    snap.overfitting = overfittingEvidence({
+      directions: dirs,
+      best,
+      bestRobust,
+      mostRobust: top,
+      edges: snap.edges,
+      deflatedSharpe: snap.deflatedSharpe ?? null,
+      pbo: snap.pbo ?? null,
+      validation: ev.validation ?? null,
+      missing: ev.missing,
+    });
   }
 
   private reset(): void {
@@ -165,6 +224,7 @@ export class TrialAnalyzer {
     this.heavy = null;
     this.valueSets.clear();
     this.stageFits.clear();
+    this.labels = undefined;
   }
 
   /** Encodings of the feasible trials' parameters, from the incrementally kept value sets. */
@@ -259,7 +319,11 @@ export class TrialAnalyzer {
   }
 
   private refit(trials: readonly TrialLike[], params: string[], o: AnalyzeOptions, dirs: Direction[], encs: ParamEncoding[]): Heavy {
-    const importance = importanceOf(this.feasible, params, o.seed ?? 7, encs);
+    // The forest's bootstrap draws rows by position: fitted in arrival order, the live run (trials
+    // as workers finish them) and the journal (in trial order) gave different importances for
+    // the same trials (#19-3). Trial order is the one order both have.
+    const ordered = byNumber(this.feasible);
+    const importance = importanceOf(ordered, params, o.seed ?? 7, encs);
     const stageImportance = new Map<string, ParamImportance[]>();
     const stageList = stageNames(trials, this.start);
     if (stageList.length > 1) {
@@ -271,7 +335,7 @@ export class TrialAnalyzer {
           if (cached.imp) stageImportance.set(name, cached.imp);
           continue;
         }
-        const rows = this.feasible.filter((t) => t.stage === name);
+        const rows = ordered.filter((t) => t.stage === name);
         const local = params.filter((p) => varies(rows, p));
         const imp = rows.length >= 4 && local.length ? importanceOf(rows, local, o.seed ?? 7) : null;
         this.stageFits.set(name, { n: count, imp });
@@ -290,7 +354,14 @@ export class TrialAnalyzer {
       stageImportance,
       correlations: correlations(this.feasible, params, targets, encs),
       plateau: this.plateauOfFinalists(trials, dirs),
+      robust: robustScores(trials, { direction: dirs[0] ?? 'maximize', gridStages: this.gridStages() }),
     };
+  }
+
+  /** Stages the start event says are grids (all stages count as grids when it does not say). */
+  private gridStages(): ReadonlySet<string> | undefined {
+    const st = this.start?.stages;
+    return st?.length ? new Set(st.filter((s) => s.method === 'grid').map((s) => s.name)) : undefined;
   }
 
   /** Plateau scores of the top 5, each within its own stage, for stages searched by grid. */
@@ -343,6 +414,20 @@ export class TrialAnalyzer {
     const d = deflatedSharpe({ sharpe: bestSharpe / Math.sqrt(252), observations, trials: ran, sharpeVariance: variance(sharpes) / 252 });
     return { sharpe: bestSharpe, expectedMaxSharpe: d.sr0 * Math.sqrt(252), dsr: d.dsr, psr: d.psr, trials: ran, observations, momentsMeasured: false };
   }
+}
+
+/** Trials sorted by number (stable; trials without one keep their place among themselves). */
+function byNumber(trials: readonly TrialLike[]): TrialLike[] {
+  return trials
+    .map((t, i) => ({ t, i }))
+    .sort((a, b) => (a.t.number ?? a.i) - (b.t.number ?? b.i) || a.i - b.i)
+    .map((x) => x.t);
+}
+
+/** Bars in the best trial's backtest (the `bars` metric): the DSR's observation count. */
+function barsOf(t: TrialLike | null): number | undefined {
+  const b = t?.metrics?.bars;
+  return typeof b === 'number' && b > 2 ? b : undefined;
 }
 
 function varies(rows: readonly TrialLike[], p: string): boolean {

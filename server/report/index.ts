@@ -4,7 +4,7 @@
  * self-contained HTML file.
  */
 import type { AnalysisSnapshot } from '../../protocol/analysis';
-import type { EndEvent, TrialEvent } from '../../protocol/run-events';
+import type { EndEvent, RunValidation, TrialEvent } from '../../protocol/run-events';
 import { analyzeTrials } from '../analysis';
 import { bestByMetric, rankTrials, stageNames, type BestByMetric, type RankedTrial } from '../analysis/rankings';
 import { computeReruns, type RerunOptions, type Reruns } from './reruns';
@@ -65,10 +65,6 @@ export async function buildReport(dir: string, opts: BuildReportOptions = {}): P
     : run.start.file
       ? computeReruns(run.start.file, run.study, run.trials, dirs, opts)
       : { available: false, reason: 'the journal does not name its study file', mismatches: [] };
-  const observations = reruns.deflatedSharpe?.observations;
-  const snapshot = analyzeTrials(run.trials, { ...run.start }, { final: true, topN: opts.topN ?? 20, ...(observations ? { observations } : {}) });
-  // Measured moments beat the normal assumption: prefer the re-run DSR.
-  if (reruns.deflatedSharpe) snapshot.deflatedSharpe = reruns.deflatedSharpe;
   const h = run.header ?? {};
   const validation: unknown[] = [];
   const end = run.end as (EndEvent & { validation?: unknown }) | null;
@@ -79,6 +75,17 @@ export async function buildReport(dir: string, opts: BuildReportOptions = {}): P
     if (v.result) validation.push(v.result);
     else validationNote = v.reason ?? null;
   }
+  // The overfitting verdict (server/analysis/evidence.ts) with what only the report has: PBO and
+  // the DSR from re-runs (measured moments beat the normal assumption) and the validation.
+  const observations = reruns.deflatedSharpe?.observations;
+  const missing = [...(reruns.available ? [] : [`PBO and measured moments: ${reruns.reason ?? 're-runs unavailable'}`]), ...(validationNote ? [`validation: ${validationNote}`] : [])];
+  const evidence = {
+    pbo: reruns.pbo ? { pbo: reruns.pbo.pbo, combinations: reruns.pbo.combinations, partitions: reruns.pbo.partitions, strategies: reruns.pbo.strategies, observations: reruns.pbo.observations, degradationSlope: reruns.pbo.degradationSlope, probabilityOfLoss: reruns.pbo.probabilityOfLoss } : null,
+    ...(reruns.deflatedSharpe ? { deflatedSharpe: reruns.deflatedSharpe } : {}),
+    validation: (validation[0] as RunValidation | undefined) ?? null,
+    missing,
+  };
+  const snapshot = analyzeTrials(run.trials, { ...run.start }, { final: true, topN: opts.topN ?? 20, ...(observations ? { observations } : {}), evidence });
   return {
     generatedAt: new Date().toISOString(),
     run: {

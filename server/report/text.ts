@@ -59,6 +59,13 @@ export function reportText(m: ReportModel): string {
   }
   out.push('');
   out.push('Robustness');
+  // The same verdict the results panel shows in its header (server/analysis/evidence.ts).
+  const ov = s.overfitting;
+  if (ov) {
+    out.push(`  Verdict: ${ov.verdict} — ${ov.headline}`);
+    for (const i of ov.items) out.push(`    ${i.level === 'ok' ? '✓' : i.level === 'bad' ? '✗' : i.level === 'warn' ? '!' : '·'} ${i.label}: ${i.text}`);
+  }
+  if (s.mostRobust) out.push(`  Most robust: #${s.mostRobust.number ?? '?'} robust score ${fmt(s.mostRobust.robust)} (score ${fmt(s.mostRobust.score)})  ${fmtParams(s.mostRobust.params)}`);
   if (s.plateau?.length) {
     out.push(table(['trial', 'score', 'plateau', 'neighbours', 'needle'], s.plateau.map((p) => [String(p.number ?? ''), fmt(p.score), fmt(p.robust), `${p.neighbours}/${p.cells}`, p.needle ? 'NEEDLE' : ''])));
   } else out.push('  plateau scores: none (no grid stage finalists)');

@@ -1,7 +1,9 @@
 /** Apply Best Parameters: the text edit on real sample studies. */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { applyEdits, computeApplyBest, formatLiteral } from '../../client/apply-best';
 import { scanStudies } from '../../client/study-scan';
@@ -9,21 +11,39 @@ import { scanStudies } from '../../client/study-scan';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const sample = (n: string) => readFileSync(path.join(ROOT, 'samples', n), 'utf8');
 
-test('quickstart: the overrides are added and the only stage is commented out whole', () => {
+test('quickstart: the overrides are added and the only stage is pinned to them, so the study still runs (#19-9)', () => {
   const text = sample('quickstart.optstudy');
   const r = computeApplyBest(text, 'SMA cross quickstart', { fast: 35, slow: 130 });
   assert.equal(r.error, undefined);
   const out = applyEdits(text, r.edits);
   assert.match(out, /^\s*strategy sma_cross \{ fast = 35, slow = 130 \}$/m);
-  assert.match(out, /^\s*\/\/ stage "grid" \{$/m);
-  assert.match(out, /^\s*\/\/ param fast in 5 \.\. 50 step 5$/m);
-  assert.match(out, /^\s*\/\/ where fast < slow$/m);
-  assert.match(out, /^\s*\/\/ \}$/m);
-  // Everything outside the strategy line and the stage is untouched.
+  // No stage is commented out ("the study has no stage"): each applied line is pinned instead.
+  assert.match(out, /^\s*stage "grid" \{$/m);
+  assert.match(out, /^\s*param fast in \[35\] \/\* searched: 5 \.\. 50 step 5 \*\/$/m);
+  assert.match(out, /^\s*param slow in \[130\] \/\* searched: 20 \.\. 200 step 10 \*\/$/m);
+  assert.match(out, /^\s*where fast < slow$/m);
   const scan = scanStudies(out);
-  assert.equal(scan.studies[0]!.stages.length, 0);
+  assert.equal(scan.studies[0]!.stages.length, 1);
   assert.deepEqual(scan.studies[0]!.strategy!.block!.overrides.map((o) => [o.name, o.value]), [['fast', '35'], ['slow', '130']]);
-  assert.match(r.summary, /2 parameters fixed on strategy sma_cross; 1 stage and 2 searched lines commented out/);
+  assert.match(r.summary, /2 parameters fixed on strategy sma_cross; 2 searched lines pinned to the applied value/);
+  // The language agrees: no error, no empty stage, one backtest — the applied one.
+  const dir = mkdtempSync(path.join(tmpdir(), 'optstudy-apply-'));
+  try {
+    cpSync(path.join(ROOT, 'samples', 'data'), path.join(dir, 'data'), { recursive: true });
+    writeFileSync(path.join(dir, 's.optstudy'), out);
+    const c = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'check', path.join(dir, 's.optstudy'), '--json'], { encoding: 'utf8' });
+    const j = JSON.parse(c.stdout);
+    assert.deepEqual(j.diagnostics.filter((d: { severity: string }) => d.severity !== 'hint'), [], c.stdout);
+    assert.equal(j.studies[0].total, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a stage closed on the same line keeps its brace', () => {
+  const text = 'study "s" {\n  strategy sma_cross\n  stage "a" { param fast in [5, 10] }\n}\n';
+  const out = applyEdits(text, computeApplyBest(text, 's', { fast: 10 }).edits);
+  assert.match(out, /stage "a" \{ param fast in \[10\] \/\* searched: \[5, 10\] \*\/ \}/);
 });
 
 test('staged study: a partly applied stage keeps its other params; keep mode leaves stages alone', () => {
@@ -31,7 +51,8 @@ test('staged study: a partly applied stage keeps its other params; keep mode lea
   const r = computeApplyBest(text, 'EMA cross with ATR exits', { atr_sl_multiplier: 2.5, atr_tp_multiplier: 8, ema_fast: 12 });
   const out = applyEdits(text, r.edits);
   assert.match(out, /strategy ema_atr \{ atr_sl_multiplier = 2\.5, atr_tp_multiplier = 8, ema_fast = 12 \}/);
-  assert.match(out, /\/\/ stage "risk" \{/);
+  assert.match(out, /^\s*stage "risk" \{/m);
+  assert.match(out, /^\s*param atr_sl_multiplier in \[2\.5\] \/\* searched: /m);
   assert.match(out, /^\s*\/\/ param ema_fast in 5 \.\. 30 step 1/m);
   assert.match(out, /^\s*param ema_slow in 20 \.\. 120 step 5/m);
   assert.match(out, /^\s*stage "entry" \{/m);

@@ -20,8 +20,7 @@ const QUICK = path.join(ROOT, 'samples', 'quickstart.optstudy');
 const tmp = mkdtempSync(path.join(tmpdir(), 'optstudy-client-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function start(request: Omit<RunRequest, 'type'>, onTrial?: (m: RunModel, s: RunSession) => void, killAfterMs?: number) {
-  const model = new RunModel('t');
+function start(request: Omit<RunRequest, 'type'>, onTrial?: (m: RunModel, s: RunSession) => void, killAfterMs?: number, model = new RunModel('t')) {
   let session: RunSession;
   // eslint-disable-next-line prefer-const
   session = new RunSession({
@@ -74,15 +73,28 @@ test('Cancel stops the run cleanly; Resume finishes it with the uninterrupted be
   assert.equal(whole.end.status ?? 'finished', 'finished', whole.stderr);
   const total = uninterrupted.model.trials.length;
   const out = path.join(dir, 'cancelled');
+  // A long grace before a forced kill: on a loaded machine a clean stop can take seconds, and
+  // this test is about the host stopping by itself, not about how fast.
   const { model, session } = start({ file, out, workers: 2, trusted: true }, (m, s) => {
     if (m.trials.length >= 20) s.cancel();
-  });
+  }, 120_000);
   const outcome = await session.done;
   assert.equal(outcome.end.status, 'cancelled');
   assert.ok(model.trials.length >= 20 && model.trials.length < total, `${model.trials.length} of ${total} trials before the cancel took effect`);
   assert.equal(outcome.signal, null, 'the host exited by itself, not killed');
-  const resumed = start({ file, resume: out, workers: 2, trusted: true });
+  // The extension seeds a resumed run from its journal (#19-5: no blank "0 / N" while the host
+  // replays), and the host's replay of those trials is not counted twice.
+  const seeded = new RunModel('resumed');
+  seeded.seed(eventsFromJournal(readFileSync(path.join(out, 'journal.jsonl'), 'utf8'), out).events);
+  const kept = seeded.trials.length;
+  assert.ok(kept >= 20, `the journal's ${kept} trials show before the host says anything`);
+  assert.equal(seeded.header.done, kept);
+  assert.equal(seeded.header.status, 'starting');
+  const resumed = start({ file, resume: out, workers: 2, trusted: true }, undefined, undefined, seeded);
   const r2 = await resumed.session.done;
+  assert.equal(seeded.trials.length, total, 'every trial once: the replayed ones were not added again');
+  assert.equal(seeded.header.done, total);
+  assert.equal(new Set(seeded.trials.map((t) => t.n)).size, total);
   assert.equal(r2.end.status ?? 'finished', 'finished', r2.stderr);
   assert.equal(r2.end.trials, total);
   assert.deepEqual(r2.end.best?.params, whole.end.best!.params);
