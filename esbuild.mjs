@@ -41,6 +41,8 @@ const builds = [
   // The extension (client side), the language server, the CLI and the run host.
   { ...node, entryPoints: { extension: 'client/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { server: 'server/lsp/main.ts' }, outdir: 'dist' },
+  // The language server's child process that runs a strategy module to read its parameters.
+  { ...node, entryPoints: { 'read-module-params': 'server/lsp/read-module-params.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'server/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   ...optional('server/host/run-host.ts').map((p) => ({ ...node, entryPoints: { 'run-host': p }, outdir: 'dist' })),
   // The piscina task file. Never call it worker.js (piscina has its own).

@@ -69,6 +69,7 @@ export const IssueCodes = {
   DataFileUnreadable: 'data-file-unreadable',
   PathOutsideWorkspace: 'path-outside-workspace',
   ModuleFileMissing: 'module-file-missing',
+  ModuleParamsUnreadable: 'module-params-unreadable',
 } as const;
 
 export type IssueCode = (typeof IssueCodes)[keyof typeof IssueCodes];

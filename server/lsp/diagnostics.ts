@@ -5,7 +5,7 @@
  * `source`, a documentation link, related information and the fix `data` kept.
  */
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic } from 'vscode-languageserver';
-import type { Diagnostic, Range, StudyModel } from '../../grammar/index';
+import { IssueCodes, type Diagnostic, type Range, type StudyModel } from '../../grammar/index';
 import { checkWorkspace } from '../workspace-checks';
 import type { ParsedDocument } from './document';
 
@@ -27,6 +27,8 @@ export interface WorkspaceState {
   trusted: boolean;
   /** The workspace folder paths may not leave (default: each study file's folder). */
   root?: string;
+  /** Why a strategy module's parameters could not be read (server/lsp/module-schemas.ts), if so. */
+  moduleProblem?: (studyFile: string, modulePath: string) => string | undefined;
 }
 
 /** Every diagnostic of the document, LSP-shaped. */
@@ -69,6 +71,7 @@ export function workspaceDiagnostics(doc: ParsedDocument, ws: WorkspaceState): D
   };
   if (doc.filePath) {
     for (const study of doc.analysis.studies) for (const d of cachedCheck(study, doc.filePath, ws.root)) add(d);
+    for (const d of moduleProblems(doc, doc.filePath, ws)) add(d);
   }
   if (ws.trusted) return out;
   for (const item of doc.analysis.ast.items) {
@@ -107,6 +110,22 @@ function cachedCheck(study: StudyModel, file: string, root: string | undefined):
   if (checkCache.size > 5000) checkCache.clear();
   checkCache.set(key, { at: now, diagnostics });
   return diagnostics;
+}
+
+/** A module whose parameters could not be read: said at each place that names it. */
+function moduleProblems(doc: ParsedDocument, file: string, ws: WorkspaceState): Diagnostic[] {
+  if (!ws.moduleProblem) return [];
+  const out: Diagnostic[] = [];
+  const places: { module: string; range: Range }[] = [];
+  for (const s of doc.analysis.strategies.values()) if (s.module && s.moduleRange) places.push({ module: s.module, range: s.moduleRange });
+  for (const study of doc.analysis.studies)
+    if (study.strategy?.kind === 'module' && study.strategy.module && study.ranges.module) places.push({ module: study.strategy.module, range: study.ranges.module });
+  for (const p of places) {
+    const problem = ws.moduleProblem(file, p.module);
+    if (problem)
+      out.push({ severity: 'warning', code: IssueCodes.ModuleParamsUnreadable, message: `the parameters of ${JSON.stringify(p.module.length > 80 ? p.module.slice(0, 80) + '…' : p.module)} could not be read: ${problem}`, range: p.range });
+  }
+  return out;
 }
 
 function untrusted(range: Range, what: string): Diagnostic {

@@ -7,6 +7,7 @@
  * answered with an empty result.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   CodeActionKind,
   CodeLensRefreshRequest,
@@ -48,7 +49,7 @@ import { clearWorkspaceChecks, computeDiagnostics, type WorkspaceState } from '.
 import { filePathOf, parseDocument, type ParsedDocument } from './document';
 import { formatText } from './formatting';
 import { IncrementalAnalyzer } from './incremental';
-import { clearModuleSchemas, moduleSchemaLoader } from './module-schemas';
+import { ModuleSchemaReader } from './module-schemas';
 import type { AnalyzeOptions } from '../../grammar/index';
 import { computeHover } from './hover';
 import { computeInlayHints } from './inlay-hints';
@@ -62,7 +63,7 @@ const documents = new TextDocuments(TextDocument);
 // `OPTSTUDY_INCREMENTAL=0` analyzes whole documents on every version (to compare, or to rule the cache out).
 const incremental = process.env.OPTSTUDY_INCREMENTAL !== '0';
 const faults = new Set((process.env.OPTSTUDY_FAULT ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-const workspace: WorkspaceState = { trusted: true };
+const workspace: WorkspaceState = { trusted: true, moduleProblem: (file, module) => (workspace.trusted ? schemas.problem(file, module, workspace.root) : undefined) };
 let throughput: number | undefined;
 let caps: ClientCapabilities = {};
 let pullDiagnostics = false;
@@ -73,21 +74,61 @@ let pullDiagnostics = false;
 const cache = new Map<string, ParsedDocument>();
 const analyzers = new Map<string, IncrementalAnalyzer>();
 
+// Strategy modules' parameters are read in a child process; when a read ends, the analyses
+// made without them are out of date.
+const schemas = new ModuleSchemaReader({
+  script: path.join(__dirname, 'read-module-params.js'),
+  onSettled: () => {
+    dropAnalyses();
+    refreshDiagnostics();
+  },
+  log: (m) => connection.console.warn(m),
+});
+
 /** Options of the language analysis of one document: module strategies' schemas when trusted. */
 function analyzeOptions(uri: string): AnalyzeOptions {
-  return { moduleSchemas: moduleSchemaLoader(filePathOf(uri), () => workspace.trusted, (m) => connection.console.warn(m)) };
+  return { moduleSchemas: schemas.loader(filePathOf(uri), () => workspace.trusted, () => workspace.root) };
+}
+
+function dropAnalyses(): void {
+  cache.clear();
+  analyzers.clear();
 }
 
 /** Drops every analysis (trust or files changed: module schemas and workspace checks may differ). */
 function invalidateAll(): void {
-  cache.clear();
-  analyzers.clear();
-  clearModuleSchemas();
+  dropAnalyses();
   clearWorkspaceChecks();
 }
 
+/**
+ * The analyzed document for `uri`, once the strategy modules it names have been read (each
+ * read is bounded by its time limit, and waiting for one blocks no other request).
+ */
+async function getDocument(uri: string): Promise<ParsedDocument | undefined> {
+  let doc = analyzeDocument(uri);
+  // A read of one of its modules, started by this analysis or running, may change it: wait
+  // for it, then analyze again. Each read is bounded by its limits; the rounds are bounded
+  // too, in case a module file changes again while it is read.
+  for (let i = 0; i < 3 && doc; i++) {
+    const reads = workspace.trusted ? schemas.pending(doc.filePath, modulesOf(doc), workspace.root) : [];
+    if (reads.length === 0) break;
+    await Promise.all(reads);
+    doc = analyzeDocument(uri);
+  }
+  return doc;
+}
+
+/** The strategy module paths a document names (declared or in a study). */
+function modulesOf(doc: ParsedDocument): string[] {
+  const out: string[] = [];
+  for (const s of doc.analysis.strategies.values()) if (s.module) out.push(s.module);
+  for (const st of doc.analysis.studies) if (st.strategy?.kind === 'module' && st.strategy.module) out.push(st.strategy.module);
+  return out;
+}
+
 /** The analyzed document for `uri`: an open one at its current version, else read from disk. */
-function getDocument(uri: string): ParsedDocument | undefined {
+function analyzeDocument(uri: string): ParsedDocument | undefined {
   const open = documents.get(uri);
   const cached = cache.get(uri);
   if (open) {
@@ -176,8 +217,8 @@ connection.onInitialized(() => {
 
 // Diagnostics: pull when the client supports it, else push after each change.
 connection.languages.diagnostics.on(
-  handle<DocumentDiagnosticParams, DocumentDiagnosticReport, DiagnosticServerCancellationData>('diagnostics', { kind: 'full', items: [] }, (params) => {
-    const doc = getDocument(params.textDocument.uri);
+  handle<DocumentDiagnosticParams, DocumentDiagnosticReport, DiagnosticServerCancellationData>('diagnostics', { kind: 'full', items: [] }, async (params) => {
+    const doc = await getDocument(params.textDocument.uri);
     return { kind: 'full', items: doc ? computeDiagnostics(doc, workspace) : [] } as DocumentDiagnosticReport;
   }),
 );
@@ -191,19 +232,25 @@ function schedulePush(uri: string): void {
     uri,
     setTimeout(() => {
       pushTimers.delete(uri);
-      const open = documents.get(uri);
-      if (!open) return;
-      let items: ReturnType<typeof computeDiagnostics> = [];
-      try {
-        if (faults.has('diagnostics')) throw new Error('fault injected into diagnostics (OPTSTUDY_FAULT)');
-        const doc = getDocument(uri);
-        items = doc ? computeDiagnostics(doc, workspace) : [];
-      } catch (e) {
-        connection.console.error(`optstudy: diagnostics failed: ${(e as Error)?.stack ?? String(e)}`);
-      }
-      void connection.sendDiagnostics({ uri, version: open.version, diagnostics: items });
+      void pushDiagnostics(uri);
     }, 30),
   );
+}
+
+async function pushDiagnostics(uri: string): Promise<void> {
+  const open = documents.get(uri);
+  if (!open) return;
+  let items: ReturnType<typeof computeDiagnostics> = [];
+  try {
+    if (faults.has('diagnostics')) throw new Error('fault injected into diagnostics (OPTSTUDY_FAULT)');
+    const doc = await getDocument(uri);
+    // A newer version arrived while the modules were read: its own push follows.
+    if (documents.get(uri)?.version !== open.version) return;
+    items = doc ? computeDiagnostics(doc, workspace) : [];
+  } catch (e) {
+    connection.console.error(`optstudy: diagnostics failed: ${(e as Error)?.stack ?? String(e)}`);
+  }
+  void connection.sendDiagnostics({ uri, version: open.version, diagnostics: items });
 }
 
 function refreshDiagnostics(): void {
@@ -219,7 +266,9 @@ documents.onDidClose((e) => {
   clearTimeout(pushTimers.get(e.document.uri));
   if (!pullDiagnostics) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
-connection.onDidChangeWatchedFiles(() => {
+connection.onDidChangeWatchedFiles((p) => {
+  // A changed source file may be a strategy module or one it imports: read modules again.
+  if (p.changes.some((c) => /\.[cm]?[jt]sx?$/.test(c.uri))) schemas.clear();
   invalidateAll();
   refreshDiagnostics();
 });
@@ -241,33 +290,33 @@ connection.onNotification(ThroughputNotification.method, (p: ThroughputParams) =
 const docOf = (uri: string) => getDocument(uri);
 
 connection.onCompletion(
-  handle('completion', [], (p) => {
-    const doc = docOf(p.textDocument.uri);
+  handle('completion', [], async (p) => {
+    const doc = await docOf(p.textDocument.uri);
     const snippets = caps.textDocument?.completion?.completionItem?.snippetSupport === true;
     return doc ? computeCompletion(doc, p.position, { snippets }) : [];
   }),
 );
-connection.onHover(handle('hover', null, (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeHover(doc, p.position) : null; }));
-connection.languages.inlayHint.on(handle('inlayHints', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeInlayHints(doc, p.range) : []; }));
-connection.onCodeLens(handle('codeLens', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeCodeLenses(doc, throughput) : []; }));
-connection.onDocumentSymbol(handle('documentSymbol', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeDocumentSymbols(doc) : []; }));
-connection.onFoldingRanges(handle('foldingRanges', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeFoldingRanges(doc) : []; }));
+connection.onHover(handle('hover', null, async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeHover(doc, p.position) : null; }));
+connection.languages.inlayHint.on(handle('inlayHints', [], async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeInlayHints(doc, p.range) : []; }));
+connection.onCodeLens(handle('codeLens', [], async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeCodeLenses(doc, throughput) : []; }));
+connection.onDocumentSymbol(handle('documentSymbol', [], async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeDocumentSymbols(doc) : []; }));
+connection.onFoldingRanges(handle('foldingRanges', [], async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeFoldingRanges(doc) : []; }));
 connection.onDocumentFormatting(
-  handle('formatting', [], (p) => {
-    const doc = docOf(p.textDocument.uri);
+  handle('formatting', [], async (p) => {
+    const doc = await docOf(p.textDocument.uri);
     if (!doc) return [];
     const formatted = formatText(doc.text, { tabSize: p.options.tabSize, insertSpaces: p.options.insertSpaces });
     if (formatted === null || formatted === doc.text) return [];
     return [{ range: { start: { line: 0, character: 0 }, end: doc.positionAt(doc.text.length) }, newText: formatted }];
   }),
 );
-connection.languages.semanticTokens.on(handle<SemanticTokensParams, SemanticTokens>('semanticTokens', { data: [] }, (p) => { const doc = docOf(p.textDocument.uri); return { data: doc ? computeSemanticTokens(doc) : [] }; }));
-connection.onDefinition(handle('definition', null, (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeDefinition(doc, p.position) : null; }));
-connection.onDocumentLinks(handle('documentLinks', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeDocumentLinks(doc) : []; }));
-connection.onPrepareRename(handle('prepareRename', null, (p) => { const doc = docOf(p.textDocument.uri); return doc ? prepareRename(doc, p.position) : null; }));
+connection.languages.semanticTokens.on(handle<SemanticTokensParams, SemanticTokens>('semanticTokens', { data: [] }, async (p) => { const doc = await docOf(p.textDocument.uri); return { data: doc ? computeSemanticTokens(doc) : [] }; }));
+connection.onDefinition(handle('definition', null, async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeDefinition(doc, p.position) : null; }));
+connection.onDocumentLinks(handle('documentLinks', [], async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeDocumentLinks(doc) : []; }));
+connection.onPrepareRename(handle('prepareRename', null, async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? prepareRename(doc, p.position) : null; }));
 connection.onRenameRequest(
-  handle('rename', null, (p) => {
-    const doc = docOf(p.textDocument.uri);
+  handle('rename', null, async (p) => {
+    const doc = await docOf(p.textDocument.uri);
     if (!doc) return null;
     try {
       return computeRename(doc, p.position, p.newName);
@@ -277,13 +326,13 @@ connection.onRenameRequest(
     }
   }),
 );
-connection.onCodeAction(handle('codeAction', [], (p) => { const doc = docOf(p.textDocument.uri); return doc ? computeCodeActions(doc, p.context.diagnostics) : []; }));
-connection.onRequest(ResolveStudyRequest.method, handle('resolveStudy', { version: null, studies: [] } as ResolveStudyResult, (p: ResolveStudyParams) => {
-  const doc = docOf(p.uri);
+connection.onCodeAction(handle('codeAction', [], async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeCodeActions(doc, p.context.diagnostics) : []; }));
+connection.onRequest(ResolveStudyRequest.method, handle('resolveStudy', { version: null, studies: [] } as ResolveStudyResult, async (p: ResolveStudyParams) => {
+  const doc = await docOf(p.uri);
   return doc ? resolveStudy(doc, p) : { version: null, studies: [] };
 }));
-connection.onRequest(GridSizeRequest.method, handle('gridSize', { version: null, studies: [] } as GridSizeResult, (p: GridSizeParams) => {
-  const doc = docOf(p.uri);
+connection.onRequest(GridSizeRequest.method, handle('gridSize', { version: null, studies: [] } as GridSizeResult, async (p: GridSizeParams) => {
+  const doc = await docOf(p.uri);
   return doc ? gridSizes(doc) : { version: null, studies: [] };
 }));
 

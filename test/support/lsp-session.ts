@@ -27,6 +27,8 @@ export interface SessionOptions {
   trusted?: boolean;
   env?: Record<string, string>;
   refreshSupport?: boolean;
+  /** The workspace folder (default: the repository). */
+  root?: string;
 }
 
 export interface Pos {
@@ -65,7 +67,7 @@ export class LspSession {
     }
     const result = await this.request('initialize', {
       processId: process.pid,
-      rootUri: pathToFileURL(ROOT).href,
+      rootUri: pathToFileURL(o.root ?? ROOT).href,
       capabilities,
       initializationOptions: o.trusted === undefined ? undefined : { trusted: o.trusted },
     });
