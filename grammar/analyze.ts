@@ -37,7 +37,7 @@ function tokenRange(lines: LineIndex, t: IToken): Range {
   return lines.range(t.startOffset, (t.endOffset ?? t.startOffset + t.image.length - 1) + 1);
 }
 
-function syntaxDiagnostics(text: string, lines: LineIndex, result: ReturnType<typeof parseText>): Diagnostic[] {
+export function syntaxDiagnostics(text: string, lines: LineIndex, result: ReturnType<typeof parseText>): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const e of result.lexErrors) {
     const ch = text.slice(e.offset, e.offset + e.length);
@@ -97,7 +97,7 @@ function syntaxDiagnostics(text: string, lines: LineIndex, result: ReturnType<ty
 const PUNCT_OR_OP = new Set(['Plus', 'Minus', 'Star', 'Slash', 'Caret', 'LessEq', 'GreaterEq', 'EqEq', 'NotEq', 'Less', 'Greater', 'Equals', 'DotDot']);
 const KEYWORD_SET = new Set(T.KEYWORD_TOKENS);
 
-function semanticTokens(lines: LineIndex, result: Pick<ReturnType<typeof parseText>, 'tokens' | 'comments'>, classes: Map<number | string, TokenKind>): SemanticToken[] {
+export function semanticTokens(lines: LineIndex, result: Pick<ReturnType<typeof parseText>, 'tokens' | 'comments'>, classes: Map<number | string, TokenKind>): SemanticToken[] {
   const all = result.comments.length ? [...result.tokens, ...result.comments].sort((a, b) => a.startOffset - b.startOffset) : result.tokens;
   const out: SemanticToken[] = [];
   for (const t of all) {
@@ -115,62 +115,63 @@ function semanticTokens(lines: LineIndex, result: Pick<ReturnType<typeof parseTe
   return out;
 }
 
+/** Longest message of a diagnostic: names in it are clipped first (checks.ts `shown`); this is the guarantee. */
+export const MAX_MESSAGE_LENGTH = 500;
+/** Largest quick-fix `data` kept (as JSON): a fix that would insert a megabyte is no fix. */
+const MAX_DATA_JSON = 2000;
+
+function clipText(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+/**
+ * Every diagnostic bounded in size, whatever the input: a megabyte-long name must not give a
+ * megabyte-long message (or fix) to every editor that shows it.
+ */
+function bounded(d: Diagnostic): Diagnostic {
+  let out = d;
+  if (d.message.length > MAX_MESSAGE_LENGTH) out = { ...out, message: clipText(d.message, MAX_MESSAGE_LENGTH) };
+  if (d.related?.some((r) => r.message.length > MAX_MESSAGE_LENGTH)) out = { ...out, related: d.related.map((r) => ({ ...r, message: clipText(r.message, MAX_MESSAGE_LENGTH) })) };
+  if (d.data !== undefined && JSON.stringify(d.data).length > MAX_DATA_JSON) {
+    out = { ...out };
+    delete out.data;
+  }
+  return out;
+}
+
 function inside(r: Range, outer: Range): boolean {
   const a = r.start.line > outer.start.line || (r.start.line === outer.start.line && r.start.character >= outer.start.character);
   const b = r.start.line < outer.end.line || (r.start.line === outer.end.line && r.start.character <= outer.end.character);
   return a && b;
 }
 
-/** Analyzes one document. Total: any text gives a result, never an exception. */
-export function analyze(text: string, options: AnalyzeOptions = {}): DocumentAnalysis {
+/**
+ * Analyzes a document in one parse (grammar/incremental.ts does this for text that is not a
+ * clean sequence of items). Total: any text gives a result, never an exception.
+ */
+export function analyzeWhole(text: string, options: AnalyzeOptions = {}): DocumentAnalysis {
   const lines = new LineIndex(text);
-  try {
+  return safely(lines, () => {
     const parsed = parseText(text);
     const diagnostics = syntaxDiagnostics(text, lines, parsed);
     const ast = cstToAst(parsed.cst, lines);
     const checked = checkFile(ast, options, lines);
-    diagnostics.push(...checked.diagnostics);
-    diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-    // Errors in document order (the sort above): whether one starts inside a range is one
-    // binary search, not a scan of every error for every study.
-    const errors = diagnostics.filter((d) => d.severity === 'error');
-    const anyErrorIn = (r: Range): boolean => {
-      let lo = 0;
-      let hi = errors.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        const p = errors[mid]!.range.start;
-        if (p.line < r.start.line || (p.line === r.start.line && p.character < r.start.character)) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo < errors.length && inside(errors[lo]!.range, r);
-    };
-    const declRanges = new Map<string, Range>();
-    for (const it of ast.items) if (it.kind === 'strategyDecl' && it.name && !declRanges.has(it.name.name)) declRanges.set(it.name.name, it.range);
-    for (const s of checked.studies) {
-      const decl = s.strategy && checked.strategies.get(s.strategy.name);
-      s.hasErrors = anyErrorIn(s.range) || (!!decl && anyErrorIn(declRanges.get(s.strategy!.name) ?? s.range));
-    }
-    const result: DocumentAnalysis = { ast, diagnostics, studies: checked.studies, strategies: checked.strategies };
-    // Semantic tokens cost a pass over every token: computed on first use only (the CLI
-    // and the engine never ask for them).
-    // The getter keeps only the token lists, not the parse result: the CST (tens of
+    for (const d of checked.diagnostics) diagnostics.push(d);
+    // Semantic tokens keep only the token lists, not the parse result: the CST (tens of
     // thousands of nodes on a long file) is garbage once the AST is built.
-    // The token lists are dropped too once the semantic tokens are made.
-    let tokens: SemanticToken[] | undefined;
     let lexed: Pick<typeof parsed, 'tokens' | 'comments'> | undefined = { tokens: parsed.tokens, comments: parsed.comments };
-    Object.defineProperty(result, 'tokens', {
-      enumerable: true,
-      configurable: true,
-      get: () => {
-        if (!tokens) {
-          tokens = semanticTokens(lines, lexed!, checked.classes);
-          lexed = undefined;
-        }
-        return tokens;
-      },
+    return finish(ast, diagnostics, checked.studies, checked.strategies, () => {
+      const t = semanticTokens(lines, lexed!, checked.classes);
+      lexed = undefined;
+      return t;
     });
-    return result;
+  });
+}
+
+/** Runs `analysis`, turning an internal error into a diagnostic (a server must keep answering). */
+export function safely(lines: LineIndex, analysis: () => DocumentAnalysis): DocumentAnalysis {
+  try {
+    return analysis();
   } catch (e) {
     return {
       ast: { range: lines.fullRange, items: [] },
@@ -178,7 +179,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): DocumentAna
         {
           severity: 'error',
           code: 'internal-error',
-          message: `internal error while checking this file (please report it): ${e instanceof Error ? e.message : String(e)}`,
+          message: `internal error while checking this file (please report it): ${clipText(e instanceof Error ? e.message : String(e), 300)}`,
           range: lines.range(0, 0),
         },
       ],
@@ -188,3 +189,42 @@ export function analyze(text: string, options: AnalyzeOptions = {}): DocumentAna
   }
 }
 
+/**
+ * The analysis of a document from its parts: findings bounded and in document order, each
+ * study's `hasErrors`, and semantic tokens made on first use only (the CLI and the engine
+ * never ask for them).
+ */
+export function finish(
+  ast: DocumentAnalysis['ast'],
+  diagnostics: Diagnostic[],
+  studies: DocumentAnalysis['studies'],
+  strategies: DocumentAnalysis['strategies'],
+  makeTokens: () => SemanticToken[],
+): DocumentAnalysis {
+  for (let i = 0; i < diagnostics.length; i++) diagnostics[i] = bounded(diagnostics[i]!);
+  diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  // Errors in document order (the sort above): whether one starts inside a range is one
+  // binary search, not a scan of every error for every study.
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const anyErrorIn = (r: Range): boolean => {
+    let lo = 0;
+    let hi = errors.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const p = errors[mid]!.range.start;
+      if (p.line < r.start.line || (p.line === r.start.line && p.character < r.start.character)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < errors.length && inside(errors[lo]!.range, r);
+  };
+  const declRanges = new Map<string, Range>();
+  for (const it of ast.items) if (it.kind === 'strategyDecl' && it.name && !declRanges.has(it.name.name)) declRanges.set(it.name.name, it.range);
+  for (const s of studies) {
+    const decl = s.strategy && strategies.get(s.strategy.name);
+    s.hasErrors = anyErrorIn(s.range) || (!!decl && anyErrorIn(declRanges.get(s.strategy!.name) ?? s.range));
+  }
+  const result: DocumentAnalysis = { ast, diagnostics, studies, strategies };
+  let tokens: SemanticToken[] | undefined;
+  Object.defineProperty(result, 'tokens', { enumerable: true, configurable: true, get: () => (tokens ??= makeTokens()) });
+  return result;
+}

@@ -72,6 +72,15 @@ function rangeKey(r: Range): number | string {
   return positionKey(r.start.line, r.start.character);
 }
 
+function copyRange(r: Range): Range {
+  return { start: { ...r.start }, end: { ...r.end } };
+}
+
+/** A user-written name as shown in a message: long ones are clipped (the range shows it whole). */
+export function shown(name: string): string {
+  return name.length > 60 ? `${name.slice(0, 57)}…` : name;
+}
+
 function quote(s: string): string {
   return `'${s}'`;
 }
@@ -139,20 +148,46 @@ export function isValidDate(s: string): boolean {
 
 type ExprType = 'number' | 'bool' | 'string' | 'unknown';
 
+/** An identifier's semantic kind at a range (later entries win for the same start). */
+export type TokenClass = [Range, TokenKind];
+
+/**
+ * Everything a stage's own checks give: its model, its findings and token classes, and the
+ * parameters it searches (for the study-wide "searched in several stages" check). Depends only
+ * on the stage's text and on its study's strategy (`stageContextKey`), so it can be kept.
+ */
+export interface StageCheck {
+  stage: StageModel;
+  diagnostics: Diagnostic[];
+  classes: TokenClass[];
+  searched: { name: string; range: Range }[];
+}
+
+/**
+ * Where grammar/incremental.ts keeps stage checks between analyses: `compute` runs the checks,
+ * `context` names everything outside the stage's text they depend on.
+ */
+export type StageCache = (st: StageAst, context: string, compute: () => StageCheck) => StageCheck;
+
 class Checker {
-  readonly diagnostics: Diagnostic[] = [];
-  /** Identifier classification for semantic tokens, keyed by start position. */
-  readonly classes = new Map<number | string, TokenKind>();
-  readonly declared = new Map<string, DeclaredStrategy>();
+  diagnostics: Diagnostic[] = [];
+  /** Identifier classifications for semantic tokens, in the order made. */
+  classList: TokenClass[] = [];
+  readonly declared: Map<string, DeclaredStrategy>;
   private readonly gridThreshold: number;
   /** The module path range of the declared strategy the current study uses. */
   private currentModuleRange: Range | undefined;
+  /** The stage context key of the study being checked. */
+  private contextOf: { study: StudyModel; key: string } | undefined;
 
   constructor(
     private readonly options: AnalyzeOptions,
     private readonly lines?: LineIndex,
+    private readonly stageCache?: StageCache,
+    declared?: Map<string, DeclaredStrategy>,
   ) {
     this.gridThreshold = options.gridWarningThreshold ?? DEFAULT_GRID_WARNING_THRESHOLD;
+    this.declared = declared ?? new Map();
   }
 
   report(severity: Severity, code: string, message: string, range: Range, extra: Partial<Diagnostic> = {}): void {
@@ -160,7 +195,7 @@ class Checker {
   }
 
   classify(r: Range, kind: TokenKind): void {
-    this.classes.set(rangeKey(r), kind);
+    this.classList.push([r, kind]);
   }
 
   /** Reports an unknown name with a suggestion (and quick-fix data) when one is close. */
@@ -168,7 +203,7 @@ class Checker {
     const guess = closest(name, candidates);
     // `what` is either a kind ("metric": "unknown metric 'x'") or, with an "of", a
     // relation ("parameter of 'sma_cross'": "'x' is not a parameter of 'sma_cross'").
-    const head = / of /.test(what) ? `'${name}' is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}` : `unknown ${what} '${name}'`;
+    const head = / of /.test(what) ? `'${shown(name)}' is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}` : `unknown ${what} '${shown(name)}'`;
     const msg = head + (guess ? `: did you mean '${guess}'?` : '') + tail;
     this.report('error', code, msg, range, guess ? { data: { replacement: guess } } : {});
   }
@@ -343,7 +378,9 @@ class Checker {
       const r = this.strategy(st);
       model.strategy = r.model;
       if (st.module) model.ranges.module = st.module.range;
-      else if (this.currentModuleRange) model.ranges.module = this.currentModuleRange;
+      // A copy: the declaration's range belongs to another part of the document (kept apart
+      // by grammar/incremental.ts, which moves each part's positions on its own).
+      else if (this.currentModuleRange) model.ranges.module = copyRange(this.currentModuleRange);
       this.currentModuleRange = undefined;
       schemaKnown = r.schemaKnown;
     }
@@ -537,8 +574,20 @@ class Checker {
           });
         else stageNames.set(st.name.value, st.name.range);
       }
-      const stage = this.stage(st, model, paramTypes, schemaKnown, searchedIn);
-      model.stages.push(stage);
+      const check = this.checkedStage(st, model, paramTypes, schemaKnown);
+      for (const p of check.searched) {
+        const earlier = searchedIn.get(p.name);
+        if (earlier)
+          this.report(
+            'warning',
+            IssueCodes.ParamInSeveralStages,
+            `'${shown(p.name)}' is also searched in stage "${shown(earlier.stage)}": this stage searches it again, starting from that stage's best`,
+            p.range,
+            { related: [{ range: earlier.range, message: `'${shown(p.name)}' in stage "${shown(earlier.stage)}"` }] },
+          );
+        searchedIn.set(p.name, { stage: check.stage.name, range: p.range });
+      }
+      model.stages.push(check.stage);
     }
 
     const head = ast.headRange;
@@ -898,13 +947,34 @@ class Checker {
   // -------------------------------------------------------------------------------------------
   // Stages
 
-  private stage(
-    st: StageAst,
-    study: StudyModel,
-    paramTypes: Map<string, ParamType>,
-    schemaKnown: boolean,
-    searchedIn: Map<string, { stage: string; range: Range }>,
-  ): StageModel {
+  /** A stage's own checks, from the stage cache when one is given and holds them. */
+  private checkedStage(st: StageAst, study: StudyModel, paramTypes: Map<string, ParamType>, schemaKnown: boolean): StageCheck {
+    const compute = (): StageCheck => {
+      // Run with empty lists of findings and classes: what the stage adds is its own.
+      const [diagnostics, classes] = [this.diagnostics, this.classList];
+      this.diagnostics = [];
+      this.classList = [];
+      const searched: StageCheck['searched'] = [];
+      try {
+        const stage = this.stage(st, study, paramTypes, schemaKnown, searched);
+        return { stage, diagnostics: this.diagnostics, classes: this.classList, searched };
+      } finally {
+        this.diagnostics = diagnostics;
+        this.classList = classes;
+      }
+    };
+    let check: StageCheck;
+    if (this.stageCache) {
+      // One key per study: it is the same for all its stages.
+      if (this.contextOf?.study !== study) this.contextOf = { study, key: stageContextKey(study, schemaKnown, this.gridThreshold) };
+      check = this.stageCache(st, this.contextOf.key, compute);
+    } else check = compute();
+    for (const d of check.diagnostics) this.diagnostics.push(d);
+    for (const c of check.classes) this.classList.push(c);
+    return check;
+  }
+
+  private stage(st: StageAst, study: StudyModel, paramTypes: Map<string, ParamType>, schemaKnown: boolean, searched: StageCheck['searched']): StageModel {
     const name = st.name?.value ?? '';
     const stage: StageModel = { name, range: st.range, search: { method: 'grid', options: {} }, params: [], where: [], size: 0, sizeExact: true };
     let searchSeen: Range | undefined;
@@ -1012,16 +1082,7 @@ class Checker {
         type = inferType(s.domain);
       }
       stageParamTypes.set(pname, type);
-      const earlier = searchedIn.get(pname);
-      if (earlier)
-        this.report(
-          'warning',
-          IssueCodes.ParamInSeveralStages,
-          `'${pname}' is also searched in stage "${earlier.stage}": this stage searches it again, starting from that stage's best`,
-          s.name.range,
-          { related: [{ range: earlier.range, message: `'${pname}' in stage "${earlier.stage}"` }] },
-        );
-      searchedIn.set(pname, { stage: name, range: s.name.range });
+      searched.push({ name: pname, range: s.name.range });
       if (!s.domain || !s.domain.domain) {
         domainsOk = false;
         continue;
@@ -1334,6 +1395,19 @@ export function exprToText(e: Expr, parent = 0, rightSide = false): string {
   }
 }
 
+/** What a stage's own checks depend on besides its text: its study's strategy and the grid threshold. */
+function stageContextKey(study: StudyModel, schemaKnown: boolean, gridThreshold: number): string {
+  const s = study.strategy;
+  return JSON.stringify([s?.name, s?.kind, schemaKnown, gridThreshold, s?.schema]);
+}
+
+/** Token classes by start position, the later of two for one start winning. */
+export function classMap(classes: Iterable<TokenClass>): Map<number | string, TokenKind> {
+  const out = new Map<number | string, TokenKind>();
+  for (const [r, kind] of classes) out.set(rangeKey(r), kind);
+  return out;
+}
+
 /** Runs every semantic check over a file's AST. */
 export function checkFile(
   ast: FileAst,
@@ -1343,7 +1417,30 @@ export function checkFile(
   const c = new Checker(options, lines);
   c.declareStrategies(ast);
   const studies = c.studies(ast);
-  return { studies, diagnostics: c.diagnostics, classes: c.classes, strategies: c.declared };
+  return { studies, diagnostics: c.diagnostics, classes: classMap(c.classList), strategies: c.declared };
+}
+
+/** The declared strategies of a file (its `strategy NAME command|module …` items) and their findings. */
+export function checkDeclarations(ast: FileAst, options: AnalyzeOptions): { strategies: DocumentAnalysis['strategies']; diagnostics: Diagnostic[]; classes: TokenClass[] } {
+  const c = new Checker(options);
+  c.declareStrategies(ast);
+  return { strategies: c.declared, diagnostics: c.diagnostics, classes: c.classList };
+}
+
+/**
+ * The checks of one study, given the file's declared strategies (`checkDeclarations`), with
+ * its stages' own checks kept in `stageCache`. `lines` indexes the whole document.
+ */
+export function checkStudy(
+  ast: StudyAst,
+  strategies: DocumentAnalysis['strategies'],
+  options: AnalyzeOptions,
+  lines: LineIndex,
+  stageCache?: StageCache,
+): { study: StudyModel; diagnostics: Diagnostic[]; classes: TokenClass[] } {
+  const c = new Checker(options, lines, stageCache, strategies);
+  const study = c.studies({ range: ast.range, items: [ast] })[0]!;
+  return { study, diagnostics: c.diagnostics, classes: c.classList };
 }
 
 export type { SpaceParam, SearchMethod };

@@ -496,3 +496,15 @@ class Climber {
 export function cstToAst(cst: CstNode, lines: LineIndex): FileAst {
   return new Converter(lines).file(cst);
 }
+
+/** Converts a `studyBody` CST (some statements of a study, parsed on their own) to their ASTs. */
+export function studyPartToAst(cst: CstNode, lines: LineIndex): StudyStatementAst[] {
+  const c = new Converter(lines);
+  const whole = lines.fullRange;
+  const out: StudyStatementAst[] = [];
+  for (const n of c.statementNodes(cst, STUDY_STATEMENTS)) {
+    const st = c.studyStatement(n, whole);
+    if (st) out.push(st);
+  }
+  return out;
+}

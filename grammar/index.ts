@@ -4,7 +4,7 @@
  */
 
 export * from './model';
-export { analyze } from './analyze';
+export { analyze, Analyzer } from './incremental';
 export { domainValues, domainSize, rangeCount, stepDivides, decimalsOf } from './domain';
 export { evaluateExpr, compileExpr, exprNames, exprNameNodes, METRIC_ALIASES, EXPR_FUNCTIONS } from './expr';
 export { IssueCodes, type IssueCode } from './issue-codes';

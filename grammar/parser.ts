@@ -78,9 +78,15 @@ function after(prev: IToken | undefined): string {
   return prev && prev.tokenType !== EOF && prev.image ? ` after '${prev.image.length > 24 ? prev.image.slice(0, 24) + '…' : prev.image}'` : '';
 }
 
+/**
+ * True while a part of a study (a run of its statements) is parsed on its own: its end is not
+ * the file's end but the next statement (or the study's `}`) on a later line.
+ */
+let partEnd = false;
+
 /** ", found 'x'" — left out when the user simply stopped typing (end of file, or the next line). */
 function found(actual: IToken | undefined, previous: IToken | undefined): string {
-  if (!actual || actual.tokenType === EOF) return previous ? ', found the end of the file' : '';
+  if (!actual || actual.tokenType === EOF) return previous && !partEnd ? ', found the end of the file' : '';
   if (previous && previous.tokenType !== EOF && actual.startLine !== undefined && previous.endLine !== undefined && actual.startLine > previous.endLine) return '';
   return `, found ${describeToken(actual)}`;
 }
@@ -110,8 +116,8 @@ const errorMessages = {
     if (expected === T.In && ruleName === 'spaceParam') what = "'in' and a domain";
     return `expected ${what}${after(previous)}${found(actual, previous)}`;
   },
-  buildNotAllInputParsedMessage({ firstRedundant }: { firstRedundant: IToken; ruleName: string }): string {
-    return `unexpected ${describeToken(firstRedundant)}: expected 'study' or 'strategy'`;
+  buildNotAllInputParsedMessage({ firstRedundant, ruleName }: { firstRedundant: IToken; ruleName: string }): string {
+    return `unexpected ${describeToken(firstRedundant)}: expected ${ruleName === 'studyBody' ? BLOCK_WORDS['study'] : "'study' or 'strategy'"}`;
   },
   buildNoViableAltMessage({
     expectedPathsPerAlt,
@@ -209,24 +215,35 @@ export class OptstudyParser extends CstParser {
     this.CONSUME(T.StringLit);
     this.CONSUME(T.LBrace);
     // Statements are alternatives of the loop itself (no wrapper node per statement).
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.dataStmt) },
-        { ALT: () => this.SUBRULE(this.valueStmt) },
-        { ALT: () => this.SUBRULE(this.sizingStmt) },
-        { ALT: () => this.SUBRULE(this.strategyRef) },
-        { ALT: () => this.SUBRULE(this.objectiveStmt) },
-        { ALT: () => this.SUBRULE(this.objectivesStmt) },
-        { ALT: () => this.SUBRULE(this.constraintStmt) },
-        { ALT: () => this.SUBRULE(this.stage) },
-        { ALT: () => this.SUBRULE(this.earlyStop) },
-        { ALT: () => this.SUBRULE(this.validateStmt) },
-        { ALT: () => this.SUBRULE(this.executorStmt) },
-        { ALT: () => this.SUBRULE(this.warmStartStmt) },
-      ]);
-    });
+    this.MANY(() => this.studyStatement());
     this.CONSUME(T.RBrace);
   });
+
+  /**
+   * Some statements of a study, parsed on their own (grammar/incremental.ts parses a long
+   * study one statement or stage at a time, and only the ones that changed).
+   */
+  public studyBody = this.RULE('studyBody', () => {
+    this.MANY(() => this.studyStatement());
+  });
+
+  /** One study statement: the alternatives of the loops of `study` and `studyBody`. */
+  private studyStatement(): void {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.dataStmt) },
+      { ALT: () => this.SUBRULE(this.valueStmt) },
+      { ALT: () => this.SUBRULE(this.sizingStmt) },
+      { ALT: () => this.SUBRULE(this.strategyRef) },
+      { ALT: () => this.SUBRULE(this.objectiveStmt) },
+      { ALT: () => this.SUBRULE(this.objectivesStmt) },
+      { ALT: () => this.SUBRULE(this.constraintStmt) },
+      { ALT: () => this.SUBRULE(this.stage) },
+      { ALT: () => this.SUBRULE(this.earlyStop) },
+      { ALT: () => this.SUBRULE(this.validateStmt) },
+      { ALT: () => this.SUBRULE(this.executorStmt) },
+      { ALT: () => this.SUBRULE(this.warmStartStmt) },
+    ]);
+  }
 
   private dataStmt = this.RULE('dataStmt', () => {
     this.CONSUME(T.Data);
@@ -534,8 +551,39 @@ export interface ParseResult {
   parseErrors: IRecognitionException[];
 }
 
+/** The lexer's errors and the `Unknown` runs, in document order, adjacent ones merged. */
+function unexpectedCharacters(errors: ILexingError[], unknown: IToken[]): ILexingError[] {
+  if (unknown.length === 0) return errors;
+  const all: ILexingError[] = [...errors, ...unknown.map((t) => ({ offset: t.startOffset, length: t.image.length, line: t.startLine, column: t.startColumn, message: `unexpected character: ${t.image.slice(0, 20)}` }))];
+  all.sort((a, b) => a.offset - b.offset);
+  const out: ILexingError[] = [];
+  for (const e of all) {
+    const prev = out[out.length - 1];
+    if (prev && prev.offset + prev.length === e.offset) out[out.length - 1] = { ...prev, length: prev.length + e.length };
+    else out.push(e);
+  }
+  return out;
+}
+
 /** Lexes and parses a document. Never throws for any input text. */
 export function parseText(text: string): ParseResult {
+  return parseWith(text, 'file');
+}
+
+/**
+ * Lexes and parses a run of study statements on its own (`text` holds whole lines of a study's
+ * body; its end is the next statement's line, not the file's end). Never throws.
+ */
+export function parseStudyPart(text: string): ParseResult {
+  partEnd = true;
+  try {
+    return parseWith(text, 'studyBody');
+  } finally {
+    partEnd = false;
+  }
+}
+
+function parseWith(text: string, rule: 'file' | 'studyBody'): ParseResult {
   const lexed = T.optstudyLexer.tokenize(text);
   let tokens = lexed.tokens;
   let tooDeep: IToken | undefined;
@@ -564,13 +612,13 @@ export function parseText(text: string): ParseResult {
   }
   const parser = getParser();
   parser.input = tokens;
-  const cst = parser.file();
+  const cst = rule === 'file' ? parser.file() : parser.studyBody();
   return {
     cst,
     tooDeep,
     tokens,
     comments: (lexed.groups['comments'] as IToken[] | undefined) ?? [],
-    lexErrors: lexed.errors,
+    lexErrors: unexpectedCharacters(lexed.errors, (lexed.groups['unknown'] as IToken[] | undefined) ?? []),
     parseErrors: parser.errors.slice(),
   };
 }

@@ -6,7 +6,14 @@ import type { Position, Range } from './model';
 
 export class LineIndex {
   private readonly starts: number[] = [0];
-  constructor(readonly text: string) {
+  /**
+   * `baseLine`: the line of the document `text` starts on (a part of a document analyzed on its
+   * own — grammar/incremental.ts — gets the document's line numbers directly).
+   */
+  constructor(
+    readonly text: string,
+    readonly baseLine = 0,
+  ) {
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c === 10) this.starts.push(i + 1);
@@ -41,12 +48,12 @@ export class LineIndex {
       line = lo;
     }
     this.last = line;
-    return { line, character: o - starts[line]! };
+    return { line: line + this.baseLine, character: o - starts[line]! };
   }
 
   /** The offset of a position (clamped). */
   offset(p: Position): number {
-    const line = Math.max(0, Math.min(this.starts.length - 1, p.line));
+    const line = Math.max(0, Math.min(this.starts.length - 1, p.line - this.baseLine));
     const next = line + 1 < this.starts.length ? this.starts[line + 1]! : this.text.length;
     return Math.min(next, this.starts[line]! + Math.max(0, p.character));
   }

@@ -1,26 +1,51 @@
-/** "Did you mean …": the closest known name by edit distance (with transpositions). */
+/**
+ * "Did you mean …": the closest known name by edit distance (with transpositions). Bounded:
+ * candidates whose length differs from the name's by more than the allowed distance are never
+ * compared, and a comparison stops once every alignment is over the bound, so a name a
+ * megabyte long costs a length check per candidate, not a megabyte-sized table.
+ */
 
-/** Optimal-string-alignment distance between two strings. */
-export function editDistance(a: string, b: string): number {
+// Reused rows of the distance table: one allocation for every comparison of a check run.
+let rows = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
+
+/**
+ * Optimal-string-alignment distance between two strings; with `max`, any distance above it is
+ * reported as `max + 1` (and computed only as far as needed to know that).
+ */
+export function editDistance(a: string, b: string, max = Infinity): number {
   const m = a.length;
   const n = b.length;
+  if (Math.abs(m - n) > max) return max + 1;
   if (m === 0) return n;
   if (n === 0) return m;
-  let prev2 = new Array<number>(n + 1).fill(0);
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
-  let cur = new Array<number>(n + 1).fill(0);
+  if (rows[0]!.length < n + 1) rows = [new Int32Array(n + 1), new Int32Array(n + 1), new Int32Array(n + 1)];
+  let [prev2, prev, cur] = rows as [Int32Array, Int32Array, Int32Array];
+  for (let j = 0; j <= n; j++) prev[j] = j;
   for (let i = 1; i <= m; i++) {
     cur[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= n; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
       let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2]! + 1);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) v = Math.min(v, prev2[j - 2]! + 1);
       cur[j] = v;
+      if (v < rowMin) rowMin = v;
     }
+    // A transposition reaches back two rows: stop only when both rows are over the bound.
+    if (rowMin > max && (i === 1 || minOf(prev, n) > max)) return max + 1;
     [prev2, prev, cur] = [prev, cur, prev2];
   }
-  return prev[n]!;
+  return Math.min(prev[n]!, max + 1);
 }
+
+function minOf(row: Int32Array, n: number): number {
+  let m = Infinity;
+  for (let j = 0; j <= n; j++) if (row[j]! < m) m = row[j]!;
+  return m;
+}
+
+/** The longest name worth a "did you mean": longer ones are not typos of a short keyword. */
+const MAX_SUGGESTED_LENGTH = 200;
 
 /**
  * The closest candidate to `name`, if close enough to be a likely typo: at most 1 edit for
@@ -28,6 +53,7 @@ export function editDistance(a: string, b: string): number {
  * or contains the name (`draw` → `max_drawdown_pct`) also counts when nothing closer does.
  */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  if (name.length > MAX_SUGGESTED_LENGTH) return undefined;
   const lower = name.toLowerCase();
   const budget = lower.length >= 9 ? 3 : lower.length >= 5 ? 2 : 1;
   let best: string | undefined;
@@ -35,14 +61,14 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   let contains: string | undefined;
   for (const c of candidates) {
     if (c === name) continue;
-    const d = editDistance(lower, c.toLowerCase());
-    if (d < bestD || (d === bestD && best !== undefined && c.length < best.length)) {
+    const cl = c.toLowerCase();
+    const d = editDistance(lower, cl, budget);
+    if (d <= budget && (d < bestD || (d === bestD && best !== undefined && c.length < best.length))) {
       bestD = d;
       best = c;
     }
-    const cl = c.toLowerCase();
     if (contains === undefined && ((lower.length >= 3 && cl.includes(lower)) || (cl.length >= 3 && lower.startsWith(cl)))) contains = c;
   }
-  if (best !== undefined && bestD <= budget) return best;
+  if (best !== undefined) return best;
   return contains;
 }

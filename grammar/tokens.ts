@@ -106,6 +106,13 @@ export const Star = createToken({ name: 'Star', pattern: /\*/, label: "'*'" });
 export const Slash = createToken({ name: 'Slash', pattern: /\//, label: "'/'" });
 export const Caret = createToken({ name: 'Caret', pattern: /\^/, label: "'^'" });
 
+/**
+ * A run of characters no token can start with: lexed as one token (then reported as an
+ * unexpected character and kept from the parser) rather than left to the lexer's error path,
+ * which tries every pattern at every character — a megabyte of `@` took seconds that way.
+ */
+export const Unknown = createToken({ name: 'Unknown', pattern: /(?:[^\sA-Za-z0-9_"\/.{}\[\](),:<>=!+\-*^]|!(?!=)|\.(?![.\d]))+/, group: 'unknown', line_breaks: false });
+
 /** All token types in lexing order (longest and most specific first). */
 export const ALL_TOKENS: readonly TokenType[] = [
   WhiteSpace,
@@ -124,6 +131,7 @@ export const ALL_TOKENS: readonly TokenType[] = [
   Keyword, CompareOp,
   ...KEYWORD_TOKENS,
   Identifier,
+  Unknown,
 ];
 
 /** The one lexer instance (lexers are stateless between `tokenize` calls). */

@@ -125,13 +125,14 @@ export function cursorContext(tokens: readonly Token[], offset: number, text?: s
   const block = blocks[blocks.length - 1];
   // The current statement: back from the cursor to the block's `{`, a `,` (option lists), or
   // the first token of a line that does not continue the previous line.
+  // Collected backwards, then reversed (unshift would make a megabyte-long statement quadratic).
   const statement: Token[] = [];
   for (let j = last; j > block.open; j--) {
     const t = tokens[j];
     if (t.kind === 'comment') continue;
     if (t.text === '}' || t.text === '{') break;
     if (t.text === ',' && (block.kind === 'search-options' || block.kind === 'options' || block.kind === 'strategy-overrides')) break;
-    statement.unshift(t);
+    statement.push(t);
     if (t.newlineBefore) {
       let k = j - 1;
       while (k > block.open && tokens[k].kind === 'comment') k--;
@@ -141,6 +142,7 @@ export function cursorContext(tokens: readonly Token[], offset: number, text?: s
       if (STATEMENT_STARTERS.has(t.text)) break;
     }
   }
+  statement.reverse();
   // A cursor on a fresh line after a complete statement starts a new one.
   if (statement.length > 0 && prefix === '') {
     const lastTok = statement[statement.length - 1];

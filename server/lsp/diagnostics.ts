@@ -31,9 +31,23 @@ export interface WorkspaceState {
   moduleProblem?: (studyFile: string, modulePath: string) => string | undefined;
 }
 
-/** Every diagnostic of the document, LSP-shaped. */
+/**
+ * Most diagnostics sent for one document: past this the editor's list is of no use and every
+ * keystroke would ship megabytes. Errors are kept first, then warnings, then the rest.
+ */
+export const MAX_DIAGNOSTICS = 1000;
+
+/** Every diagnostic of the document (up to `MAX_DIAGNOSTICS`), LSP-shaped. */
 export function computeDiagnostics(doc: ParsedDocument, ws: WorkspaceState): LspDiagnostic[] {
-  const all = [...doc.analysis.diagnostics, ...workspaceDiagnostics(doc, ws)];
+  let all = doc.analysis.diagnostics.concat(workspaceDiagnostics(doc, ws));
+  if (all.length > MAX_DIAGNOSTICS) {
+    const rank = { error: 0, warning: 1, information: 2, hint: 3 } as const;
+    const kept = all.map((d, i) => ({ d, i })).sort((a, b) => rank[a.d.severity] - rank[b.d.severity] || a.i - b.i);
+    const omitted = kept.length - (MAX_DIAGNOSTICS - 1);
+    const first = kept[MAX_DIAGNOSTICS - 1]!.d;
+    all = kept.slice(0, MAX_DIAGNOSTICS - 1).map((k) => k.d);
+    all.push({ severity: 'information', code: 'too-many-problems', message: `${omitted.toLocaleString('en-US')} more problems are not shown (only the first ${MAX_DIAGNOSTICS.toLocaleString('en-US')} of a document are): fix these first`, range: first.range });
+  }
   return all.map((d) => toLsp(doc.uri, d));
 }
 

@@ -2,8 +2,7 @@
  * One analyzed document: the grammar's analysis plus what the editor features need on top of
  * it (the LSP lexer's tokens, a line index), computed once per document version.
  */
-import { analyze, type AnalyzeOptions, type DocumentAnalysis, type Position, type Range } from '../../grammar/index';
-import type { IncrementalAnalyzer } from './incremental';
+import { analyze, type AnalyzeOptions, type Analyzer, type DocumentAnalysis, type Position, type Range } from '../../grammar/index';
 import { topLevelIndices } from './cursor-context';
 import { lex, type Token } from './lexer';
 
@@ -77,11 +76,11 @@ export class ParsedDocument {
 }
 
 /**
- * Analyzes `text` (the pure entry point every feature starts from). With an
- * `IncrementalAnalyzer` (one per open document) only the studies that changed since the
- * analyzer's last call are parsed again.
+ * Analyzes `text` (the pure entry point every feature starts from). With an `Analyzer` kept
+ * for the document (grammar/incremental.ts) only what changed since its last call is parsed
+ * and checked again.
  */
-export function parseDocument(text: string, uri = 'file:///test/study.optstudy', version = 1, options: AnalyzeOptions = {}, analyzer?: IncrementalAnalyzer): ParsedDocument {
+export function parseDocument(text: string, uri = 'file:///test/study.optstudy', version = 1, options: AnalyzeOptions = {}, analyzer?: Analyzer): ParsedDocument {
   // Tokens are lexed on first use: diagnostics do not need them.
   const analysis = analyzer ? analyzer.analyze(text) : analyze(text, options);
   return new ParsedDocument(uri, version, text, analysis, filePathOf(uri));

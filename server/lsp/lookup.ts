@@ -3,6 +3,7 @@
  * keywords of each block with their one-line docs, closest-name suggestions.
  */
 import {
+  editDistance,
   findBuiltinStrategy,
   type ParamSchema,
   type Position,
@@ -145,32 +146,21 @@ export const PARAM_TYPES: Record<string, string> = {
   bool: '`true` or `false`.',
 };
 
-/** Edit distance (Levenshtein), for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  const m = a.length;
-  const n = b.length;
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
-  for (let i = 1; i <= m; i++) {
-    const cur = [i];
-    for (let j = 1; j <= n; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[n];
-}
-
 /** The candidate closest to `name`, when it is close enough to be a plausible typo. */
 export function closestMatch(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
+  const lower = name.toLowerCase();
   for (const c of candidates) {
-    const d = editDistance(name.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
+    // No candidate is longer than ~30 characters: a bound of a third of both lengths.
+    const bound = Math.max(1, Math.floor(Math.max(name.length, c.length) / 3));
+    const d = editDistance(lower, c.toLowerCase(), bound);
+    if (d <= bound && d < bestD) {
       bestD = d;
       best = c;
     }
   }
-  if (best === undefined) return undefined;
-  return bestD <= Math.max(1, Math.floor(Math.max(name.length, best.length) / 3)) ? best : undefined;
+  return best;
 }
 
 /** `1600` → `1,600`. */

@@ -48,9 +48,8 @@ import { gridSizes, resolveStudy } from './custom-requests';
 import { clearWorkspaceChecks, computeDiagnostics, type WorkspaceState } from './diagnostics';
 import { filePathOf, parseDocument, type ParsedDocument } from './document';
 import { formatText } from './formatting';
-import { IncrementalAnalyzer } from './incremental';
 import { ModuleSchemaReader } from './module-schemas';
-import type { AnalyzeOptions } from '../../grammar/index';
+import { Analyzer, type AnalyzeOptions } from '../../grammar/index';
 import { computeHover } from './hover';
 import { computeInlayHints } from './inlay-hints';
 import { computeDefinition, computeDocumentLinks, computeRename, prepareRename } from './navigation';
@@ -72,7 +71,7 @@ let pullDiagnostics = false;
 // The document cache: one analysis per document version.
 
 const cache = new Map<string, ParsedDocument>();
-const analyzers = new Map<string, IncrementalAnalyzer>();
+const analyzers = new Map<string, Analyzer>();
 
 // Strategy modules' parameters are read in a child process; when a read ends, the analyses
 // made without them are out of date.
@@ -134,7 +133,7 @@ function analyzeDocument(uri: string): ParsedDocument | undefined {
   if (open) {
     if (cached && cached.version === open.version) return cached;
     let analyzer = analyzers.get(uri);
-    if (!analyzer && incremental) analyzers.set(uri, (analyzer = new IncrementalAnalyzer(analyzeOptions(uri))));
+    if (!analyzer && incremental) analyzers.set(uri, (analyzer = new Analyzer(analyzeOptions(uri))));
     const parsed = parseDocument(open.getText(), uri, open.version, analyzeOptions(uri), analyzer);
     cache.set(uri, parsed);
     return parsed;

@@ -10,17 +10,20 @@ import { formatCount } from './lookup';
 /** The outline of a document. */
 export function computeDocumentSymbols(doc: ParsedDocument): DocumentSymbol[] {
   const out: DocumentSymbol[] = [];
+  // Models by where their study starts: one look-up per study, not a scan of all of them.
+  const models = firstBy(doc.analysis.studies, (s) => `${s.range.start.line}:${s.range.start.character}`);
   for (const item of doc.analysis.ast.items) {
     if (item.kind === 'strategyDecl') {
       const children = item.params.filter((p) => p.name).map((p) => sym(p.name!.name, SymbolKind.Field, p.range, p.name!.range, p.type?.name));
       out.push(sym(item.name?.name ?? '(strategy)', SymbolKind.Class, item.range, item.name?.range ?? item.range, item.command ? 'command' : 'module', children));
       continue;
     }
-    const model = doc.analysis.studies.find((s) => s.range.start.line === item.range.start.line && s.range.start.character === item.range.start.character);
+    const model = models.get(`${item.range.start.line}:${item.range.start.character}`);
+    const stageModels = firstBy(model?.stages ?? [], (m) => m.range.start.line);
     const stages = [];
     for (const s of item.statements) {
       if (s.kind !== 'stage') continue;
-      const stageModel = model?.stages.find((m) => m.range.start.line === s.range.start.line);
+      const stageModel = stageModels.get(s.range.start.line);
       const params = s.statements
         .filter((p) => p.kind === 'param' && p.name)
         .map((p) => {
@@ -31,6 +34,13 @@ export function computeDocumentSymbols(doc: ParsedDocument): DocumentSymbol[] {
     }
     out.push(sym(item.name?.value ?? '(study)', SymbolKind.Namespace, item.range, item.name?.range ?? item.headRange, model ? `${formatCount(model.total)} backtests` : undefined, stages));
   }
+  return out;
+}
+
+/** The first of `items` for each key. */
+function firstBy<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T> {
+  const out = new Map<K, T>();
+  for (const it of items) if (!out.has(key(it))) out.set(key(it), it);
   return out;
 }
 

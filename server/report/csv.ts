@@ -13,6 +13,11 @@ export function csvField(v: unknown): string {
   return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** `obj[key]` when it is the object's own key: a metric named `constructor` is not Object's. */
+function own(obj: Record<string, unknown> | undefined, key: string): unknown {
+  return obj && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+}
+
 export function trialsCsv(trials: readonly TrialEvent[], start?: StartLike): string {
   const params = paramNames(trials, start);
   const metrics = metricNames(trials);
@@ -24,7 +29,7 @@ export function trialsCsv(trials: readonly TrialEvent[], start?: StartLike): str
   for (const t of trials) {
     const sc = Array.isArray(t.score) ? t.score : [t.score];
     rows.push(
-      [t.number, t.stage, t.state, ...scoreCols.map((_, i) => sc[i] ?? null), ...params.map((p) => t.params?.[p]), ...metrics.map((m) => t.metrics?.[m]), t.error ?? '']
+      [t.number, t.stage, t.state, ...scoreCols.map((_, i) => sc[i] ?? null), ...params.map((p) => own(t.params, p)), ...metrics.map((m) => own(t.metrics, m)), t.error ?? '']
         .map(csvField)
         .join(','),
     );

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { csvField } from '../../server/report/csv';
+import { csvField, trialsCsv } from '../../server/report/csv';
 import { ROOT } from './real-runs';
 import { makeSingleObjectiveRun, makeTwoObjectiveRun, tempDir, writeJournal } from './run-folder';
 
@@ -100,6 +100,21 @@ test('text summary, CSV and JSON from a real grid run; a torn last line is skipp
   assert.equal(summary.run.directionsFrom, 'study');
   assert.ok(summary.reruns.pbo.pbo >= 0 && summary.reruns.pbo.pbo <= 1);
   assert.equal(summary.reruns.mismatches.length, 0);
+});
+
+test('CSV cells come from a trial’s own keys: metrics and parameters named like Object members stay blank where absent', () => {
+  const trials = [
+    { type: 'trial', stage: 's', number: 0, params: { constructor: 3, fast: 5 }, metrics: { constructor: 1.5, toString: 2, sharpe: 0.4 }, score: 0.4, state: 'complete' },
+    { type: 'trial', stage: 's', number: 1, params: { fast: 6 }, metrics: { sharpe: 0.5 }, score: 0.5, state: 'complete' },
+  ] as any[];
+  const rows = trialsCsv(trials).trim().split('\r\n').map((r) => r.split(','));
+  const col = (name: string) => rows[0]!.indexOf(name);
+  assert.ok(col('constructor') >= 0 && col('toString') >= 0, rows[0]!.join());
+  assert.equal(rows[1]![col('constructor')], '1.5');
+  assert.equal(rows[2]![col('constructor')], '', 'absent: blank, not Object’s constructor');
+  assert.equal(rows[2]![col('toString')], '');
+  assert.equal(rows[2]![col('param_constructor')], '');
+  assert.doesNotMatch(trialsCsv(trials), /function|native code/);
 });
 
 test('CSV fields are quoted exactly when needed', () => {
