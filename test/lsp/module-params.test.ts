@@ -64,7 +64,8 @@ test('hostile strategy modules: the server keeps answering, reads what it can, a
     for (const [module, param] of [['promise-loop.js', 'alpha'], ['timer-loop.js', 'beta'], ['exit-loop.js', 'gamma']] as const) {
       const { uri, position } = open(module);
       const items = await within(session.completion(uri, position), 30_000, `completion with ${module}`);
-      assert.deepEqual(items.map((i) => i.label), [param], module);
+      const labels = items.map((i) => i.label);
+      assert.ok(labels.includes(param) && !labels.includes('never'), `${module}: ${labels.join()}`);
       const diags = await within(session.diagnostics(uri), 30_000, `diagnostics with ${module}`);
       assert.ok(!diags.some((d) => d.code === 'module-params-unreadable'), `${module}: ${JSON.stringify(diags)}`);
       // The server's own thread is free: a request on another document is answered.
@@ -97,8 +98,8 @@ test('hostile strategy modules: the server keeps answering, reads what it can, a
       const d = diags.find((x) => x.code === 'module-params-unreadable');
       assert.ok(d, `${module}: ${JSON.stringify(diags)}`);
       assert.match(d.message, expected, module);
-      // Unknown parameters: completion has nothing to offer, and nothing is flagged as unknown.
-      assert.deepEqual(await session.completion(uri, position), [], module);
+      // Unknown parameters: completion offers none of the module's, and nothing is flagged as unknown.
+      assert.ok(!(await session.completion(uri, position)).some((i) => i.label === 'never'), module);
       assert.ok(!diags.some((x) => x.code === 'unknown-parameter'), module);
     }
     assert.equal(session.server.process.exitCode, null, 'the server is alive');
