@@ -9,32 +9,60 @@ import type { Command } from './main';
 const HELP = `optstudy worker — run trials of distributed studies (optstudy run FILE --redis URL)
 
 Usage:
-  optstudy worker --redis URL [--concurrency N] [--cache-dir DIR] [--queue NAME] [--lock-ms N] [--builtin-only]
+  optstudy worker --redis URL [--concurrency N] [--secret-file FILE] [--allow KINDS]
+                  [--data-root DIR] [--cache-dir DIR] [--queue NAME] [--lock-ms N]
+                  [--redis-ca FILE] [--redis-cert FILE --redis-key FILE]
 
 Options:
-  --redis URL        the Redis the coordinators use, e.g. redis://10.0.0.5:6379
-  --concurrency N    batches (and pool threads) at once; default: the CPU count
-  --cache-dir DIR    where price files and strategy modules fetched through Redis are kept;
-                     default: ~/.cache/optstudy/blobs
+  --redis URL        the Redis the coordinators use: redis://[:PASSWORD@]HOST:PORT[/DB], or
+                     rediss://… for TLS (the password may also come from OPTSTUDY_REDIS_PASSWORD)
+  --concurrency N    pool threads; default: the CPU count
+  --secret-file FILE the deployment's shared secret (or OPTSTUDY_SECRET_FILE / OPTSTUDY_SECRET):
+                     with it the worker takes only jobs signed with it, and signs its results
+  --allow KINDS      strategy kinds to run: builtin (default), module, command, comma-separated;
+                     module and command need --secret-file (code only from coordinators holding it)
+  --data-root DIR    price files under DIR may be read in place when their bytes match the
+                     coordinator's (a shared disk); anything else comes by content hash
+  --cache-dir DIR    where files fetched through Redis are kept; default ~/.cache/optstudy/blobs
   --queue NAME       the BullMQ queue (default optstudy-trials); coordinators must use the same
   --lock-ms N        a dead worker's batch is re-delivered after about this long (default 30000)
-  --builtin-only     refuse module and command strategies: run no code sent through Redis
+  --redis-ca FILE    CA of the Redis server's TLS certificate (or OPTSTUDY_REDIS_CA)
+  --redis-cert FILE, --redis-key FILE
+                     a TLS client certificate, when the server asks for one
+  --builtin-only     the same as --allow builtin (the default)
 
-A worker runs the strategy modules coordinators send: let only trusted machines write to
-this Redis, or start workers with --builtin-only.
+Whoever can write to the Redis can add jobs: without a secret a worker runs built-in
+strategies only, on files sent by content hash. Protect the Redis anyway (password, TLS,
+network), and give the secret only to machines you trust.
 `;
 
 interface WorkerArgs {
   redis: string;
   concurrency?: number;
   cacheDir?: string;
+  dataRoot?: string;
   queue?: string;
   lockMs?: number;
+  allow?: string[];
   builtinOnly?: boolean;
+  secretFile?: string;
+  tls: { ca?: string; cert?: string; key?: string };
 }
 
+const STRING_FLAGS: Record<string, (a: WorkerArgs, v: string) => void> = {
+  '--redis': (a, v) => (a.redis = v),
+  '--cache-dir': (a, v) => (a.cacheDir = v),
+  '--data-root': (a, v) => (a.dataRoot = v),
+  '--queue': (a, v) => (a.queue = v),
+  '--secret-file': (a, v) => (a.secretFile = v),
+  '--redis-ca': (a, v) => (a.tls.ca = v),
+  '--redis-cert': (a, v) => (a.tls.cert = v),
+  '--redis-key': (a, v) => (a.tls.key = v),
+  '--allow': (a, v) => (a.allow = v.split(',').map((k) => k.trim()).filter(Boolean)),
+};
+
 function parseArgs(args: string[]): WorkerArgs | string {
-  const out: Partial<WorkerArgs> = {};
+  const out: WorkerArgs = { redis: '', tls: {} };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -44,47 +72,44 @@ function parseArgs(args: string[]): WorkerArgs | string {
       const n = v === undefined ? NaN : Number(v);
       return Number.isInteger(n) && n >= min ? n : `${flag} needs a whole number ≥ ${min}, got '${v ?? ''}'`;
     };
-    switch (flag) {
-      case '--redis': {
-        const v = value();
-        if (!v) return '--redis needs a URL, e.g. --redis redis://127.0.0.1:6379';
-        out.redis = v;
-        break;
-      }
-      case '--concurrency': {
-        const n = intValue(1);
-        if (typeof n === 'string') return n;
-        out.concurrency = n;
-        break;
-      }
-      case '--lock-ms': {
-        const n = intValue(1000);
-        if (typeof n === 'string') return n;
-        out.lockMs = n;
-        break;
-      }
-      case '--builtin-only':
-        if (inline !== undefined) return '--builtin-only takes no value';
-        out.builtinOnly = true;
-        break;
-      case '--cache-dir': {
-        const v = value();
-        if (!v) return '--cache-dir needs a folder';
-        out.cacheDir = v;
-        break;
-      }
-      case '--queue': {
-        const v = value();
-        if (!v) return '--queue needs a name';
-        out.queue = v;
-        break;
-      }
-      default:
-        return `unknown option '${a}'`;
-    }
+    const set = STRING_FLAGS[flag!];
+    if (set) {
+      const v = value();
+      if (!v) return `${flag} needs a value`;
+      set(out, v);
+    } else if (flag === '--concurrency' || flag === '--lock-ms') {
+      const n = intValue(flag === '--concurrency' ? 1 : 1000);
+      if (typeof n === 'string') return n;
+      if (flag === '--concurrency') out.concurrency = n;
+      else out.lockMs = n;
+    } else if (flag === '--builtin-only') {
+      if (inline !== undefined) return '--builtin-only takes no value';
+      out.builtinOnly = true;
+    } else return `unknown option '${a}'`;
   }
   if (!out.redis) return '--redis URL is required (the Redis your coordinators use)';
-  return out as WorkerArgs;
+  if (out.builtinOnly && out.allow && out.allow.some((k) => k !== 'builtin')) return `--builtin-only contradicts --allow ${out.allow.join(',')}`;
+  return out;
+}
+
+/** The operator's policy from the arguments, or what is wrong with them. */
+async function policyOf(a: WorkerArgs): Promise<{ policy: import('../distributed/worker-policy').WorkerPolicy; warnings: string[] } | string> {
+  const { STRATEGY_KINDS } = await import('../distributed/worker-policy');
+  const { loadSecret, SecretError } = await import('../distributed/job-auth');
+  const allow = a.allow ?? ['builtin'];
+  const unknown = allow.filter((k) => !(STRATEGY_KINDS as readonly string[]).includes(k));
+  if (unknown.length) return `--allow: unknown kind '${unknown[0]}' (kinds: ${STRATEGY_KINDS.join(', ')})`;
+  let secret;
+  try {
+    secret = loadSecret(a.secretFile);
+  } catch (e) {
+    if (e instanceof SecretError) return e.message;
+    throw e;
+  }
+  const code = allow.filter((k) => k !== 'builtin');
+  if (code.length && !secret)
+    return `--allow ${allow.join(',')} needs the shared secret (--secret-file FILE): module and command strategies run only from coordinators holding it`;
+  return { policy: { allow: new Set(allow as ('builtin' | 'module' | 'command')[]), secret: secret?.key ?? null }, warnings: [...(secret?.warnings ?? []), ...(secret ? [`shared secret from ${secret.source}`] : [])] };
 }
 
 export const workerCommand: Command = async (args, io) => {
@@ -98,18 +123,34 @@ export const workerCommand: Command = async (args, io) => {
     return 2;
   }
   const { startRedisWorker } = await import('../distributed/redis-worker');
-  const { RedisConnectionError } = await import('../distributed/redis-connection');
+  const { RedisConnectionError, tlsFromEnv } = await import('../distributed/redis-connection');
   const { createPoolRunner } = await import('../distributed/pool-runner');
   const stamp = () => new Date().toISOString().slice(11, 23);
   const log = (m: string) => io.err(`[${stamp()}] optstudy worker: ${m}\n`);
+  const rules = await policyOf(parsed);
+  if (typeof rules === 'string') {
+    io.err(`optstudy worker: ${rules}.\n`);
+    return 2;
+  }
+  if (parsed.dataRoot) {
+    const { statSync } = await import('node:fs');
+    if (!statSync(parsed.dataRoot, { throwIfNoEntry: false })?.isDirectory()) {
+      io.err(`optstudy worker: --data-root ${parsed.dataRoot}: not a folder.\n`);
+      return 2;
+    }
+  }
+  for (const w of rules.warnings) log(w);
   const concurrency = parsed.concurrency ?? Math.max(1, (await import('node:os')).availableParallelism());
-  const runner = createPoolRunner({ threads: concurrency, builtinOnly: parsed.builtinOnly });
+  const runner = createPoolRunner({ threads: concurrency });
   let handle: Awaited<ReturnType<typeof startRedisWorker>>;
   try {
     handle = await startRedisWorker({
       url: parsed.redis,
       concurrency,
       cacheDir: parsed.cacheDir,
+      dataRoot: parsed.dataRoot,
+      policy: rules.policy,
+      tls: tlsFromEnv(parsed.tls),
       queue: parsed.queue,
       lockMs: parsed.lockMs,
       runner,
@@ -124,7 +165,7 @@ export const workerCommand: Command = async (args, io) => {
     throw e;
   }
 
-  return await new Promise<number>((resolve) => {
+  const code = await new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
       signals++;
@@ -142,4 +183,8 @@ export const workerCommand: Command = async (args, io) => {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  // Everything is closed; should a library still hold the event loop (a reconnect timer while
+  // Redis is away), the worker still ends: its work is over.
+  setTimeout(() => process.exit(code), 2000).unref();
+  return code;
 };

@@ -11,9 +11,12 @@
  */
 import { setMaxListeners } from 'node:events';
 import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
+import { unpackOutcomes, type PackedOutcomes } from '../executor/backtest-task';
 import { compileStrategyModule } from '../strategies/compile-module';
+import type { WorkerInfo } from './protocol';
 import { AbortError, createRedisExecutor, type RedisExecutor, type RedisExecutorStats } from './redis-executor';
-import { redactUrl } from './redis-connection';
+import { loadSecret } from './job-auth';
+import { redactUrl, tlsFromEnv, type TlsFiles } from './redis-connection';
 
 /** What a distributed job's payload holds: the run's task and the study's trial settings. */
 export interface DistributedPayload {
@@ -31,6 +34,26 @@ export interface DistributedOptions {
   reconcileMs?: number;
   /** Largest job, in trials (default 200). */
   maxChunk?: number;
+  /** The shared secret: needed for module and command strategies. Default: from the environment (`loadSecret`); null: none. */
+  secret?: Buffer | null;
+  /** TLS files for a `rediss://` URL (default: from the environment, `tlsFromEnv`). */
+  tls?: TlsFiles;
+  /** A Redis unreachable this long fails the run (default: `OPTSTUDY_REDIS_TIMEOUT_S` seconds, else 120 s). */
+  giveUpMs?: number;
+}
+
+/** How long a Redis may stay unreachable before a run fails, from the environment. */
+function giveUpFromEnv(): number | undefined {
+  const s = Number(process.env.OPTSTUDY_REDIS_TIMEOUT_S);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : undefined;
+}
+
+/** Thrown before anything is sent when the run cannot be distributed as asked. */
+export class DistributedSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DistributedSetupError';
+  }
 }
 
 /** Bundles a module strategy into one CommonJS file (the same compile as local runs); returns its path. */
@@ -68,7 +91,9 @@ export class DistributedExecutor implements TrialExecutor {
     // Cut so that every connected slot gets about two jobs; recomputed per batch since workers
     // come and go during a run.
     // No worker yet: cut as if for a few, so workers that join later can share the batch.
-    const slots = (await this.inner.capacity().catch(() => this.workers)) || 4;
+    // Bounded: with Redis away, a command waits for its return, and the give-up (redis-executor)
+    // only covers batches already handed over.
+    const slots = (await Promise.race([this.inner.capacity().catch(() => this.workers), new Promise<number>((r) => setTimeout(() => r(this.workers), 1000).unref())])) || 4;
     const size = Math.min(this.maxChunk, Math.max(1, Math.ceil(batch.length / (slots * 2))));
     // One listener on the caller's signal per batch; the jobs listen on a signal of our own.
     const ac = new AbortController();
@@ -113,6 +138,13 @@ export async function createDistributedExecutor(
   settings: ExecutorSettings,
   options: DistributedOptions,
 ): Promise<DistributedExecutor> {
+  const secret = options.secret !== undefined ? options.secret : (loadSecret(undefined)?.key ?? null);
+  const kind = payload.strategy.kind;
+  if (kind !== 'builtin' && !secret) {
+    throw new DistributedSetupError(
+      `a ${kind} strategy runs on workers only with a shared secret: give the coordinator --secret-file FILE (or OPTSTUDY_SECRET_FILE) and start the workers with --secret-file FILE --allow builtin,${kind}`,
+    );
+  }
   const files = [payload.data.file];
   let task = payload;
   if (payload.strategy.kind === 'module') {
@@ -133,7 +165,11 @@ export async function createDistributedExecutor(
     runId: options.runId,
     reconcileMs: options.reconcileMs,
     onLog: options.onLog,
+    secret,
+    tls: options.tls ?? tlsFromEnv(),
+    giveUpMs: options.giveUpMs ?? giveUpFromEnv(),
     failedOutcome: (t, reason) => ({ number: t.number, metrics: null, error: reason, durationMs: 0 }),
+    unpack: (o) => unpackOutcomes(o as PackedOutcomes),
   });
   const live = await inner.workers();
   const slots = live.reduce((s, w) => s + w.concurrency, 0);
@@ -144,6 +180,22 @@ export async function createDistributedExecutor(
     );
   } else {
     options.onLog?.('info', `distributed run ${inner.runId}: ${live.length} worker process${live.length === 1 ? '' : 'es'}, ${slots} slots`);
+    const unfit = live.filter((w) => !canRun(w, kind, Boolean(secret)));
+    if (unfit.length)
+      options.onLog?.('warning', `${unfit.length} of the ${live.length} workers will refuse this run's jobs (${unfit.map((w) => refusal(w, kind, Boolean(secret))).join('; ')})`);
   }
   return new DistributedExecutor(inner, Math.max(1, slots), options.maxChunk ?? 200);
+}
+
+/** Whether a registered worker takes a run's jobs (workers of older versions say nothing: assumed yes). */
+function canRun(w: WorkerInfo, kind: string, signed: boolean): boolean {
+  return refusal(w, kind, signed) === '';
+}
+
+function refusal(w: WorkerInfo, kind: string, signed: boolean): string {
+  if (w.signed === undefined) return '';
+  if (w.signed && !signed) return `${w.id} takes signed jobs only`;
+  if (!w.signed && signed) return `${w.id} has no shared secret`;
+  if (kind !== 'builtin' && !w.allow?.includes(kind)) return `${w.id} does not allow ${kind} strategies`;
+  return '';
 }

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import { LocalExecutor } from '../executor/local-pool';
-import type { ExecutorSettings, TrialExecutor, TrialOutcome, TrialRequest } from '../executor/executor';
+import { packOutcomes } from '../executor/backtest-task';
+import type { ExecutorSettings, TrialExecutor, TrialRequest } from '../executor/executor';
 import { CommandExecutor } from '../strategies/command-executor';
 import type { DistributedPayload } from './distributed-executor';
 import type { BatchRunner } from './redis-worker';
@@ -25,8 +26,6 @@ export interface PoolRunnerOptions {
   threads: number;
   /** Idle pools kept for later jobs (default 2). */
   keep?: number;
-  /** Refuse module and command strategies (code sent by coordinators): built-ins only. */
-  builtinOnly?: boolean;
 }
 
 export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
@@ -45,10 +44,8 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
 
   return {
     async run(payload, trials, signal) {
+      // What runs was decided before (worker-policy.ts): the payload is admitted and its files local.
       const p = payload as DistributedPayload;
-      if (opts.builtinOnly && p.task.strategy.kind !== 'builtin') {
-        throw new Error(`this worker runs built-in strategies only (started with --builtin-only); '${p.task.strategy.name ?? p.task.strategy.kind}' is a ${p.task.strategy.kind} strategy`);
-      }
       const key = createHash('sha256').update(JSON.stringify(p)).digest('hex');
       let entry = pools.get(key);
       if (!entry) {
@@ -71,7 +68,7 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
       entry.used = ++clock;
       try {
         await evict();
-        return await entry.executor.run(trials as TrialRequest[], signal);
+        return packOutcomes(await entry.executor.run(trials as TrialRequest[], signal));
       } finally {
         entry.busy--;
       }
@@ -81,5 +78,5 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
       pools.clear();
       await Promise.all(all.map((p) => p.executor.close().catch(() => {})));
     },
-  } satisfies BatchRunner & { run(payload: unknown, trials: unknown[], signal: AbortSignal): Promise<TrialOutcome[]> };
+  };
 }

@@ -7,30 +7,49 @@
  * without being told which queues exist; with one queue they need no discovery, and BullMQ's
  * FIFO interleaves studies because a coordinator only enqueues the few batches it keeps in
  * flight (its sampler needs results before it proposes more). What is per run lives under the
- * run's own keys: its results list (a coordinator reads only its own results), its cancel flag.
+ * run's own keys: its results list (a coordinator reads only its own results), its cancel flag,
+ * its lease (job-auth.ts).
  *
- * Jobs are self-contained (payload, file hashes, trials), so a coordinator can add a job again
+ * A job is self-contained (task, file hashes, trials) in one JSON text, its `body`, signed as
+ * a whole when the coordinator holds the shared secret: a coordinator can add a job again
  * after Redis lost it (a restart without persistence) and any worker can run it. Job ids are
- * `<runId>-<seq>`: adding the same batch twice is a no-op while the first is still known.
+ * `<runId>-b<seq>`: adding the same batch twice is a no-op while the first is still known.
+ *
+ * Results travel binary: the outcomes as the pool packs them (metrics as one Float64Array),
+ * serialized with v8's structured-clone format, behind a 32-byte signature.
  */
+import { deserialize, serialize } from 'node:v8';
 import type { BlobRef } from './content-store';
 
 /** The queue every worker listens on unless told otherwise (`--queue`). */
 export const DEFAULT_QUEUE = 'optstudy-trials';
-/** Prefix of our own keys (blobs, results, cancel flags, worker registry); BullMQ uses `bull:`. */
+/** Prefix of our own keys (blobs, results, cancel flags, leases, worker registry); BullMQ uses `bull:`. */
 export const DEFAULT_PREFIX = 'optstudy';
-/** Version of the job layout; a worker refuses jobs of another version with a clear error. */
-export const JOB_VERSION = 1;
+/** Version of the job layout; a worker refuses jobs of another version. */
+export const JOB_VERSION = 2;
 
-/** The data of one BullMQ job: a batch of trials of one run. */
+/** The data of one BullMQ job: a batch of trials of one run. `runId` and `seq` repeat the body's, for queue tools. */
 export interface BatchJobData {
   v: number;
   runId: string;
-  /** The batch's number within its run. */
   seq: number;
+  /** JSON of a `JobBody`: exactly the bytes that are signed. */
+  body: string;
+  /** HMAC of the body (job-auth.ts `signJob`), or null from a coordinator without a secret. */
+  sig: string | null;
+}
+
+/** A job's content. */
+export interface JobBody {
+  v: number;
+  runId: string;
+  seq: number;
+  /** The BullMQ job id it was issued for (the signature binds them too). */
+  jobId: string;
+  issuedAt: number;
   /**
-   * The optimizer's task payload for this run (JSON). Every string in it equal to the `path` of
-   * one of `files` is replaced by the worker's local copy of that file before the task runs.
+   * The run's task: `{ task: TaskPayload, settings }` (distributed-executor.ts). Its file fields
+   * name files of `files` by the coordinator's path; a worker replaces them by its own copies.
    */
   payload: unknown;
   files: BlobRef[];
@@ -42,8 +61,8 @@ export interface BatchJobData {
 export interface BatchResult {
   runId: string;
   seq: number;
-  /** One outcome per trial, in the order of `trials`. */
-  outcomes: unknown[];
+  /** The batch's outcomes in the pool's packed form (server/run/backtest-task.ts `PackedOutcomes`). */
+  outcomes: unknown;
   /** Which worker ran it (`host:pid`) and on which delivery (1 = first). */
   worker: string;
   attempt: number;
@@ -58,11 +77,16 @@ export interface WorkerInfo {
   concurrency: number;
   queue: string;
   startedAt: string;
+  /** Strategy kinds its operator allows (`--allow`); absent from older workers. */
+  allow?: string[];
+  /** Whether it holds a shared secret (runs signed jobs, signs results). */
+  signed?: boolean;
 }
 
 export const keys = {
   results: (prefix: string, runId: string) => `${prefix}:run:${runId}:results`,
   cancel: (prefix: string, runId: string) => `${prefix}:run:${runId}:cancel`,
+  lease: (prefix: string, runId: string) => `${prefix}:run:${runId}:lease`,
   workerSet: (prefix: string) => `${prefix}:workers`,
   worker: (prefix: string, id: string) => `${prefix}:worker:${id}`,
 };
@@ -70,21 +94,32 @@ export const keys = {
 /** The BullMQ job id of a batch (BullMQ forbids ':' and integer-looking ids). */
 export const jobId = (runId: string, seq: number): string => `${runId}-b${seq}`;
 
+/** A run id is what coordinators make (letters, digits, `-`, `_`): it ends up in keys and job ids. */
+export const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const RESULT_MAGIC = Buffer.from('OSR2');
+/** A result larger than this is refused unread (a worker packs ~0.5 KB per trial). */
+export const MAX_RESULT_BYTES = 256 << 20;
+
+/** The bytes a worker pushes: magic, 32-byte signature (of the rest), v8-serialized `BatchResult`. */
+export function encodeResult(result: BatchResult, sign: (bytes: Uint8Array) => Buffer): Buffer {
+  const bytes = serialize(result);
+  return Buffer.concat([RESULT_MAGIC, sign(bytes), bytes]);
+}
+
 /**
- * Replaces, anywhere in a JSON value, strings equal to a key of `paths` by its value. The
- * optimizer's payload is opaque here; file references in it are plain absolute paths.
+ * The result in `buf`, or null when it is not one (another layout, too big, undecodable) or
+ * `verify` refuses its signature.
  */
-export function rewritePaths<T>(value: T, paths: Map<string, string>): T {
-  if (paths.size === 0) return value;
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return paths.get(v) ?? v;
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = walk(x);
-      return out;
-    }
-    return v;
-  };
-  return walk(value) as T;
+export function decodeResult(buf: Buffer, verify: ((bytes: Uint8Array, sig: Uint8Array) => boolean) | null): BatchResult | null {
+  if (buf.length < 36 || buf.length > MAX_RESULT_BYTES || !buf.subarray(0, 4).equals(RESULT_MAGIC)) return null;
+  const sig = buf.subarray(4, 36);
+  const bytes = buf.subarray(36);
+  if (verify && !verify(bytes, sig)) return null;
+  try {
+    const r = deserialize(bytes) as BatchResult;
+    return r && typeof r === 'object' && typeof r.runId === 'string' && Number.isInteger(r.seq) ? r : null;
+  } catch {
+    return null;
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * The coordinator's side of a distributed run: an executor with the same shape as the local
  * pool (`run(batch, signal) → outcomes`, `close()`), that sends each batch as a BullMQ job and
- * waits for its outcomes on the run's results list.
+ * waits for its outcomes on the run's results list. With a shared secret, every job is signed,
+ * the run's lease is kept alive while it runs (job-auth.ts), and only signed results count.
  *
  * Delivery is at-least-once (a worker that dies after pushing its result but before BullMQ marks
  * the job done runs it again elsewhere; a job lost with a Redis restart is added again), so a
@@ -11,14 +12,22 @@
  * A reconcile loop (every `reconcileMs`) looks at the jobs still outstanding: a job Redis no
  * longer knows (restart without persistence) is published again with its files; a job that
  * failed for good (its worker crashed it more than BullMQ allows, or its files could not be
- * loaded) fails its trials with the reason.
+ * loaded) fails its trials with the reason. A Redis that stays unreachable longer than
+ * `giveUpMs` fails the batches waiting on it, so the run ends instead of waiting forever.
  */
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { describeFile, publishBlob, type BlobRef } from './content-store';
-import { DEFAULT_PREFIX, DEFAULT_QUEUE, JOB_VERSION, jobId, keys, type BatchJobData, type BatchResult, type WorkerInfo } from './protocol';
-import { checkRedis, closeRedis, openRedis, redactUrl } from './redis-connection';
+import { signJob, signLease, verifyResult } from './job-auth';
+import { decodeResult, DEFAULT_PREFIX, DEFAULT_QUEUE, JOB_VERSION, jobId, keys, type BatchJobData, type JobBody, type WorkerInfo } from './protocol';
+import { checkRedis, closeRedis, openRedis, redactUrl, type TlsFiles } from './redis-connection';
+
+/** A lease lives this long; it is renewed every LEASE_RENEW_MS while the run goes. */
+const LEASE_MS = 120_000;
+const LEASE_RENEW_MS = 15_000;
+/** Commands sent while closing wait at most this long (Redis may be gone). */
+const CLOSE_WAIT_MS = 2000;
 
 export interface RedisExecutorOptions<Req, Out> {
   /** `redis://host:port`. */
@@ -29,6 +38,13 @@ export interface RedisExecutorOptions<Req, Out> {
   files: string[];
   /** Builds a failed outcome for a trial whose batch could not run at all (see module doc). */
   failedOutcome: (trial: Req, reason: string) => Out;
+  /** The outcomes of a batch from what a worker sent (its packed form). */
+  unpack: (outcomes: unknown) => Out[];
+  /** The shared secret: jobs are signed with it, results must be. */
+  secret?: Buffer | null;
+  tls?: TlsFiles;
+  /** A Redis unreachable this long fails the outstanding batches (default 120 s). */
+  giveUpMs?: number;
   queue?: string;
   prefix?: string;
   /** A name for the run's keys; random when absent. */
@@ -69,6 +85,8 @@ export interface RedisExecutorStats {
   byWorker: Record<string, number>;
   /** Sum over accepted batches of the time workers spent on them (fetching files and running trials). */
   workerMs: number;
+  /** Results dropped because they were not signed with the secret (or not results at all). */
+  rejected: number;
 }
 
 export class AbortError extends Error {
@@ -81,7 +99,7 @@ export class AbortError extends Error {
 /** A coordinator's connection to the workers of one run. Create with `createRedisExecutor`. */
 export class RedisExecutor<Req, Out> {
   readonly runId: string;
-  readonly stats: RedisExecutorStats = { batches: 0, duplicates: 0, readded: 0, failedJobs: 0, redelivered: 0, byWorker: {}, workerMs: 0 };
+  readonly stats: RedisExecutorStats = { batches: 0, duplicates: 0, readded: 0, failedJobs: 0, redelivered: 0, byWorker: {}, workerMs: 0, rejected: 0 };
   private readonly prefix: string;
   private readonly pending = new Map<number, Pending<Req, Out>>();
   private seq = 0;
@@ -90,6 +108,11 @@ export class RedisExecutor<Req, Out> {
   private timer: NodeJS.Timeout | null = null;
   private reconciling = false;
   private blobs: { ref: BlobRef; bytes: Buffer }[] = [];
+  private leaseTimer: NodeJS.Timeout | null = null;
+  /** Since when Redis is unreachable (0: it is reachable). */
+  private downSince = 0;
+  /** Set once Redis was gone too long: every later `run()` fails with it. */
+  private broken: Error | null = null;
 
   private constructor(
     private readonly opts: RedisExecutorOptions<Req, Out>,
@@ -106,13 +129,16 @@ export class RedisExecutor<Req, Out> {
   static async create<Req, Out>(opts: RedisExecutorOptions<Req, Out>): Promise<RedisExecutor<Req, Out>> {
     let self: RedisExecutor<Req, Out> | null = null;
     const onState = (state: 'lost' | 'back', url: string) => {
-      if (state === 'lost') opts.onLog?.('warning', `lost the connection to Redis at ${url}; reconnecting…`);
-      else {
+      if (state === 'lost') {
+        if (self && !self.downSince) self.downSince = Date.now();
+        opts.onLog?.('warning', `lost the connection to Redis at ${url}; reconnecting…`);
+      } else {
+        if (self) self.downSince = 0;
         opts.onLog?.('info', `reconnected to Redis at ${url}`);
         void self?.afterReconnect();
       }
     };
-    const redis = openRedis(opts.url, { name: 'optstudy-coordinator', onState });
+    const redis = openRedis(opts.url, { name: 'optstudy-coordinator', onState, tls: opts.tls });
     try {
       await checkRedis(redis, opts.url, opts.connectTimeoutMs);
     } catch (e) {
@@ -128,16 +154,24 @@ export class RedisExecutor<Req, Out> {
     const queue = new Queue(opts.queue ?? DEFAULT_QUEUE, { connection: queueConn });
     queue.on('error', () => {});
     self = new RedisExecutor(opts, redis, blocking, queue, queueConn);
-    for (const f of opts.files) self.blobs.push(describeFile(f));
-    await self.publishFiles();
+    try {
+      for (const f of opts.files) self.blobs.push(describeFile(f));
+      await self.publishLease();
+      await self.publishFiles();
+    } catch (e) {
+      await self.close();
+      throw e;
+    }
     self.reader = self.readResults();
-    self.timer = setInterval(() => void self!.reconcile(), opts.reconcileMs ?? 1000);
+    self.timer = setInterval(() => void self!.tick(), opts.reconcileMs ?? 1000);
+    if (opts.secret) self.leaseTimer = setInterval(() => void self!.publishLease().catch(() => {}), LEASE_RENEW_MS);
     return self;
   }
 
   /** Sends a batch to the workers; resolves with one outcome per trial, in order. */
   run(trials: Req[], signal?: AbortSignal): Promise<Out[]> {
     if (this.closed) return Promise.reject(new Error('the Redis executor is closed'));
+    if (this.broken) return Promise.reject(this.broken);
     if (signal?.aborted) return Promise.reject(new AbortError());
     const seq = this.seq++;
     this.stats.batches++;
@@ -206,16 +240,22 @@ export class RedisExecutor<Req, Out> {
     for (const e of entries) e.reject(new AbortError());
   }
 
-  /** Cancels what is outstanding, removes the run's keys, closes the connections. */
+  /**
+   * Cancels what is outstanding, removes the run's keys (its lease first: no worker starts one
+   * of its jobs after this), closes the connections. Bounded: with Redis gone it still ends
+   * within a few seconds.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.pending.size) await this.cancel();
+    if (this.pending.size) await bounded(this.cancel(), CLOSE_WAIT_MS);
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    await this.redis.del(keys.results(this.prefix, this.runId)).catch(() => {});
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    await bounded(this.redis.del(keys.lease(this.prefix, this.runId), keys.results(this.prefix, this.runId)), CLOSE_WAIT_MS);
     this.blocking.disconnect();
-    await this.reader?.catch(() => {});
-    await this.queue.close().catch(() => {});
+    // A BLPOP queued while Redis is away is not always rejected by the disconnect.
+    if (this.reader) await bounded(this.reader, CLOSE_WAIT_MS);
+    await bounded(this.queue.close(), CLOSE_WAIT_MS);
     this.queueConn.disconnect();
     closeRedis(this.redis);
   }
@@ -224,15 +264,26 @@ export class RedisExecutor<Req, Out> {
     for (const b of this.blobs) await publishBlob(this.redis, this.prefix, b.ref, b.bytes);
   }
 
+  /** The run's signed lease (with a secret): workers run its signed jobs only while it is valid. */
+  private async publishLease(): Promise<void> {
+    if (!this.opts.secret || this.closed) return;
+    const lease = signLease(this.opts.secret, this.runId, Date.now() + LEASE_MS);
+    await this.redis.set(keys.lease(this.prefix, this.runId), JSON.stringify(lease), 'PX', LEASE_MS);
+  }
+
   private jobData(entry: Pending<Req, Out>): BatchJobData {
-    return {
+    const body: JobBody = {
       v: JOB_VERSION,
       runId: this.runId,
       seq: entry.seq,
+      jobId: entry.id,
+      issuedAt: Date.now(),
       payload: this.opts.payload,
       files: this.blobs.map((b) => b.ref),
       trials: entry.trials,
     };
+    const text = JSON.stringify(body);
+    return { v: JOB_VERSION, runId: this.runId, seq: entry.seq, body: text, sig: this.opts.secret ? signJob(this.opts.secret, entry.id, text) : null };
   }
 
   private async addJob(entry: Pending<Req, Out>): Promise<void> {
@@ -262,20 +313,22 @@ export class RedisExecutor<Req, Out> {
   /** BLPOP loop on the run's results list; the first result of a batch wins. */
   private async readResults(): Promise<void> {
     const key = keys.results(this.prefix, this.runId);
+    const secret = this.opts.secret;
+    const verify = secret ? (bytes: Uint8Array, sig: Uint8Array) => verifyResult(secret, bytes, sig) : null;
     while (!this.closed) {
-      let item: [string, string] | null;
+      let item: [Buffer, Buffer] | null;
       try {
-        item = await this.blocking.blpop(key, 1);
+        item = await this.blocking.blpopBuffer(key, 1);
       } catch {
         if (this.closed) return;
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
       if (!item) continue;
-      let result: BatchResult;
-      try {
-        result = JSON.parse(item[1]) as BatchResult;
-      } catch {
+      const result = decodeResult(item[1], verify);
+      if (!result) {
+        // Not signed with the secret, or not a result: whoever pushed it, it counts for nothing.
+        if (this.stats.rejected++ === 0) this.opts.onLog?.('warning', `a result on run ${this.runId}'s list was ${secret ? 'not signed with the shared secret' : 'not readable'}; dropped (a worker without the secret, or another optstudy version?)`);
         continue;
       }
       const entry = this.pending.get(result.seq);
@@ -287,20 +340,42 @@ export class RedisExecutor<Req, Out> {
       if (result.attempt > 1 || entry.readded > 0) this.stats.redelivered++;
       this.stats.byWorker[result.worker] = (this.stats.byWorker[result.worker] ?? 0) + 1;
       this.stats.workerMs += result.durationMs;
-      if (!Array.isArray(result.outcomes) || result.outcomes.length !== entry.trials.length) {
-        entry.reject(new Error(`worker ${result.worker} answered batch ${result.seq} with ${result.outcomes?.length} outcomes for ${entry.trials.length} trials`));
+      let outs: Out[];
+      try {
+        outs = this.opts.unpack(result.outcomes);
+      } catch {
+        outs = [];
+      }
+      if (outs.length !== entry.trials.length) {
+        entry.reject(new Error(`worker ${String(result.worker).slice(0, 80)} answered batch ${result.seq} with ${outs.length} outcomes for ${entry.trials.length} trials`));
         continue;
       }
-      entry.resolve(result.outcomes as Out[]);
+      entry.resolve(outs);
     }
   }
 
   /** After a reconnection: the blobs may be gone with a restarted Redis; publish and reconcile now. */
   private async afterReconnect(): Promise<void> {
     try {
+      await this.publishLease();
       await this.publishFiles();
     } catch {
       // The reconcile loop publishes again before re-adding jobs.
+    }
+    await this.reconcile();
+  }
+
+  /** The periodic check: give up on a Redis gone too long, else reconcile. */
+  private async tick(): Promise<void> {
+    const giveUp = this.opts.giveUpMs ?? 120_000;
+    if (this.downSince && Date.now() - this.downSince > giveUp && !this.broken) {
+      this.broken = new Error(
+        `lost Redis at ${redactUrl(this.opts.url)} for more than ${Math.round(giveUp / 1000)} s; the finished trials are kept: resume the run once Redis is back`,
+      );
+      const entries = [...this.pending.values()];
+      this.pending.clear();
+      for (const e of entries) e.reject(this.broken);
+      return;
     }
     await this.reconcile();
   }
@@ -315,6 +390,7 @@ export class RedisExecutor<Req, Out> {
         if (state === 'unknown') {
           // Re-check the results list first: a result may have landed between the two reads.
           if (!this.pending.has(entry.seq)) continue;
+          await this.publishLease();
           await this.publishFiles();
           entry.readded++;
           this.stats.readded++;
@@ -349,3 +425,8 @@ export function createRedisExecutor<Req, Out>(opts: RedisExecutorOptions<Req, Ou
 }
 
 export { redactUrl };
+
+/** Waits for `p` at most `ms` (its failure ignored). */
+function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  return Promise.race([p.then(() => {}, () => {}), new Promise<void>((r) => setTimeout(r, ms).unref())]);
+}

@@ -1,7 +1,7 @@
 /**
  * The worker's side of a distributed run (`optstudy worker`): a BullMQ worker on the shared
- * queue that runs each batch on this machine's pool and pushes the outcomes onto the run's
- * results list.
+ * queue that checks each job against its operator's policy (worker-policy.ts), runs the batch
+ * on this machine's pool and pushes the outcomes onto the run's results list.
  *
  * Order matters for at-least-once delivery: the result is pushed BEFORE BullMQ marks the job
  * done, so a crash in between re-runs the batch (the coordinator drops the duplicate) rather
@@ -10,25 +10,33 @@
  */
 import { Worker, type Job } from 'bullmq';
 import * as os from 'node:os';
+import type { Redis } from 'ioredis';
 import { BlobCache } from './content-store';
-import { DEFAULT_PREFIX, DEFAULT_QUEUE, JOB_VERSION, keys, rewritePaths, type BatchJobData, type BatchResult, type WorkerInfo } from './protocol';
-import { checkRedis, closeRedis, openRedis } from './redis-connection';
+import { signResult, verifyLease } from './job-auth';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE, encodeResult, keys, type BatchJobData, type BatchResult, type WorkerInfo } from './protocol';
+import { checkRedis, closeRedis, openRedis, type TlsFiles } from './redis-connection';
+import { admitJob, JobRefused, type WorkerPolicy } from './worker-policy';
 
 /** Runs one batch of one run's trials on this machine (the optimizer's pool behind it). */
 export interface BatchRunner {
-  /** `payload` has its file paths already replaced by local ones. One outcome per trial, in order. */
-  run(payload: unknown, trials: unknown[], signal: AbortSignal): Promise<unknown[]>;
+  /** `payload` has its file paths already replaced by local ones. The outcomes, packed for the trip back. */
+  run(payload: unknown, trials: unknown[], signal: AbortSignal): Promise<unknown>;
   close(): Promise<void>;
 }
 
 export interface RedisWorkerOptions {
   url: string;
-  /** Batches run at once (default: the CPU count). */
+  /** Pool threads (default: the CPU count); the worker holds two batches per thread, so a thread never waits for the next. */
   concurrency?: number;
   /** Where fetched files are kept (default: `~/.cache/optstudy/blobs`). */
   cacheDir?: string;
+  /** Files under this folder may be used in place when their bytes match (a shared disk). */
+  dataRoot?: string;
+  /** What the worker runs; default: unsigned built-ins only. */
+  policy?: WorkerPolicy;
   queue?: string;
   prefix?: string;
+  tls?: TlsFiles;
   /**
    * How long a job's lock lives without renewal: a worker that dies is noticed after about this
    * long and its batch re-delivered. Renewed every half of it while the batch runs.
@@ -40,7 +48,6 @@ export interface RedisWorkerOptions {
   log?: (message: string) => void;
   connectTimeoutMs?: number;
 }
-
 export interface RedisWorkerStats {
   batches: number;
   trials: number;
@@ -63,6 +70,33 @@ export function defaultCacheDir(): string {
   return `${base}/optstudy/blobs`;
 }
 
+/** The default policy: unsigned built-in strategies only. */
+export const BUILTIN_ONLY: WorkerPolicy = { allow: new Set(['builtin']), secret: null };
+
+/**
+ * Checks a signed job's run: its lease (signed by its coordinator, renewed while it runs, deleted
+ * when it ends) must be valid now. Read for every job (one GET), so a replay is refused as soon
+ * as the run is over.
+ */
+function leaseChecker(redis: Redis, prefix: string, secret: Buffer) {
+  return async (runId: string): Promise<void> => {
+    const raw = await redis.get(keys.lease(prefix, runId));
+    let lease: unknown = null;
+    try {
+      lease = raw === null ? null : JSON.parse(raw);
+    } catch {
+      lease = null;
+    }
+    if (!verifyLease(secret, runId, lease)) {
+      // Not JobRefused: a lease can be missing for a moment while its coordinator reconnects
+      // after a Redis restart; BullMQ retries the job after a backoff.
+      throw new Error(
+        `refused: run ${runId} has no valid lease: its coordinator has ended (or its signed lease expired; are this machine's clock and the coordinator's in sync?)`,
+      );
+    }
+  };
+}
+
 /**
  * Connects and starts taking jobs.
  * @throws RedisConnectionError when Redis cannot be reached at first (with what to do).
@@ -71,11 +105,13 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
   const log = opts.log ?? (() => {});
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
   const queueName = opts.queue ?? DEFAULT_QUEUE;
+  const policy = opts.policy ?? BUILTIN_ONLY;
   const concurrency = Math.max(1, opts.concurrency ?? os.availableParallelism());
   const lockMs = opts.lockMs ?? 30_000;
   const id = `${os.hostname()}:${process.pid}`;
   const redis = openRedis(opts.url, {
     name: 'optstudy-worker',
+    tls: opts.tls,
     onState: (state, url) => log(state === 'lost' ? `lost Redis at ${url}; reconnecting…` : `reconnected to Redis at ${url}`),
   });
   try {
@@ -84,59 +120,34 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     redis.disconnect();
     throw e;
   }
-  const cache = new BlobCache(redis, prefix, opts.cacheDir ?? defaultCacheDir());
+  const cache = new BlobCache(redis, prefix, opts.cacheDir ?? defaultCacheDir(), opts.dataRoot);
   const stats: RedisWorkerStats = { batches: 0, trials: 0, skipped: 0, blobsFetched: 0, blobsShared: 0 };
+  const checkLease = policy.secret ? leaseChecker(redis, prefix, policy.secret) : null;
 
   const processor = async (job: Job<BatchJobData>): Promise<{ trials: number } | { skipped: true }> => {
-    const data = job.data;
-    if (data.v !== JOB_VERSION) {
-      throw new Error(`job layout version ${data.v}, this worker understands ${JOB_VERSION}: run the same optstudy version on coordinator and workers`);
-    }
-    if (await redis.exists(keys.cancel(prefix, data.runId))) {
+    const admitted = admitJob(job.id, job.data, policy);
+    const { runId, seq, trials } = admitted.body;
+    if (admitted.signed) await checkLease!(runId);
+    if (await redis.exists(keys.cancel(prefix, runId))) {
       stats.skipped++;
       return { skipped: true };
     }
     const t0 = Date.now();
     const local = new Map<string, string>();
-    for (const ref of data.files) local.set(ref.path, await cache.resolve(ref));
+    for (const ref of admitted.body.files) local.set(ref.path, await cache.resolve(ref));
     stats.blobsFetched = cache.fetched;
     stats.blobsShared = cache.shared;
-    const payload = rewritePaths(data.payload, local);
-
-    // Poll the run's cancel flag while the batch runs, so Cancel stops work already handed out.
-    const abort = new AbortController();
-    const poll = setInterval(() => {
-      redis.exists(keys.cancel(prefix, data.runId)).then(
-        (n) => n && abort.abort(),
-        () => {},
-      );
-    }, 500);
-    let outcomes: unknown[] = [];
-    try {
-      outcomes = await opts.runner.run(payload, data.trials, abort.signal);
-    } catch (e) {
-      // A cancelled run's batch is dropped quietly; anything else fails the job (BullMQ retries it).
-      if (!abort.signal.aborted) throw e;
-    } finally {
-      clearInterval(poll);
-    }
-    if (abort.signal.aborted) {
+    const outcomes = await runCancellable(redis, keys.cancel(prefix, runId), (signal) => opts.runner.run(admitted.localize(local), trials, signal));
+    if (outcomes === CANCELLED) {
       stats.skipped++;
       return { skipped: true };
     }
-    const result: BatchResult = {
-      runId: data.runId,
-      seq: data.seq,
-      outcomes,
-      worker: id,
-      attempt: job.attemptsStarted || job.attemptsMade + 1,
-      durationMs: Date.now() - t0,
-    };
-    const key = keys.results(prefix, data.runId);
-    await redis.multi().rpush(key, JSON.stringify(result)).expire(key, 24 * 3600).exec();
+    const result: BatchResult = { runId, seq, outcomes, worker: id, attempt: job.attemptsStarted || job.attemptsMade + 1, durationMs: Date.now() - t0 };
+    const key = keys.results(prefix, runId);
+    await redis.multi().rpush(key, encodeResult(result, (b) => signResult(policy.secret, b))).expire(key, 24 * 3600).exec();
     stats.batches++;
-    stats.trials += data.trials.length;
-    return { trials: data.trials.length };
+    stats.trials += trials.length;
+    return { trials: trials.length };
   };
 
   // BullMQ does not close a connection it was given: keep it to close it ourselves.
@@ -144,7 +155,9 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
   workerConn.on('error', () => {});
   const worker = new Worker<BatchJobData>(queueName, processor, {
     connection: workerConn,
-    concurrency,
+    // Two batches per pool thread: the next one is queued in the pool while one finishes, so a
+    // thread never idles through the result's trip and the next job's fetch.
+    concurrency: 2 * concurrency,
     // Shown as the job's `processedBy`, so one can tell which machine holds a batch.
     name: id,
     lockDuration: lockMs,
@@ -155,17 +168,27 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     autorun: false,
   });
   worker.on('error', (e) => log(`queue error: ${e.message}`));
-  worker.on('failed', (job, e) => job && log(`batch ${job.data.seq} of run ${job.data.runId} failed: ${e.message}`));
+  worker.on('failed', (job, e) => job && log(`batch ${String(job.data?.seq).slice(0, 20)} of run ${String(job.data?.runId).slice(0, 70)} failed: ${e.message}`));
 
-  // Register in the worker registry, so coordinators can see how many workers serve the queue.
-  const info: WorkerInfo = { id, host: os.hostname(), pid: process.pid, concurrency, queue: queueName, startedAt: new Date().toISOString() };
+  // Register in the worker registry, so coordinators can see how many workers serve the queue and what they run.
+  const info: WorkerInfo = {
+    id,
+    host: os.hostname(),
+    pid: process.pid,
+    concurrency,
+    queue: queueName,
+    startedAt: new Date().toISOString(),
+    allow: [...policy.allow],
+    signed: policy.secret !== null,
+  };
   const heartbeat = async () => {
     await redis.multi().sadd(keys.workerSet(prefix), id).set(keys.worker(prefix, id), JSON.stringify(info), 'PX', 6000).exec();
   };
   await heartbeat();
   const beat = setInterval(() => void heartbeat().catch(() => {}), 2000);
   void worker.run().catch((e: unknown) => log(`worker stopped: ${e instanceof Error ? e.message : String(e)}`));
-  log(`worker ${id} ready: queue '${queueName}', concurrency ${concurrency}, cache ${cache.dir}`);
+  const rules = `runs ${[...policy.allow].join(', ')}${policy.secret ? ' (signed jobs only)' : ' (no secret: unsigned built-ins only)'}`;
+  log(`worker ${id} ready: queue '${queueName}', concurrency ${concurrency}, ${rules}, cache ${cache.dir}${opts.dataRoot ? `, data root ${opts.dataRoot}` : ''}`);
 
   let closing: Promise<void> | null = null;
   return {
@@ -175,9 +198,13 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
       if (closing && !force) return closing;
       closing = (async () => {
         clearInterval(beat);
-        await worker.close(force).catch(() => {});
+        // Finishing the batches in hand needs Redis to take their results; abandoning them is
+        // bounded, so a second signal ends the worker even while Redis is away.
+        await (force ? bounded(worker.close(true), 2000) : worker.close(false).catch(() => {}));
+        // BullMQ's own blocking connection keeps reconnecting while Redis is away: close it too.
+        await bounded(worker.disconnect(), 1000);
         await opts.runner.close().catch(() => {});
-        await redis.multi().srem(keys.workerSet(prefix), id).del(keys.worker(prefix, id)).exec().catch(() => {});
+        await bounded(redis.multi().srem(keys.workerSet(prefix), id).del(keys.worker(prefix, id)).exec(), 2000);
         workerConn.disconnect();
         closeRedis(redis);
       })();
@@ -185,3 +212,32 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     },
   };
 }
+
+const CANCELLED = Symbol('cancelled');
+
+/** Runs `work`, aborting it when the run's cancel flag appears (polled every 0.5 s). */
+async function runCancellable<T>(redis: Redis, cancelKey: string, work: (signal: AbortSignal) => Promise<T>): Promise<T | typeof CANCELLED> {
+  const abort = new AbortController();
+  const poll = setInterval(() => {
+    redis.exists(cancelKey).then(
+      (n) => n && abort.abort(),
+      () => {},
+    );
+  }, 500);
+  try {
+    return await work(abort.signal);
+  } catch (e) {
+    // A cancelled run's batch is dropped quietly; anything else fails the job (BullMQ retries it).
+    if (abort.signal.aborted) return CANCELLED;
+    throw e;
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+/** Waits for `p` at most `ms` (its failure ignored). */
+function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  return Promise.race([p.then(() => {}, () => {}), new Promise<void>((r) => setTimeout(r, ms).unref())]);
+}
+
+export { JobRefused };

@@ -207,7 +207,10 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
   };
   const workers = Math.max(1, Math.floor(options.workers ?? model.workers ?? defaultWorkers()));
   const settings: ExecutorSettings = { workers, timeoutMs: model.timeoutMs, retries: model.retries ?? 0, memoryMb: options.memoryMb };
-  const redis = options.redis ?? model.executor?.url;
+  // A study's own `executor redis` URL is not contacted from an untrusted workspace (it would
+  // send the price data to a server the study's author chose): the run stays local (#21 finding 10).
+  const studyRedis = options.trusted === false ? undefined : model.executor?.url;
+  const redis = options.redis ?? studyRedis;
   let payload = plan.payload;
   // Executors that load the data themselves (Redis workers, command strategies) see the window as dates.
   if (window) payload = { ...payload, data: { ...payload.data, from: formatDate(prices.date[0]!), to: formatDate(prices.date[prices.bars - 1]!) } };
@@ -215,6 +218,8 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
   // module that does not compile, no Redis) stops the run with its reason and leaves no journal.
   // Its log lines wait for the start event.
   const early: RunEvent[] = [];
+  if (model.executor?.url && redis === undefined)
+    early.push({ type: 'log', level: 'warning', message: `the study's 'executor redis' is ignored: this workspace is not trusted, so the trials run here (trust the workspace to send them to the workers)` });
   let onLog = (level: 'info' | 'warning' | 'error', message: string): void => void early.push({ type: 'log', level, message });
   const executor = await createExecutor(options.createExecutor, payload, settings, prices, { redis, log: (level, message) => onLog(level, message) });
   let opened: OpenRunDir;

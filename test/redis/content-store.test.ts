@@ -1,17 +1,16 @@
 /**
  * Files by content hash on a real redis-server: a worker uses the coordinator's path only when
- * the bytes there hash the same, otherwise fetches once into its cache; plus the URL checks
- * and job-payload path rewriting.
+ * it lies under the worker's data root and the bytes there hash the same, otherwise fetches
+ * once into its cache; plus the URL checks.
  */
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import IORedis from 'ioredis';
-import { BlobCache, BlobMissingError, describeFile, publishBlob, sha256 } from '../../server/distributed/content-store';
+import { BlobCache, BlobMissingError, describeFile, publishBlob, safeName, sha256 } from '../../server/distributed/content-store';
 import { parseRedisUrl, reconnectDelay, RedisConnectionError, redactUrl } from '../../server/distributed/redis-connection';
-import { rewritePaths } from '../../server/distributed/protocol';
 import { REDIS_MISSING, redisServerAvailable, startRedis, type TestRedis } from '../support/redis-server';
 
 const skip = redisServerAvailable() ? false : REDIS_MISSING;
@@ -31,15 +30,54 @@ describe('content-addressed files on a real Redis', { skip }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('same bytes at the same path: used in place, nothing fetched', async () => {
+  it('same bytes at the same path under the data root: used in place, nothing fetched', async () => {
     const f = path.join(dir, 'prices.txt');
     writeFileSync(f, 'Date,Open\n2020-01-01,1\n');
     const { ref, bytes } = describeFile(f);
     await publishBlob(conn, 'optstudy', ref, bytes);
-    const cache = new BlobCache(conn, 'optstudy', path.join(dir, 'cache-a'));
+    const cache = new BlobCache(conn, 'optstudy', path.join(dir, 'cache-a'), dir);
     assert.equal(await cache.resolve(ref), f);
     assert.equal(cache.fetched, 0);
     assert.equal(cache.shared, 1);
+  });
+
+  it('without a data root, or outside it, or through a symlink leaving it: never read in place, fetched by hash', async () => {
+    const root = path.join(dir, 'root');
+    const outside = path.join(dir, 'outside');
+    mkdirSync(root);
+    mkdirSync(outside);
+    const f = path.join(outside, 'prices.txt');
+    writeFileSync(f, 'Date,Open\n2020-01-02,2\n');
+    const link = path.join(root, 'link.txt');
+    symlinkSync(f, link);
+    const { ref, bytes } = describeFile(f);
+    await publishBlob(conn, 'optstudy', ref, bytes);
+    for (const [name, cache, claimed] of [
+      ['no root', new BlobCache(conn, 'optstudy', path.join(dir, 'cache-r1')), f],
+      ['outside the root', new BlobCache(conn, 'optstudy', path.join(dir, 'cache-r2'), root), f],
+      ['a symlink out of the root', new BlobCache(conn, 'optstudy', path.join(dir, 'cache-r3'), root), link],
+    ] as const) {
+      const got = await cache.resolve({ ...ref, path: claimed });
+      assert.notEqual(got, f, name);
+      assert.notEqual(got, link, name);
+      assert.equal(cache.shared, 0, name);
+      assert.equal(cache.fetched, 1, name);
+      assert.equal(readFileSync(got, 'utf8'), bytes.toString(), name);
+    }
+  });
+
+  it('a blob whose size or bytes differ from the reference is refused, and a cache name never leaves its folder', async () => {
+    const bytes = Buffer.from('Date,Open\n2020-01-03,3\n');
+    const ref = { sha256: sha256(bytes), path: '/c/data/..', size: bytes.length };
+    await conn.set(`optstudy:blob:${ref.sha256}`, Buffer.from('x'.repeat(bytes.length)));
+    const cache = new BlobCache(conn, 'optstudy', path.join(dir, 'cache-s'));
+    await assert.rejects(cache.resolve(ref), /does not match its hash/);
+    await assert.rejects(cache.resolve({ ...ref, size: bytes.length + 1 }), /bytes, not the \d+ announced/);
+    await conn.set(`optstudy:blob:${ref.sha256}`, bytes);
+    const got = await cache.resolve(ref);
+    assert.equal(path.dirname(got), path.join(dir, 'cache-s', ref.sha256), 'stays in its hash folder');
+    assert.equal(readFileSync(got, 'utf8'), bytes.toString());
+    assert.deepEqual(['..', '.hidden.csv', 'a b.txt', 'C:\\x\\orcl.txt', 'orcl-2014.txt'].map(safeName), ['blob', 'blob.csv', 'blob.txt', 'orcl.txt', 'orcl-2014.txt']);
   });
 
   it('other bytes at the same path (another machine, another file): fetched once, cached under the hash', async () => {
@@ -93,12 +131,5 @@ describe('Redis URLs and job payloads', () => {
 
   it('reconnects with a doubling delay capped at 2 s', () => {
     assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 50].map(reconnectDelay), [100, 200, 400, 800, 1600, 2000, 2000, 2000]);
-  });
-
-  it('rewrites exactly the file paths in a payload, anywhere in it', () => {
-    const payload = { data: { file: '/c/prices.txt', from: '2005-01-01' }, strategy: { kind: 'module', file: '/tmp/m.js' }, list: ['/c/prices.txt', 'x'], n: 3 };
-    const out = rewritePaths(payload, new Map([['/c/prices.txt', '/w/cache/abc/prices.txt'], ['/tmp/m.js', '/w/cache/def/m.js']]));
-    assert.deepEqual(out, { data: { file: '/w/cache/abc/prices.txt', from: '2005-01-01' }, strategy: { kind: 'module', file: '/w/cache/def/m.js' }, list: ['/w/cache/abc/prices.txt', 'x'], n: 3 });
-    assert.deepEqual(payload.list, ['/c/prices.txt', 'x'], 'the original is untouched');
   });
 });

@@ -144,7 +144,8 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
   });
 
   it('SIGTERM: a worker finishes the batch in hand, then exits 0; nothing is re-delivered', async () => {
-    const leaving = await startWorker(redis.url, { concurrency: 1 });
+    // A long lock: on a loaded machine a short one can expire while the batch waits its turn.
+    const leaving = await startWorker(redis.url, { concurrency: 1, lockMs: 10_000 });
     const ex = await executor(redis.url);
     const queue = new Queue(DEFAULT_QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
     try {
@@ -158,7 +159,7 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
       leaving.kill('SIGTERM');
       assert.equal(await leaving.exited, 0);
       await running;
-      assert.ok((ex.stats.byWorker[leaving.id] ?? 0) >= 1, 'its batch in hand came back from it');
+      assert.ok((ex.stats.byWorker[leaving.id] ?? 0) >= 1, `its batch in hand came back from it: ${JSON.stringify(ex.stats)}\n${leaving.log()}`);
       assert.equal(ex.stats.redelivered, 0);
       assert.match(leaving.log(), /SIGTERM: finishing the batches in hand[\s\S]*stopped after \d+ batches/);
     } finally {

@@ -6,7 +6,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
@@ -98,10 +99,16 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
   /** Local reference runs, once per study file. */
   const localRuns = new Map<string, { local: ReturnType<typeof collector>; lend: Awaited<ReturnType<typeof runStudy>> }>();
 
+  /** The deployment's shared secret: coordinators (this process and the CLIs it starts, through the environment) and workers hold it. */
+  const secretBefore = process.env.OPTSTUDY_SECRET_FILE;
+  const SIGNED = ['--allow', 'builtin,module,command'];
+
   before(async () => {
     redis = await startRedis();
-    workers.push(await startWorker(redis.url), await startWorker(redis.url));
     dir = tempStudy({ 'staged.optstudy': TWO_STAGES, 'big.optstudy': BIG_GRID, 'module.optstudy': MODULE_STUDY });
+    writeFileSync(path.join(dir, 'secret'), randomBytes(24).toString('hex'), { mode: 0o600 });
+    process.env.OPTSTUDY_SECRET_FILE = path.join(dir, 'secret');
+    workers.push(await startWorker(redis.url, { extraArgs: SIGNED }), await startWorker(redis.url, { extraArgs: SIGNED }));
     mkdirSync(path.join(dir, 'strategies', 'lib'), { recursive: true });
     writeFileSync(path.join(dir, 'strategies', 'my-cross.js'), MODULE_MAIN);
     writeFileSync(path.join(dir, 'strategies', 'lib', 'signal.js'), MODULE_LIB);
@@ -109,6 +116,9 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
   after(async () => {
     await Promise.all(workers.map((w) => w.stop()));
     await redis?.close();
+    if (secretBefore === undefined) delete process.env.OPTSTUDY_SECRET_FILE;
+    else process.env.OPTSTUDY_SECRET_FILE = secretBefore;
+    rmSync(dir, { recursive: true, force: true });
   });
 
   /** Runs a study locally and on Redis; returns both. `during` acts while the Redis run goes. */
@@ -155,7 +165,7 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
   });
 
   it('a worker SIGKILLed mid-run: the run completes with every trial exactly once', async () => {
-    const victim = await startWorker(redis.url, { concurrency: 1 });
+    const victim = await startWorker(redis.url, { concurrency: 1, extraArgs: SIGNED });
     const queue = new Queue(DEFAULT_QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
     try {
       const { ex } = await both(path.join(dir, 'big.optstudy'), async (ex) => {
@@ -200,9 +210,9 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
     assert.ok(local.trials().some((t) => t.state === 'complete'), 'the Python strategy ran');
   });
 
-  it('a --builtin-only worker refuses a module strategy: its trials fail with the reason, the run finishes', async () => {
+  it('a worker whose operator allows built-ins only refuses a signed module strategy: its trials fail with the reason, the run finishes', async () => {
     // On a queue of its own, so the other workers cannot take these jobs.
-    const strict = await startWorker(redis.url, { queue: 'strict-trials', extraArgs: ['--builtin-only'] });
+    const strict = await startWorker(redis.url, { queue: 'strict-trials', extraArgs: ['--allow', 'builtin'] });
     try {
       const c = collector();
       const end = await runStudy(
@@ -219,7 +229,7 @@ describe('studies on Redis workers equal local runs', { skip }, () => {
       assert.ok(t.length > 0);
       for (const x of t) {
         assert.equal(x.state, 'failed');
-        assert.match(x.error ?? '', /built-in strategies only .*module strategy/);
+        assert.match(x.error ?? '', /^distributed worker: refused: this worker does not run module strategies \(its operator allows: builtin; --allow builtin,module would\)/);
       }
       assertOnce(c.events, end.runDir, t.length);
     } finally {

@@ -46,19 +46,29 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface RedisServerOptions {
+  /** `requirepass`: clients must AUTH with it (the URL carries it as `:PASSWORD@`). */
+  password?: string;
+  /** Serve TLS only (no plain port), with these PEM files; clients must show a certificate signed by `ca`. */
+  tls?: { cert: string; key: string; ca: string };
+}
+
 /** Starts a private redis-server; throws with its output when it does not come up. */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: RedisServerOptions = {}): Promise<TestRedis> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'optstudy-redis-'));
   let port = await freePort();
   let child: ChildProcess | null = null;
   let output = '';
 
   const launch = async (): Promise<void> => {
-    const proc = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const tls = options.tls;
+    const listen = tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'yes']
+      : ['--port', String(port)];
+    const auth = options.password ? ['--requirepass', options.password] : [];
+    const proc = spawn('redis-server', [...listen, ...auth, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     // Never leave a server behind when the test process ends early (an uncaught error, a failed setup).
     const reap = () => proc.kill('SIGKILL');
@@ -117,7 +127,8 @@ export async function startRedis(): Promise<TestRedis> {
       return port;
     },
     get url() {
-      return `redis://127.0.0.1:${port}`;
+      const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+      return `${options.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`;
     },
     stop,
     start: launch,

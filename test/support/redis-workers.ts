@@ -34,6 +34,8 @@ export interface WorkerStartOptions {
   cacheDir?: string;
   queue?: string;
   extraArgs?: string[];
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Starts `node dist/cli.js worker --redis URL …` and waits for its "ready" line. */
@@ -42,7 +44,7 @@ export async function startWorker(url: string, o: WorkerStartOptions = {}): Prom
   const args = [CLI, 'worker', '--redis', url, '--concurrency', String(o.concurrency ?? 1), '--lock-ms', String(o.lockMs ?? 2000), '--cache-dir', cacheDir];
   if (o.queue) args.push('--queue', o.queue);
   args.push(...(o.extraArgs ?? []));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   // Never leave a worker behind when the test process ends early.
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
