@@ -6,13 +6,18 @@
  */
 import './panel.css';
 import type { ToWebview } from '../protocol/messages';
+import { CompareCard } from './cards/compare-card';
 import { renderRobustness } from './cards/robustness';
 import { ParetoCard } from './cards/pareto-card';
 import { renderLog, renderStages } from './cards/stages';
 import { SurfaceCard } from './cards/surface-card';
+import { EdfChart } from './charts/edf';
+import { addSaveTools, saveTools } from './charts/export';
 import { HistoryChart } from './charts/history';
 import { ImportanceChart } from './charts/importance';
 import { ParallelCoordinates } from './charts/parallel';
+import { SliceCharts } from './charts/slices';
+import { Surface3d } from './charts/surface3d';
 import { TrialCard } from './detail/trial-card';
 import { card, el } from './dom';
 import { RunHeaderView } from './header/run-header';
@@ -41,8 +46,12 @@ const cards = {
   detail: card('detail', 'Trial', { wide: true }),
   importance: card('importance', 'Parameter importance', { chart: true }),
   surface: card('heatmap', 'Surface', { chart: true, tall: true }),
-  pareto: card('pareto', 'Pareto front', { chart: true, tall: true }),
+  surface3d: card('surface3d', '3-D surface', { chart: true, tall: true }),
+  edf: card('edf', 'Distribution of scores', { chart: true, tall: true }),
+  slices: card('slices', 'Slices', { wide: true }),
   parallel: card('parallel', 'Parallel coordinates', { wide: true, chart: true }),
+  pareto: card('pareto', 'Pareto front', { chart: true, tall: true }),
+  compare: card('compare', 'Compare runs', { wide: true }),
   stages: card('stages', 'Stages'),
   robustness: card('robustness', 'Robustness', { wide: true }),
   log: card('log', 'Messages'),
@@ -53,11 +62,29 @@ app.append(header.root, emptyNote, grid);
 
 const history = new HistoryChart(cards.history.body, store, links);
 const table = new TrialTable(cards.trials, store, links, view as TableState, saveView);
-const trial = new TrialCard(cards.detail, store, links, () => loop.schedule());
+const trial = new TrialCard(cards.detail, store, links, () => loop.schedule(), saveTools(cards.detail, 'trial equity'));
 const importance = new ImportanceChart(cards.importance.body, cards.importance.note);
 const surface = new SurfaceCard(cards.surface, store, links, view, () => (saveView(), loop.dirtyHeavy(true)));
 const pareto = new ParetoCard(cards.pareto, store, links, view, () => (saveView(), loop.dirtyHeavy(true)));
 const parallel = new ParallelCoordinates(cards.parallel.body, store, links);
+const surface3d = new Surface3d(cards.surface3d.body, store, links);
+const slices = new SliceCharts(cards.slices.body, store, links);
+const compare = new CompareCard(cards.compare, store, () => loop.dirtyHeavy(true));
+const edf = new EdfChart(cards.edf.body, store, links, () => compare.edf());
+const surfaceArgs = () => [view.heatX ?? '', view.heatY ?? '', view.heatAgg === 'max' ? 'best' : 'mean'] as const;
+addSaveTools(cards.history, 'best so far');
+addSaveTools(cards.importance, 'parameter importance');
+addSaveTools(cards.surface, 'surface', () => surface.draw());
+addSaveTools(cards.surface3d, '3-d surface', () => surface3d.draw(...surfaceArgs()));
+addSaveTools(cards.edf, 'distribution of scores');
+addSaveTools(cards.slices, 'slices');
+addSaveTools(cards.parallel, 'parallel coordinates', () => parallel.draw());
+addSaveTools(cards.pareto, 'pareto front');
+addSaveTools(cards.compare, 'compare runs');
+cards.surface3d.note.textContent = 'The Surface card\'s parameters, lifted to the score. Drag to turn; click a point to open its best trial.';
+cards.edf.note.textContent = 'Share of feasible trials scoring at most each value: a steep rise near the best means a broad optimum.';
+cards.slices.note.textContent = 'The score against each parameter, every feasible trial a point. Click a point to open its trial.';
+cards.parallel.note.textContent = 'Drag along an axis to keep only the trials in that range (the table follows); click the axis to clear.';
 
 // ---- linking --------------------------------------------------------------------------------
 
@@ -68,7 +95,7 @@ links.on((what) => {
     saveView();
     trial.show(links.selected);
     table.renderWindow();
-    loop.schedule();
+    loop.dirtyHeavy(true);
   } else {
     table.update(true);
     loop.dirtyHeavy(true);
@@ -114,6 +141,11 @@ const loop = new RenderLoop({
     timed('heatmap', () => surface.draw());
     timed('pareto', () => pareto.draw(rebuild));
     timed('parallel', () => parallel.draw());
+    cards.surface3d.card.hidden = cards.surface.card.hidden;
+    if (!cards.surface3d.card.hidden) timed('surface3d', () => surface3d.draw(...surfaceArgs()));
+    timed('slices', () => slices.update(rebuild));
+    timed('edf', () => edf.update());
+    timed('compare', () => compare.draw());
   },
 });
 
@@ -134,6 +166,9 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
       trial.receive(m.detail);
       break;
     case 'trialDetailPending':
+      break;
+    case 'compareRun':
+      compare.load(m.run);
       break;
   }
   loop.schedule();
@@ -174,6 +209,7 @@ onThemeChange(() => loop.themeChanged());
 const ro = new ResizeObserver(() => loop.dirtyHeavy(true));
 ro.observe(cards.surface.body);
 ro.observe(cards.parallel.body);
+ro.observe(cards.surface3d.body);
 
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') post({ type: 'ready' });

@@ -441,3 +441,8 @@ study "${name}" {
 }
 `;
 }
+
+/** Where a Chart.js chart drew point `index` of the dataset labelled `label` (CSS pixels in its canvas), or null. */
+export async function pointOf(page: Page, canvasSelector: string, label: string, index = 0): Promise<{ x: number; y: number } | null> {
+  return page.evaluate(({ sel, label, index }) => (window as unknown as { __optstudyPointOf: (s: string, l: string, i: number) => { x: number; y: number } | null }).__optstudyPointOf(sel, label, index), { sel: canvasSelector, label, index });
+}

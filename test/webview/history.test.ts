@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { TrialEvent } from '../../protocol/run-events';
-import { ARTIFACTS, canvasRecords, launch, openPanel, readRecording, settleHeavy, streamRun } from '../support/webview-page';
+import { ARTIFACTS, canvasRecords, launch, openPanel, pointOf, readRecording, settleHeavy, streamRun } from '../support/webview-page';
 
 const staged = readRecording('ema-atr-staged.jsonl');
 
@@ -35,7 +35,7 @@ test('#19-10: infeasible trials are drawn on "Best so far", with the constraint 
     const history = (await canvasRecords(panel.page)).find((r) => r.card === 'history')!;
     assert.ok(history.texts.some((t) => /infeasible/.test(t.text)), 'no "infeasible" legend entry');
     // Hovering an infeasible point tells why it is infeasible.
-    const spot = await panel.page.evaluate(() => (window as unknown as { __optstudyHistoryPoint?: (k: string) => { x: number; y: number } | null }).__optstudyHistoryPoint?.('infeasible') ?? null);
+    const spot = await pointOf(panel.page, '#history canvas', 'infeasible');
     assert.ok(spot, 'no infeasible point to hover');
     const box = (await panel.page.locator('#history canvas').boundingBox())!;
     await panel.page.mouse.move(box.x + spot.x, box.y + spot.y);

@@ -5,8 +5,22 @@
  */
 import { probes } from './chartjs';
 
+/** While an export re-draws a chart, the context it draws into instead of the host's canvas. */
+let target: { host: HTMLElement; ctx: CanvasRenderingContext2D; w: number; h: number } | null = null;
+
+/** Runs `draw` with `sizedCanvas(host)` answering `ctx` (a recording context of the same size). */
+export function drawInto(host: HTMLElement, ctx: CanvasRenderingContext2D, w: number, h: number, draw: () => void): void {
+  target = { host, ctx, w, h };
+  try {
+    draw();
+  } finally {
+    target = null;
+  }
+}
+
 /** Makes (or reuses) a canvas filling `host`; returns its 2-D context in CSS pixels. */
 export function sizedCanvas(host: HTMLElement): { ctx: CanvasRenderingContext2D; w: number; h: number; canvas: HTMLCanvasElement } {
+  if (target && target.host === host) return { ctx: target.ctx, w: target.w, h: target.h, canvas: target.ctx.canvas };
   let canvas = host.querySelector('canvas');
   if (!canvas) {
     canvas = document.createElement('canvas');

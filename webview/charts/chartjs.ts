@@ -39,6 +39,18 @@ export interface DrawProbe {
 export const probes: Record<string, DrawProbe> = {};
 (globalThis as unknown as { __optstudyProbes: typeof probes }).__optstudyProbes = probes;
 
+/**
+ * For the tests: where point `index` of the dataset labelled `label` sits on the chart in the
+ * canvas `selector` (CSS pixels from the canvas' top-left corner), or null.
+ */
+(globalThis as unknown as Record<string, unknown>)['__optstudyPointOf'] = (selector: string, label: string, index = 0) => {
+  const canvas = document.querySelector(selector) as HTMLCanvasElement | null;
+  const chart = canvas ? Chart.getChart(canvas) : undefined;
+  const di = chart?.data.datasets.findIndex((d) => String(d.label).startsWith(label)) ?? -1;
+  const el = di >= 0 ? chart!.getDatasetMeta(di).data[index] : undefined;
+  return el ? { x: el.x, y: el.y } : null;
+};
+
 /** A plugin recording each draw of a chart under `name`. */
 export function probePlugin(name: string): Plugin {
   return {

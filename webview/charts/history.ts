@@ -20,15 +20,7 @@ export class HistoryChart {
   private readonly selected: XY[] = [];
   private readonly failedTicks: XY[] = [];
 
-  constructor(private readonly host: HTMLElement, private readonly store: PanelStore, private readonly links: Links) {
-    // For the tests: where a series' first point sits on the canvas (CSS pixels).
-    (globalThis as unknown as Record<string, unknown>)['__optstudyHistoryPoint'] = (label: string) => {
-      const c = this.chart;
-      const di = c?.data.datasets.findIndex((d) => String(d.label).startsWith(label)) ?? -1;
-      const el = di >= 0 ? c!.getDatasetMeta(di).data[0] : undefined;
-      return el ? { x: el.x, y: el.y } : null;
-    };
-  }
+  constructor(private readonly host: HTMLElement, private readonly store: PanelStore, private readonly links: Links) {}
 
   /** Redraws; `rebuild` after a theme change. The chart is rebuilt when the run or the objective changes. */
   update(rebuild = false): void {

@@ -56,9 +56,12 @@ export class ParetoChart {
       if (k % stride === 0) pts.push(p);
     });
     const front = front2d(all, dirs[xi] !== 'minimize', dirs[yi] !== 'minimize');
+    // Chart.js takes unparsed data as sorted by x (it reads the x range from the ends).
+    pts.sort((a, b) => a.x - b.x);
     const hostFront: XY[] = (store.pareto ?? store.analysis?.pareto ?? [])
       .map((t: TrialSummary) => ({ x: scoreAt(t.score, xi), y: scoreAt(t.score, yi), i: t.number === undefined ? -1 : store.indexOf(t.number) }))
-      .filter((p): p is { x: number; y: number; i: number } => p.x !== null && p.y !== null);
+      .filter((p): p is { x: number; y: number; i: number } => p.x !== null && p.y !== null)
+      .sort((a, b) => a.x - b.x);
     const key = `${store.epoch}|${xi}|${yi}`;
     if (this.chart && !rebuild && key === this.key) {
       const ds = this.chart.data.datasets;

@@ -34,7 +34,7 @@ export class TrialCard {
   private readonly status = el('div', 'detail-status');
   private readonly extra = el('div', 'detail-extra');
 
-  constructor(private readonly card: Card, private readonly store: PanelStore, private readonly links: Links, private readonly onClose: () => void) {
+  constructor(private readonly card: Card, private readonly store: PanelStore, private readonly links: Links, private readonly onClose: () => void, private readonly save?: HTMLElement) {
     card.card.hidden = true;
     card.body.classList.add('detail');
     this.chart = new EquityChart(el('div', 'equity-stack'));
@@ -139,7 +139,7 @@ export class TrialCard {
       }));
     }
     tools.push(button('Close', { onClick: () => { this.links.select(undefined); this.hide(); this.onClose(); } }));
-    c.tools.replaceChildren(...tools);
+    c.tools.replaceChildren(...tools, ...(this.save && d && !d.error ? [this.save] : []));
     this.renderSide(row, params, d);
     this.renderMain(row, d, pending);
   }
