@@ -164,6 +164,9 @@ class OptStudyExtension implements PanelHost {
     const workers = vscode.workspace.getConfiguration('optstudy').get<number>('workers', 0);
     const request: RunRequest = { type: 'run', file: target.file, study: target.study, stage: target.stage, resume: target.resume, trusted: vscode.workspace.isTrusted };
     if (workers > 0) request.workers = workers;
+    // Data and module paths may use the whole workspace folder, as the language server checks them.
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target.file));
+    if (folder) request.workspaceRoot = folder.uri.fsPath;
     const model = new RunModel(`run-${Date.now()}`, target.study ?? path.basename(target.file));
     if (target.resume) {
       model.header.runDir = target.resume;

@@ -67,6 +67,10 @@ export const IssueCodes = {
   // Workspace (server/workspace-checks.ts)
   DataFileMissing: 'data-file-missing',
   DataFileUnreadable: 'data-file-unreadable',
+  /** The loader refuses the file (bad prices, unreadable columns, an empty range). */
+  DataFileInvalid: 'data-file-invalid',
+  /** The loader skipped or repaired rows (counted). */
+  DataWarning: 'data-warning',
   PathOutsideWorkspace: 'path-outside-workspace',
   ModuleFileMissing: 'module-file-missing',
   ModuleParamsUnreadable: 'module-params-unreadable',

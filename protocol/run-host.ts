@@ -26,6 +26,8 @@ export type HostRequest =
       redis?: string;
       /** False in an untrusted workspace: module and command strategies are refused. */
       trusted?: boolean;
+      /** The workspace folder of the study: data and module paths may not leave it (default: the study's folder). */
+      workspaceRoot?: string;
     }
   | { type: 'cancel' };
 

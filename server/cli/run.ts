@@ -191,7 +191,7 @@ export const runCommand: Command = async (argv, io) => {
     }
   };
 
-  const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume, redis: args.redis, createExecutor: chooseExecutor };
+  const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume, redis: args.redis, createExecutor: chooseExecutor, confine: {} };
   try {
     const end = await runStudy(options, onEvent, ac.signal);
     if (!args.json) {

@@ -43,7 +43,7 @@ export function describeKind(st: fs.Stats): string {
 }
 
 function mb(n: number): string {
-  return `${Math.round(n / (1024 * 1024))} MB`;
+  return n >= 2 ** 20 ? `${Math.round(n / 2 ** 20)} MB` : `${n} bytes`;
 }
 
 /**

@@ -108,6 +108,7 @@ export async function host(req: Extract<HostRequest, { type: 'run' }>, signal: A
         out: req.out,
         resume: req.resume,
         trusted: req.trusted,
+        confine: { root: req.workspaceRoot },
         redis: req.redis,
         analyze,
         createExecutor: chooseExecutor,

@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, type Diagnostic, type StudyModel } from '../../grammar';
+import { analyze, IssueCodes, type Diagnostic, type StudyModel } from '../../grammar';
 import type {
   EndEvent,
   Metrics,
@@ -33,6 +33,7 @@ import { FLUSH_MS, JOURNAL_FORMAT, readJournal, type JournalHeader, type TornTai
 import { createRunDir, resumeRunDir, type OpenRunDir } from './run-dir';
 import { buildPlan, scoreTrial, type StagePlan, type StudyPlan } from './plan';
 import { holdoutWindow, validateStudyRun } from './validate-run';
+import { checkWorkspace } from '../workspace-checks';
 
 /**
  * Memo entries kept (oldest out first, ~1 KB each). A stage never proposes a point twice, so
@@ -58,6 +59,11 @@ export interface RunOptions {
   resume?: string;
   /** False in an untrusted workspace: module and command strategies are refused. */
   trusted?: boolean;
+  /**
+   * Data and module paths may not leave `root` (default: the study file's folder), as `optstudy
+   * check` reports them: the CLI and the run host set it; library callers (tests) may omit it.
+   */
+  confine?: { root?: string };
   /** Run trials on `optstudy worker` processes through this Redis (else the study's `executor redis`, else the local pool). */
   redis?: string;
   /**
@@ -95,8 +101,12 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
   return `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity}: ${d.message} [${d.code}]`;
 }
 
-/** Reads, checks and picks the study to run. @throws StudyError */
-export function loadStudy(file: string, name?: string): { model: StudyModel; plan: StudyPlan } {
+/**
+ * Reads, checks and picks the study to run. With `paths`, data and module paths must stay inside
+ * `paths.workspaceRoot` (default: the study's folder), as `optstudy check` reports them.
+ * @throws StudyError
+ */
+export function loadStudy(file: string, name?: string, paths?: { workspaceRoot?: string }): { model: StudyModel; plan: StudyPlan } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -120,6 +130,8 @@ export function loadStudy(file: string, name?: string): { model: StudyModel; pla
       `${rel}: study '${model.name}' has errors`,
       own.length ? own.map((d) => formatDiagnostic(rel, d)) : [`${rel}:${model.range.start.line + 1}:1: study '${model.name}' has errors`],
     );
+  const outside = paths ? checkWorkspace(model, file, { workspaceRoot: paths.workspaceRoot, contents: false }).filter((d) => d.code === IssueCodes.PathOutsideWorkspace) : [];
+  if (outside.length) throw new StudyError(`${rel}: study '${model.name}' reads files outside its folder`, outside.map((d) => formatDiagnostic(rel, d)));
   try {
     return { model, plan: buildPlan(model, file) };
   } catch (e) {
@@ -153,7 +165,7 @@ interface Batch {
 export async function runStudy(options: RunOptions, listener: RunListener, signal: AbortSignal): Promise<EndEvent> {
   const t0 = Date.now();
   const file = path.resolve(options.file);
-  const { model, plan } = loadStudy(file, options.study);
+  const { model, plan } = loadStudy(file, options.study, options.confine && { workspaceRoot: options.confine.root });
   if (options.trusted === false && plan.payload.strategy.kind !== 'builtin')
     throw new StudyError(`${file}: strategy '${model.strategy?.name}' is a ${plan.payload.strategy.kind} strategy: running it needs a trusted workspace`);
   let stages = plan.stages;

@@ -20,13 +20,15 @@ import { processesIn, scratchStudy, waitFor } from './procs';
 function faultStudy(values: number[], opts: { timeout?: string; workers?: number; env?: string } = {}): string {
   const dir = scratchStudy({});
   copyFileSync(path.join(repoRoot(), 'test', 'fixtures', 'strategies', 'faults.py'), path.join(dir, 'faults.py'));
+  // Beside the study: `optstudy run` refuses data outside the study's folder.
+  copyFileSync(sampleData('orcl-2014.txt'), path.join(dir, 'orcl-2014.txt'));
   writeFileSync(
     path.join(dir, 'study.optstudy'),
     `strategy f command "${opts.env ?? ''}python3 faults.py" {
   param fast: int = 10
 }
 study "s" {
-  data "${sampleData('orcl-2014.txt')}"
+  data "orcl-2014.txt"
   strategy f
   objective maximize sharpe
   stage "grid" {

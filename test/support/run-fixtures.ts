@@ -1,5 +1,5 @@
 /** Helpers for run-engine tests: temporary study folders over the real sample price files. */
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EndEvent, RunEvent, TrialEvent } from '../../protocol/run-events';
 import { tempFolder } from './temp';
@@ -19,10 +19,20 @@ export function sampleData(name: string): string {
   return path.join(repoRoot(), 'samples', 'data', name);
 }
 
-/** Writes files into a new temporary folder (removed when the test process exits); returns the folder. */
+/**
+ * Writes files into a new temporary folder (removed when the test process exits); returns the
+ * folder. Sample price files a study names (by absolute path, `sampleData(…)`, or by file name)
+ * are copied into the folder and named relatively: `optstudy run` refuses data outside the
+ * study's folder.
+ */
 export function tempStudy(files: Record<string, string>): string {
   const dir = tempFolder('optstudy-run-');
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  const samples = path.join(repoRoot(), 'samples', 'data');
+  for (const [name, text] of Object.entries(files)) {
+    const local = text.split(samples + path.sep).join('');
+    for (const f of readdirSync(samples)) if (local.includes(`"${f}"`) && !existsSync(path.join(dir, f))) copyFileSync(path.join(samples, f), path.join(dir, f));
+    writeFileSync(path.join(dir, name), local);
+  }
   return dir;
 }
 

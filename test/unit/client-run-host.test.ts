@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { eventsFromJournal } from '../../client/journal';
@@ -60,11 +60,12 @@ test('Cancel stops the run cleanly; Resume finishes it with the uninterrupted be
   // first batch of events reaches the client).
   const dir = mkdtempSync(path.join(tmp, 'cancel-'));
   const file = path.join(dir, 'grid.optstudy');
-  const data = path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt');
+  // The data beside the study: a run refuses data outside the study's folder.
+  copyFileSync(path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt'), path.join(dir, 'orcl.txt'));
   writeFileSync(
     file,
     readFileSync(QUICK, 'utf8')
-      .replace('"data/orcl-1995-2014.txt"', JSON.stringify(data))
+      .replace('"data/orcl-1995-2014.txt"', '"orcl.txt"')
       .replace('param fast in 5 .. 50 step 5', 'param fast in 2 .. 80 step 1')
       .replace('param slow in 20 .. 200 step 10', 'param slow in 10 .. 300 step 2'),
   );
@@ -126,10 +127,11 @@ test('Cancel ends a large fast grid promptly: the end arrives, the host exits by
   // the events stream (batched by the host) while the cancel travels the other way.
   const dir = mkdtempSync(path.join(tmp, 'big-'));
   const file = path.join(dir, 'big.optstudy');
+  copyFileSync(path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt'), path.join(dir, 'orcl.txt'));
   writeFileSync(
     file,
     `study "big grid" {
-  data "${path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt')}"
+  data "orcl.txt"
   strategy sma_cross
   objective maximize sharpe
   stage "s" {

@@ -56,7 +56,7 @@ test('data and module files are checked relative to the study, and may not escap
   const study = (data: string, extra = '') =>
     `study "s" {\n  data "${data}"\n  strategy ${extra || 'sma_cross'}\n  objective maximize sharpe\n  stage "g" { param fast in [5, 10] }\n}\n`;
   fs.mkdirSync(path.join(dir, 'data'));
-  fs.writeFileSync(path.join(dir, 'data', 'p.txt'), 'Date,Open,High,Low,Close,Volume\n');
+  fs.writeFileSync(path.join(dir, 'data', 'p.txt'), 'Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,10\n');
   fs.writeFileSync(path.join(dir, 'ok.optstudy'), study('data/p.txt'));
   fs.writeFileSync(path.join(dir, 'missing.optstudy'), study('data/nope.txt'));
   fs.writeFileSync(path.join(dir, 'escape.optstudy'), study('../../etc/passwd'));
@@ -76,7 +76,7 @@ test('data and module files are checked relative to the study, and may not escap
 
 test('warnings alone exit 0', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'optstudy-check-'));
-  fs.writeFileSync(path.join(dir, 'p.txt'), 'x\n');
+  fs.writeFileSync(path.join(dir, 'p.txt'), 'Date,Open,High,Low,Close\n2020-01-02,1,2,0.5,1.5\n');
   fs.writeFileSync(
     path.join(dir, 'w.optstudy'),
     'study "w" {\n  data "p.txt"\n  strategy sma_cross\n  objective maximize sharpe\n  stage "g" { param fast in 5 .. 12 step 5 }\n}\n',
