@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { FromWebview } from '../../protocol/messages';
@@ -62,6 +63,36 @@ test('a re-run trial draws per-bar equity, buy-and-hold and its drawdowns; a Shi
     assert.match(await panel.page.locator('#detail h2').innerText(), new RegExp(`#${n}\\b`), 'the overlay replaced the trial shown');
     assert.ok((await panel.page.locator('#detail table.trades tbody tr').count()) > 3);
     await panel.page.locator('#detail').screenshot({ path: path.join(ARTIFACTS, 'webview-trial-detail.png') });
+    assert.deepEqual(await panel.problems(), []);
+  } finally {
+    await panel.close();
+  }
+});
+
+test('a basket trial lists its metrics per symbol', async () => {
+  // No basket producer yet: each symbol's metrics come from a real backtest of that symbol alone.
+  const panel = await openPanel(browser, { width: 1100, height: 1000 });
+  try {
+    await streamRun(panel, quickstart, 60, 'run-basket');
+    await settleHeavy(panel);
+    const row = panel.page.locator('table.trials tbody tr[data-n]').nth(0);
+    const n = Number(await row.getAttribute('data-n'));
+    const params = quickstart.find((e): e is TrialEvent => e.type === 'trial' && e.number === n)!.params;
+    await row.dblclick();
+    const symbols = ['orcl-1995-2014.txt', 'yhoo-1996-2014.txt'].map((file) => {
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'backtest', '--data', path.join(ROOT, 'samples', 'data', file), '--strategy', 'sma_cross', '--from', '2005-01-01', '--to', '2014-12-31', ...Object.entries(params).flatMap(([k, v]) => ['--param', `${k}=${v}`]), '--json'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return { symbol: file.split('-')[0]!.toUpperCase(), metrics: (JSON.parse(r.stdout) as { metrics: Record<string, number | null> }).metrics };
+    });
+    const detail = { ...rerunTrial(QUICKSTART, n, params, 'run-basket'), symbols };
+    await panel.send({ type: 'trialDetail', detail });
+    await settle(panel.page);
+    const table = await panel.page.locator('#detail table.symbols').innerText();
+    assert.match(table, /ORCL/);
+    assert.match(table, /YHOO/);
+    assert.match(table, /Return %/);
+    const ret = (symbols[1]!.metrics['total_return_pct'] as number);
+    assert.ok(table.includes(String(Number(ret.toPrecision(4)))), `YHOO's return ${ret} missing: ${table}`);
     assert.deepEqual(await panel.problems(), []);
   } finally {
     await panel.close();

@@ -13,10 +13,14 @@ import { trialLines } from '../trial-text';
 import { applyDefaults, axis, Chart, makeChart, probePlugin, tipPlugin } from './chartjs';
 
 const MAX_POINTS = 800;
+const SAMPLE = 20000;
 
 /** EDF points of a set of (score, row index) pairs, thinned evenly to at most MAX_POINTS (pure). */
 export function edfPoints(scores: { y: number; i: number }[]): XY[] {
-  const sorted = [...scores].sort((a, b) => a.y - b.y);
+  // Past SAMPLE trials an even sample stands for them (sorting 100,000 every redraw would stall a streaming panel).
+  const step = Math.max(1, Math.ceil(scores.length / SAMPLE));
+  const sample = step === 1 ? [...scores] : scores.filter((_, k) => k % step === 0);
+  const sorted = sample.sort((a, b) => a.y - b.y);
   const n = sorted.length;
   const stride = Math.max(1, Math.ceil(n / MAX_POINTS));
   const out: XY[] = [];

@@ -17,6 +17,7 @@ import { metricInfo, metricTitle, objectiveTitle } from '../metric-info';
 import type { PanelStore } from '../store';
 import { button, spinner } from '../ui';
 import { post } from '../vscode-api';
+import { KEY_METRICS } from '../table/columns';
 import { EquityChart } from './equity-chart';
 
 const MAX_TRADES = 500;
@@ -184,7 +185,10 @@ export class TrialCard {
     if (d.equity.length) this.chart.draw(EquityChart.curves(d, pins));
     else this.chart.destroy();
     if (d.symbols?.length) {
-      const names = [...new Set(d.symbols.flatMap((s) => Object.keys(s.metrics)))].slice(0, 8);
+      // The table's key metrics when the symbols report them, else their first few.
+      const all = [...new Set(d.symbols.flatMap((s) => Object.keys(s.metrics)))];
+      const key = ['final_value', ...KEY_METRICS].filter((m) => all.includes(m));
+      const names = key.length ? key : all.slice(0, 8);
       this.extra.append(el('h3', undefined, 'Per symbol'), simpleTable('symbols', ['symbol', ...names.map(metricTitle)], d.symbols.map((s) => [s.symbol, ...names.map((m) => fmt(s.metrics[m] ?? null))]), [false, ...names.map(() => true)]));
     }
     if (d.trades.length) {
