@@ -369,11 +369,22 @@ export function formatDuration(ms: number | null | undefined): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** A score for a status bar: four significant digits, arrays joined. */
+/**
+ * A number as the status bar, notifications and pickers show it: four significant digits,
+ * thousands grouped, never an exponent for everyday magnitudes (#19-12: "1.42e+6").
+ */
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-4 || a >= 1e15)) return v.toExponential(2);
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  return Number(v.toPrecision(4)).toString();
+}
+
+/** A score: one number, or one per objective joined with " · " (#19-12: "[0.5226, 51.5]"). */
 export function formatScore(score: Score | null | undefined): string {
   if (score === null || score === undefined) return '–';
-  const one = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 1000 ? v.toFixed(0) : Number(v.toPrecision(4)).toString()) : String(v));
-  return Array.isArray(score) ? `[${score.map(one).join(', ')}]` : one(score);
+  return Array.isArray(score) ? score.map(formatNumber).join(' · ') : formatNumber(score);
 }
 
 /** The status-bar line for a run: `120/990 · 35/s · ETA 0:25 · best 1.23`. */

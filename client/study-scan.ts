@@ -1,10 +1,10 @@
 /**
  * A small, tolerant scanner over `.optstudy` text for the client's own needs: which study is
  * under the cursor, where its `strategy` statement and stage `param` lines are (for Apply Best
- * Parameters), and its data/cash/commission/sizing (for re-running one trial). The client may
- * not import the grammar's parser (it lives with the server), and these few facts do not need
- * it: the scanner skips comments and strings, matches braces, and never throws on half-typed
- * text. Pure: no vscode.
+ * Parameters), its objectives' directions (for reopened runs) and whether it needs a trusted
+ * workspace. The client may not import the grammar's parser (it lives with the server), and
+ * these few facts do not need it: the scanner skips comments and strings, matches braces, and
+ * never throws on half-typed text. Pure: no vscode.
  */
 
 export interface Tok {
@@ -71,11 +71,6 @@ export interface StudyInfo extends Span {
   /** Offset of the `{` and `}` of the body (close = text length when unterminated). */
   open: number;
   close: number;
-  data?: { path: string; from?: string; to?: string };
-  cash?: number;
-  /** As written (`0.1%` or `0.001`). */
-  commission?: string;
-  sizing?: { kind: string; value: number };
   strategy?: StrategyRef;
   stages: StageInfo[];
   /** `objective`/`objectives { … }`: direction and expression text, in order. */
@@ -179,29 +174,6 @@ function scanBody(text: string, toks: Tok[], from: number, to: number, s: StudyI
       continue;
     }
     switch (t.text) {
-      case 'data': {
-        if (toks[i + 1]?.kind === 'string') {
-          const d: NonNullable<StudyInfo['data']> = { path: unquote(toks[i + 1]!.text) };
-          let k = i + 2;
-          while (k < to && (word(k) === 'from' || word(k) === 'to') && toks[k + 1]?.kind === 'number') {
-            d[word(k) as 'from' | 'to'] = toks[k + 1]!.text;
-            k += 2;
-          }
-          s.data = d;
-          i = k;
-          continue;
-        }
-        break;
-      }
-      case 'cash':
-        if (toks[i + 1]?.kind === 'number') s.cash = Number(toks[i + 1]!.text);
-        break;
-      case 'commission':
-        if (toks[i + 1]?.kind === 'number') s.commission = toks[i + 1]!.text;
-        break;
-      case 'sizing':
-        if (word(i + 1) && toks[i + 2]?.kind === 'number') s.sizing = { kind: toks[i + 1]!.text, value: Number(toks[i + 2]!.text) };
-        break;
       case 'strategy': {
         const ref: StrategyRef = { start: t.start, end: t.end, headEnd: t.end };
         let k = i + 1;

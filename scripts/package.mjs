@@ -162,8 +162,10 @@ while (queue.length) {
 }
 const nativeFor = [...packages.values()].filter((n) => /(^|[-/])(linux|darwin|win32)-(x64|arm64|arm|ia32)/.test(n));
 if (nativeFor.length) log(`platform packages (this .vsix runs on ${process.platform}-${process.arch}): ${nativeFor.join(', ')}`);
-// Only what runs: no sources, type declarations, maps, tests, docs or benchmarks.
-const DROP_DIRS = /(^|\/)(src|test|tests|__tests__|test-jest|docs?|benchmarks?|examples?|scripts|\.github|coverage)(\/|$)/;
+// Only what runs: no type declarations, maps, tests, docs or benchmarks. Folders named src/ or
+// scripts/ stay: some packages run from them (debug's code is in src/, bullmq loads its Lua
+// scripts from scripts/), and stripping them broke the run host of the installed extension.
+const DROP_DIRS = /(^|\/)(test|tests|__tests__|test-jest|docs?|benchmarks?|examples?|\.github|coverage)(\/|$)/;
 const DROP_FILES = /(\.map|\.ts|\.mts|\.cts|\.tsbuildinfo|\.md|\.markdown)$|(^|\/)(\.[^/]*|tsconfig[^/]*\.json|jest\.config[^/]*)$/i;
 const keepRuntime = (rel) => !DROP_DIRS.test(rel) && !DROP_FILES.test(rel);
 for (const [dir] of packages) {

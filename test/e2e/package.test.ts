@@ -53,8 +53,8 @@ describe('npm run package', () => {
     const stray = names.filter((n) => !allowed.some((re) => re.test(n)));
     assert.deepEqual(stray, [], 'files that are not part of the product');
     const forbidden = names.filter((n) => /\.(map|ts|mts|cts|tsbuildinfo)$/.test(n) ||
-      (n.startsWith('extension/node_modules/') && /\/(test|tests|__tests__|src|docs?|benchmarks?)\//.test(n.replace(/^extension\/node_modules\/(@[^/]+\/)?[^/]+\//, '/'))));
-    assert.deepEqual(forbidden, [], 'sources, maps, tests or docs inside the package');
+      (n.startsWith('extension/node_modules/') && /\/(test|tests|__tests__|docs?|benchmarks?)\//.test(n.replace(/^extension\/node_modules\/(@[^/]+\/)?[^/]+\//, '/'))));
+    assert.deepEqual(forbidden, [], 'TypeScript sources, maps, tests or docs inside the package');
     // Images only as the README shows them.
     const readme = String(readZipEntry(vsix, 'extension/readme.md'));
     const images = names.filter((n) => !n.startsWith('extension/node_modules/') && /\.(png|jpe?g|gif)$/i.test(n));
@@ -126,6 +126,15 @@ describe('npm run package', () => {
   seed 1
 }
 `);
+    // Every package a bundle requires loads from the package alone (#19: the run host died on a
+    // `debug` package whose src/ had been stripped).
+    const dist = path.join(dir, 'extension', 'dist');
+    const required = new Set<string>();
+    for (const f of fs.readdirSync(dist).filter((x) => x.endsWith('.js'))) for (const r of bareRequires(fs.readFileSync(path.join(dist, f), 'utf8'))) required.add(r);
+    for (const r of required) {
+      const load = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(r)})`], { cwd: dist, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+      assert.equal(load.status, 0, `require('${r}') from the packaged extension fails:\n${load.stderr.slice(0, 1500)}`);
+    }
     const cli = path.join(dir, 'extension', 'dist', 'cli.js');
     const check = spawnSync(process.execPath, [cli, 'check', 'tiny.optstudy', '--json'], { cwd: work, encoding: 'utf8' });
     assert.equal(check.status, 0, `packaged optstudy check failed:\n${check.stdout}${check.stderr}`);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { formatDuration, modelFromEvents, RunModel, statusText } from '../../client/run-model';
+import { formatDuration, formatScore, modelFromEvents, RunModel, statusText } from '../../client/run-model';
 import type { RunEvent, TrialEvent } from '../../protocol/run-events';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -96,6 +96,22 @@ test('the status bar line shows progress, rate, ETA and best', () => {
   assert.match(statusText(m.header, m.best), /finished/);
   assert.equal(formatDuration(65_000), '1:05');
   assert.equal(formatDuration(3_723_000), '1:02:03');
+  // One number format everywhere (#19-12): no exponents for everyday sizes, objectives joined.
+  assert.equal(formatScore(1_420_000.4), '1,420,000');
+  assert.equal(formatScore([0.52261, 51.5]), '0.5226 · 51.5');
+  assert.equal(formatScore(-0.000012345), '-1.23e-5');
+});
+
+test('walk-forward folds are a validation phase, never a stage (#19-11: "stage 0/1")', () => {
+  const m = new RunModel('w');
+  m.apply({ type: 'start', study: 'wf', stages: [{ name: 'grid', size: 90, method: 'grid' }], total: 90 });
+  m.apply({ type: 'progress', stage: 'grid', done: 90, total: 90, rate: 100, etaMs: 0 });
+  m.apply({ type: 'progress', stage: 'walk-forward fold 2/5 grid', done: 3, total: 90, rate: 100, etaMs: 10 });
+  assert.equal(m.header.stage, 'grid');
+  assert.deepEqual(m.header.phase, { kind: 'validation', label: 'walk-forward fold 2/5', index: 2, count: 5 });
+  assert.equal(m.header.done, 90, 'a fold\'s own count does not move the run\'s');
+  m.apply({ type: 'end', best: null, trials: 90, elapsedMs: 1 });
+  assert.equal(m.header.phase, undefined);
 });
 
 test('a host that restarts a stage name or sends unknown events does not break the model', () => {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { eventsFromJournal } from '../../client/journal';
 import { modelFromEvents } from '../../client/run-model';
 import { needsTrust, offsetAt, scanStudies, stageAt, studyAt } from '../../client/study-scan';
-import { backtestPlan, parseBacktest } from '../../client/trial-detail';
+import { parseTrial, trialArgs } from '../../client/trial-detail';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const sample = (n: string) => readFileSync(path.join(ROOT, 'samples', n), 'utf8');
@@ -17,10 +17,6 @@ test('studies, settings, stages and objectives of the staged sample', () => {
   assert.equal(scan.studies.length, 1);
   const s = scan.studies[0]!;
   assert.equal(s.name, 'EMA cross with ATR exits');
-  assert.deepEqual(s.data, { path: 'data/nvda-1999-2014.txt', from: '2005-01-01', to: '2014-12-31' });
-  assert.equal(s.cash, 100000);
-  assert.equal(s.commission, '0.1%');
-  assert.deepEqual(s.sizing, { kind: 'percent', value: 95 });
   assert.equal(s.strategy!.name, 'ema_atr');
   assert.deepEqual(s.stages.map((st) => [st.name, st.params.map((p) => p.name)]), [['risk', ['atr_sl_multiplier', 'atr_tp_multiplier']], ['entry', ['ema_fast', 'ema_slow']]]);
   assert.deepEqual(s.objectives, [{ direction: 'maximize', expr: 'profit_factor * max(sharpe, 0) * (1 - max_drawdown_pct / 100)' }]);
@@ -45,21 +41,18 @@ test('workspace trust: command strategies need it, built-ins do not', () => {
   assert.equal(needsTrust(mod, mod.studies[0]!).needed, true);
 });
 
-test('Open Trial: the backtest plan carries the study settings, the fixed bests and the trial', () => {
+test('Open Trial: the trial arguments name the study and the parameters; bad output is an error, not a crash', () => {
   const file = path.join(ROOT, 'samples', 'ema-atr-staged.optstudy');
-  const scan = scanStudies(readFileSync(file, 'utf8'));
-  const plan = backtestPlan(scan, scan.studies[0]!, file, { ema_fast: 9, ema_slow: 40 }, { atr_sl_multiplier: 2 });
-  assert.ok(!('error' in plan));
-  assert.deepEqual(plan.args, [
-    'backtest', '--data', path.join(ROOT, 'samples', 'data', 'nvda-1999-2014.txt'), '--strategy', 'ema_atr',
-    '--from', '2005-01-01', '--to', '2014-12-31', '--cash', '100000', '--commission', '0.1%', '--sizing', 'percent:95',
-    '--param', 'atr_sl_multiplier=2', '--param', 'ema_fast=9', '--param', 'ema_slow=40', '--json',
+  assert.deepEqual(trialArgs(file, 'EMA cross with ATR exits', { atr_sl_multiplier: 2, ema_fast: 9 }), [
+    'trial', file, '--study', 'EMA cross with ATR exits', '--params', '{"atr_sl_multiplier":2,"ema_fast":9}', '--json',
   ]);
-  const py = scanStudies(sample('python-strategy.optstudy'));
-  const bad = backtestPlan(py, py.studies[0]!, file, {});
-  assert.ok('error' in bad && /only built-in/.test(bad.error));
-  const d = parseBacktest(3, {}, 'not json', 100000);
+  const d = parseTrial({ n: 3, runId: 'r' }, {}, 'not json');
   assert.match(d.error!, /no JSON/);
+  assert.equal(d.runId, 'r');
+  const ok = parseTrial({ n: 4, stage: 's' }, { a: 1 }, JSON.stringify({ metrics: { x: 1 }, trades: [], equity: { dates: ['2020-01-02', '2020-01-03'], values: [100, 101] }, benchmark: [100, 99], state: 'infeasible', error: 'constraint' }));
+  assert.deepEqual(ok.equity, [{ date: '2020-01-02', value: 100 }, { date: '2020-01-03', value: 101 }]);
+  assert.deepEqual(ok.benchmark, [{ date: '2020-01-02', value: 100 }, { date: '2020-01-03', value: 99 }]);
+  assert.match(ok.note!, /infeasible: constraint/);
 });
 
 test('a journal reopens into the same model as the live run', () => {
