@@ -197,10 +197,11 @@ export class EditorSession {
     this.page = await context.newPage();
     this.page.on('console', (m) => { if (m.type() === 'error') this.consoleErrors.push(m.text()); });
     this.page.on('pageerror', (e) => this.consoleErrors.push(`pageerror: ${e.message}`));
-    await this.page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(this.workspace)}`);
-    await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    // A generous deadline: on a loaded machine the workbench's first load takes minutes.
+    await this.page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(this.workspace)}`, { timeout: 180_000 });
+    await this.page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
     // The explorer lists the workspace once the remote file system is connected.
-    await this.page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60_000 });
+    await this.page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 120_000 });
     this.log('workbench loaded');
   }
 
