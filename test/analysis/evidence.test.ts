@@ -125,7 +125,9 @@ test('real walk-forward run: the report\'s verdict headlines the out-of-sample l
 test('real Bayesian run: robust scores, a most robust trial and a verdict with PBO (#19-4: bayes runs had no robustness)', { timeout: 240_000 }, async () => {
   const dir = tempFolder('optstudy-evidence-gp-');
   const study = path.join(dir, 'gp.optstudy');
-  fs.writeFileSync(study, fs.readFileSync(path.join(ROOT, 'samples', 'bayes-rsi.optstudy'), 'utf8').replace('data "data/', `data "${path.join(ROOT, 'samples', 'data')}/`).replace('trials 80, init 15', 'trials 40, init 10'));
+  fs.mkdirSync(path.join(dir, 'data'));
+  fs.copyFileSync(path.join(ROOT, 'samples', 'data', 'yhoo-1996-2014.txt'), path.join(dir, 'data', 'yhoo-1996-2014.txt'));
+  fs.writeFileSync(study, fs.readFileSync(path.join(ROOT, 'samples', 'bayes-rsi.optstudy'), 'utf8').replace('trials 80, init 15', 'trials 40, init 10'));
   const r = spawnSync(process.execPath, [CLI, 'run', study, '--out', path.join(dir, 'run'), '--json'], { encoding: 'utf8', timeout: 200_000 });
   assert.equal(r.status, 0, r.stderr.slice(-2000));
   const m = await buildReport(path.join(dir, 'run'));
