@@ -11,7 +11,6 @@
  */
 import { setMaxListeners } from 'node:events';
 import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
-import { unpackOutcomes, type PackedOutcomes } from '../executor/backtest-task';
 import { compileStrategyModule } from '../strategies/compile-module';
 import type { WorkerInfo } from './protocol';
 import { AbortError, createRedisExecutor, type RedisExecutor, type RedisExecutorStats } from './redis-executor';
@@ -32,7 +31,7 @@ export interface DistributedOptions {
   prefix?: string;
   runId?: string;
   reconcileMs?: number;
-  /** Largest job, in trials (default 200). */
+  /** Largest job, in trials (default 1024). */
   maxChunk?: number;
   /** The shared secret: needed for module and command strategies. Default: from the environment (`loadSecret`); null: none. */
   secret?: Buffer | null;
@@ -100,17 +99,21 @@ export class DistributedExecutor implements TrialExecutor {
     setMaxListeners(0, ac.signal);
     const onAbort = (): void => ac.abort();
     signal.addEventListener('abort', onAbort, { once: true });
+    // Each job's outcomes go to `onOutcome` as they arrive (then the batch resolves empty: each
+    // outcome is reported once), else in the resolved list.
     const jobs: Promise<TrialOutcome[]>[] = [];
     for (let i = 0; i < batch.length; i += size) {
       jobs.push(
         this.inner.run(batch.slice(i, i + size), ac.signal).then((outs) => {
-          if (onOutcome) for (const o of outs) onOutcome(o);
-          return outs;
+          if (!onOutcome) return outs;
+          for (const o of outs) onOutcome(o);
+          return [];
         }),
       );
     }
     try {
-      return (await Promise.all(jobs)).flat();
+      const outs = (await Promise.all(jobs)).flat();
+      return onOutcome ? outs : inBatchOrder(batch, outs);
     } catch (e) {
       if (e instanceof AbortError || signal.aborted) {
         // The other jobs of this batch are removed by their own abort listeners.
@@ -169,7 +172,11 @@ export async function createDistributedExecutor(
     tls: options.tls ?? tlsFromEnv(),
     giveUpMs: options.giveUpMs ?? giveUpFromEnv(),
     failedOutcome: (t, reason) => ({ number: t.number, metrics: null, error: reason, durationMs: 0 }),
-    unpack: (o) => unpackOutcomes(o as PackedOutcomes),
+    unpack: (o) => {
+      if (!Array.isArray(o)) throw new Error('not a list of outcomes');
+      return o as TrialOutcome[];
+    },
+    trialsIn,
   });
   const live = await inner.workers();
   const slots = live.reduce((s, w) => s + w.concurrency, 0);
@@ -184,7 +191,27 @@ export async function createDistributedExecutor(
     if (unfit.length)
       options.onLog?.('warning', `${unfit.length} of the ${live.length} workers will refuse this run's jobs (${unfit.map((w) => refusal(w, kind, Boolean(secret))).join('; ')})`);
   }
-  return new DistributedExecutor(inner, Math.max(1, slots), options.maxChunk ?? 200);
+  // Big jobs amortize a job's fixed cost (a queue round trip, a result push, a signature on each
+  // side) over many trials; the cut above still gives every slot two, so none waits for work.
+  return new DistributedExecutor(inner, Math.max(1, slots), options.maxChunk ?? 1024);
+}
+
+/** Single outcomes in the batch's order (as the local pool resolves them); blocks as they came. */
+function inBatchOrder(batch: TrialRequest[], outs: TrialOutcome[]): TrialOutcome[] {
+  if (outs.length !== batch.length) return outs;
+  const byNumber = new Map(outs.map((o) => [o.number, o]));
+  const ordered = batch.map((t) => byNumber.get(t.number));
+  return ordered.every((o) => o !== undefined) ? (ordered as TrialOutcome[]) : outs;
+}
+
+/** Trials in a job's outcomes: an outcome block holds a chunk (its `numbers`), a single outcome one. */
+function trialsIn(outs: unknown[]): number {
+  let n = 0;
+  for (const o of outs) {
+    const numbers = (o as { numbers?: unknown }).numbers;
+    n += numbers instanceof Float64Array ? numbers.length : 1;
+  }
+  return n;
 }
 
 /** Whether a registered worker takes a run's jobs (workers of older versions say nothing: assumed yes). */

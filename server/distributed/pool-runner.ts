@@ -9,8 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import { LocalExecutor } from '../executor/local-pool';
-import { packOutcomes } from '../executor/backtest-task';
-import type { ExecutorSettings, TrialExecutor, TrialRequest } from '../executor/executor';
+import type { ExecutorSettings, TrialExecutor, TrialOutcome, TrialRequest } from '../executor/executor';
 import { CommandExecutor } from '../strategies/command-executor';
 import type { DistributedPayload } from './distributed-executor';
 import type { BatchRunner } from './redis-worker';
@@ -49,7 +48,7 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
       const key = createHash('sha256').update(JSON.stringify(p)).digest('hex');
       let entry = pools.get(key);
       if (!entry) {
-        const settings: ExecutorSettings = { workers: opts.threads, timeoutMs: p.settings.timeoutMs, retries: p.settings.retries ?? 0, memoryMb: p.settings.memoryMb };
+        const settings: ExecutorSettings = { workers: opts.threads, ...trialSettings(p.settings) };
         let executor: TrialExecutor;
         if (p.task.strategy.kind === 'command') {
           // The command runs here, in the study's folder: it must exist on this machine too.
@@ -68,7 +67,11 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
       entry.used = ++clock;
       try {
         await evict();
-        return packOutcomes(await entry.executor.run(trials as TrialRequest[], signal));
+        // What the pool reports is what travels: its outcome blocks (a chunk's trials scored and
+        // encoded by the pool thread) or single outcomes; the pool's array only when it reported none.
+        const reported: TrialOutcome[] = [];
+        const returned = await entry.executor.run(trials as TrialRequest[], signal, (o) => void reported.push(o));
+        return reported.length ? reported : returned;
       } finally {
         entry.busy--;
       }
@@ -78,5 +81,18 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
       pools.clear();
       await Promise.all(all.map((p) => p.executor.close().catch(() => {})));
     },
+  };
+}
+
+/**
+ * A job's trial settings, within what a worker grants whoever sent the job: a per-trial timeout,
+ * a few retries, a heap cap no bigger than the machine's memory shared among its threads.
+ */
+function trialSettings(s: Partial<DistributedPayload['settings']> | undefined): Omit<ExecutorSettings, 'workers'> {
+  const num = (v: unknown, lo: number, hi: number): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : undefined);
+  return {
+    timeoutMs: num(s?.timeoutMs, 1, 24 * 3600 * 1000),
+    retries: Math.floor(num(s?.retries, 0, 5) ?? 0),
+    memoryMb: num(s?.memoryMb, 64, Math.floor(os.totalmem() / 2 ** 20 / 2)),
   };
 }

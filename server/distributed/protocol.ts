@@ -15,10 +15,10 @@
  * after Redis lost it (a restart without persistence) and any worker can run it. Job ids are
  * `<runId>-b<seq>`: adding the same batch twice is a no-op while the first is still known.
  *
- * Results travel binary: the outcomes as the pool packs them (metrics as one Float64Array),
+ * Results travel binary: the outcomes as the pool reports them (blocks of typed arrays),
  * serialized with v8's structured-clone format, behind a 32-byte signature.
  */
-import { deserialize, serialize } from 'node:v8';
+import { deserialize, Serializer } from 'node:v8';
 import type { BlobRef } from './content-store';
 
 /** The queue every worker listens on unless told otherwise (`--queue`). */
@@ -61,8 +61,8 @@ export interface JobBody {
 export interface BatchResult {
   runId: string;
   seq: number;
-  /** The batch's outcomes in the pool's packed form (server/run/backtest-task.ts `PackedOutcomes`). */
-  outcomes: unknown;
+  /** The batch's outcomes as the worker's pool reported them: outcome blocks (typed arrays) or single outcomes. */
+  outcomes: unknown[];
   /** Which worker ran it (`host:pid`) and on which delivery (1 = first). */
   worker: string;
   attempt: number;
@@ -101,10 +101,20 @@ const RESULT_MAGIC = Buffer.from('OSR2');
 /** A result larger than this is refused unread (a worker packs ~0.5 KB per trial). */
 export const MAX_RESULT_BYTES = 256 << 20;
 
-/** The bytes a worker pushes: magic, 32-byte signature (of the rest), v8-serialized `BatchResult`. */
+/**
+ * The bytes a worker pushes: magic, 32-byte signature (of the rest), v8-serialized `BatchResult`.
+ * Written into one buffer, the signature patched in place: a result is hundreds of KB, and a
+ * concatenation would copy it once more on the worker's main thread.
+ */
 export function encodeResult(result: BatchResult, sign: (bytes: Uint8Array) => Buffer): Buffer {
-  const bytes = serialize(result);
-  return Buffer.concat([RESULT_MAGIC, sign(bytes), bytes]);
+  const s = new Serializer();
+  s.writeRawBytes(RESULT_MAGIC);
+  s.writeRawBytes(Buffer.alloc(32));
+  s.writeHeader();
+  s.writeValue(result);
+  const buf = s.releaseBuffer();
+  sign(buf.subarray(36)).copy(buf, 4);
+  return buf;
 }
 
 /**

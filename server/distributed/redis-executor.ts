@@ -38,8 +38,10 @@ export interface RedisExecutorOptions<Req, Out> {
   files: string[];
   /** Builds a failed outcome for a trial whose batch could not run at all (see module doc). */
   failedOutcome: (trial: Req, reason: string) => Out;
-  /** The outcomes of a batch from what a worker sent (its packed form). */
+  /** The outcomes of a batch from what a worker sent; throws when it is not a list of outcomes. */
   unpack: (outcomes: unknown) => Out[];
+  /** How many trials `outs` covers (an outcome may be a block of several); default one each. */
+  trialsIn?: (outs: Out[]) => number;
   /** The shared secret: jobs are signed with it, results must be. */
   secret?: Buffer | null;
   tls?: TlsFiles;
@@ -340,14 +342,16 @@ export class RedisExecutor<Req, Out> {
       if (result.attempt > 1 || entry.readded > 0) this.stats.redelivered++;
       this.stats.byWorker[result.worker] = (this.stats.byWorker[result.worker] ?? 0) + 1;
       this.stats.workerMs += result.durationMs;
-      let outs: Out[];
+      let outs: Out[] = [];
+      let n = -1;
       try {
         outs = this.opts.unpack(result.outcomes);
+        n = this.opts.trialsIn ? this.opts.trialsIn(outs) : outs.length;
       } catch {
-        outs = [];
+        // Counted as no answer below.
       }
-      if (outs.length !== entry.trials.length) {
-        entry.reject(new Error(`worker ${String(result.worker).slice(0, 80)} answered batch ${result.seq} with ${outs.length} outcomes for ${entry.trials.length} trials`));
+      if (n !== entry.trials.length) {
+        entry.reject(new Error(`worker ${String(result.worker).slice(0, 80)} answered batch ${result.seq} with ${Math.max(n, 0)} outcomes for ${entry.trials.length} trials`));
         continue;
       }
       entry.resolve(outs);

@@ -19,8 +19,8 @@ import { admitJob, JobRefused, type WorkerPolicy } from './worker-policy';
 
 /** Runs one batch of one run's trials on this machine (the optimizer's pool behind it). */
 export interface BatchRunner {
-  /** `payload` has its file paths already replaced by local ones. The outcomes, packed for the trip back. */
-  run(payload: unknown, trials: unknown[], signal: AbortSignal): Promise<unknown>;
+  /** `payload` has its file paths already replaced by local ones. The outcomes as the pool reports them (blocks or single outcomes). */
+  run(payload: unknown, trials: unknown[], signal: AbortSignal): Promise<unknown[]>;
   close(): Promise<void>;
 }
 

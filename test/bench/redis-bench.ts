@@ -1,42 +1,75 @@
 /**
- * Distributed-run figures (`npm run bench -- redis`): a real redis-server and real
- * `optstudy worker` processes (one pool thread each) running an SMA grid through `runStudy`.
- * Reports trials/s with 1, 2 and 4 worker processes, the same grid on the local pool with 1 and
- * 2 threads (warm pools on both paths), the per-trial overhead of the Redis path over the local pool (one thread each:
- * (elapsed_redis − elapsed_local) / trials), and the round trip of a one-trial job (enqueue →
- * worker → result back). The machine has 2 cores shared with other work, so 4 processes show
- * the contention, not more speed; the load average is printed beside the figures.
+ * Distributed-run figures (`npm run bench -- redis`), #20: the 79,875-backtest EMA/ATR grid end
+ * to end through `runStudy` (sampler, scoring, journal: the real run path), on
+ *  - the local pool with 1 and 2 threads (a fresh pool per run, as `optstudy run` makes it);
+ *  - a real redis-server and 1 and 2 real `optstudy worker` processes of one pool thread each,
+ *    started once before (as a cluster's workers are), signed jobs (a shared secret).
+ * Side by side in one process, interleaved (local 1, redis 1, redis 2, local 2; repeated
+ * BENCH_REDIS_REPEATS times, default 2; the best run of each counts), so the ratios hold on a
+ * loaded machine better than the rates: `redis_1_vs_local_1` is a remote worker process's
+ * throughput against a local worker's (goal ≥ 0.8), `redis_2_vs_local_1` two remote processes
+ * against one local worker (goal ≥ 1.6). Also the CPU per trial of each role (the run's main
+ * thread, pool threads, the workers' main threads, redis-server; from /proc), which holds on a
+ * loaded machine where rates do not, and the round trip of a one-trial job. The load average is
+ * printed beside the figures.
  * Prints one JSON object on its last line.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createDistributedExecutor } from '../../server/distributed/distributed-executor';
+import { createDistributedExecutor, type DistributedExecutor } from '../../server/distributed/distributed-executor';
+import type { TaskPayload } from '../../server/executor/executor';
 import { runStudy } from '../../server/run/run-study';
-import type { ExecutorSettings, TaskPayload, TrialExecutor } from '../../server/executor/executor';
-import { LocalExecutor } from '../../server/executor/local-pool';
-import type { PriceData } from '../../server/engine';
 import { redisServerAvailable, startRedis } from '../support/redis-server';
 import { ROOT, startWorker, type TestWorker } from '../support/redis-workers';
 
 const DATA = path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt');
+const REPEATS = Math.max(1, Number(process.env.BENCH_REDIS_REPEATS ?? 2));
+/** 19 × 57 EMA pairs (fast < slow: 1,065) × 3 × 5 × 5 = 79,875 backtests. */
 const STUDY = `
-study "bench" {
+study "ema atr grid" {
   data "${DATA}"
   cash 100000
   commission 0.1%
   sizing percent 95
-  strategy sma_cross
+  strategy ema_atr
   objective maximize sharpe
   stage "grid" {
     search grid
-    param fast in 2 .. 41 step 1
-    param slow in 20 .. 220 step 5
-    where fast < slow
+    param ema_fast in 2 .. 20 step 1
+    param ema_slow in 10 .. 290 step 5
+    param atr_period in [10, 14, 20]
+    param atr_sl_multiplier in [1, 1.5, 2, 2.5, 3]
+    param atr_tp_multiplier in 2 .. 10 step 2
+    where ema_fast < ema_slow
   }
   seed 1
 }
 `;
+
+interface Timing {
+  trials: number;
+  ms: number;
+  /** CPU per trial (µs) by role: where a run's work goes, a figure that holds on a loaded machine. */
+  cpu: Record<string, number>;
+}
+
+/** CPU time (ms) of a process: its main thread, and all its threads (exited ones included). Linux /proc. */
+function processCpu(pid: number | undefined): { main: number; all: number } {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return { main: 0, all: 0 };
+  const ticks = (file: string): number => {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const text = readFileSync(file, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10; // USER_HZ is 100 on Linux
+    } catch {
+      return 0;
+    }
+  };
+  return { main: ticks(`/proc/${pid}/task/${pid}/stat`), all: ticks(`/proc/${pid}/stat`) };
+}
 
 async function main(): Promise<void> {
   if (!redisServerAvailable()) {
@@ -46,70 +79,84 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'optstudy-redis-bench-'));
   const file = path.join(dir, 'bench.optstudy');
   writeFileSync(file, STUDY);
+  const secret = randomBytes(32);
+  writeFileSync(path.join(dir, 'secret'), secret.toString('hex'), { mode: 0o600 });
   const redis = await startRedis();
   const workers: TestWorker[] = [];
   let runs = 0;
-  let lastStats: { batches: number; workerMs: number } | null = null;
-  // Local pools kept warm across runs (runStudy would start a fresh pool each time), so both
-  // paths are timed with their threads up and the prices and strategy loaded.
-  const pools = new Map<number, LocalExecutor>();
-  const local = (n: number) => (payload: TaskPayload, settings: ExecutorSettings, prices: PriceData): TrialExecutor => {
-    let pool = pools.get(n);
-    if (!pool) pools.set(n, (pool = new LocalExecutor(payload, { ...settings, workers: n }, prices)));
-    const p = pool;
-    return { workers: n, run: (b, s, o) => p.run(b, s, o), close: async () => {} };
+  let last: DistributedExecutor | null = null;
+
+  /** CPU (ms) so far by role: this process's main thread (the run's), its pool threads, the workers' main and pool threads, redis-server. */
+  const roles = (): Record<string, number> => {
+    const self = processCpu(process.pid);
+    const ws = workers.map((w) => processCpu(w.pid));
+    return {
+      run_main_thread: self.main,
+      local_pool_threads: self.all - self.main,
+      worker_main_threads: ws.reduce((a, c) => a + c.main, 0),
+      worker_pool_threads: ws.reduce((a, c) => a + c.all - c.main, 0),
+      redis_server: processCpu(redis.pid).all,
+    };
   };
-  const run = async (opts: { workers?: number; redis?: boolean }): Promise<{ trials: number; ms: number }> => {
+  const run = async (opts: { local?: number; redis?: boolean }): Promise<Timing> => {
+    const cpu0 = roles();
     const t0 = performance.now();
     const end = await runStudy(
       {
         file,
-        workers: opts.workers ?? 1,
+        workers: opts.local ?? 1,
         out: path.join(dir, `run-${++runs}`),
         createExecutor: opts.redis
-          ? async (payload, settings) => {
-              const ex = await createDistributedExecutor(payload, settings, { url: redis.url });
-              lastStats = ex.stats;
-              return ex;
-            }
-          : local(opts.workers ?? 1),
+          ? async (payload, settings) => (last = await createDistributedExecutor(payload, settings, { url: redis.url, secret: Buffer.from(secret.toString('hex')) }))
+          : undefined,
       },
       () => {},
       new AbortController().signal,
     );
+    const ms = performance.now() - t0;
     if (end.status !== 'finished') throw new Error(`bench run ${end.status}: ${end.error}`);
-    return { trials: end.trials, ms: performance.now() - t0 };
+    const cpu1 = roles();
+    rmSync(path.join(dir, `run-${runs}`), { recursive: true, force: true });
+    const cpu = Object.fromEntries(Object.keys(cpu1).map((k) => [k, +((1000 * (cpu1[k]! - cpu0[k]!)) / end.trials).toFixed(1)]));
+    return { trials: end.trials, ms, cpu };
   };
-  const rate = (r: { trials: number; ms: number }) => Math.round((r.trials / r.ms) * 1000);
+  const rate = (t: Timing) => Math.round((t.trials / t.ms) * 1000);
+  const best = (ts: Timing[]) => ts.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const ensureWorkers = async (n: number) => {
+    while (workers.length < n) workers.push(await startWorker(redis.url, { concurrency: 1, extraArgs: ['--secret-file', path.join(dir, 'secret')] }));
+    while (workers.length > n) await workers.pop()!.stop();
+  };
+
   try {
-    await run({ workers: 1 });
-    const local1 = await run({ workers: 1 });
-    await run({ workers: 2 });
-    const local2 = await run({ workers: 2 });
-    for (const p of pools.values()) await p.close();
-    const out: Record<string, unknown> = {
-      trials: local1.trials,
-      local_1_thread_per_s: rate(local1),
-      local_2_threads_per_s: rate(local2),
-    };
-    let redis1: { trials: number; ms: number } | null = null;
-    for (const n of [1, 2, 4]) {
-      while (workers.length < n) workers.push(await startWorker(redis.url, { concurrency: 1 }));
-      await run({ redis: true }); // warm: every worker's pool loads the prices and strategy once
-      const r = await run({ redis: true });
-      if (n === 1) {
-        redis1 = r;
-        // Where the time goes with one worker: inside the worker (files + trials) vs everything.
-        out.redis_1_worker_jobs = lastStats!.batches;
-        out.redis_1_worker_busy_pct = Math.round((100 * lastStats!.workerMs) / r.ms);
-      }
-      out[`redis_${n}_worker${n === 1 ? '' : 's'}_per_s`] = rate(r);
+    const series: Record<string, Timing[]> = { local_1: [], redis_1: [], redis_2: [], local_2: [] };
+    const stats: Record<string, unknown> = {};
+    for (let r = 0; r < REPEATS; r++) {
+      series.local_1!.push(await run({ local: 1 }));
+      await ensureWorkers(1);
+      series.redis_1!.push(await run({ redis: true }));
+      stats.redis_1 = { ...last!.stats };
+      await ensureWorkers(2);
+      series.redis_2!.push(await run({ redis: true }));
+      stats.redis_2 = { ...last!.stats };
+      series.local_2!.push(await run({ local: 2 }));
     }
-    out.redis_overhead_ms_per_trial = +(((redis1!.ms - local1.ms) / local1.trials).toFixed(3));
+    const b = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, best(v)])) as Record<string, Timing>;
+    const out: Record<string, unknown> = {
+      grid: 'ema_atr 79,875 backtests, ORCL 1995-2014',
+      trials: b.local_1!.trials,
+      repeats: REPEATS,
+      per_s: Object.fromEntries(Object.entries(b).map(([k, t]) => [k, rate(t)])),
+      seconds: Object.fromEntries(Object.entries(b).map(([k, t]) => [k, +(t.ms / 1000).toFixed(2)])),
+      redis_1_vs_local_1: +(b.local_1!.ms / b.redis_1!.ms).toFixed(3),
+      redis_2_vs_local_1: +(b.local_1!.ms / b.redis_2!.ms).toFixed(3),
+      local_2_vs_local_1: +(b.local_1!.ms / b.local_2!.ms).toFixed(3),
+      cpu_us_per_trial: Object.fromEntries(Object.entries(b).map(([k, t]) => [k, t.cpu])),
+      jobs: stats,
+    };
 
     // Round trip of a one-trial job, one at a time, on warm workers.
     const payload: TaskPayload = { data: { file: DATA }, strategy: { kind: 'builtin', name: 'sma_cross' }, config: { cash: 100000, commission: 0.001, sizing: { kind: 'percent', value: 95 } } };
-    const ex = await createDistributedExecutor(payload, { workers: 1, retries: 0 }, { url: redis.url });
+    const ex = await createDistributedExecutor(payload, { workers: 1, retries: 0 }, { url: redis.url, secret: Buffer.from(secret.toString('hex')) });
     const signal = new AbortController().signal;
     const lat: number[] = [];
     for (let i = 0; i < 60; i++) {
@@ -118,7 +165,7 @@ async function main(): Promise<void> {
       if (i >= 10) lat.push(performance.now() - t0);
     }
     await ex.close();
-    lat.sort((a, b) => a - b);
+    lat.sort((x, y) => x - y);
     out.one_trial_job_round_trip_ms = { median: +lat[lat.length >> 1]!.toFixed(2), p90: +lat[Math.floor(lat.length * 0.9)]!.toFixed(2) };
     out.load_average = os.loadavg().map((x) => +x.toFixed(2));
     out.cpus = os.cpus().length;

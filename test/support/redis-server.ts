@@ -12,6 +12,8 @@ import * as path from 'node:path';
 
 export interface TestRedis {
   port: number;
+  /** The server process's pid (undefined while stopped). */
+  readonly pid: number | undefined;
   url: string;
   /** Stops the server (SIGTERM) and waits for it to exit; the port stays reserved for `start`. */
   stop(): Promise<void>;
@@ -125,6 +127,9 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Test
   return {
     get port() {
       return port;
+    },
+    get pid() {
+      return (child as ChildProcess | null)?.pid;
     },
     get url() {
       const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
