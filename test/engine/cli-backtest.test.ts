@@ -4,7 +4,8 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DATA, ROOT, goldenFiles } from '../support/engine-golden';
+import { DATA, ROOT, dataPath, goldenFiles, oracleGoldenFiles, type OracleResult, type OracleScenario } from '../support/engine-golden';
+import { RETURNS_TOL } from '../support/oracle-compare';
 import { tempFolder } from '../support/temp';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -59,7 +60,14 @@ test('bad arguments: a clear error and exit 2', () => {
     [['--data', ORCL], /--strategy NAME is required/],
     [['--data', ORCL, '--strategy', 'sma_cross', '--frobnicate'], /unknown option '--frobnicate'/],
     [['--data', ORCL, '--strategy', 'sma_cross', '--sizing', 'all'], /--sizing 'all' is not a sizing; write fixed:N .* or percent:N/],
-    [['--data', ORCL, '--strategy', 'sma_cross', '--commission', 'abc'], /--commission 'abc' is not a commission/],
+    [['--data', ORCL, '--strategy', 'sma_cross', '--commission', 'abc'], /--commission 'abc' is not a number; write a percent like 0.1%/],
+    [['--data', ORCL, '--strategy', 'sma_cross', '--commission', '2.5/contract'], /needs --margin N .* and --mult N/],
+    [['--data', ORCL, '--strategy', 'sma_cross', '--margin', '2000'], /--margin and --mult go with a per-contract commission/],
+    [['--data', ORCL, '--strategy', 'sma_cross', '--commission', '0.005/share', '--mult', '10'], /not a per-share one/],
+    [['--data', ORCL, '--strategy', 'sma_cross', '--slippage', 'lots'], /--slippage 'lots' is not an amount >= 0; write a percent like 0.05%/],
+    [['--data', ORCL, '--strategy', 'sma_cross', '--param', 'direction=sideways'], /'direction' of 'sma_cross' must be one of 'long', 'short', 'both'/],
+    [['--data', ORCL, '--strategy', 'sma_cross', '--param', 'stop_loss_pct=-2'], /stop_loss_pct must be a percent >= 0/],
+    [['--data', ORCL, '--strategy', 'momentum_rotation', '--param', 'direction=both'], /momentum_rotation is long-only/],
     [['--data', ORCL, '--strategy', 'sma_cross', '--cash'], /--cash needs a value/],
     [['--data', ORCL, '--strategy', 'sma_cross', '--param', 'fast'], /--param 'fast' is not k=v/],
     [['--data', ORCL, '--strategy', 'nope'], /unknown strategy 'nope'; built-ins are sma_cross, ema_atr/],
@@ -76,5 +84,45 @@ test('bad arguments: a clear error and exit 2', () => {
   }
   const help = cli('--help');
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /Usage: optstudy backtest --data FILE --strategy NAME/);
+  assert.match(help.stdout, /Usage: optstudy backtest --data FILE \[--data FILE2 …\] --strategy NAME/);
+});
+
+/** The CLI arguments of an oracle scenario (DESIGN.md "The market model": --commission forms, --slippage, repeated --data). */
+function scenarioArgs(sc: OracleScenario): string[] {
+  const a = ['--json', '--strategy', sc.strategy, '--cash', String(sc.cash)];
+  for (const d of sc.data) a.push('--data', dataPath(d));
+  for (const [k, v] of Object.entries(sc.params)) a.push('--param', `${k}=${v}`);
+  if (sc.from) a.push('--from', sc.from);
+  if (sc.to) a.push('--to', sc.to);
+  const c = sc.commission;
+  if (c.type === 'percent') a.push('--commission', `${c.rate * 100}%`);
+  else if (c.type === 'per_share') a.push('--commission', `${c.amount}/share`);
+  else a.push('--commission', `${c.amount}/contract`, '--margin', String(c.margin), '--mult', String(c.mult));
+  if (sc.slippage) a.push('--slippage', sc.slippage.type === 'percent' ? `${sc.slippage.rate * 100}%` : String(sc.slippage.amount));
+  a.push('--sizing', sc.sizing.type === 'fixed' ? `fixed:${sc.sizing.size}` : `percent:${sc.sizing.percent}`);
+  return a;
+}
+
+test('--json reproduces an oracle scenario of every feature file: shorts, stops, trailing, per-share and futures commission, slippage, intraday, three feeds', () => {
+  for (const g of oracleGoldenFiles()) {
+    const want = g.results[g.results.length - 1] as OracleResult;
+    const sc = want.scenario!;
+    // A percent written back as text must be the same fraction (0.1% → 0.001).
+    if (sc.commission.type === 'percent' && (sc.commission.rate * 100) / 100 !== sc.commission.rate) continue;
+    const r = cli(...scenarioArgs(sc));
+    assert.equal(r.status, 0, `${g.name}: ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as OracleResult;
+    for (const [k, v] of Object.entries(want.metrics)) {
+      assert.ok(k in out.metrics, `${g.name}: metric ${k} missing`);
+      if (k.startsWith('returns_') && typeof v === 'number') assert.ok(Math.abs((out.metrics[k] as number) - v) <= RETURNS_TOL * Math.abs(v), `${g.name}: ${k}`);
+      else assert.deepEqual(out.metrics[k], v, `${g.name}: ${k}`);
+    }
+    for (const list of ['trades', 'fills', 'rejected'] as const) {
+      assert.equal(out[list].length, want[list].length, `${g.name}: ${list}`);
+      want[list].forEach((t, j) => {
+        for (const [k, v] of Object.entries(t)) assert.deepEqual(out[list][j]![k], v, `${g.name}: ${list}[${j}].${k}`);
+      });
+    }
+    assert.ok(out.trades.every((t) => typeof t.direction === 'string' && typeof t.exit_reason === 'string'), g.name);
+  }
 });
