@@ -6,6 +6,7 @@
  */
 
 import { BUILTIN_STRATEGIES, findBuiltinStrategy, withCommonParams } from './builtins';
+import { applyCommission, applySlippage, checkExternalCosts } from './costs';
 import { MAX_LISTED_VALUES, decimalsOf, domainSize, domainValues, rangeCount, rangeValue, stepDivides } from './domain';
 import { EXPR_FUNCTIONS, evaluateExpr, exprNames } from './expr';
 import { gridSize, type CountedGridParam } from './grid-size';
@@ -419,28 +420,14 @@ class Checker {
           else model.cash = v;
           break;
         }
-        case 'commission': {
+        case 'commission':
           this.once(seen, 'commission', st.range);
-          const v = this.numberLit(st.value, 'commission');
-          if (v === undefined || !st.value || st.value.kind !== 'number') break;
-          const f = st.value.percent ? v / 100 : v;
-          if (!(f >= 0 && f < 1))
-            this.report(
-              'error',
-              IssueCodes.CommissionOutOfRange,
-              `commission must be at least 0% and below 100%, not ${st.value.text}` + (st.value.percent ? '' : ' (a bare number is a fraction: 0.001 = 0.1%)'),
-              st.value.range,
-            );
-          else {
-            model.commission = f;
-            // `commission 0.1` is 10%: almost always meant as 0.1%.
-            if (!st.value.percent && f >= 0.05)
-              this.report('warning', IssueCodes.CommissionAsFraction, `a bare commission is a fraction: ${st.value.text} is ${Number((f * 100).toFixed(6))}% per side. Did you mean ${st.value.text}%?`, st.value.range, {
-                data: { replacement: `${st.value.text}%` },
-              });
-          }
+          applyCommission(st, model, this);
           break;
-        }
+        case 'slippage':
+          this.once(seen, 'slippage', st.range);
+          applySlippage(st, model, this);
+          break;
         case 'sizing': {
           this.once(seen, 'sizing', st.range);
           if (!st.mode) break;
@@ -610,6 +597,7 @@ class Checker {
             s.range,
           );
 
+    checkExternalCosts(model, { commission: seen.get('commission'), slippage: seen.get('slippage') }, this);
     model.total = model.stages.reduce((a, s) => a + s.size, 0);
     model.totalExact = model.stages.every((s) => s.sizeExact);
     return model;

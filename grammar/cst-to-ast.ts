@@ -50,7 +50,7 @@ export function durationMs(image: string): number {
   return Math.round(n * unit);
 }
 
-const STUDY_STATEMENTS = ['dataStmt', 'valueStmt', 'sizingStmt', 'strategyRef', 'objectiveStmt', 'objectivesStmt', 'constraintStmt', 'stage', 'earlyStop', 'validateStmt', 'executorStmt', 'warmStartStmt'] as const;
+const STUDY_STATEMENTS = ['dataStmt', 'valueStmt', 'commissionStmt', 'sizingStmt', 'strategyRef', 'objectiveStmt', 'objectivesStmt', 'constraintStmt', 'stage', 'earlyStop', 'validateStmt', 'executorStmt', 'warmStartStmt'] as const;
 const STAGE_STATEMENTS = ['searchStmt', 'spaceParam', 'whereStmt', 'earlyStop'] as const;
 
 class Converter {
@@ -199,8 +199,19 @@ class Converter {
       case 'valueStmt': {
         const key = this.tok(n, 'key');
         if (!key) return undefined;
-        const kind = key.image as 'cash' | 'commission' | 'workers' | 'seed' | 'timeout' | 'retries';
+        const kind = key.image as 'cash' | 'slippage' | 'workers' | 'seed' | 'timeout' | 'retries';
         return { kind, range, value: this.literal(this.sub(n, 'literal'), range) };
+      }
+      case 'commissionStmt': {
+        const values = this.subs(n, 'optionValue');
+        return {
+          kind: 'commission',
+          range,
+          value: this.literal(this.sub(n, 'literal'), range),
+          per: this.ident(this.tok(n, 'per')),
+          unit: this.ident(this.tok(n, 'unit')),
+          options: this.toks(n, 'option').map((t, k) => ({ key: this.ident(t)!, value: this.literal(values[k], this.tokRange(t)) })),
+        };
       }
       case 'sizingStmt':
         return { kind: 'sizing', range, mode: this.ident(this.tok(n, 'mode')), value: this.literal(this.sub(n, 'literal'), range) };

@@ -183,7 +183,17 @@ export interface StageAst {
 export type StudyStatementAst =
   | { kind: 'data'; range: Range; path?: { value: string; range: Range }; from?: LiteralAst; to?: LiteralAst }
   | { kind: 'cash'; range: Range; value?: LiteralAst }
-  | { kind: 'commission'; range: Range; value?: LiteralAst }
+  | {
+      kind: 'commission';
+      range: Range;
+      value?: LiteralAst;
+      /** `per share` / `per contract`: the two words. */
+      per?: Ident;
+      unit?: Ident;
+      /** `margin 2000`, `mult 10` after `per contract`. */
+      options: { key: Ident; value?: LiteralAst }[];
+    }
+  | { kind: 'slippage'; range: Range; value?: LiteralAst }
   | { kind: 'sizing'; range: Range; mode?: Ident; value?: LiteralAst }
   | {
       kind: 'strategy';
@@ -292,8 +302,12 @@ export interface StudyModel {
   range: Range;
   data: { path: string; from?: string; to?: string } | null;
   cash: number;
-  /** A fraction of traded value per side: `0.1%` → 0.001. */
+  /** A fraction of traded value per side: `0.1%` → 0.001 (0 with a per-share or per-contract commission). */
   commission: number;
+  /** `commission A per share` / `commission A per contract margin M mult K`; absent for a percent commission. */
+  commissionScheme?: { kind: 'per_share'; amount: number } | { kind: 'per_contract'; amount: number; margin: number; mult: number };
+  /** `slippage 0.05%` (a fraction of the price) or `slippage 0.02` (a price amount); absent for none. */
+  slippage?: { kind: 'percent'; rate: number } | { kind: 'fixed'; amount: number };
   /** `fixed`: shares per order; `percent`: percent of the cash at the signal bar (95 = 95%). */
   sizing: { kind: 'fixed' | 'percent'; value: number };
   strategy: StrategyModel | null;

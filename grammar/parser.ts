@@ -11,7 +11,7 @@ import * as T from './tokens';
 const RULE_WORDS: Record<string, string> = {
   file: "'study' or 'strategy'",
   studyStatement:
-    "a study statement (data, cash, commission, sizing, strategy, objective, constraint, stage, workers, seed, timeout, retries, early_stop, validate, executor, warm_start) or '}'",
+    "a study statement (data, cash, commission, slippage, sizing, strategy, objective, constraint, stage, workers, seed, timeout, retries, early_stop, validate, executor, warm_start) or '}'",
   stageStatement: "a stage statement (search, param, where, early_stop) or '}'",
   domain: 'a domain ([a, b, …], a .. b step s, a .. b, or log a .. b count n)',
   literal: 'a value',
@@ -29,6 +29,7 @@ const RULE_WORDS: Record<string, string> = {
 const VALUE_AFTER: Record<string, string> = {
   cash: 'a number',
   commission: 'a percentage like 0.1%',
+  slippage: 'a percentage like 0.05% or a price amount like 0.02',
   workers: 'a whole number',
   seed: 'a whole number',
   retries: 'a whole number',
@@ -232,6 +233,7 @@ export class OptstudyParser extends CstParser {
     this.OR([
       { ALT: () => this.SUBRULE(this.dataStmt) },
       { ALT: () => this.SUBRULE(this.valueStmt) },
+      { ALT: () => this.SUBRULE(this.commissionStmt) },
       { ALT: () => this.SUBRULE(this.sizingStmt) },
       { ALT: () => this.SUBRULE(this.strategyRef) },
       { ALT: () => this.SUBRULE(this.objectiveStmt) },
@@ -258,17 +260,35 @@ export class OptstudyParser extends CstParser {
     });
   });
 
-  /** `cash N`, `commission X%`, `workers N`, `seed N`, `timeout 30s`, `retries N`. */
+  /** `cash N`, `slippage X%`, `workers N`, `seed N`, `timeout 30s`, `retries N`. */
   private valueStmt = this.RULE('valueStmt', () => {
     this.OR([
       { ALT: () => this.CONSUME(T.Cash, { LABEL: 'key' }) },
-      { ALT: () => this.CONSUME(T.Commission, { LABEL: 'key' }) },
+      { ALT: () => this.CONSUME(T.Slippage, { LABEL: 'key' }) },
       { ALT: () => this.CONSUME(T.Workers, { LABEL: 'key' }) },
       { ALT: () => this.CONSUME(T.Seed, { LABEL: 'key' }) },
       { ALT: () => this.CONSUME(T.Timeout, { LABEL: 'key' }) },
       { ALT: () => this.CONSUME(T.Retries, { LABEL: 'key' }) },
     ]);
     this.SUBRULE(this.literal);
+  });
+
+  /**
+   * `commission 0.1%`, `commission 0.005 per share`, `commission 2.5 per contract margin 2000
+   * mult 10`: the words after the amount are plain names (checked, not reserved), so strategies
+   * may still call a parameter `margin`.
+   */
+  private commissionStmt = this.RULE('commissionStmt', () => {
+    this.CONSUME(T.Commission);
+    this.SUBRULE(this.literal);
+    this.OPTION(() => {
+      this.CONSUME(T.Identifier, { LABEL: 'per' });
+      this.OPTION2(() => this.CONSUME2(T.Identifier, { LABEL: 'unit' }));
+      this.MANY(() => {
+        this.CONSUME3(T.Identifier, { LABEL: 'option' });
+        this.SUBRULE2(this.literal, { LABEL: 'optionValue' });
+      });
+    });
   });
 
   private sizingStmt = this.RULE('sizingStmt', () => {

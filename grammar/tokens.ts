@@ -33,7 +33,11 @@ export const Data = kw('data', 'The price file (relative to the study file) and 
 export const From = kw('from', 'First date of the backtest range (YYYY-MM-DD).');
 export const To = kw('to', 'Last date of the backtest range (YYYY-MM-DD).');
 export const Cash = kw('cash', 'Starting cash of each backtest.');
-export const Commission = kw('commission', 'Commission per side, as a percent of traded value (`0.1%`) or a fraction (`0.001`).');
+export const Commission = kw(
+  'commission',
+  'Commission per side: a percent of traded value (`0.1%`, or a fraction `0.001`), an amount per share (`0.005 per share`), or per futures contract (`2.5 per contract margin 2000 mult 10`).',
+);
+export const Slippage = kw('slippage', 'Fill slippage (backtrader defaults): a percent of the price (`0.05%`) or a fixed price amount (`0.02`); fills never leave the bar’s high–low range.');
 export const Sizing = kw('sizing', 'Position size: `sizing fixed N` (shares) or `sizing percent N` (percent of the cash at the signal bar).');
 export const Objectives = kw('objectives', 'Several objectives at once (a Pareto front): `objectives { maximize sharpe  minimize max_drawdown_pct }`.');
 export const Objective = kw('objective', 'What the search optimizes: `objective maximize EXPR` or `objective minimize EXPR`.');
@@ -62,7 +66,7 @@ export const True = kw('true', 'Boolean true.');
 export const False = kw('false', 'Boolean false.');
 
 export const KEYWORD_TOKENS: readonly TokenType[] = [
-  Strategy, Command, Module, Param, Study, Data, From, To, Cash, Commission, Sizing,
+  Strategy, Command, Module, Param, Study, Data, From, To, Cash, Commission, Slippage, Sizing,
   Objectives, Objective, Maximize, Minimize, Constraint, Stage, Search, In, StepKw, Log, Count,
   Where, Workers, Seed, Timeout, Retries, EarlyStop, Validate, Executor, WarmStart, And, Or, Not, True, False,
 ];

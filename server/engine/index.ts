@@ -27,6 +27,7 @@ export type {
 export { BacktestError, PriceDataError } from './types';
 export { attachPrices, barStamp, formatDate, loadPrices, parseDate, parsePrices, sharePrices, sliceBars, slicePrices } from './prices';
 export { DEFAULT_CONFIG, resolveParams, runBacktest, strategyParams, type BacktestOptions } from './backtest';
+export { percentCommission, studyConfig } from './study-config';
 export { IndicatorCache } from './indicator-cache';
 export { getStrategy, listStrategies } from './strategies/registry';
 export type {

@@ -288,15 +288,15 @@ export class GeneralLoop implements OrderSink {
       if (this.pending.length) this.walkPending();
       broker.markToMarket(closes);
       const value = broker.value(closes);
+      ctx.tick = t;
+      ctx.cash = broker.cash;
+      ctx.value = value;
       this.notify(ctx);
       values[t] = value;
       if (cashes) cashes[t] = broker.cash;
       if (this.inMarket()) inMarket++;
       if (broker.cash < 0 && !this.negativeCashWarned) this.warnNegativeCash(t);
       if (t >= startTick && (gate === null || gate[t] !== 0 || (gateFlatOnly && f0.position !== 0))) {
-        ctx.tick = t;
-        ctx.cash = broker.cash;
-        ctx.value = value;
         next(ctx);
       }
       t++;

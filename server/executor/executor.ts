@@ -7,6 +7,7 @@
  * interface only. A run's task payload is plain JSON with files as absolute paths, so it can
  * travel to another machine unchanged.
  */
+import type { BacktestConfig } from '../engine/types';
 import type { Metrics, ParamValues } from '../../protocol/run-events';
 import { setMaxListeners } from 'node:events';
 import type { PriceData } from '../engine';
@@ -24,7 +25,8 @@ export interface TaskPayload {
   /** Price data: an absolute file path and the study's date range. */
   data: { file: string; from?: string; to?: string };
   strategy: StrategyRef;
-  config: { cash: number; commission: number; sizing: { kind: 'fixed' | 'percent'; value: number } };
+  /** Broker settings (the engine's BacktestConfig: commission scheme, slippage, sizing). */
+  config: BacktestConfig;
 }
 
 /** One trial to run. */

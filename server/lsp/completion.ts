@@ -178,6 +178,9 @@ function studyStatement(doc: ParsedDocument, ctx: CursorContext, position: Posit
       }
       return;
     }
+    case 'commission':
+      commissionWords(st.map((t) => t.text), items);
+      return;
     case 'sizing':
       if (st.length === 1) items.push(keyword('percent', 'Each order uses this percent of the portfolio value.'), keyword('fixed', 'Each order is this many shares.'));
       return;
@@ -382,6 +385,17 @@ function strategyItem(name: string, doc: string, params: readonly ParamSchema[],
     detail: `${kind} (${params.map((p) => p.name).join(', ')})`,
     documentation: md(doc),
   };
+}
+
+/** `commission A per share` / `commission A per contract margin M mult K`: the word that may come next. */
+function commissionWords(words: string[], items: CompletionItem[]): void {
+  const last = words[words.length - 1];
+  if (words.length === 2) items.push(keyword('per', "The commission's unit: `per share`, or `per contract margin M mult K` for futures."));
+  else if (last === 'per') items.push(keyword('share', 'A fixed amount per share traded (e.g. `0.005 per share`).'), keyword('contract', 'A fixed amount per futures contract, with its `margin` and `mult` (e.g. `2.5 per contract margin 2000 mult 10`).'));
+  else if (words[2] === 'per' && words[3] === 'contract' && (last === 'contract' || /^[\d.]/.test(last ?? ''))) {
+    if (!words.includes('margin')) items.push(keyword('margin', 'Cash held per open contract (futures margin).'));
+    if (!words.includes('mult')) items.push(keyword('mult', 'The contract multiplier: the money one point of price is worth.'));
+  }
 }
 
 function keyword(word: string, doc: string): CompletionItem {

@@ -13,7 +13,7 @@ import type { TrialEvent } from '../../protocol/run-events';
 import { bootstrapTrades, deflatedSharpe, probabilityOfBacktestOverfitting, returnsFromEquity, type PboResult, type TradeBootstrap } from '../analysis/overfitting';
 import { moments, variance } from '../analysis/stats';
 import { isFeasible, keyValue, sortByKey, type Direction } from '../analysis/trial-data';
-import { loadPrices, runBacktest, formatDate, type BacktestConfig, type PriceData } from '../engine';
+import { loadPrices, runBacktest, formatDate, studyConfig, type BacktestConfig, type PriceData } from '../engine';
 
 export interface RerunOptions {
   /** Trials re-run for CSCV (evenly spread over the run, the best always included); default 64. */
@@ -57,7 +57,7 @@ export function computeReruns(studyFile: string, study: StudyModel | null, trial
   } catch (e) {
     return none(`the data could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const config: BacktestConfig = { cash: study.cash, commission: study.commission, sizing: study.sizing };
+  const config: BacktestConfig = studyConfig(study);
   const strategy = study.strategy.name;
   const ranked = sortByKey(trials, 'score', directions[0] ?? 'maximize');
   const best = ranked[0];

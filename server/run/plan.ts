@@ -19,6 +19,7 @@ import {
 } from '../../grammar';
 import type { Metrics, ParamValues, Score, TrialState } from '../../protocol/run-events';
 import type { Dim } from '../search/space';
+import { studyConfig } from '../engine/study-config';
 import type { StrategyRef, TaskPayload } from '../executor/executor';
 
 export interface ObjectivePlan {
@@ -72,7 +73,7 @@ export function buildPlan(model: StudyModel, file: string): StudyPlan {
   const payload: TaskPayload = {
     data: { file: path.resolve(dir, model.data.path), from: model.data.from, to: model.data.to },
     strategy,
-    config: { cash: model.cash, commission: model.commission, sizing: model.sizing },
+    config: studyConfig(model),
   };
   const objectives = model.objectives.map((o) => ({ direction: o.direction, text: o.text, names: exprNames(o.expr), fn: compileExpr(o.expr) }));
   const constraints = model.constraints.map((c) => ({ text: c.text, names: exprNames(c.expr), fn: compileExpr(c.expr) }));

@@ -4,6 +4,7 @@
  * strategy protocol for each trial (process-executor.ts does the rest).
  */
 import type { ExecutorSettings, TaskPayload } from '../executor/executor';
+import { percentCommission } from '../engine/study-config';
 import { ProcessExecutor } from './process-executor';
 
 export class CommandExecutor extends ProcessExecutor {
@@ -16,7 +17,7 @@ export class CommandExecutor extends ProcessExecutor {
       from: payload.data.from ?? null,
       to: payload.data.to ?? null,
       cash: payload.config.cash,
-      commission: payload.config.commission,
+      commission: percentCommission(payload.config.commission),
       sizing: payload.config.sizing,
     };
     super(

@@ -164,3 +164,10 @@ test('a strategy module’s parameters complete in a trusted workspace, not in a
     await untrusted.stop();
   }
 });
+
+test('commission: the unit words complete after the amount, then margin and mult for contracts', async () => {
+  assert.deepEqual(labels(await complete(`study "s" {\n  commission 0.005 <|>\n}`)), ['per']);
+  assert.deepEqual(labels(await complete(`study "s" {\n  commission 0.005 per <|>\n}`)).sort(), ['contract', 'share']);
+  assert.deepEqual(labels(await complete(`study "s" {\n  commission 2.5 per contract <|>\n}`)).sort(), ['margin', 'mult']);
+  assert.deepEqual(labels(await complete(`study "s" {\n  commission 2.5 per contract margin 2000 <|>\n}`)), ['mult']);
+});
