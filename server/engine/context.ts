@@ -3,7 +3,6 @@
  * one `FeedState` per feed, and the translation of the strategy's calls into orders (size,
  * type, prices checked here; the loop queues them).
  */
-import { barKey } from './clock';
 import { FeedIndicators } from './feed-indicators';
 import type { IndicatorCache } from './indicator-cache';
 import { CLOSE, LIMIT, MARKET, Order, STOP, STOP_LIMIT, STOP_TRAIL, trailAdjust } from './orders/order';
@@ -198,14 +197,15 @@ export class BarContext implements StrategyContext {
       size = this.defaultSize(feed);
       if (size <= 0) return null;
     }
-    const [exec, price, plimit] = this.prices(opts, feed, what);
+    this.prices(opts, feed, what);
+    const { exec, price, plimit } = this.px;
     const s = feed.position;
     const against = s !== 0 && s > 0 !== sign > 0;
     if (against) this.sink.cancelProtective(feed.index);
     const k: OrderKind = kind ?? (against ? 'signal' : 'entry');
     const trailPercent = exec === STOP_TRAIL ? (opts?.trailPercent ?? 0) : 0;
     const trailAmount = exec === STOP_TRAIL ? (opts?.trailAmount ?? 0) : 0;
-    const o = new Order(feed.index, sign * size, exec, price, plimit, trailPercent, trailAmount, this.sink.tick, feed.i, barKey(feed.data, feed.i), feed.data.close[feed.i]!, k, opts?.label ?? null, true);
+    const o = new Order(feed.index, sign * size, exec, price, plimit, trailPercent, trailAmount, feed.i, feed.data.close[feed.i]!, k, opts?.label ?? null, true);
     if (exec === STOP_TRAIL) {
       o.price = sign > 0 ? Infinity : -Infinity;
       trailAdjust(o, o.createdClose);
@@ -215,8 +215,19 @@ export class BarContext implements StrategyContext {
     return o;
   }
 
-  /** The execution type, reference price and limit of an order from its options. */
-  private prices(opts: OrderOptions | undefined, feed: FeedState, what: string): [number, number, number] {
+  /** `prices()`'s answer (one object reused: no allocation per order). */
+  private readonly px = { exec: MARKET, price: 0.0, plimit: 0.0 };
+
+  /** The execution type, reference price and limit of an order from its options, into `px`. */
+  private prices(opts: OrderOptions | undefined, feed: FeedState, what: string): void {
+    const px = this.px;
+    if (opts === undefined || (opts.type === undefined && opts.price === undefined && opts.limit === undefined && opts.trailPercent === undefined && opts.trailAmount === undefined)) {
+      const c = feed.data.close[feed.i]!;
+      px.exec = MARKET;
+      px.price = c;
+      px.plimit = c;
+      return;
+    }
     const type = opts?.type ?? 'market';
     const exec = TYPES.get(type);
     if (exec === undefined) throw new BacktestError(`${what}({ type: ${JSON.stringify(type)} }): the type must be market, close, limit, stop, stop_limit or stop_trail.`);
@@ -236,7 +247,9 @@ export class BarContext implements StrategyContext {
         throw new BacktestError(`${what}({ type: 'stop_trail' }) needs one of trailPercent (a fraction in (0, 1), 0.05 = 5%) or trailAmount (a price amount > 0).`);
       }
     }
-    return [exec, needPrice ? price! : c, exec === STOP_LIMIT ? opts!.limit! : needPrice ? price! : c];
+    px.exec = exec;
+    px.price = needPrice ? price! : c;
+    px.plimit = exec === STOP_LIMIT ? opts!.limit! : needPrice ? price! : c;
   }
 
   private feed(f: number, what: string): FeedState {

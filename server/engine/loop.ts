@@ -18,6 +18,7 @@ import type { BarContext, FeedState, OrderSink } from './context';
 import type { LoopOutput } from './loop-output';
 import { CLOSE_AGO, matchOrder, type BarPrices } from './orders/matching';
 import { CLOSE, LIMIT, Order, STOP, STOP_TRAIL, trailAdjust } from './orders/order';
+import { CANCELLED, EventQueue, FILLED, OrderQueue, REJECTED } from './orders/queue';
 import type { NextFunction, OrderEvent } from './strategy-api';
 import type { TradeBook } from './trades';
 
@@ -28,17 +29,6 @@ export interface Protection {
   trail: number;
 }
 
-/** An order event waiting for step 5, with what an entry fill needs for its protective orders. */
-interface Pending {
-  status: OrderEvent['status'];
-  order: Order;
-  date: string;
-  /** An entry fill (opened from flat, or reversed): the signed opened size; else 0. */
-  opened: number;
-  /** The raw fill price. */
-  price: number;
-}
-
 const NO_EVENTS = new Float64Array(0);
 
 /** One run of the general loop. */
@@ -46,16 +36,22 @@ export class GeneralLoop implements OrderSink {
   tick = 0;
   readonly mult: number;
   readonly margin: number;
-  private submitted: Order[] = [];
-  private pending: Order[] = [];
-  private events: Pending[] = [];
+  private submitted = new OrderQueue();
+  /** The cash check's copy of `submitted` (orders submitted during it wait for the next tick). */
+  private checking = new OrderQueue();
+  private pending = new OrderQueue();
+  /** The other pending buffer: a walk moves the orders that stay from one to the other. */
+  private spare = new OrderQueue();
+  /** Order events waiting for step 5; those the listener causes wait in `later` for the next tick. */
+  private events = new EventQueue();
+  private later = new EventQueue();
   /** The queue being walked (step 2) and the position in it. */
-  private walking: Order[] | null = null;
+  private walking: OrderQueue | null = null;
   private walkAt = 0;
   private readonly protect: (Order[] | null)[];
   private readonly pass: boolean[] = [];
   private readonly closes: Float64Array;
-  private readonly bar: BarPrices = { o: 0, h: 0, l: 0, c: 0, advanced: false, key: 0 };
+  private readonly bar: BarPrices = { o: 0.5, h: 0.5, l: 0.5, c: 0.5, advanced: false, key: 0.5, createdKey: 0.5 };
   private negativeCashWarned = false;
   readonly warnings: string[] = [];
   readonly clock: Clock;
@@ -81,7 +77,7 @@ export class GeneralLoop implements OrderSink {
   cancel(o: Order): boolean {
     const k = this.pending.indexOf(o);
     if (k < 0) return false; // backtrader: only orders in the pending queue can be cancelled
-    this.pending.splice(k, 1);
+    this.pending.removeAt(k);
     this.cancelled(o);
     this.ocoCheck(o);
     return true;
@@ -96,7 +92,7 @@ export class GeneralLoop implements OrderSink {
 
   private cancelled(o: Order): void {
     o.status = 'cancelled';
-    this.events.push({ status: 'cancelled', order: o, date: this.feedStamp(o.data), opened: 0, price: NaN });
+    this.events.push(CANCELLED, o, this.feeds[o.data]!.i, 0, NaN);
   }
 
   /**
@@ -108,82 +104,86 @@ export class GeneralLoop implements OrderSink {
     const g = o.oco;
     if (g === null) return;
     for (const m of g) m.oco = null;
-    const queue = [...this.walkRest(), ...this.pending];
-    for (let k = queue.length - 1; k >= 0; k--) {
-      const m = queue[k]!;
+    const pending = this.pending;
+    for (let k = pending.n - 1; k >= 0; k--) {
+      const m = pending.get(k);
       if (m !== o && m.status === 'accepted' && g.includes(m)) {
-        const at = this.pending.indexOf(m);
-        if (at >= 0) this.pending.splice(at, 1);
+        pending.removeAt(k);
         this.cancelled(m);
       }
     }
-  }
-
-  /** The orders of the current walk not tried yet. */
-  private walkRest(): Order[] {
-    return this.walking === null ? [] : this.walking.slice(this.walkAt + 1);
-  }
-
-  private feedStamp(f: number): string {
-    const feed = this.feeds[f]!;
-    return stampOf(feed.data, feed.i);
+    // Then the rest of the walk (before the orders put back in the queue), from its end.
+    const w = this.walking;
+    if (w === null) return;
+    for (let k = w.n - 1; k > this.walkAt; k--) {
+      const m = w.get(k);
+      if (m !== o && m.status === 'accepted' && g.includes(m)) this.cancelled(m);
+    }
   }
 
   /** Step 1: the cash check of last tick's orders. */
   private checkSubmitted(): void {
     const orders = this.submitted;
-    this.submitted = [];
-    this.broker.checkSubmitted(orders, this.pass);
-    for (let k = 0; k < orders.length; k++) {
-      const o = orders[k]!;
+    this.submitted = this.checking;
+    this.checking = orders;
+    if (this.pass.length < orders.n) this.pass.length = orders.n;
+    this.broker.checkSubmitted(orders.items, orders.n, this.pass);
+    for (let k = 0; k < orders.n; k++) {
+      const o = orders.get(k);
       if (o.status !== 'submitted') continue;
       if (this.pass[k]) {
         o.status = 'accepted';
         this.pending.push(o);
       } else this.reject(o, 'submit');
     }
+    orders.clear();
   }
 
   private reject(o: Order, stage: 'submit' | 'exec'): void {
     o.status = 'rejected';
     const feed = this.feeds[o.data]!;
-    const date = stampOf(feed.data, feed.i);
-    this.book.reject(o, stage, date, stampOf(feed.data, o.createdBar));
-    this.events.push({ status: 'rejected', order: o, date, opened: 0, price: NaN });
+    this.book.reject(o, stage, feed.data, feed.i);
+    this.events.push(REJECTED, o, feed.i, 0, NaN);
     this.ocoCheck(o);
   }
 
   /** Step 2: one walk of the pending queue. */
   private walkPending(): void {
     const queue = this.pending;
-    this.pending = [];
+    const next = this.spare;
+    this.pending = next;
     this.walking = queue;
-    for (let k = 0; k < queue.length; k++) {
+    for (let k = 0; k < queue.n; k++) {
       this.walkAt = k;
-      const o = queue[k]!;
+      const o = queue.get(k);
       if (o.status !== 'accepted') continue; // cancelled by an OCO fill earlier in this walk
       const feed = this.feeds[o.data]!;
-      if (feed.i < 0) {
-        this.pending.push(o);
+      const i = feed.i;
+      if (i < 0) {
+        next.push(o);
         continue;
       }
       const d = feed.data;
-      const i = feed.i;
       const b = this.bar;
       b.o = d.open[i]!;
       b.h = d.high[i]!;
       b.l = d.low[i]!;
       b.c = d.close[i]!;
       b.advanced = i > o.createdBar;
-      b.key = barKey(d, i);
+      if (o.exec === CLOSE) {
+        b.key = barKey(d, i);
+        b.createdKey = barKey(d, o.createdBar);
+      }
       const px = matchOrder(o, b, this.slip);
       if (px !== px) {
-        this.pending.push(o);
+        next.push(o);
         continue;
       }
       this.execute(o, feed, px, o.exec === CLOSE && CLOSE_AGO.prev ? i - 1 : i);
     }
     this.walking = null;
+    queue.clear();
+    this.spare = queue;
   }
 
   private execute(o: Order, feed: FeedState, px: number, fillBar: number): void {
@@ -191,19 +191,18 @@ export class GeneralLoop implements OrderSink {
     const pos = this.broker.positions[o.data]!;
     feed.position = pos.size;
     feed.positionPrice = pos.price;
-    const date = stampOf(feed.data, fillBar);
     if (ex.size !== 0) {
       o.filledSize += ex.size;
       o.filledPrice = px;
       o.commission += ex.closedComm + ex.openedComm;
-      this.book.fill(o, ex, { bar: feed.i, date, created: stampOf(feed.data, o.createdBar) });
+      this.book.fill(o, ex, feed.data, feed.i, fillBar);
       const entry = ex.opened !== 0 && (ex.before === 0 || ex.closed !== 0) ? ex.opened : 0;
       if (ex.margin) {
         // The closing part of a reversal executed, its opening part did not.
-        this.events.push({ status: 'filled', order: o, date, opened: 0, price: px });
+        this.events.push(FILLED, o, fillBar, 0, px);
       } else {
         o.status = 'filled';
-        this.events.push({ status: 'filled', order: o, date, opened: entry, price: px });
+        this.events.push(FILLED, o, fillBar, entry, px);
         this.ocoCheck(o);
       }
     }
@@ -213,13 +212,17 @@ export class GeneralLoop implements OrderSink {
   /** Step 5: protective orders of entry fills, then the strategy's listener. */
   private notify(ctx: BarContext): void {
     const events = this.events;
-    if (events.length === 0) return;
-    this.events = [];
+    if (events.n === 0) return;
+    // Events the listener causes (a cancel) are delivered on the next tick, as backtrader does.
+    this.events = this.later;
     const listener = ctx.listener;
-    for (const e of events) {
-      if (e.opened !== 0) this.protectEntry(e.order.data, e.opened, e.price);
-      if (listener) listener({ status: e.status, order: e.order, date: e.date });
+    for (let k = 0; k < events.n; k++) {
+      const o = events.orders[k]!;
+      if (events.opened[k] !== 0) this.protectEntry(o.data, events.opened[k]!, events.price[k]!);
+      if (listener) listener({ status: events.statusName(k), order: o, date: stampOf(this.feeds[o.data]!.data, events.bar[k]!) });
     }
+    events.clear();
+    this.later = events;
   }
 
   /**
@@ -230,20 +233,13 @@ export class GeneralLoop implements OrderSink {
   private protectEntry(f: number, opened: number, F: number): void {
     const { stop: sl, take: tp, trail: tr } = this.prot;
     if (!sl && !tp && !tr) return;
-    const feed = this.feeds[f]!;
     const long = opened > 0;
-    const size = long ? -Math.abs(opened) : Math.abs(opened);
-    const i = feed.i;
-    const key = barKey(feed.data, i);
-    const c = feed.data.close[i]!;
-    const make = (exec: number, price: number, trail: number, kind: 'stop' | 'take' | 'trail'): Order =>
-      new Order(f, size, exec, price, price, trail, 0, this.tick, i, key, c, kind, null, false);
     const group: Order[] = [];
-    if (sl) group.push(make(STOP, long ? F * (1.0 - sl / 100.0) : F * (1.0 + sl / 100.0), 0, 'stop'));
-    if (tp) group.push(make(LIMIT, long ? F * (1.0 + tp / 100.0) : F * (1.0 - tp / 100.0), 0, 'take'));
+    if (sl) group.push(this.protective(f, opened, STOP, long ? F * (1.0 - sl / 100.0) : F * (1.0 + sl / 100.0), 0, 'stop'));
+    if (tp) group.push(this.protective(f, opened, LIMIT, long ? F * (1.0 + tp / 100.0) : F * (1.0 - tp / 100.0), 0, 'take'));
     if (tr) {
-      const o = make(STOP_TRAIL, long ? -Infinity : Infinity, tr / 100.0, 'trail');
-      trailAdjust(o, c);
+      const o = this.protective(f, opened, STOP_TRAIL, long ? -Infinity : Infinity, tr / 100.0, 'trail');
+      trailAdjust(o, o.createdClose);
       group.push(o);
     }
     for (const o of group) {
@@ -252,6 +248,14 @@ export class GeneralLoop implements OrderSink {
       this.pending.push(o);
     }
     this.protect[f] = group;
+  }
+
+  /** One protective order of feed f against a position opened by `opened` units (no cash check). */
+  private protective(f: number, opened: number, exec: number, price: number, trail: number, kind: 'stop' | 'take' | 'trail'): Order {
+    const feed = this.feeds[f]!;
+    const i = feed.i;
+    const size = -opened; // the other side of the position
+    return new Order(f, size, exec, price, price, trail, 0, i, feed.data.close[i]!, kind, null, false);
   }
 
   /**
@@ -274,18 +278,18 @@ export class GeneralLoop implements OrderSink {
     const eventAt = ev === null ? NO_EVENTS : ev.at;
     const eventCount = ev === null ? 0 : ev.count;
     const quietOk = nf === 1 && broker.ci.stocklike;
+    const c0 = f0.data.close;
     let e = 0;
     let inMarket = 0;
     for (let t = 0; t < T; ) {
       this.tick = t;
-      for (let f = 0; f < nf; f++) {
-        const feed = feeds[f]!;
-        const b = clock.bar[f]![t]!;
-        feed.i = b;
-        closes[f] = b >= 0 ? feed.data.close[b]! : 0;
-      }
-      if (this.submitted.length) this.checkSubmitted();
-      if (this.pending.length) this.walkPending();
+      if (nf === 1) {
+        // One feed: ticks are its bars.
+        f0.i = t;
+        closes[0] = c0[t]!;
+      } else this.advance(t);
+      if (this.submitted.n) this.checkSubmitted();
+      if (this.pending.n) this.walkPending();
       broker.markToMarket(closes);
       const value = broker.value(closes);
       ctx.tick = t;
@@ -300,7 +304,7 @@ export class GeneralLoop implements OrderSink {
         next(ctx);
       }
       t++;
-      if (!quietOk || this.submitted.length || this.pending.length || this.events.length) continue;
+      if (!quietOk || this.submitted.n || this.pending.n || this.events.n) continue;
       // Quiet ticks (one stock feed, no order anywhere, no `next` call): only the value moves.
       let j = t < startTick ? Math.min(startTick, T) : t;
       if (gate !== null && !(gateFlatOnly && f0.position !== 0)) {
@@ -336,6 +340,18 @@ export class GeneralLoop implements OrderSink {
       rejected: this.book.rejected,
       warnings: this.warnings,
     };
+  }
+
+  /** Several feeds: each feed's current bar at tick t, and its close (a feed without a bar keeps its last). */
+  private advance(t: number): void {
+    const feeds = this.feeds;
+    const bar = this.clock.bar;
+    for (let f = 0; f < feeds.length; f++) {
+      const feed = feeds[f]!;
+      const b = bar[f]![t]!;
+      feed.i = b;
+      this.closes[f] = b >= 0 ? feed.data.close[b]! : 0;
+    }
   }
 
   private inMarket(): boolean {

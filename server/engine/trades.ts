@@ -7,7 +7,8 @@
 import type { Execution } from './broker/broker';
 import type { CommInfo } from './broker/commission';
 import type { Order } from './orders/order';
-import type { ExitReason, Fill, Rejection, Trade } from './types';
+import { stampOf } from './clock';
+import type { ExitReason, Fill, PriceData, Rejection, Trade } from './types';
 
 /** backtrader's Trade of one feed. */
 interface OpenTrade {
@@ -21,13 +22,10 @@ interface OpenTrade {
   rec: Trade | null;
 }
 
-/** What the trade book needs to know about a fill's place in time. */
-export interface FillWhen {
-  /** The feed's bar index now (backtrader `len(data)`), for bar lengths. */
+/** A fill's place in time: the feed's bar now (backtrader `len(data)`, for bar lengths), and the dates of the fill and of the order's creation. */
+interface FillWhen {
   bar: number;
-  /** The fill's date text. */
   date: string;
-  /** The order's creation date text. */
   created: string;
 }
 
@@ -55,9 +53,13 @@ export class TradeBook {
     this.open = new Array<OpenTrade | null>(feeds).fill(null);
   }
 
-  /** Records one execution of `o` (backtrader `_addnotification` → `Trade.update`, then the recorder). */
-  fill(o: Order, ex: Execution, when: FillWhen): void {
+  /**
+   * Records one execution of `o` on `data`, whose bar is `bar` now; the fill is dated at
+   * `fillBar` (backtrader `_addnotification` → `Trade.update`, then the recorder).
+   */
+  fill(o: Order, ex: Execution, data: PriceData, bar: number, fillBar: number): void {
     const f = o.data;
+    const when: FillWhen = this.records ? { bar, date: stampOf(data, fillBar), created: stampOf(data, o.createdBar) } : { bar, date: '', created: '' };
     if (this.records) this.fills.push(this.fillRecord(o, ex, when));
     if (ex.closed !== 0) this.reduce(f, o, ex, when);
     if (ex.opened !== 0) this.increase(f, o, ex, when);
@@ -113,7 +115,7 @@ export class TradeBook {
       exit_date: '',
       entry_price: NaN,
       exit_price: NaN,
-      size: ex.size,
+      size: ex.opened,
       pnl: NaN,
       pnlcomm: NaN,
       entry_fill_price: ex.price,
@@ -173,10 +175,10 @@ export class TradeBook {
   }
 
   /** Records a Margin rejection of `o` (at the cash check, or at the fill). */
-  reject(o: Order, stage: 'submit' | 'exec', date: string, created: string): void {
+  reject(o: Order, stage: 'submit' | 'exec', data: PriceData, bar: number): void {
     this.rejections++;
     if (!this.records) return;
-    const r: Rejection = { date, stage, side: o.isBuy ? 'buy' : 'sell', status: 'Margin', size: o.size, created_date: created, created_price: o.price, kind: o.kind };
+    const r: Rejection = { date: stampOf(data, bar), stage, side: o.isBuy ? 'buy' : 'sell', status: 'Margin', size: o.size, created_date: stampOf(data, o.createdBar), created_price: o.price, kind: o.kind };
     if (this.names) r.data = this.names[o.data];
     this.rejected.push(r);
   }

@@ -40,6 +40,9 @@ export class Broker {
   /** Filled by `execute` (one execution at a time). */
   readonly ex: Execution = { size: 0, price: 0, closed: 0, opened: 0, closedValue: 0, openedValue: 0, closedComm: 0, openedComm: 0, before: 0, after: 0, margin: false };
 
+  private readonly scratch: Position[];
+  private readonly seen: Uint8Array;
+
   constructor(
     cash: number,
     feeds: number,
@@ -47,6 +50,8 @@ export class Broker {
   ) {
     this.cash = cash * 1;
     this.positions = Array.from({ length: feeds }, () => new Position());
+    this.scratch = Array.from({ length: feeds }, () => new Position());
+    this.seen = new Uint8Array(feeds);
   }
 
   /**
@@ -58,7 +63,8 @@ export class Broker {
     const pos = this.positions[o.data]!;
     const size = o.remaining;
     const s = pos.size;
-    const [closed, opened] = split(s, size);
+    const closed = closedPart(s, size);
+    const opened = size - closed;
     const ppOrig = pos.price;
     let cash = this.cash;
     const ex = this.ex;
@@ -113,23 +119,26 @@ export class Broker {
    * order at their created price with a running cash and scratch positions. Returns, per order,
    * whether it passes; a failed order's effect stays on the running cash.
    */
-  checkSubmitted(orders: readonly Order[], pass: boolean[]): void {
+  checkSubmitted(orders: readonly (Order | undefined)[], n: number, pass: boolean[]): void {
     const ci = this.ci;
     let cash = this.cash;
-    const scratch = new Map<number, Position>();
-    for (let k = 0; k < orders.length; k++) {
+    // Scratch copies of the positions, reused (one per feed; `seen` marks the ones copied).
+    const scratch = this.scratch;
+    const seen = this.seen;
+    seen.fill(0);
+    for (let k = 0; k < n; k++) {
       const o = orders[k]!;
-      let pos = scratch.get(o.data);
-      if (!pos) {
+      const pos = scratch[o.data]!;
+      if (!seen[o.data]) {
         const real = this.positions[o.data]!;
-        pos = new Position();
         pos.size = real.size;
         pos.price = real.price;
-        scratch.set(o.data, pos);
+        seen[o.data] = 1;
       }
       const px = o.price;
       const size = o.remaining;
-      const [closed, opened] = split(pos.size, size);
+      const closed = closedPart(pos.size, size);
+      const opened = size - closed;
       updatePosition(pos, size, px);
       if (closed !== 0) {
         cash += ci.vs(-closed, px) + 0;
@@ -177,12 +186,12 @@ export class Broker {
   }
 }
 
-/** The part of `q` that reduces position `s` and the part that opens (both with q's sign). */
-function split(s: number, q: number): [number, number] {
-  if (s === 0 || (s > 0) === (q > 0)) return [0, q];
+/** The part of `q` that reduces position `s` (with q's sign); the rest, `q - closed`, opens. */
+function closedPart(s: number, q: number): number {
+  if (s === 0 || (s > 0) === (q > 0)) return 0;
   const n = s + q;
-  if (n === 0 || (n > 0) === (s > 0)) return [q, 0];
-  return [-s, n];
+  if (n === 0 || (n > 0) === (s > 0)) return q;
+  return -s;
 }
 
 /** backtrader `Position.update`: the new size and price of a position after `q` at `px`. */

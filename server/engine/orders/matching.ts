@@ -16,8 +16,9 @@ export interface BarPrices {
   c: number;
   /** The feed moved to a new bar since the order was created (a market order needs one). */
   advanced: boolean;
-  /** The bar's key (clock.ts), for Close orders. */
+  /** Close orders: the bar's key and the key of the order's creation bar (clock.ts). */
   key: number;
+  createdKey: number;
 }
 
 /** The execution price of `o` on bar `b`, or NaN. May change `o.price` (trailing), `o.triggered`, `o.pannotated`. */
@@ -111,8 +112,8 @@ function matchStopLimit(o: Order, b: BarPrices, slip: Slippage): number {
  * CLOSE_AGO.prev says so).
  */
 function matchClose(o: Order, b: BarPrices): number {
-  const dteos = sessionEnd(o.createdKey);
-  if (b.key > o.createdKey && b.key >= dteos) {
+  const dteos = sessionEnd(b.createdKey);
+  if (b.key > b.createdKey && b.key >= dteos) {
     if (o.pannotated === o.pannotated && b.key > dteos) {
       CLOSE_AGO.prev = true;
       return o.pannotated;

@@ -51,12 +51,8 @@ export class Order {
     readonly trailPercent: number,
     /** Trailing distance as a price amount (StopTrail), or 0. */
     readonly trailAmount: number,
-    /** The clock tick of creation. */
-    readonly createdTick: number,
     /** The feed's own bar index at creation. */
     readonly createdBar: number,
-    /** The feed's bar key at creation (see clock.ts). */
-    readonly createdKey: number,
     /** backtrader `created.pclose`: the feed's close at creation. */
     readonly createdClose: number,
     readonly kind: OrderKind,
