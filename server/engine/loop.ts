@@ -299,7 +299,7 @@ export class GeneralLoop implements OrderSink {
       values[t] = value;
       if (cashes) cashes[t] = broker.cash;
       if (this.inMarket()) inMarket++;
-      if (broker.cash < 0 && !this.negativeCashWarned) this.warnNegativeCash(t);
+      if ((broker.cash < 0 || value < 0) && !this.negativeCashWarned) this.warnNegative(t, value);
       if (t >= startTick && (gate === null || gate[t] !== 0 || (gateFlatOnly && f0.position !== 0))) {
         next(ctx);
       }
@@ -360,17 +360,18 @@ export class GeneralLoop implements OrderSink {
     return false;
   }
 
-  private warnNegativeCash(t: number): void {
+  /** Once per run: the account went below zero (a short or futures position lost more than it holds). */
+  private warnNegative(t: number, value: number): void {
     this.negativeCashWarned = true;
-    const what = this.broker.ci.stocklike
-      ? 'a short lost more than the account holds: backtrader keeps it open and rejects (Margin) the buy that would close it until the cash allows'
-      : 'a margin call: the futures position lost more than the cash; backtrader keeps it open';
-    this.warnings.push(`cash fell below 0 (${broker2(this.broker.cash)}) at ${tickStamp(this.clock, t)}: ${what}. Use a smaller size or a stop_loss_pct.`);
+    const when = tickStamp(this.clock, t);
+    const why =
+      value < 0
+        ? `the portfolio value fell below 0 (${value.toFixed(2)}) at ${when}: the positions lost more than the account holds; backtrader keeps them open and rejects (Margin) orders the cash cannot pay, and returns_* are -inf if the run ends below 0`
+        : this.broker.ci.stocklike
+          ? `cash fell below 0 (${this.broker.cash.toFixed(2)}) at ${when}: a closing fill cost more than the cash (backtrader never refuses the closing part of a fill); it rejects (Margin) new orders until the cash allows`
+          : `cash fell below 0 (${this.broker.cash.toFixed(2)}) at ${when}: a margin call — the futures position lost more than the free cash; backtrader keeps it open and rejects new orders until the cash allows`;
+    this.warnings.push(`${why}. Use a smaller size, more cash or a stop_loss_pct.`);
   }
-}
-
-function broker2(x: number): string {
-  return x.toFixed(2);
 }
 
 /** The first tick where every feed has reached its warm-up bar (backtrader's minimum period per data). */
