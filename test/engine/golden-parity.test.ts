@@ -66,15 +66,8 @@ for (const g of files) {
   }
 }
 
-/** Intraday files need the loader's intraday parsing (the data helper's part of #17). */
-function intradayLoads(): boolean {
-  return loadPrices(path.join(ORACLE_DATA, '2006-min-005.txt')).time !== undefined;
-}
-
 for (const g of oracleGoldenFiles()) {
-  const intraday = g.name.includes('-min-');
-  const skip = intraday && !intradayLoads() ? 'the loader does not read intraday bars yet (Date+Time columns: server/data, issue #17)' : false;
-  test(`oracle golden ${g.name}: ${g.results.length} scenarios bit-exact`, { skip }, () => {
+  test(`oracle golden ${g.name}: ${g.results.length} scenarios bit-exact`, () => {
     const cache = new IndicatorCache();
     const stats = { returnsNotBitEqual: 0 };
     const problems: string[] = [];
