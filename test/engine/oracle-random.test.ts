@@ -12,23 +12,15 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { IndicatorCache, runBacktest, type OrderRef, type PriceData, type StrategyDefinition } from '../../server/engine/index';
 import { DATA, ORACLE_DATA, ROOT, type OracleResult, type OracleScenario } from '../support/engine-golden';
 import { configOf, diffResult, feedsOf } from '../support/oracle-compare';
+import { ORACLE, oracleSkipReason, python } from '../support/oracle-process';
 import { tempFolder } from '../support/temp';
 
-const ORACLE = path.resolve(ROOT, '..', 'shared', 'oracle');
 const SCALE = Number(process.env.OPTSTUDY_ORACLE_SCENARIOS ?? 1);
-
-function skipReason(): string | false {
-  if (!existsSync(path.join(ORACLE, 'oracle.py'))) return `no backtrader oracle at ${ORACLE} (../shared/oracle beside the checkout)`;
-  const py = spawnSync('python3', ['-c', 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)']);
-  if (py.status !== 0) return 'python3 (3.8 or newer) is not available';
-  return false;
-}
 
 /** mulberry32: a small seeded PRNG. */
 function rng(seed: number): () => number {
@@ -213,21 +205,8 @@ function planStrategy(p: Plan): StrategyDefinition {
   };
 }
 
-/** Runs python3 with args; resolves its stdout. */
-function python(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('python3', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`python3 ${args.slice(0, 2).join(' ')} exited ${code}: ${err.slice(-2000)}`))));
-  });
-}
-
 const DIRS = ['--data-dir', DATA, '--data-dir', ORACLE_DATA];
-const skip = skipReason();
+const skip = oracleSkipReason();
 
 test('random scenarios against real backtrader (oracle): built-ins with direction, stop, take, trail, commission schemes and slippage', { skip }, async () => {
   const r = rng(20261202);

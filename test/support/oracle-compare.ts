@@ -46,7 +46,8 @@ function norm(x: unknown): unknown {
   return x;
 }
 
-function same(want: unknown, got: unknown, key: string, stats?: { returnsNotBitEqual: number }): boolean {
+/** Equal as the oracle compares: `===` on its JSON form, `returns_*` to 1e-14 relative. */
+export function same(want: unknown, got: unknown, key: string, stats?: { returnsNotBitEqual: number }): boolean {
   const w = norm(want);
   const g = norm(got);
   if (w === g) return true;
