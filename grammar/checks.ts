@@ -11,8 +11,10 @@ import { MAX_LISTED_VALUES, decimalsOf, domainSize, domainValues, rangeCount, ra
 import { EXPR_FUNCTIONS, evaluateExpr, exprNames } from './expr';
 import { gridSize, type CountedGridParam } from './grid-size';
 import { IssueCodes } from './issue-codes';
+import { checkAggregates, checkFeeds, dataFeeds } from './data-statement';
 import { METRICS, findMetric } from './metrics';
 import type {
+  DataAst,
   AnalyzeOptions,
   Diagnostic,
   DocumentAnalysis,
@@ -354,6 +356,8 @@ class Checker {
       name: ast.name?.value ?? '',
       range: ast.range,
       data: null,
+      datas: [],
+      basket: false,
       cash: 100_000,
       commission: 0,
       sizing: { kind: 'fixed', value: 1 },
@@ -369,6 +373,8 @@ class Checker {
     };
     let schemaKnown = true;
     let objectiveSeen: Range | undefined;
+    const dataStatements: DataAst[] = [];
+    let validateRange: Range | undefined;
     let strategySeen = false;
 
     // The strategy first: parameter names everywhere else depend on it.
@@ -392,20 +398,14 @@ class Checker {
     for (const st of ast.statements) {
       switch (st.kind) {
         case 'data': {
-          this.once(seen, 'data', st.range);
-          if (!st.path) break;
-          const data: NonNullable<StudyModel['data']> = { path: st.path.value };
-          model.ranges.data = st.path.range;
-          if (st.path.value.trim() === '') this.report('error', IssueCodes.InvalidValue, 'the data path is empty', st.path.range);
-          const from = this.dateLit(st.from, 'from');
-          const to = this.dateLit(st.to, 'to');
-          if (from) data.from = from;
-          if (to) data.to = to;
-          if (from && to && from > to && st.from && st.to)
-            this.report('error', IssueCodes.DateOrder, `'from' ${from} is after 'to' ${to}`, { start: st.from.range.start, end: st.to.range.end }, {
-              data: { from: to, to: from },
-            });
-          model.data = data;
+          // Several `data` statements add feeds in order; a basket stands alone.
+          dataStatements.push(st);
+          const feeds = dataFeeds(st, this);
+          model.datas.push(...feeds);
+          (model.ranges.datas ??= []).push(...st.paths.slice(0, feeds.length).map((p) => p.range));
+          if (st.basket) model.basket = true;
+          model.data = model.datas[0] ?? null;
+          model.ranges.data = model.ranges.datas[0];
           break;
         }
         case 'cash': {
@@ -519,6 +519,7 @@ class Checker {
         case 'validate':
           this.once(seen, 'validate', st.range);
           model.validate = this.validate(st) ?? model.validate;
+          validateRange = st.range;
           break;
         case 'executor': {
           this.once(seen, 'executor', st.range);
@@ -580,7 +581,7 @@ class Checker {
     const head = ast.headRange;
     if (!ast.complete) {
       // Half-typed study: what is missing may simply not be written yet.
-    } else if (!model.data && !seen.has('data'))
+    } else if (!model.data && dataStatements.length === 0)
       this.report('error', IssueCodes.MissingData, "the study has no price data: add 'data \"file.txt\"'", head, { data: { insert: 'data ""' } });
     if (ast.complete && !strategySeen) this.report('error', IssueCodes.MissingStrategy, "the study has no strategy: add 'strategy NAME' (for example 'strategy sma_cross')", head);
     if (ast.complete && !objectiveSeen)
@@ -598,22 +599,12 @@ class Checker {
           );
 
     checkExternalCosts(model, { commission: seen.get('commission'), slippage: seen.get('slippage') }, this);
+    checkFeeds(dataStatements, model.datas, model.basket, model.strategy, model.validate ? validateRange : undefined, this);
+    checkAggregates([...model.objectives.map((o) => o.expr), ...model.constraints.map((c) => c.expr)], model.basket, this);
+
     model.total = model.stages.reduce((a, s) => a + s.size, 0);
     model.totalExact = model.stages.every((s) => s.sizeExact);
     return model;
-  }
-
-  private dateLit(l: LiteralAst | undefined, what: string): string | undefined {
-    if (!l) return undefined;
-    if (l.kind !== 'date') {
-      this.report('error', IssueCodes.InvalidDate, `'${what}' expects a date like 2005-01-01, not ${describeLiteral(l)}`, l.range);
-      return undefined;
-    }
-    if (!isValidDate(l.value)) {
-      this.report('error', IssueCodes.InvalidDate, `${l.value} is not a calendar date (YYYY-MM-DD)`, l.range);
-      return undefined;
-    }
-    return l.value;
   }
 
   private strategy(st: Extract<StudyStatementAst, { kind: 'strategy' }>): { model: StrategyModel | null; schemaKnown: boolean } {

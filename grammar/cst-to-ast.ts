@@ -13,6 +13,7 @@ import type {
   FileAst,
   Ident,
   LiteralAst,
+  DataAst,
   OptionAst,
   Range,
   SearchAst,
@@ -189,13 +190,7 @@ class Converter {
     const range = this.nodeRange(n, fb);
     switch (n.name) {
       case 'dataStmt':
-        return {
-          kind: 'data',
-          range,
-          path: this.str(this.tok(n, 'StringLit')),
-          from: this.tok(n, 'From') ? this.literal(this.sub(n, 'from'), range) : undefined,
-          to: this.tok(n, 'To') ? this.literal(this.sub(n, 'to'), range) : undefined,
-        };
+        return this.data(n, range);
       case 'valueStmt': {
         const key = this.tok(n, 'key');
         if (!key) return undefined;
@@ -282,9 +277,28 @@ class Converter {
       const key = this.ident(this.tok(o, 'key'));
       if (!key) continue;
       const r = this.nodeRange(o, fb);
-      out.push({ key, value: this.literal(this.sub(o, 'literal'), r), range: r });
+      const block = this.sub(o, 'optionBlock');
+      out.push(block ? { key, block: this.options(block, r), range: r } : { key, value: this.literal(this.sub(o, 'literal'), r), range: r });
     }
     return out;
+  }
+
+  data(n: CstNode, range: Range): DataAst {
+    const list = this.sub(n, 'pathList');
+    const paths = (list ? this.toks(list, 'StringLit') : this.toks(n, 'StringLit')).map((t) => this.str(t)!).filter((p) => p !== undefined);
+    const block = this.sub(n, 'optionBlock');
+    const basket = this.tok(n, 'Basket');
+    return {
+      kind: 'data',
+      range,
+      path: paths[0],
+      paths,
+      ...(list ? { list: this.nodeRange(list, range) } : {}),
+      ...(basket ? { basket: this.tokRange(basket) } : {}),
+      from: this.tok(n, 'From') ? this.literal(this.sub(n, 'from'), range) : undefined,
+      to: this.tok(n, 'To') ? this.literal(this.sub(n, 'to'), range) : undefined,
+      options: block ? this.options(block, range) : [],
+    };
   }
 
   stage(n: CstNode, range: Range): StageAst {

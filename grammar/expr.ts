@@ -19,8 +19,10 @@ export const METRIC_ALIASES: Readonly<Record<string, string>> = Object.freeze({
 
 /** Functions of expressions with their arities and one-line docs (shared with completion/hover). */
 export const EXPR_FUNCTIONS: Readonly<Record<string, { min: number; max: number; doc: string; signature: string }>> = Object.freeze({
-  min: { min: 2, max: Infinity, doc: 'The smallest of its arguments.', signature: 'min(a, b, …)' },
-  max: { min: 2, max: Infinity, doc: 'The largest of its arguments.', signature: 'max(a, b, …)' },
+  min: { min: 1, max: Infinity, doc: 'The smallest of its arguments; with one argument in a basket study, the smallest over the symbols (`min(trades)`).', signature: 'min(a, b, …)' },
+  max: { min: 1, max: Infinity, doc: 'The largest of its arguments; with one argument in a basket study, the largest over the symbols.', signature: 'max(a, b, …)' },
+  mean: { min: 1, max: Infinity, doc: 'The mean of its arguments; with one argument in a basket study, the mean over the symbols (`mean(sharpe)`).', signature: 'mean(x) | mean(a, b, …)' },
+  median: { min: 1, max: Infinity, doc: 'The median of its arguments; with one argument in a basket study, the median over the symbols.', signature: 'median(x) | median(a, b, …)' },
   abs: { min: 1, max: 1, doc: 'Absolute value.', signature: 'abs(x)' },
   log: { min: 1, max: 1, doc: 'Natural logarithm (undefined for x ≤ 0).', signature: 'log(x)' },
   exp: { min: 1, max: 1, doc: 'e raised to x.', signature: 'exp(x)' },
@@ -28,6 +30,31 @@ export const EXPR_FUNCTIONS: Readonly<Record<string, { min: number; max: number;
 });
 
 type Value = number | string | boolean | null;
+
+/**
+ * The lookup of a basket trial: names read the basket's own values (the summed equity's
+ * metrics), and `symbols` holds one lookup per symbol, which one-argument `mean`, `median`,
+ * `min` and `max` evaluate their argument with.
+ */
+export type BasketLookup = Lookup & { symbols?: readonly Lookup[] };
+
+/** A call that aggregates over a basket's symbols: `mean(x)`, `median(x)`, `min(x)`, `max(x)`. */
+export function isAggregateCall(e: Expr): boolean {
+  return e.kind === 'call' && e.args.length === 1 && (e.fn === 'mean' || e.fn === 'median' || e.fn === 'min' || e.fn === 'max');
+}
+
+/** The aggregate of `arg` over the symbols of `lookup` (or `arg` itself without symbols). */
+function aggregate(fn: string, arg: (l: Lookup) => Value, lookup: Lookup): Value {
+  const symbols = (lookup as BasketLookup).symbols;
+  if (!symbols) return num(arg(lookup));
+  const xs: number[] = [];
+  for (const l of symbols) {
+    const n = num(arg(l));
+    if (n === null) return null;
+    xs.push(n);
+  }
+  return applyCall(fn, xs);
+}
 
 function resolve(lookup: Lookup, name: string): Value {
   let v = lookup(name);
@@ -72,6 +99,18 @@ function applyCall(fn: string, args: Value[]): Value {
       return xs.length === 1 ? finite(Math.exp(xs[0]!)) : null;
     case 'sqrt':
       return xs.length === 1 && xs[0]! >= 0 ? Math.sqrt(xs[0]!) : null;
+    case 'mean': {
+      if (xs.length === 0) return null;
+      let t = 0;
+      for (const x of xs) t += x;
+      return finite(t / xs.length);
+    }
+    case 'median': {
+      if (xs.length === 0) return null;
+      const v = [...xs].sort((a, b) => a - b);
+      const m = v.length >> 1;
+      return v.length % 2 ? v[m]! : finite((v[m - 1]! + v[m]!) / 2);
+    }
     default:
       return null;
   }
@@ -145,6 +184,7 @@ function evalAny(e: Expr, lookup: Lookup): Value {
       return applyBinary(e.op, evalAny(e.left, lookup), evalAny(e.right, lookup));
     }
     case 'call':
+      if (isAggregateCall(e)) return aggregate(e.fn, (l) => evalAny(e.args[0]!, l), lookup);
       return applyCall(
         e.fn,
         e.args.map((a) => evalAny(a, lookup)),
@@ -218,6 +258,10 @@ function compileAny(e: Expr): Compiled {
     case 'call': {
       const fs = e.args.map(compileAny);
       const fn = e.fn;
+      if (isAggregateCall(e)) {
+        const arg = fs[0]!;
+        return (l) => aggregate(fn, arg, l);
+      }
       return (l) =>
         applyCall(
           fn,

@@ -52,6 +52,12 @@ export const IssueCodes = {
   TypeMismatch: 'type-mismatch',
   // Study settings
   MissingData: 'missing-data',
+  /** A `data` block option that is unknown or has a bad value. */
+  InvalidDataOption: 'invalid-data-option',
+  /** Data feeds that do not fit together or do not fit the strategy (basket, several feeds). */
+  InvalidDataFeeds: 'invalid-data-feeds',
+  /** `mean(…)`/`median(…)` (or one-argument `min`/`max`) in a study that is not a basket. */
+  AggregateWithoutBasket: 'aggregate-without-basket',
   MissingStrategy: 'missing-strategy',
   InvalidDate: 'invalid-date',
   DateOrder: 'date-order',

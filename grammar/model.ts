@@ -123,11 +123,13 @@ export interface StrategyDeclAst {
   params: ParamDeclAst[];
 }
 
-/** `key value` inside `search METHOD { … }`, `early_stop { … }`, `validate walkforward { … }`. */
+/** `key value` inside `search METHOD { … }`, `early_stop { … }`, `validate walkforward { … }`, `data "…" { … }`. */
 export interface OptionAst {
   key: Ident;
   /** Absent for a bare flag (`anchored`, `shuffle`): it means `true`. */
   value?: LiteralAst;
+  /** A nested block instead of a value (`columns { date "Datum", close "Schluss" }`). */
+  block?: OptionAst[];
   range: Range;
 }
 
@@ -179,9 +181,26 @@ export interface StageAst {
   statements: (SearchAst | SpaceParamAst | WhereAst | EarlyStopAst)[];
 }
 
+/**
+ * `data [basket] "file" | ["a", "b"] [from X] [to Y] [{ options }]`. `paths` holds every file as
+ * written; `path` is the first (kept for readers of single-file studies); `list` is set when the
+ * files are written in brackets.
+ */
+export interface DataAst {
+  kind: 'data';
+  range: Range;
+  path?: { value: string; range: Range };
+  paths: { value: string; range: Range }[];
+  list?: Range;
+  basket?: Range;
+  from?: LiteralAst;
+  to?: LiteralAst;
+  options: OptionAst[];
+}
+
 /** Statements of a study. */
 export type StudyStatementAst =
-  | { kind: 'data'; range: Range; path?: { value: string; range: Range }; from?: LiteralAst; to?: LiteralAst }
+  | DataAst
   | { kind: 'cash'; range: Range; value?: LiteralAst }
   | {
       kind: 'commission';
@@ -292,6 +311,20 @@ export interface StrategyModel {
   overrides: Record<string, ParamValue>;
 }
 
+/** One price file of a study, with how to read it (server/data `LoadOptions`). */
+export interface DataFeedModel {
+  path: string;
+  /** `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`, inclusive. */
+  from?: string;
+  to?: string;
+  /** `columns { date "Datum", close 5 }`: header name or 1-based column number per role. */
+  columns?: Partial<Record<'date' | 'time' | 'open' | 'high' | 'low' | 'close' | 'volume' | 'openinterest', string | number>>;
+  /** `date_format "DD.MM.YYYY"`, `epoch`, `epoch_ms`. */
+  dateFormat?: string;
+  /** `prices check|repair|allow` (default check). */
+  prices?: 'check' | 'repair' | 'allow';
+}
+
 export type ValidateModel =
   | { kind: 'holdout'; fraction: number }
   | { kind: 'walkforward'; folds: number; train: number; anchored: boolean };
@@ -300,7 +333,12 @@ export type ValidateModel =
 export interface StudyModel {
   name: string;
   range: Range;
-  data: { path: string; from?: string; to?: string } | null;
+  /** The first data feed (what single-feed readers use); `datas[0]`. */
+  data: DataFeedModel | null;
+  /** Every data feed in order: the strategy's `ctx.datas` (data 0 first), or a basket's symbols. */
+  datas: DataFeedModel[];
+  /** `data basket [...]`: one single-feed backtest per symbol per trial, objectives over the basket. */
+  basket: boolean;
   cash: number;
   /** A fraction of traded value per side: `0.1%` → 0.001 (0 with a per-share or per-contract commission). */
   commission: number;
@@ -327,8 +365,8 @@ export interface StudyModel {
   total: number;
   /** False when any stage's size is an estimate. */
   totalExact: boolean;
-  /** Where the paths are written (for workspace checks that point at them). */
-  ranges: { data?: Range; module?: Range; warmStart?: Range };
+  /** Where the paths are written (for workspace checks that point at them); `datas` as `datas`. */
+  ranges: { data?: Range; datas?: Range[]; module?: Range; warmStart?: Range };
   /** True when the study has an error: the engine must not run it. */
   hasErrors: boolean;
 }

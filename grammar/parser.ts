@@ -34,8 +34,8 @@ const VALUE_AFTER: Record<string, string> = {
   seed: 'a whole number',
   retries: 'a whole number',
   timeout: 'a duration like 30s',
-  from: 'a date like 2005-01-01',
-  to: 'a date like 2005-01-01',
+  from: 'a date like 2005-01-01 (or 2006-01-02T09:30)',
+  to: 'a date like 2005-01-01 (or 2006-01-02T17:30)',
   fixed: 'a number of shares',
   percent: 'a percentage of the portfolio',
   holdout: 'a percentage like 30%',
@@ -247,9 +247,11 @@ export class OptstudyParser extends CstParser {
     ]);
   }
 
+  /** `data [basket] "file" | ["a", "b", …] [from X] [to Y] [{ options }]`. */
   private dataStmt = this.RULE('dataStmt', () => {
     this.CONSUME(T.Data);
-    this.CONSUME(T.StringLit);
+    this.OPTION3(() => this.CONSUME(T.Basket));
+    this.OR([{ ALT: () => this.CONSUME(T.StringLit) }, { ALT: () => this.SUBRULE(this.pathList) }]);
     this.OPTION(() => {
       this.CONSUME(T.From);
       this.SUBRULE(this.literal, { LABEL: 'from' });
@@ -258,6 +260,17 @@ export class OptstudyParser extends CstParser {
       this.CONSUME(T.To);
       this.SUBRULE2(this.literal, { LABEL: 'to' });
     });
+    this.OPTION4(() => this.SUBRULE(this.optionBlock));
+  });
+
+  /** `["a.txt", "b.txt"]`, commas optional between items. */
+  private pathList = this.RULE('pathList', () => {
+    this.CONSUME(T.LBracket);
+    this.MANY(() => {
+      this.CONSUME(T.StringLit);
+      this.OPTION(() => this.CONSUME(T.Comma));
+    });
+    this.CONSUME(T.RBracket);
   });
 
   /** `cash N`, `slippage X%`, `workers N`, `seed N`, `timeout 30s`, `retries N`. */
@@ -394,7 +407,8 @@ export class OptstudyParser extends CstParser {
         if (next.tokenType === T.Identifier && next.startLine !== undefined && key.startLine !== undefined) return next.startLine === key.startLine;
         return true;
       },
-      DEF: () => this.SUBRULE(this.literal),
+      // A nested block (`columns { date "Datum", close "Schluss" }`) or a value.
+      DEF: () => this.OR([{ ALT: () => this.SUBRULE(this.optionBlock) }, { ALT: () => this.SUBRULE(this.literal) }]),
     });
   });
 

@@ -29,9 +29,10 @@ export const Command = kw('command', 'The command line of an external strategy, 
 export const Module = kw('module', 'A TypeScript or JavaScript strategy module, relative to the study file.');
 export const Param = kw('param', 'Declares a strategy parameter (`param NAME: TYPE = DEFAULT`) or a searched one in a stage (`param NAME in DOMAIN`).');
 export const Study = kw('study', 'A study: the data, the strategy, the objective(s), constraints and the stages to search.');
-export const Data = kw('data', 'The price file (relative to the study file) and an optional date range: `data "file.txt" from 2005-01-01 to 2014-12-31`.');
-export const From = kw('from', 'First date of the backtest range (YYYY-MM-DD).');
-export const To = kw('to', 'Last date of the backtest range (YYYY-MM-DD).');
+export const Data = kw('data', 'The price file(s), relative to the study file, an optional range and options: `data "file.txt" from 2005-01-01 to 2014-12-31`, `data ["a.txt", "b.txt"]` (several feeds for one strategy), `data basket [...]`, `data "x.csv" { columns { date "Datum" }, date_format "DD.MM.YYYY", prices repair }`.');
+export const Basket = kw('basket', 'Runs the strategy on each file of the list on its own (one backtest per symbol per trial); objectives aggregate over the symbols: `mean(sharpe)`, `median(…)`, `min(…)`, `max(…)`, or a metric of the summed equity.');
+export const From = kw('from', 'First day of the backtest range (YYYY-MM-DD, the whole day), or a first bar time (YYYY-MM-DDTHH:MM[:SS]).');
+export const To = kw('to', 'Last day of the backtest range (YYYY-MM-DD, the whole day), or a last bar time (YYYY-MM-DDTHH:MM[:SS]).');
 export const Cash = kw('cash', 'Starting cash of each backtest.');
 export const Commission = kw(
   'commission',
@@ -66,7 +67,7 @@ export const True = kw('true', 'Boolean true.');
 export const False = kw('false', 'Boolean false.');
 
 export const KEYWORD_TOKENS: readonly TokenType[] = [
-  Strategy, Command, Module, Param, Study, Data, From, To, Cash, Commission, Slippage, Sizing,
+  Strategy, Command, Module, Param, Study, Data, Basket, From, To, Cash, Commission, Slippage, Sizing,
   Objectives, Objective, Maximize, Minimize, Constraint, Stage, Search, In, StepKw, Log, Count,
   Where, Workers, Seed, Timeout, Retries, EarlyStop, Validate, Executor, WarmStart, And, Or, Not, True, False,
 ];
@@ -82,7 +83,8 @@ export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pa
 export const StringLit = createToken({ name: 'StringLit', pattern: /"(?:[^"\\\n\r]|\\.)*"/, label: 'a string in quotes' });
 /** A string without its closing quote: lexed as a string so the parse goes on; the checks report it. */
 export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"(?:[^"\\\n\r]|\\.)*/, categories: [StringLit], label: 'a string in quotes' });
-export const DateLit = createToken({ name: 'DateLit', pattern: /\d{4}-\d{2}-\d{2}(?![\w.])/, label: 'a date (YYYY-MM-DD)' });
+/** A date, or a date and time (`2006-01-02T09:30`, `2006-01-02T09:30:00`) for intraday ranges. */
+export const DateLit = createToken({ name: 'DateLit', pattern: /\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?)?(?![\w.:])/, label: 'a date (YYYY-MM-DD)' });
 export const Duration = createToken({ name: 'Duration', pattern: /\d+(?:\.\d+)?(?:ms|s|m|h)(?![\w])/, label: 'a duration (30s, 500ms, 2m)' });
 export const NumberLit = createToken({ name: 'NumberLit', pattern: /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?%?|\.\d+%?/, label: 'a number' });
 

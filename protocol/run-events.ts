@@ -48,6 +48,17 @@ export interface TrialEvent {
   durationMs?: number;
   /** The worker's log for this trial (external strategies' stderr), when there is one. */
   log?: string;
+  /**
+   * Basket studies (`data basket [...]`) only: each symbol's own backtest, in the basket's
+   * order. `metrics` above are then the basket's (the summed equity of the symbols' accounts).
+   */
+  symbols?: TrialSymbol[];
+}
+
+/** One symbol of a basket trial: its name (the file name without extension) and its metrics. */
+export interface TrialSymbol {
+  symbol: string;
+  metrics: Metrics;
 }
 
 export interface TrialSummary {

@@ -9,8 +9,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IssueCodes, type Diagnostic, type Range, type StudyModel } from '../grammar/index';
-import { describeKind, MAX_PRICE_FILE_BYTES } from './data';
+import { IssueCodes, type DataFeedModel, type Diagnostic, type Range, type StudyModel } from '../grammar/index';
+import { describeKind, loadOptions, MAX_PRICE_FILE_BYTES } from './data';
 import { inspectPriceFile } from './data/inspect';
 
 export interface WorkspaceCheckOptions {
@@ -34,8 +34,9 @@ export function resolveStudyPath(studyFile: string, written: string): string {
 }
 
 /** The data files of a study with where each is written. */
-function dataEntries(study: StudyModel): { path: string; from?: string; to?: string; range: Range }[] {
-  return study.data ? [{ ...study.data, range: study.ranges?.data ?? study.range }] : [];
+function dataEntries(study: StudyModel): (DataFeedModel & { range: Range })[] {
+  const feeds = study.datas ?? (study.data ? [study.data] : []);
+  return feeds.map((d, i) => ({ ...d, range: study.ranges?.datas?.[i] ?? (i === 0 ? study.ranges?.data : undefined) ?? study.range }));
 }
 
 /** File-system findings about one study. Never throws. */
@@ -108,8 +109,8 @@ function realRoot(root: string): string {
 }
 
 /** The loader's verdict on a data file, on the `data` line (its messages name the file as written). */
-function checkContents(d: { path: string; from?: string; to?: string }, abs: string, range: Range): Diagnostic[] {
-  const r = inspectPriceFile(abs, { from: d.from, to: d.to });
+function checkContents(d: DataFeedModel, abs: string, range: Range): Diagnostic[] {
+  const r = inspectPriceFile(abs, { from: d.from, to: d.to }, loadOptions(d));
   const named = (m: string): string => m.split(abs).join(d.path);
   if (!r.ok) return [{ severity: 'error', code: IssueCodes.DataFileInvalid, message: named(r.message), range, data: { line: r.line, column: r.column } }];
   return r.summary.warnings.map((w) => ({ severity: 'warning' as const, code: IssueCodes.DataWarning, message: named(w), range }));

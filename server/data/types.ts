@@ -113,3 +113,8 @@ export class PriceDataError extends Error {
     this.name = 'PriceDataError';
   }
 }
+
+/** The loader options of a study's feed (`data "…" { columns …, date_format …, prices … }`). */
+export function loadOptions(feed: { columns?: LoadOptions['columns']; dateFormat?: string; prices?: PriceMode }): LoadOptions {
+  return { ...(feed.columns ? { columns: feed.columns } : {}), ...(feed.dateFormat ? { dateFormat: feed.dateFormat } : {}), ...(feed.prices ? { prices: feed.prices } : {}) };
+}

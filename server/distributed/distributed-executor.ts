@@ -148,7 +148,8 @@ export async function createDistributedExecutor(
       `a ${kind} strategy runs on workers only with a shared secret: give the coordinator --secret-file FILE (or OPTSTUDY_SECRET_FILE) and start the workers with --secret-file FILE --allow builtin,${kind}`,
     );
   }
-  const files = [payload.data.file];
+  // Every feed's file (data 0 first; `datas` repeats it), each published once.
+  const files = [...new Set([payload.data.file, ...(payload.datas ?? []).map((d) => d.file)])];
   let task = payload;
   if (payload.strategy.kind === 'module') {
     const bundled = await bundleModule(payload.strategy.file);

@@ -7,7 +7,8 @@
  */
 import { threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
-import { asStrategyDefinition, attachPrices, IndicatorCache, runBacktest, type PriceData, type SharedPrices } from '../engine';
+import { asStrategyDefinition, attachPrices, IndicatorCache, type PriceData, type SharedPrices } from '../engine';
+import { feedRunner } from '../data/feeds';
 import type { Metrics } from '../../protocol/run-events';
 import type { StrategyRef, TaskPayload, TrialOutcome, TrialRequest } from './executor';
 import { checkOffHeap, guardOffHeap, MemoryCapError } from './memory-cap';
@@ -24,7 +25,10 @@ export interface TaskInput {
 
 export interface WorkerInit {
   payload: TaskPayload;
+  /** Data 0. */
   prices: SharedPrices;
+  /** Every feed (data 0 first) when the study has several. */
+  datas?: SharedPrices[];
   /** The worker's memory cap (MiB): its JS heap (resourceLimits) and its off-heap memory (memory-cap.ts). */
   memoryMb: number;
 }
@@ -37,18 +41,20 @@ let osTid = 0;
 let replaceMe = false;
 
 /** Resolves a strategy reference to a function from parameters to metrics (once per worker). */
-export function makeRunner(ref: StrategyRef, data: PriceData, config: TaskPayload['config'], memoryMb = DEFAULT_MEMORY_MB): Runner {
+export function makeRunner(ref: StrategyRef, data: PriceData | readonly PriceData[], config: TaskPayload['config'], memoryMb = DEFAULT_MEMORY_MB, basket = false): Runner {
   const cache = new IndicatorCache();
+  // One feed, several feeds for one strategy, or a basket (server/data/feeds.ts).
+  const run = feedRunner(Array.isArray(data) ? data : [data as PriceData], basket, config, cache);
   switch (ref.kind) {
     case 'builtin':
-      return (params) => runBacktest(data, ref.name, params, config, { trades: false, cache }).metrics;
+      return (params) => run(ref.name, params);
     case 'module': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(ref.file) as Record<string, unknown>;
       // The engine's check names what a malformed module lacks (name, params, setup).
       const def = guardOffHeap(asStrategyDefinition(mod.default !== undefined ? mod : (mod.strategy ?? mod), ref.file), memoryMb);
       return (params) => {
-        const metrics = runBacktest(data, def, params, config, { trades: false, cache }).metrics;
+        const metrics = run(def, params);
         checkOffHeap(memoryMb);
         return metrics;
       };
@@ -167,7 +173,8 @@ export default function runBatch(task: TaskInput): PackedOutcomes {
   if (!runner) {
     try {
       const init = workerData as WorkerInit;
-      runner = makeRunner(init.payload.strategy, attachPrices(init.prices), init.payload.config, init.memoryMb);
+      const feeds = init.datas ? init.datas.map(attachPrices) : [attachPrices(init.prices)];
+      runner = makeRunner(init.payload.strategy, feeds, init.payload.config, init.memoryMb, init.payload.basket !== undefined);
     } catch (e) {
       setupError = e instanceof Error ? e.message : String(e);
     }

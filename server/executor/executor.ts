@@ -11,6 +11,7 @@ import type { BacktestConfig } from '../engine/types';
 import type { Metrics, ParamValues } from '../../protocol/run-events';
 import { setMaxListeners } from 'node:events';
 import type { PriceData } from '../engine';
+import type { FeedRef } from '../data/feeds';
 
 /** Which strategy a trial runs. New kinds plug in here and in backtest-task.ts. */
 export type StrategyRef =
@@ -22,8 +23,12 @@ export type StrategyRef =
 
 /** Everything a worker needs to run any trial of one run: the same for every batch. */
 export interface TaskPayload {
-  /** Price data: an absolute file path and the study's date range. */
-  data: { file: string; from?: string; to?: string };
+  /** Price data (data 0): an absolute file path, the study's range and how to read the file. */
+  data: FeedRef;
+  /** Every feed, data 0 first, when the study has several (`data [...]`, `data basket [...]`). */
+  datas?: FeedRef[];
+  /** A basket: the strategy runs on each feed alone; `symbols` names them (server/data/basket.ts). */
+  basket?: { symbols: string[] };
   strategy: StrategyRef;
   /** Broker settings (the engine's BacktestConfig: commission scheme, slippage, sizing). */
   config: BacktestConfig;
@@ -79,7 +84,7 @@ export interface ExecutorContext {
  * Builds the executor for a run, before its first trial. @throws Error saying why it cannot
  * (a strategy module that does not compile, an unreachable Redis): the run stops before `start`.
  */
-export type ExecutorFactory = (payload: TaskPayload, settings: ExecutorSettings, prices: PriceData, context: ExecutorContext) => TrialExecutor | Promise<TrialExecutor>;
+export type ExecutorFactory = (payload: TaskPayload, settings: ExecutorSettings, prices: PriceData | readonly PriceData[], context: ExecutorContext) => TrialExecutor | Promise<TrialExecutor>;
 
 /** The error raised when a run is aborted. */
 export class RunAborted extends Error {

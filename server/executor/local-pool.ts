@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Piscina } from 'piscina';
-import { loadPrices, sharePrices, type PriceData } from '../engine';
+import { sharePrices, type PriceData } from '../engine';
+import { loadFeeds } from '../data/feeds';
 import { DEFAULT_MEMORY_MB, unpackOutcomes, type PackedOutcomes, type WorkerInit } from './backtest-task';
 import { BEAT_SLOTS, Watchdog, type WatchedChunk } from './watchdog';
 import { RunAborted, untilAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
@@ -39,13 +40,14 @@ export class LocalExecutor implements TrialExecutor {
   /** Workers (thread ids) this pool terminated to replace them: what they ran meanwhile runs again. */
   private readonly replaced = new Set<number>();
 
-  constructor(payload: TaskPayload, settings: ExecutorSettings, prices?: PriceData, taskFile = findTaskFile()) {
-    const data = prices ?? loadPrices(payload.data.file, { from: payload.data.from, to: payload.data.to });
+  constructor(payload: TaskPayload, settings: ExecutorSettings, prices?: PriceData | readonly PriceData[], taskFile = findTaskFile()) {
+    // Every feed once (data 0 first); the workers attach them without copies.
+    const feeds = loadFeeds(payload.datas ?? [payload.data], prices);
     this.workers = Math.max(1, Math.floor(settings.workers));
     this.timeoutMs = settings.timeoutMs && settings.timeoutMs > 0 ? settings.timeoutMs : undefined;
     this.retries = Math.max(0, Math.floor(settings.retries));
     const memoryMb = settings.memoryMb ?? DEFAULT_MEMORY_MB;
-    const init: WorkerInit = { payload, prices: sharePrices(data), memoryMb };
+    const init: WorkerInit = { payload, prices: sharePrices(feeds[0]!), ...(feeds.length > 1 ? { datas: feeds.map(sharePrices) } : {}), memoryMb };
     this.pool = new Piscina({
       filename: taskFile,
       minThreads: this.workers,

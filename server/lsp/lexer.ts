@@ -100,10 +100,10 @@ export function lex(text: string): Token[] {
       continue;
     }
     if (isDigit(c) || (c === '.' && isDigit(text[i + 1] ?? '') && text[i - 1] !== '.')) {
-      // Dates first: 2005-01-01.
-      const date = /^\d{4}-\d{2}-\d{2}/.exec(text.slice(i, i + 10));
+      // Dates first: 2005-01-01, or a date and time 2006-01-02T09:30[:00].
+      const date = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?)?/.exec(text.slice(i, i + 19));
       if (date) {
-        i += 10;
+        i += date[0].length;
       } else {
         while (i < n && isDigit(text[i])) i++;
         // A decimal point, but not the `..` of a range.

@@ -11,16 +11,20 @@ import {
   domainValues,
   exprNames,
   findBuiltinStrategy,
+  type BasketLookup,
   type EarlyStop,
   type Lookup,
   type ParamValue,
   type StageModel,
   type StudyModel,
 } from '../../grammar';
-import type { Metrics, ParamValues, Score, TrialState } from '../../protocol/run-events';
+import type { Metrics, ParamValues, Score, TrialState, TrialSymbol } from '../../protocol/run-events';
 import type { Dim } from '../search/space';
 import { studyConfig } from '../engine/study-config';
 import type { StrategyRef, TaskPayload } from '../executor/executor';
+import { symbolNames } from '../data/basket';
+import type { FeedRef } from '../data/feeds';
+import { loadOptions } from '../data/types';
 
 export interface ObjectivePlan {
   direction: 'maximize' | 'minimize';
@@ -71,7 +75,7 @@ export function buildPlan(model: StudyModel, file: string): StudyPlan {
   for (const p of schema) if (!COMMON_PARAMS.some((c) => c.name === p.name)) defaults[p.name] = p.default;
   for (const [k, v] of Object.entries(s.overrides)) defaults[k] = v;
   const payload: TaskPayload = {
-    data: { file: path.resolve(dir, model.data.path), from: model.data.from, to: model.data.to },
+    ...feedRefs(model, dir),
     strategy,
     config: studyConfig(model),
   };
@@ -79,6 +83,19 @@ export function buildPlan(model: StudyModel, file: string): StudyPlan {
   const constraints = model.constraints.map((c) => ({ text: c.text, names: exprNames(c.expr), fn: compileExpr(c.expr) }));
   const stages = model.stages.map((st) => stagePlan(st, model));
   return { name: model.name, file, payload, defaults, objectives, constraints, stages, hash: studyHash(model) };
+}
+
+/** The study's data feeds as the payload carries them (absolute paths, loader options). */
+function feedRefs(model: StudyModel, dir: string): Pick<TaskPayload, 'data' | 'datas' | 'basket'> {
+  const feeds = (model.datas?.length ? model.datas : [model.data!]).map((d): FeedRef => {
+    const options = loadOptions(d);
+    return { file: path.resolve(dir, d.path), from: d.from, to: d.to, ...(Object.keys(options).length ? { options } : {}) };
+  });
+  return {
+    data: feeds[0]!,
+    ...(feeds.length > 1 ? { datas: feeds } : {}),
+    ...(model.basket ? { basket: { symbols: symbolNames(feeds.map((f) => f.file)) } } : {}),
+  };
 }
 
 function stagePlan(st: StageModel, model: StudyModel): StagePlan {
@@ -103,7 +120,12 @@ function stagePlan(st: StageModel, model: StudyModel): StagePlan {
 
 /** A hash of what a study runs: its model without source positions. */
 export function studyHash(model: StudyModel): string {
-  const json = JSON.stringify(model, (k, v: unknown) => (k === 'range' || k === 'ranges' || k === 'headRange' || k === 'opRange' || k === 'fnRange' ? undefined : v));
+  const json = JSON.stringify(model, (k, v: unknown) =>
+    k === 'range' || k === 'ranges' || k === 'headRange' || k === 'opRange' || k === 'fnRange' ? undefined
+    : // One feed and no basket hash as before feeds were a list (runs started then still resume).
+      (k === 'datas' && Array.isArray(v) && v.length <= 1) || (k === 'basket' && v === false) ? undefined
+    : v,
+  );
   return createHash('sha256').update(json).digest('hex').slice(0, 16);
 }
 
@@ -122,8 +144,10 @@ export interface Scored {
  * undefined metric such as profit_factor without a losing trade, a division by zero) makes
  * the trial infeasible with the names that were undefined — never a NaN score.
  */
-export function scoreTrial(plan: Pick<StudyPlan, 'objectives' | 'constraints'>, params: ParamValues, metrics: Metrics): Scored {
-  const lookup: Lookup = (n) => (n in metrics ? metrics[n] : params[n]);
+export function scoreTrial(plan: Pick<StudyPlan, 'objectives' | 'constraints'>, params: ParamValues, metrics: Metrics, symbols?: readonly TrialSymbol[]): Scored {
+  const lookup: BasketLookup = (n) => (n in metrics ? metrics[n] : params[n]);
+  // A basket trial: one-argument mean/median/min/max read each symbol's metrics.
+  if (symbols) lookup.symbols = symbols.map((s): Lookup => (n) => (n in s.metrics ? s.metrics[n] : params[n]));
   const describe = (names: string[]): string =>
     names
       .map((n) => {

@@ -23,8 +23,11 @@ import type {
   StartEvent,
   TrialEvent,
   TrialSummary,
+  TrialSymbol,
 } from '../../protocol/run-events';
-import { formatDate, loadPrices, sliceBars, type PriceData } from '../engine';
+import { barStamp, formatDate, loadPrices, sliceBars, type PriceData } from '../engine';
+import { splitSymbolMetrics } from '../data/basket';
+import { feedsId, loadFeeds } from '../data/feeds';
 import { createSampler, fullKey, ParetoFront, Rng, Space, type Params, type Told } from '../search';
 import { hash32 } from '../search/rng';
 import { RunAborted, untilAborted, type ExecutorContext, type ExecutorFactory, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
@@ -186,14 +189,17 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
     seed = options.seed ?? model.seed ?? (Math.random() * 2 ** 31) >>> 0;
     if (options.out !== undefined) runDir = path.resolve(options.out);
   }
-  let prices: PriceData;
+  // Every feed once (data 0 first): a multi-feed strategy sees them all, a basket runs each alone.
+  let feeds: PriceData[];
   try {
-    prices = loadPrices(plan.payload.data.file, { from: plan.payload.data.from, to: plan.payload.data.to });
+    feeds = loadFeeds(plan.payload.datas ?? [plan.payload.data]);
   } catch (e) {
     throw new StudyError(`${path.relative(process.cwd(), file) || file}:${model.range.start.line + 1}:1: ${(e as Error).message}`);
   }
+  let prices = feeds[0]!;
   // Validation (validate-run.ts): `validate holdout` optimizes on the in-sample head only; a
-  // walk-forward fold's nested run optimizes on its training window.
+  // walk-forward fold's nested run optimizes on its training window (one feed: the grammar
+  // refuses `validate` with several).
   const allPrices = prices;
   const validating = options.validate !== false && model.validate !== undefined && options.stage === undefined;
   let window: { start: number; end: number } | null = options.window ?? null;
@@ -212,7 +218,7 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
     file,
     studyHash: plan.hash,
     seed,
-    dataHash: prices.id,
+    dataHash: feeds.length > 1 ? feedsId(feeds) : prices.id,
     versions: { optstudy: VERSION, node: process.version, journal: JOURNAL_FORMAT },
     startedAt: new Date().toISOString(),
     ...(options.stage !== undefined ? { stage: options.stage } : {}),
@@ -225,7 +231,7 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
   const redis = options.redis ?? studyRedis;
   let payload = plan.payload;
   // Executors that load the data themselves (Redis workers, command strategies) see the window as dates.
-  if (window) payload = { ...payload, data: { ...payload.data, from: formatDate(prices.date[0]!), to: formatDate(prices.date[prices.bars - 1]!) } };
+  if (window) payload = { ...payload, data: { ...payload.data, from: barStamp(prices, 0), to: barStamp(prices, prices.bars - 1) } };
   // The executor is built before the journal and the start, so one that cannot be built (a
   // module that does not compile, no Redis) stops the run with its reason and leaves no journal.
   // Its log lines wait for the start event.
@@ -233,7 +239,7 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
   if (model.executor?.url && redis === undefined)
     early.push({ type: 'log', level: 'warning', message: `the study's 'executor redis' is ignored: this workspace is not trusted, so the trials run here (trust the workspace to send them to the workers)` });
   let onLog = (level: 'info' | 'warning' | 'error', message: string): void => void early.push({ type: 'log', level, message });
-  const executor = await createExecutor(options.createExecutor, payload, settings, prices, { redis, log: (level, message) => onLog(level, message) });
+  const executor = await createExecutor(options.createExecutor, payload, settings, feeds.length > 1 ? feeds : prices, { redis, log: (level, message) => onLog(level, message) });
   let opened: OpenRunDir;
   let prior = new Map<number, TrialEvent>();
   let priorStages = new Set<string>();
@@ -297,7 +303,7 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
   if (torn) onEvent({ type: 'log', level: 'warning', message: `${runDir}: the journal's last ${torn.bytes} bytes were torn by a crash mid-write; they are kept in ${torn.file} and the run continues from the last complete line (those trials run again)` });
   onLog = (level, message) => onEvent({ type: 'log', level, message });
   if (window && !options.window)
-    onEvent({ type: 'log', level: 'info', message: `holdout: optimizing on ${formatDate(prices.date[0]!)} … ${formatDate(prices.date[prices.bars - 1]!)} (${prices.bars} of ${allPrices.bars} bars); the rest is held out` });
+    onEvent({ type: 'log', level: 'info', message: `holdout: optimizing on ${barStamp(prices, 0)} … ${barStamp(prices, prices.bars - 1)} (${prices.bars} of ${allPrices.bars} bars); the rest is held out` });
 
   const warm = model.warmStart ? loadWarm(path.resolve(path.dirname(file), model.warmStart), plan, onEvent) : [];
   // The memo of evaluated parameter sets, bounded (oldest out first) so a huge grid runs in
@@ -386,12 +392,19 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
     return loss;
   };
 
+  const symbolNames = plan.payload.basket?.symbols;
   // One object literal per event (no spreads): this runs once per trial on the main thread.
   const makeEvent = (stage: string, t: TrialRequest, o: TrialOutcome): TrialEvent => {
     const durationMs = Math.round(o.durationMs * 1000) / 1000;
     let ev: TrialEvent;
     if (!o.metrics) ev = { type: 'trial', stage, number: t.number, params: t.params, durationMs, metrics: {}, score: null, state: 'failed', error: o.error ?? 'the trial failed' };
-    else {
+    else if (symbolNames) {
+      // A basket: the basket's metrics, and each symbol's under `symbols` (server/data/basket.ts).
+      const { metrics, symbols } = splitSymbolMetrics(o.metrics, symbolNames);
+      const s = scoreTrial(plan, t.params, metrics, symbols);
+      ev = { type: 'trial', stage, number: t.number, params: t.params, durationMs, metrics, score: s.score, state: s.state, symbols };
+      if (s.error) ev.error = s.error;
+    } else {
       const s = scoreTrial(plan, t.params, o.metrics);
       ev = { type: 'trial', stage, number: t.number, params: t.params, durationMs, metrics: o.metrics, score: s.score, state: s.state };
       if (s.error) ev.error = s.error;
@@ -612,10 +625,10 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
 }
 
 /** Trials of an earlier run (warm start): every complete trial, rescored with this study's objectives. */
-function loadWarm(dir: string, plan: StudyPlan, onEvent: (e: RunEvent) => void): { params: ParamValues; metrics: Metrics }[] {
+function loadWarm(dir: string, plan: StudyPlan, onEvent: (e: RunEvent) => void): { params: ParamValues; metrics: Metrics; symbols?: TrialSymbol[] }[] {
   try {
     const c = readJournal(dir);
-    const out = [...c.trials.values()].filter((t) => t.state === 'complete').map((t) => ({ params: t.params, metrics: t.metrics }));
+    const out = [...c.trials.values()].filter((t) => t.state === 'complete').map((t) => ({ params: t.params, metrics: t.metrics, symbols: t.symbols }));
     onEvent({ type: 'log', level: 'info', message: `warm start: ${out.length} trials from ${dir}` });
     return out;
   } catch (e) {
@@ -625,7 +638,7 @@ function loadWarm(dir: string, plan: StudyPlan, onEvent: (e: RunEvent) => void):
 }
 
 /** The warm trials that lie in a stage's space, as told trials. */
-function warmFor(warm: { params: ParamValues; metrics: Metrics }[], space: Space, plan: StudyPlan): Told[] {
+function warmFor(warm: { params: ParamValues; metrics: Metrics; symbols?: TrialSymbol[] }[], space: Space, plan: StudyPlan): Told[] {
   const out: Told[] = [];
   for (const w of warm) {
     const p: ParamValues = {};
@@ -636,7 +649,7 @@ function warmFor(warm: { params: ParamValues; metrics: Metrics }[], space: Space
       else p[d.name] = v;
     }
     if (!ok) continue;
-    const s = scoreTrial(plan, w.params, w.metrics);
+    const s = scoreTrial(plan, w.params, w.metrics, w.symbols);
     out.push({ params: p, loss: s.loss });
   }
   return out;
@@ -649,7 +662,7 @@ async function createExecutor(
   factory: ExecutorFactory | undefined,
   payload: TaskPayload,
   settings: ExecutorSettings,
-  prices: PriceData,
+  prices: PriceData | readonly PriceData[],
   context: ExecutorContext,
 ): Promise<TrialExecutor> {
   if (!factory) {
