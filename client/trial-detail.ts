@@ -4,7 +4,7 @@
  * output into the panel's TrialDetail. Pure argument building and parsing here; the spawning
  * and the cache live in trial-opener.ts.
  */
-import type { TrialDetail } from '../protocol/messages';
+import type { SymbolMetrics, TrialDetail } from '../protocol/messages';
 import type { ParamValues } from '../protocol/run-events';
 
 /** The `optstudy trial` arguments that re-run one trial of a study (the CLI resolves the study itself). */
@@ -18,6 +18,8 @@ interface TrialJson {
   trades?: TrialDetail['trades'];
   equity?: { dates: string[]; values: number[] };
   benchmark?: number[];
+  /** A basket study: each symbol's metrics and equity. */
+  symbols?: SymbolMetrics[];
   note?: string;
   state?: string;
   error?: string;
@@ -56,6 +58,7 @@ export function parseTrial(ctx: TrialContext, params: ParamValues, stdout: strin
     equity,
     ...(bench.length === dates.length && bench.length ? { benchmark: dates.map((date, i) => ({ date, value: bench[i]! })) } : {}),
     trades: j.trades ?? [],
+    ...(Array.isArray(j.symbols) && j.symbols.length ? { symbols: j.symbols } : {}),
     ...(notes.length ? { note: notes.join('; ') } : {}),
   };
 }

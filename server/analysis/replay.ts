@@ -8,7 +8,8 @@
  */
 import * as path from 'node:path';
 import type { Metrics, ParamValues, Score, TrialState } from '../../protocol/run-events';
-import { asStrategyDefinition, formatDate, loadPrices, runBacktest, sliceBars, type PriceData, type Trade } from '../engine';
+import { asStrategyDefinition, sliceBars, type PriceData, type Trade } from '../engine';
+import { loadFeeds, runRecorded, type FeedRef, type RecordedRun } from '../data/feeds';
 import type { TaskPayload } from '../executor/executor';
 import { scoreTrial } from '../run/plan';
 import { loadStudy } from '../run/run-study';
@@ -41,6 +42,8 @@ export interface ReplayResult {
   equity: { dates: string[]; values: number[] };
   /** Per bar, aligned with `equity`: the starting cash bought into the data at the first bar's close and held. */
   benchmark: number[];
+  /** A basket (`data basket [...]`): each symbol's metrics and equity; `metrics` are the summed account's. */
+  symbols?: RecordedRun['symbols'];
   note?: string;
 }
 
@@ -67,16 +70,19 @@ export function drawdownPct(values: ArrayLike<number>): number[] {
   });
 }
 
-/** The bars a run of this study optimizes on: the in-sample head under `validate holdout`, else all. */
-function studyBars(model: Parameters<typeof holdoutWindow>[0], file: string, data: { file: string; from?: string; to?: string }): PriceData {
-  let prices: PriceData;
+/**
+ * The bars a run of this study optimizes on: every feed (read as the study says), and for one
+ * feed under `validate holdout` the in-sample head only.
+ */
+function studyBars(model: Parameters<typeof holdoutWindow>[0], file: string, refs: readonly FeedRef[]): PriceData[] {
+  let feeds: PriceData[];
   try {
-    prices = loadPrices(data.file, { from: data.from, to: data.to });
+    feeds = loadFeeds(refs);
   } catch (e) {
     throw new ReplayError(`${path.basename(file)}: ${(e as Error).message}`);
   }
-  const w = holdoutWindow(model, prices);
-  return w ? sliceBars(prices, w.start, w.end) : prices;
+  const w = feeds.length === 1 ? holdoutWindow(model, feeds[0]!) : null;
+  return w ? [sliceBars(feeds[0]!, w.start, w.end)] : feeds;
 }
 
 /** Runs the trial again. @throws ReplayError (or the study's StudyError) when it cannot. */
@@ -86,22 +92,26 @@ export async function replayTrial(req: ReplayRequest): Promise<ReplayResult> {
   const params: ParamValues = { ...plan.defaults, ...req.params };
   const ref = plan.payload.strategy;
   const config = plan.payload.config;
-  const prices = studyBars(model, file, plan.payload.data);
+  const feeds = studyBars(model, file, plan.payload.datas ?? [plan.payload.data]);
+  const prices = feeds[0]!;
+  const basket = plan.payload.basket?.symbols;
+  let symbols: ReplayResult['symbols'];
   let metrics: Metrics;
   let trades: ReplayResult['trades'] = [];
   let equity: ReplayResult['equity'] = { dates: [], values: [] };
   let note: string | undefined;
   if (ref.kind === 'builtin' || ref.kind === 'module') {
     const strategy = ref.kind === 'builtin' ? ref.name : await loadModule(ref.file);
-    const r = runBacktest(prices, strategy, params, config, { equity: true, trades: true });
+    const r = runRecorded(feeds, basket, strategy, params, config);
     metrics = r.metrics;
     trades = r.trades.map((t) => ({ entry_date: t.entry_date, exit_date: t.exit_date, entry_price: t.entry_price, exit_price: t.exit_price, size: t.size, pnl: t.pnl, pnlcomm: t.pnlcomm }));
-    equity = { dates: Array.from(prices.date, (d) => formatDate(d)), values: Array.from(r.equity ?? []) };
+    equity = r.equity;
+    symbols = r.symbols;
   } else {
     metrics = await runCommand(plan.payload, params, req.timeoutMs);
     note = 'an external strategy reports metrics only: no equity curve or trade list';
   }
-  const scored = scoreTrial(plan, params, metrics);
+  const scored = scoreTrial(plan, params, metrics, symbols);
   return {
     study: model.name,
     params,
@@ -111,7 +121,9 @@ export async function replayTrial(req: ReplayRequest): Promise<ReplayResult> {
     ...(scored.error ? { error: scored.error } : {}),
     trades,
     equity,
-    benchmark: equity.values.length ? buyAndHold(prices.close, config.cash) : [],
+    // Data 0 held, where the equity is per bar of data 0 (one feed, or feeds on one calendar).
+    benchmark: equity.values.length === prices.bars ? buyAndHold(prices.close, config.cash) : [],
+    ...(symbols ? { symbols } : {}),
     ...(note ? { note } : {}),
   };
 }

@@ -91,6 +91,8 @@ export const trialCommand: Command = async (args, io) => {
       io.out(`${r.study}: ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
       io.out(`  state ${r.state}${r.error ? ` (${r.error})` : ''}, score ${JSON.stringify(r.score)}\n`);
       for (const k of ['final_value', 'total_return_pct', 'sharpe', 'max_drawdown_pct', 'trades']) if (m[k] !== undefined) io.out(`  ${k} ${m[k]}\n`);
+      // A basket: each symbol's own backtest under the summed account's numbers.
+      for (const s of r.symbols ?? []) io.out(`  ${s.symbol}: ${['total_return_pct', 'sharpe', 'max_drawdown_pct', 'trades'].map((k) => `${k} ${s.metrics[k]}`).join(', ')}\n`);
       if (r.note) io.out(`  note: ${r.note}\n`);
     }
     return 0;

@@ -20,7 +20,7 @@ import { runBacktest, type BacktestOptions } from '../engine/backtest';
 import type { BacktestConfig, BacktestResult } from '../engine/types';
 import type { StrategyDefinition } from '../engine/strategy-api';
 import { stampKey } from './datetime';
-import { barKey } from './store';
+import { barKey, barStamp } from './store';
 import type { PriceData } from './types';
 
 /** A symbol's name: its file name without folders and extensions (`orcl-1995-2014`). */
@@ -46,6 +46,8 @@ export interface BasketClock {
   intraday: boolean;
   /** at[s][t]: symbol s's bar index at tick t. */
   at: Int32Array[];
+  /** Tick t's stamp (`YYYY-MM-DD` daily, `YYYY-MM-DDTHH:MM:SS` intraday). */
+  stamp(t: number): string;
 }
 
 export function basketClock(datas: readonly PriceData[]): BasketClock {
@@ -64,7 +66,15 @@ export function basketClock(datas: readonly PriceData[]): BasketClock {
     }
     return a;
   });
-  return { ticks: T, dates, intraday: datas.some((d) => d.time !== undefined), at };
+  const stamp = (t: number): string => {
+    // The stamp of a feed with a bar at this tick (every tick is some feed's bar).
+    for (let s = 0; s < datas.length; s++) {
+      const i = at[s]![t]!;
+      if (i >= 0 && barKey(datas[s]!, i) === clock[t]) return barStamp(datas[s]!, i);
+    }
+    return '';
+  };
+  return { ticks: T, dates, intraday: datas.some((d) => d.time !== undefined), at, stamp };
 }
 
 /** Backtrader Returns' annualisation of a feed's spacing. */
@@ -141,12 +151,26 @@ export function runBasket(
   config: BacktestConfig,
   options: Pick<BacktestOptions, 'cache'> = {},
 ): Metrics {
-  const results = datas.map((d) => runBacktest(d, strategy, params, config, { ...options, equity: true, trades: true }));
-  const out: Metrics = computeMetrics(basketRecord(results, clock, datas, config));
+  const { metrics, results } = runBasketRecorded(datas, clock, strategy, params, config, options);
+  const out: Metrics = { ...metrics };
   results.forEach((r, i) => {
     for (const [k, v] of Object.entries(r.metrics)) out[symbolKey(i, k)] = v;
   });
   return out;
+}
+
+/** A basket trial with its records: each symbol's backtest (equity, cash, trades), the summed account and its metrics. */
+export function runBasketRecorded(
+  datas: readonly PriceData[],
+  clock: BasketClock,
+  strategy: string | StrategyDefinition,
+  params: Record<string, number | string | boolean>,
+  config: BacktestConfig,
+  options: Pick<BacktestOptions, 'cache'> = {},
+): { metrics: Metrics; record: RunRecord; results: BacktestResult[] } {
+  const results = datas.map((d) => runBacktest(d, strategy, params, config, { ...options, equity: true, trades: true }));
+  const record = basketRecord(results, clock, datas, config);
+  return { metrics: computeMetrics(record), record, results };
 }
 
 /**

@@ -8,7 +8,9 @@ import { runBacktest } from '../engine/backtest';
 import type { IndicatorCache } from '../engine/indicator-cache';
 import type { StrategyDefinition } from '../engine/strategy-api';
 import type { BacktestConfig } from '../engine/types';
-import { basketClock, runBasket } from './basket';
+import type { Trade } from '../engine/types';
+import { basketClock, runBasket, runBasketRecorded } from './basket';
+import { barStamp } from './store';
 import { loadPrices } from './load';
 import type { LoadOptions, PriceData } from './types';
 
@@ -47,4 +49,45 @@ export function feedRunner(
   }
   const data = feeds.length === 1 ? feeds[0]! : feeds;
   return (strategy, params) => runBacktest(data, strategy, params, config, { trades: false, cache }).metrics;
+}
+
+/** One trial run once with its records (the Trial card, `optstudy trial`). */
+export interface RecordedRun {
+  metrics: Metrics;
+  trades: Trade[];
+  /** Portfolio value per bar — per tick of the feeds' union clock with several feeds or a basket. */
+  equity: { dates: string[]; values: number[] };
+  /** A basket: each symbol's metrics and equity, in the basket's order. */
+  symbols?: { symbol: string; metrics: Metrics; equity: { date: string; value: number }[] }[];
+}
+
+/**
+ * Runs one trial over loaded feeds with its records: one feed, several feeds for one strategy,
+ * or a basket (`symbols` names its feeds) — the same numbers as the run's `feedRunner`.
+ */
+export function runRecorded(
+  feeds: readonly PriceData[],
+  symbols: readonly string[] | undefined,
+  strategy: string | StrategyDefinition,
+  params: Record<string, number | string | boolean>,
+  config: BacktestConfig,
+): RecordedRun {
+  if (symbols) {
+    const clock = basketClock(feeds);
+    const { metrics, record, results } = runBasketRecorded(feeds, clock, strategy, params, config);
+    return {
+      metrics,
+      trades: results.flatMap((r) => r.trades).sort((a, b) => (a.exit_date < b.exit_date ? -1 : a.exit_date > b.exit_date ? 1 : 0)),
+      equity: { dates: Array.from({ length: clock.ticks }, (_, t) => clock.stamp(t)), values: Array.from(record.values) },
+      symbols: results.map((r, s) => ({
+        symbol: symbols[s]!,
+        metrics: r.metrics,
+        equity: Array.from(r.equity!, (value, i) => ({ date: barStamp(feeds[s]!, i), value })),
+      })),
+    };
+  }
+  const r = runBacktest(feeds.length === 1 ? feeds[0]! : feeds, strategy, params, config, { equity: true, trades: true });
+  const values = Array.from(r.equity ?? []);
+  const stamps = feeds.length === 1 ? (i: number) => barStamp(feeds[0]!, i) : basketClock(feeds).stamp;
+  return { metrics: r.metrics, trades: r.trades, equity: { dates: values.map((_, i) => stamps(i)), values } };
 }

@@ -12,6 +12,8 @@ import { basketClock, basketRecord, runBasket, splitSymbolMetrics, symbolKey, sy
 import { loadPrices, type PriceData } from '../../server/data';
 import { runBacktest } from '../../server/engine';
 import { runStudy } from '../../server/run/run-study';
+import { replayTrial } from '../../server/analysis/replay';
+import { parseTrial } from '../../client/trial-detail';
 import { collector, sampleData, tempStudy } from '../support/run-fixtures';
 
 const CONFIG = { cash: 100000, commission: 0.001, sizing: { kind: 'percent' as const, value: 95 } };
@@ -79,6 +81,14 @@ test('a study with several feeds runs the multi-feed strategy over all of them (
     assert.deepEqual(t.metrics, direct.metrics, `trial ${t.number}`);
     assert.equal(t.symbols, undefined);
   }
+  // The Trial card's re-run: the same metrics, equity per tick of the union clock.
+  const best = trials[0]!;
+  const r = await replayTrial({ file: path.join(dir, 's.optstudy'), params: best.params });
+  assert.deepEqual(r.metrics, best.metrics);
+  assert.equal(r.equity.values.length, r.equity.dates.length);
+  assert.equal(r.equity.values.at(-1), best.metrics.final_value);
+  assert.equal(r.equity.dates[0], '2005-01-03');
+  assert.equal(r.symbols, undefined);
   // The journal names the three files' content.
   const header = JSON.parse(readFileSync(path.join(dir, 'run', 'journal.jsonl'), 'utf8').split('\n')[0]!) as { dataHash: string };
   assert.equal(header.dataHash, datas.map((d) => d.id).join('+'));
@@ -121,6 +131,18 @@ test('a basket study: one backtest per symbol per trial, objectives over the sym
     } else assert.equal(t.state, 'infeasible', `trial ${t.number}: min(trades) = ${trades}`);
     assert.ok(!Object.keys(t.metrics).some((k) => k.includes('|')), 'per-symbol keys stay out of the basket metrics');
   }
+  // The Trial card's re-run: the basket's metrics and score, each symbol's metrics and equity.
+  const t0 = trials.find((t) => t.state === 'complete')!;
+  const r = await replayTrial({ file, params: t0.params });
+  assert.deepEqual(r.metrics, t0.metrics);
+  assert.equal(r.score, t0.score);
+  assert.deepEqual(r.symbols!.map((s) => [s.symbol, s.metrics]), t0.symbols!.map((s) => [s.symbol, s.metrics]));
+  assert.equal(r.equity.values.at(-1), t0.metrics.final_value);
+  r.symbols!.forEach((s, i) => assert.equal(s.equity.at(-1)!.value, t0.symbols![i]!.metrics.final_value));
+  assert.equal(r.trades.length, t0.metrics.trades_closed);
+  const detail = parseTrial({ n: t0.number }, t0.params, JSON.stringify(r));
+  assert.deepEqual(detail.symbols!.map((s) => s.symbol), ['orcl-1995-2014', 'yhoo-1996-2014', 'nvda-1999-2014']);
+  assert.equal(detail.symbols![2]!.equity!.length, datas[2]!.bars);
   // Resuming a finished basket run reads the symbols back and runs nothing again.
   const again = collector();
   const end2 = await runStudy({ file, workers: 2, resume: path.join(dir, 'run') }, again.onEvent, new AbortController().signal);
