@@ -135,17 +135,21 @@ const loop = new RenderLoop({
     if (rebuild) trial.redraw();
   },
   heavy(rebuild) {
-    if (!store.header) return;
-    if (store.rows.length > 5000) timed('table', () => table.update());
-    timed('importance', () => importance.update(store, rebuild));
-    timed('heatmap', () => surface.draw());
-    timed('pareto', () => pareto.draw(rebuild));
-    timed('parallel', () => parallel.draw());
-    cards.surface3d.card.hidden = cards.surface.card.hidden;
-    if (!cards.surface3d.card.hidden) timed('surface3d', () => surface3d.draw(...surfaceArgs()));
-    timed('slices', () => slices.update(rebuild));
-    timed('edf', () => edf.update());
-    timed('compare', () => compare.draw());
+    if (!store.header) return [];
+    return [
+      () => store.rows.length > 5000 && timed('table', () => table.update()),
+      () => timed('importance', () => importance.update(store, rebuild)),
+      () => timed('heatmap', () => surface.draw()),
+      () => timed('pareto', () => pareto.draw(rebuild)),
+      () => timed('parallel', () => parallel.draw()),
+      () => {
+        cards.surface3d.card.hidden = cards.surface.card.hidden;
+        if (!cards.surface3d.card.hidden) timed('surface3d', () => surface3d.draw(...surfaceArgs()));
+      },
+      () => timed('slices', () => slices.update(rebuild)),
+      () => timed('edf', () => edf.update()),
+      () => timed('compare', () => compare.draw()),
+    ];
   },
 });
 

@@ -23,8 +23,11 @@ export function timed<T>(name: string, fn: () => T): T {
 export interface Views {
   /** Every frame; `rebuild` after a theme change. */
   light(rebuild: boolean): void;
-  /** Throttled while streaming. */
-  heavy(rebuild: boolean): void;
+  /**
+   * The heavy views' redraws, throttled while streaming. Each task runs in its own animation
+   * frame, so one frame never pays for all of them (a streaming panel keeps its frame rate).
+   */
+  heavy(rebuild: boolean): (() => void)[];
   /** True while the run streams (then heavy views are throttled). */
   streaming(): boolean;
 }
@@ -37,6 +40,9 @@ export class RenderLoop {
   private heavyInterval = HEAVY_INTERVAL_MS;
   private heavyTimer: number | undefined;
   private rebuild = false;
+  /** Heavy tasks still to run, one per frame. */
+  private pending: (() => void)[] = [];
+  private pendingCost = 0;
 
   constructor(private readonly views: Views) {}
 
@@ -68,15 +74,24 @@ export class RenderLoop {
     this.rebuild = false;
     this.views.light(rebuild);
     const now = performance.now();
-    if (!this.heavyDirty) return;
-    if (this.heavyForce || rebuild || !this.views.streaming() || now - this.lastHeavy >= this.heavyInterval) {
+    const due = this.heavyDirty && (this.heavyForce || rebuild || !this.views.streaming() || now - this.lastHeavy >= this.heavyInterval);
+    if (due) {
+      // A new round replaces what is left of the last one (it redraws the same views with newer data).
       this.heavyDirty = false;
       this.heavyForce = false;
       this.lastHeavy = now;
+      this.pending = this.views.heavy(rebuild);
+      this.pendingCost = 0;
+    }
+    if (this.pending.length) {
       const t0 = performance.now();
-      this.views.heavy(rebuild);
-      this.heavyInterval = Math.max(HEAVY_INTERVAL_MS, 8 * (performance.now() - t0));
-    } else if (this.heavyTimer === undefined) {
+      this.pending.shift()!();
+      this.pendingCost += performance.now() - t0;
+      if (this.pending.length) return this.schedule();
+      this.heavyInterval = Math.max(HEAVY_INTERVAL_MS, 8 * this.pendingCost);
+    }
+    if (!this.heavyDirty) return;
+    if (this.heavyTimer === undefined) {
       // The last delta of a burst is drawn even if no further message comes.
       this.heavyTimer = window.setTimeout(() => {
         this.heavyTimer = undefined;
