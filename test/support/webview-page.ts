@@ -388,6 +388,7 @@ export async function streamRun(panel: PanelPage, events: RunEvent[], batch: num
 /** Waits for the heavy views' throttled redraw after the last message. */
 export async function settleHeavy(panel: PanelPage): Promise<void> {
   await panel.page.waitForTimeout(650);
+  await panel.page.waitForFunction(() => (window as unknown as { __optstudyIdle: () => boolean }).__optstudyIdle(), undefined, { timeout: 15000 });
   await settle(panel.page);
 }
 
