@@ -31,6 +31,8 @@ after(async () => {
 /** Hovers point `index` of a Chart.js dataset; returns where and what the shared tooltip says. */
 async function hoverPoint(panel: PanelPage, selector: string, label: string, index: number): Promise<{ x: number; y: number; text: string }> {
   await panel.page.locator(selector).scrollIntoViewIfNeeded();
+  // Scrolling can bring lazily drawn cards in view: let their redraw finish before aiming.
+  await settleHeavy(panel);
   const spot = await pointOf(panel.page, selector, label, index);
   assert.ok(spot, `no point ${index} of ${label} in ${selector}`);
   const box = (await panel.page.locator(selector).boundingBox())!;
@@ -69,6 +71,7 @@ describe('analysis cards (two-stage recorded run)', () => {
     const trial = staged.find((e): e is TrialEvent => e.type === 'trial' && e.number === n)!;
     assert.ok(hit.text.includes(`ema_fast = ${trial.params['ema_fast']}`), hit.text);
     await panel.page.mouse.click(hit.x, hit.y);
+    await panel.page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'openTrial'), undefined, { timeout: 10_000 }).catch(() => undefined);
     const open = posted(await panel.posted(), 'openTrial').at(-1);
     assert.equal(open?.n, n);
     assert.deepEqual(open?.params, trial.params);
