@@ -115,3 +115,22 @@ function checkContents(d: DataFeedModel, abs: string, range: Range): Diagnostic[
   if (!r.ok) return [{ severity: 'error', code: IssueCodes.DataFileInvalid, message: named(r.message), range, data: { line: r.line, column: r.column } }];
   return r.summary.warnings.map((w) => ({ severity: 'warning' as const, code: IssueCodes.DataWarning, message: named(w), range }));
 }
+
+/**
+ * What the hover over a data path says: the file's bar count, first and last bar and spacing
+ * (within the study's range, read as the study says), or null when the file cannot be read
+ * or lies outside the study's folder (the diagnostics say why). Cached per file version.
+ */
+export function describeDataFile(study: StudyModel, studyFile: string, index: number): string | null {
+  const feed = dataEntries(study)[index];
+  if (!feed) return null;
+  const findings: Diagnostic[] = [];
+  const abs = checkPath(feed.path, feed.range, 'data', studyFile, path.dirname(path.resolve(studyFile)), "the study file's folder", findings);
+  if (!abs) return null;
+  const r = inspectPriceFile(abs, { from: feed.from, to: feed.to }, loadOptions(feed));
+  if (!r.ok) return null;
+  const s = r.summary;
+  const role = study.basket ? 'basket symbol' : study.datas.length > 1 ? `data ${index}` : 'price data';
+  const warn = s.warnings.length ? `\n\n${s.warnings.length} warning${s.warnings.length === 1 ? '' : 's'} (see the diagnostics)` : '';
+  return `**${path.basename(feed.path)}** — ${role}\n\n${s.bars.toLocaleString('en-US')} ${s.spacingText} bars, ${s.first} … ${s.last}${warn}`;
+}

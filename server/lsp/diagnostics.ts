@@ -116,7 +116,7 @@ export function clearWorkspaceChecks(): void {
 }
 
 function cachedCheck(study: StudyModel, file: string, root: string | undefined): Diagnostic[] {
-  const key = JSON.stringify([file, root, study.data?.path, study.strategy?.kind, study.strategy?.module, study.ranges, study.range]);
+  const key = JSON.stringify([file, root, study.datas, study.strategy?.kind, study.strategy?.module, study.ranges, study.range]);
   const now = Date.now();
   const hit = checkCache.get(key);
   if (hit && now - hit.at < CHECK_TTL_MS) return hit.diagnostics;

@@ -6,6 +6,7 @@
  */
 import { MarkupKind, type Hover } from 'vscode-languageserver';
 import { EXPR_FUNCTIONS, domainSize, findMetric, findSearchMethod, type Domain, type ParamSchema, type Position, type StageModel, type StudyModel } from '../../grammar/index';
+import { describeDataFile } from '../workspace-checks';
 import { literal } from './completion';
 import { cursorContext } from './cursor-context';
 import type { ParsedDocument } from './document';
@@ -33,6 +34,13 @@ export function computeHover(doc: ParsedDocument, position: Position): Hover | n
   if ((tok.kind === 'string' && head === 'study' && st.length === 1) || (word === 'study' && st.length === 0 && ctx.block.kind === 'top')) {
     const study = studyAt(doc, position);
     return study ? hover(studyHover(study)) : null;
+  }
+  // A data file: its bars, span and spacing (server/workspace-checks.ts).
+  if (tok.kind === 'string' && head === 'data') {
+    const study = studyAt(doc, position);
+    const i = study?.ranges.datas?.findIndex((r) => r.start.line === position.line && r.start.character <= position.character && position.character <= r.end.character) ?? -1;
+    const text = study && doc.filePath && i >= 0 ? describeDataFile(study, doc.filePath, i) : null;
+    return text ? hover(text) : null;
   }
   if (tok.kind === 'string') return null;
 

@@ -40,3 +40,30 @@ test('the loader’s findings show on the data line: invalid prices, a FIFO, a l
     await s.stop();
   }
 });
+
+test('hover over a data file shows its bars, span and spacing; several feeds and a basket; diagnostics per feed', async () => {
+  const root = tempFolder('optstudy-editor-hover-');
+  const samples = path.resolve(__dirname, '..', '..', '..', 'samples', 'data');
+  for (const f of ['orcl-1995-2014.txt', 'yhoo-1996-2014.txt', '2006-min-005.txt']) fs.copyFileSync(path.join(samples, f), path.join(root, f));
+  fs.writeFileSync(path.join(root, 'bad.csv'), 'Date,Open,High,Low,Close\n2010-01-04,1,2,0.5,1.5\n2010-01-05,1,2,0.5,-1.5\n');
+  const s = await LspSession.start({ root });
+  try {
+    const text = `study "s" {\n  strategy momentum_rotation\n  data ["orcl-1995-2014.txt", "yhoo-1996-2014.txt", "bad.csv"] from 2005-01-01 to 2014-12-31\n  objective maximize sharpe\n  stage "g" {\n    param lookback in [5, 10]\n  }\n}\nstudy "m" {\n  strategy sma_cross\n  data "2006-min-005.txt" from 2006-01-02T09:30 to 2006-01-02T17:30\n  objective maximize sharpe\n  stage "g" {\n    param fast in [5, 10]\n  }\n}\n`;
+    const uri = s.open(path.join(root, 'h.optstudy'), text);
+    const lines = text.split('\n');
+    const at = (line: number, needle: string) => ({ line, character: lines[line]!.indexOf(needle) + 2 });
+    const h1 = await s.hover(uri, at(2, '"yhoo'));
+    assert.match(h1.contents.value, /^\*\*yhoo-1996-2014\.txt\*\* — data 1\n\n2,517 daily bars, 2005-01-03 … 2014-12-31$/);
+    const h0 = await s.hover(uri, at(2, '"orcl'));
+    assert.match(h0.contents.value, /— data 0\n\n2,517 daily bars, 2005-01-03 … 2014-12-31/);
+    const hm = await s.hover(uri, at(10, '"2006'));
+    assert.match(hm.contents.value, /— price data\n\n\d+ 5-minute bars, 2006-01-02T09:30:00 … 2006-01-02T17:30:00/);
+    assert.equal(await s.hover(uri, at(2, '"bad')), null, 'no summary of a file the loader refuses');
+    const diags = await s.diagnostics(uri);
+    const bad = diags.find((d) => d.code === 'data-file-invalid');
+    assert.ok(bad, JSON.stringify(diags));
+    assert.match(bad.message, /^bad\.csv:3: the price -1\.5 in column 'Close' is not positive/);
+  } finally {
+    await s.stop();
+  }
+});
