@@ -43,13 +43,14 @@ export interface CursorContext {
   stageOpen: number;
 }
 
-const OPTION_BLOCK_KEYWORDS = new Set(['early_stop', 'validate', 'walkforward']);
+const OPTION_BLOCK_KEYWORDS = new Set(['early_stop', 'validate', 'walkforward', 'data', 'columns']);
 
 /** Classifies the block a `{` at index `open` opens, from the few tokens before it. */
 export function classifyBlock(tokens: readonly Token[], open: number, parent: BlockKind): Block {
   // Scan back over the block's header (same statement), at most a handful of tokens.
   const head: Token[] = [];
-  for (let j = open - 1; j >= 0 && head.length < 6; j--) {
+  // (A `data ["a", "b", …] from … to … {` header is longer: up to 40 tokens, on its line.)
+  for (let j = open - 1; j >= 0 && head.length < 40; j--) {
     const t = tokens[j];
     if (t.kind === 'comment') continue;
     if (t.text === '{' || t.text === '}') break;

@@ -3,6 +3,8 @@
  * keywords of each block with their one-line docs, closest-name suggestions.
  */
 import {
+  COLUMN_ROLE_NAMES,
+  DATA_OPTIONS,
   editDistance,
   findBuiltinStrategy,
   type ParamSchema,
@@ -106,6 +108,9 @@ export const BLOCK_KEYWORDS: Partial<Record<BlockKind, Record<string, string>>> 
 
 /** Options of the non-search option blocks (`early_stop { … }`, `validate walkforward { … }`). */
 export const OPTION_BLOCKS: Record<string, Record<string, string>> = {
+  // `data "…" { … }` and its `columns { … }` (grammar/data-statement.ts).
+  data: Object.fromEntries(Object.entries(DATA_OPTIONS).map(([k, o]) => [k, o.doc])),
+  columns: Object.fromEntries(COLUMN_ROLE_NAMES.map((r) => [r, `The header name (in quotes) or the column number (from 1) of the ${r === 'openinterest' ? 'open interest' : r} column.`])),
   early_stop: {
     patience: 'Stop after this many trials without an improvement of the score.',
     min_delta: 'The smallest change of the score that counts as an improvement.',

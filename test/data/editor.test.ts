@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LspSession } from '../support/lsp-session';
+import { LspSession, cursor } from '../support/lsp-session';
 import { tempFolder } from '../support/temp';
 
 const STUDY = (data: string) => `study "s" {\n  strategy sma_cross\n  data "${data}"\n  objective maximize sharpe\n  stage "g" {\n    param fast in [5, 10]\n  }\n}\n`;
@@ -63,6 +63,26 @@ test('hover over a data file shows its bars, span and spacing; several feeds and
     const bad = diags.find((d) => d.code === 'data-file-invalid');
     assert.ok(bad, JSON.stringify(diags));
     assert.match(bad.message, /^bad\.csv:3: the price -1\.5 in column 'Close' is not positive/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('completion and hover inside a data block: its options, the column roles, the keys not yet written', async () => {
+  const s = await LspSession.start();
+  try {
+    const study = (body: string) => `study "s" {\n  strategy momentum_rotation\n  data ["a.txt", "b.txt", "c.txt"] from 2005-01-01 to 2014-12-31 {\n${body}\n  }\n  objective maximize sharpe\n}\n`;
+    let n = 0;
+    const labels = async (marked: string) => {
+      const { text, position } = cursor(marked);
+      return ((await s.completion(s.open(`data-${n++}.optstudy`, text), position)) as { label: string }[]).map((i) => i.label).sort();
+    };
+    assert.deepEqual(await labels(study('    <|>')), ['columns', 'date_format', 'prices']);
+    assert.deepEqual(await labels(study('    prices repair\n    <|>')), ['columns', 'date_format']);
+    assert.deepEqual(await labels(study('    columns { date "Datum", <|> }')), ['close', 'high', 'low', 'open', 'openinterest', 'time', 'volume']);
+    const { text, position } = cursor(study('    date_for<|>mat "DD.MM.YYYY"'));
+    const h = await s.hover(s.open(`data-${n++}.optstudy`, text), position);
+    assert.match(h.contents.value, /^\*\*date_format\*\*\n\nHow dates are written/);
   } finally {
     await s.stop();
   }
