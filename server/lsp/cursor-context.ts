@@ -85,6 +85,8 @@ export function cursorContext(tokens: readonly Token[], offset: number, text?: s
   const top: Block = { kind: 'top', open: -1 };
   const blocks: Block[] = [top];
   let last = tokenIndexBefore(tokens, offset);
+  /** The word being typed at the cursor (its token), if any. */
+  let typed: Token | undefined;
   let inCommentOrString = false;
   let prefix = '';
   let prefixStart = offset;
@@ -97,6 +99,7 @@ export function cursorContext(tokens: readonly Token[], offset: number, text?: s
     else if (t.kind === 'ident' && offset <= t.end) {
       prefix = t.text.slice(0, offset - t.start);
       prefixStart = t.start;
+      typed = t;
       last--;
     } else if (t.kind === 'number' && offset <= t.end) {
       // Typing a number: nothing to complete, but keep the context sane.
@@ -144,10 +147,11 @@ export function cursorContext(tokens: readonly Token[], offset: number, text?: s
     }
   }
   statement.reverse();
-  // A cursor on a fresh line after a complete statement starts a new one.
-  if (statement.length > 0 && prefix === '') {
+  // A cursor (or a word being typed) on a fresh line after a complete statement starts a new one.
+  if (statement.length > 0) {
     const lastTok = statement[statement.length - 1];
-    if (text !== undefined && text.slice(lastTok.end, offset).includes('\n') && !CONTINUES.has(lastTok.text)) statement.length = 0;
+    const fresh = typed !== undefined && typed.start < offset ? typed.newlineBefore : prefix === '' && text !== undefined && text.slice(lastTok.end, offset).includes('\n');
+    if (fresh && !CONTINUES.has(lastTok.text)) statement.length = 0;
   }
   // Inside `objectives { maximize a minimize b }` each objective is its own statement.
   if (block.kind === 'objectives') {

@@ -19,7 +19,9 @@ export function computeHover(doc: ParsedDocument, position: Position): Hover | n
   const tok = tokenAt(doc.tokens, offset);
   if (!tok || tok.kind === 'comment' || tok.kind === 'number' || tok.kind === 'punct' || tok.kind === 'unknown') return null;
   // The context just before the token: its statement so far, without the token itself.
-  const ctx = cursorContext(doc.tokens, tok.start, undefined, doc.topLevel);
+  // With the text, a token that starts a line after a complete statement starts a new one
+  // (statement keywords such as `cash` or `slippage` after the `data` line get their hover).
+  const ctx = cursorContext(doc.tokens, tok.start, doc.text, doc.topLevel);
   const st = ctx.statement;
   const range = { start: doc.positionAt(tok.start), end: doc.positionAt(tok.end) };
   const hover = (value: string): Hover => ({ contents: { kind: MarkupKind.Markdown, value }, range });

@@ -75,7 +75,8 @@ export const BLOCK_KEYWORDS: Partial<Record<BlockKind, Record<string, string>>> 
   study: {
     data: 'The price file (relative to this file) and an optional date range: `data "file.txt" from 2005-01-01 to 2014-12-31`.',
     cash: 'Starting cash of every backtest.',
-    commission: 'Commission per side, of traded value: `0.1%` or a fraction `0.001`.',
+    commission: 'Commission per side: of traded value (`0.1%` or a fraction `0.001`), per share (`commission 0.005 per share`) or per futures contract (`commission 2.5 per contract margin 2000 mult 10`: margin held per contract, profit × mult).',
+    slippage: 'Fill slippage (backtrader\'s defaults): a percent of the price (`slippage 0.05%`) or a price amount (`slippage 0.02`); buys fill higher, sells lower, never outside the bar\'s high–low range.',
     sizing: 'Order size: `sizing percent 95` (of the portfolio value) or `sizing fixed 10` (shares).',
     strategy: 'The strategy to optimize: a built-in, one declared in this file, or `strategy module "file.ts"`.',
     objective: 'What to optimize: `objective maximize <expression>` or `objective minimize <expression>`.',
