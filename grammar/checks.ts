@@ -158,6 +158,8 @@ export type TokenClass = [Range, TokenKind];
  * Everything a stage's own checks give: its model, its findings and token classes, and the
  * parameters it searches (for the study-wide "searched in several stages" check). Depends only
  * on the stage's text and on its study's strategy (`stageContextKey`), so it can be kept.
+ * Its positions must be the stage syntax tree's own objects, never new ones (grammar/
+ * incremental.ts moves a kept stage by moving the positions its parse made).
  */
 export interface StageCheck {
   stage: StageModel;

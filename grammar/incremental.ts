@@ -51,7 +51,7 @@ interface Entry {
   /** Syntax findings of an item parsed whole (a parted study keeps them in its parts). */
   syntax: Diagnostic[];
   parts: Part[];
-  check?: { context: string; study: StudyModel; diagnostics: Diagnostic[]; classes: TokenClass[]; positions: Position[] };
+  check?: { context: string; study: StudyModel; diagnostics: Diagnostic[]; classes: TokenClass[] };
 }
 
 /** Analyzes versions of one document, keeping what an edit did not touch. */
@@ -124,14 +124,11 @@ export class Analyzer {
     for (const k of keyed) {
       const e = k.item.kind === 'strategy' ? next.get(k.key)! : entryOf(k);
       if (k.item.kind === 'study') {
-        // A check made against other declarations is dropped before positions move.
-        if (e.check && e.check.context !== context) e.check = undefined;
+        // A check made against other declarations, or before the study moved, is made again:
+        // it holds positions of other items (a declared module's path), which stay where they are.
+        if (e.check && (e.check.context !== context || e.base !== k.item.startLine)) e.check = undefined;
         move(e, k.item.startLine);
-        if (!e.check && e.ast?.kind === 'study') {
-          const c = this.checkStudy(e, decls.strategies, lines);
-          // The check is made again whenever the study changes: walked, not marked as held.
-          e.check = { context, ...c, positions: collect(c, false) };
-        }
+        if (!e.check && e.ast?.kind === 'study') e.check = { context, ...this.checkStudy(e, decls.strategies, lines) };
       }
       if (e.ast) astItems.push(e.ast);
       push(diagnostics, e.syntax);
@@ -162,7 +159,6 @@ export class Analyzer {
         c = compute();
         this.lastCheckedStages++;
         if (o) {
-          for (const p of collect(c)) o.part.positions.push(p);
           if (!checks) {
             // Checks against other strategies are rarely worth keeping.
             if (o.part.stageChecks.size >= 4) o.part.stageChecks.clear();
@@ -191,39 +187,43 @@ export class Analyzer {
             return reused;
           }
           this.lastParsed++;
-          const part = parsePart(partText, p.line);
-          part.positions = collect(part);
-          return part;
+          return parsePart(partText, p.line);
         });
         const statements: StudyStatementAst[] = [];
         for (const p of parts) push(statements, p.statements);
-        const ast: StudyAst = { kind: 'study', range: lines.range(item.start, item.end), headRange: head.headRange, name: head.name, statements, complete: true };
-        return { kind: 'study', base: item.startLine, ast, syntax: [], parts, positions: collect(ast) };
+        const range = { start: lines.position(item.start), end: lines.position(item.end) };
+        const ast: StudyAst = { kind: 'study', range, headRange: head.headRange, name: head.name, statements, complete: true };
+        return { kind: 'study', base: item.startLine, ast, syntax: [], parts, positions: [range.start, range.end, ...head.positions] };
       }
     }
     this.lastParsed++;
     const start = lineStart(text, item.start);
     const itemText = text.slice(start, item.end);
     const parsed = parseText(itemText);
-    const li = new LineIndex(itemText, item.startLine);
+    const positions: Position[] = [];
+    const li = new LineIndex(itemText, item.startLine, positions);
     const ast = cstToAst(parsed.cst, li).items[0];
     const syntax = syntaxDiagnostics(itemText, li, parsed);
-    return { kind: item.kind, base: item.startLine, ast, syntax, parts: [], positions: collect([ast, syntax]) };
+    return { kind: item.kind, base: item.startLine, ast, syntax, parts: [], positions };
   }
 }
 
+/**
+ * Parses a part. Every position in it is made by its own line index, which lists them: moving
+ * the part is a loop over that list (its stages' own checks hold no other positions).
+ */
 function parsePart(text: string, line: number): Part {
   const parsed = parseStudyPart(text);
-  const li = new LineIndex(text, line);
-  return { text, base: line, positions: [], statements: studyPartToAst(parsed.cst, li), syntax: syntaxDiagnostics(text, li, parsed), stageChecks: new Map() };
+  const positions: Position[] = [];
+  const li = new LineIndex(text, line, positions);
+  return { text, base: line, positions, statements: studyPartToAst(parsed.cst, li), syntax: syntaxDiagnostics(text, li, parsed), stageChecks: new Map() };
 }
 
-/** Moves an entry (its parts, its check) to start on `line`: a loop over the positions they hold. */
+/** Moves an entry and its parts to start on `line`: a loop over the positions they hold. */
 function move(e: Entry, line: number): void {
   const delta = line - e.base;
   if (delta === 0) return;
   shift(e.positions, delta);
-  if (e.check) shift(e.check.positions, delta);
   for (const p of e.parts) {
     shift(p.positions, delta);
     p.base += delta;
@@ -233,48 +233,6 @@ function move(e: Entry, line: number): void {
 
 function shift(positions: readonly Position[], delta: number): void {
   if (delta !== 0) for (const p of positions) p.line += delta;
-}
-
-/**
- * Marks an object as held by a part or an entry: a hidden (symbol, non-enumerable) property,
- * which no JSON, no `for…in` and no comparison of the analysis sees. Cheaper than a WeakSet,
- * which would hold every diagnostic of every keystroke until the next collection.
- */
-const HELD = Symbol('held');
-
-/**
- * The positions reachable from `root` that no one holds yet, each once (ranges share
- * positions), marking every object reached as held (unless `hold` is false): what a part or
- * an entry holds is found once, when it is made, and moved by a loop over the list afterwards.
- */
-function collect(root: object, hold = true): Position[] {
-  const out: Position[] = [];
-  const stack: unknown[] = [root];
-  const seen = hold ? undefined : new Set<object>();
-  while (stack.length > 0) {
-    const o = stack.pop() as Record<symbol, unknown> | null;
-    if (o === null || typeof o !== 'object' || o[HELD] || seen?.has(o)) continue;
-    if (seen) seen.add(o);
-    else Object.defineProperty(o, HELD, { value: true });
-    if (Array.isArray(o)) {
-      for (const x of o) if (x !== null && typeof x === 'object') stack.push(x);
-      continue;
-    }
-    if (o instanceof Map) {
-      for (const [k, v] of o) stack.push(k, v);
-      continue;
-    }
-    const r = o as Record<string, unknown>;
-    if (typeof r['line'] === 'number' && typeof r['character'] === 'number') {
-      out.push(o as unknown as Position);
-      continue;
-    }
-    for (const k in r) {
-      const v = r[k];
-      if (v !== null && typeof v === 'object') stack.push(v);
-    }
-  }
-  return out;
 }
 
 function push<T>(into: T[], from: readonly T[]): void {
@@ -312,13 +270,14 @@ function keywordOf(t: TokenType): string | undefined {
 }
 
 /** The header `study "name" {`, lexed: its ranges, or undefined when it is not exactly that. */
-function studyHead(text: string, lines: LineIndex, item: Item, headerEnd: number): { headRange: StudyAst['headRange']; name: StudyAst['name'] } | undefined {
+function studyHead(text: string, lines: LineIndex, item: Item, headerEnd: number): { headRange: StudyAst['headRange']; name: StudyAst['name']; positions: Position[] } | undefined {
   const lexed = T.optstudyLexer.tokenize(text.slice(item.start, headerEnd));
   const [kw, name, brace] = lexed.tokens;
   if (lexed.errors.length || lexed.tokens.length !== 3 || kw?.tokenType !== T.Study || name?.tokenType !== T.StringLit || brace?.tokenType !== T.LBrace) return undefined;
   const at = (t: IToken) => lines.range(item.start + t.startOffset, item.start + t.startOffset + t.image.length);
+  const kwRange = at(kw);
   const nameRange = at(name);
-  return { headRange: { start: at(kw).start, end: nameRange.end }, name: { value: stringValue(name.image), range: nameRange } };
+  return { headRange: { start: kwRange.start, end: nameRange.end }, name: { value: stringValue(name.image), range: nameRange }, positions: [kwRange.start, nameRange.start, nameRange.end] };
 }
 
 /**

@@ -13,6 +13,8 @@ export class LineIndex {
   constructor(
     readonly text: string,
     readonly baseLine = 0,
+    /** When given, every position this index makes is also pushed here (to move them later). */
+    private readonly made?: Position[],
   ) {
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
@@ -48,7 +50,9 @@ export class LineIndex {
       line = lo;
     }
     this.last = line;
-    return { line: line + this.baseLine, character: o - starts[line]! };
+    const p = { line: line + this.baseLine, character: o - starts[line]! };
+    this.made?.push(p);
+    return p;
   }
 
   /** The offset of a position (clamped). */

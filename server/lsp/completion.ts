@@ -109,7 +109,7 @@ export function computeCompletion(doc: ParsedDocument, position: Position, optio
     // A client without snippets gets plain text: `max(` rather than `max($1)`.
     return items
       .filter((i) => i.kind !== CompletionItemKind.Snippet)
-      .map((i) => (i.insertTextFormat === InsertTextFormat.Snippet ? { ...i, insertTextFormat: InsertTextFormat.PlainText, insertText: i.insertText?.replace(/\$\{\d+(?::[^}]*)?\}|\$\d+/g, '') } : i));
+      .map((i) => (i.insertTextFormat === InsertTextFormat.Snippet ? { ...i, insertTextFormat: InsertTextFormat.PlainText, insertText: i.insertText?.replace(/\$\{\d+:([^}]*)\}/g, '$1').replace(/\$\{\d+\}|\$\d+/g, '') } : i));
   }
   return items;
 }
@@ -238,7 +238,8 @@ function stageStatement(doc: ParsedDocument, ctx: CursorContext, position: Posit
       return;
     case 'param': {
       if (st.length === 1) {
-        const inStage = stageParamNames(doc.tokens, ctx);
+        // Names other `param` lines of the stage search (this line's own name stays offered).
+        const inStage = stageParamNames(doc.tokens, ctx, st[0]);
         for (const p of params) {
           if (inStage.has(p.name)) continue;
           items.push(paramItem(p));
@@ -251,11 +252,7 @@ function stageStatement(doc: ParsedDocument, ctx: CursorContext, position: Posit
       }
       const schema = params.find((p) => p.name === st[1].text);
       if (last.text === 'in') {
-        items.push(keyword('log', 'A log range: `log a .. b count n`.'));
-        if (schema?.choices && snippets) {
-          items.push(snippet(`[${schema.choices.map((c) => `"${c}"`).join(', ')}]`, `[${schema.choices.map((c) => `"${c}"`).join(', ')}]`, 'Every choice of this parameter.'));
-        }
-        if (schema?.type === 'bool') items.push({ label: '[true, false]', kind: CompletionItemKind.Value, insertText: '[true, false]' });
+        items.push(...domainForms(schema));
         return;
       }
       // After `a .. b`: a step (or a count for a log range).
@@ -279,6 +276,40 @@ function stageStatement(doc: ParsedDocument, ctx: CursorContext, position: Posit
     default:
       return;
   }
+}
+
+/**
+ * The domain forms after `param NAME in`, filled from the parameter's schema where it has one:
+ * a list (its choices, or `true, false`), a stepped range, a continuous range and a log range.
+ */
+function domainForms(schema: ParamSchema | undefined): CompletionItem[] {
+  const form = (label: string, body: string, doc: string, sort: number): CompletionItem => ({
+    label,
+    kind: CompletionItemKind.Value,
+    insertText: body,
+    insertTextFormat: InsertTextFormat.Snippet,
+    documentation: md(doc),
+    sortText: `${sort}`,
+  });
+  if (schema?.choices) {
+    const list = schema.choices.map((c) => `"${c}"`).join(', ');
+    return [form(`[${list}]`, `[${list}]`, 'Every choice of this parameter (remove the ones not to search).', 0)];
+  }
+  if (schema?.type === 'bool') return [form('[true, false]', '[true, false]', 'Both values.', 0)];
+  if (schema?.type === 'string') return [form('["a", "b"]', '[${1:"a"}, ${2:"b"}]', 'A list of values.', 0)];
+  const int = !schema || schema.type === 'int';
+  const def = typeof schema?.default === 'number' ? schema.default : int ? 10 : 1;
+  const lo = schema?.min ?? (def > 0 ? (int ? Math.max(1, Math.round(def / 2)) : def / 2) : 0);
+  const hi = schema?.max ?? (def > 0 ? (int ? Math.max(lo + 1, def * 2) : def * 2) : 10);
+  const step = int ? Math.max(1, Math.round((hi - lo) / 10)) : Number(((hi - lo) / 10).toPrecision(2));
+  const n = (x: number) => String(Number(x.toPrecision(6)));
+  const lg = (x: number) => n(x > 0 ? x : 0.001);
+  return [
+    form(`${n(lo)} .. ${n(hi)} step ${n(step)}`, `\${1:${n(lo)}} .. \${2:${n(hi)}} step \${3:${n(step)}}`, 'A stepped range, both ends included: what a grid searches.', 0),
+    form(`[${n(lo)}, ${n(def)}, ${n(hi)}]`, `[\${1:${n(lo)}}, \${2:${n(def)}}, \${3:${n(hi)}}]`, 'A list of values.', 1),
+    form(`${n(lo)} .. ${n(hi)}`, `\${1:${n(lo)}} .. \${2:${n(hi)}}`, 'A continuous range, for bayes, tpe, random, genetic and cmaes searches (a grid needs a step).', 2),
+    form(`log ${lg(lo)} .. ${lg(hi)} count 10`, `log \${1:${lg(lo)}} .. \${2:${lg(hi)}} count \${3:10}`, 'A log range: `count` values spaced evenly on a log scale, both ends included.', 3),
+  ];
 }
 
 /** Metric names, functions and (in `where`) parameters, for an expression position. */
@@ -321,8 +352,8 @@ function isAfterValue(t: Token | undefined): boolean {
   return t.kind === 'ident' && !['objective', 'constraint', 'where', 'maximize', 'minimize', 'and', 'or', 'not'].includes(t.text);
 }
 
-/** Parameter names already written in the stage around the cursor (`param NAME`). */
-function stageParamNames(tokens: readonly Token[], ctx: CursorContext): Set<string> {
+/** Parameter names already written in the stage around the cursor (`param NAME`), but for the `param` token `except`. */
+function stageParamNames(tokens: readonly Token[], ctx: CursorContext, except?: Token): Set<string> {
   const out = new Set<string>();
   if (ctx.stageOpen < 0) return out;
   let depth = 0;
@@ -332,7 +363,7 @@ function stageParamNames(tokens: readonly Token[], ctx: CursorContext): Set<stri
     else if (t.text === '}') {
       if (depth === 0) break;
       depth--;
-    } else if (depth === 0 && t.text === 'param' && tokens[i + 1]?.kind === 'ident' && tokens[i + 2]?.text === 'in') out.add(tokens[i + 1].text);
+    } else if (depth === 0 && t !== except && t.text === 'param' && tokens[i + 1]?.kind === 'ident' && tokens[i + 2]?.text === 'in') out.add(tokens[i + 1].text);
   }
   return out;
 }

@@ -120,7 +120,9 @@ function cachedCheck(study: StudyModel, file: string, root: string | undefined):
   const now = Date.now();
   const hit = checkCache.get(key);
   if (hit && now - hit.at < CHECK_TTL_MS) return hit.diagnostics;
-  const diagnostics = checkWorkspace(study, file, { workspaceRoot: root });
+  // Ranges copied: the analysis moves a study's positions in place when lines are inserted
+  // above it (grammar/incremental.ts), and these are kept under the positions they had.
+  const diagnostics = checkWorkspace(study, file, { workspaceRoot: root }).map((d) => ({ ...d, range: { start: { ...d.range.start }, end: { ...d.range.end } } }));
   if (checkCache.size > 5000) checkCache.clear();
   checkCache.set(key, { at: now, diagnostics });
   return diagnostics;

@@ -5,7 +5,7 @@
  * never expands a grid.
  */
 import { MarkupKind, type Hover } from 'vscode-languageserver';
-import { EXPR_FUNCTIONS, domainSize, findMetric, findSearchMethod, type Domain, type ParamSchema, type Position, type StageModel, type StudyModel } from '../../grammar/index';
+import { EXPR_FUNCTIONS, KEYWORDS, domainSize, findMetric, findSearchMethod, type Domain, type ParamSchema, type Position, type StageModel, type StudyModel } from '../../grammar/index';
 import { describeDataFile } from '../workspace-checks';
 import { literal } from './completion';
 import { cursorContext } from './cursor-context';
@@ -127,6 +127,8 @@ export function computeHover(doc: ParsedDocument, position: Position): Hover | n
       if (d) return hover(`**${word}**\n\n${d}`);
     }
     if (WORD_DOCS[word]) return hover(`**${word}**\n\n${WORD_DOCS[word]}`);
+    // Any other keyword of the language (new statements bring their doc with their token).
+    if (Object.prototype.hasOwnProperty.call(KEYWORDS, word)) return hover(`**${word}**\n\n${KEYWORDS[word]}`);
   }
   return null;
 }

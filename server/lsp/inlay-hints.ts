@@ -17,7 +17,7 @@ export function computeInlayHints(doc: ParsedDocument, range?: Range): InlayHint
       if (!visible(stage.range)) continue;
       const brace = braceAfter(doc, stage.range.start);
       if (brace) {
-        const what = stage.search.method === 'grid' ? 'combinations' : 'trials';
+        const what = (stage.search.method === 'grid' ? 'combination' : 'trial') + (stage.size === 1 && stage.sizeExact ? '' : 's');
         hints.push({
           position: brace,
           label: `${stage.sizeExact ? '' : '≈'}${formatCount(stage.size)} ${what}`,
@@ -31,7 +31,8 @@ export function computeInlayHints(doc: ParsedDocument, range?: Range): InlayHint
         const n = domainSize(p.domain);
         hints.push({
           position: p.range.end,
-          label: Number.isFinite(n) ? `${formatCount(n)} value${n === 1 ? '' : 's'}` : 'continuous',
+          // A separator, so the hint never reads as part of the number before it ("step 5 · 10 values").
+          label: Number.isFinite(n) ? `· ${formatCount(n)} value${n === 1 ? '' : 's'}` : '· continuous',
           kind: InlayHintKind.Type,
           paddingLeft: true,
         });

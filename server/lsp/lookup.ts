@@ -142,6 +142,13 @@ export const WORD_DOCS: Record<string, string> = {
   fixed: 'Each order is this many shares.',
   holdout: 'Keep the last part of the data out of the optimization and report the best trial on it.',
   redis: 'Distribute the trials through a Redis queue to `optstudy worker` processes.',
+  walkforward: 'Walk-forward validation: optimize on a training window, judge the chosen parameters on the unseen window after it, and roll on (`folds`, `train`, `anchored`).',
+  true: 'Boolean true (a bare option name means `true` too).',
+  false: 'Boolean false.',
+  int: 'A whole-number parameter.',
+  float: 'A number parameter.',
+  string: 'A text parameter.',
+  bool: 'A `true`/`false` parameter.',
 };
 
 /** The value types of a declared parameter. */

@@ -73,6 +73,35 @@ test('after `param NAME` comes `in`; after `a .. b` comes `step`; after `log a .
   assert.deepEqual(labels(await complete(`${HEAD}  stage "a" {\n    param atr_sl_multiplier in log 0.5 .. 4 <|>\n  }\n}`)), ['count']);
 });
 
+test('after `in`: every domain form, filled from the parameter’s schema (#19)', async () => {
+  const items = await complete(`${HEAD}  stage "a" {\n    param ema_fast in <|>\n  }\n}`);
+  const l = labels(items);
+  // ema_fast: int, default 12, at least 1 (grammar/builtins.ts).
+  const stepped = l.find((x) => / \.\. .* step /.test(x));
+  const list = l.find((x) => x.startsWith('['));
+  const continuous = l.find((x) => /^[\d.]+ \.\. [\d.]+$/.test(x));
+  const log = l.find((x) => x.startsWith('log '));
+  assert.ok(stepped && list && continuous && log, l.join(' | '));
+  assert.match(items.find((i) => i.label === stepped).insertText, /^\$\{1:\d+\} \.\. \$\{2:\d+\} step \$\{3:\d+\}$/);
+  // A float parameter gets float steps; a client without snippets gets the values themselves.
+  const plain = await LspSession.start({ snippets: false });
+  try {
+    const { text, position } = cursor(`${HEAD}  stage "a" {\n    param atr_sl_multiplier in <|>\n  }\n}`);
+    const got = await plain.completion(plain.open('domain-forms.optstudy', text), position);
+    const range = got.find((i) => / step /.test(i.label));
+    assert.ok(range && range.insertTextFormat !== 2 && !/\$/.test(range.insertText ?? range.label), JSON.stringify(range));
+    assert.equal(range.insertText ?? range.label, range.label);
+  } finally {
+    await plain.stop();
+  }
+});
+
+test('on an existing `param` line, its own parameter is offered (others of the stage are not)', async () => {
+  const l = labels(await complete(`${HEAD}  stage "a" {\n    param ema_slow in 20 .. 120 step 5\n    param ema_f<|>ast in 5 .. 30 step 1\n  }\n}`));
+  assert.ok(l.includes('ema_fast'), l.join());
+  assert.ok(!l.includes('ema_slow'), 'searched on another line');
+});
+
 test('string choices are offered as a list after `in`', async () => {
   const l = labels(await complete(`study "s" {\n  strategy bollinger\n  stage "a" {\n    param mode in <|>\n  }\n}`));
   assert.ok(l.includes('["reversion", "breakout"]'), l.join());

@@ -5,6 +5,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { KEYWORDS } from '../../grammar/index';
+import { ROOT } from '../support/lsp-client';
 import { FIXTURES, LspSession, SAMPLES, applyEdits, positionOf, textOf } from '../support/lsp-session';
 
 let s: LspSession;
@@ -57,18 +59,46 @@ test('hover on metrics, functions, search methods, options, stages and studies',
   assert.equal(await s.hover(uri, positionOf(STAGED, '// of traded', 5)), null, 'no hover in comments');
 });
 
+test('hover on every keyword of the language where it stands (statements at a line start too)', async () => {
+  const files = [path.join(ROOT, 'test', 'fixtures', 'studies', 'valid', 'everything.optstudy'), ...['quickstart.optstudy', 'ema-atr-staged.optstudy', 'multi-objective.optstudy', 'python-strategy.optstudy'].map((f) => path.join(SAMPLES, f))];
+  const seen = new Set<string>();
+  const missing: string[] = [];
+  for (const file of files) {
+    const text = fs.readFileSync(file, 'utf8');
+    const uri = s.open(file, text);
+    const lines = text.split('\n');
+    for (const [i, line] of lines.entries()) {
+      for (const m of line.matchAll(/[A-Za-z_]\w*/g)) {
+        // Words of the language, not in a comment or a string (`data "data/…"`).
+        const before = line.slice(0, m.index);
+        if (!Object.prototype.hasOwnProperty.call(KEYWORDS, m[0]) || /\/\//.test(before) || (before.match(/"/g) ?? []).length % 2 === 1) continue;
+        seen.add(m[0]);
+        const h = await s.hover(uri, { line: i, character: m.index! + 1 });
+        if (!h?.contents?.value) missing.push(`${path.basename(file)}:${i + 1} ${m[0]}: ${line.trim()}`);
+      }
+    }
+    s.close(uri);
+  }
+  assert.deepEqual(missing, []);
+  for (const k of ['objective', 'stage', 'param', 'cash', 'commission', 'sizing', 'where', 'early_stop', 'timeout', 'retries', 'executor', 'warm_start', 'true', 'false']) assert.ok(seen.has(k), `${k} occurs in the files`);
+});
+
 test('inlay hints: values per domain and the feasible size per stage', async () => {
   const uri = sample('quickstart.optstudy', QUICK);
   const hints = await s.inlayHints(uri);
   const labels = hints.map((h) => `${h.position.line}:${h.label}`);
   const fastLine = positionOf(QUICK, 'param fast').line;
   const stageLine = positionOf(QUICK, 'stage "grid"').line;
-  assert.ok(labels.includes(`${fastLine}:10 values`), labels.join());
-  assert.ok(labels.includes(`${fastLine + 1}:19 values`), labels.join());
+  assert.ok(labels.includes(`${fastLine}:· 10 values`), labels.join());
+  assert.ok(labels.includes(`${fastLine + 1}:· 19 values`), labels.join());
   assert.ok(labels.includes(`${stageLine}:174 combinations`), labels.join());
   // Only the requested range.
   const none = await s.inlayHints(uri, { start: { line: 0, character: 0 }, end: { line: 2, character: 0 } });
   assert.deepEqual(none, []);
+  // One value and one combination: singular.
+  const pinnedText = QUICK.replace(/param fast in [^\n]*/, 'param fast in [10]').replace(/param slow in [^\n]*/, 'param slow in [30]');
+  const pinned = (await s.inlayHints(s.open('pinned.optstudy', pinnedText))).map((h) => h.label);
+  assert.ok(pinned.includes('1 combination') && pinned.includes('· 1 value'), pinned.join());
 });
 
 test('code lenses: run study and run stage with their sizes and command arguments; an estimate after a throughput report', async () => {

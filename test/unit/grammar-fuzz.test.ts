@@ -1,38 +1,41 @@
 /**
  * Half-typed and mangled input never breaks the language: every prefix of every fixture and
- * sample, and thousands of seeded token deletions, duplications and swaps. Each analysis must
- * return (no exception, no internal error), keep every diagnostic inside the document, give
- * finite non-negative sizes, and finish within a generous bound that only a hang or an
- * exponential blow-up would exceed.
+ * sample, and 20,000 mutants of them (test/support/fuzz.ts), seeded differently on every run
+ * (the seed is printed; `OPTSTUDY_FUZZ_SEED` replays it, `OPTSTUDY_FUZZ_STUDIES` sets the
+ * count). Each analysis must return (no exception, no internal error), keep every diagnostic
+ * inside the document and small, give finite non-negative sizes, and finish within a generous
+ * bound that only a hang or an exponential blow-up would exceed; every eighth mutant is also
+ * analyzed by a kept Analyzer, fed the mutants of its source in turn, and must equal a fresh one.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { analyze, LineIndex } from '../../grammar/index';
+import { analyze, Analyzer, LineIndex, type DocumentAnalysis } from '../../grammar/index';
+import { corpus, fuzzSeed, mutate, rng, threadCpuMs } from '../support/fuzz';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const HANG_BOUND_MS = 2000;
+/** CPU time (not wall: the machine may be busy) an analysis may take; only a hang or a blow-up exceeds it. */
+const HANG_BOUND_MS = 5000;
 
-function sources(): { name: string; text: string }[] {
-  const dirs = [path.join(ROOT, 'samples'), path.join(ROOT, 'test', 'fixtures', 'studies', 'valid'), path.join(ROOT, 'test', 'fixtures', 'studies', 'invalid')];
-  const out: { name: string; text: string }[] = [];
-  for (const d of dirs)
-    for (const f of fs.readdirSync(d).sort())
-      if (f.endsWith('.optstudy') && fs.statSync(path.join(d, f)).isFile()) out.push({ name: path.relative(ROOT, path.join(d, f)), text: fs.readFileSync(path.join(d, f), 'utf8') });
-  return out;
+const norm = (x: unknown) => JSON.stringify(x, (_k, v) => (v instanceof Map ? [...v.entries()] : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+
+/** Equal JSON texts, or a failure showing where they first differ (not megabytes of both). */
+function sameJson(got: string, want: string, label: string): void {
+  if (got === want) return;
+  let i = 0;
+  while (got[i] === want[i]) i++;
+  assert.fail(`${label}: differs at ${i}:\n  got  …${got.slice(Math.max(0, i - 150), i + 80)}\n  want …${want.slice(Math.max(0, i - 150), i + 80)}`);
 }
 
-function check(text: string, label: string): void {
-  const t0 = performance.now();
+/** Analyzes `text` and checks what any analysis must hold; returns the analysis. */
+function check(text: string, label: string): DocumentAnalysis {
+  const t0 = threadCpuMs();
   let a;
   try {
     a = analyze(text);
   } catch (e) {
     assert.fail(`${label}: analyze threw ${String(e)}`);
   }
-  const ms = performance.now() - t0;
-  assert.ok(ms < HANG_BOUND_MS, `${label}: took ${ms.toFixed(0)} ms`);
+  const ms = threadCpuMs() - t0;
+  assert.ok(ms < HANG_BOUND_MS, `${label}: took ${ms.toFixed(0)} ms of CPU`);
   const lines = new LineIndex(text);
   const end = lines.position(text.length);
   const lineLength = (l: number) => lines.position(lines.offset({ line: l + 1, character: 0 }) - (l < end.line ? 1 : 0)).character;
@@ -43,17 +46,20 @@ function check(text: string, label: string): void {
       assert.ok(p.character >= 0 && p.character <= Math.max(lineLength(p.line), p.line === end.line ? end.character : 0) + 1, `${label}: ${d.code} at ${p.line}:${p.character} beyond the line`);
     }
     assert.ok(d.range.start.line < d.range.end.line || (d.range.start.line === d.range.end.line && d.range.start.character <= d.range.end.character), `${label}: ${d.code} range reversed`);
-    assert.ok(d.message.length > 0);
+    assert.ok(d.message.length > 0 && d.message.length <= 500, `${label}: ${d.code} message of ${d.message.length} characters`);
+    for (const rel of d.related ?? []) assert.ok(rel.message.length <= 500, `${label}: related message of ${rel.message.length}`);
+    if (d.data !== undefined) assert.ok(JSON.stringify(d.data).length <= 2000, `${label}: ${d.code} data too large`);
   }
   for (const s of a.studies) {
     for (const st of s.stages) assert.ok(Number.isFinite(st.size) && st.size >= 0, `${label}: stage size ${st.size}`);
     assert.ok(Number.isFinite(s.total) && s.total >= 0);
   }
+  return a;
 }
 
 test('every prefix of every sample and fixture', () => {
   let n = 0;
-  for (const { name, text } of sources()) {
+  for (const { name, text } of corpus()) {
     for (let i = 0; i <= text.length; i++) {
       check(text.slice(0, i), `${name} prefix ${i}`);
       n++;
@@ -62,46 +68,36 @@ test('every prefix of every sample and fixture', () => {
   assert.ok(n > 10_000, `${n} prefixes`);
 });
 
-/** Tokens as the user sees them: words, numbers, strings, comments, punctuation. */
-function roughTokens(text: string): string[] {
-  return text.match(/"[^"\n]*"?|\/\/[^\n]*|\/\*[\s\S]*?\*\/|\d[\w.%-]*|[A-Za-z_]\w*|\.\.|[<>=!]=|\s+|./g) ?? [];
-}
+const MUTANTS = Number(process.env['OPTSTUDY_FUZZ_STUDIES'] ?? 20_000);
 
-test('thousands of seeded token deletions, duplications and swaps', () => {
-  let seed = 20261123;
-  const rand = () => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const all = sources();
-  let n = 0;
-  for (let round = 0; round < 3000; round++) {
-    const src = all[Math.floor(rand() * all.length)]!;
-    const toks = roughTokens(src.text);
-    const edits = 1 + Math.floor(rand() * 4);
-    const ops: string[] = [];
-    for (let e = 0; e < edits && toks.length > 1; e++) {
-      const i = Math.floor(rand() * toks.length);
-      const r = rand();
-      if (r < 0.4) {
-        toks.splice(i, 1);
-        ops.push(`del ${i}`);
-      } else if (r < 0.7) {
-        toks.splice(i, 0, toks[i]!);
-        ops.push(`dup ${i}`);
-      } else {
-        const j = Math.min(toks.length - 1, i + 1 + Math.floor(rand() * 3));
-        [toks[i], toks[j]] = [toks[j]!, toks[i]!];
-        ops.push(`swap ${i} ${j}`);
-      }
+test(`${MUTANTS.toLocaleString('en-US')} seeded mutants of real studies: analyzed whole and by a kept Analyzer alike`, (t) => {
+  const seed = fuzzSeed();
+  const replay = `seed ${seed} (replay: OPTSTUDY_FUZZ_SEED=${seed})`;
+  t.diagnostic(replay);
+  console.log(`grammar fuzz: ${replay}`);
+  const r = rng(seed);
+  const all = corpus();
+  // One kept Analyzer per source, fed its mutants in turn as an editor would be.
+  const kept = new Map<string, { analyzer: Analyzer; text: string }>();
+  let compared = 0;
+  for (let n = 0; n < MUTANTS; n++) {
+    const src = all[Math.floor(r() * all.length)]!;
+    const prev = kept.get(src.name);
+    // Mostly a fresh mutant of the source; sometimes a mutant of the last mutant (edits pile up).
+    const base = prev && r() < 0.3 ? prev.text : src.text;
+    const text = mutate(base, r);
+    const label = `${replay}, mutant ${n} of ${src.name}`;
+    const fresh = check(text, label);
+    if (n % 8 === 0) {
+      const k = prev ?? { analyzer: new Analyzer(), text: '' };
+      const got = k.analyzer.analyze(text);
+      sameJson(norm(got.diagnostics.map(norm).sort()), norm(fresh.diagnostics.map(norm).sort()), `${label}: kept Analyzer, diagnostics`);
+      sameJson(norm(got.studies), norm(fresh.studies), `${label}: kept Analyzer, studies`);
+      kept.set(src.name, { analyzer: k.analyzer, text });
+      compared++;
     }
-    check(toks.join(''), `${src.name} ${ops.join(', ')}`);
-    n++;
   }
-  assert.equal(n, 3000);
+  assert.ok(compared >= MUTANTS / 8 - 1);
 });
 
 test('pathological inputs', () => {
