@@ -44,7 +44,7 @@ import type {
   ValidateModel,
 } from './model';
 import { DEFAULT_TRIALS, SEARCH_METHODS, findSearchMethod } from './search-methods';
-import { closest } from './suggest';
+import { closest, SuggestionWork } from './suggest';
 import type { LineIndex } from './positions';
 
 /** Grid size above which a stage gets a warning. */
@@ -52,6 +52,7 @@ export const DEFAULT_GRID_WARNING_THRESHOLD = 1_000_000;
 
 const PARAM_TYPES: readonly ParamType[] = ['int', 'float', 'string', 'bool'];
 const METRIC_NAMES = METRICS.map((m) => m.name);
+const BUILTIN_STRATEGY_NAMES = BUILTIN_STRATEGIES.flatMap((s) => [s.name, ...(s.aliases ?? [])]);
 
 type DeclaredStrategy = DocumentAnalysis['strategies'] extends Map<string, infer V> ? V : never;
 
@@ -184,6 +185,8 @@ class Checker {
   private currentModuleRange: Range | undefined;
   /** The stage context key of the study being checked. */
   private contextOf: { study: StudyModel; key: string } | undefined;
+  /** What this run's "did you mean"s may still spend (user-sized candidate lists). */
+  private readonly suggestions = new SuggestionWork();
 
   constructor(
     private readonly options: AnalyzeOptions,
@@ -205,7 +208,7 @@ class Checker {
 
   /** Reports an unknown name with a suggestion (and quick-fix data) when one is close. */
   unknown(code: string, what: string, name: string, range: Range, candidates: Iterable<string>, tail = ''): void {
-    const guess = closest(name, candidates);
+    const guess = closest(name, candidates, this.suggestions);
     // `what` is either a kind ("metric": "unknown metric 'x'") or, with an "of", a
     // relation ("parameter of 'sma_cross'": "'x' is not a parameter of 'sma_cross'").
     const head = / of /.test(what) ? `'${shown(name)}' is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}` : `unknown ${what} '${shown(name)}'`;
@@ -636,7 +639,7 @@ class Checker {
       } else if (builtin) {
         model = { name: builtin.name, kind: 'builtin', schema: builtin.params.map((p) => ({ ...p })), overrides: {} };
       } else {
-        const candidates = [...this.declared.keys(), ...BUILTIN_STRATEGIES.flatMap((s) => [s.name, ...(s.aliases ?? [])])];
+        const candidates = chain(this.declared.keys(), BUILTIN_STRATEGY_NAMES);
         this.unknown(
           IssueCodes.UnknownStrategy,
           'strategy',
@@ -660,10 +663,10 @@ class Checker {
           related: [{ range: first, message: 'the earlier value' }],
         });
       seen.set(pname, o.name.range);
-      const schema = model.schema.find((p) => p.name === pname);
+      const schema = schemaOf(model.schema, pname);
       if (!schema) {
         if (schemaKnown)
-          this.unknown(IssueCodes.UnknownParameter, `parameter of '${model.name}'`, pname, o.name.range, model.schema.map((p) => p.name));
+          this.unknown(IssueCodes.UnknownParameter, `parameter of '${model.name}'`, pname, o.name.range, namesOf(model.schema));
         else if (o.value) {
           const l = o.value;
           model.overrides[pname] = l.kind === 'number' ? (l.percent ? l.value / 100 : l.value) : l.kind === 'duration' ? l.ms : l.value;
@@ -690,7 +693,7 @@ class Checker {
       else if (schema.max !== undefined && v > schema.max)
         this.report('warning', IssueCodes.ValueOutOfBounds, `'${schema.name}' is usually at most ${schema.max}; ${v} is above`, range);
     } else if (typeof v === 'string' && schema.choices && !schema.choices.includes(v)) {
-      const guess = closest(v, schema.choices);
+      const guess = closest(v, schema.choices, this.suggestions);
       this.report(
         'error',
         IssueCodes.InvalidChoice,
@@ -837,10 +840,10 @@ class Checker {
     if (!scope.paramsKnown) {
       // May be a parameter of a module we cannot see; with an unknown strategy (already
       // reported), still flag an obvious misspelling of a metric.
-      if (scope.strategyUnknown && closest(name, METRIC_NAMES)) this.unknown(IssueCodes.UnknownMetric, 'metric', name, range, METRIC_NAMES);
+      if (scope.strategyUnknown && closest(name, METRIC_NAMES, this.suggestions)) this.unknown(IssueCodes.UnknownMetric, 'metric', name, range, METRIC_NAMES);
       return 'unknown';
     }
-    this.unknown(IssueCodes.UnknownMetric, 'metric', name, range, [...METRIC_NAMES, ...scope.params.keys()]);
+    this.unknown(IssueCodes.UnknownMetric, 'metric', name, range, chain(METRIC_NAMES, scope.params.keys()));
     return 'unknown';
   }
 
@@ -1050,10 +1053,10 @@ class Checker {
       }
       seenHere.set(pname, s.name.range);
       let type = paramTypes.get(pname);
-      const schema = study.strategy?.schema.find((p) => p.name === pname);
+      const schema = study.strategy ? schemaOf(study.strategy.schema, pname) : undefined;
       if (!type) {
         if (schemaKnown && study.strategy) {
-          this.unknown(IssueCodes.UnknownParameter, `parameter of '${study.strategy.name}'`, pname, s.name.range, study.strategy.schema.map((p) => p.name));
+          this.unknown(IssueCodes.UnknownParameter, `parameter of '${study.strategy.name}'`, pname, s.name.range, namesOf(study.strategy.schema));
           domainsOk = false;
           continue;
         }
@@ -1422,6 +1425,31 @@ export function checkStudy(
   const c = new Checker(options, lines, stageCache, strategies);
   const study = c.studies({ range: ast.range, items: [ast] })[0]!;
   return { study, diagnostics: c.diagnostics, classes: c.classList };
+}
+
+/** Candidates from several lists, read only as far as a suggestion reads them (never copied). */
+function* chain(...lists: Iterable<string>[]): Generator<string> {
+  for (const l of lists) yield* l;
+}
+
+function* namesOf(schema: readonly ParamSchema[]): Generator<string> {
+  for (const p of schema) yield p.name;
+}
+
+/**
+ * A parameter of a strategy's schema by name: by a map made once per schema list, not a scan
+ * per lookup (a module may declare thousands, each searched or set in the study).
+ */
+const schemaMaps = new WeakMap<readonly ParamSchema[], Map<string, ParamSchema>>();
+function schemaOf(schema: readonly ParamSchema[], name: string): ParamSchema | undefined {
+  let m = schemaMaps.get(schema);
+  if (!m) {
+    m = new Map();
+    // The first of a name wins, as `find` did.
+    for (const p of schema) if (!m.has(p.name)) m.set(p.name, p);
+    schemaMaps.set(schema, m);
+  }
+  return m.get(name);
 }
 
 export type { SpaceParam, SearchMethod };

@@ -15,5 +15,5 @@ export { KEYWORDS } from './tokens';
 export { COLUMN_ROLE_NAMES, DATA_OPTIONS, MULTI_FEED_BUILTINS, isValidStamp } from './data-statement';
 export { LineIndex, rangeContains, spanRanges } from './positions';
 export { gridSize, type GridParam, type CountedGridParam, type GridSize, type GridSizeOptions } from './grid-size';
-export { closest, editDistance } from './suggest';
+export { closest, editDistance, SuggestionWork } from './suggest';
 export { exprToText, isValidDate, formatCount, DEFAULT_GRID_WARNING_THRESHOLD } from './checks';

@@ -44,6 +44,21 @@ function minOf(row: Int32Array, n: number): number {
   return m;
 }
 
+/**
+ * What one check run may spend on "did you mean" (characters compared, counted by `closest`):
+ * the candidates are user names too (a strategy's parameters), so without an allowance N
+ * unknown names among N parameters cost N² comparisons. 2,000,000 characters is about 100,000
+ * comparisons of ordinary names, some tens of milliseconds: every suggestion of a real study
+ * fits, and a megabyte of unknown names stops being offered suggestions instead of taking
+ * seconds.
+ */
+export class SuggestionWork {
+  static readonly ALLOWANCE = 2_000_000;
+  /** Characters compared by every `closest` of this process: a count of work for tests. */
+  static total = 0;
+  left = SuggestionWork.ALLOWANCE;
+}
+
 /** The longest name worth a "did you mean": longer ones are not typos of a short keyword. */
 const MAX_SUGGESTED_LENGTH = 200;
 
@@ -52,7 +67,7 @@ const MAX_SUGGESTED_LENGTH = 200;
  * short names, 2 for names of 5+ characters, 3 for 9+; a candidate that starts with
  * or contains the name (`draw` → `max_drawdown_pct`) also counts when nothing closer does.
  */
-export function closest(name: string, candidates: Iterable<string>): string | undefined {
+export function closest(name: string, candidates: Iterable<string>, work?: SuggestionWork): string | undefined {
   if (name.length > MAX_SUGGESTED_LENGTH) return undefined;
   const lower = name.toLowerCase();
   const budget = lower.length >= 9 ? 3 : lower.length >= 5 ? 2 : 1;
@@ -61,6 +76,13 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   let contains: string | undefined;
   for (const c of candidates) {
     if (c === name) continue;
+    // Each comparison costs about the two lengths; once the check's allowance is spent, the
+    // candidates not yet compared are not suggested.
+    if (work) {
+      if (work.left <= 0) break;
+      work.left -= lower.length + c.length;
+    }
+    SuggestionWork.total += lower.length + c.length;
     const cl = c.toLowerCase();
     const d = editDistance(lower, cl, budget);
     if (d <= budget && (d < bestD || (d === bestD && best !== undefined && c.length < best.length))) {

@@ -1,6 +1,7 @@
 /**
  * Grammar benchmark: parse + check time of a generated 5,000-line file (goal: p95 < 50 ms),
- * lex+parse alone, and the grid-size estimator on a 10^12-combination space with a `where`.
+ * lex+parse alone, the grid-size estimator on a 10^12-combination space with a `where`, and
+ * megabyte inputs at two sizes (the ratio shows whether a check is linear).
  * Prints one JSON object on its last line.
  */
 import { analyze, gridSize, type Expr } from '../../grammar/index';
@@ -115,6 +116,30 @@ for (const src of ['a < b and c < d', 'a < b and b <= c and c < d', 'a + b < c']
   estimator[src] = { size: r.size, exact: r.exact, ms: Number((performance.now() - t0).toFixed(2)) };
 }
 
+// Megabyte inputs (#21 finding 12): main-thread CPU of one analysis at a size and at 4× it;
+// a linear check gives a ratio near 4, a quadratic one near 16.
+const study1 = (extra: string, strategy = 'sma_cross') => `study "s" {\n  data "d.txt"\n  strategy ${strategy}\n  objective maximize sharpe\n${extra}}\n`;
+const scaled: Record<string, (n: number) => string> = {
+  'unknown metrics in constraints': (n) => study1(Array.from({ length: n }, (_, i) => `  constraint sharpq${i} > 1\n`).join('')),
+  'unknown names among as many declared parameters': (n) =>
+    `strategy big module "big.js" {\n${Array.from({ length: n }, (_, i) => `  param prm${i} int = 1\n`).join('')}}\n` +
+    study1(Array.from({ length: n }, (_, i) => `  constraint prn${i} > 1\n`).join(''), `big { ${Array.from({ length: n }, (_, i) => `qrm${i} = 1`).join(', ')} }`),
+  'stages': (n) => study1(Array.from({ length: n }, (_, i) => `  stage "s${i}" {\n    param fast in 5 .. 50 step 5\n  }\n`).join('')),
+};
+const megabyte: Record<string, { n: number; chars: number; cpuMs: number; cpuMs4x: number; ratio: number }> = {};
+for (const [name, make] of Object.entries(scaled)) {
+  const n = 8000;
+  const cpu = (t: string) => {
+    const c0 = threadCpuMs() ?? performance.now();
+    analyze(t);
+    return (threadCpuMs() ?? performance.now()) - c0;
+  };
+  const small = make(n);
+  const a = cpu(small);
+  const b = cpu(make(4 * n));
+  megabyte[name] = { n, chars: small.length, cpuMs: Math.round(a), cpuMs4x: Math.round(b), ratio: Number((b / a).toFixed(2)) };
+}
+
 const round = (x: number) => Number(x.toFixed(2));
 console.log(
   JSON.stringify({
@@ -137,5 +162,6 @@ console.log(
     cpus: os.cpus().length,
     lexParseMs: { p50: round(percentile(parseOnly, 50)), p95: round(percentile(parseOnly, 95)) },
     estimator10e12: estimator,
+    megabyteInputs: megabyte,
   }),
 );
