@@ -46,6 +46,8 @@ class OptStudyExtension implements PanelHost {
   private progressTimer: NodeJS.Timeout | undefined;
   private readonly trials: TrialOpener;
   private analysisAbort: AbortController | undefined;
+  /** The "cancelled" status-bar message, cleared when the next run starts. */
+  private notice: vscode.Disposable | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('OptStudy Runs');
@@ -167,6 +169,7 @@ class OptStudyExtension implements PanelHost {
     // Data and module paths may use the whole workspace folder, as the language server checks them.
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target.file));
     if (folder) request.workspaceRoot = folder.uri.fsPath;
+    this.notice?.dispose();
     const model = new RunModel(`run-${Date.now()}`, target.study ?? path.basename(target.file));
     if (target.resume) {
       model.header.runDir = target.resume;
@@ -230,9 +233,10 @@ class OptStudyExtension implements PanelHost {
       const c = await vscode.window.showErrorMessage(`OptStudy: the run failed: ${(end.error ?? 'unknown error').split('\n')[0]}`, 'Show Output');
       if (c) this.output.show(true);
     } else if (end.status === 'cancelled') {
-      // No button: a toast cannot be closed from here, and one offering "Resume" stayed up
-      // through the resumed run (#19-5). The panel and the status bar offer Resume.
-      void vscode.window.showInformationMessage(`OptStudy: run cancelled after ${end.trials} trials; finished trials are kept. Resume it from the results panel or with "OptStudy: Resume Run".`);
+      // A status-bar message, not a toast: a toast cannot be closed from here, and one offering
+      // "Resume" stayed up through the resumed run (#19-5). This one goes when a run starts.
+      this.notice?.dispose();
+      this.notice = vscode.window.setStatusBarMessage(`$(debug-pause) OptStudy: cancelled after ${end.trials} trials; finished trials are kept — Resume from the results panel`, 60_000);
     } else {
       const c = await vscode.window.showInformationMessage(
         `OptStudy: "${model.header.study}" finished: ${end.trials} trials in ${formatDuration(end.elapsedMs)}, best ${formatScore(model.best?.score)}.`,

@@ -54,9 +54,11 @@ export function robustScores(trials: readonly TrialLike[], opts: RobustOptions =
     const params = Object.keys(feasible[0]!.params).filter((p) => feasible.some((t) => t.params[p] !== feasible[0]!.params[p]));
     if (!params.length) continue;
     const encs = encodeParams(rows, params);
+    // A declared grid has its ±1-step neighbours whatever its size; otherwise a stage with few
+    // values per axis is treated as one.
     const grid = opts.gridStages ? opts.gridStages.has(stage) : encs.every((e) => e.values.length <= MAX_GRID_VALUES);
     const budget = opts.budget ?? 4e6;
-    if (grid && encs.every((e) => e.values.length <= MAX_GRID_VALUES)) {
+    if (grid) {
       const perTrial = 3 ** params.length;
       const only = feasible.length * perTrial > budget ? leading(feasible, Math.max(1, Math.floor(budget / perTrial)), opts.direction) : undefined;
       if (only) complete = false;
@@ -81,65 +83,96 @@ function leading(feasible: readonly TrialLike[], k: number, direction: Direction
     .map((x) => x.t);
 }
 
-/** Continuous neighbourhoods: trials within `radius` of each parameter's range, via cells of that width. */
+/**
+ * Continuous neighbourhoods: trials within `radius` of each parameter's range. Positions are
+ * scaled to [0, 1] and bucketed in cells of width `radius` (one integer id per cell), so each
+ * trial looks at the 3^d cells around its own instead of at every other trial.
+ */
 function nearestScores(rows: readonly TrialLike[], params: string[], opts: RobustOptions, budget: number): { scores: PlateauScore[]; complete: boolean } {
   const radius = opts.radius ?? 0.1;
   const lambda = opts.lambda ?? 1;
   const sign = (opts.direction ?? 'maximize') === 'maximize' ? 1 : -1;
-  const lo = params.map(() => Infinity);
-  const hi = params.map(() => -Infinity);
+  const d = params.length;
+  const n = rows.length;
+  const lo = new Float64Array(d).fill(Infinity);
+  const hi = new Float64Array(d).fill(-Infinity);
   for (const t of rows) {
-    params.forEach((p, d) => {
-      const v = t.params[p] as number;
-      if (v < lo[d]!) lo[d] = v;
-      if (v > hi[d]!) hi[d] = v;
-    });
+    for (let k = 0; k < d; k++) {
+      const v = t.params[params[k]!] as number;
+      if (v < lo[k]!) lo[k] = v;
+      if (v > hi[k]!) hi[k] = v;
+    }
   }
-  const span = params.map((_, d) => hi[d]! - lo[d]! || 1);
-  const pos = (t: TrialLike) => params.map((p, d) => ((t.params[p] as number) - lo[d]!) / span[d]!);
-  const cellKey = (c: number[]) => c.join(',');
-  const cells = new Map<string, { x: number[]; v: number | null }[]>();
-  for (const t of rows) {
-    const x = pos(t);
-    const key = cellKey(x.map((v) => Math.floor(v / radius)));
-    let list = cells.get(key);
-    if (!list) cells.set(key, (list = []));
-    list.push({ x, v: isFeasible(t) ? keyValue(t, 'score') : null });
-  }
-  const feasible = rows.filter(isFeasible);
-  const all = feasible.map((t) => keyValue(t, 'score')!);
+  const side = Math.floor(1 / radius) + 1;
+  const pos = new Float64Array(n * d);
+  const cellOf = new Int32Array(n * d);
+  const value = new Float64Array(n).fill(NaN);
+  const cells = new Map<number, number[]>();
+  rows.forEach((t, i) => {
+    let id = 0;
+    for (let k = 0; k < d; k++) {
+      const x = ((t.params[params[k]!] as number) - lo[k]!) / (hi[k]! - lo[k]! || 1);
+      pos[i * d + k] = x;
+      const c = Math.min(side - 1, Math.floor(x / radius));
+      cellOf[i * d + k] = c;
+      id = id * side + c;
+    }
+    if (isFeasible(t)) value[i] = keyValue(t, 'score')!;
+    const list = cells.get(id);
+    if (list) list.push(i);
+    else cells.set(id, [i]);
+  });
+  const feasibleIdx = rows.map((t, i) => (isFeasible(t) ? i : -1)).filter((i) => i >= 0);
+  const all = feasibleIdx.map((i) => value[i]!);
   const globalStd = all.length > 1 ? std(all) : 0;
-  const perTrial = 3 ** params.length;
-  const targets = feasible.length * perTrial > budget ? leading(feasible, Math.max(1, Math.floor(budget / perTrial)), opts.direction) : feasible;
+  const perTrial = 3 ** d;
+  let targets = feasibleIdx;
+  if (feasibleIdx.length * perTrial > budget) {
+    const keep = new Set(leading(feasibleIdx.map((i) => rows[i]!), Math.max(1, Math.floor(budget / perTrial)), opts.direction));
+    targets = feasibleIdx.filter((i) => keep.has(rows[i]!));
+  }
   const scores: PlateauScore[] = [];
-  for (const t of targets) {
-    const x = pos(t);
-    const self = keyValue(t, 'score')!;
-    const home = x.map((v) => Math.floor(v / radius));
+  const off = new Int32Array(d);
+  for (const i of targets) {
+    const self = value[i]!;
     const neigh: number[] = [];
     let infeasible = 0;
     let cellsSeen = 0;
-    // Every cell within one step of the trial's own, on every axis.
-    const off = new Array<number>(params.length).fill(-1);
+    off.fill(-1);
     for (let step = 0; step < perTrial; step++) {
-      const list = cells.get(cellKey(home.map((h, d) => h + off[d]!)));
+      let id = 0;
+      let inside = true;
+      for (let k = 0; k < d && inside; k++) {
+        const c = cellOf[i * d + k]! + off[k]!;
+        if (c < 0 || c >= side) inside = false;
+        id = id * side + c;
+      }
+      const list = inside ? cells.get(id) : undefined;
       if (list) {
         cellsSeen++;
-        for (const o of list) {
-          if (o.x === x || o.x.some((v, d) => Math.abs(v - x[d]!) > radius)) continue;
-          if (o.x.every((v, d) => v === x[d])) continue; // the trial itself (or a repeat of it)
-          if (o.v === null) infeasible++;
-          else neigh.push(o.v);
+        for (const j of list) {
+          if (j === i) continue;
+          let near = true;
+          let same = true;
+          for (let k = 0; k < d; k++) {
+            const dx = Math.abs(pos[j * d + k]! - pos[i * d + k]!);
+            if (dx > radius) near = false;
+            if (dx !== 0) same = false;
+          }
+          if (!near || same) continue; // outside the box, or a repeat of the trial itself
+          if (Number.isNaN(value[j]!)) infeasible++;
+          else neigh.push(value[j]!);
         }
       }
-      for (let d = 0; d < off.length; d++) {
-        if (off[d]! < 1) {
-          off[d]!++;
+      for (let k = 0; k < d; k++) {
+        if (off[k]! < 1) {
+          off[k]!++;
           break;
         }
-        off[d] = -1;
+        off[k] = -1;
       }
     }
+    const t = rows[i]!;
     const withSelf = [self, ...neigh];
     const m = mean(withSelf);
     const s = withSelf.length > 1 ? std(withSelf, 0) : 0;
@@ -158,7 +191,7 @@ function nearestScores(rows: readonly TrialLike[], params: string[], opts: Robus
       needle: others !== null && globalStd > 0 && sign * (self - others) > globalStd,
     });
   }
-  return { scores, complete: targets === feasible };
+  return { scores, complete: targets === feasibleIdx };
 }
 
 /** The scored trial with the best robust score (first in trial order among equals). */

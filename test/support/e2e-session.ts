@@ -243,8 +243,11 @@ export class EditorSession {
     await this.page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 30_000 });
   }
 
-  /** Runs a command by its palette title ("OptStudy: Run Study") through F1, as a person would. */
-  async runCommand(title: string): Promise<void> {
+  /**
+   * Runs a command by its palette title ("OptStudy: Run Study") through F1, as a person would.
+   * `asks`: the command opens a Quick Pick of its own (the palette's input then stays on screen).
+   */
+  async runCommand(title: string, opts: { asks?: boolean } = {}): Promise<void> {
     await this.page.keyboard.press('Escape');
     await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget input');
@@ -261,7 +264,7 @@ export class EditorSession {
       throw new Error(`${(e as Error).message}; the palette offers: ${rows.map((r) => r.split('\n')[0]).join(' | ') || 'nothing'}`);
     });
     await row.click();
-    await input.waitFor({ state: 'hidden', timeout: 15_000 });
+    if (!opts.asks) await input.waitFor({ state: 'hidden', timeout: 15_000 });
   }
 
   /** True while the folder is in Restricted Mode (not trusted). */
