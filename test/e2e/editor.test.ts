@@ -117,7 +117,7 @@ async function panelState(frame: import('playwright-core').Frame): Promise<Panel
       status: text('.status-slot .badge'),
       done: num(m?.[1]),
       total: num(m?.[2]),
-      rankingRows: document.querySelectorAll('#ranking table tbody tr').length,
+      rankingRows: document.querySelectorAll('#trials table.trials tbody tr[data-n]').length,
       ink,
     };
   });
@@ -318,7 +318,7 @@ describe('OptStudy in a real VS Code', { skip }, () => {
       return h.status === 'finished' ? h : null;
     }, 180_000, 250);
     assert.equal(end.done, total, `all ${total} backtests ran`);
-    assert.ok(end.rankingRows >= 5, `the ranking lists trials (${end.rankingRows} rows)`);
+    assert.ok(end.rankingRows >= 5, `the trial table lists trials (${end.rankingRows} rows)`);
     for (const chart of ['history', 'importance', 'heatmap'] as const) {
       const inked = await waitUntil(`the ${chart} chart to be drawn`, async () => ((await panelState(panel)).ink[chart] ?? 0) > 500 ? (await panelState(panel)).ink[chart] : null, 20_000);
       assert.ok(inked > 500, `${chart} has ${inked} painted pixels`);
@@ -397,9 +397,11 @@ describe('OptStudy in a real VS Code', { skip }, () => {
     const override = /strategy\s+sma_cross\s*\{([^}]*)\}/.exec(text);
     assert.ok(override, `a strategy override block was written:\n${text}`);
     for (const [k, v] of Object.entries(best)) assert.match(override![1]!, new RegExp(`\\b${k}\\s*=\\s*${v}\\b`), `${k} = ${v} in ${override![0]}`);
-    // …and the searched ranges are commented out, so the study now runs the fixed values.
-    assert.match(text, /\/\/\s*param fast in/);
-    assert.doesNotMatch(text, /^\s*param fast in/m);
+    // …and each searched range is pinned to the best value (the old range kept in a comment), so
+    // the stage stays runnable and runs the fixed values.
+    for (const [k, v] of Object.entries(best)) {
+      assert.match(text, new RegExp(`^\\s*param ${k} in \\[${v}\\]\\s*/\\*\\s*searched: `, 'm'), `${k} pinned to [${v}]:\n${text}`);
+    }
     const after = checkJson(file);
     assert.deepEqual(after.diagnostics.filter((d) => d.severity === 'error'), [], 'the edited study has no errors');
   });

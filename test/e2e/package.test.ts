@@ -3,7 +3,7 @@
  * bundles, the grammar, the docs and the run-time npm packages the bundles load — nothing else —
  * and whose CLI runs a real study from the unpacked package alone, with no repository around it.
  */
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -38,6 +38,9 @@ describe('npm run package', () => {
     vsix = packageVsix(path.join(tmp, 'optstudy.vsix'));
     names = listZip(vsix).map((e) => e.name);
   }, { timeout: 180_000 });
+  after(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
 
   test('ships only bundles, grammar, docs and run-time packages: no sources, tests or maps', () => {
     const allowed = [

@@ -114,6 +114,8 @@ export class EditorSession {
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'optstudy-e2e-'));
     this.workspace = path.join(this.tmp, 'workspace');
     this.userData = path.join(this.tmp, 'user-data');
+    fs.mkdirSync(path.join(this.tmp, 'tmp'));
+    fs.mkdirSync(path.join(this.tmp, 'run'), { mode: 0o700 });
   }
 
   log(...m: unknown[]): void {
@@ -141,6 +143,10 @@ export class EditorSession {
       ...process.env,
       XDG_CONFIG_HOME: path.join(this.tmp, 'xdg-config'),
       XDG_DATA_HOME: path.join(this.tmp, 'xdg-data'),
+      // VS Code's IPC sockets (vscode-ipc-*.sock) and temp files go in the session's folder,
+      // which close() removes, not in the shared temp folder.
+      TMPDIR: path.join(this.tmp, 'tmp'),
+      XDG_RUNTIME_DIR: path.join(this.tmp, 'run'),
       // A dead loopback port: no gallery, no outside calls.
       EXTENSIONS_GALLERY: JSON.stringify({
         serviceUrl: 'http://127.0.0.1:9/gallery',
