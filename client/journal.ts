@@ -1,14 +1,16 @@
 /**
  * Reopening saved runs: turns a run folder's `journal.jsonl` (a header line, then trial, stage
  * and end lines shaped like run events) back into the event stream the run model folds, and
- * summarises run folders for the run list. Tolerant: a torn last line (a crash mid-write) is
- * skipped; other bad lines are reported with their line number. Pure apart from reading files.
+ * summarises run folders for the run list — both through protocol/journal-reader.ts, the one
+ * journal reader. Tolerant: a torn last line (a crash mid-write) is skipped; other bad lines are
+ * reported with their line number. Pure apart from reading files.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { EndEvent, RunEvent, StageEvent, StartEvent, TrialEvent } from '../protocol/run-events';
+import { JOURNAL_FILE, parseJournal, summarizeJournal, type JournalData } from '../protocol/journal-reader';
+import type { RunEvent, StartEvent } from '../protocol/run-events';
 
-export const JOURNAL_FILE = 'journal.jsonl';
+export { JOURNAL_FILE };
 
 interface JournalHeader {
   type: 'header';
@@ -33,44 +35,28 @@ export interface StudyFacts {
   stages?: { name: string; method: string; size: number }[];
 }
 
-/** The events of a journal's text. `runDir` is recorded in the synthetic start and end events. */
+/** The events of a journal's text (read by protocol/journal-reader.ts, the one journal reader). `runDir` is recorded in the synthetic start and end events. */
 export function eventsFromJournal(text: string, runDir?: string, facts: StudyFacts = {}, source = JOURNAL_FILE): JournalEvents {
-  const warnings: string[] = [];
-  const lines = text.split('\n');
-  let header: JournalHeader | undefined;
-  let start: StartEvent | undefined;
-  const body: RunEvent[] = [];
-  let end: EndEvent | undefined;
+  let data: JournalData;
+  try {
+    data = parseJournal(text, source);
+  } catch (e) {
+    return { events: [], warnings: [(e as Error).message] };
+  }
+  const header = data.header as JournalHeader | null;
   const stageOrder: string[] = [];
   const params = new Set<string>();
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    let o: { type?: string } & Record<string, unknown>;
-    try {
-      o = JSON.parse(line) as typeof o;
-    } catch {
-      if (i < lines.length - 2) warnings.push(`${source}:${i + 1}: not a JSON line (skipped)`);
-      return;
-    }
-    if (o.type === 'header') header = o as unknown as JournalHeader;
-    else if (o.type === 'start') start = o as unknown as StartEvent;
-    else if (o.type === 'trial' || (o.type === undefined && 'params' in o && 'state' in o)) {
-      const t = { ...(o as unknown as TrialEvent), type: 'trial' as const };
-      if (!stageOrder.includes(t.stage)) stageOrder.push(t.stage);
-      for (const k of Object.keys(t.params ?? {})) params.add(k);
-      body.push(t);
-    } else if (o.type === 'stage') {
-      const s = o as unknown as StageEvent;
-      if (!stageOrder.includes(s.name)) stageOrder.push(s.name);
-      body.push(s);
-    } else if (o.type === 'end') end = o as unknown as EndEvent;
-    else if (o.type === 'log' || o.type === 'analysis') body.push(o as unknown as RunEvent);
-  });
-  const trials = body.filter((e) => e.type === 'trial').length;
+  for (const t of data.trials) {
+    if (!stageOrder.includes(t.stage)) stageOrder.push(t.stage);
+    for (const k of Object.keys(t.params ?? {})) params.add(k);
+  }
+  for (const name of data.stages.keys()) if (!stageOrder.includes(name)) stageOrder.push(name);
+  const body: RunEvent[] = [...data.trials, ...data.stages.values(), ...data.events];
+  const trials = data.trials.length;
   const stages = facts.stages?.length
     ? facts.stages
-    : stageOrder.map((name) => ({ name, method: '?', size: body.filter((e) => e.type === 'trial' && e.stage === name).length }));
-  const ev: StartEvent = start ?? {
+    : stageOrder.map((name) => ({ name, method: '?', size: data.trials.filter((t) => t.stage === name).length }));
+  const ev: StartEvent = (data.start as StartEvent | null) ?? {
     type: 'start',
     study: header?.study ?? path.basename(runDir ?? 'run'),
     file: header?.file,
@@ -85,9 +71,10 @@ export function eventsFromJournal(text: string, runDir?: string, facts: StudyFac
   // The folder the journal was read from wins: a run folder may have been moved.
   if (runDir) ev.runDir = runDir;
   const events: RunEvent[] = [ev, ...body];
+  const end = data.end;
   // A journal without an end line belongs to a run that was stopped or killed: it can be resumed.
   events.push(end ? { ...end, runDir: runDir ?? end.runDir } : { type: 'end', best: null, trials, elapsedMs: 0, status: 'cancelled', runDir, error: 'the run stopped before it finished (resume it to continue)' });
-  return { events, warnings, header };
+  return { events, warnings: data.warnings, header: header ?? undefined };
 }
 
 export interface RunInfo {
@@ -103,58 +90,19 @@ export interface RunInfo {
 
 /** Summarises one run folder from its journal's first and last lines (without reading a huge journal whole). */
 export function summarizeRun(dir: string): RunInfo | undefined {
-  const file = path.join(dir, JOURNAL_FILE);
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const mtimeMs = fs.fstatSync(fd).mtimeMs;
-    const headBuf = Buffer.alloc(Math.min(size, 16384));
-    fs.readSync(fd, headBuf, 0, headBuf.length, 0);
-    const tailLen = Math.min(size, 65536);
-    const tailBuf = Buffer.alloc(tailLen);
-    fs.readSync(fd, tailBuf, 0, tailLen, size - tailLen);
-    const first = headBuf.toString('utf8').split('\n')[0] ?? '';
-    let header: JournalHeader | undefined;
-    try {
-      header = JSON.parse(first) as JournalHeader;
-    } catch {
-      /* not a journal we can summarise */
-    }
-    const tailLines = tailBuf.toString('utf8').split('\n').filter((l) => l.trim());
-    let end: EndEvent | undefined;
-    let lastTrial = -1;
-    for (const l of tailLines.slice(-200)) {
-      if (l.includes('"type":"end"')) {
-        try {
-          end = JSON.parse(l) as EndEvent;
-        } catch {
-          /* torn */
-        }
-      }
-    }
-    // Trials: count newlines cheaply (a journal line per trial, plus header/stage/end lines).
-    if (!end) {
-      const all = fs.readFileSync(file, 'utf8');
-      lastTrial = (all.match(/"type":"trial"/g) ?? []).length;
-    }
-    return {
-      dir,
-      study: header?.study ?? path.basename(dir),
-      file: header?.file,
-      startedAt: header?.startedAt,
-      trials: end ? end.trials : Math.max(0, lastTrial),
-      status: end ? (end.status ?? 'finished') : 'cancelled',
-      best: end?.best?.score,
-      mtimeMs,
-    };
-  } finally {
-    fs.closeSync(fd);
-  }
+  const j = summarizeJournal(path.join(dir, JOURNAL_FILE));
+  if (!j) return undefined;
+  const header = j.header as JournalHeader | null;
+  return {
+    dir,
+    study: header?.study ?? path.basename(dir),
+    file: header?.file,
+    startedAt: header?.startedAt,
+    trials: j.trials,
+    status: j.end ? (j.end.status ?? 'finished') : 'cancelled',
+    best: j.end?.best?.score,
+    mtimeMs: j.mtimeMs,
+  };
 }
 
 /** Every run folder (holding a journal) under `.optstudy/runs/` of the given roots, newest first. */

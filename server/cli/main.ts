@@ -4,7 +4,7 @@
  */
 
 export interface CliIo {
-  out: (text: string) => void;
+  out: (text: string | Uint8Array) => void;
   err: (text: string) => void;
   isTTY: boolean;
 }

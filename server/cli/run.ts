@@ -7,14 +7,15 @@
  * in the journal and `--resume` continues the run.
  */
 import * as path from 'node:path';
-import type { EndEvent, RunEvent, StartEvent, TrialSummary } from '../../protocol/run-events';
+import { JOURNAL_FILE, readJournal } from '../../protocol/journal-reader';
+import type { EndEvent } from '../../protocol/run-events';
 import { killStrategyProcesses } from '../strategies/process-groups';
-import { FLUSH_MS, readJournal } from '../run/journal';
-import { fmtDuration, fmtParams, fmtScore, progressLine, rankingTable, TopK } from '../run/render';
+import { fmtDuration, rankingTable } from '../run/render';
 import { validationTable } from '../run/validate-run';
 import { runStudy, StudyError, type RunOptions } from '../run/run-study';
 import { chooseExecutor } from '../host/executors';
-import type { Command } from './main';
+import type { CliIo, Command } from './main';
+import { jsonPrinter, terminalPrinter, type Printer } from './run-printer';
 
 const HELP = `Usage: optstudy run FILE [options]
 
@@ -98,7 +99,9 @@ export const runCommand: Command = async (argv, io) => {
   }
   if (args.file === undefined && args.resume !== undefined) {
     try {
-      args.file = readJournal(args.resume).header.file;
+      const file = readJournal(args.resume).header?.file;
+      if (typeof file !== 'string') throw new Error(`${args.resume}: the journal does not name its study file; give it: optstudy run FILE --resume ${args.resume}`);
+      args.file = file;
     } catch (e) {
       io.err(`optstudy run: ${(e as Error).message}\n`);
       return 1;
@@ -126,109 +129,49 @@ export const runCommand: Command = async (argv, io) => {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const top = new TopK(10);
-  let start: StartEvent | null = null;
-  let best: TrialSummary | null = null;
-  let barShown = false;
-  const tty = io.isTTY && !args.json;
-  const width = Math.max(60, (process.stderr.columns ?? 100) - 1);
-  const clearBar = (): void => {
-    if (barShown) io.err('\r\x1b[2K');
-    barShown = false;
-  };
-  // --json: trial lines are gathered and written at most FLUSH_MS apart (one write per trial
-  // was a visible share of a fast grid); any other event writes them out first, in order.
-  let pendingJson = '';
-  let lastJson = Date.now();
-  const flushJson = (): void => {
-    if (pendingJson) io.out(pendingJson);
-    pendingJson = '';
-    lastJson = Date.now();
-  };
-  const onEvent = (e: RunEvent, json?: string): void => {
-    if (args.json) {
-      if (e.type === 'analysis') return;
-      pendingJson += (json ?? JSON.stringify(e)) + '\n';
-      if (e.type !== 'trial' || pendingJson.length > 256 * 1024 || Date.now() - lastJson >= FLUSH_MS) flushJson();
-      return;
-    }
-    switch (e.type) {
-      case 'start':
-        start = e;
-        io.out(
-          `${e.resumed ? 'Resuming' : 'Running'} '${e.study}': ${e.stages.map((s) => `${s.name} (${s.method}, ${s.size})`).join(', ')} — ${e.total} trials on ${e.workers} worker${e.workers === 1 ? '' : 's'}, seed ${e.seed}\n`,
-        );
-        break;
-      case 'trial':
-        if (e.state === 'complete' && e.score !== null) {
-          const s = Array.isArray(e.score) ? e.score[0]! : e.score;
-          const dir = start?.directions?.[0] ?? 'maximize';
-          const loss = dir === 'maximize' ? -s : s;
-          const summary = { params: e.params, score: e.score, metrics: e.metrics, number: e.number, stage: e.stage };
-          top.add(loss, summary);
-          best = top.items[0] ?? best;
-        }
-        break;
-      case 'progress':
-        if (tty) {
-          io.err('\r\x1b[2K' + progressLine(e, best, start?.params ?? [], width));
-          barShown = true;
-        }
-        break;
-      case 'stage':
-        clearBar();
-        io.out(
-          `stage '${e.name}': ${e.trials ?? 0} trials in ${fmtDuration(e.elapsedMs ?? 0)}${e.stoppedBy ? ` (stopped: ${e.stoppedBy})` : ''}; best ${e.best ? `${fmtScore(e.best.score)} at ${fmtParams(e.best.params, (start?.params ?? []).filter((k) => e.best !== null && k in e.best.params))}` : 'none (no feasible trial)'}\n`,
-        );
-        break;
-      case 'log':
-        clearBar();
-        io.err(`${e.level}: ${e.message}\n`);
-        break;
-      case 'end':
-        clearBar();
-        break;
-    }
-  };
-
+  const printer = args.json ? jsonPrinter(io) : terminalPrinter(io, io.isTTY);
   const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume, redis: args.redis, createExecutor: chooseExecutor, confine: {} };
   try {
-    const end = await runStudy(options, onEvent, ac.signal);
-    if (!args.json) {
-      const s = start as StartEvent | null;
-      const searched = s?.params ?? [];
-      const multi = (s?.directions?.length ?? 1) > 1;
-      const rows = multi ? (end.pareto ?? []).slice(0, 10) : top.items;
-      io.out(`\n${multi ? `Pareto front (${end.pareto?.length ?? 0} trials; ${s?.objectives?.join(', ')}), first 10` : `Top ${rows.length} by ${s?.directions?.[0] ?? ''} ${s?.objectives?.[0] ?? 'score'}`}:\n`);
-      io.out(rankingTable(rows, searched));
-      if (end.validation) io.out('\n' + validationTable(end.validation, s?.objectives?.[0]));
-      const journal = path.join(end.runDir ?? '', 'journal.jsonl');
-      const rel = path.relative(process.cwd(), journal);
-      io.out(`\n${trialCounts(end)} in ${fmtDuration(end.elapsedMs)}${end.status === 'cancelled' ? ' (cancelled)' : ''}. Journal: ${rel}\n`);
-      if (end.status === 'cancelled') io.out(`Continue with: optstudy run ${path.relative(process.cwd(), path.resolve(args.file))} --resume ${path.relative(process.cwd(), end.runDir ?? '')}\n`);
-    }
+    const end = await runStudy(options, printer.listener, ac.signal);
+    printer.close();
+    if (!args.json) summary(io, end, printer, args.file);
     const status = runStatus(end, stoppedBy);
     if (end.status === 'failed') io.err(`optstudy run: the run failed: ${end.error}\n`);
     else if (status === EXIT.allFailed) io.err(`optstudy run: every trial failed; the first (trial ${end.firstFailure?.number}): ${end.firstFailure?.error}\n`);
     return status;
   } catch (e) {
-    clearBar();
+    printer.close();
     if (e instanceof StudyError) {
       // A --json reader always gets a last `end` line, also for a run that could not start.
       if (args.json) {
-        for (const f of e.findings) onEvent({ type: 'log', level: 'error', message: f });
-        onEvent({ type: 'end', best: null, trials: 0, elapsedMs: 0, status: 'failed', error: e.findings.join('\n') });
+        for (const f of e.findings) printer.listener({ type: 'log', level: 'error', message: f });
+        printer.listener({ type: 'end', best: null, trials: 0, elapsedMs: 0, status: 'failed', error: e.findings.join('\n') });
+        printer.close();
       }
       for (const f of e.findings) io.err(f + '\n');
       return 1;
     }
     throw e;
   } finally {
-    flushJson();
+    printer.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 };
+
+/** The ranking table, the validation, the counts and where the journal is. */
+function summary(io: CliIo, end: EndEvent, printer: Printer, file: string): void {
+  const s = printer.start();
+  const searched = s?.params ?? [];
+  const multi = (s?.directions?.length ?? 1) > 1;
+  const rows = multi ? (end.pareto ?? []).slice(0, 10) : printer.top();
+  io.out(`\n${multi ? `Pareto front (${end.pareto?.length ?? 0} trials; ${s?.objectives?.join(', ')}), first 10` : `Top ${rows.length} by ${s?.directions?.[0] ?? ''} ${s?.objectives?.[0] ?? 'score'}`}:\n`);
+  io.out(rankingTable(rows, searched));
+  if (end.validation) io.out('\n' + validationTable(end.validation, s?.objectives?.[0]));
+  const journal = path.relative(process.cwd(), path.join(end.runDir ?? '', JOURNAL_FILE));
+  io.out(`\n${trialCounts(end)} in ${fmtDuration(end.elapsedMs)}${end.status === 'cancelled' ? ' (cancelled)' : ''}. Journal: ${journal}\n`);
+  if (end.status === 'cancelled') io.out(`Continue with: optstudy run ${path.relative(process.cwd(), path.resolve(file))} --resume ${path.relative(process.cwd(), end.runDir ?? '')}\n`);
+}
 
 /** `optstudy run`'s exit statuses (README, "Exit status"). */
 export const EXIT = { ok: 0, error: 1, usage: 2, allFailed: 3, sigint: 130, sigterm: 143 } as const;

@@ -11,6 +11,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
+import { isBlock, type OutcomeBlock } from '../executor/outcome-block';
 import { compileStrategyModule } from '../strategies/compile-module';
 import type { WorkerInfo } from './protocol';
 import { AbortError, createRedisExecutor, type RedisExecutor, type RedisExecutorStats } from './redis-executor';
@@ -69,7 +70,7 @@ export class DistributedExecutor implements TrialExecutor {
   readonly workers: number;
 
   constructor(
-    private readonly inner: RedisExecutor<TrialRequest, TrialOutcome>,
+    private readonly inner: RedisExecutor<TrialRequest, TrialOutcome | OutcomeBlock>,
     workers: number,
     private readonly maxChunk: number,
   ) {
@@ -84,7 +85,7 @@ export class DistributedExecutor implements TrialExecutor {
     return this.inner.stats;
   }
 
-  async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome) => void): Promise<TrialOutcome[]> {
+  async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome | OutcomeBlock) => void): Promise<(TrialOutcome | OutcomeBlock)[]> {
     if (signal.aborted) throw new RunAborted();
     if (batch.length === 0) return [];
     // Cut so that every connected slot gets about two jobs; recomputed per batch since workers
@@ -101,7 +102,7 @@ export class DistributedExecutor implements TrialExecutor {
     signal.addEventListener('abort', onAbort, { once: true });
     // Each job's outcomes go to `onOutcome` as they arrive (then the batch resolves empty: each
     // outcome is reported once), else in the resolved list.
-    const jobs: Promise<TrialOutcome[]>[] = [];
+    const jobs: Promise<(TrialOutcome | OutcomeBlock)[]>[] = [];
     for (let i = 0; i < batch.length; i += size) {
       jobs.push(
         this.inner.run(batch.slice(i, i + size), ac.signal).then((outs) => {
@@ -160,7 +161,7 @@ export async function createDistributedExecutor(
     task,
     settings: { timeoutMs: settings.timeoutMs, retries: settings.retries, memoryMb: settings.memoryMb },
   };
-  const inner = await createRedisExecutor<TrialRequest, TrialOutcome>({
+  const inner = await createRedisExecutor<TrialRequest, TrialOutcome | OutcomeBlock>({
     url: options.url,
     payload: jobPayload,
     files,
@@ -175,7 +176,7 @@ export async function createDistributedExecutor(
     failedOutcome: (t, reason) => ({ number: t.number, metrics: null, error: reason, durationMs: 0 }),
     unpack: (o) => {
       if (!Array.isArray(o)) throw new Error('not a list of outcomes');
-      return o as TrialOutcome[];
+      return o as (TrialOutcome | OutcomeBlock)[];
     },
     trialsIn,
   });
@@ -198,9 +199,9 @@ export async function createDistributedExecutor(
 }
 
 /** Single outcomes in the batch's order (as the local pool resolves them); blocks as they came. */
-function inBatchOrder(batch: TrialRequest[], outs: TrialOutcome[]): TrialOutcome[] {
-  if (outs.length !== batch.length) return outs;
-  const byNumber = new Map(outs.map((o) => [o.number, o]));
+function inBatchOrder(batch: TrialRequest[], outs: (TrialOutcome | OutcomeBlock)[]): (TrialOutcome | OutcomeBlock)[] {
+  if (outs.length !== batch.length || outs.some(isBlock)) return outs;
+  const byNumber = new Map((outs as TrialOutcome[]).map((o) => [o.number, o]));
   const ordered = batch.map((t) => byNumber.get(t.number));
   return ordered.every((o) => o !== undefined) ? (ordered as TrialOutcome[]) : outs;
 }

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import { LocalExecutor } from '../executor/local-pool';
 import type { ExecutorSettings, TrialExecutor, TrialOutcome, TrialRequest } from '../executor/executor';
+import type { OutcomeBlock } from '../executor/outcome-block';
 import { CommandExecutor } from '../strategies/command-executor';
 import type { DistributedPayload } from './distributed-executor';
 import type { BatchRunner } from './redis-worker';
@@ -69,7 +70,7 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
         await evict();
         // What the pool reports is what travels: its outcome blocks (a chunk's trials scored and
         // encoded by the pool thread) or single outcomes; the pool's array only when it reported none.
-        const reported: TrialOutcome[] = [];
+        const reported: (TrialOutcome | OutcomeBlock)[] = [];
         const returned = await entry.executor.run(trials as TrialRequest[], signal, (o) => void reported.push(o));
         return reported.length ? reported : returned;
       } finally {

@@ -12,6 +12,8 @@ import type { Metrics, ParamValues } from '../../protocol/run-events';
 import { setMaxListeners } from 'node:events';
 import type { PriceData } from '../engine';
 import type { FeedRef } from '../data/feeds';
+import type { OutcomeBlock } from './outcome-block';
+import type { ScoringSpec } from './scoring';
 
 /** Which strategy a trial runs. New kinds plug in here and in backtest-task.ts. */
 export type StrategyRef =
@@ -32,6 +34,8 @@ export interface TaskPayload {
   strategy: StrategyRef;
   /** Broker settings (the engine's BacktestConfig: commission scheme, slippage, sizing). */
   config: BacktestConfig;
+  /** The study's constraints and objectives: an executor that can score its trials returns them scored (OutcomeBlock). */
+  scoring?: ScoringSpec;
 }
 
 /** One trial to run. */
@@ -53,11 +57,16 @@ export interface TrialOutcome {
   log?: string;
 }
 
-/** Runs batches of trials. `onOutcome` (optional) reports each outcome as soon as it is known. */
+/**
+ * Runs batches of trials. Each trial's outcome is reported exactly once — through `onOutcome` as
+ * soon as it is known, or in the resolved array — either one at a time (TrialOutcome: metrics,
+ * scored by the run) or as an OutcomeBlock (outcome-block.ts: a chunk's trials scored and
+ * encoded where they ran, one buffer; what the local pool sends when given `onOutcome`).
+ */
 export interface TrialExecutor {
-  run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome) => void): Promise<TrialOutcome[]>;
+  run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome | OutcomeBlock) => void): Promise<(TrialOutcome | OutcomeBlock)[]>;
   close(): Promise<void>;
-  /** Worker count, for the start event. */
+  /** Worker count, for the start event and batch sizes. */
   readonly workers?: number;
 }
 

@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import { sharePrices, type PriceData } from '../engine';
 import { loadFeeds } from '../data/feeds';
-import { DEFAULT_MEMORY_MB, unpackOutcomes, type PackedOutcomes, type WorkerInit } from './backtest-task';
+import { DEFAULT_MEMORY_MB, type TaskResult, type WorkerInit } from './backtest-task';
+import { BlockBuilder, blockToOutcomes, selectRows, STATE_CODE, type OutcomeBlock } from './outcome-block';
 import { BEAT_SLOTS, Watchdog, type WatchedChunk } from './watchdog';
 import { RunAborted, untilAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
 
@@ -36,6 +37,8 @@ export class LocalExecutor implements TrialExecutor {
   private readonly pool: Piscina;
   private readonly timeoutMs: number | undefined;
   private readonly retries: number;
+  /** Objectives the workers score (0: the payload has no scoring spec). */
+  private readonly objectives: number;
   private readonly watchdog: Watchdog;
   /** Workers (thread ids) this pool terminated to replace them: what they ran meanwhile runs again. */
   private readonly replaced = new Set<number>();
@@ -46,6 +49,7 @@ export class LocalExecutor implements TrialExecutor {
     this.workers = Math.max(1, Math.floor(settings.workers));
     this.timeoutMs = settings.timeoutMs && settings.timeoutMs > 0 ? settings.timeoutMs : undefined;
     this.retries = Math.max(0, Math.floor(settings.retries));
+    this.objectives = payload.scoring?.objectives.length ?? 0;
     const memoryMb = settings.memoryMb ?? DEFAULT_MEMORY_MB;
     const init: WorkerInit = { payload, prices: sharePrices(feeds[0]!), ...(feeds.length > 1 ? { datas: feeds.map(sharePrices) } : {}), memoryMb };
     this.pool = new Piscina({
@@ -73,28 +77,32 @@ export class LocalExecutor implements TrialExecutor {
     this.watchdog = new Watchdog((threadId) => void this.pool.threads.find((w) => w.threadId === threadId)?.terminate(), this.timeoutMs, rssLimit);
   }
 
-  async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome) => void): Promise<TrialOutcome[]> {
+  /**
+   * Runs a batch in chunks. With `onOutcome`, each chunk's trials are reported as one
+   * OutcomeBlock (scored and encoded by the worker) as soon as they are final, and the promise
+   * resolves empty; without it, it resolves with one TrialOutcome per trial, in batch order
+   * (for callers that ship outcomes elsewhere as JSON).
+   */
+  async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome | OutcomeBlock) => void): Promise<TrialOutcome[]> {
     if (signal.aborted) throw new RunAborted();
     // Chunks amortize dispatch (a message each way, a structured clone); eight per worker per
     // batch keep the workers evenly loaded to the end of the batch.
     const size = Math.min(128, Math.max(1, Math.ceil(batch.length / (this.workers * 8))));
-    const chunks: TrialRequest[][] = [];
-    for (let i = 0; i < batch.length; i += size) chunks.push(batch.slice(i, i + size));
+    const kept: OutcomeBlock[] = [];
+    const report = onOutcome ?? ((b: OutcomeBlock | TrialOutcome) => void kept.push(b as OutcomeBlock));
     const attempts = new Map<number, number>();
-    const parts = await Promise.all(chunks.map((c) => this.runChunk(c, signal, attempts, onOutcome)));
+    const chunks: Promise<void>[] = [];
+    for (let i = 0; i < batch.length; i += size) chunks.push(this.runChunk(batch.slice(i, i + size), signal, attempts, report));
+    await Promise.all(chunks);
+    if (onOutcome) return [];
     const byNumber = new Map<number, TrialOutcome>();
-    for (const p of parts) for (const o of p) byNumber.set(o.number, o);
+    for (const b of kept) for (const o of blockToOutcomes(b)) byNumber.set(o.number, o);
     return batch.map((t) => byNumber.get(t.number)!);
   }
 
-  private async runChunk(
-    chunk: TrialRequest[],
-    signal: AbortSignal,
-    attempts: Map<number, number>,
-    onOutcome?: (o: TrialOutcome) => void,
-    restarts = 0,
-  ): Promise<TrialOutcome[]> {
-    if (chunk.length === 0) return [];
+  /** Runs a chunk on a worker; reports its final trials, runs again what a retry or a replaced worker left. */
+  private async runChunk(chunk: TrialRequest[], signal: AbortSignal, attempts: Map<number, number>, report: (b: OutcomeBlock) => void, restarts = 0): Promise<void> {
+    if (chunk.length === 0) return;
     if (signal.aborted) throw new RunAborted();
     // Written by the worker, read by the watchdog (watchdog.ts).
     const beatBuf = new SharedArrayBuffer(8 * BEAT_SLOTS);
@@ -102,80 +110,86 @@ export class LocalExecutor implements TrialExecutor {
     beat[0] = -1;
     const watched: WatchedChunk = { beat, killed: null };
     const unwatch = this.watchdog.watch(watched);
-    const finish = (o: TrialOutcome): TrialOutcome => {
-      onOutcome?.(o);
-      return o;
-    };
+    let result: TaskResult;
     try {
-      let res: TrialOutcome[];
-      let unrun: TrialRequest[] = [];
-      try {
-        const packed = await untilAborted(this.pool.run({ trials: chunk, beat: beatBuf }) as Promise<PackedOutcomes>, signal);
-        res = unpackOutcomes(packed);
-        if (packed.recycle) {
-          // A trial went over the off-heap cap: replace its worker, run what it left on another.
-          // (Awaited: the rest must not be handed to the worker being replaced.)
-          if (!this.replaced.has(beat[2]!)) {
-            this.replaced.add(beat[2]!);
-            await this.pool.threads.find((w) => w.threadId === beat[2])?.terminate();
-          }
-          const left = new Set(packed.recycle.unrun);
-          unrun = chunk.filter((t) => left.has(t.number));
-        }
-      } catch (e) {
-        if (signal.aborted || e instanceof RunAborted) throw new RunAborted();
-        // Its worker died (a timeout, a crash) while this chunk waited behind another, or was
-        // replaced for another chunk's trial (over the off-heap cap): run it again as it is.
-        if ((beat[1] === 0 || (this.replaced.has(beat[2]!) && !watched.killed)) && restarts < 3)
-          return await this.runChunk(chunk, signal, attempts, onOutcome, restarts + 1);
-        const idx = watched.killed ? watched.killed.index : beat[0]!;
-        const reason = watched.killed ? watched.killed.reason : `its worker died: ${e instanceof Error ? e.message : String(e)}`;
-        if (idx < 0 || idx >= chunk.length) {
-          // Unknown culprit: run each trial on its own to find it.
-          if (chunk.length === 1) return await this.failOrRetry(chunk[0]!, reason, signal, attempts, onOutcome);
-          const each = await Promise.all(chunk.map((t) => this.runChunk([t], signal, attempts, onOutcome)));
-          return each.flat();
-        }
-        const bad = chunk[idx]!;
-        const rest = chunk.filter((_, i) => i !== idx);
-        const [a, b] = await Promise.all([
-          this.failOrRetry(bad, reason, signal, attempts, onOutcome),
-          this.runChunk(rest, signal, attempts, onOutcome),
-        ]);
-        return a.concat(b);
-      }
-      const done: TrialOutcome[] = [];
-      const again: TrialRequest[] = [];
-      for (const o of res) {
-        const n = (attempts.get(o.number) ?? 0) + 1;
-        attempts.set(o.number, n);
-        if (o.error !== undefined && n <= this.retries) again.push(chunk.find((t) => t.number === o.number)!);
-        else {
-          o.attempts = n; // a fresh object from unpackOutcomes: no copy per trial
-          done.push(finish(o));
-        }
-      }
-      again.push(...unrun);
-      if (again.length) done.push(...(await this.runChunk(again, signal, attempts, onOutcome)));
-      return done;
+      result = await untilAborted(this.pool.run({ trials: chunk, beat: beatBuf }) as Promise<TaskResult>, signal);
+    } catch (e) {
+      if (signal.aborted || e instanceof RunAborted) throw new RunAborted();
+      return this.afterWorkerDied(chunk, e, beat, watched, signal, attempts, report, restarts);
     } finally {
       unwatch();
     }
+    let again: TrialRequest[] = [];
+    if (result.recycle) {
+      // A trial went over the off-heap cap: replace its worker (awaited, so the rest is not
+      // handed to it), run what it left on another.
+      if (!this.replaced.has(beat[2]!)) {
+        this.replaced.add(beat[2]!);
+        await this.pool.threads.find((w) => w.threadId === beat[2])?.terminate();
+      }
+      const left = new Set(result.recycle.unrun);
+      again = chunk.filter((t) => left.has(t.number));
+    }
+    // Failed trials with retries left run again; the others are final.
+    const b = result.block;
+    const retry = new Set<number>();
+    for (let i = 0; i < b.numbers.length; i++) {
+      const n = (attempts.get(b.numbers[i]!) ?? 0) + 1;
+      attempts.set(b.numbers[i]!, n);
+      b.attempts[i] = n;
+      if (b.states[i] === STATE_CODE.failed && n <= this.retries) retry.add(i);
+    }
+    const final = retry.size ? selectRows(b, (i) => !retry.has(i)) : b;
+    if (final.numbers.length) report(final);
+    if (retry.size) {
+      const numbers = new Set([...retry].map((i) => b.numbers[i]!));
+      again = again.concat(chunk.filter((t) => numbers.has(t.number)));
+    }
+    await this.runChunk(again, signal, attempts, report);
   }
 
-  private async failOrRetry(
-    t: TrialRequest,
-    reason: string,
+  /** A chunk's worker died (a timeout, a crash, a replacement): finds the trial to blame and runs the rest again. */
+  private async afterWorkerDied(
+    chunk: TrialRequest[],
+    e: unknown,
+    beat: Float64Array,
+    watched: WatchedChunk,
     signal: AbortSignal,
     attempts: Map<number, number>,
-    onOutcome?: (o: TrialOutcome) => void,
-  ): Promise<TrialOutcome[]> {
+    report: (b: OutcomeBlock) => void,
+    restarts: number,
+  ): Promise<void> {
+    // It died while this chunk waited behind another, or was replaced for another chunk's
+    // trial (over the off-heap cap): run it again as it is.
+    if ((beat[1] === 0 || (this.replaced.has(beat[2]!) && !watched.killed)) && restarts < 3) return this.runChunk(chunk, signal, attempts, report, restarts + 1);
+    const idx = watched.killed ? watched.killed.index : beat[0]!;
+    const reason = watched.killed ? watched.killed.reason : `its worker died: ${e instanceof Error ? e.message : String(e)}`;
+    if (idx < 0 || idx >= chunk.length) {
+      // Unknown culprit: run each trial on its own to find it.
+      if (chunk.length === 1) return this.failOrRetry(chunk[0]!, reason, signal, attempts, report);
+      await Promise.all(chunk.map((t) => this.runChunk([t], signal, attempts, report)));
+      return;
+    }
+    await Promise.all([
+      this.failOrRetry(chunk[idx]!, reason, signal, attempts, report),
+      this.runChunk(
+        chunk.filter((_, i) => i !== idx),
+        signal,
+        attempts,
+        report,
+      ),
+    ]);
+  }
+
+  private async failOrRetry(t: TrialRequest, reason: string, signal: AbortSignal, attempts: Map<number, number>, report: (b: OutcomeBlock) => void): Promise<void> {
     const n = (attempts.get(t.number) ?? 0) + 1;
     attempts.set(t.number, n);
-    if (n <= this.retries) return this.runChunk([t], signal, attempts, onOutcome);
-    const o: TrialOutcome = { number: t.number, metrics: null, error: reason, durationMs: 0, attempts: n };
-    onOutcome?.(o);
-    return [o];
+    if (n <= this.retries) return this.runChunk([t], signal, attempts, report);
+    const b = new BlockBuilder(1, this.objectives);
+    b.add(t.number, t.params, 0, null, null, reason);
+    const block = b.finish();
+    block.attempts[0] = n;
+    report(block);
   }
 
   /** Ends the workers, also those still running tasks after a cancel (run() stops waiting for them). */

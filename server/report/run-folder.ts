@@ -1,7 +1,7 @@
 /**
- * Reads a saved run for reports: `RUN_DIR/journal.jsonl` (header line, then trial/stage/end
- * lines; see server/run/journal.ts), read tolerantly — a torn last line is skipped, unreadable
- * lines in the middle are skipped and reported as warnings, the header may be missing — plus
+ * Reads a saved run for reports: `RUN_DIR/journal.jsonl` through the one journal reader
+ * (protocol/journal-reader.ts), tolerantly — a torn last line is skipped, unreadable lines in
+ * the middle are skipped and reported as warnings, the header may be missing — plus
  * the study it ran (from the header's `file`), when that file can still be read, for the
  * objectives' directions, the stages' search methods and what re-runs need (data, strategy,
  * broker settings).
@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze, type StudyModel } from '../../grammar';
-import type { EndEvent, ParamValues, StageEvent, StartEvent, TrialEvent } from '../../protocol/run-events';
+import { journalFile, readJournal, type JournalData } from '../../protocol/journal-reader';
+import type { EndEvent, StageEvent, StartEvent, TrialEvent } from '../../protocol/run-events';
 import { paretoFront } from '../analysis/pareto';
 import { scoreVector, type Direction, type StartLike } from '../analysis/trial-data';
 
@@ -40,57 +41,22 @@ export interface RunData {
   warnings: string[];
 }
 
-type Line = Record<string, unknown> & { type?: unknown };
-
-function isTrialLine(o: Line): boolean {
-  return (o.type === 'trial' || o.type === undefined) && typeof o.params === 'object' && o.params !== null && typeof o.state === 'string';
-}
-
 /** Reads `dir` (a run folder, or a journal file) for a report. @throws RunFolderError */
 export function readRunFolder(dir: string): RunData {
   if (!fs.existsSync(dir)) throw new RunFolderError(`${dir}: no such folder. Pass a run folder (it holds journal.jsonl), e.g. .optstudy/runs/<run>.`);
-  const journal = fs.statSync(dir).isDirectory() ? path.join(dir, 'journal.jsonl') : dir;
+  const journal = journalFile(dir);
   if (!fs.existsSync(journal)) throw new RunFolderError(`${journal}: missing. A run folder holds journal.jsonl; run a study with --out ${dir} first.`);
-  const text = fs.readFileSync(journal, 'utf8');
-  if (!text.trim()) throw new RunFolderError(`${journal}: empty — the run recorded nothing (was it stopped before its first trial?).`);
-  const lines = text.split('\n');
-  const lastNonEmpty = lines.map((l) => l.trim() !== '').lastIndexOf(true);
-  let header: Record<string, unknown> | null = null;
-  let startLine: Partial<StartEvent> | null = null;
-  const byNumber = new Map<number, TrialEvent>();
-  const unnumbered: TrialEvent[] = [];
-  const stages = new Map<string, StageEvent>();
-  let end: EndEvent | null = null;
-  const warnings: string[] = [];
-  const bad: number[] = [];
-  let parsed = 0;
-  lines.forEach((raw, i) => {
-    if (!raw.trim()) return;
-    let o: Line;
-    try {
-      o = JSON.parse(raw) as Line;
-      if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('not an object');
-    } catch {
-      if (i === lastNonEmpty && !text.endsWith('\n')) warnings.push(`${journal}:${i + 1}: skipped a torn last line (the run was interrupted while writing it).`);
-      else bad.push(i + 1);
-      return;
-    }
-    parsed++;
-    // A header is typed, or (older journals) the first line when it is not a trial.
-    if (o.type === 'header' || (parsed === 1 && o.type === undefined && !isTrialLine(o))) header = o;
-    else if (o.type === 'start') startLine = o as Partial<StartEvent>;
-    else if (isTrialLine(o)) {
-      const t = normalizeTrial(o);
-      if (typeof t.number === 'number') byNumber.set(t.number, t);
-      else unnumbered.push(t);
-    } else if (o.type === 'stage' && typeof o.name === 'string') stages.set(o.name, o as unknown as StageEvent);
-    else if (o.type === 'end') end = o as unknown as EndEvent;
-  });
-  if (bad.length) {
-    if (parsed === 0) throw new RunFolderError(`${journal}:${bad[0]}: not a JSON line — this is not an OptStudy journal (or it is corrupt throughout).`);
-    warnings.push(`${journal}: skipped ${bad.length} unreadable line(s): ${bad.slice(0, 8).join(', ')}${bad.length > 8 ? ', …' : ''}.`);
+  let data: JournalData;
+  try {
+    data = readJournal(journal);
+  } catch (e) {
+    throw new RunFolderError((e as Error).message);
   }
-  const trials = [...[...byNumber.values()].sort((a, b) => a.number - b.number), ...unnumbered.map((t, k) => ({ ...t, number: byNumber.size + k }))];
+  if (!data.header && !data.start && data.trials.length === 0 && !data.end)
+    throw new RunFolderError(`${journal}: empty — the run recorded nothing (was it stopped before its first trial?).`);
+  const { header, trials, end } = data;
+  const startLine = data.start;
+  const warnings = [...data.warnings];
   if (trials.length === 0) throw new RunFolderError(`${journal}: no trials recorded yet — nothing to report. Let the run finish at least one trial.`);
   if (!header) warnings.push(`${journal}:1: no header line; the study's settings are unknown, so re-runs are skipped.`);
 
@@ -119,19 +85,7 @@ export function readRunFolder(dir: string): RunData {
     ...(studyName ? { study: studyName } : {}),
     ...(studyFile ? { file: studyFile } : {}),
   };
-  return { dir, journal, header, start, trials, stages: [...stages.values()], end, study, directionsFrom, warnings };
-}
-
-function normalizeTrial(o: Line): TrialEvent {
-  const t = o as unknown as TrialEvent;
-  return {
-    ...t,
-    type: 'trial',
-    stage: typeof t.stage === 'string' ? t.stage : '',
-    params: t.params as ParamValues,
-    metrics: typeof t.metrics === 'object' && t.metrics !== null ? t.metrics : {},
-    score: t.score === undefined ? null : t.score,
-  };
+  return { dir, journal, header, start, trials, stages: [...data.stages.values()], end, study, directionsFrom, warnings };
 }
 
 function loadStudy(file: string, name: string | undefined, warnings: string[]): StudyModel | null {

@@ -1,43 +1,19 @@
 /**
- * The run journal: `DIR/journal.jsonl`, one JSON object per line — a header (study hash, seed,
- * data hash, versions), then one line per finished trial shaped like the `trial` event, plus
- * `stage` and `end` lines. Trial lines are gathered and written together at most
- * `FLUSH_MS` apart (one `write` per trial was a visible share of a fast grid's main thread);
- * the run announces a trial only after its line is written, so whatever a listener has seen is
- * on disk. A crash or a kill loses at most the trials in flight and the last few milliseconds of
- * finished, not yet announced ones — `--resume` runs those again; a torn last line is ignored
- * when reading.
+ * Writes the run journal: `DIR/journal.jsonl`, one JSON object per line — a header (study hash,
+ * seed, data hash, versions), then one line per finished trial shaped like the `trial` event,
+ * plus `stage` and `end` lines (read back by protocol/journal-reader.ts, the one reader).
+ * Trial lines arrive as bytes (the workers encode them: server/executor/outcome-block.ts) and
+ * are written together at most `FLUSH_MS` apart; the run announces a trial only after its line
+ * is written, so whatever a listener has seen is on disk. A crash or a kill loses at most the
+ * trials in flight and the last few milliseconds of finished, not yet announced ones —
+ * `--resume` cuts a torn last line off (`repairTail`) and runs those again.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { EndEvent, StageEvent, TrialEvent } from '../../protocol/run-events';
+import { JOURNAL_FILE, readJournal, type JournalData, type JournalHeader } from '../../protocol/journal-reader';
 
-export const JOURNAL_FILE = 'journal.jsonl';
+export { JOURNAL_FILE, type JournalHeader };
 export const JOURNAL_FORMAT = 1;
-
-export interface JournalHeader {
-  type: 'header';
-  format: number;
-  study: string;
-  /** The study file, absolute. */
-  file: string;
-  /** Hash of the resolved study (what it runs, not how it is formatted). */
-  studyHash: string;
-  seed: number;
-  /** Content hash of the price bars the run uses. */
-  dataHash: string;
-  versions: { optstudy: string; node: string; journal: number };
-  startedAt: string;
-  /** Only this stage was run (`stage` option). */
-  stage?: string;
-}
-
-export interface JournalContents {
-  header: JournalHeader;
-  trials: Map<number, TrialEvent>;
-  stages: Map<string, StageEvent>;
-  end: EndEvent | null;
-}
 
 /** Longest time a finished trial waits in memory before it reaches the file. */
 export const FLUSH_MS = 50;
@@ -70,10 +46,11 @@ export class Journal {
    * last complete line first and kept aside (`repairTail`), so nothing is ever appended onto a
    * fragment.
    */
-  static resume(dir: string): { journal: Journal; contents: JournalContents; torn: TornTail | null } {
+  static resume(dir: string): { journal: Journal; contents: JournalData; torn: TornTail | null } {
     const file = path.join(dir, JOURNAL_FILE);
     const torn = fs.existsSync(file) ? repairTail(file) : null;
-    const contents = readJournal(dir);
+    const contents = readJournal(file, { strict: true });
+    if (!contents.header) throw new Error(`${file}:1: the journal has no header line`);
     return { journal: new Journal(file), contents, torn };
   }
 
@@ -83,14 +60,14 @@ export class Journal {
     this.flush();
   }
 
-  /**
-   * Appends a trial line, written with the next flush (the run flushes at most FLUSH_MS
-   * apart). Returns the line's JSON (without the newline) so the event's printer can reuse it.
-   */
-  appendTrial(line: object): string {
-    const text = JSON.stringify(line);
-    this.buffer(text);
-    return text;
+  /** Appends trial lines (whole lines, UTF-8), written with the next flush (the run flushes at most FLUSH_MS apart). */
+  appendLines(bytes: Uint8Array): void {
+    if (this.used + bytes.length > this.buf.length) {
+      this.flush();
+      if (bytes.length > this.buf.length) this.buf = Buffer.allocUnsafe(bytes.length);
+    }
+    this.buf.set(bytes, this.used);
+    this.used += bytes.length;
   }
 
   private buffer(text: string): void {
@@ -148,6 +125,11 @@ export function repairTail(file: string): TornTail | null {
     cut = lineStart;
   }
   if (cut === data.length) return null;
+  // A whole JSON line whose newline did not reach the disk: complete it instead of cutting it.
+  if (data[data.length - 1] !== 0x0a && cut === data.lastIndexOf(0x0a) + 1 && isJsonLine(data.subarray(cut).toString('utf8'))) {
+    fs.appendFileSync(file, '\n');
+    return null;
+  }
   let torn = `${file}.torn`;
   for (let i = 2; fs.existsSync(torn); i++) torn = `${file}.${i}.torn`;
   const fd = fs.openSync(torn, 'wx');
@@ -169,31 +151,4 @@ function isJsonLine(line: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Reads a journal (a run folder or the file itself). @throws Error naming the file and line. */
-export function readJournal(dirOrFile: string): JournalContents {
-  const file = fs.existsSync(dirOrFile) && fs.statSync(dirOrFile).isDirectory() ? path.join(dirOrFile, JOURNAL_FILE) : dirOrFile;
-  if (!fs.existsSync(file)) throw new Error(`${file}: no journal here (a run folder holds journal.jsonl)`);
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  let header: JournalHeader | null = null;
-  const trials = new Map<number, TrialEvent>();
-  const stages = new Map<string, StageEvent>();
-  let end: EndEvent | null = null;
-  lines.forEach((text, i) => {
-    if (!text.trim()) return;
-    let o: { type?: string };
-    try {
-      o = JSON.parse(text) as { type?: string };
-    } catch {
-      if (i >= lines.length - 2) return; // a line torn by a crash
-      throw new Error(`${file}:${i + 1}: not a JSON line`);
-    }
-    if (o.type === 'header') header = o as JournalHeader;
-    else if (o.type === 'trial') trials.set((o as TrialEvent).number, o as TrialEvent);
-    else if (o.type === 'stage') stages.set((o as StageEvent).name, o as StageEvent);
-    else if (o.type === 'end') end = o as EndEvent;
-  });
-  if (!header) throw new Error(`${file}:1: the journal has no header line`);
-  return { header, trials, stages, end };
 }

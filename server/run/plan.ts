@@ -9,29 +9,25 @@ import {
   compileExpr,
   DEFAULT_TRIALS,
   domainValues,
-  exprNames,
   findBuiltinStrategy,
-  type BasketLookup,
   type EarlyStop,
   type Lookup,
   type ParamValue,
   type StageModel,
   type StudyModel,
 } from '../../grammar';
-import type { Metrics, ParamValues, Score, TrialState, TrialSymbol } from '../../protocol/run-events';
+import type { ParamValues } from '../../protocol/run-events';
 import type { Dim } from '../search/space';
 import { studyConfig } from '../engine/study-config';
 import type { StrategyRef, TaskPayload } from '../executor/executor';
+import { compileScoring, type Scorer, type ScoringSpec } from '../executor/scoring';
 import { symbolNames } from '../data/basket';
 import type { FeedRef } from '../data/feeds';
 import { loadOptions } from '../data/types';
 
-export interface ObjectivePlan {
-  direction: 'maximize' | 'minimize';
-  text: string;
-  names: string[];
-  fn: (l: Lookup) => number | boolean | null;
-}
+export { scoreTrial, type Scored } from '../executor/scoring';
+
+export type ObjectivePlan = Scorer['objectives'][number];
 
 export interface StagePlan {
   name: string;
@@ -53,7 +49,7 @@ export interface StudyPlan {
   /** Strategy defaults with the study's overrides. */
   defaults: ParamValues;
   objectives: ObjectivePlan[];
-  constraints: { text: string; names: string[]; fn: (l: Lookup) => number | boolean | null }[];
+  constraints: Scorer['constraints'];
   stages: StagePlan[];
   hash: string;
 }
@@ -79,8 +75,13 @@ export function buildPlan(model: StudyModel, file: string): StudyPlan {
     strategy,
     config: studyConfig(model),
   };
-  const objectives = model.objectives.map((o) => ({ direction: o.direction, text: o.text, names: exprNames(o.expr), fn: compileExpr(o.expr) }));
-  const constraints = model.constraints.map((c) => ({ text: c.text, names: exprNames(c.expr), fn: compileExpr(c.expr) }));
+  // Plain data for the workers, which score their own trials (server/executor/scoring.ts).
+  const scoring: ScoringSpec = {
+    objectives: model.objectives.map((o) => ({ direction: o.direction, text: o.text, expr: o.expr })),
+    constraints: model.constraints.map((c) => ({ text: c.text, expr: c.expr })),
+  };
+  payload.scoring = scoring;
+  const { objectives, constraints } = compileScoring(scoring);
   const stages = model.stages.map((st) => stagePlan(st, model));
   return { name: model.name, file, payload, defaults, objectives, constraints, stages, hash: studyHash(model) };
 }
@@ -127,53 +128,4 @@ export function studyHash(model: StudyModel): string {
     : v,
   );
   return createHash('sha256').update(json).digest('hex').slice(0, 16);
-}
-
-/** The scored result of one trial's metrics. */
-export interface Scored {
-  state: TrialState;
-  score: Score | null;
-  error?: string;
-  /** Minimized losses for the samplers (null unless complete). */
-  loss: number[] | null;
-}
-
-/**
- * Scores a trial: constraints first (a trial that breaks one is infeasible, with the reason
- * and the values involved), then the objectives. An objective that cannot be computed (an
- * undefined metric such as profit_factor without a losing trade, a division by zero) makes
- * the trial infeasible with the names that were undefined — never a NaN score.
- */
-export function scoreTrial(plan: Pick<StudyPlan, 'objectives' | 'constraints'>, params: ParamValues, metrics: Metrics, symbols?: readonly TrialSymbol[]): Scored {
-  const lookup: BasketLookup = (n) => (n in metrics ? metrics[n] : params[n]);
-  // A basket trial: one-argument mean/median/min/max read each symbol's metrics.
-  if (symbols) lookup.symbols = symbols.map((s): Lookup => (n) => (n in s.metrics ? s.metrics[n] : params[n]));
-  const describe = (names: string[]): string =>
-    names
-      .map((n) => {
-        const v = lookup(n) ?? (METRIC_KEYS[n] !== undefined ? lookup(METRIC_KEYS[n]!) : undefined);
-        return `${n} = ${v === null || v === undefined ? 'undefined' : typeof v === 'number' ? fmt(v) : String(v)}`;
-      })
-      .join(', ');
-  for (const c of plan.constraints) {
-    const v = c.fn(lookup);
-    if (v === true || (typeof v === 'number' && v !== 0)) continue;
-    const why = v === null ? 'cannot be evaluated' : 'does not hold';
-    return { state: 'infeasible', score: null, loss: null, error: `constraint '${c.text}' ${why} (${describe(c.names)})` };
-  }
-  const values: number[] = [];
-  for (const o of plan.objectives) {
-    const v = o.fn(lookup);
-    if (typeof v !== 'number' || !Number.isFinite(v))
-      return { state: 'infeasible', score: null, loss: null, error: `objective '${o.text}' is undefined for this trial (${describe(o.names)})` };
-    values.push(v);
-  }
-  const loss = values.map((v, i) => (plan.objectives[i]!.direction === 'maximize' ? -v : v));
-  return { state: 'complete', score: values.length === 1 ? values[0]! : values, loss };
-}
-
-const METRIC_KEYS: Record<string, string> = { trades: 'trades_closed', max_drawdown: 'max_drawdown_money', sharpe: 'sharpe_days_ann_rf0' };
-
-function fmt(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
 }

@@ -78,8 +78,13 @@ export function rankingTable(rows: TrialSummary[], searched: string[]): string {
 export class TopK {
   private rows: { loss: number; s: TrialSummary }[] = [];
   constructor(private readonly k = 10) {}
+  /** Whether a trial with this loss would enter (before its summary is made). */
+  accepts(loss: number): boolean {
+    return this.rows.length < this.k || loss < this.rows[this.rows.length - 1]!.loss;
+  }
+
   add(loss: number, s: TrialSummary): void {
-    if (this.rows.length >= this.k && loss >= this.rows[this.rows.length - 1]!.loss) return;
+    if (!this.accepts(loss)) return;
     this.rows.push({ loss, s });
     this.rows.sort((a, b) => a.loss - b.loss || (a.s.number ?? 0) - (b.s.number ?? 0));
     if (this.rows.length > this.k) this.rows.pop();

@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Journal, type JournalContents, type JournalHeader, type TornTail } from './journal';
+import type { JournalData } from '../../protocol/journal-reader';
+import { Journal, type JournalHeader, type TornTail } from './journal';
 import { lockRunFolder } from './run-lock';
 
 export interface OpenRunDir {
@@ -16,7 +17,7 @@ export interface OpenRunDir {
 }
 
 export interface ResumedRunDir extends OpenRunDir {
-  contents: JournalContents;
+  contents: JournalData;
   /** What a crash left torn at the journal's end, now kept aside; null when nothing was. */
   torn: TornTail | null;
 }

@@ -27,8 +27,9 @@ import { holdoutSplit, runHoldout, runWalkForward, walkForwardSplits, type Backt
 import { formatDate, runBacktest, sliceBars, type PriceData, type StrategyDefinition } from '../engine';
 import { hash32 } from '../search/rng';
 import type { TaskPayload } from '../executor/executor';
-import { readJournal } from './journal';
+import { readJournal } from '../../protocol/journal-reader';
 import { scoreTrial, type StudyPlan } from './plan';
+import type { RunListener } from './announcer';
 import { fmtNum, fmtParams } from './render';
 
 /** How many in-sample finalists a holdout re-runs out of sample. */
@@ -75,7 +76,7 @@ export interface ValidateRunInput {
   onEvent: (e: RunEvent) => void;
   signal: AbortSignal;
   /** Runs a fold's stages: runStudy with the run's other options (workers, executor, …). */
-  runFold: (options: FoldRunOptions, onEvent: (e: RunEvent) => void, signal: AbortSignal) => Promise<EndEvent>;
+  runFold: (options: FoldRunOptions, onEvent: RunListener, signal: AbortSignal) => Promise<EndEvent>;
 }
 
 export interface ValidateRunOutcome {
@@ -115,7 +116,7 @@ export async function validateStudyRun(input: ValidateRunInput): Promise<Validat
   };
   try {
     if (v.kind === 'holdout') {
-      const trials = [...readJournal(input.runDir).trials.values()];
+      const trials = readJournal(input.runDir).trials;
       const ranked = rankFeasible(trials, dir);
       const split = holdoutSplit(dates, v.fraction);
       onEvent({
@@ -181,11 +182,14 @@ async function runFoldStages(input: ValidateRunInput, fold: number, folds: numbe
       window: { start: range.start, end: range.end },
       validate: false,
     },
-    (e) => {
-      // The fold's own start/trial/stage/end events stay in its journal; the run shows progress and problems.
-      if (e.type === 'progress') input.onEvent({ ...e, stage: `${label} ${e.stage}` });
-      else if (e.type === 'log' && e.level !== 'info') input.onEvent({ ...e, message: `${label}: ${e.message}` });
-    },
+    Object.assign(
+      (e: RunEvent) => {
+        // The fold's own start/trial/stage/end events stay in its journal; the run shows progress and problems.
+        if (e.type === 'progress') input.onEvent({ ...e, stage: `${label} ${e.stage}` });
+        else if (e.type === 'log' && e.level !== 'info') input.onEvent({ ...e, message: `${label}: ${e.message}` });
+      },
+      { trials: () => {} },
+    ),
     input.signal,
   );
   if (end.status === 'cancelled') throw new FoldCancelled();

@@ -1,20 +1,23 @@
 /**
- * Run-engine benchmark on real data: backtests per second through the whole optimizer
- * (sampler, pool, scoring, journal) on a ~7,000-combination SMA-cross grid over ORCL
- * 1995–2014, on 1 and 2 workers; and the share of that grid's optimum each sampler reaches
- * with 5% of its backtests (median over seeds). backtrader's plain optstrategy does 2.61
- * backtests/s on this machine kind (../shared/baselines).
+ * Run-engine benchmark on real data (#20's figures), each ratio measured side by side in one
+ * run: the whole optimizer end to end (sampler, pool, worker-side scoring and encoding,
+ * journal on disk, events) on the 6,947-combination SMA-cross grid over ORCL 1995–2014 and on
+ * a 79,875-combination EMA/ATR grid, on 1 and 2 workers — wall time, backtests/s, CPU per
+ * backtest and the main thread's own CPU per trial; a 10-million-combination grid's resident
+ * memory over a minute (child process, journal on disk); cancel latency through the run host;
+ * the pool alone; and the share of the SMA grid's optimum each sampler reaches with 5% of its
+ * backtests. backtrader's plain optstrategy does 2.61 backtests/s on this machine kind
+ * (../shared/baselines). Env: BENCH_GRID_REPEATS (3), BENCH_RUN_ONLY=cancel|grid,
+ * BENCH_RUN_10M=0 to skip the 10M grid, BENCH_10M_SECONDS (60).
  */
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostMessage, HostRequest } from '../../protocol/run-host';
-import type { TrialEvent } from '../../protocol/run-events';
-import { runStudy } from '../../server/run/run-study';
-import { packOutcomes, unpackOutcomes } from '../../server/executor/backtest-task';
-import type { TrialExecutor, TrialOutcome, TrialRequest } from '../../server/executor/executor';
+import { runStudy, type TrialBatch } from '../../server/run/run-study';
+import type { TrialRequest } from '../../server/executor/executor';
 import { loadPrices, runBacktest } from '../../server/engine';
 import { LocalExecutor } from '../../server/executor/local-pool';
 import { repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
@@ -22,7 +25,12 @@ import { repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
 const DATA = sampleData('orcl-1995-2014.txt');
 const SEEDS = Number(process.env.BENCH_RUN_SEEDS ?? 5);
 
-const study = (stage: string, seed: number): string => `
+
+/** The SMA-cross grid of #20's figures: 6,947 combinations over ORCL 1995–2014. */
+const SMA_GRID_PARAMS = `    param fast in 2 .. 100 step 1
+    param slow in 10 .. 400 step 5`;
+
+const study = (stage: string, seed: number, params = SMA_GRID_PARAMS): string => `
 study "sma grid" {
   data "${DATA}"
   cash 100000
@@ -32,36 +40,157 @@ study "sma grid" {
   objective maximize sharpe
   stage "s" {
 ${stage}
-    param fast in 2 .. 80 step 1
-    param slow in 10 .. 300 step 3
+${params}
     where fast < slow
   }
   seed ${seed}
 }`;
 
-async function run(text: string, workers: number): Promise<{ trials: TrialEvent[]; seconds: number; wall: number; cpuMs: number; mainMs: number }> {
+const SMA_GRID = study('    search grid', 1);
+
+/** CPU time of this process's main thread so far (ms): /proc/self/task/PID/stat utime + stime (Linux, 100 ticks/s). */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+interface RunFigures {
+  trials: number;
+  /** The best first-objective score (maximized studies). */
+  best: number;
+  /** From the call to the end event. */
+  wall: number;
+  /** From the first trial to the end. */
+  seconds: number;
+  /** CPU of every thread (main + workers). */
+  cpuMs: number;
+  /** CPU of the main thread alone: sampler, bookkeeping, journal, events. */
+  mainCpuMs: number;
+}
+
+/** One run through runStudy, its listener on the batch path (no event objects), as the CLI's terminal output is. */
+async function run(text: string, workers: number): Promise<RunFigures> {
   const dir = tempStudy({ 's.optstudy': text });
-  const trials: TrialEvent[] = [];
+  let trials = 0;
+  let best = -Infinity;
   let first = 0;
-  const t0 = Date.now();
-  // CPU of every thread of this process (main + workers): the measure that holds on a loaded machine.
+  const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  // Time the main thread's event loop was busy (sampler, scoring, events, journal): with the
-  // workers on other cores, it bounds the run's rate on its own.
-  const elu0 = performance.eventLoopUtilization();
-  await runStudy(
-    { file: path.join(dir, 's.optstudy'), workers, out: path.join(dir, 'run') },
-    (e) => {
-      if (e.type === 'trial') {
-        if (!first) first = performance.now();
-        trials.push(e);
+  const main0 = mainThreadCpuMs();
+  const listener = Object.assign(() => {}, {
+    trials: (b: TrialBatch) => {
+      if (!first) first = performance.now();
+      trials += b.count;
+      for (let i = 0; i < b.count; i++) {
+        const l = b.loss0(i, true);
+        if (-l > best) best = -l;
       }
     },
-    new AbortController().signal,
-  );
+  });
+  await runStudy({ file: path.join(dir, 's.optstudy'), workers, out: path.join(dir, 'run') }, listener, new AbortController().signal);
+  const end = performance.now();
   const cpu = process.cpuUsage(cpu0);
-  const elu = performance.eventLoopUtilization(elu0);
-  return { trials, seconds: (performance.now() - first) / 1000, wall: (Date.now() - t0) / 1000, cpuMs: (cpu.user + cpu.system) / 1000, mainMs: elu.active };
+  const mainCpuMs = mainThreadCpuMs() - main0;
+  rmSync(dir, { recursive: true, force: true });
+  return { trials, best, wall: (end - t0) / 1000, seconds: (end - first) / 1000, cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs };
+}
+
+/** A grid on 1 and 2 workers, each run fresh (new pool, cold workers) as a user starts one: best of `repeats`. */
+async function scaling(name: string, text: string, repeats: number): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const wall: Record<number, number> = {};
+  for (const workers of [1, 2]) {
+    const all: RunFigures[] = [];
+    for (let k = 0; k < repeats; k++) all.push(await run(text, workers));
+    all.sort((a, b) => a.wall - b.wall);
+    const r = all[0]!;
+    wall[workers] = r.wall;
+    out[`workers${workers}`] = {
+      trials: r.trials,
+      runs: repeats,
+      wallSeconds: Number(r.wall.toFixed(3)),
+      medianWallSeconds: Number(all[Math.floor(all.length / 2)]!.wall.toFixed(3)),
+      backtestsPerSecond: Math.round(r.trials / r.wall),
+      cpuMicrosecondsPerBacktest: Math.round((1000 * r.cpuMs) / r.trials),
+      mainThreadCpuMicrosecondsPerTrial: Number(((1000 * r.mainCpuMs) / r.trials).toFixed(2)),
+      best: r.best,
+    };
+    process.stderr.write(`${name} on ${workers} worker(s): ${JSON.stringify(out[`workers${workers}`])} (load ${os.loadavg()[0]!.toFixed(2)})\n`);
+  }
+  out.speedup2Workers = Number((wall[1]! / wall[2]!).toFixed(2));
+  return out;
+}
+
+const EMA_ATR_GRID = `
+study "ema atr grid" {
+  data "${DATA}" from 2005-01-01 to 2014-12-31
+  cash 100000
+  commission 0.1%
+  sizing percent 95
+  strategy ema_atr
+  objective maximize sharpe
+  stage "grid" {
+    param ema_fast in 2 .. 72 step 1
+    param ema_slow in 80 .. 160 step 10
+    param atr_period in 10 .. 18 step 2
+    param atr_sl_multiplier in 1.0 .. 3.0 step 0.5
+    param atr_tp_multiplier in 2.0 .. 10.0 step 2.0
+  }
+  seed 1
+}`;
+
+/**
+ * A 10-million-combination grid (a short window, so backtests are quick) run in a child process
+ * for `seconds` with its journal on disk, then cancelled: the child's resident memory sampled
+ * every second and its peak (VmHWM), to show memory flat in grid size.
+ */
+async function tenMillion(seconds: number): Promise<Record<string, unknown>> {
+  const dir = tempStudy({
+    'g.optstudy': `
+study "ten million" {
+  data "${DATA}" from 2014-01-01 to 2014-06-30
+  strategy sma_cross
+  objective maximize sharpe
+  stage "grid" {
+    param fast in 1 .. 2000 step 1
+    param slow in 1 .. 5000 step 1
+  }
+  seed 1
+}`,
+  });
+  const child = fork(path.join(repoRoot(), 'dist', 'cli.js'), ['run', path.join(dir, 'g.optstudy'), '--workers', '2', '--json', '--out', path.join(dir, 'run')], { stdio: ['ignore', 'pipe', 'ignore', 'ipc'] });
+  let trials = 0;
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf = (buf + d.toString('latin1')).slice(-200_000);
+    trials = Number(/"done":(\d+)[^\n]*$/.exec(buf)?.[1] ?? trials);
+  });
+  const samples: { s: number; rssMb: number; trials: number }[] = [];
+  const status = (): { rss: number; hwm: number } => {
+    const t = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return { rss: Number(/VmRSS:\s+(\d+)/.exec(t)?.[1] ?? 0) / 1024, hwm: Number(/VmHWM:\s+(\d+)/.exec(t)?.[1] ?? 0) / 1024 };
+  };
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  let peak = 0;
+  for (let s = 1; s <= seconds; s++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    try {
+      const st = status();
+      peak = Math.max(peak, st.hwm);
+      samples.push({ s, rssMb: Math.round(st.rss), trials });
+    } catch {
+      break;
+    }
+  }
+  child.kill('SIGINT');
+  await exited;
+  rmSync(dir, { recursive: true, force: true });
+  return { combinations: 10_000_000, seconds, trialsDone: trials, peakRssMb: Math.round(peak), rssEverySecond: samples };
 }
 
 /**
@@ -70,7 +199,7 @@ async function run(text: string, workers: number): Promise<{ trials: TrialEvent[
  * host's exit, the trials that reached the parent, and the IPC messages they took.
  */
 async function cancelLatency(runMs: number): Promise<Record<string, number>> {
-  const dir = tempStudy({ 'b.optstudy': study('    search grid', 1).replace('param fast in 2 .. 80 step 1', 'param fast in 2 .. 201 step 1').replace('param slow in 10 .. 300 step 3', 'param slow in 10 .. 5009 step 10').replace('where fast < slow', '') });
+  const dir = tempStudy({ 'b.optstudy': study('    search grid', 1, '    param fast in 2 .. 201 step 1\n    param slow in 210 .. 5209 step 10') });
   const child = fork(process.env.RUN_HOST ?? path.join(repoRoot(), 'dist', 'run-host.js'), [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced' });
   let trials = 0;
   let messages = 0;
@@ -105,50 +234,6 @@ async function cancelLatency(runMs: number): Promise<Record<string, number>> {
 }
 
 /**
- * The main thread's own cost per trial: the same grid through runStudy (sampler, scoring,
- * events, journal) with an executor that answers at once with real metrics of one backtest,
- * packed and unpacked as the pool does. CPU µs per trial, best of `passes` runs.
- */
-async function mainThreadCost(passes: number): Promise<Record<string, number>> {
-  const text = study('    search grid', 1);
-  const dir = tempStudy({ 's.optstudy': text });
-  let metrics: TrialOutcome['metrics'] = null;
-  const instant = (): TrialExecutor => ({
-    workers: 1,
-    async run(batch: TrialRequest[]): Promise<TrialOutcome[]> {
-      const out = batch.map((t) => ({ number: t.number, metrics: metrics!, durationMs: 0.1 }));
-      // Through the pool's transfer form, as a real batch travels (structured clone included).
-      return unpackOutcomes(structuredClone(packOutcomes(out)));
-    },
-    async close(): Promise<void> {},
-  });
-  let best = Infinity;
-  let trials = 0;
-  for (let i = 0; i < passes; i++) {
-    let n = 0;
-    const cpu0 = process.cpuUsage();
-    await runStudy(
-      {
-        file: path.join(dir, 's.optstudy'),
-        out: path.join(dir, `main${i}`),
-        createExecutor: (_payload, _settings, prices) => {
-          metrics = runBacktest(prices, 'sma_cross', { fast: 10, slow: 30 }, { cash: 100000, commission: 0.001, sizing: { kind: 'percent', value: 95 } }, { trades: false }).metrics;
-          return instant();
-        },
-      },
-      (e) => {
-        if (e.type === 'trial') n++;
-      },
-      new AbortController().signal,
-    );
-    const cpu = process.cpuUsage(cpu0);
-    best = Math.min(best, (cpu.user + cpu.system) / n);
-    trials = n;
-  }
-  return { trials, passes, cpuMicrosecondsPerTrial: Math.round(best) };
-}
-
-/**
  * The pool alone: the grid's 6,787 trials handed straight to the piscina pool (no sampler,
  * scoring, events or journal), on 1 and 2 workers — how the workers scale when the main thread
  * has next to nothing to do. Best of `passes`.
@@ -156,7 +241,7 @@ async function mainThreadCost(passes: number): Promise<Record<string, number>> {
 async function poolOnly(passes: number): Promise<Record<string, number>> {
   const prices = loadPrices(DATA);
   const requests: TrialRequest[] = [];
-  for (let fast = 2; fast <= 80; fast++) for (let slow = 10; slow <= 300; slow += 3) if (fast < slow) requests.push({ number: requests.length, params: { fast, slow } });
+  for (let fast = 2; fast <= 100; fast++) for (let slow = 10; slow <= 400; slow += 5) if (fast < slow) requests.push({ number: requests.length, params: { fast, slow } });
   const out: Record<string, number> = { trials: requests.length };
   for (const workers of [1, 2]) {
     const ex = new LocalExecutor(
@@ -189,49 +274,20 @@ async function main(): Promise<void> {
   }
   out.poolOnly = await poolOnly(Number(process.env.BENCH_POOL_PASSES ?? 3));
   process.stderr.write(`pool only: ${JSON.stringify(out.poolOnly)}\n`);
-  out.mainThreadOnly = await mainThreadCost(Number(process.env.BENCH_MAIN_PASSES ?? 5));
-  process.stderr.write(`main thread only: ${JSON.stringify(out.mainThreadOnly)}\n`);
-  if (process.env.BENCH_RUN_ONLY === 'main') {
-    process.stdout.write(JSON.stringify(out) + '\n');
-    return;
-  }
-  const grid = study('    search grid', 1);
-  const rates: Record<string, number> = {};
-  let gridBest = -Infinity;
-  let size = 0;
-  // Each a fresh run (new pool, cold workers), as a user starts one; best and median of
-  // BENCH_GRID_REPEATS runs, since a shared machine's noise only ever slows a run down.
   const repeats = Number(process.env.BENCH_GRID_REPEATS ?? 3);
-  for (const workers of [1, 2]) {
-    const all: { rate: number; cpu: number; main: number; seconds: number; wall: number }[] = [];
-    for (let k = 0; k < repeats; k++) {
-      const r = await run(grid, workers);
-      size = r.trials.length;
-      all.push({ rate: r.trials.length / r.seconds, cpu: r.cpuMs / r.trials.length, main: r.mainMs / r.trials.length, seconds: r.seconds, wall: r.wall });
-      for (const t of r.trials) if (t.state === 'complete' && (t.score as number) > gridBest) gridBest = t.score as number;
-    }
-    all.sort((a, b) => b.rate - a.rate);
-    const best = all[0]!;
-    rates[workers] = Math.round(best.rate);
-    out[`workers${workers}`] = {
-      trials: size,
-      runs: repeats,
-      backtestsPerSecond: rates[workers],
-      medianBacktestsPerSecond: Math.round(all[Math.floor(all.length / 2)]!.rate),
-      cpuMsPerBacktest: Number(best.cpu.toFixed(3)),
-      mainThreadMsPerTrial: Number(best.main.toFixed(3)),
-      seconds: Number(best.seconds.toFixed(2)),
-      wallWithStartup: Number(best.wall.toFixed(2)),
-    };
-    process.stderr.write(`grid on ${workers} worker(s): ${JSON.stringify(out[`workers${workers}`])}\n`);
-  }
-  out.gridSize = size;
-  out.speedup2Workers = Number((rates[2]! / rates[1]!).toFixed(2));
-  out.vsBacktrader = Math.round(rates[1]! / 2.61);
-  out.gridOptimum = gridBest;
+  out.smaGrid = await scaling('sma grid (6,947)', SMA_GRID, repeats);
+  out.emaAtrGrid = await scaling('ema/atr grid (79,875)', EMA_ATR_GRID, Math.max(1, Math.min(repeats, 2)));
+  const sma = out.smaGrid as { workers1: { backtestsPerSecond: number; best: number; trials: number } };
+  const gridBest = sma.workers1.best;
+  const size = sma.workers1.trials;
+  out.vsBacktrader = Math.round(sma.workers1.backtestsPerSecond / 2.61);
   if (process.env.BENCH_RUN_ONLY === 'grid') {
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
+  }
+  if (process.env.BENCH_RUN_10M !== '0') {
+    out.tenMillionGrid = await tenMillion(Number(process.env.BENCH_10M_SECONDS ?? 60));
+    process.stderr.write(`10M grid: ${JSON.stringify(out.tenMillionGrid)}\n`);
   }
   const budget = Math.round(size * 0.05);
   const share: Record<string, unknown> = {};
@@ -246,8 +302,7 @@ async function main(): Promise<void> {
     const shares: number[] = [];
     let found = 0;
     for (let s = 0; s < seeds; s++) {
-      const r = await run(study(`    ${search}`, 100 + s), 2);
-      const best = Math.max(...r.trials.filter((t) => t.state === 'complete').map((t) => t.score as number));
+      const best = (await run(study(`    ${search}`, 100 + s), 2)).best;
       shares.push(best / gridBest);
       if (best >= gridBest) found++;
     }

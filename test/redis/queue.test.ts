@@ -20,6 +20,7 @@ import { CLI, ROOT, startWorker, type TestWorker } from '../support/redis-worker
 import { spawnSync } from 'node:child_process';
 import IORedis from 'ioredis';
 import { freePort } from '../support/redis-server';
+import { outcomesOf } from '../../server/executor/outcome-block';
 
 const DATA = path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt');
 const skip = redisServerAvailable() ? false : REDIS_MISSING;
@@ -62,7 +63,8 @@ function unlimitedSignal(): AbortSignal {
 
 /** Runs every batch through the executor at once and checks each trial came back once, equal to the reference. */
 async function runAll(ex: DistributedExecutor, trials: SimpleTrial[], reference: Map<number, string>, batch = 10, signal = unlimitedSignal()) {
-  const results = await Promise.all(chunks(trials, batch).map((b) => ex.run(b, signal)));
+  // A batch's outcomes come back as the workers' OutcomeBlocks: one TrialOutcome per trial again.
+  const results = await Promise.all(chunks(trials, batch).map(async (b) => outcomesOf(await ex.run(b, signal))));
   const seen = new Map<number, number>();
   results.forEach((outcomes, i) => {
     const b = chunks(trials, batch)[i]!;

@@ -17,6 +17,7 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { REDIS_MISSING, redisServerAvailable, startRedis, type TestRedis } from '../support/redis-server';
 import { ROOT, startWorker, type TestWorker } from '../support/redis-workers';
+import { outcomesOf } from '../../server/executor/outcome-block';
 
 const skip = redisServerAvailable() ? false : REDIS_MISSING;
 const DATA = path.join(ROOT, 'samples', 'data', 'orcl-2014.txt');
@@ -210,7 +211,7 @@ describe('signed jobs: code only from a coordinator holding the shared secret', 
       setup(ctx, p) { const x = ctx.crossover(ctx.sma(p.fast), ctx.sma(p.slow)); return (b) => { if (b.position === 0) { if (x[b.i] > 0) b.buy(); } else if (x[b.i] < 0) b.close('x'); }; } };\n`);
     const ex = await executor(payload({ kind: 'module', file: mod }));
     try {
-      const out = await ex.run(trials, new AbortController().signal);
+      const out = outcomesOf(await ex.run(trials, new AbortController().signal));
       assert.deepEqual(out.map((o) => [o.number, o.error]), trials.map((t) => [t.number, undefined]));
       assert.ok(out.every((o) => typeof o.metrics?.final_value === 'number'));
     } finally {
@@ -258,7 +259,7 @@ describe('signed jobs: code only from a coordinator holding the shared secret', 
       assert.match(a.reason, /^refused: bad signature/);
       assert.equal(b.state, 'failed');
       assert.match(b.reason, /^refused: (bad signature|the job id does not match)/);
-      const out = await running;
+      const out = outcomesOf(await running);
       const inAltered = new Set((JSON.parse(altered.body) as { trials: { number: number }[] }).trials.map((t) => t.number));
       assert.ok(inAltered.size > 0);
       for (const o of out) {
@@ -286,8 +287,8 @@ describe('signed jobs: code only from a coordinator holding the shared secret', 
         await admin.rpush(keys.results('optstudy', ex.runId), forged(seq, () => Buffer.alloc(32)), forged(seq, () => createHmac('sha256', 'x').update('y').digest()));
       }
       for (let seq = 0; seq < 3; seq++) {
-        const out = await ex.run(trials, new AbortController().signal);
-        assert.ok(out.every((o) => o.error === undefined && o.metrics !== null), 'the real results, not the forged ones');
+        const out = outcomesOf(await ex.run(trials, new AbortController().signal));
+        assert.ok(out.length === trials.length && out.every((o) => o.error === undefined && o.metrics !== null), 'the real results, not the forged ones');
       }
       assert.equal(ex.stats.rejected, 6, JSON.stringify(ex.stats));
       const done = (await q.getCompleted()).find((j) => j.data.runId === ex.runId)!;
@@ -316,8 +317,8 @@ describe('signed jobs: code only from a coordinator holding the shared secret', 
     const ex = await createDistributedExecutor(payload(), { workers: 1, retries: 0 }, { url: redis.url, queue: 'nosecret', secret: Buffer.from(SECRET), reconcileMs: 200, onLog: (_l, m) => logs.push(m) });
     try {
       assert.ok(logs.some((m) => /1 of the 1 workers will refuse this run's jobs .*has no shared secret/.test(m)), logs.join(' | '));
-      const out = await ex.run(trials, new AbortController().signal);
-      assert.ok(out.every((o) => /refused: signed job, but this worker has no shared secret/.test(o.error ?? '')), JSON.stringify(out));
+      const out = outcomesOf(await ex.run(trials, new AbortController().signal));
+      assert.ok(out.length === trials.length && out.every((o) => /refused: signed job, but this worker has no shared secret/.test(o.error ?? '')), JSON.stringify(out));
     } finally {
       await ex.close();
       await plain.stop();

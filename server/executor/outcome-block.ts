@@ -1,0 +1,170 @@
+/**
+ * A chunk's finished trials as they come back from a worker: scored there (scoring.ts) and
+ * already encoded as the journal's JSON — the run's main thread only prefixes each line with
+ * its stage and number and copies the bytes to the journal and the `--json` stream. Numbers,
+ * states and scores travel beside the text as typed arrays for the run's bookkeeping (best,
+ * counts, the samplers). A block is plain typed arrays: it crosses threads and processes by
+ * structured clone (or `v8.serialize`) as one copy, not ~60 properties per trial.
+ */
+import type { Metrics, ParamValues, TrialState, TrialSymbol } from '../../protocol/run-events';
+import { symbolKey } from '../data/basket';
+import type { TrialOutcome } from './executor';
+import type { Scored } from './scoring';
+
+export const STATE_CODE: Record<TrialState, number> = { complete: 0, infeasible: 1, failed: 2 };
+export const STATE_NAME: readonly TrialState[] = ['complete', 'infeasible', 'failed'];
+
+export interface OutcomeBlock {
+  numbers: Float64Array;
+  states: Uint8Array;
+  /** Scores per trial (`objectives` each, NaN where a trial has none). */
+  objectives: number;
+  scores: Float64Array;
+  /** How many times each trial ran (1 + retries used); set by the executor. */
+  attempts: Uint8Array;
+  /**
+   * Each trial's `trial` event as JSON, UTF-8, without its head: `"params":{…},"durationMs":…,
+   * "metrics":{…},"score":…,"state":…[,"error":…][,"log":…]}` (the run writes
+   * `{"type":"trial","stage":…,"number":…,` before it). Rows end at `ends`.
+   */
+  json: Uint8Array;
+  ends: Uint32Array;
+}
+
+export function isBlock(o: TrialOutcome | OutcomeBlock): o is OutcomeBlock {
+  return (o as OutcomeBlock).ends !== undefined;
+}
+
+/** The part of a `trial` event a worker knows, in the event's key order. */
+export function trialBody(params: ParamValues, durationMs: number, metrics: Metrics | null, s: Scored | null, error?: string, log?: string, symbols?: TrialSymbol[]): object {
+  const body: { params: ParamValues; durationMs: number; metrics: Metrics; score: Scored['score']; state: TrialState; symbols?: TrialSymbol[]; error?: string; log?: string } = {
+    params,
+    durationMs: Math.round(durationMs * 1000) / 1000,
+    metrics: metrics ?? {},
+    score: s ? s.score : null,
+    state: metrics === null ? 'failed' : s ? s.state : 'complete',
+  };
+  // A basket trial: each symbol's own metrics (`metrics` are then the summed account's).
+  if (symbols && metrics !== null) body.symbols = symbols;
+  const why = metrics === null ? (error ?? 'the trial failed') : s?.error;
+  if (why !== undefined) body.error = why;
+  if (log !== undefined) body.log = log;
+  return body;
+}
+
+/** Builds a block row by row (in a worker, or on the main thread for memoized trials). */
+export class BlockBuilder {
+  private readonly numbers: Float64Array;
+  private readonly states: Uint8Array;
+  private readonly scores: Float64Array;
+  private readonly ends: Uint32Array;
+  private text = Buffer.allocUnsafe(64 * 1024);
+  private used = 0;
+  private rows = 0;
+
+  constructor(
+    capacity: number,
+    private readonly objectives: number,
+  ) {
+    this.numbers = new Float64Array(capacity);
+    this.states = new Uint8Array(capacity);
+    this.scores = new Float64Array(capacity * objectives).fill(NaN);
+    this.ends = new Uint32Array(capacity);
+  }
+
+  get count(): number {
+    return this.rows;
+  }
+
+  /** Adds a trial: `metrics` null for a failed one (with `error`), `s` its score (null: not scored). */
+  add(number: number, params: ParamValues, durationMs: number, metrics: Metrics | null, s: Scored | null, error?: string, log?: string, symbols?: TrialSymbol[]): void {
+    const r = this.rows++;
+    this.numbers[r] = number;
+    const body = trialBody(params, durationMs, metrics, s, error, log, symbols);
+    this.states[r] = STATE_CODE[(body as { state: TrialState }).state];
+    if (s?.score !== null && s?.score !== undefined) {
+      const sc = s.score;
+      if (typeof sc === 'number') this.scores[r * this.objectives] = sc;
+      else for (let j = 0; j < sc.length && j < this.objectives; j++) this.scores[r * this.objectives + j] = sc[j]!;
+    }
+    // Without its leading '{': the run writes the event's head before it.
+    const json = JSON.stringify(body).slice(1);
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
+    if (this.used + json.length * 3 > this.text.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.text.length * 2, this.used + json.length * 3));
+      this.text.copy(bigger, 0, 0, this.used);
+      this.text = bigger;
+    }
+    this.used += this.text.write(json, this.used, 'utf8');
+    this.ends[r] = this.used;
+  }
+
+  /** The block (copies sized to the rows added). */
+  finish(): OutcomeBlock {
+    const n = this.rows;
+    return {
+      numbers: this.numbers.slice(0, n),
+      states: this.states.slice(0, n),
+      objectives: this.objectives,
+      scores: this.scores.slice(0, n * this.objectives),
+      attempts: new Uint8Array(n).fill(1),
+      json: Uint8Array.prototype.slice.call(this.text, 0, this.used),
+      ends: this.ends.slice(0, n),
+    };
+  }
+}
+
+/** A block's row `i` JSON body (`"params":…}`), as bytes. */
+export function rowJson(b: OutcomeBlock, i: number): Uint8Array {
+  return b.json.subarray(i === 0 ? 0 : b.ends[i - 1]!, b.ends[i]!);
+}
+
+/** The rows of `b` for which `keep(i)` holds, as a block of their own. */
+export function selectRows(b: OutcomeBlock, keep: (i: number) => boolean): OutcomeBlock {
+  const rows: number[] = [];
+  for (let i = 0; i < b.numbers.length; i++) if (keep(i)) rows.push(i);
+  if (rows.length === b.numbers.length) return b;
+  const k = b.objectives;
+  const parts = rows.map((i) => rowJson(b, i));
+  const json = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  const ends = new Uint32Array(rows.length);
+  let off = 0;
+  parts.forEach((p, r) => {
+    json.set(p, off);
+    off += p.length;
+    ends[r] = off;
+  });
+  return {
+    numbers: Float64Array.from(rows, (i) => b.numbers[i]!),
+    states: Uint8Array.from(rows, (i) => b.states[i]!),
+    objectives: k,
+    scores: Float64Array.from(rows.flatMap((i) => Array.from(b.scores.subarray(i * k, (i + 1) * k)))),
+    attempts: Uint8Array.from(rows, (i) => b.attempts[i]!),
+    json,
+    ends,
+  };
+}
+
+const utf8 = new TextDecoder();
+
+/** A block as one outcome per trial (metrics objects; the run scores them again): for callers that ship outcomes as JSON. */
+export function blockToOutcomes(b: OutcomeBlock): TrialOutcome[] {
+  const out: TrialOutcome[] = [];
+  for (let i = 0; i < b.numbers.length; i++) {
+    const body = JSON.parse('{' + utf8.decode(rowJson(b, i))) as { metrics: Metrics; durationMs: number; state: TrialState; symbols?: TrialSymbol[]; error?: string; log?: string };
+    // A basket's symbols go back into the metrics under their `<i>|<metric>` keys, as a backtest reports them.
+    body.symbols?.forEach((sym, k) => {
+      for (const [m, v] of Object.entries(sym.metrics)) body.metrics[symbolKey(k, m)] = v;
+    });
+    const o: TrialOutcome = { number: b.numbers[i]!, metrics: body.state === 'failed' ? null : body.metrics, durationMs: body.durationMs, attempts: b.attempts[i] };
+    if (body.state === 'failed') o.error = body.error;
+    if (body.log !== undefined) o.log = body.log;
+    out.push(o);
+  }
+  return out;
+}
+
+/** One TrialOutcome per trial of an executor's result (blocks expanded), in order. */
+export function outcomesOf(list: (TrialOutcome | OutcomeBlock)[]): TrialOutcome[] {
+  return list.flatMap((o) => (isBlock(o) ? blockToOutcomes(o) : [o]));
+}

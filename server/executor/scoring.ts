@@ -1,0 +1,76 @@
+/**
+ * Scoring a trial's metrics against the study's constraints and objectives. It runs where the
+ * backtest runs (the pool's workers get the run's `ScoringSpec` in their payload, so the main
+ * thread receives trials already scored), and on the run's main thread for executors that
+ * return plain metrics (external command strategies) and for warm starts and reports.
+ */
+import { compileExpr, exprNames, type BasketLookup, type Expr, type Lookup } from '../../grammar';
+import type { Metrics, ParamValues, Score, TrialState, TrialSymbol } from '../../protocol/run-events';
+
+/** The study's objectives and constraints as plain data (expression trees): it travels with the task payload. */
+export interface ScoringSpec {
+  objectives: { direction: 'maximize' | 'minimize'; text: string; expr: Expr }[];
+  constraints: { text: string; expr: Expr }[];
+}
+
+/** A compiled scoring spec. */
+export interface Scorer {
+  objectives: { direction: 'maximize' | 'minimize'; text: string; names: string[]; fn: (l: Lookup) => number | boolean | null }[];
+  constraints: { text: string; names: string[]; fn: (l: Lookup) => number | boolean | null }[];
+}
+
+export function compileScoring(spec: ScoringSpec): Scorer {
+  return {
+    objectives: spec.objectives.map((o) => ({ direction: o.direction, text: o.text, names: exprNames(o.expr), fn: compileExpr(o.expr) })),
+    constraints: spec.constraints.map((c) => ({ text: c.text, names: exprNames(c.expr), fn: compileExpr(c.expr) })),
+  };
+}
+
+/** The scored result of one trial's metrics. */
+export interface Scored {
+  state: TrialState;
+  score: Score | null;
+  error?: string;
+  /** Minimized losses for the samplers (null unless complete). */
+  loss: number[] | null;
+}
+
+/**
+ * Scores a trial: constraints first (a trial that breaks one is infeasible, with the reason
+ * and the values involved), then the objectives. An objective that cannot be computed (an
+ * undefined metric such as profit_factor without a losing trade, a division by zero) makes
+ * the trial infeasible with the names that were undefined — never a NaN score.
+ */
+export function scoreTrial(scorer: Pick<Scorer, 'objectives' | 'constraints'>, params: ParamValues, metrics: Metrics, symbols?: readonly TrialSymbol[]): Scored {
+  const lookup: BasketLookup = (n) => (n in metrics ? metrics[n] : params[n]);
+  // A basket trial: one-argument mean/median/min/max read each symbol's metrics.
+  if (symbols) lookup.symbols = symbols.map((s): Lookup => (n) => (n in s.metrics ? s.metrics[n] : params[n]));
+  const describe = (names: string[]): string =>
+    names
+      .map((n) => {
+        const v = lookup(n) ?? (METRIC_KEYS[n] !== undefined ? lookup(METRIC_KEYS[n]!) : undefined);
+        return `${n} = ${v === null || v === undefined ? 'undefined' : typeof v === 'number' ? fmt(v) : String(v)}`;
+      })
+      .join(', ');
+  for (const c of scorer.constraints) {
+    const v = c.fn(lookup);
+    if (v === true || (typeof v === 'number' && v !== 0)) continue;
+    const why = v === null ? 'cannot be evaluated' : 'does not hold';
+    return { state: 'infeasible', score: null, loss: null, error: `constraint '${c.text}' ${why} (${describe(c.names)})` };
+  }
+  const values: number[] = [];
+  for (const o of scorer.objectives) {
+    const v = o.fn(lookup);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      return { state: 'infeasible', score: null, loss: null, error: `objective '${o.text}' is undefined for this trial (${describe(o.names)})` };
+    values.push(v);
+  }
+  const loss = values.map((v, i) => (scorer.objectives[i]!.direction === 'maximize' ? -v : v));
+  return { state: 'complete', score: values.length === 1 ? values[0]! : values, loss };
+}
+
+const METRIC_KEYS: Record<string, string> = { trades: 'trades_closed', max_drawdown: 'max_drawdown_money', sharpe: 'sharpe_days_ann_rf0' };
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+}

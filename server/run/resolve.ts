@@ -1,0 +1,128 @@
+/**
+ * Step 1 of a run: the study file → the study to run (checked, with its plan and the stages
+ * asked for) → its price data (the bars it optimizes on: a holdout's in-sample head or a
+ * walk-forward fold's training window) and the task payload the executor gets.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyze, IssueCodes, type Diagnostic, type StudyModel } from '../../grammar';
+import { barStamp, sliceBars, type PriceData } from '../engine';
+import { loadFeeds } from '../data/feeds';
+import type { TaskPayload } from '../executor/executor';
+import { checkWorkspace } from '../workspace-checks';
+import { buildPlan, type StagePlan, type StudyPlan } from './plan';
+import { holdoutWindow } from './validate-run';
+
+/** A study that cannot run: its findings, formatted `file:line:col: message`. */
+export class StudyError extends Error {
+  constructor(
+    message: string,
+    readonly findings: string[] = [message],
+  ) {
+    super(message);
+    this.name = 'StudyError';
+  }
+}
+
+/** Formats a diagnostic the way `optstudy check` does. */
+export function formatDiagnostic(file: string, d: Diagnostic): string {
+  return `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity}: ${d.message} [${d.code}]`;
+}
+
+/**
+ * Reads, checks and picks the study to run. With `paths`, data and module paths must stay inside
+ * `paths.workspaceRoot` (default: the study's folder), as `optstudy check` reports them.
+ * @throws StudyError
+ */
+export function loadStudy(file: string, name?: string, paths?: { workspaceRoot?: string }): { model: StudyModel; plan: StudyPlan } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new StudyError(`${file}: cannot read the study file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const a = analyze(text);
+  const errors = a.diagnostics.filter((d) => d.severity === 'error');
+  const rel = path.relative(process.cwd(), file) || file;
+  const model = name === undefined ? a.studies[0] : a.studies.find((s) => s.name === name);
+  if (!model) {
+    if (errors.length) throw new StudyError(`${rel}: the study has errors`, errors.map((d) => formatDiagnostic(rel, d)));
+    const names = a.studies.map((s) => `'${s.name}'`).join(', ');
+    throw new StudyError(name === undefined ? `${rel}:1:1: no study in this file` : `${rel}:1:1: no study named '${name}' (studies: ${names || 'none'})`);
+  }
+  // Errors inside this study, or outside every study (a strategy declaration it may use).
+  const inside = (d: Diagnostic, m: StudyModel): boolean => d.range.start.line >= m.range.start.line && d.range.start.line <= m.range.end.line;
+  const own = errors.filter((d) => inside(d, model) || !a.studies.some((s) => inside(d, s)));
+  if (own.length || model.hasErrors)
+    throw new StudyError(
+      `${rel}: study '${model.name}' has errors`,
+      own.length ? own.map((d) => formatDiagnostic(rel, d)) : [`${rel}:${model.range.start.line + 1}:1: study '${model.name}' has errors`],
+    );
+  const outside = paths ? checkWorkspace(model, file, { workspaceRoot: paths.workspaceRoot, contents: false }).filter((d) => d.code === IssueCodes.PathOutsideWorkspace) : [];
+  if (outside.length) throw new StudyError(`${rel}: study '${model.name}' reads files outside its folder`, outside.map((d) => formatDiagnostic(rel, d)));
+  try {
+    return { model, plan: buildPlan(model, file) };
+  } catch (e) {
+    throw new StudyError(`${rel}:${model.range.start.line + 1}:1: ${(e as Error).message}`);
+  }
+}
+
+export interface ResolvedStudy {
+  /** The study file, absolute. */
+  file: string;
+  model: StudyModel;
+  plan: StudyPlan;
+  /** The stages to run (one with `--stage`). */
+  stages: StagePlan[];
+}
+
+/** The study a run asks for. @throws StudyError */
+export function resolveStudy(options: { file: string; study?: string; stage?: string; trusted?: boolean; confine?: { root?: string } }): ResolvedStudy {
+  const file = path.resolve(options.file);
+  const { model, plan } = loadStudy(file, options.study, options.confine && { workspaceRoot: options.confine.root });
+  if (options.trusted === false && plan.payload.strategy.kind !== 'builtin')
+    throw new StudyError(`${file}: strategy '${model.strategy?.name}' is a ${plan.payload.strategy.kind} strategy: running it needs a trusted workspace`);
+  let stages = plan.stages;
+  if (options.stage !== undefined) {
+    stages = stages.filter((s) => s.name === options.stage);
+    if (!stages.length) throw new StudyError(`${file}: no stage named '${options.stage}' in study '${model.name}'`);
+  }
+  return { file, model, plan, stages };
+}
+
+export interface RunData {
+  /** The bars the run optimizes on (data 0). */
+  prices: PriceData;
+  /** Every feed, data 0 first (`validate`, hence a window, needs a single feed: the grammar says so). */
+  feeds: PriceData[];
+  /** Every bar of the study's data (validation re-runs out of sample). */
+  allPrices: PriceData;
+  /** Set when `prices` is a window of `allPrices` (a holdout's head, a fold's training window). */
+  window: { start: number; end: number } | null;
+  /** The executor's payload: executors that load the data themselves see the window as dates. */
+  payload: TaskPayload;
+}
+
+/** Loads the study's prices and cuts the run's window. @throws StudyError naming the study's line */
+export function loadRunData(r: ResolvedStudy, options: { window?: { start: number; end: number }; validate?: boolean }): RunData {
+  const where = `${path.relative(process.cwd(), r.file) || r.file}:${r.model.range.start.line + 1}:1`;
+  const data = r.plan.payload.data;
+  let feeds: PriceData[];
+  let allPrices: PriceData;
+  let window = options.window ?? null;
+  try {
+    // Every feed once (data 0 first): a multi-feed strategy sees them all, a basket runs each alone.
+    feeds = loadFeeds(r.plan.payload.datas ?? [data]);
+    allPrices = feeds[0]!;
+    // `validate holdout` optimizes on the in-sample head only (also for a single `--stage`: its
+    // trials must stay comparable with the full run's); a walk-forward fold's nested run on its window.
+    if (!window && options.validate !== false) window = holdoutWindow(r.model, allPrices);
+    if (window && (window.start < 0 || window.end > allPrices.bars || window.end - window.start < 2))
+      throw new Error(`bar window ${window.start}…${window.end} is outside the ${allPrices.bars} bars of the data`);
+  } catch (e) {
+    throw new StudyError(`${where}: ${(e as Error).message}`);
+  }
+  const prices = window ? sliceBars(allPrices, window.start, window.end) : allPrices;
+  const payload = window ? { ...r.plan.payload, data: { ...data, from: barStamp(prices, 0), to: barStamp(prices, prices.bars - 1) } } : r.plan.payload;
+  return { prices, feeds: window ? [prices] : feeds, allPrices, window, payload };
+}
