@@ -74,13 +74,14 @@ export function defaultCacheDir(): string {
 export const BUILTIN_ONLY: WorkerPolicy = { allow: new Set(['builtin']), secret: null };
 
 /**
- * Checks a signed job's run: its lease (signed by its coordinator, renewed while it runs, deleted
- * when it ends) must be valid now. Read for every job (one GET), so a replay is refused as soon
- * as the run is over.
+ * The state of a job's run, in one round trip: whether it was cancelled, and for a signed job
+ * whether its lease (signed by its coordinator, renewed while it runs, deleted when it ends) is
+ * valid now — read for every job, so a replay is refused as soon as the run is over.
+ * @throws Error (retried by BullMQ) when a signed job's run has no valid lease.
  */
-function leaseChecker(redis: Redis, prefix: string, secret: Buffer) {
-  return async (runId: string): Promise<void> => {
-    const raw = await redis.get(keys.lease(prefix, runId));
+async function runState(redis: Redis, prefix: string, runId: string, secret: Buffer | null): Promise<{ cancelled: boolean }> {
+  const [[, cancelled], [, raw]] = (await redis.multi().exists(keys.cancel(prefix, runId)).get(keys.lease(prefix, runId)).exec()) as [[unknown, number], [unknown, string | null]];
+  if (secret) {
     let lease: unknown = null;
     try {
       lease = raw === null ? null : JSON.parse(raw);
@@ -94,7 +95,8 @@ function leaseChecker(redis: Redis, prefix: string, secret: Buffer) {
         `refused: run ${runId} has no valid lease: its coordinator has ended (or its signed lease expired; are this machine's clock and the coordinator's in sync?)`,
       );
     }
-  };
+  }
+  return { cancelled: cancelled === 1 };
 }
 
 /**
@@ -122,13 +124,11 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
   }
   const cache = new BlobCache(redis, prefix, opts.cacheDir ?? defaultCacheDir(), opts.dataRoot);
   const stats: RedisWorkerStats = { batches: 0, trials: 0, skipped: 0, blobsFetched: 0, blobsShared: 0 };
-  const checkLease = policy.secret ? leaseChecker(redis, prefix, policy.secret) : null;
 
   const processor = async (job: Job<BatchJobData>): Promise<{ trials: number } | { skipped: true }> => {
     const admitted = admitJob(job.id, job.data, policy);
     const { runId, seq, trials } = admitted.body;
-    if (admitted.signed) await checkLease!(runId);
-    if (await redis.exists(keys.cancel(prefix, runId))) {
+    if ((await runState(redis, prefix, runId, admitted.signed ? policy.secret : null)).cancelled) {
       stats.skipped++;
       return { skipped: true };
     }

@@ -123,7 +123,8 @@ async function main(): Promise<void> {
   const rate = (t: Timing) => Math.round((t.trials / t.ms) * 1000);
   const best = (ts: Timing[]) => ts.reduce((a, b) => (b.ms < a.ms ? b : a));
   const ensureWorkers = async (n: number) => {
-    while (workers.length < n) workers.push(await startWorker(redis.url, { concurrency: 1, extraArgs: ['--secret-file', path.join(dir, 'secret')] }));
+    // The production lock (30 s): a short test lock can expire on a loaded machine and re-run a batch.
+    while (workers.length < n) workers.push(await startWorker(redis.url, { concurrency: 1, lockMs: 30_000, extraArgs: ['--secret-file', path.join(dir, 'secret')] }));
     while (workers.length > n) await workers.pop()!.stop();
   };
 
