@@ -25,8 +25,11 @@ export function jsonPrinter(io: CliIo): Printer {
   let pending: (string | Uint8Array)[] = [];
   let size = 0;
   let last = Date.now();
+  let timer: NodeJS.Timeout | null = null;
   let start: StartEvent | null = null;
   const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
     for (const p of pending) io.out(p);
     pending = [];
     size = 0;
@@ -36,6 +39,9 @@ export function jsonPrinter(io: CliIo): Printer {
     pending.push(p);
     size += p.length;
     if (now || size > 256 * 1024 || Date.now() - last >= FLUSH_MS) flush();
+    // Trials gathered now are written by the next event — or by this timer when none comes (the
+    // rest of the batch hangs): a reader must see every finished trial, whatever comes next.
+    else timer ??= setTimeout(flush, FLUSH_MS);
   };
   const listener = Object.assign(
     (e: RunEvent): void => {

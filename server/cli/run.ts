@@ -154,8 +154,16 @@ export const runCommand: Command = async (argv, io) => {
     throw e;
   } finally {
     printer.close();
+    // Until the process exits (main.ts, once the output is written) a signal quits at once, as
+    // a second one does during the run: the run may well end between a user's two Ctrl-C.
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    const quit = (signal: NodeJS.Signals): void => {
+      killStrategyProcesses();
+      process.exit(signalStatus(stoppedBy ?? signal));
+    };
+    process.once('SIGINT', quit);
+    process.once('SIGTERM', quit);
   }
 };
 

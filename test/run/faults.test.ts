@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, test } from 'node:test';
 import type { EndEvent, RunEvent, TrialEvent } from '../../protocol/run-events';
@@ -100,6 +100,16 @@ function tear(dir: string): string {
   const cut = lastStart + Math.floor((text.length - lastStart) / 2);
   truncateSync(file, Buffer.byteLength(text.slice(0, cut)));
   return text.slice(lastStart, cut);
+}
+
+/** Resolves once `file` exists; rejects when the run exits first or after `ms`. */
+async function untilFile(file: string, run: CliRun, ms = 120_000): Promise<void> {
+  let exited = false;
+  void run.exit.then(() => (exited = true));
+  for (const t0 = Date.now(); !existsSync(file); await new Promise((r) => setTimeout(r, 25))) {
+    if (exited) throw new Error(`the run exited before ${path.basename(file)} was written; stderr: ${run.stderr()}`);
+    if (Date.now() - t0 > ms) throw new Error(`${path.basename(file)} not written within ${ms} ms; stderr: ${run.stderr()}`);
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -215,7 +225,11 @@ test('a run folder in use is refused with its owner; a dead owner\'s lock is tak
   }
 });
 
-/** A command strategy that answers x = 1, 2 and hangs on x = 3; it starts a grandchild and writes both pids. */
+/**
+ * A command strategy that answers x = 1, 2 and hangs on x = 3 (noting it in hanging.txt, so the
+ * test signals a run that is really stuck, however slow the machine); it starts a grandchild
+ * and writes both pids.
+ */
 const HANG = `
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -228,7 +242,10 @@ process.stdin.on('data', (d) => {
   while ((i = buf.indexOf('\\n')) >= 0) {
     const req = JSON.parse(buf.slice(0, i));
     buf = buf.slice(i + 1);
-    if (req.params.x >= 3) continue; // hangs: never answers
+    if (req.params.x >= 3) {
+      fs.appendFileSync('hanging.txt', req.params.x + '\\n'); // hangs from now on: never answers
+      continue;
+    }
     process.stdout.write(JSON.stringify({ id: req.id, metrics: { sharpe: req.params.x, trades_closed: 10 } }) + '\\n');
   }
 });
@@ -255,8 +272,10 @@ study "hung" {
     });
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const run = cli([path.join(dir, 's.optstudy'), '--out', path.join(dir, 'run')]);
+    // Both answered trials reach the --json reader while the third hangs (nothing else comes to
+    // carry them out), and the strategy holds trial x = 3 unanswered.
     await run.waitFor(() => run.trials() >= 2);
-    await new Promise((r) => setTimeout(r, 300)); // trial x = 3 is hanging now
+    await untilFile(path.join(dir, 'hanging.txt'), run);
     const pids = readFileSync(path.join(dir, 'pids.txt'), 'utf8').trim().split(/\s+/).map(Number);
     t.after(() => pids.filter(isAlive).forEach((p) => process.kill(p, 'SIGKILL')));
     assert.ok(pids.length >= 2 && pids.every(isAlive), `strategy processes ${pids.join(', ')} run`);
