@@ -4,7 +4,11 @@
  * processes, real `optstudy worker` processes, a real redis-server, real signals:
  * nothing at all, a worker SIGKILLed mid-run, Redis restarted mid-run (its keys lost),
  * SIGINT on the coordinator (then `--resume`), and Redis gone for good.
- * The grid is several batches long (`--workers 1`: 1,024 trials a batch), the case that hung.
+ * The grid is many batches long (the case that hung), and one batch is in flight at a time: an
+ * `early_stop` that never triggers keeps the grid's own batches (256 trials) and waits for each
+ * before the next, so a fault injected after the first trials lands mid-run however fast the
+ * machine and however many worker slots size the batches (a plain grid on 3 slots is 2 batches,
+ * both sent at once: it could end before the fault).
  */
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,7 +23,7 @@ import { sampleData, tempStudy } from '../support/run-fixtures';
 
 const skip = redisServerAvailable() ? false : REDIS_MISSING;
 
-/** 3,588 trials: four batches of up to 1,024 on one local worker's batch size. */
+/** 3,640 trials: 15 batches of up to 256, one after the other. */
 const GRID = `
 study "exits" {
   data "${sampleData('orcl-2014.txt')}"
@@ -28,6 +32,7 @@ study "exits" {
   sizing percent 95
   strategy sma_cross
   objective maximize sharpe
+  early_stop { patience 1000000 }
   stage "grid" {
     search grid
     param fast in 2 .. 53 step 1
