@@ -35,6 +35,8 @@ export const TrustChangedNotification = new NotificationType<TrustChangedParams>
  */
 export interface ThroughputParams {
   backtestsPerSecond: number;
+  /** Workers of that run (optional; the estimate assumes the study's, else the cores). */
+  workers?: number;
 }
 export const ThroughputNotification = new NotificationType<ThroughputParams>('optstudy/throughput');
 

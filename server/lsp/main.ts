@@ -43,6 +43,7 @@ import {
 } from '../../protocol/lsp-requests';
 import { computeCodeActions } from './code-actions';
 import { computeCodeLenses } from './code-lens';
+import type { Throughput } from './time-estimate';
 import { computeCompletion } from './completion';
 import { gridSizes, resolveStudy } from './custom-requests';
 import { clearWorkspaceChecks, computeDiagnostics, type WorkspaceState } from './diagnostics';
@@ -63,7 +64,7 @@ const documents = new TextDocuments(TextDocument);
 const incremental = process.env.OPTSTUDY_INCREMENTAL !== '0';
 const faults = new Set((process.env.OPTSTUDY_FAULT ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 const workspace: WorkspaceState = { trusted: true, moduleProblem: (file, module) => (workspace.trusted ? schemas.problem(file, module, workspace.root) : undefined) };
-let throughput: number | undefined;
+let throughput: Throughput | undefined;
 let caps: ClientCapabilities = {};
 let pullDiagnostics = false;
 
@@ -281,7 +282,8 @@ connection.onNotification(TrustChangedNotification.method, (p: TrustChangedParam
 });
 connection.onNotification(ThroughputNotification.method, (p: ThroughputParams) => {
   const v = Number(p?.backtestsPerSecond);
-  throughput = Number.isFinite(v) && v > 0 ? v : undefined;
+  const w = Number(p?.workers);
+  throughput = Number.isFinite(v) && v > 0 ? { backtestsPerSecond: v, workers: Number.isInteger(w) && w > 0 ? w : undefined } : undefined;
   if (caps.workspace?.codeLens?.refreshSupport) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
 });
 

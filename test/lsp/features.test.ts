@@ -113,9 +113,32 @@ test('code lenses: run study and run stage with their sizes and command argument
   assert.deepEqual(stages[1].command.arguments, [{ uri, study: 'EMA cross with ATR exits', stage: 'entry' }]);
   s.notify('optstudy/throughput', { backtestsPerSecond: 4 });
   const later = await s.codeLenses(uri);
-  assert.equal(later.find((l) => l.command.command === 'optstudy.run').command.title, '▶ Run study · 76 backtests · ≈ 19 s');
+  // The grid: 16 backtests at 4/s = 4 s. The bayes stage asks one point at a time, so its 60
+  // backtests run one by one on the study's 2 workers (0.5 s each = 30 s), plus the Gaussian
+  // process's proposals (≈ 0.4 s): ≈ 34 s in all, not the 19 s of 76 backtests at 4/s.
+  assert.equal(later.find((l) => l.command.command === 'optstudy.run').command.title, '▶ Run study · 76 backtests · ≈ 34 s');
+  assert.deepEqual(later.filter((l) => l.command.command === 'optstudy.runStage').map((l) => l.command.title), ['▶ Run stage · 16 backtests · ≈ 4 s', '▶ Run stage · 60 backtests · ≈ 30 s']);
   s.notify('optstudy/throughput', { backtestsPerSecond: 0 });
   assert.equal((await s.codeLenses(uri)).find((l) => l.command.command === 'optstudy.run').command.title, '▶ Run study · 76 backtests');
+});
+
+test('time estimates of model-based stages count their sequential backtests and the proposals (#19 item 8)', async () => {
+  // 500 bayes trials measured at 200 backtests/s on 2 workers: 2.5 s if it ran like a grid,
+  // but one at a time (5 s) plus a Gaussian process refitted on every told trial (≈ 27 s).
+  const text = STAGED.replace('search bayes { trials 60, init 10, acquisition ei }', 'search bayes { trials 500 }');
+  const uri = s.open('estimate.optstudy', text);
+  s.notify('optstudy/throughput', { backtestsPerSecond: 200, workers: 2 });
+  const titles = (await s.codeLenses(uri)).filter((l) => l.command.command === 'optstudy.runStage').map((l) => l.command.title);
+  assert.equal(titles[0], '▶ Run stage · 16 backtests · < 1 s');
+  const secs = Number(/≈ (\d+) s$/.exec(titles[1])?.[1]);
+  assert.ok(secs >= 25 && secs <= 45, titles[1]);
+  // tpe asks 4 points at a time (2 backtests side by side here) and refits cheaply: seconds.
+  s.change(uri, text.replace('search bayes { trials 500 }', 'search tpe { trials 500 }'));
+  const tpe = (await s.codeLenses(uri)).filter((l) => l.command.command === 'optstudy.runStage').map((l) => l.command.title)[1];
+  const tpeSecs = Number(/≈ (\d+) s$/.exec(tpe)?.[1]);
+  assert.ok(tpeSecs >= 2 && tpeSecs * 3 < secs, `${tpe} vs ${titles[1]}`);
+  s.notify('optstudy/throughput', { backtestsPerSecond: 0 });
+  s.close(uri);
 });
 
 test('document symbols: strategy → params, study → stages → params', async () => {
