@@ -13,7 +13,10 @@ import type { TrialEvent } from '../../protocol/run-events';
 import { bootstrapTrades, deflatedSharpe, probabilityOfBacktestOverfitting, returnsFromEquity, type PboResult, type TradeBootstrap } from '../analysis/overfitting';
 import { moments, variance } from '../analysis/stats';
 import { isFeasible, keyValue, sortByKey, type Direction } from '../analysis/trial-data';
-import { loadPrices, runBacktest, formatDate, studyConfig, type BacktestConfig, type PriceData } from '../engine';
+import { studyConfig, type BacktestConfig, type PriceData } from '../engine';
+import { symbolNames } from '../data/basket';
+import { loadFeeds, runRecorded } from '../data/feeds';
+import { loadOptions } from '../data/types';
 
 export interface RerunOptions {
   /** Trials re-run for CSCV (evenly spread over the run, the best always included); default 64. */
@@ -50,10 +53,12 @@ export function computeReruns(studyFile: string, study: StudyModel | null, trial
   if (!study) return none('the study file is not available, so its data and strategy are unknown');
   if (!study.strategy || study.strategy.kind !== 'builtin') return none(`strategy '${study.strategy?.name ?? '?'}' is not a built-in; re-runs need the run's workers`);
   if (!study.data) return none('the study names no data file');
-  let data: PriceData;
-  const dataFile = path.resolve(path.dirname(studyFile), study.data.path);
+  // Every feed, read as the study says; a basket re-runs each symbol and sums the accounts (server/data).
+  const refs = study.datas?.length ? study.datas : [study.data];
+  const symbols = study.basket ? symbolNames(refs.map((d) => d.path)) : undefined;
+  let feeds: PriceData[];
   try {
-    data = loadPrices(dataFile, { ...(study.data.from ? { from: study.data.from } : {}), ...(study.data.to ? { to: study.data.to } : {}) });
+    feeds = loadFeeds(refs.map((d) => ({ file: path.resolve(path.dirname(studyFile), d.path), from: d.from, to: d.to, options: loadOptions(d) })));
   } catch (e) {
     return none(`the data could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -63,9 +68,9 @@ export function computeReruns(studyFile: string, study: StudyModel | null, trial
   const best = ranked[0];
   if (!best) return none('no feasible trial to re-run');
   const out: Reruns = { available: true, mismatches: [] };
-  const dates = Array.from(data.date, (d) => formatDate(d));
-  const run = (t: TrialEvent, trades: boolean) => {
-    const r = runBacktest(data, strategy, t.params, config, { equity: true, trades });
+  const run = (t: TrialEvent) => {
+    const rec = runRecorded(feeds, symbols, strategy, t.params, config);
+    const r = { metrics: rec.metrics, equity: Float64Array.from(rec.equity.values), trades: rec.trades, dates: rec.equity.dates };
     // Same engine, same inputs: the journal's metrics must come back. Say so if not.
     for (const key of ['final_value', 'trades', 'sharpe'] as const) {
       const a = r.metrics[key];
@@ -75,9 +80,9 @@ export function computeReruns(studyFile: string, study: StudyModel | null, trial
     return r;
   };
   try {
-    const rb = run(best, true);
-    const equity = Array.from(rb.equity!);
-    out.best = { number: best.number, dates, equity, trades: rb.trades.length };
+    const rb = run(best);
+    const equity = Array.from(rb.equity);
+    out.best = { number: best.number, dates: rb.dates, equity, trades: rb.trades.length };
     // DSR with the best trial's measured moments.
     const rets = returnsFromEquity(rb.equity!).subarray(firstActive(rb.equity!));
     const m = moments(rets);
@@ -106,7 +111,7 @@ export function computeReruns(studyFile: string, study: StudyModel | null, trial
     for (let k = 0; chosen.size < Math.min(feasible.length, maxN) && k * step < feasible.length; k++) chosen.add(feasible[Math.floor(k * step)]!);
     const cols = [...chosen].sort((a, b) => a.number - b.number);
     if (cols.length >= 2) {
-      const series = cols.map((t) => (t === best ? returnsFromEquity(rb.equity!) : returnsFromEquity(run(t, false).equity!)));
+      const series = cols.map((t) => (t === best ? returnsFromEquity(rb.equity!) : returnsFromEquity(run(t).equity)));
       const T = series[0]!.length;
       let S = opts.partitions ?? 16;
       while (S > 2 && T < S * 20) S -= 2;

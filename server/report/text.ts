@@ -39,9 +39,12 @@ export function reportText(m: ReportModel): string {
   for (const w of m.run.warnings) out.push(`warning: ${w}`);
   out.push('');
   if (s.best) out.push(`Best: #${s.best.number} [${s.best.stage}] score ${fmtScore(s.best.score)}  ${fmtParams(s.best.params)}`);
+  const metricCols = ['sharpe', 'total_return_pct', 'max_drawdown_pct', 'trades'].filter((k) => m.trials.some((t) => k in t.metrics));
+  // A basket: the best trial's own backtest of each symbol (its score aggregates over them).
+  const perSymbol = s.best ? m.trials.find((t) => t.number === s.best!.number)?.symbols : undefined;
+  if (perSymbol?.length) out.push('', table(['symbol', ...metricCols], perSymbol.map((x) => [x.symbol, ...metricCols.map((k) => fmt(x.metrics[k]))])));
   out.push('');
   out.push('Top trials');
-  const metricCols = ['sharpe', 'total_return_pct', 'max_drawdown_pct', 'trades'].filter((k) => m.trials.some((t) => k in t.metrics));
   out.push(
     table(
       ['#', 'trial', 'stage', 'score', ...metricCols, 'params'],

@@ -14,6 +14,7 @@ import { runBacktest } from '../../server/engine';
 import { runStudy } from '../../server/run/run-study';
 import { replayTrial } from '../../server/analysis/replay';
 import { parseTrial } from '../../client/trial-detail';
+import { buildReport, reportText } from '../../server/report';
 import { collector, sampleData, tempStudy } from '../support/run-fixtures';
 
 const CONFIG = { cash: 100000, commission: 0.001, sizing: { kind: 'percent' as const, value: 95 } };
@@ -143,6 +144,14 @@ test('a basket study: one backtest per symbol per trial, objectives over the sym
   const detail = parseTrial({ n: t0.number }, t0.params, JSON.stringify(r));
   assert.deepEqual(detail.symbols!.map((s) => s.symbol), ['orcl-1995-2014', 'yhoo-1996-2014', 'nvda-1999-2014']);
   assert.equal(detail.symbols![2]!.equity!.length, datas[2]!.bars);
+  // The report re-runs basket trials as the run did (no mismatch with the journal) and shows
+  // the best trial's symbols.
+  const report = await buildReport(path.join(dir, 'run'));
+  assert.equal(report.reruns.available, true, report.reruns.reason);
+  assert.deepEqual(report.reruns.mismatches, []);
+  const text = reportText(report);
+  const best = trials.find((t) => t.number === end.best!.number)!;
+  for (const sym of best.symbols!) assert.match(text, new RegExp(`^${sym.symbol}  +${String(Number((sym.metrics.sharpe as number).toFixed(4)))}`, 'm'));
   // Resuming a finished basket run reads the symbols back and runs nothing again.
   const again = collector();
   const end2 = await runStudy({ file, workers: 2, resume: path.join(dir, 'run') }, again.onEvent, new AbortController().signal);
