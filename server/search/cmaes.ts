@@ -1,10 +1,13 @@
 /**
  * `cmaes`: the covariance matrix adaptation evolution strategy (Hansen's (μ/μ_w, λ) with
- * rank-one and rank-μ updates) in the unit cube. Out-of-bounds samples are redrawn;
- * finite (integer, stepped, listed) dims keep a floor on their marginal step so the search
- * never freezes inside one value's bin (a light form of CMA-ES with margin); a sample that
- * rounds onto a point already tried is redrawn with a wider step before a fresh random point
- * is used. When the distribution has collapsed it restarts with a doubled population (IPOP).
+ * rank-one and rank-μ updates) in the unit cube. Finite (integer, stepped, listed) dims keep
+ * a floor on their marginal step so the search never freezes inside one value's bin (a light
+ * form of CMA-ES with margin); a sample that rounds onto a point already tried is redrawn with
+ * a wider step before a fresh random point is used. Continuous dims redraw out-of-bounds
+ * samples; finite dims decode them to the edge value, as rounding does.
+ * On a grid (every dim finite) it restarts from a fresh point after 3n generations without
+ * progress, at the same population (a 5 % budget of a rugged grid is spent on several short
+ * runs, not one large one). Elsewhere it restarts once collapsed with a doubled population (IPOP).
  */
 import { symmetricEigen } from './linalg';
 import { Proposals, numOption, scalarLoss, type Sampler, type SamplerContext, type Told } from './sampler';
@@ -25,6 +28,10 @@ export class CmaesSampler implements Sampler {
   private cmu = 0;
   private damps = 0;
   private readonly chiN: number;
+  /** Every dim is finite (a grid): lattice-aware boundaries, start and restarts. */
+  private readonly lattice: boolean;
+  private readonly patience: number;
+  private readonly growth: number;
   private m: Float64Array;
   private sigma: number;
   private C: Float64Array;
@@ -33,9 +40,16 @@ export class CmaesSampler implements Sampler {
   private pc: Float64Array;
   private ps: Float64Array;
   private gen = 0;
-  private pending: { x: Float64Array; key: string }[] = [];
+  private pending: { x: Float64Array; key: string; init: boolean }[] = [];
+  /** Space-filling points asked before the first generation, and how many are still untold. */
+  private initLeft: number;
+  private initUntold = 0;
+
   private told: { x: Float64Array; loss: number }[] = [];
   private best: { u: Float64Array; loss: number } | null = null;
+  /** The best loss of the current run (since the last restart) and generations since it improved. */
+  private runBest = Infinity;
+  private idle = 0;
 
   constructor(private readonly ctx: SamplerContext) {
     this.space = ctx.space;
@@ -53,6 +67,14 @@ export class CmaesSampler implements Sampler {
     this.pc = new Float64Array(n);
     this.ps = new Float64Array(n);
     this.reset(this.m);
+    this.lattice = ctx.space.dims.every((d) => d.values);
+    // On a lattice: restarts after 3n generations without progress and no population doubling
+    // (IPOP spends a small budget on one large run); elsewhere plain IPOP as before. `init`
+    // uniform points (none by default) can pick the first mean. Measured on the SMA grid and
+    // Rosenbrock-5 on integers (search bench).
+    this.initLeft = Math.floor(numOption(ctx.options, 'init', 0));
+    this.patience = numOption(ctx.options, 'patience', this.lattice ? 3 * n : Infinity);
+    this.growth = numOption(ctx.options, 'ipop', this.lattice ? 1 : 2);
     const warm = ctx.warm ?? [];
     let wb: Told | null = null;
     for (const t of warm) if (t.loss && (!wb || scalarLoss(t) < scalarLoss(wb))) wb = t;
@@ -91,6 +113,8 @@ export class CmaesSampler implements Sampler {
     this.pc.fill(0);
     this.ps.fill(0);
     this.gen = 0;
+    this.runBest = Infinity;
+    this.idle = 0;
   }
 
   ask(count: number): Params[] {
@@ -98,6 +122,15 @@ export class CmaesSampler implements Sampler {
     const rng = this.ctx.rng;
     const n = this.n;
     for (let k = 0; k < count; k++) {
+      if (this.initLeft > 0) {
+        const p = this.proposals.randomUnseen();
+        if (!p) break;
+        this.initLeft--;
+        this.initUntold++;
+        out.push(p);
+        this.pending.push({ x: Float64Array.from(this.space.encode(p)), key: this.space.key(p), init: true });
+        continue;
+      }
       let chosen: { x: Float64Array; p: Params } | null = null;
       for (let attempt = 0; attempt < 60 && !chosen; attempt++) {
         const widen = 1 + Math.floor(attempt / 10); // later attempts step further out
@@ -106,12 +139,15 @@ export class CmaesSampler implements Sampler {
           const z = new Float64Array(n);
           for (let i = 0; i < n; i++) z[i] = this.Dg[i]! * rng.normal();
           const cand = new Float64Array(n);
+          // A finite dim's coordinate beyond the box decodes to its edge value, as rounding
+          // would (the edge value keeps the mass beyond it, so an optimum on a grid's edge is
+          // reached); only a continuous dim is redrawn.
           let inside = true;
           for (let i = 0; i < n; i++) {
             let s = 0;
             for (let j = 0; j < n; j++) s += this.B[i * n + j]! * z[j]!;
             cand[i] = this.m[i]! + widen * this.sigma * s;
-            if (cand[i]! < 0 || cand[i]! > 1) inside = false;
+            if ((cand[i]! < 0 || cand[i]! > 1) && !this.space.dims[i]!.values) inside = false;
           }
           x = cand;
           if (inside) break;
@@ -126,7 +162,7 @@ export class CmaesSampler implements Sampler {
         chosen = { x: Float64Array.from(this.space.encode(p)), p };
       }
       out.push(chosen.p);
-      this.pending.push({ x: chosen.x, key: this.space.key(chosen.p) });
+      this.pending.push({ x: chosen.x, key: this.space.key(chosen.p), init: false });
     }
     return out;
   }
@@ -135,11 +171,18 @@ export class CmaesSampler implements Sampler {
     for (const t of trials) {
       const key = this.space.key(t.params);
       const i = this.pending.findIndex((q) => q.key === key);
-      const x = i >= 0 ? this.pending.splice(i, 1)[0]!.x : Float64Array.from(this.space.encode(t.params));
+      const q = i >= 0 ? this.pending.splice(i, 1)[0]! : { x: Float64Array.from(this.space.encode(t.params)), init: false };
+      const x = q.x;
       if (i < 0) this.proposals.mark(t.params);
       const loss = scalarLoss(t);
-      this.told.push({ x, loss });
       if (Number.isFinite(loss) && (!this.best || loss < this.best.loss)) this.best = { u: x, loss };
+      if (q.init) {
+        if (--this.initUntold === 0 && this.initLeft === 0 && this.best) {
+          this.reset(this.best.u);
+        }
+        continue;
+      }
+      this.told.push({ x, loss });
       if (this.told.length >= this.lambda) {
         this.update(this.told.splice(0, this.lambda));
       }
@@ -150,6 +193,10 @@ export class CmaesSampler implements Sampler {
     const n = this.n;
     // Stable sort: ties (failed trials) keep ask order, so results never depend on timing.
     const order = gen.map((g, i) => ({ g, i })).sort((a, b) => a.g.loss - b.g.loss || a.i - b.i);
+    if (order[0]!.g.loss < this.runBest) {
+      this.runBest = order[0]!.g.loss;
+      this.idle = 0;
+    } else this.idle++;
     const old = this.m;
     const ys: Float64Array[] = [];
     const mean = new Float64Array(n);
@@ -207,13 +254,19 @@ export class CmaesSampler implements Sampler {
     let maxStd = 0;
     for (let i = 0; i < n; i++) maxStd = Math.max(maxStd, this.sigma * Math.sqrt(this.C[i * n + i]!));
     const cond = Math.max(...this.Dg) ** 2 / Math.max(1e-300, Math.min(...this.Dg) ** 2);
-    const allFinite = this.space.dims.every((d) => d.values);
-    if (maxStd < (allFinite ? 0 : 1e-7) || cond > 1e14 || !Number.isFinite(this.sigma) || (allFinite && this.gen > 0 && this.stalled())) {
-      this.lambda *= 2;
-      const start = new Float64Array(n);
-      for (let i = 0; i < n; i++) start[i] = this.ctx.rng.next();
-      this.reset(start);
+    const lattice = this.lattice;
+    const stuck = lattice && this.gen > 0 && (this.stalled() || this.idle >= this.patience);
+    if (maxStd < (lattice ? 0 : 1e-7) || cond > 1e14 || !Number.isFinite(this.sigma) || stuck) {
+      this.lambda = Math.max(2, Math.round(this.lambda * this.growth));
+      this.reset(this.restartMean());
     }
+  }
+
+  /** A restart's mean: a uniform draw. */
+  private restartMean(): Float64Array {
+    const start = new Float64Array(this.n);
+    for (let i = 0; i < this.n; i++) start[i] = this.ctx.rng.next();
+    return start;
   }
 
   /** Finite spaces: restart once the whole step is within one bin of every dim. */

@@ -9,11 +9,14 @@
  * Env: BENCH_SEEDS (default 20), BENCH_SEED0 (first seed, default 1000; other values give a
  * hold-out check of choices made on the default seeds), BENCH_SAMPLERS (comma list), BENCH_JOBS (worker threads for
  * the quality runs, default 1; results do not depend on it), BENCH_OVERHEAD=0 to skip the
- * overhead part. The last line is the compact verdict table (JSON) for the issue note.
+ * overhead part, BENCH_SMA=0 to skip the SMA-grid 5 % column (BENCH_SMA_SEEDS, default 5;
+ * BENCH_SMA_CACHE=file keeps the grid's backtests between runs while iterating). The last
+ * line is the compact verdict table (JSON) for the issue note.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { minimize } from '../../server/search/minimize';
 import { ALL_FUNCTIONS, branin, hartmann6, type TestFunction } from '../support/test-functions';
+import { smaGridTable, smaShare } from './sma-grid-search';
 
 type Options = Record<string, number | string | boolean>;
 type Budget = 50 | 200;
@@ -177,6 +180,21 @@ async function runCells(cells: Cell[], seeds: number, seed0: number, jobs: numbe
   return out;
 }
 
+/**
+ * Each sampler (with its row's options) given 5 % of the SMA grid's backtests, as a share of the grid optimum, median over BENCH_SMA_SEEDS (default 5) seeds. Goal: cmaes ≥ 0.99.
+ */
+function smaGrid5pct(samplers: { name: string; method: string; options: Options }[]): Record<string, unknown> {
+  const t0 = Date.now();
+  const table = smaGridTable(process.env.BENCH_SMA_CACHE);
+  const out: Record<string, unknown> = { combinations: table.size, tableSeconds: Number(((Date.now() - t0) / 1000).toFixed(1)) };
+  const seeds = Number(process.env.BENCH_SMA_SEEDS ?? 5);
+  for (const s of samplers) {
+    out[s.name] = smaShare(table, s.method, s.options, seeds);
+    process.stderr.write(`sma 5% ${s.name}: ${JSON.stringify(out[s.name])}\n`);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const seeds = Number(process.env.BENCH_SEEDS ?? 20);
   const seed0 = Number(process.env.BENCH_SEED0 ?? 1000);
@@ -196,7 +214,13 @@ async function main(): Promise<void> {
     }
     out.overheadPerTrial = over;
     out.optunaTpeOverhead1000 = { '2d': 13.1, '6d': 47, goal: 'ours ≤ 1/10: 1.31 ms 2-D, 4.7 ms 6-D' };
+    if (samplers.some((s) => s.method === 'bayes')) {
+      // The GP at 1,000 trials (past its active set): goal ≤ 20 ms per proposal.
+      out.bayes1000 = { '6d': overhead('bayes', { batch: 1 }, hartmann6, 1000), goal: 'last100Ms ≤ 20' };
+      process.stderr.write('overhead bayes 1000 done\n');
+    }
   }
+  if (process.env.BENCH_SMA !== '0') out.smaGrid5pct = smaGrid5pct(samplers);
 
   const cells: Cell[] = [];
   for (const fn of ALL_FUNCTIONS) for (const s of samplers) cells.push({ sampler: s.name, fn: fn.name });
@@ -241,7 +265,7 @@ async function main(): Promise<void> {
   }
   out.quality = table;
   process.stdout.write(JSON.stringify(out) + '\n');
-  const summary: Record<string, unknown> = { seeds: out.seeds, bestVsBaseline: `${pass}/${cellsJudged}`, cells: verdict };
+  const summary: Record<string, unknown> = { seeds: out.seeds, bestVsBaseline: `${pass}/${cellsJudged}`, cells: verdict, smaGrid5pct: out.smaGrid5pct, bayes1000: out.bayes1000 };
   for (const [name, c] of Object.entries(counterparts)) {
     const vals = Object.values(c) as { pass: boolean }[];
     summary[`${name}Vs${COUNTERPART[name]}`] = { pass: `${vals.filter((v) => v.pass).length}/${vals.length}`, cells: c };
