@@ -7,6 +7,8 @@ export interface CliIo {
   out: (text: string | Uint8Array) => void;
   err: (text: string) => void;
   isTTY: boolean;
+  /** Output written but not yet taken by the reader (stdout into a pipe is asynchronous), and when it has been. */
+  backlog?: { bytes: () => number; drained: () => Promise<void> };
 }
 
 /** A subcommand: gets the arguments after its name, returns the exit code. */
@@ -62,6 +64,7 @@ if (require.main === module) {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
     isTTY: Boolean(process.stdout.isTTY),
+    backlog: { bytes: () => process.stdout.writableLength, drained: () => new Promise((resolve) => process.stdout.once('drain', () => resolve())) },
   };
   // The process exits when its command ends, whatever is still holding the event loop (a
   // worker that did not stop, a connection): every optstudy process ends with its work.

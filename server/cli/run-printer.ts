@@ -21,6 +21,9 @@ export interface Printer {
   close(): void;
 }
 
+/** Output a --json reader may leave unread before the run waits for it (a 10M grid writes ~20 GB). */
+const BACKLOG_BYTES = 16 << 20;
+
 export function jsonPrinter(io: CliIo): Printer {
   let pending: (string | Uint8Array)[] = [];
   let size = 0;
@@ -49,7 +52,11 @@ export function jsonPrinter(io: CliIo): Printer {
       if (e.type === 'start') start = e;
       push(JSON.stringify(e) + '\n', e.type !== 'trial');
     },
-    { trials: (b: TrialBatch): void => push(b.bytes, false) },
+    {
+      trials: (b: TrialBatch): void => push(b.bytes, false),
+      // More than BACKLOG_BYTES written and not yet read: the run waits for the reader.
+      ready: (): Promise<void> | null => (io.backlog && io.backlog.bytes() > BACKLOG_BYTES ? io.backlog.drained() : null),
+    },
   );
   return { listener, start: () => start, top: () => [], close: flush };
 }

@@ -16,7 +16,14 @@ import type { TrialBatch } from './trial-batch';
  * reads states and scores from columns and makes event objects only when asked: the fast path
  * of a big grid); otherwise every trial comes to the function as its `trial` event.
  */
-export type RunListener = ((e: RunEvent) => void) & { trials?: (batch: TrialBatch) => void };
+export type RunListener = ((e: RunEvent) => void) & {
+  trials?: (batch: TrialBatch) => void;
+  /**
+   * A promise while the listener's reader is behind (`--json` into a slow pipe): the run starts
+   * no new batch until it settles, so output never piles up in memory. Null: go on.
+   */
+  ready?: () => Promise<void> | null;
+};
 
 export interface AnnouncerOptions {
   /** Minimum interval between `progress` events (ms). */
@@ -53,6 +60,11 @@ export class Announcer {
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
     this.progress(false);
     this.analysis(false);
+  }
+
+  /** While the listener's reader is behind: settles when it has caught up (RunListener.ready). */
+  ready(): Promise<void> | null {
+    return this.listener.ready?.() ?? null;
   }
 
   /** Any other event, after the trials waiting. */

@@ -93,6 +93,9 @@ export async function runStage(ctx: StageContext, st: StagePlan, si: number, bas
   while (!run.stoppedBy) {
     while (!exhausted && running.length < depth && asked < st.budget) {
       if (ctx.signal.aborted) throw new RunAborted();
+      // A reader that falls behind holds the next batch back (a cancel still ends the wait).
+      const behind = ctx.out.ready();
+      if (behind) await untilAborted(behind, ctx.signal);
       const points = sampler.ask(Math.min(batchSize, st.budget - asked));
       if (points.length === 0) {
         exhausted = true;

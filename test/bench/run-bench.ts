@@ -167,8 +167,10 @@ study "ten million" {
   let trials = 0;
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
+    // The last progress event's count (a trial line is ~2 KB: the last 200 KB hold a progress line).
     buf = (buf + d.toString('latin1')).slice(-200_000);
-    trials = Number(/"done":(\d+)[^\n]*$/.exec(buf)?.[1] ?? trials);
+    const at = buf.lastIndexOf('"done":');
+    if (at >= 0) trials = Number(/^"done":(\d+)/.exec(buf.slice(at))?.[1] ?? trials);
   });
   const samples: { s: number; rssMb: number; trials: number }[] = [];
   const status = (): { rss: number; hwm: number } => {

@@ -2,13 +2,18 @@
  * `optstudy run --json` gathers trial lines and writes them together (server/cli/run-printer.ts).
  * A trial that arrives just after another line was written — the last answer before the rest of
  * its batch hangs — must still reach the reader with no further event to carry it out (CI once
- * waited 120 s for such a trial).
+ * waited 120 s for such a trial). And a reader that falls behind holds the run back rather than
+ * letting unread output grow in memory (the 10M-grid bench's reader took 590 MB of the CLI's RSS).
  */
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import type { TrialEvent } from '../../protocol/run-events';
 import { jsonPrinter } from '../../server/cli/run-printer';
 import { EventBatch } from '../../server/run/trial-batch';
+import { repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
 
 const trial = (number: number): TrialEvent => ({ type: 'trial', stage: 'all', number, params: { x: number }, durationMs: 1, metrics: { sharpe: number }, score: number, state: 'complete' });
 
@@ -36,4 +41,59 @@ test('trials gathered together come out once, in order, with the next event befo
   printer.close();
   const lines = written.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; number?: number; message?: string });
   assert.deepEqual(lines.map((l) => l.number ?? l.message), ['first', 1, 2, 3, 'next']);
+});
+
+test('optstudy run --json waits for a reader that falls behind instead of piling its output up in memory', async (t) => {
+  // 30,000 trials of ~2 KB each: far more than the 16 MB the CLI may leave unread.
+  const dir = tempStudy({
+    's.optstudy': `
+study "slow reader" {
+  data "${sampleData('orcl-2014.txt')}"
+  strategy sma_cross
+  objective maximize sharpe
+  stage "grid" {
+    param fast in 2 .. 151 step 1
+    param slow in 10 .. 209 step 1
+  }
+  workers 1
+  seed 1
+}`,
+  });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = path.join(dir, 'run');
+  const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'run', path.join(dir, 's.optstudy'), '--json', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => void (child.exitCode === null && child.kill('SIGKILL')));
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.stdout.pause(); // nobody reads
+  const journaled = (): number => {
+    try {
+      return (readFileSync(path.join(out, 'journal.jsonl'), 'latin1').match(/\{"type":"trial"/g) ?? []).length;
+    } catch {
+      return 0;
+    }
+  };
+  // The run stops taking new batches: the journal stops growing, short of the grid.
+  let last = -1;
+  for (let stable = 0, t0 = Date.now(); stable < 3; await new Promise((r) => setTimeout(r, 500))) {
+    assert.ok(Date.now() - t0 < 120_000, `the journal never stopped growing (${journaled()} trials); stderr: ${err}`);
+    const n = journaled();
+    stable = n > 0 && n === last ? stable + 1 : 0;
+    last = n;
+  }
+  assert.ok(last < 30_000, `the run went on without its reader: ${last} of 30000 trials journaled`);
+  // Read again: the run goes on to the end, every trial printed.
+  let lines = 0;
+  let tail = '';
+  child.stdout.on('data', (d: Buffer) => {
+    const s = tail + d.toString('latin1');
+    const parts = s.split('\n');
+    tail = parts.pop()!;
+    for (const p of parts) if (p.startsWith('{"type":"trial"')) lines++;
+  });
+  child.stdout.resume();
+  assert.equal(await exited, 0, err);
+  assert.equal(lines, 30_000);
+  assert.equal(journaled(), 30_000);
 });
