@@ -1,7 +1,7 @@
 // One build for every bundle. CommonJS everywhere: VS Code 1.100's extension host loads
 // CommonJS extensions, and the CLI, server and workers share the same output format.
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -74,6 +74,9 @@ if (watch) {
   const t0 = Date.now();
   const results = await Promise.allSettled(builds.map((b) => esbuild.build(b)));
   const failed = results.filter((r) => r.status === 'rejected');
+  // The backtrader bridge is Python: shipped beside the bundles (server/strategies/backtrader).
+  mkdirSync('dist/backtrader', { recursive: true });
+  copyFileSync('server/strategies/backtrader/optstudy_bridge.py', 'dist/backtrader/optstudy_bridge.py');
   console.log(`esbuild: ${builds.length - failed.length}/${builds.length} builds in ${Date.now() - t0} ms`);
   if (failed.length) process.exit(1);
 }

@@ -31,6 +31,11 @@ export interface StrategySchema {
   params: readonly ParamSchema[];
   /** Other names accepted for this strategy (the golden files' names). */
   aliases?: readonly string[];
+  /**
+   * A backtrader strategy's own analyzers by name: their values are metrics `NAME.key…`
+   * (`ta.won.total`). Absent for other strategies.
+   */
+  analyzers?: readonly string[];
 }
 
 /**

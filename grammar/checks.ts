@@ -54,7 +54,10 @@ const PARAM_TYPES: readonly ParamType[] = ['int', 'float', 'string', 'bool'];
 const METRIC_NAMES = METRICS.map((m) => m.name);
 const BUILTIN_STRATEGY_NAMES = BUILTIN_STRATEGIES.flatMap((s) => [s.name, ...(s.aliases ?? [])]);
 
-type DeclaredStrategy = DocumentAnalysis['strategies'] extends Map<string, infer V> ? V : never;
+type DeclaredStrategy = (DocumentAnalysis['strategies'] extends Map<string, infer V> ? V : never) & {
+  /** A backtrader strategy the host described (its parameters are all known). */
+  described?: boolean;
+};
 
 /** Formats a count for messages: `1234567` → `1,234,567`. */
 export function formatCount(n: number): string {
@@ -237,6 +240,10 @@ class Checker {
         const fromModule = this.safeModuleSchema(item.module.value);
         if (fromModule) schemaParams = fromModule.params;
       }
+      if (item.backtrader) {
+        this.declared.set(name, this.backtraderDecl(name, item.name.range, item.backtrader, params));
+        continue;
+      }
       this.declared.set(name, {
         name,
         doc: item.command ? `External strategy: \`${item.command.value}\`` : `Strategy module \`${item.module?.value ?? ''}\``,
@@ -248,6 +255,33 @@ class Checker {
         moduleRange: item.module?.range,
       });
     }
+  }
+
+  /**
+   * `strategy NAME backtrader "SPEC" { param … }`: declared parameters first, then those the
+   * bridge discovers (the factory's and the strategy class's `params`), when the host can ask
+   * it. A SPEC that cannot load is an error on the string, before any trial runs.
+   */
+  private backtraderDecl(name: string, range: Range, spec: { value: string; range: Range }, declared: ParamSchema[]): DeclaredStrategy {
+    const base: DeclaredStrategy = { name, doc: `backtrader strategy \`${spec.value}\``, params: declared, kind: 'backtrader', backtrader: spec.value, range, moduleRange: spec.range };
+    if (!/^[^:]+:[A-Za-z_][A-Za-z0-9_]*$/.test(spec.value.trim())) {
+      this.report('error', IssueCodes.BacktraderSpec, `'${spec.value}' is not FILE.py:NAME or package.module:NAME (NAME: a cerebro factory or a bt.Strategy subclass)`, spec.range);
+      return base;
+    }
+    let found: ReturnType<NonNullable<AnalyzeOptions['backtraderSchemas']>>;
+    try {
+      found = this.options.backtraderSchemas?.(spec.value.trim());
+    } catch {
+      found = undefined;
+    }
+    if (!found) return base;
+    if ('error' in found) {
+      this.report('error', IssueCodes.BacktraderSpec, found.error, spec.range);
+      return base;
+    }
+    const names = new Set(declared.map((p) => p.name));
+    const params = [...declared, ...found.schema.params.filter((p) => !names.has(p.name))];
+    return { ...base, doc: found.schema.doc || base.doc, params, analyzers: found.schema.analyzers, described: found.complete !== false };
   }
 
   private safeModuleSchema(path: string): StrategySchema | undefined {
@@ -398,7 +432,14 @@ class Checker {
     }
 
     const paramTypes = new Map<string, ParamType>((model.strategy?.schema ?? []).map((p) => [p.name, p.type]));
-    const exprScope: ExprScope = { metrics: true, params: paramTypes, paramsKnown: schemaKnown, context: 'objective', strategyUnknown: strategySeen && !model.strategy };
+    const exprScope: ExprScope = {
+      metrics: true,
+      params: paramTypes,
+      paramsKnown: schemaKnown,
+      context: 'objective',
+      strategyUnknown: strategySeen && !model.strategy,
+      analyzers: model.strategy?.kind === 'backtrader' ? (model.strategy.analyzers ?? null) : undefined,
+    };
 
     for (const st of ast.statements) {
       switch (st.kind) {
@@ -633,9 +674,13 @@ class Checker {
       this.classify(st.name.range, 'strategy');
       if (decl) {
         if (decl.moduleRange) this.currentModuleRange = decl.moduleRange;
-        schemaKnown = decl.kind === 'command' || decl.params.length > 0;
+        schemaKnown = decl.kind === 'command' || (decl.kind === 'backtrader' ? decl.described === true : decl.params.length > 0);
         const own = decl.kind === 'module' ? withCommonParams(decl.params) : decl.params;
         model = { name, kind: decl.kind, command: decl.command, module: decl.module, schema: own.map((p) => ({ ...p })), overrides: {} };
+        if (decl.kind === 'backtrader') {
+          model.backtrader = decl.backtrader;
+          if (decl.analyzers) model.analyzers = [...decl.analyzers];
+        }
       } else if (builtin) {
         model = { name: builtin.name, kind: 'builtin', schema: builtin.params.map((p) => ({ ...p })), overrides: {} };
       } else {
@@ -832,6 +877,7 @@ class Checker {
       this.classify(range, 'metric');
       return 'number';
     }
+    if (name.includes('.')) return this.analyzerMetric(name, range, scope);
     const pt = scope.params.get(name);
     if (pt) {
       this.classify(range, 'parameter');
@@ -844,6 +890,22 @@ class Checker {
       return 'unknown';
     }
     this.unknown(IssueCodes.UnknownMetric, 'metric', name, range, chain(METRIC_NAMES, scope.params.keys()));
+    return 'unknown';
+  }
+
+  /** `NAME.key…`: a value of a backtrader strategy's own analyzer NAME. */
+  private analyzerMetric(name: string, range: Range, scope: ExprScope): ExprType {
+    const head = name.slice(0, name.indexOf('.'));
+    if (scope.analyzers === null || (scope.analyzers && scope.analyzers.includes(head))) {
+      // Analyzers unknown (untrusted, or Python not asked): accepted; the run reports the values.
+      this.classify(range, 'metric');
+      return 'number';
+    }
+    if (scope.analyzers) {
+      const list = scope.analyzers.length ? scope.analyzers.join(', ') : 'none';
+      this.unknown(IssueCodes.UnknownMetric, 'analyzer', head, range, scope.analyzers, ` (the strategy's analyzers: ${list}; their values are metrics NAME.key, e.g. ta.won.total)`);
+    } else if (!scope.strategyUnknown)
+      this.report('error', IssueCodes.UnknownMetric, `unknown metric '${name}': dotted names are the analyzer values of a backtrader strategy ('strategy NAME backtrader "file.py:NAME"')`, range);
     return 'unknown';
   }
 
@@ -1298,6 +1360,8 @@ interface ExprScope {
   context: 'objective' | 'constraint' | 'where';
   /** The study names a strategy that does not exist (so its parameters are unknown). */
   strategyUnknown?: boolean;
+  /** A backtrader strategy's analyzers (null: not known); undefined for other strategies. */
+  analyzers?: readonly string[] | null;
   stageParams?: Map<string, ParamType>;
 }
 

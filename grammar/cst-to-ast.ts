@@ -155,12 +155,14 @@ class Converter {
     const range = this.nodeRange(n, fb);
     const cmd = this.tok(n, 'Command') ? this.str(this.tok(n, 'StringLit')) : undefined;
     const mod = this.tok(n, 'Module') ? this.str(this.tok(n, 'StringLit')) : undefined;
+    const btSpec = this.tok(n, 'Backtrader') ? this.str(this.tok(n, 'StringLit')) : undefined;
     return {
       kind: 'strategyDecl',
       range,
       name: this.ident(this.tok(n, 'Identifier')),
       command: cmd,
       module: mod,
+      backtrader: btSpec,
       params: this.subs(n, 'paramDecl').map((p) => {
         const pr = this.nodeRange(p, range);
         return {

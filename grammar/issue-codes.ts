@@ -10,6 +10,8 @@ export const IssueCodes = {
   SyntaxError: 'syntax-error',
   // Names
   UnknownStrategy: 'unknown-strategy',
+  /** A `strategy NAME backtrader "SPEC"` whose file, module or name cannot be loaded. */
+  BacktraderSpec: 'backtrader-spec',
   UnknownParameter: 'unknown-parameter',
   UnknownMetric: 'unknown-metric',
   UnknownFunction: 'unknown-function',

@@ -120,6 +120,8 @@ export interface StrategyDeclAst {
   name?: Ident;
   command?: { value: string; range: Range };
   module?: { value: string; range: Range };
+  /** `backtrader "file.py:NAME"`: a cerebro factory or a bt.Strategy subclass. */
+  backtrader?: { value: string; range: Range };
   params: ParamDeclAst[];
 }
 
@@ -300,9 +302,13 @@ export interface StageModel {
 
 export interface StrategyModel {
   name: string;
-  kind: 'builtin' | 'command' | 'module';
+  kind: 'builtin' | 'command' | 'module' | 'backtrader';
   /** For `command`: the command line as written (run in the study file's folder). */
   command?: string;
+  /** For `backtrader`: `file.py:NAME` or `package.module:NAME` as written. */
+  backtrader?: string;
+  /** For `backtrader`, when the bridge described it: the user's analyzers (metrics `NAME.key…`). */
+  analyzers?: string[];
   /** For `module`: the module path as written, relative to the study file. */
   module?: string;
   /** The declared parameters (empty for a module whose schema is not known). */
@@ -397,9 +403,20 @@ export interface SemanticToken {
 export interface AnalyzeOptions {
   /** The parameter schema of a `strategy module "x.ts"`, when the host can load it. */
   moduleSchemas?: (modulePath: string) => StrategySchema | undefined;
+  /**
+   * What a `strategy NAME backtrader "SPEC"` declares, when the host can ask Python (trusted
+   * workspaces only): its parameters and analyzers, or why SPEC cannot be loaded (a wrong file
+   * or class name, with "did you mean"). Undefined: unknown, the checks stay lenient.
+   */
+  backtraderSchemas?: (spec: string) => BacktraderDescription | undefined;
   /** A grid stage above this many combinations gets a warning (default 1,000,000). */
   gridWarningThreshold?: number;
 }
+
+/** A backtrader strategy as its bridge describes it. */
+export type BacktraderDescription =
+  /** `complete` false: the strategy may take parameters beyond these (a factory's `**kwargs`). */
+  { schema: StrategySchema; complete?: boolean } | { error: string };
 
 /** Everything the language knows about one document. */
 export interface DocumentAnalysis {
@@ -410,5 +427,5 @@ export interface DocumentAnalysis {
   /** Classified tokens (keywords, metrics, parameters, …) for semantic highlighting. */
   tokens?: SemanticToken[];
   /** Strategy declarations of the file by name (`strategy x command "…" { … }`). */
-  strategies: Map<string, StrategySchema & { kind: 'command' | 'module'; command?: string; module?: string; range: Range; moduleRange?: Range }>;
+  strategies: Map<string, StrategySchema & { kind: 'command' | 'module' | 'backtrader'; command?: string; module?: string; backtrader?: string; range: Range; moduleRange?: Range }>;
 }

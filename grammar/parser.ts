@@ -21,7 +21,7 @@ const RULE_WORDS: Record<string, string> = {
   expression: 'an expression',
   direction: "'maximize' or 'minimize'",
   strategyRef: "a strategy name or 'module \"file.ts\"'",
-  strategyDecl: "'command \"…\"' or 'module \"…\"' after the strategy name",
+  strategyDecl: "'command \"…\"', 'module \"…\"' or 'backtrader \"file.py:NAME\"' after the strategy name",
   name: 'a name',
 };
 
@@ -190,6 +190,12 @@ export class OptstudyParser extends CstParser {
         ALT: () => {
           this.CONSUME(T.Module);
           this.CONSUME2(T.StringLit);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Backtrader);
+          this.CONSUME3(T.StringLit);
         },
       },
     ]);

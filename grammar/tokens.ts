@@ -6,7 +6,11 @@
 
 import { createToken, Lexer, type TokenType } from 'chevrotain';
 
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
+/**
+ * A name. Dotted segments (`ta.won.total`, `annual.2014`) are the metrics of a backtrader
+ * strategy's own analyzers; elsewhere the checks reject a dotted name as unknown.
+ */
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*/, label: 'a name' });
 
 /** Every keyword is in this category, so name positions can accept keywords as names. */
 export const Keyword = createToken({ name: 'Keyword', pattern: Lexer.NA, label: 'a keyword' });
@@ -27,6 +31,7 @@ function kw(word: string, doc: string): TokenType {
 export const Strategy = kw('strategy', 'Declares an external strategy (`strategy NAME command "…" { param … }`) or, in a study, names the strategy to optimize.');
 export const Command = kw('command', 'The command line of an external strategy, run in the study file’s folder and spoken to in JSON lines.');
 export const Module = kw('module', 'A TypeScript or JavaScript strategy module, relative to the study file.');
+export const Backtrader = kw('backtrader', 'A real backtrader strategy: `strategy NAME backtrader "file.py:make_cerebro"` (a cerebro factory) or `"file.py:MyStrategy"` (a bt.Strategy subclass), run by the bundled bridge in the study file’s folder.');
 export const Param = kw('param', 'Declares a strategy parameter (`param NAME: TYPE = DEFAULT`) or a searched one in a stage (`param NAME in DOMAIN`).');
 export const Study = kw('study', 'A study: the data, the strategy, the objective(s), constraints and the stages to search.');
 export const Data = kw('data', 'The price file(s), relative to the study file, an optional range and options: `data "file.txt" from 2005-01-01 to 2014-12-31`, `data ["a.txt", "b.txt"]` (several feeds for one strategy), `data basket [...]`, `data "x.csv" { columns { date "Datum" }, date_format "DD.MM.YYYY", prices repair }`.');
@@ -67,7 +72,7 @@ export const True = kw('true', 'Boolean true.');
 export const False = kw('false', 'Boolean false.');
 
 export const KEYWORD_TOKENS: readonly TokenType[] = [
-  Strategy, Command, Module, Param, Study, Data, Basket, From, To, Cash, Commission, Slippage, Sizing,
+  Strategy, Command, Module, Backtrader, Param, Study, Data, Basket, From, To, Cash, Commission, Slippage, Sizing,
   Objectives, Objective, Maximize, Minimize, Constraint, Stage, Search, In, StepKw, Log, Count,
   Where, Workers, Seed, Timeout, Retries, EarlyStop, Validate, Executor, WarmStart, And, Or, Not, True, False,
 ];

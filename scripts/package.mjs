@@ -62,7 +62,7 @@ for (const f of ['esbuild.mjs', 'package.json', 'tsconfig.json']) fs.copyFileSyn
 fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(SRC, 'node_modules'), 'dir');
 const build = spawnSync(process.execPath, ['esbuild.mjs', '--production'], { cwd: SRC, encoding: 'utf8' });
 if (build.status !== 0) die(`the production build failed:\n${build.stdout}${build.stderr}`);
-const distFiles = fs.readdirSync(path.join(SRC, 'dist')).filter((f) => !f.endsWith('.map'));
+const distFiles = fs.readdirSync(path.join(SRC, 'dist')).filter((f) => !f.endsWith('.map') && fs.statSync(path.join(SRC, 'dist', f)).isFile());
 const mainBundle = path.relative('.', manifest.main ?? './dist/extension.js').replace(/^\.\//, '');
 if (!distFiles.includes(path.basename(mainBundle))) die(`the build made no ${mainBundle} (package.json "main")`);
 log(`built ${distFiles.join(', ')} in ${Date.now() - t0} ms`);
@@ -77,6 +77,9 @@ for (const f of distFiles) {
   fs.writeFileSync(path.join(STAGE, 'dist', f), text);
 }
 if (fs.existsSync(path.join(STAGE, 'dist', 'cli.js'))) fs.chmodSync(path.join(STAGE, 'dist', 'cli.js'), 0o755);
+// The backtrader bridge (Python, copied there by esbuild.mjs): backtrader strategies need it.
+if (!fs.existsSync(path.join(SRC, 'dist', 'backtrader', 'optstudy_bridge.py'))) die('the build made no dist/backtrader/optstudy_bridge.py');
+copyFiltered(path.join(SRC, 'dist', 'backtrader'), path.join(STAGE, 'dist', 'backtrader'), (rel) => rel.endsWith('.py'));
 
 // Every file the manifest's contributions point at (grammar, language configuration, icons, …).
 const contributed = new Set();

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze, type Diagnostic } from '../../grammar/index';
 import { checkWorkspace } from '../workspace-checks';
+import { backtraderSchemaLoader } from '../strategies/backtrader/describe';
 import type { Command } from './main';
 
 const USAGE = `Usage: optstudy check FILE [--json]
@@ -55,7 +56,8 @@ export const checkCommand: Command = async (args, io) => {
     return 2;
   }
 
-  const analysis = analyze(text);
+  // The CLI is the user's own shell: a backtrader strategy is described by its bridge (Python).
+  const analysis = analyze(text, { backtraderSchemas: backtraderSchemaLoader(file) });
   const diagnostics = [...analysis.diagnostics];
   for (const s of analysis.studies) diagnostics.push(...checkWorkspace(s, file));
   diagnostics.sort(byPosition);

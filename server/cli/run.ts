@@ -13,7 +13,7 @@ import { killStrategyProcesses } from '../strategies/process-groups';
 import { fmtDuration, rankingTable } from '../run/render';
 import { validationTable } from '../run/validate-run';
 import { runStudy, StudyError, type RunOptions } from '../run/run-study';
-import { chooseExecutor } from '../host/executors';
+import { chooseExecutor, hostCheckOptions } from '../host/executors';
 import type { CliIo, Command } from './main';
 import { jsonPrinter, terminalPrinter, type Printer } from './run-printer';
 
@@ -130,7 +130,7 @@ export const runCommand: Command = async (argv, io) => {
   process.on('SIGTERM', onSignal);
 
   const printer = args.json ? jsonPrinter(io) : terminalPrinter(io, io.isTTY);
-  const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume, redis: args.redis, createExecutor: chooseExecutor, confine: {} };
+  const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume, redis: args.redis, createExecutor: chooseExecutor, checkOptions: hostCheckOptions, confine: {} };
   try {
     const end = await runStudy(options, printer.listener, ac.signal);
     printer.close();

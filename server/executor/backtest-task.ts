@@ -73,8 +73,9 @@ export function makeRunner(ref: StrategyRef, data: PriceData | readonly PriceDat
       };
     }
     case 'command':
-      // Command strategies run on their own processes (server/strategies/command-executor.ts).
-      throw new Error(`strategy '${ref.name ?? ref.command}': a command strategy cannot run on the thread pool`);
+    case 'backtrader':
+      // External strategies run on their own processes (server/strategies/process-executor.ts).
+      throw new Error(`strategy '${ref.name ?? ref.kind}': a ${ref.kind} strategy cannot run on the thread pool`);
   }
 }
 

@@ -21,7 +21,9 @@ export type StrategyRef =
   /** A JavaScript module (compiled) exporting a StrategyDefinition (default export or `strategy`). */
   | { kind: 'module'; file: string; name?: string }
   /** An external process speaking the JSON-lines protocol, one per worker. */
-  | { kind: 'command'; command: string; cwd: string; name?: string };
+  | { kind: 'command'; command: string; cwd: string; name?: string }
+  /** Real backtrader through the shipped bridge (server/strategies/backtrader): `file.py:NAME` run in `cwd`, one process per worker. */
+  | { kind: 'backtrader'; spec: string; cwd: string; name?: string };
 
 /** Everything a worker needs to run any trial of one run: the same for every batch. */
 export interface TaskPayload {
@@ -68,6 +70,12 @@ export interface TrialExecutor {
   close(): Promise<void>;
   /** Worker count, for the start event and batch sizes. */
   readonly workers?: number;
+  /**
+   * One backtest over a date window (inclusive days), for strategies that do not run in this
+   * process (command and backtrader strategies): out-of-sample re-runs of `validate`. `equity`
+   * is the value per bar when the strategy reports it. @throws Error when the backtest fails
+   */
+  backtestWindow?(params: ParamValues, window: { from: string; to: string }): Promise<{ metrics: Metrics; equity?: ArrayLike<number> }>;
 }
 
 /** Settings of an executor that come from the study and the command line. */

@@ -10,13 +10,22 @@ import { createDistributedExecutor } from '../distributed/distributed-executor';
 import type { ExecutorFactory } from '../executor/executor';
 import { LocalExecutor } from '../executor/local-pool';
 import { CommandExecutor } from '../strategies/command-executor';
+import { BacktraderExecutor } from '../strategies/backtrader/backtrader-executor';
+import { backtraderSchemaLoader } from '../strategies/backtrader/describe';
+import type { AnalyzeOptions } from '../../grammar';
 import { compileStrategyModule, ModuleCompileError } from '../strategies/compile-module';
+
+/** The checks a host adds to a run's own (trusted runs only): what a backtrader strategy declares. */
+export function hostCheckOptions(file: string): AnalyzeOptions {
+  return { backtraderSchemas: backtraderSchemaLoader(file) };
+}
 
 export const chooseExecutor: ExecutorFactory = async (payload, settings, prices, context) => {
   // Distributed runs bundle and ship a module strategy themselves.
   if (context.redis) return createDistributedExecutor(payload, settings, { url: context.redis, onLog: context.log });
   // An external command strategy is its own worker: one process per worker, no thread pool.
   if (payload.strategy.kind === 'command') return new CommandExecutor(payload, settings);
+  if (payload.strategy.kind === 'backtrader') return new BacktraderExecutor(payload, settings);
   if (payload.strategy.kind === 'module') {
     try {
       payload = { ...payload, strategy: { ...payload.strategy, file: (await compileStrategyModule(payload.strategy.file)).file } };

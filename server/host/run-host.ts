@@ -9,7 +9,7 @@ import type { HostMessage, HostRequest } from '../../protocol/run-host';
 import type { EndEvent, RunEvent } from '../../protocol/run-events';
 import { runStudy, StudyError, type RunOptions } from '../run/run-study';
 import { killStrategyProcesses } from '../strategies/process-groups';
-import { chooseExecutor } from './executors';
+import { chooseExecutor, hostCheckOptions } from './executors';
 
 /** Optional analysis (server/analysis), loaded when that module is built into this bundle. */
 type Analyze = NonNullable<RunOptions['analyze']>;
@@ -112,6 +112,7 @@ export async function host(req: Extract<HostRequest, { type: 'run' }>, signal: A
         redis: req.redis,
         analyze,
         createExecutor: chooseExecutor,
+        checkOptions: hostCheckOptions,
       },
       emit,
       signal,

@@ -63,6 +63,7 @@ export function buildPlan(model: StudyModel, file: string): StudyPlan {
   let strategy: StrategyRef;
   if (s.kind === 'module') strategy = { kind: 'module', file: path.resolve(dir, s.module ?? s.name), name: s.name };
   else if (s.kind === 'command') strategy = { kind: 'command', command: s.command ?? '', cwd: dir, name: s.name };
+  else if (s.kind === 'backtrader') strategy = { kind: 'backtrader', spec: (s.backtrader ?? '').trim(), cwd: dir, name: s.name };
   else strategy = { kind: 'builtin', name: s.name };
   const defaults: ParamValues = {};
   const schema = s.schema.length ? s.schema : (findBuiltinStrategy(s.name)?.params ?? []);

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, IssueCodes, type Diagnostic, type StudyModel } from '../../grammar';
+import { analyze, IssueCodes, type AnalyzeOptions, type Diagnostic, type StudyModel } from '../../grammar';
 import { barStamp, sliceBars, type PriceData } from '../engine';
 import { loadFeeds } from '../data/feeds';
 import type { TaskPayload } from '../executor/executor';
@@ -31,17 +31,18 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
 
 /**
  * Reads, checks and picks the study to run. With `paths`, data and module paths must stay inside
- * `paths.workspaceRoot` (default: the study's folder), as `optstudy check` reports them.
+ * `paths.workspaceRoot` (default: the study's folder), as `optstudy check` reports them. `checks`
+ * are the host's own (a backtrader strategy described by its bridge).
  * @throws StudyError
  */
-export function loadStudy(file: string, name?: string, paths?: { workspaceRoot?: string }): { model: StudyModel; plan: StudyPlan } {
+export function loadStudy(file: string, name?: string, paths?: { workspaceRoot?: string }, checks: AnalyzeOptions = {}): { model: StudyModel; plan: StudyPlan } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new StudyError(`${file}: cannot read the study file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  const a = analyze(text);
+  const a = analyze(text, checks);
   const errors = a.diagnostics.filter((d) => d.severity === 'error');
   const rel = path.relative(process.cwd(), file) || file;
   const model = name === undefined ? a.studies[0] : a.studies.find((s) => s.name === name);
@@ -77,9 +78,11 @@ export interface ResolvedStudy {
 }
 
 /** The study a run asks for. @throws StudyError */
-export function resolveStudy(options: { file: string; study?: string; stage?: string; trusted?: boolean; confine?: { root?: string } }): ResolvedStudy {
+export function resolveStudy(options: { file: string; study?: string; stage?: string; trusted?: boolean; confine?: { root?: string }; checkOptions?: (file: string) => AnalyzeOptions }): ResolvedStudy {
   const file = path.resolve(options.file);
-  const { model, plan } = loadStudy(file, options.study, options.confine && { workspaceRoot: options.confine.root });
+  // The host's own checks (a backtrader strategy described by its bridge) run user code: trusted only.
+  const checks = options.trusted === false ? {} : (options.checkOptions?.(file) ?? {});
+  const { model, plan } = loadStudy(file, options.study, options.confine && { workspaceRoot: options.confine.root }, checks);
   if (options.trusted === false && plan.payload.strategy.kind !== 'builtin')
     throw new StudyError(`${file}: strategy '${model.strategy?.name}' is a ${plan.payload.strategy.kind} strategy: running it needs a trusted workspace`);
   let stages = plan.stages;

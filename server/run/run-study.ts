@@ -10,6 +10,7 @@
  *   4. journal and events (announcer.ts, tally.ts), then the study's validation and `end`.
  */
 import * as path from 'node:path';
+import type { AnalyzeOptions } from '../../grammar';
 import type { EndEvent, LogEvent, ParamValues, StartEvent, TrialEvent } from '../../protocol/run-events';
 import { readJournal } from '../../protocol/journal-reader';
 import { barStamp, type PriceData } from '../engine';
@@ -58,6 +59,12 @@ export interface RunOptions {
    * pool, command strategies, Redis); when absent, built-in strategies run on the local pool.
    */
   createExecutor?: ExecutorFactory;
+  /**
+   * Checks that need the host (trusted only): server/host's `hostCheckOptions` asks the
+   * backtrader bridge what a backtrader strategy declares, so a wrong class name or parameter
+   * stops the run before its first trial.
+   */
+  checkOptions?: (file: string) => AnalyzeOptions;
   /** Minimum interval between `progress` events (default 250 ms). */
   progressMs?: number;
   /** Minimum interval between `analysis` events (default 1000 ms); needs `analyze`. */
@@ -111,6 +118,12 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
     else out.analysis(true);
     let validation: EndEvent['validation'];
     if (status === 'finished' && options.validate !== false && study.model.validate !== undefined && options.stage === undefined) {
+      // Strategies that run outside this process re-run out of sample on an executor of their own.
+      const kind = data.payload.strategy.kind;
+      const oos =
+        (kind === 'command' || kind === 'backtrader') && options.createExecutor
+          ? await createExecutor(options.createExecutor, data.payload, { workers: 1, retries: 0, timeoutMs: study.model.timeoutMs }, data.allPrices, { log: () => {} }).catch(() => null)
+          : null;
       const v = await validateStudyRun({
         model: study.model,
         plan: study.plan,
@@ -121,7 +134,8 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
         onEvent: (e) => out.event(e),
         signal,
         runFold: (o, on, sig) => runStudy({ ...options, out: undefined, resume: undefined, seed: undefined, analyze: undefined, ...o }, on, sig),
-      });
+        externalBacktest: oos?.backtestWindow ? (params, w) => oos.backtestWindow!(params, w) : undefined,
+      }).finally(() => oos?.close().catch(() => {}));
       validation = v.validation;
       if (v.cancelled) status = 'cancelled';
     }

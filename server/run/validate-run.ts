@@ -75,6 +75,11 @@ export interface ValidateRunInput {
   seed: number;
   onEvent: (e: RunEvent) => void;
   signal: AbortSignal;
+  /**
+   * Out-of-sample backtests of a strategy that does not run in this process (command and
+   * backtrader strategies): its executor's `backtestWindow`. Without it such strategies skip validation.
+   */
+  externalBacktest?: (params: ParamValues, window: { from: string; to: string }) => Promise<{ metrics: Metrics; equity?: ArrayLike<number> }>;
   /** Runs a fold's stages: runStudy with the run's other options (workers, executor, …). */
   runFold: (options: FoldRunOptions, onEvent: RunListener, signal: AbortSignal) => Promise<EndEvent>;
 }
@@ -100,7 +105,8 @@ export async function validateStudyRun(input: ValidateRunInput): Promise<Validat
   if (!v) return { reason: 'the study has no validate statement' };
   if (plan.objectives.length !== 1) return skip('validation ranks by one objective; this study has several');
   const def = strategyFor(input.payload);
-  if (typeof def === 'object' && 'error' in def) return skip(def.error);
+  const external = typeof def === 'object' && 'error' in def ? input.externalBacktest : undefined;
+  if (typeof def === 'object' && 'error' in def && !external) return skip(def.error);
   const config = input.payload.config;
   const dates = barDates(prices);
   const dir = plan.objectives[0]!.direction === 'maximize' ? -1 : 1;
@@ -111,6 +117,10 @@ export async function validateStudyRun(input: ValidateRunInput): Promise<Validat
     return typeof s.score === 'number' ? s.score : null;
   };
   const backtest = async (params: ParamValues, range: BarRange): Promise<BacktestResultLike> => {
+    if (external) {
+      const r = await external(params, { from: range.from, to: range.to });
+      return { metrics: r.metrics, score: objectiveOf(params, r.metrics), equity: r.equity };
+    }
     const r = runBacktest(sliceBars(prices, range.start, range.end), def as string | StrategyDefinition, params, config, { equity: true, trades: false });
     return { metrics: r.metrics, score: objectiveOf(params, r.metrics), equity: r.equity };
   };
@@ -227,7 +237,7 @@ function strategyFor(payload: TaskPayload): string | StrategyDefinition | { erro
       return { error: `${ref.file}: cannot load the strategy module (${e instanceof Error ? e.message : String(e)})` };
     }
   }
-  return { error: `out-of-sample re-runs of external command strategies are not supported yet (strategy '${ref.name ?? ref.command}')` };
+  return { error: `out-of-sample re-runs of ${ref.kind} strategies need their executor (strategy '${ref.name ?? ref.kind}')` };
 }
 
 function searchedNames(model: StudyModel): string[] {

@@ -22,7 +22,7 @@ export class CommandExecutor extends ProcessExecutor {
     };
     super(
       { command: ref.command, cwd: ref.cwd, label: `the strategy process '${ref.command}'` },
-      { request: (t) => ({ ...base, params: t.params }), metrics: (a) => a.metrics },
+      { request: (t, window) => ({ ...base, ...window, params: t.params }), metrics: (a) => a.metrics },
       settings,
     );
   }

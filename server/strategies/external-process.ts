@@ -217,7 +217,7 @@ export class ExternalProcess {
 
   /** Settles the request a line answers; false when the line answers nothing in flight on `proc`. */
   private answer(proc: Proc, line: string, strict: boolean): boolean {
-    const msg = parseJsonLine(line) as { id?: unknown; metrics?: unknown; error?: unknown } | undefined;
+    const msg = parseJsonLine(line) as { id?: unknown; metrics?: unknown; error?: unknown; traceback?: unknown } | undefined;
     if (msg === undefined) {
       // Not JSON even with NaN/Infinity read: fail the trial it names rather than wait forever.
       const m = /^\s*\{\s*"id"\s*:\s*(\d+)\s*,\s*"(?:metrics|error|record)"\s*:/.exec(line);
@@ -234,7 +234,8 @@ export class ExternalProcess {
       return true;
     }
     proc.warm = true;
-    if (typeof msg.error === 'string') this.settle(msg.id, { error: msg.error });
+    // A traceback (the backtrader bridge sends one) follows the message, for the trial's detail.
+    if (typeof msg.error === 'string') this.settle(msg.id, { error: typeof msg.traceback === 'string' && msg.traceback.trim() ? `${msg.error}\n${msg.traceback.trimEnd()}` : msg.error });
     else this.settle(msg.id, { metrics: cleanMetrics(msg.metrics as Record<string, unknown>), body: msg as Record<string, unknown> });
     return true;
   }

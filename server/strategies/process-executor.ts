@@ -7,13 +7,17 @@
  * groups, so a hung strategy cannot hold a run that the user stopped.
  */
 import { RunAborted, type ExecutorSettings, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
+import type { Metrics, ParamValues } from '../../protocol/run-events';
 import { ExternalProcess, type ExternalAnswer, type Launch } from './external-process';
 
 /** What differs between kinds of external strategies: the request and how an answer reads. */
 export interface ProcessProtocol {
-  request(t: TrialRequest): Record<string, unknown>;
+  /** The request of a trial; `window` (inclusive days) replaces the study's date range. */
+  request(t: TrialRequest, window?: { from: string; to: string }): Record<string, unknown>;
   /** Metrics from a successful answer; throws (failing the trial) when it is not usable. */
   metrics(answer: Extract<ExternalAnswer, { metrics: unknown }>): TrialOutcome['metrics'];
+  /** The value per bar of an answer, when the protocol carries it. */
+  equity?(answer: Extract<ExternalAnswer, { metrics: unknown }>): ArrayLike<number>;
 }
 
 export class ProcessExecutor implements TrialExecutor {
@@ -66,9 +70,11 @@ export class ProcessExecutor implements TrialExecutor {
     return last;
   }
 
-  /** The first process (one-off requests such as an out-of-sample backtest). */
-  get first(): ExternalProcess {
-    return this.processes[0]!;
+  async backtestWindow(params: ParamValues, window: { from: string; to: string }): Promise<{ metrics: Metrics; equity?: ArrayLike<number> }> {
+    const answer = await this.processes[0]!.request(this.protocol.request({ number: -1, params }, window), this.settings.timeoutMs);
+    if (!('metrics' in answer)) throw new Error(answer.error);
+    const metrics = this.protocol.metrics(answer) ?? {};
+    return this.protocol.equity ? { metrics, equity: this.protocol.equity(answer) } : { metrics };
   }
 
   async close(): Promise<void> {

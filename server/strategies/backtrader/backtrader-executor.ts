@@ -1,0 +1,122 @@
+/**
+ * `strategy NAME backtrader "file.py:NAME"`: trials run by real backtrader through the bridge
+ * shipped with OptStudy (optstudy_bridge.py), one Python process per worker, started in the
+ * study's folder. The bridge answers on its own channel (fd 3), so whatever the strategy prints
+ * is its log. Each answer carries the run's record (per-bar value, closed trades' P&L, …) and
+ * the user's analyzers flattened; the standard metrics are computed here from the record by
+ * the engine's own metric code, so every strategy kind gets them the same way.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Metrics, ParamValues } from '../../../protocol/run-events';
+import { computeMetrics, type RunRecord } from '../../engine/metrics';
+import type { ExecutorSettings, TaskPayload } from '../../executor/executor';
+import type { ExternalAnswer, Launch } from '../external-process';
+import { ProcessExecutor } from '../process-executor';
+
+export const BRIDGE_FILE = 'optstudy_bridge.py';
+
+/**
+ * The bridge script: beside the bundle (`dist/backtrader/`, where the build copies it and the
+ * .vsix ships it), else in the source tree (tests and development).
+ */
+export function bridgePath(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    for (const p of [path.join(dir, 'backtrader', BRIDGE_FILE), path.join(dir, 'dist', 'backtrader', BRIDGE_FILE), path.join(dir, 'server', 'strategies', 'backtrader', BRIDGE_FILE)])
+      if (existsSync(p)) return p;
+    dir = path.dirname(dir);
+  }
+  throw new Error(`the backtrader bridge (${BRIDGE_FILE}) is missing from this installation`);
+}
+
+/** The Python that runs the bridge: `OPTSTUDY_PYTHON`, else `python3` (it must import backtrader). */
+export function pythonCommand(): string {
+  return process.env.OPTSTUDY_PYTHON || 'python3';
+}
+
+/** How to start the bridge for a strategy. */
+export function bridgeLaunch(spec: string, cwd: string): Launch {
+  return { file: pythonCommand(), args: ['-u', bridgePath(), 'serve', spec], cwd, answersOnFd3Only: true, label: `the backtrader bridge for '${spec}'` };
+}
+
+/** The request body of one trial (the DESIGN's protocol fields plus `datas` and `slippage`). */
+export function bridgeRequest(payload: TaskPayload, params: ParamValues, window?: { from: string; to: string }): Record<string, unknown> {
+  const config = payload.config as TaskPayload['config'] & { slippage?: unknown };
+  const datas = (payload as { datas?: { file: string }[] }).datas ?? [payload.data];
+  return {
+    params,
+    from: window?.from ?? payload.data.from ?? null,
+    to: window?.to ?? payload.data.to ?? null,
+    data: payload.data.file,
+    datas: datas.map((d) => ({ file: d.file })),
+    cash: config.cash,
+    commission: config.commission,
+    slippage: config.slippage ?? null,
+    sizing: config.sizing,
+  };
+}
+
+/** What the bridge sends per run (see optstudy_bridge.py `record_of`). */
+interface BridgeRecord {
+  cash0: number | string;
+  finalCash: number | string;
+  values: (number | string)[];
+  dates: number[];
+  times?: number[];
+  pnl: (number | string)[];
+  pnlcomm: (number | string)[];
+  rejected: number;
+  inMarket: number;
+  endSize: number | string;
+  endPrice: number | string;
+}
+
+/** A number as the bridge encodes it ("nan", "inf", "-inf" for the non-finite ones). */
+function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  return v === 'inf' ? Infinity : v === '-inf' ? -Infinity : NaN;
+}
+
+/** The engine's RunRecord of one bridge run. @throws Error when the record is malformed */
+export function runRecordOf(raw: unknown): RunRecord {
+  const r = raw as BridgeRecord;
+  if (!r || !Array.isArray(r.values) || !Array.isArray(r.dates) || r.values.length !== r.dates.length || r.values.length === 0)
+    throw new Error('the bridge sent no per-bar record');
+  const pnl = Float64Array.from(r.pnl ?? [], num);
+  return {
+    values: Float64Array.from(r.values, num),
+    dates: Int32Array.from(r.dates),
+    bars: r.values.length,
+    cash0: num(r.cash0),
+    finalCash: num(r.finalCash),
+    endPositionSize: num(r.endSize),
+    endPositionPrice: num(r.endPrice),
+    pnl,
+    pnlcomm: Float64Array.from(r.pnlcomm ?? [], num),
+    closed: pnl.length,
+    rejected: r.rejected | 0,
+    barsInMarket: r.inMarket | 0,
+  };
+}
+
+/** The standard metrics of a bridge answer, then every user analyzer value (`NAME.key…`). */
+export function bridgeMetrics(answer: Extract<ExternalAnswer, { metrics: unknown }>): Metrics {
+  const standard = computeMetrics(runRecordOf(answer.body.record));
+  const out: Metrics = {};
+  for (const [k, v] of Object.entries(standard)) out[k] = v !== null && Number.isFinite(v) ? v : null;
+  for (const [k, v] of Object.entries(answer.metrics)) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+export class BacktraderExecutor extends ProcessExecutor {
+  constructor(payload: TaskPayload, settings: ExecutorSettings) {
+    const ref = payload.strategy;
+    if (ref.kind !== 'backtrader') throw new Error(`BacktraderExecutor needs a backtrader strategy, not '${ref.kind}'`);
+    super(
+      bridgeLaunch(ref.spec, ref.cwd),
+      { request: (t, window) => bridgeRequest(payload, t.params, window), metrics: bridgeMetrics, equity: (a) => runRecordOf(a.body.record).values },
+      settings,
+    );
+  }
+}

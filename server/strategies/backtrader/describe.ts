@@ -1,0 +1,104 @@
+/**
+ * What a `strategy NAME backtrader "SPEC"` declares, asked of the bridge
+ * (`optstudy_bridge.py describe SPEC`, in the study's folder): the parameters of the factory
+ * and of its strategy class (from the class's `params`), the user's analyzers, or why SPEC
+ * cannot be loaded ("'mystrats.py' has no 'SmaCros' (did you mean 'SmaCross'?)"). This runs
+ * user code: callers ask only for trusted workspaces. Answers are cached per SPEC, folder and
+ * file modification time.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import type { BacktraderDescription, ParamSchema, ParamType, StrategySchema } from '../../../grammar';
+import { bridgePath, pythonCommand } from './backtrader-executor';
+import { killGroup, trackGroup } from '../process-groups';
+
+/** A describe step that takes longer is given up (a factory that loops, a slow import). */
+export const DESCRIBE_TIMEOUT_MS = 20_000;
+
+const cache = new Map<string, { stamp: string; value: BacktraderDescription | undefined }>();
+
+/** The file SPEC names (for the cache stamp), when it is a file. */
+function specFile(spec: string, cwd: string): string | undefined {
+  const where = spec.slice(0, spec.lastIndexOf(':'));
+  return where.endsWith('.py') || where.includes('/') ? path.resolve(cwd, where) : undefined;
+}
+
+function stampOf(spec: string, cwd: string): string {
+  const file = specFile(spec, cwd);
+  try {
+    const st = file ? statSync(file) : undefined;
+    return st ? `${st.mtimeMs}:${st.size}` : 'module';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** The bridge's JSON answer as the language's description; undefined when it says nothing usable. */
+export function readDescription(stdout: string): BacktraderDescription | undefined {
+  let raw: { error?: string; kind?: string; strategy?: string | null; doc?: string; params?: { name: string; type: string; default?: unknown; doc?: string }[]; analyzers?: string[]; complete?: boolean };
+  try {
+    raw = JSON.parse(stdout.trim().split('\n').pop() ?? '') as typeof raw;
+  } catch {
+    return undefined;
+  }
+  // Without backtrader there is nothing to check against: stay lenient (the run says so).
+  if (typeof raw.error === 'string') return /backtrader is not importable/.test(raw.error) ? undefined : { error: raw.error };
+  const types = new Set(['int', 'float', 'string', 'bool']);
+  const params: ParamSchema[] = (raw.params ?? [])
+    .filter((p) => typeof p.name === 'string' && types.has(p.type))
+    .map((p) => ({ name: p.name, type: p.type as ParamType, default: (p.default ?? null) as ParamSchema['default'], doc: p.doc ?? '' }));
+  const schema: StrategySchema = { name: raw.strategy ?? 'backtrader', doc: raw.doc ?? '', params, ...(raw.analyzers ? { analyzers: raw.analyzers } : {}) };
+  return { schema, complete: raw.complete !== false };
+}
+
+/** Describes SPEC synchronously (the CLI's `check`, a run's own check). */
+export function describeBacktraderSync(spec: string, cwd: string): BacktraderDescription | undefined {
+  const key = `${cwd}\0${spec}`;
+  const stamp = stampOf(spec, cwd);
+  const hit = cache.get(key);
+  if (hit && hit.stamp === stamp) return hit.value;
+  let bridge: string;
+  try {
+    bridge = bridgePath();
+  } catch {
+    return undefined;
+  }
+  const r = spawnSync(pythonCommand(), [bridge, 'describe', spec], { cwd, encoding: 'utf8', timeout: DESCRIBE_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 4 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  const value = r.error || r.status !== 0 ? undefined : readDescription(r.stdout);
+  cache.set(key, { stamp, value });
+  return value;
+}
+
+/** Describes SPEC without blocking (the language server); the same cache. */
+export function describeBacktrader(spec: string, cwd: string): Promise<BacktraderDescription | undefined> {
+  const key = `${cwd}\0${spec}`;
+  const stamp = stampOf(spec, cwd);
+  const hit = cache.get(key);
+  if (hit && hit.stamp === stamp) return Promise.resolve(hit.value);
+  return new Promise((resolve) => {
+    let out = '';
+    let child;
+    try {
+      child = spawn(pythonCommand(), [bridgePath(), 'describe', spec], { cwd, detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return resolve(undefined);
+    }
+    trackGroup(child);
+    const timer = setTimeout(() => killGroup(child), DESCRIBE_TIMEOUT_MS);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (c: string) => (out.length < 4 << 20 ? (out += c) : undefined));
+    child.on('error', () => resolve(undefined));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const value = code === 0 ? readDescription(out) : undefined;
+      cache.set(key, { stamp, value });
+      resolve(value);
+    });
+  });
+}
+
+/** A `backtraderSchemas` function for `analyze`, for studies in `studyFile`'s folder. */
+export function backtraderSchemaLoader(studyFile: string): (spec: string) => BacktraderDescription | undefined {
+  return (spec) => describeBacktraderSync(spec, path.dirname(path.resolve(studyFile)));
+}

@@ -1,0 +1,602 @@
+#!/usr/bin/env python3
+"""OptStudy's backtrader bridge: runs `strategy NAME backtrader "SPEC"` trials with real backtrader.
+
+    python3 optstudy_bridge.py serve SPEC      # one long-lived process per worker (OptStudy starts it)
+    python3 optstudy_bridge.py describe SPEC   # prints the parameters and analyzers as one JSON object
+
+SPEC is `path/to/file.py:NAME` (relative to the study's folder, the working directory) or
+`package.module:NAME` (imported with the study's folder on the import path). NAME is either
+
+- a cerebro factory, `NAME(**params) -> bt.Cerebro`: the user's own feeds, sizers, broker,
+  commission, slippage, analyzers and strategy, run as they are; or
+- a `bt.Strategy` subclass, run in the bridge's default Cerebro with the study's data, cash,
+  commission, slippage and sizing.
+
+Protocol: requests are JSON lines on stdin (OptStudy's external strategy protocol plus `datas`,
+`slippage` and `window`); answers are JSON lines on the file descriptor named by
+OPTSTUDY_ANSWER_FD (3), never on stdout, which stays the strategy's own output. An answer is
+`{"id", "metrics": {every user analyzer, flattened}, "record": {per-bar values and stamps,
+closed trades' P&L, ...}}` — OptStudy computes the standard metrics from `record` with the same
+code as for its own backtests — or `{"id", "error", "traceback"}`: a trial that raises fails
+alone and this process serves the next one. Non-finite numbers are sent as "nan", "inf", "-inf".
+
+Speed: price data is loaded once per process. After the first run, a feed whose class and
+parameters (file, dates, columns, ...) are unchanged is reused preloaded, the way
+`cerebro.optstrategy` reuses data in its worker processes (`runstrategies(predata=True)`).
+
+Standard library only, besides backtrader itself (which OptStudy does not ship).
+"""
+import collections
+import datetime as _dt
+import functools
+import importlib
+import importlib.util
+import inspect
+import json
+import math
+import os
+import sys
+import traceback
+
+bt = None  # imported in main(), so `describe` can report a missing backtrader as JSON
+
+
+class SpecError(Exception):
+    """SPEC names nothing loadable: reported as its message alone."""
+
+# ----------------------------------------------------------------------------- the target
+
+
+def load_target(spec):
+    """The factory or Strategy class named by SPEC, with the study's folder on the import path."""
+    where, sep, name = spec.rpartition(":")
+    if not sep or not where or not name:
+        raise SpecError("'%s' is not FILE.py:NAME or module:NAME" % spec)
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    if where.endswith(".py") or os.sep in where or "/" in where:
+        path = os.path.abspath(where)
+        if not os.path.isfile(path):
+            raise SpecError("no file '%s' (relative to the study's folder %s)" % (where, cwd))
+        folder = os.path.dirname(path)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        modname = os.path.splitext(os.path.basename(path))[0]
+        module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(modname, path))
+        sys.modules.setdefault(modname, module)
+        module.__spec__.loader.exec_module(module)
+    else:
+        module = importlib.import_module(where)
+    if not hasattr(module, name):
+        raise SpecError("'%s' has no '%s'%s" % (where, name, did_you_mean(name, candidates(module))))
+    return getattr(module, name)
+
+
+def candidates(module):
+    """Names in a module that could be meant: factories and Strategy subclasses defined there."""
+    out = []
+    for k, v in vars(module).items():
+        if k.startswith("_") or getattr(v, "__module__", None) != module.__name__:
+            continue
+        if is_strategy(v) or (inspect.isfunction(v)):
+            out.append(k)
+    return out
+
+
+def did_you_mean(name, names):
+    import difflib
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+    if close:
+        return " (did you mean '%s'?)" % close[0]
+    return " (it has: %s)" % ", ".join(sorted(names)) if names else ""
+
+
+def is_strategy(obj):
+    return inspect.isclass(obj) and issubclass(obj, bt.Strategy)
+
+
+def strategy_params(cls):
+    """[(name, default)] of a Strategy class's params, declared order, inherited ones included."""
+    return [(k, getattr(cls.params, k)) for k in cls.params._getkeys()]
+
+
+# ----------------------------------------------------------------------------- describe
+
+
+def param_entry(name, default, doc):
+    kind = ("bool" if isinstance(default, bool) else "int" if isinstance(default, int)
+            else "float" if isinstance(default, float) else "string" if isinstance(default, str) else None)
+    entry = {"name": name, "doc": doc}
+    if kind is None:
+        entry["type"] = "float"  # None or an object: no default OptStudy can write
+    else:
+        entry["type"] = kind
+        entry["default"] = default
+    return entry
+
+
+def describe(spec):
+    """What the language server needs: the kind, the parameters and the analyzers' names."""
+    target = load_target(spec)
+    if is_strategy(target):
+        params = [param_entry(k, v, "parameter of %s" % target.__name__) for k, v in strategy_params(target)]
+        return {"kind": "strategy", "strategy": target.__name__, "params": params, "analyzers": [],
+                "doc": first_line(target.__doc__) or "backtrader strategy %s" % target.__name__}
+    if not callable(target):
+        raise SpecError("'%s' is neither a cerebro factory nor a bt.Strategy subclass" % spec)
+    sig = inspect.signature(target)
+    params, takes_kwargs, required = [], False, False
+    for p in sig.parameters.values():
+        if p.kind == p.VAR_KEYWORD:
+            takes_kwargs = True
+        elif p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            required = required or p.default is p.empty
+            default = None if p.default is p.empty else p.default
+            params.append(param_entry(p.name, default, "parameter of the factory %s" % target.__name__))
+    out = {"kind": "factory", "strategy": None, "params": params, "complete": not takes_kwargs,
+           "doc": first_line(target.__doc__) or "cerebro factory %s" % target.__name__}
+    if required:
+        return out  # cannot be built with its defaults: the analyzers stay unknown
+    cerebro = target()  # feeds are lazy: building the Cerebro reads no data
+    if not isinstance(cerebro, bt.Cerebro):
+        raise SpecError("the factory '%s' returned %s, not a bt.Cerebro" % (spec, type(cerebro).__name__))
+    strat_cls = cerebro.strats[0][0][0] if cerebro.strats else None
+    if strat_cls is not None:
+        out["strategy"] = strat_cls.__name__
+        if takes_kwargs:  # the factory passes its other keywords on to the strategy
+            known = {p["name"] for p in params}
+            params += [param_entry(k, v, "parameter of %s" % strat_cls.__name__) for k, v in strategy_params(strat_cls) if k not in known]
+            out["complete"] = True
+    out["analyzers"] = [kw.get("_name") or cls.__name__.lower() for cls, _, kw in cerebro.analyzers]
+    return out
+
+
+def first_line(doc):
+    return (doc or "").strip().split("\n")[0].strip()
+
+
+# ----------------------------------------------------------------------------- OptStudy's data files
+
+
+def sniff(path):
+    """Column layout of a CSV price file, found by header names (as OptStudy's loader reads it)."""
+    with open(path, encoding="utf-8-sig") as f:
+        header = [h.strip().lower().replace(" ", "").replace("_", "") for h in f.readline().strip().split(",")]
+        first = next((ln.strip().split(",") for ln in f if ln.strip()), [])
+    shift, tcol = 0, -1
+    if "time" in header:
+        tcol = header.index("time")
+    elif len(first) == len(header) + 1 and len(first) > 1 and first[1].count(":") >= 1:
+        tcol, shift = 1, 1  # backtrader's minute files: rows Date,Time,... under a header without Time
+    def col(*names):
+        for n in names:
+            if n in header:
+                i = header.index(n)
+                return i + shift if shift and i >= 1 else i
+        return -1
+    lay = dict(datetime=0, time=tcol, open=col("open"), high=col("high"), low=col("low"), close=col("close"),
+               volume=col("volume", "vol"), openinterest=col("openinterest", "oi"), dtformat="%Y-%m-%d")
+    intraday = tcol >= 0
+    if not intraday and first and (" " in first[0].strip() or "T" in first[0].strip()):
+        intraday = True
+        lay["dtformat"] = "%Y-%m-%d %H:%M:%S" if " " in first[0] else "%Y-%m-%dT%H:%M:%S"
+    return lay, intraday
+
+
+def bar_minutes(path, lay):
+    """The most common positive gap in minutes between bars of the same day."""
+    gaps, prev = collections.Counter(), None
+    with open(path, encoding="utf-8-sig") as f:
+        f.readline()
+        for i, line in enumerate(f):
+            if i > 5000:
+                break
+            t = line.strip().split(",")
+            if len(t) < 2:
+                continue
+            stamp = (t[0].strip() + " " + t[lay["time"]].strip()) if lay["time"] >= 0 else t[0].strip().replace("T", " ")
+            cur = _dt.datetime.strptime(stamp[:16], "%Y-%m-%d %H:%M")
+            if prev is not None and prev.date() == cur.date() and cur > prev:
+                gaps[int((cur - prev).total_seconds() // 60)] += 1
+            prev = cur
+    return gaps.most_common(1)[0][0] if gaps else 1
+
+
+def make_feed(path):
+    lay, intraday = sniff(path)
+    kw = dict(dataname=path, headers=True, separator=",", nullvalue=float("nan"), **lay)
+    if lay["time"] >= 0:
+        kw["tmformat"] = "%H:%M:%S"
+    if intraday:
+        kw.update(timeframe=bt.TimeFrame.Minutes, compression=bar_minutes(path, lay))
+    return bt.feeds.GenericCSVData(**kw)
+
+
+# ----------------------------------------------------------------------------- the default Cerebro
+
+
+def make_percent_sizer():
+    class PercentOfValue(bt.Sizer):
+        """`sizing percent N`: entries get int(value / (close * mult) * N / 100); an order against an
+        open position (a tutorial's `self.sell()` exit) gets the position's size, never a size from cash."""
+        params = (("percent", 95.0),)
+
+        def _getsizing(self, comminfo, cash, data, isbuy):
+            pos = self.broker.getposition(data).size
+            if pos and (pos > 0) != isbuy:
+                return abs(pos)
+            mult = getattr(comminfo.p, "mult", 1.0) or 1.0
+            return int(self.broker.getvalue() / (data.close[0] * mult) * (self.p.percent / 100.0))
+    return PercentOfValue
+
+
+def setup_broker(cerebro, req):
+    broker = cerebro.broker
+    broker.setcash(float(req.get("cash", 100000.0)))
+    c = req.get("commission", 0.0)
+    if isinstance(c, (int, float)):
+        c = {"kind": "percent", "rate": c}
+    kind = c.get("kind") or c.get("type")
+    if kind == "percent":
+        broker.setcommission(commission=float(c["rate"]))
+    elif kind == "per_share":
+        broker.setcommission(commission=float(c["amount"]), commtype=bt.CommInfoBase.COMM_FIXED, stocklike=True)
+    elif kind == "per_contract":
+        broker.setcommission(commission=float(c["amount"]), margin=float(c["margin"]), mult=float(c["mult"]))
+    else:
+        raise ValueError("unknown commission %r" % (c,))
+    s = req.get("slippage")
+    if s:
+        kind = s.get("kind") or s.get("type")
+        if kind == "percent":
+            broker.set_slippage_perc(float(s["rate"]))
+        else:
+            broker.set_slippage_fixed(float(s["amount"]))
+
+
+def default_cerebro(strategy_cls, req):
+    cerebro = bt.Cerebro(stdstats=False)
+    for d in req.get("datas") or ([{"file": req["data"]}] if req.get("data") else []):
+        cerebro.adddata(make_feed(d["file"]))
+    setup_broker(cerebro, req)
+    sizing = req.get("sizing") or {"kind": "fixed", "value": 1}
+    if sizing["kind"] == "fixed":
+        cerebro.addsizer(bt.sizers.FixedSize, stake=int(sizing["value"]))
+    else:
+        cerebro.addsizer(make_percent_sizer(), percent=float(sizing["value"]))
+    cerebro.addstrategy(strategy_cls, **req["params"])
+    return cerebro
+
+
+# ----------------------------------------------------------------------------- window and data reuse
+
+
+def apply_window(cerebro, date_from, date_to):
+    """The run window on every feed: inclusive calendar days, narrowing the feed's own dates."""
+    for d in cerebro.datas:
+        if date_from:
+            lo = _dt.datetime.combine(_dt.date.fromisoformat(date_from), d.p.sessionstart or _dt.time.min)
+            d.p.fromdate = lo if d.p.fromdate is None else max(d.p.fromdate, lo)
+        if date_to:
+            hi = _dt.datetime.combine(_dt.date.fromisoformat(date_to), d.p.sessionend or _dt.time.max)
+            d.p.todate = hi if d.p.todate is None else min(d.p.todate, hi)
+
+
+class Ident(object):
+    """An object compared by identity (a DataFrame as `dataname`); holds it so its id stays unique."""
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return isinstance(other, Ident) and other.obj is self.obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+
+def freeze(v):
+    if v is None or isinstance(v, (bool, int, float, str, bytes, _dt.date, _dt.time, _dt.timedelta)):
+        return v
+    if isinstance(v, (list, tuple)):
+        return tuple(freeze(x) for x in v)
+    return Ident(v)
+
+
+class FeedCache(object):
+    """Preloaded feeds of earlier runs of this process, by class and parameters."""
+
+    def __init__(self, size=16):
+        self.size = size
+        self.feeds = collections.OrderedDict()
+
+    @staticmethod
+    def key(d):
+        if d._clone or d.resampling or d.replaying or d.islive() or d.p.filters:
+            return None
+        items = tuple((k, freeze(getattr(d.p, k))) for k in d.p._getkeys())
+        stamp = None
+        name = d.p.dataname
+        if isinstance(name, str) and os.path.isfile(name):
+            st = os.stat(name)
+            stamp = (st.st_mtime_ns, st.st_size)
+        return (type(d), items, stamp)
+
+    def keys_for(self, cerebro):
+        """The feeds' keys when this Cerebro's data may be reused, else None."""
+        p = cerebro.p
+        if not (p.preload and p.runonce) or int(p.exactbars) or p.live or cerebro._doreplay or cerebro._dolive:
+            return None
+        keys = [self.key(d) for d in cerebro.datas]
+        if not keys or any(k is None for k in keys) or refers_to_datas(cerebro):
+            return None
+        return keys
+
+    def attach(self, cerebro, keys):
+        """Swaps preloaded feeds in; True when every feed was there (the run skips loading)."""
+        if not all(k in self.feeds for k in keys):
+            return False
+        for i, k in enumerate(keys):
+            fresh, cached = cerebro.datas[i], self.feeds[k]
+            self.feeds.move_to_end(k)
+            cached._id, cached._name = fresh._id, fresh._name
+            cached.setenvironment(cerebro)
+            cerebro.datas[i] = cached
+            cerebro.datasbyname[cached._name] = cached
+        cerebro.runstrategies = functools.partial(type(cerebro).runstrategies, cerebro, predata=True)
+        return True
+
+    def keep(self, cerebro, keys):
+        for k, d in zip(keys, cerebro.datas):
+            self.feeds[k] = d
+            self.feeds.move_to_end(k)
+        while len(self.feeds) > self.size:
+            self.feeds.popitem(last=False)
+
+
+def refers_to_datas(cerebro):
+    """Whether anything added to the Cerebro holds one of its feeds (then it cannot be swapped)."""
+    datas = [id(d) for d in cerebro.datas]
+    added = [a for group in cerebro.strats for (_, args, kwargs) in group for a in list(args) + list(kwargs.values())]
+    added += [a for (_, _, args, kwargs) in cerebro.observers for a in list(args) + list(kwargs.values())]
+    added += [a for (_, args, kwargs) in cerebro.analyzers + cerebro.indicators for a in list(args) + list(kwargs.values())]
+    return any(id(a) in datas for a in added)
+
+
+# ----------------------------------------------------------------------------- recording and answers
+
+
+def make_recorder():
+    class OptStudyRecord(bt.Analyzer):
+        """Per bar: the broker value and the clock; per closed trade: pnl and pnlcomm."""
+
+        def start(self):
+            self.broker = self.strategy.broker
+            self.cash0 = self.broker.getvalue()
+            self.values, self.stamps, self.pnl, self.pnlcomm = [], [], [], []
+            self.rejected = self.in_market = 0
+
+        def notify_cashvalue(self, cash, value):
+            self.values.append(value)
+            self.stamps.append(self.strategy.lines.datetime[0])
+            for d in self.strategy.datas:
+                if self.broker.getposition(d).size:
+                    self.in_market += 1
+                    break
+
+        def notify_trade(self, trade):
+            if trade.status == trade.Closed:
+                self.pnl.append(trade.pnl)
+                self.pnlcomm.append(trade.pnlcomm)
+
+        def notify_order(self, order):
+            if order.status in (order.Margin, order.Rejected):
+                self.rejected += 1
+    return OptStudyRecord
+
+
+_stamps = {}
+
+
+def stamp(x):
+    """A clock value as (yyyymmdd, seconds after midnight), memoized: every trial has the same bars."""
+    s = _stamps.get(x)
+    if s is None:
+        d = bt.num2date(x)
+        s = _stamps[x] = (d.year * 10000 + d.month * 100 + d.day, d.hour * 3600 + d.minute * 60 + d.second)
+        if len(_stamps) > 2000000:
+            _stamps.clear()
+    return s
+
+
+def num(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return "nan" if x != x else ("inf" if x > 0 else "-inf")
+    return x
+
+
+def record_of(strat, rec):
+    broker = strat.broker
+    pos = broker.getposition(strat.datas[0])
+    st = [stamp(x) for x in rec.stamps]
+    out = {
+        "cash0": num(rec.cash0), "finalCash": num(broker.getcash()),
+        "values": [num(v) for v in rec.values], "dates": [s[0] for s in st],
+        "pnl": [num(v) for v in rec.pnl], "pnlcomm": [num(v) for v in rec.pnlcomm],
+        "rejected": rec.rejected, "inMarket": rec.in_market,
+        "endSize": num(float(pos.size)), "endPrice": num(float(pos.price)),
+    }
+    if strat.datas[0]._timeframe < bt.TimeFrame.Days:
+        out["times"] = [s[1] for s in st]
+    return out
+
+
+MAX_KEYS = 200
+
+
+def flatten(prefix, obj, out, budget):
+    """Numbers of an analysis as `prefix.key.subkey`; at most `budget[0]` more keys."""
+    if budget[0] <= 0:
+        return
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            flatten("%s.%s" % (prefix, key_text(k)), v, out, budget)
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            flatten("%s.%d" % (prefix, i), v, out, budget)
+    elif isinstance(obj, bool):
+        out[prefix] = 1 if obj else 0
+        budget[0] -= 1
+    elif isinstance(obj, (int, float)) or obj is None:
+        out[prefix] = num(float(obj)) if isinstance(obj, float) else obj
+        budget[0] -= 1
+
+
+def key_text(k):
+    if isinstance(k, _dt.datetime):
+        return k.date().isoformat() if k.time() in (_dt.time.min, _dt.time(23, 59, 59, 999990)) else k.isoformat()
+    if isinstance(k, _dt.date):
+        return k.isoformat()
+    return str(k)
+
+
+_truncated = set()
+
+
+def analyzer_metrics(strat, recorder):
+    out = {}
+    for name, a in zip(strat.analyzers.getnames(), strat.analyzers):
+        if a is recorder:
+            continue
+        budget = [MAX_KEYS]
+        flatten(name, a.get_analysis(), out, budget)
+        if budget[0] <= 0 and name not in _truncated:
+            _truncated.add(name)
+            sys.stderr.write("optstudy bridge: analyzer '%s' has more than %d values; the first %d are kept\n" % (name, MAX_KEYS, MAX_KEYS))
+    return out
+
+
+# ----------------------------------------------------------------------------- one trial
+
+
+class Runner(object):
+    def __init__(self, spec):
+        self.spec = spec
+        self.target = None
+        self.load_error = None
+        self.cache = FeedCache()
+        try:
+            self.target = load_target(spec)
+        except Exception as e:  # every trial fails with the reason; `check` reports it earlier
+            self.load_error = e
+
+    def build(self, req):
+        if self.load_error is not None:
+            raise self.load_error
+        if is_strategy(self.target):
+            return default_cerebro(self.target, req)
+        cerebro = self.target(**req["params"])
+        if not isinstance(cerebro, bt.Cerebro):
+            raise TypeError("the factory '%s' returned %s, not a bt.Cerebro" % (self.spec, type(cerebro).__name__))
+        return cerebro
+
+    def run(self, req):
+        cerebro = self.build(req)
+        if not cerebro.datas:
+            raise ValueError("the Cerebro has no data feed")
+        apply_window(cerebro, req.get("from"), req.get("to"))
+        recorder_cls = make_recorder()
+        cerebro.addanalyzer(recorder_cls, _name="_optstudy")
+        keys = self.cache.keys_for(cerebro)
+        if keys is not None:
+            self.cache.attach(cerebro, keys)
+        strats = cerebro.run()
+        if not strats:
+            raise ValueError("the Cerebro ran no strategy")
+        strat = strats[0]
+        if keys is not None:
+            self.cache.keep(cerebro, keys)
+        recorder = next(a for a in strat.analyzers if isinstance(a, recorder_cls))
+        if not recorder.values:
+            raise ValueError("no bar in the run window %s … %s" % (req.get("from") or "start", req.get("to") or "end"))
+        return {"metrics": analyzer_metrics(strat, recorder), "record": record_of(strat, recorder)}
+
+
+def answer_channel():
+    fd = os.environ.get("OPTSTUDY_ANSWER_FD")
+    if fd:
+        try:
+            return os.fdopen(int(fd), "w", encoding="utf-8")
+        except OSError:
+            pass
+    return sys.stdout  # run by hand: answers on stdout
+
+
+def serve(spec):
+    requests = os.fdopen(os.dup(0), encoding="utf-8")
+    # User code must not read OptStudy's requests: its stdin is empty.
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    sys.stdin = open(os.devnull)
+    out = answer_channel()
+    out.write("{}\n")  # hello: answers come on this channel only
+    out.flush()
+    runner = Runner(spec)
+    for line in requests:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        try:
+            ans = runner.run(req)
+            ans["id"] = req["id"]
+        except BaseException as e:  # noqa: BLE001 — user code may sys.exit(); the process survives
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            ans = {"id": req.get("id"), "error": "%s: %s" % (type(e).__name__, e), "traceback": traceback.format_exc(limit=-30)}
+        sys.stdout.flush()
+        out.write(json.dumps(ans, separators=(",", ":"), allow_nan=False) + "\n")
+        out.flush()
+
+
+def die_with_parent():
+    """Linux: end with OptStudy even if it is killed outright (PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    except Exception:
+        pass
+
+
+def main(argv):
+    global bt
+    if len(argv) != 3 or argv[1] not in ("serve", "describe"):
+        sys.stderr.write("usage: optstudy_bridge.py serve|describe FILE.py:NAME\n")
+        return 2
+    try:
+        import backtrader
+        bt = backtrader
+    except ImportError as e:
+        msg = "backtrader is not importable by %s (%s): install it for this Python, or set OPTSTUDY_PYTHON" % (sys.executable, e)
+        if argv[1] == "describe":
+            print(json.dumps({"error": msg}))
+            return 0
+        sys.stderr.write(msg + "\n")
+        return 3
+    if argv[1] == "describe":
+        try:
+            print(json.dumps(describe(argv[2]), default=str))
+        except SpecError as e:
+            print(json.dumps({"error": str(e)}))
+        except BaseException as e:  # noqa: BLE001 — the user's module failed to import or build
+            print(json.dumps({"error": "%s: %s" % (type(e).__name__, e), "traceback": traceback.format_exc(limit=-10)}))
+        return 0
+    die_with_parent()
+    serve(argv[2])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
