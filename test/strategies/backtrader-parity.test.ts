@@ -86,6 +86,10 @@ test('bracket orders (buy_bracket: market entry, stop-loss, take-profit)', { ski
   await assertParity('brackets', { pfast: [5, 10], pslow: [30, 50], stop: [0.02, 0.05] });
 });
 
+test('5-minute bars (per-day Sharpe, per-bar Returns), futures commission, a daily TimeReturn analyzer', { skip, timeout: 300_000 }, async () => {
+  await assertParity('intraday', { pfast: [5, 10], pslow: [20, 40] });
+});
+
 test('user analyzers flattened (VWR, SharpeRatio, AnnualReturn, TimeReturn, DrawDown, TradeAnalyzer, SQN) with a stock sizer', { skip, timeout: 300_000 }, async () => {
   await assertParity('analyzers', { pfast: [5, 15], pslow: [30, 50] });
 });

@@ -68,6 +68,11 @@ interface BridgeRecord {
   pnlcomm: (number | string)[];
   rejected: number;
   inMarket: number;
+  intraday: boolean;
+  annual: number;
+  long: number;
+  short: number;
+  openTrades: number;
   endSize: number | string;
   endPrice: number | string;
 }
@@ -87,6 +92,8 @@ export function runRecordOf(raw: unknown): RunRecord {
   return {
     values: Float64Array.from(r.values, num),
     dates: Int32Array.from(r.dates),
+    intraday: r.intraday === true,
+    annual: typeof r.annual === 'number' ? r.annual : 252.0,
     bars: r.values.length,
     cash0: num(r.cash0),
     finalCash: num(r.finalCash),
@@ -95,8 +102,11 @@ export function runRecordOf(raw: unknown): RunRecord {
     pnl,
     pnlcomm: Float64Array.from(r.pnlcomm ?? [], num),
     closed: pnl.length,
+    long: r.long | 0,
+    short: r.short | 0,
     rejected: r.rejected | 0,
     barsInMarket: r.inMarket | 0,
+    openTrades: r.openTrades | 0,
   };
 }
 

@@ -376,7 +376,7 @@ def make_recorder():
             self.broker = self.strategy.broker
             self.cash0 = self.broker.getvalue()
             self.values, self.stamps, self.pnl, self.pnlcomm = [], [], [], []
-            self.rejected = self.in_market = 0
+            self.rejected = self.in_market = self.long = self.short = 0
 
         def notify_cashvalue(self, cash, value):
             self.values.append(value)
@@ -390,6 +390,10 @@ def make_recorder():
             if trade.status == trade.Closed:
                 self.pnl.append(trade.pnl)
                 self.pnlcomm.append(trade.pnlcomm)
+                if trade.long:
+                    self.long += 1
+                else:
+                    self.short += 1
 
         def notify_order(self, order):
             if order.status in (order.Margin, order.Rejected):
@@ -417,18 +421,26 @@ def num(x):
     return x
 
 
+# backtrader Returns' annualisation factor by the first feed's timeframe (1.0 for the others)
+TANN = {"Days": 252.0, "Weeks": 52.0, "Months": 12.0, "Years": 1.0}
+
+
 def record_of(strat, rec):
     broker = strat.broker
     pos = broker.getposition(strat.datas[0])
     st = [stamp(x) for x in rec.stamps]
+    tf = strat.datas[0]._timeframe
     out = {
+        "intraday": tf < bt.TimeFrame.Days, "annual": TANN.get(bt.TimeFrame.getname(tf, 2), 1.0),
+        "long": rec.long, "short": rec.short,
+        "openTrades": sum(1 for d in strat.datas if broker.getposition(d).size),
         "cash0": num(rec.cash0), "finalCash": num(broker.getcash()),
         "values": [num(v) for v in rec.values], "dates": [s[0] for s in st],
         "pnl": [num(v) for v in rec.pnl], "pnlcomm": [num(v) for v in rec.pnlcomm],
         "rejected": rec.rejected, "inMarket": rec.in_market,
         "endSize": num(float(pos.size)), "endPrice": num(float(pos.price)),
     }
-    if strat.datas[0]._timeframe < bt.TimeFrame.Days:
+    if out["intraday"]:
         out["times"] = [s[1] for s in st]
     return out
 
