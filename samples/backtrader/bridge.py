@@ -7,18 +7,23 @@
     }
 
 The first argument names the strategy: one of the classes in STRATEGIES below, or
-`package.module:ClassName` for your own (the module must be importable from the study's
-folder, where OptStudy starts this process). Each request builds a Cerebro with the data file
-and date range of the request, the broker's cash and commission, the sizing, and the
-analyzers whose results map onto OptStudy's metric names; the answer is one JSON line.
+`package.module:ClassName` for your own (imported from the study's folder, where OptStudy
+starts this process). Each request builds a Cerebro with the data file and date range of the
+request, the broker's cash and commission, the sizing, and the analyzers whose results map
+onto OptStudy's metric names; the answer is one JSON line, on the dedicated answer pipe when
+OptStudy gives one (OPTSTUDY_ANSWER_FD), so the strategy's own prints are only its log.
 
-Requires `pip install backtrader`. See README.md beside this file.
+For your own Cerebro (sizers, feeds, analyzers as objectives) prefer the built-in kind
+`strategy NAME backtrader "file.py:make_cerebro"` (docs/backtrader.md): this file is the
+minimal example of the protocol. Requires `pip install backtrader`. See README.md beside it.
 """
 import datetime as dt
 import importlib
 import json
 import math
+import os
 import sys
+import traceback
 
 import backtrader as bt
 
@@ -41,13 +46,17 @@ class SmaCross(bt.Strategy):
 STRATEGIES = {"sma_cross": SmaCross}
 
 
-class PercentOfCash(bt.Sizer):
-    """size = int(cash / close * percent / 100), as OptStudy's `sizing percent N`."""
+class PercentOfValue(bt.Sizer):
+    """OptStudy's `sizing percent N`: an entry gets int(value / close * N / 100); an order
+    against the open position (a `self.sell()` exit) gets the position's size, not a size from cash."""
 
     params = (("percent", 95.0),)
 
     def _getsizing(self, comminfo, cash, data, isbuy):
-        return int(self.broker.getcash() / data.close[0] * (self.p.percent / 100.0))
+        pos = self.broker.getposition(data).size
+        if pos and (pos > 0) != isbuy:
+            return abs(pos)
+        return int(self.broker.getvalue() / data.close[0] * (self.p.percent / 100.0))
 
 
 def load_strategy(spec):
@@ -55,12 +64,22 @@ def load_strategy(spec):
         return STRATEGIES[spec]
     if ":" in spec:
         module, _, name = spec.partition(":")
+        sys.path.insert(0, os.getcwd())  # the study's folder: `mystrats.breakout:Breakout` imports from there
         return getattr(importlib.import_module(module), name)
     raise SystemExit(f"bridge.py: unknown strategy '{spec}'. Use one of {sorted(STRATEGIES)} or module:Class")
 
 
 def parse_date(text):
     return dt.datetime.strptime(text, "%Y-%m-%d") if text else None
+
+
+def columns(path):
+    """Column indices by header name (Yahoo's `Adj Close,Volume` and backtrader's `Volume,OpenInterest` alike)."""
+    with open(path) as f:
+        names = [h.strip().lower().replace(" ", "") for h in f.readline().strip().split(",")]
+    find = lambda *keys: next((names.index(k) for k in keys if k in names), -1)  # noqa: E731
+    return dict(datetime=find("date"), open=find("open"), high=find("high"), low=find("low"), close=find("close"),
+                volume=find("volume", "vol"), openinterest=find("openinterest", "oi"))
 
 
 def run(strategy_cls, req):
@@ -70,7 +89,7 @@ def run(strategy_cls, req):
     feed = bt.feeds.GenericCSVData(
         dataname=req["data"],
         dtformat="%Y-%m-%d",
-        datetime=0, open=1, high=2, low=3, close=4, volume=6, openinterest=-1,
+        **columns(req["data"]),
         fromdate=fromdate,
         # A daily bar carries the session end time: a midnight `todate` would drop the last day.
         todate=todate + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if todate else None,
@@ -82,7 +101,7 @@ def run(strategy_cls, req):
     if sizing["kind"] == "fixed":
         cerebro.addsizer(bt.sizers.FixedSize, stake=int(sizing["value"]))
     else:
-        cerebro.addsizer(PercentOfCash, percent=float(sizing["value"]))
+        cerebro.addsizer(PercentOfValue, percent=float(sizing["value"]))
     cerebro.addstrategy(strategy_cls, **req["params"])
     cerebro.addanalyzer(bt.analyzers.TradeAnalyzer, _name="trades")
     cerebro.addanalyzer(bt.analyzers.DrawDown, _name="dd")
@@ -121,14 +140,19 @@ def metrics(strat, cerebro, cash0):
         "returns_rtot": rets.get("rtot"),
         "returns_rnorm100": rets.get("rnorm100"),
     }
-    # JSON has no NaN: an undefined metric is absent.
-    return {k: v for k, v in out.items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
+    # JSON has no NaN or infinities: an undefined metric (a wiped-out account's -inf) is null.
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
 
 
 def main():
     if len(sys.argv) < 2:
         raise SystemExit("usage: bridge.py STRATEGY   (a name in STRATEGIES or module:Class)")
     strategy_cls = load_strategy(sys.argv[1])
+    fd = os.environ.get("OPTSTUDY_ANSWER_FD")
+    out = os.fdopen(int(fd), "w") if fd else sys.stdout
+    if fd:
+        out.write("{}\n")  # answers come on this pipe only: prints on stdout stay log
+        out.flush()
     for line in sys.stdin:
         line = line.strip()
         if not line:
@@ -140,9 +164,9 @@ def main():
         try:
             answer = {"id": req["id"], "metrics": run(strategy_cls, req)}
         except Exception as e:  # one failing backtest fails its own trial only
-            answer = {"id": req.get("id"), "error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(answer) + "\n")
-        sys.stdout.flush()
+            answer = {"id": req.get("id"), "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
+        out.write(json.dumps(answer, allow_nan=False) + "\n")
+        out.flush()
 
 
 if __name__ == "__main__":

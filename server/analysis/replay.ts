@@ -15,6 +15,7 @@ import { scoreTrial } from '../run/plan';
 import { loadStudy } from '../run/run-study';
 import { holdoutWindow } from '../run/validate-run';
 import { CommandExecutor } from '../strategies/command-executor';
+import { runBacktraderOnce } from '../strategies/backtrader/backtrader-executor';
 import { compileStrategyModule } from '../strategies/compile-module';
 
 export interface ReplayRequest {
@@ -107,6 +108,15 @@ export async function replayTrial(req: ReplayRequest): Promise<ReplayResult> {
     trades = r.trades.map((t) => ({ entry_date: t.entry_date, exit_date: t.exit_date, entry_price: t.entry_price, exit_price: t.exit_price, size: t.size, pnl: t.pnl, pnlcomm: t.pnlcomm }));
     equity = r.equity;
     symbols = r.symbols;
+  } else if (ref.kind === 'backtrader') {
+    // The bridge reports the per-bar value and the round trips too (server/strategies/backtrader).
+    const window = { from: formatDate(prices.date[0]!), to: formatDate(prices.date[prices.bars - 1]!) };
+    const r = await runBacktraderOnce(plan.payload, params, window, req.timeoutMs ?? 120_000).catch((e: Error) => {
+      throw new ReplayError(`the strategy failed: ${e.message}`);
+    });
+    metrics = r.metrics;
+    trades = r.trades.map((t) => ({ entry_date: t.entry_date, exit_date: t.exit_date, entry_price: t.entry_price, exit_price: t.exit_price, size: t.size, pnl: t.pnl, pnlcomm: t.pnlcomm }));
+    equity = { dates: Array.from(r.equity.dates, (d) => formatDate(d)), values: Array.from(r.equity.values) };
   } else {
     metrics = await runCommand(plan.payload, params, req.timeoutMs);
     note = 'an external strategy reports metrics only: no equity curve or trade list';

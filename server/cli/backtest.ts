@@ -6,6 +6,7 @@
 import { BacktestError, DEFAULT_CONFIG, PriceDataError, getStrategy, listStrategies, loadPrices, runBacktest, type BacktestResult } from '../engine/index';
 import { ArgError, parseBacktestArgs, type BacktestArgs } from './backtest-args';
 import type { Command } from './main';
+import { backtraderBacktestCommand } from '../strategies/backtrader/backtest-command';
 
 const HELP = `Usage: optstudy backtest --data FILE [--data FILE2 …] --strategy NAME [options]
 
@@ -23,6 +24,9 @@ Options:
   --sizing fixed:N|percent:N   units per entry, or percent of the portfolio value (default percent:95)
   --from DATE, --to DATE   inclusive range, YYYY-MM-DD (whole days) or YYYY-MM-DDTHH:MM
   --json                   print {"metrics":{...},"trades":[...],"fills":[...],"rejected":[...]}
+
+A backtrader cerebro factory or strategy class: optstudy backtest --backtrader FILE.py:NAME
+(optstudy backtest --backtrader --help; docs/backtrader.md).
 `;
 
 function helpText(): string {
@@ -31,6 +35,8 @@ function helpText(): string {
 
 /** `optstudy backtest`. Exit 0 on success, 2 on bad arguments, data or parameters. */
 export const backtestCommand: Command = async (args, io) => {
+  // A backtrader factory or class runs through its bridge (server/strategies/backtrader).
+  if (args.includes('--backtrader')) return backtraderBacktestCommand(args, io);
   let p: BacktestArgs | 'help';
   try {
     p = parseBacktestArgs(args);

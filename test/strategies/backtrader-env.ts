@@ -10,6 +10,8 @@ import { repoRoot } from '../support/run-fixtures';
 
 /** undefined when backtrader is importable (PYTHONPATH set for this process and its children), else why not. */
 export function backtraderMissing(): string | undefined {
+  // The fixture scripts find the sample prices here, also when copied into a study folder.
+  process.env.OPTSTUDY_SAMPLE_DATA ??= path.join(repoRoot(), 'samples', 'data');
   const oracle = path.resolve(repoRoot(), '..', 'shared', 'oracle');
   if (existsSync(path.join(oracle, 'backtrader', '__init__.py'))) {
     process.env.PYTHONPATH = [oracle, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { Metrics, ParamValues } from '../../../protocol/run-events';
 import { computeMetrics, type RunRecord } from '../../engine/metrics';
 import type { ExecutorSettings, TaskPayload } from '../../executor/executor';
-import type { ExternalAnswer, Launch } from '../external-process';
+import { ExternalProcess, type ExternalAnswer, type Launch } from '../external-process';
 import { ProcessExecutor } from '../process-executor';
 
 export const BRIDGE_FILE = 'optstudy_bridge.py';
@@ -117,6 +117,42 @@ export function bridgeMetrics(answer: Extract<ExternalAnswer, { metrics: unknown
   for (const [k, v] of Object.entries(standard)) out[k] = v !== null && Number.isFinite(v) ? v : null;
   for (const [k, v] of Object.entries(answer.metrics)) if (!(k in out)) out[k] = v;
   return out;
+}
+
+/** A closed round trip as the bridge reports it (`optstudy backtest`, a trial's detail). */
+export interface BridgeTrade {
+  entry_date: string;
+  exit_date: string;
+  entry_price: number;
+  exit_price: number;
+  size: number;
+  pnl: number;
+  pnlcomm: number;
+  direction: 'long' | 'short';
+}
+
+/**
+ * One backtest on a bridge process of its own (started and stopped here): the metrics, the
+ * value per bar with its dates, and the closed round trips. @throws Error when it fails
+ */
+export async function runBacktraderOnce(
+  payload: TaskPayload,
+  params: ParamValues,
+  window?: { from: string; to: string },
+  timeoutMs?: number,
+): Promise<{ metrics: Metrics; equity: { dates: Int32Array; values: Float64Array }; trades: BridgeTrade[] }> {
+  const ref = payload.strategy;
+  if (ref.kind !== 'backtrader') throw new Error(`not a backtrader strategy: '${ref.kind}'`);
+  const proc = new ExternalProcess(bridgeLaunch(ref.spec, ref.cwd));
+  try {
+    const answer = await proc.request({ ...bridgeRequest(payload, params, window), trades: true }, timeoutMs);
+    if (!('metrics' in answer)) throw new Error(answer.error + (answer.log ? `\n${answer.log.trimEnd()}` : ''));
+    const record = runRecordOf(answer.body.record);
+    const trades = Array.isArray(answer.body.trades) ? (answer.body.trades as BridgeTrade[]) : [];
+    return { metrics: bridgeMetrics(answer), equity: { dates: record.dates, values: record.values }, trades };
+  } finally {
+    await proc.close();
+  }
 }
 
 export class BacktraderExecutor extends ProcessExecutor {

@@ -368,11 +368,13 @@ def refers_to_datas(cerebro):
 # ----------------------------------------------------------------------------- recording and answers
 
 
-def make_recorder():
+def make_recorder(with_trades):
     class OptStudyRecord(bt.Analyzer):
-        """Per bar: the broker value and the clock; per closed trade: pnl and pnlcomm."""
+        """Per bar: the broker value and the clock; per closed trade: pnl and pnlcomm (and, for
+        `optstudy backtest`, the round trip: dates, prices, size)."""
 
         def start(self):
+            self.trades, self.opened, self.last_fill = [], {}, {}
             self.broker = self.strategy.broker
             self.cash0 = self.broker.getvalue()
             self.values, self.stamps, self.pnl, self.pnlcomm = [], [], [], []
@@ -387,6 +389,8 @@ def make_recorder():
                     break
 
         def notify_trade(self, trade):
+            if with_trades:
+                self.note_trade(trade)
             if trade.status == trade.Closed:
                 self.pnl.append(trade.pnl)
                 self.pnlcomm.append(trade.pnlcomm)
@@ -398,7 +402,25 @@ def make_recorder():
         def notify_order(self, order):
             if order.status in (order.Margin, order.Rejected):
                 self.rejected += 1
+            elif with_trades and order.status == order.Completed:
+                self.last_fill[id(order.data)] = order.executed.price  # a trade's notice follows its fill's
+
+        def note_trade(self, trade):
+            if trade.justopened:
+                self.opened[trade.ref] = (trade.data.num2date(trade.dtopen), trade.size)
+            if trade.status != trade.Closed:
+                return
+            when, size = self.opened.pop(trade.ref, (trade.data.num2date(trade.dtopen), 0))
+            self.trades.append({
+                "entry_date": stamp_text(trade.data, when), "exit_date": stamp_text(trade.data, trade.data.num2date(trade.dtclose)),
+                "entry_price": num(trade.price), "exit_price": num(self.last_fill.get(id(trade.data), float("nan"))),
+                "size": size, "pnl": num(trade.pnl), "pnlcomm": num(trade.pnlcomm),
+                "direction": "long" if trade.long else "short"})
     return OptStudyRecord
+
+
+def stamp_text(data, when):
+    return when.strftime("%Y-%m-%d" if data._timeframe >= bt.TimeFrame.Days else "%Y-%m-%dT%H:%M:%S")
 
 
 _stamps = {}
@@ -519,7 +541,7 @@ class Runner(object):
         if not cerebro.datas:
             raise ValueError("the Cerebro has no data feed")
         apply_window(cerebro, req.get("from"), req.get("to"))
-        recorder_cls = make_recorder()
+        recorder_cls = make_recorder(bool(req.get("trades")))
         cerebro.addanalyzer(recorder_cls, _name="_optstudy")
         keys = self.cache.keys_for(cerebro)
         if keys is not None:
@@ -533,7 +555,10 @@ class Runner(object):
         recorder = next(a for a in strat.analyzers if isinstance(a, recorder_cls))
         if not recorder.values:
             raise ValueError("no bar in the run window %s … %s" % (req.get("from") or "start", req.get("to") or "end"))
-        return {"metrics": analyzer_metrics(strat, recorder), "record": record_of(strat, recorder)}
+        ans = {"metrics": analyzer_metrics(strat, recorder), "record": record_of(strat, recorder)}
+        if req.get("trades"):
+            ans["trades"] = recorder.trades
+        return ans
 
 
 def answer_channel():

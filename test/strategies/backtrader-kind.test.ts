@@ -1,0 +1,193 @@
+/**
+ * The backtrader strategy kind beyond parity (#18), each case a bug the old command bridge had:
+ * a bare `bt.Strategy` class (file and `module:Class` forms, imported from the study's folder)
+ * in the bridge's default Cerebro reproduces the built-in sma_cross; `sizing percent` sizes a
+ * tutorial's `self.sell()` exit by the position, not from cash; a wiped-out account (-inf
+ * returns) completes without a timeout; a trial that raises fails alone with its traceback
+ * while the same Python process serves the others; a print that looks like an answer is log;
+ * `check` names a wrong class or parameter with "did you mean"; a run whose every trial failed
+ * exits 3 with the first error. Real backtrader, real processes.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { runStudy } from '../../server/run/run-study';
+import { chooseExecutor, hostCheckOptions } from '../../server/host/executors';
+import type { TrialEvent } from '../../protocol/run-events';
+import { collector, repoRoot, sampleData } from '../support/run-fixtures';
+import { backtraderMissing, fixture, optstrategy } from './backtrader-env';
+import { scratchStudy } from './procs';
+
+const skip = backtraderMissing();
+
+/** A study folder with parity.py beside the study (the user's script in their project). */
+function project(text: string): string {
+  const dir = scratchStudy({ 'study.optstudy': text });
+  copyFileSync(fixture('parity.py'), path.join(dir, 'parity.py'));
+  return dir;
+}
+
+async function run(dir: string): Promise<{ trials: TrialEvent[]; status: string }> {
+  const c = collector();
+  const end = await runStudy(
+    { file: path.join(dir, 'study.optstudy'), out: path.join(dir, 'run'), createExecutor: chooseExecutor, checkOptions: hostCheckOptions },
+    c.onEvent,
+    new AbortController().signal,
+  );
+  return { trials: c.trials(), status: end.status ?? 'finished' };
+}
+
+const orcl = `data "${sampleData('orcl-1995-2014.txt')}" from 2005-01-01 to 2014-12-31
+  cash 100000
+  commission 0.1%
+  sizing percent 95`;
+
+function classStudy(spec: string, fast: string, slow: string, extra = ''): string {
+  return `${extra}
+study "s" {
+  ${orcl}
+  strategy ${spec}
+  objective maximize sharpe
+  stage "grid" {
+    param ${fast} in [5, 10, 20]
+    param ${slow} in [30, 60]
+  }
+  workers 2
+}`;
+}
+
+test('a bare bt.Strategy class (file.py:Class and module:Class, imported from the study folder) reproduces the built-in sma_cross', { skip, timeout: 300_000 }, async () => {
+  const builtin = await run(scratchStudy({ 'study.optstudy': classStudy('sma_cross', 'fast', 'slow') }));
+  for (const spec of ['parity.py:SmaCross', 'parity:SmaCross']) {
+    const ours = await run(project(classStudy('bt', 'pfast', 'pslow', `strategy bt backtrader "${spec}"`)));
+    assert.equal(ours.trials.length, 6, spec);
+    for (const t of ours.trials) {
+      assert.equal(t.state, 'complete', `${spec}: ${t.error}`);
+      const b = builtin.trials.find((x) => x.params.fast === t.params.pfast && x.params.slow === t.params.pslow)!;
+      for (const k of ['final_value', 'sharpe', 'trades', 'max_drawdown_pct', 'returns_rnorm100', 'sqn', 'bars'])
+        assert.equal(t.metrics[k], b.metrics[k], `${spec} ${JSON.stringify(t.params)} ${k}`);
+    }
+  }
+});
+
+test('sizing percent sizes a self.sell() exit by the open position, not from cash', { skip, timeout: 300_000 }, async () => {
+  const sell = await run(project(classStudy('bt', 'pfast', 'pslow', 'strategy bt backtrader "parity.py:SellExit"')));
+  const close = await run(project(classStudy('bt', 'pfast', 'pslow', 'strategy bt backtrader "parity.py:SmaCross"')));
+  for (const t of sell.trials) {
+    assert.equal(t.state, 'complete', t.error);
+    assert.ok((t.metrics.final_value as number) > 0, `final value ${t.metrics.final_value}`);
+    assert.ok((t.metrics.end_position_size as number) >= 0, 'a sell exit never opens a short');
+    const c = close.trials.find((x) => x.params.pfast === t.params.pfast && x.params.pslow === t.params.pslow)!;
+    assert.equal(t.metrics.final_value, c.metrics.final_value, JSON.stringify(t.params));
+  }
+});
+
+test('a wiped-out account (negative value, -inf log returns) is a complete trial, without a timeout', { skip, timeout: 120_000 }, async () => {
+  const dir = project(`strategy w backtrader "parity.py:Wipeout"
+study "s" {
+  data "${sampleData('nvda-1999-2014.txt')}"
+  sizing fixed 1
+  strategy w
+  objective maximize final_value
+  stage "grid" {
+    param size in [100000, 200000]
+  }
+}`);
+  const { trials, status } = await run(dir);
+  assert.equal(status, 'finished');
+  for (const t of trials) {
+    assert.equal(t.state, 'complete', t.error);
+    assert.ok((t.metrics.final_value as number) < 0);
+    assert.equal(t.metrics.returns_rtot, null);
+  }
+});
+
+test('a trial that raises fails alone with its traceback; one Python process serves every trial; a print like an answer is log', { skip, timeout: 120_000 }, async () => {
+  const dir = project(`strategy f backtrader "parity.py:failing"
+study "s" {
+  data "${sampleData('orcl-2014.txt')}"
+  strategy f
+  objective maximize final_value
+  stage "grid" {
+    param period in [2, 3, 4, 5, 6]
+  }
+  workers 1
+}`);
+  const { trials } = await run(dir);
+  const failed = trials.filter((t) => t.state === 'failed');
+  assert.deepEqual(
+    failed.map((t) => t.params.period),
+    [3],
+  );
+  assert.match(failed[0]!.error!, /^ZeroDivisionError: division by zero\nTraceback \(most recent call last\):/);
+  assert.match(failed[0]!.error!, /parity\.py", line \d+, in next/);
+  const ok = trials.filter((t) => t.state === 'complete');
+  assert.equal(ok.length, 4);
+  assert.equal(new Set(ok.map((t) => t.metrics['proc.pid'])).size, 1, 'one process for every trial');
+  for (const t of ok) {
+    assert.notEqual(t.metrics.final_value, -1);
+    assert.match(t.log ?? '', /"id": 1, "metrics"/);
+  }
+});
+
+test('check names a wrong class or a parameter the class lacks, with "did you mean", before any trial', { skip, timeout: 120_000 }, () => {
+  const dir = project(`strategy bt backtrader "parity.py:SmaCros"
+strategy ok backtrader "parity.py:SmaCross"
+study "a" {
+  data "data.txt"
+  strategy bt
+  objective maximize sharpe
+  stage "g" {
+    param pfast in [5, 10]
+  }
+}
+study "b" {
+  data "data.txt"
+  strategy ok
+  objective maximize ta.won.total
+  stage "g" {
+    param pfas in [5, 10]
+  }
+}`);
+  writeFileSync(path.join(dir, 'data.txt'), 'Date,Open,High,Low,Close,Volume\n2014-01-02,1,1,1,1,0\n');
+  const r = spawnSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'check', path.join(dir, 'study.optstudy')], { encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /1:\d+: error backtrader-spec: 'parity\.py' has no 'SmaCros' \(did you mean 'SmaCross'\?\)/);
+  assert.match(r.stdout, /'pfas' is not a parameter of 'ok': did you mean 'pfast'\?/);
+  // SmaCross adds no analyzer: ta.* is no metric of it.
+  assert.match(r.stdout, /unknown analyzer 'ta'/);
+});
+
+test('optstudy run: every trial failed → exit status 3 and the first error (with its traceback) on stderr', { skip, timeout: 120_000 }, () => {
+  const dir = project(`strategy f backtrader "parity.py:failing"
+study "s" {
+  data "${sampleData('orcl-2014.txt')}"
+  strategy f
+  objective maximize final_value
+  stage "grid" {
+    param period in [3]
+  }
+}`);
+  const r = spawnSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'run', path.join(dir, 'study.optstudy'), '--out', path.join(dir, 'run')], { encoding: 'utf8' });
+  assert.equal(r.status, 3, r.stdout + r.stderr);
+  assert.match(r.stderr, /ZeroDivisionError/);
+});
+
+test('optstudy backtest --backtrader: one run of a factory, metrics as optstrategy computes them, its round trips', { skip, timeout: 120_000 }, () => {
+  const [row] = optstrategy('own_sizer', { pfast: [10], pslow: [30] });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(repoRoot(), 'dist', 'cli.js'), 'backtest', '--backtrader', `${fixture('parity.py')}:own_sizer`, '--param', 'pfast=10', '--param', 'pslow=30', '--json'],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { metrics: Record<string, number | null>; trades: { pnl: number; pnlcomm: number; entry_date: string; exit_date: string; size: number; exit_price: number }[] };
+  for (const [k, v] of Object.entries(row!.metrics)) assert.equal(out.metrics[k], v, k);
+  assert.equal(out.trades.length, out.metrics.trades_closed);
+  let net = 0;
+  for (const t of out.trades) net += t.pnlcomm;
+  assert.equal(net, out.metrics['ta.pnl.net.total']);
+  assert.ok(out.trades.every((t) => t.size > 0 && t.exit_date >= t.entry_date && t.exit_price > 0));
+});
