@@ -50,6 +50,7 @@ import { clearWorkspaceChecks, computeDiagnostics, type WorkspaceState } from '.
 import { filePathOf, parseDocument, type ParsedDocument } from './document';
 import { formatText } from './formatting';
 import { ModuleSchemaReader } from './module-schemas';
+import { BacktraderDescriber } from '../strategies/backtrader/describe';
 import { Analyzer, type AnalyzeOptions } from '../../grammar/index';
 import { computeHover } from './hover';
 import { computeInlayHints } from './inlay-hints';
@@ -85,9 +86,18 @@ const schemas = new ModuleSchemaReader({
   log: (m) => connection.console.warn(m),
 });
 
-/** Options of the language analysis of one document: module strategies' schemas when trusted. */
+// backtrader strategies are described by their bridge (a Python child process), the same way.
+const backtraders = new BacktraderDescriber(() => {
+  dropAnalyses();
+  refreshDiagnostics();
+});
+
+/** Options of the language analysis of one document: module and backtrader strategies' schemas when trusted. */
 function analyzeOptions(uri: string): AnalyzeOptions {
-  return { moduleSchemas: schemas.loader(filePathOf(uri), () => workspace.trusted, () => workspace.root) };
+  return {
+    moduleSchemas: schemas.loader(filePathOf(uri), () => workspace.trusted, () => workspace.root),
+    backtraderSchemas: backtraders.loader(filePathOf(uri), () => workspace.trusted),
+  };
 }
 
 function dropAnalyses(): void {

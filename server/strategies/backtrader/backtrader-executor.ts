@@ -6,34 +6,12 @@
  * the user's analyzers flattened; the standard metrics are computed here from the record by
  * the engine's own metric code, so every strategy kind gets them the same way.
  */
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import type { Metrics, ParamValues } from '../../../protocol/run-events';
 import { computeMetrics, type RunRecord } from '../../engine/metrics';
 import type { ExecutorSettings, TaskPayload } from '../../executor/executor';
 import { ExternalProcess, type ExternalAnswer, type Launch } from '../external-process';
 import { ProcessExecutor } from '../process-executor';
-
-export const BRIDGE_FILE = 'optstudy_bridge.py';
-
-/**
- * The bridge script: beside the bundle (`dist/backtrader/`, where the build copies it and the
- * .vsix ships it), else in the source tree (tests and development).
- */
-export function bridgePath(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    for (const p of [path.join(dir, 'backtrader', BRIDGE_FILE), path.join(dir, 'dist', 'backtrader', BRIDGE_FILE), path.join(dir, 'server', 'strategies', 'backtrader', BRIDGE_FILE)])
-      if (existsSync(p)) return p;
-    dir = path.dirname(dir);
-  }
-  throw new Error(`the backtrader bridge (${BRIDGE_FILE}) is missing from this installation`);
-}
-
-/** The Python that runs the bridge: `OPTSTUDY_PYTHON`, else `python3` (it must import backtrader). */
-export function pythonCommand(): string {
-  return process.env.OPTSTUDY_PYTHON || 'python3';
-}
+import { bridgePath, pythonCommand } from './bridge-path';
 
 /** How to start the bridge for a strategy. */
 export function bridgeLaunch(spec: string, cwd: string): Launch {

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BacktraderDescription, ParamSchema, ParamType, StrategySchema } from '../../../grammar';
-import { bridgePath, pythonCommand } from './backtrader-executor';
+import { bridgePath, pythonCommand } from './bridge-path';
 import { killGroup, trackGroup } from '../process-groups';
 
 /** A describe step that takes longer is given up (a factory that loops, a slow import). */
@@ -88,7 +88,12 @@ export function describeBacktrader(spec: string, cwd: string): Promise<Backtrade
     const timer = setTimeout(() => killGroup(child), DESCRIBE_TIMEOUT_MS);
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (c: string) => (out.length < 4 << 20 ? (out += c) : undefined));
-    child.on('error', () => resolve(undefined));
+    // A Python that cannot start answers "nothing" once per stamp (no re-ask loop in the server).
+    child.on('error', () => {
+      clearTimeout(timer);
+      cache.set(key, { stamp, value: undefined });
+      resolve(undefined);
+    });
     child.on('exit', (code) => {
       clearTimeout(timer);
       const value = code === 0 ? readDescription(out) : undefined;
@@ -101,4 +106,33 @@ export function describeBacktrader(spec: string, cwd: string): Promise<Backtrade
 /** A `backtraderSchemas` function for `analyze`, for studies in `studyFile`'s folder. */
 export function backtraderSchemaLoader(studyFile: string): (spec: string) => BacktraderDescription | undefined {
   return (spec) => describeBacktraderSync(spec, path.dirname(path.resolve(studyFile)));
+}
+
+/**
+ * Descriptions for the language server: `loader` answers from the cache at once (undefined while
+ * the bridge is asked, so the checks stay lenient) and asks in the background; `onSettled` tells
+ * the server to analyze again when an answer arrives. Trusted workspaces only.
+ */
+export class BacktraderDescriber {
+  private readonly asked = new Set<string>();
+
+  constructor(private readonly onSettled: () => void) {}
+
+  loader(studyFile: string | null, trusted: () => boolean): (spec: string) => BacktraderDescription | undefined {
+    return (spec) => {
+      if (!studyFile || !trusted()) return undefined;
+      const cwd = path.dirname(path.resolve(studyFile));
+      const key = `${cwd}\0${spec}`;
+      const hit = cache.get(key);
+      if (hit && hit.stamp === stampOf(spec, cwd)) return hit.value;
+      if (!this.asked.has(key)) {
+        this.asked.add(key);
+        void describeBacktrader(spec, cwd).finally(() => {
+          this.asked.delete(key);
+          this.onSettled();
+        });
+      }
+      return undefined;
+    };
+  }
 }
