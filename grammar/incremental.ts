@@ -371,6 +371,13 @@ const isWordChar = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) 
 /** Characters the language's lexer accepts outside strings and comments (anything else: full analysis). */
 const ALLOWED = new Set([...'{}[](),:=+-*/^<>%;.!'].map((c) => c.charCodeAt(0)));
 
+/** Whether nothing but blanks and line ends stand between `i` and the next item (no `{`, no comment). */
+function bodyless(text: string, i: number): boolean {
+  let k = i;
+  while (k < text.length && (text.charCodeAt(k) === 10 || text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9 || text.charCodeAt(k) === 13)) k++;
+  return k >= text.length || (text.charCodeAt(k) !== 123 && text.charCodeAt(k) !== 47);
+}
+
 /**
  * The document's top-level items, or null when it is not a clean sequence of them (then the
  * caller analyzes the whole text at once). One allocation-free pass over the characters: on
@@ -440,10 +447,18 @@ export function splitItems(text: string): Item[] | null {
     names.add(key);
     let depth = 0;
     let end = -1;
+    let quoted = false;
     while (i < n) {
       const d = text.charCodeAt(i);
       if (d === 10) {
-        if (depth === 0) return null; // a header spread over lines: leave it to the full analysis
+        if (depth === 0) {
+          // `strategy NAME backtrader|command|module "…"` without a body ends on its line,
+          // unless a `{` (or a comment, to be safe) follows: a header spread over lines is
+          // left to the full analysis.
+          if (word !== 'strategy' || !quoted || !bodyless(text, i)) return null;
+          end = i;
+          break;
+        }
         i++;
         line++;
         lineStart = i;
@@ -454,6 +469,7 @@ export function splitItems(text: string): Item[] | null {
         while (k < n && text.charCodeAt(k) !== 34 && text.charCodeAt(k) !== 10) k += text.charCodeAt(k) === 92 ? 2 : 1;
         if (k >= n || text.charCodeAt(k) !== 34) return null;
         i = k + 1;
+        quoted = true;
         continue;
       }
       const cm2 = skipComment();
@@ -469,6 +485,7 @@ export function splitItems(text: string): Item[] | null {
       } else if (!(d === 32 || d === 9 || d === 13 || isWordChar(d) || ALLOWED.has(d))) return null;
       i++;
     }
+    if (end < 0 && depth === 0 && word === 'strategy' && quoted) end = n; // a body-less declaration ends the text
     if (end < 0) return null;
     const endLine = line;
     // Nothing but blanks and comments may follow the closing brace on its line.

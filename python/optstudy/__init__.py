@@ -258,6 +258,10 @@ def run(study_file, out=None, on_event=None, quiet=False, cwd=None):
     if end is None:
         raise OptStudyError("the run did not start (exit %d):\n%s" % (code, err.strip() or "\n".join(
             e.get("message", "") for e in events if e.get("type") == "log")))
+    # A study that cannot run (a syntax error, a data file outside the study's folder) ends
+    # "failed" before any trial: that is an error for the script, not an empty result.
+    if end.get("status") == "failed" and not any(e.get("type") == "trial" for e in events):
+        raise OptStudyError(end.get("error") or err.strip() or "the run failed (exit %d)" % code)
     return Result(events, end, code, err)
 
 

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot, sampleData } from '../support/run-fixtures';
 import { backtraderMissing, fixture } from './backtrader-env';
@@ -26,12 +26,20 @@ function python(dir: string, script: string): { status: number | null; stdout: s
   return spawnSync(process.env.OPTSTUDY_PYTHON || 'python3', ['script.py'], { cwd: dir, env, encoding: 'utf8', timeout: 240_000 });
 }
 
-test('a script runs a study through the package and gets what the CLI gets for the same study', { timeout: 300_000 }, () => {
+/** A scratch folder holding what the study names (a run refuses files outside the study's folder). */
+function studyFolder(): string {
   const dir = scratchStudy({});
+  copyFileSync(sampleData('orcl-1995-2014.txt'), path.join(dir, 'orcl-1995-2014.txt'));
+  copyFileSync(fixture('parity.py'), path.join(dir, 'parity.py'));
+  return dir;
+}
+
+test('a script runs a study through the package and gets what the CLI gets for the same study', { timeout: 300_000 }, () => {
+  const dir = studyFolder();
   const r = python(
     dir,
     `import json, optstudy as ops
-study = ops.Study("py sma", strategy="sma_cross", data=${JSON.stringify(sampleData('orcl-1995-2014.txt'))},
+study = ops.Study("py sma", strategy="sma_cross", data="orcl-1995-2014.txt",
     start="2005-01-01", end="2014-12-31", cash=100000, commission="0.1%", sizing="percent 95",
     objective=ops.maximize({"sharpe": 0.7, "calmar": 0.3}), constraints=["trades >= 5"],
     stages=[ops.Stage("grid", {"fast": range(5, 25, 5), "slow": ops.Range(30, 90, step=30)}, where="fast < slow"),
@@ -62,11 +70,11 @@ print(json.dumps({"best": res.best.params, "score": res.best.score, "n": len(res
 });
 
 test('a script optimizes a backtrader cerebro factory and reads its analyzer as the objective', { skip, timeout: 300_000 }, () => {
-  const dir = scratchStudy({});
+  const dir = studyFolder();
   const r = python(
     dir,
     `import json, optstudy as ops
-study = ops.Study("py bt", strategy=${JSON.stringify(fixture('parity.py') + ':analyzers')}, data=${JSON.stringify(sampleData('orcl-1995-2014.txt'))},
+study = ops.Study("py bt", strategy="parity.py:analyzers", data="orcl-1995-2014.txt",
     objective="vwr.vwr", stages=[ops.Stage("grid", {"pfast": [5, 10], "pslow": [30, 50]})], workers=2)
 res = study.run(quiet=True)
 print(json.dumps({"best": res.best.params, "vwr": res.best.metrics.get("vwr.vwr"), "n": len(res.trials), "states": sorted({t.state for t in res.trials})}))
@@ -78,4 +86,21 @@ print(json.dumps({"best": res.best.params, "vwr": res.best.metrics.get("vwr.vwr"
   assert.deepEqual(got.states, ['complete']);
   assert.equal(typeof got.vwr, 'number');
   assert.ok([5, 10].includes(got.best.pfast!));
+});
+
+test('a study that cannot run raises OptStudyError with the reason, not an empty result', { timeout: 120_000 }, () => {
+  const dir = scratchStudy({});
+  const r = python(
+    dir,
+    `import optstudy as ops
+study = ops.Study("py outside", strategy="sma_cross", data=${JSON.stringify(sampleData('orcl-1995-2014.txt'))},
+    objective="sharpe", stages=[ops.Stage("grid", {"fast": [5, 10]})])
+try:
+    study.run(quiet=True)
+except ops.OptStudyError as e:
+    print("ERR", e)
+`,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ERR .*outside the study file's folder/m);
 });
