@@ -150,3 +150,21 @@ test('an edit parses again only the part it touched, and checks only its stage',
   assert.equal(a.lastParsed, 1);
   assert.equal(a.lastCheckedStages, 200);
 });
+
+test('a body-less strategy declaration is an item of its own; a line between it and its study leaves the study pointing at it', () => {
+  const decl = 'strategy sma backtrader "smacross.py:make_cerebro"';
+  const study = ['study "s" {', '  data "d.txt"', '  strategy sma', '  objective maximize sharpe', '  stage "g" {', '    param pfast in 5 .. 10 step 5', '  }', '}'];
+  const kept = new Analyzer();
+  for (let blank = 0; blank < 4; blank++) {
+    // blank lines between the declaration and the study: only the study moves
+    const text = [decl, ...Array<string>(blank).fill(''), ...study].join('\n') + '\n';
+    const got = kept.analyze(text);
+    assert.equal(kept.lastMode, 'parts', `${blank} blank lines`);
+    assertSame(got, analyzeWhole(text), `${blank} blank lines`);
+    assert.equal(got.studies[0]!.ranges.module!.start.line, 0, 'the declaration stays on line 0');
+  }
+  // A body on the next line is the same declaration: left to the one-parse analysis.
+  const spread = `${decl}\n{ param pfast: int = 5 }\n${study.join('\n')}\n`;
+  assertSame(kept.analyze(spread), analyzeWhole(spread), 'body on the next line');
+  assert.equal(kept.lastMode, 'whole');
+});
