@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { ROOT } from '../support/e2e-tools';
 import { packageVsix } from '../support/e2e-session';
 import { listZip, readZipEntry } from '../support/e2e-vsix';
+import { backtraderMissing, fixture } from '../strategies/backtrader-env';
 
 /** Bare module names a bundle loads with require() (Node built-ins and `vscode` excluded). */
 function bareRequires(js: string): Set<string> {
@@ -48,6 +49,7 @@ describe('npm run package', () => {
       /^\[Content_Types\]\.xml$/,
       /^extension\/(package\.json|readme\.md|changelog\.md|LICENSE\.txt)$/,
       /^extension\/dist\/[^/]+\.(js|css)$/,
+      /^extension\/dist\/backtrader\/optstudy_bridge\.py$/, // the backtrader bridge (Python, run by backtrader strategies)
       /^extension\/grammar\/[^/]+\.json$/,
       /^extension\/node_modules\//,
       /^extension\/.+\.(png|jpe?g|gif)$/, // images the README shows
@@ -72,6 +74,7 @@ describe('npm run package', () => {
     const main = path.posix.normalize(manifest.main).replace(/^\.\//, '');
     assert.ok(names.includes(`extension/${main}`), `main ${main} is packaged`);
     assert.ok(names.includes('extension/dist/server.js'), 'the language server is packaged');
+    assert.ok(names.includes('extension/dist/backtrader/optstudy_bridge.py'), 'the backtrader bridge is packaged');
     for (const g of manifest.contributes.grammars ?? []) assert.ok(names.includes(`extension/${path.posix.normalize(g.path)}`), `grammar ${g.path}`);
     for (const l of manifest.contributes.languages ?? []) {
       if (l.configuration) assert.ok(names.includes(`extension/${path.posix.normalize(l.configuration)}`), `language configuration ${l.configuration}`);
@@ -102,7 +105,7 @@ describe('npm run package', () => {
     if (!required.has('bullmq')) assert.ok(!top.has('bullmq'), 'bullmq is shipped only when a bundle loads it');
   });
 
-  test('the unpacked package runs on its own: the CLI checks and runs a study', { timeout: 180_000 }, () => {
+  test('the unpacked package runs on its own: the CLI checks and runs a study', { timeout: 240_000 }, (t) => {
     const dir = path.join(tmp, 'unpacked');
     // Unpacked as the editor installs a .vsix: contents and permission bits (native binaries).
     for (const e of listZip(vsix).filter((x) => x.name.startsWith('extension/'))) {
@@ -156,6 +159,15 @@ describe('npm run package', () => {
     const page = fs.readFileSync(html, 'utf8');
     assert.match(page, /Chart\.js v\d/, 'Chart.js is inlined in the report');
     assert.doesNotMatch(page, /<script[^>]+src=/i, 'the report loads no script from elsewhere');
+    // The packaged CLI finds its own backtrader bridge and runs a cerebro factory with it.
+    const noBacktrader = backtraderMissing();
+    if (noBacktrader) t.diagnostic(`the backtrader part is not run: ${noBacktrader}`);
+    else {
+      fs.copyFileSync(fixture('parity.py'), path.join(work, 'parity.py'));
+      const bt = spawnSync(process.execPath, [cli, 'backtest', '--backtrader', 'parity.py:own_sizer', '--param', 'pfast=10', '--param', 'pslow=30', '--json'], { cwd: work, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(bt.status, 0, `packaged optstudy backtest --backtrader failed:\n${bt.stdout}${bt.stderr}`);
+      assert.ok(JSON.parse(bt.stdout).metrics.trades_closed > 0, 'the factory traded');
+    }
     // esbuild (the language server compiles strategy modules with it) finds its platform binary.
     const esb = path.join(dir, 'extension', 'node_modules', 'esbuild');
     if (fs.existsSync(esb)) {
