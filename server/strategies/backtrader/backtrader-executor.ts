@@ -21,7 +21,7 @@ export function bridgeLaunch(spec: string, cwd: string): Launch {
 /** The request body of one trial (the DESIGN's protocol fields plus `datas` and `slippage`). */
 export function bridgeRequest(payload: TaskPayload, params: ParamValues, window?: { from: string; to: string }): Record<string, unknown> {
   const config = payload.config as TaskPayload['config'] & { slippage?: unknown };
-  const datas = (payload as { datas?: { file: string }[] }).datas ?? [payload.data];
+  const datas = payload.datas ?? [payload.data];
   return {
     params,
     from: window?.from ?? payload.data.from ?? null,
