@@ -14,6 +14,7 @@ import type { TaskPayload } from '../executor/executor';
 import { scoreTrial } from '../run/plan';
 import { loadStudy } from '../run/run-study';
 import { holdoutWindow } from '../run/validate-run';
+import { formatDate } from '../data/datetime';
 import { CommandExecutor } from '../strategies/command-executor';
 import { runBacktraderOnce } from '../strategies/backtrader/backtrader-executor';
 import { compileStrategyModule } from '../strategies/compile-module';
@@ -116,7 +117,7 @@ export async function replayTrial(req: ReplayRequest): Promise<ReplayResult> {
     });
     metrics = r.metrics;
     trades = r.trades.map((t) => ({ entry_date: t.entry_date, exit_date: t.exit_date, entry_price: t.entry_price, exit_price: t.exit_price, size: t.size, pnl: t.pnl, pnlcomm: t.pnlcomm }));
-    equity = { dates: Array.from(r.equity.dates, (d) => formatDate(d)), values: Array.from(r.equity.values) };
+    equity = r.equity;
   } else {
     metrics = await runCommand(plan.payload, params, req.timeoutMs);
     note = 'an external strategy reports metrics only: no equity curve or trade list';

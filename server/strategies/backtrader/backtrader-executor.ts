@@ -8,6 +8,7 @@
  */
 import type { Metrics, ParamValues } from '../../../protocol/run-events';
 import { computeMetrics, type RunRecord } from '../../engine/metrics';
+import { formatStamp } from '../../data/datetime';
 import type { ExecutorSettings, TaskPayload } from '../../executor/executor';
 import { ExternalProcess, type ExternalAnswer, type Launch } from '../external-process';
 import { ProcessExecutor } from '../process-executor';
@@ -118,7 +119,7 @@ export async function runBacktraderOnce(
   params: ParamValues,
   window?: { from: string; to: string },
   timeoutMs?: number,
-): Promise<{ metrics: Metrics; equity: { dates: Int32Array; values: Float64Array }; trades: BridgeTrade[] }> {
+): Promise<{ metrics: Metrics; equity: { dates: string[]; values: number[] }; trades: BridgeTrade[] }> {
   const ref = payload.strategy;
   if (ref.kind !== 'backtrader') throw new Error(`not a backtrader strategy: '${ref.kind}'`);
   const proc = new ExternalProcess(bridgeLaunch(ref.spec, ref.cwd));
@@ -127,7 +128,10 @@ export async function runBacktraderOnce(
     if (!('metrics' in answer)) throw new Error(answer.error + (answer.log ? `\n${answer.log.trimEnd()}` : ''));
     const record = runRecordOf(answer.body.record);
     const trades = Array.isArray(answer.body.trades) ? (answer.body.trades as BridgeTrade[]) : [];
-    return { metrics: bridgeMetrics(answer), equity: { dates: record.dates, values: record.values }, trades };
+    // Bar stamps as the rest of OptStudy prints them: `YYYY-MM-DD`, intraday `…THH:MM:SS`.
+    const times = (answer.body.record as BridgeRecord).times;
+    const dates = Array.from(record.dates, (d, i) => formatStamp(d, times?.[i]));
+    return { metrics: bridgeMetrics(answer), equity: { dates, values: Array.from(record.values) }, trades };
   } finally {
     await proc.close();
   }
