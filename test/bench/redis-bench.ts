@@ -110,7 +110,8 @@ async function main(): Promise<void> {
           ? async (payload, settings) => (last = await createDistributedExecutor(payload, settings, { url: redis.url, secret: Buffer.from(secret.toString('hex')) }))
           : undefined,
       },
-      () => {},
+      // The batch listener (as the CLI's): no event object per trial on the run's main thread.
+      Object.assign(() => {}, { trials: () => {} }),
       new AbortController().signal,
     );
     const ms = performance.now() - t0;
