@@ -139,6 +139,11 @@ export function checkFeeds(statements: DataAst[], feeds: DataFeedModel[], basket
     sink.report('error', code, 'an external command strategy reads one data file: name one file, or use a module strategy for several feeds or a basket', statements[0].list ?? statements[0].range);
     return;
   }
+  if (strategy.kind === 'backtrader' && basket && basketSt) {
+    // The bridge runs one Cerebro per trial with every feed in it: there is no per-symbol run.
+    sink.report('error', code, `a backtrader strategy runs one Cerebro per trial: a basket is not supported for it; write data [...] (its feeds, data 0 first), or run each symbol in a study of its own`, basketSt.basket!);
+    return;
+  }
   const multi = strategy.kind === 'builtin' && MULTI_FEED_BUILTINS.has(strategy.name);
   if (basket && basketSt) {
     if (multi) sink.report('error', code, `'${strategy.name}' trades several feeds at once; a basket runs a single-feed strategy on each symbol: write data [...] without 'basket'`, basketSt.basket!);

@@ -37,6 +37,7 @@ export function computeCompletion(doc: ParsedDocument, position: Position, optio
       } else if (head === 'strategy' && st.length === 2) {
         items.push(keyword('command', 'The command line of an external strategy process.'));
         items.push(keyword('module', 'A TypeScript or JavaScript strategy module, relative to this file.'));
+        items.push(keyword('backtrader', 'A real backtrader strategy: `"file.py:make_cerebro"` (a cerebro factory) or `"file.py:MyStrategy"` (a bt.Strategy class).'));
       }
       break;
     }
@@ -126,11 +127,13 @@ function pathCompletion(doc: ParsedDocument, ctx: CursorContext, offset: number)
   const kind =
     words.length === 1 && words[0] === 'data' ? 'data'
     : words[words.length - 1] === 'module' && words[0] === 'strategy' ? 'module'
+    : words.length === 3 && words[0] === 'strategy' && words[2] === 'backtrader' ? 'python'
     : words.length === 1 && words[0] === 'warm_start' ? 'folder'
     : undefined;
   if (!kind) return [];
   const typed = doc.text.slice(str.start + 1, offset);
   if (typed.includes('\n')) return [];
+  if (kind === 'python' && typed.includes(':')) return []; // the NAME after FILE.py: (backtraderNameSite)
   const slash = typed.lastIndexOf('/');
   const dirPart = slash >= 0 ? typed.slice(0, slash + 1) : '';
   const dir = path.resolve(path.dirname(doc.filePath), dirPart || '.');
@@ -142,7 +145,7 @@ function pathCompletion(doc: ParsedDocument, ctx: CursorContext, offset: number)
   }
   const start = doc.positionAt(str.start + 1 + dirPart.length);
   const end = doc.positionAt(offset);
-  const wanted = kind === 'data' ? /\.(txt|csv)$/i : kind === 'module' ? /\.(ts|js|mjs|cjs)$/i : /^$/;
+  const wanted = kind === 'data' ? /\.(txt|csv)$/i : kind === 'module' ? /\.(ts|js|mjs|cjs)$/i : kind === 'python' ? /\.py$/i : /^$/;
   const items: CompletionItem[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.') || e.name === 'node_modules') continue;
@@ -158,6 +161,36 @@ function pathCompletion(doc: ParsedDocument, ctx: CursorContext, offset: number)
     });
   }
   return items;
+}
+
+/**
+ * Inside `strategy NAME backtrader "FILE.py:|"`, after the colon: the file (or dotted module)
+ * part and the range the completed NAME replaces. The names come from the bridge (user code:
+ * the server asks only in trusted workspaces), so the caller completes them asynchronously.
+ */
+export function backtraderNameSite(doc: ParsedDocument, position: Position): { where: string; range: { start: Position; end: Position } } | undefined {
+  const offset = doc.offsetAt(position);
+  const ctx = cursorContext(doc.tokens, offset, doc.text, doc.topLevel);
+  const st = ctx.statement;
+  const str = st[st.length - 1];
+  if (!ctx.inCommentOrString || !str || str.kind !== 'string' || offset <= str.start) return undefined;
+  if (st.length !== 4 || st[0]!.text !== 'strategy' || st[2]!.text !== 'backtrader') return undefined;
+  const typed = doc.text.slice(str.start + 1, offset);
+  const colon = typed.lastIndexOf(':');
+  if (colon <= 0 || typed.includes('\n')) return undefined;
+  return { where: typed.slice(0, colon), range: { start: doc.positionAt(str.start + 1 + colon + 1), end: position } };
+}
+
+/** Completion items for the NAME of a backtrader SPEC: Strategy classes first, then functions (cerebro factories). */
+export function backtraderNameItems(names: readonly { name: string; kind: 'strategy' | 'function'; doc: string; detail: string }[], range: { start: Position; end: Position }): CompletionItem[] {
+  return names.map((n, i) => ({
+    label: n.name,
+    kind: n.kind === 'strategy' ? CompletionItemKind.Class : CompletionItemKind.Function,
+    detail: n.detail,
+    documentation: n.doc ? md(n.doc) : undefined,
+    textEdit: { range, newText: n.name },
+    sortText: `${n.kind === 'strategy' ? 0 : 1}${String(i).padStart(4, '0')}`,
+  }));
 }
 
 function studyStatement(doc: ParsedDocument, ctx: CursorContext, position: Position, items: CompletionItem[], snippets: boolean): void {

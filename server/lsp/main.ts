@@ -44,13 +44,13 @@ import {
 import { computeCodeActions } from './code-actions';
 import { computeCodeLenses } from './code-lens';
 import type { Throughput } from './time-estimate';
-import { computeCompletion } from './completion';
+import { backtraderNameItems, backtraderNameSite, computeCompletion } from './completion';
 import { gridSizes, resolveStudy } from './custom-requests';
 import { clearWorkspaceChecks, computeDiagnostics, type WorkspaceState } from './diagnostics';
 import { filePathOf, parseDocument, type ParsedDocument } from './document';
 import { formatText } from './formatting';
 import { ModuleSchemaReader } from './module-schemas';
-import { BacktraderDescriber } from '../strategies/backtrader/describe';
+import { BacktraderDescriber, listBacktraderNames } from '../strategies/backtrader/describe';
 import { Analyzer, type AnalyzeOptions } from '../../grammar/index';
 import { computeHover } from './hover';
 import { computeInlayHints } from './inlay-hints';
@@ -121,12 +121,19 @@ async function getDocument(uri: string): Promise<ParsedDocument | undefined> {
   // for it, then analyze again. Each read is bounded by its limits; the rounds are bounded
   // too, in case a module file changes again while it is read.
   for (let i = 0; i < 3 && doc; i++) {
-    const reads = workspace.trusted ? schemas.pending(doc.filePath, modulesOf(doc), workspace.root) : [];
+    const reads = workspace.trusted ? [...schemas.pending(doc.filePath, modulesOf(doc), workspace.root), ...backtraders.pending(doc.filePath, backtraderSpecsOf(doc))] : [];
     if (reads.length === 0) break;
     await Promise.all(reads);
     doc = analyzeDocument(uri);
   }
   return doc;
+}
+
+/** The backtrader SPECs a document declares. */
+function backtraderSpecsOf(doc: ParsedDocument): string[] {
+  const out: string[] = [];
+  for (const s of doc.analysis.strategies.values()) if (s.backtrader) out.push(s.backtrader.trim());
+  return out;
 }
 
 /** The strategy module paths a document names (declared or in a study). */
@@ -303,8 +310,15 @@ const docOf = (uri: string) => getDocument(uri);
 connection.onCompletion(
   handle('completion', [], async (p) => {
     const doc = await docOf(p.textDocument.uri);
+    if (!doc) return [];
+    // After `backtrader "FILE.py:`: the file's classes and factories, from the bridge (trusted only).
+    const site = backtraderNameSite(doc, p.position);
+    if (site) {
+      if (!workspace.trusted || !doc.filePath) return [];
+      return backtraderNameItems((await listBacktraderNames(site.where, path.dirname(doc.filePath))) ?? [], site.range);
+    }
     const snippets = caps.textDocument?.completion?.completionItem?.snippetSupport === true;
-    return doc ? computeCompletion(doc, p.position, { snippets }) : [];
+    return computeCompletion(doc, p.position, { snippets });
   }),
 );
 connection.onHover(handle('hover', null, async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeHover(doc, p.position) : null; }));

@@ -71,16 +71,54 @@ export function describeBacktraderSync(spec: string, cwd: string): BacktraderDes
 }
 
 /** Describes SPEC without blocking (the language server); the same cache. */
-export function describeBacktrader(spec: string, cwd: string): Promise<BacktraderDescription | undefined> {
+export async function describeBacktrader(spec: string, cwd: string): Promise<BacktraderDescription | undefined> {
   const key = `${cwd}\0${spec}`;
   const stamp = stampOf(spec, cwd);
   const hit = cache.get(key);
-  if (hit && hit.stamp === stamp) return Promise.resolve(hit.value);
+  if (hit && hit.stamp === stamp) return hit.value;
+  const out = await askBridge(['describe', spec], cwd);
+  // A Python that cannot start answers "nothing" once per stamp (no re-ask loop in the server).
+  const value = out === undefined ? undefined : readDescription(out);
+  cache.set(key, { stamp, value });
+  return value;
+}
+
+/** A Strategy class or function a backtrader file defines: what may follow `FILE.py:`. */
+export interface BacktraderName {
+  name: string;
+  kind: 'strategy' | 'function';
+  doc: string;
+  /** `bt.Strategy (pfast, pslow)` or the function's signature. */
+  detail: string;
+}
+
+const nameCache = new Map<string, { stamp: string; value: BacktraderName[] | undefined }>();
+
+/** The classes and functions FILE (or a dotted module) defines, asked of the bridge; cached per file version. */
+export async function listBacktraderNames(where: string, cwd: string): Promise<BacktraderName[] | undefined> {
+  const key = `${cwd}\0${where}`;
+  const stamp = stampOf(`${where}:x`, cwd);
+  const hit = nameCache.get(key);
+  if (hit && hit.stamp === stamp) return hit.value;
+  const out = await askBridge(['names', where], cwd);
+  let value: BacktraderName[] | undefined;
+  try {
+    const raw = JSON.parse(out?.trim().split('\n').pop() ?? '') as { names?: BacktraderName[] };
+    value = Array.isArray(raw.names) ? raw.names.filter((n) => typeof n.name === 'string') : undefined;
+  } catch {
+    value = undefined;
+  }
+  nameCache.set(key, { stamp, value });
+  return value;
+}
+
+/** Runs `optstudy_bridge.py ARGS` in CWD (its own process group, time-limited): its stdout, or undefined when it fails. */
+function askBridge(args: string[], cwd: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     let out = '';
     let child;
     try {
-      child = spawn(pythonCommand(), [bridgePath(), 'describe', spec], { cwd, detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'ignore'] });
+      child = spawn(pythonCommand(), [bridgePath(), ...args], { cwd, detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'ignore'] });
     } catch {
       return resolve(undefined);
     }
@@ -88,17 +126,14 @@ export function describeBacktrader(spec: string, cwd: string): Promise<Backtrade
     const timer = setTimeout(() => killGroup(child), DESCRIBE_TIMEOUT_MS);
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (c: string) => (out.length < 4 << 20 ? (out += c) : undefined));
-    // A Python that cannot start answers "nothing" once per stamp (no re-ask loop in the server).
     child.on('error', () => {
       clearTimeout(timer);
-      cache.set(key, { stamp, value: undefined });
       resolve(undefined);
     });
-    child.on('exit', (code) => {
+    // 'close': the process ended and its output is all read.
+    child.on('close', (code) => {
       clearTimeout(timer);
-      const value = code === 0 ? readDescription(out) : undefined;
-      cache.set(key, { stamp, value });
-      resolve(value);
+      resolve(code === 0 ? out : undefined);
     });
   });
 }
@@ -114,9 +149,16 @@ export function backtraderSchemaLoader(studyFile: string): (spec: string) => Bac
  * the server to analyze again when an answer arrives. Trusted workspaces only.
  */
 export class BacktraderDescriber {
-  private readonly asked = new Set<string>();
+  private readonly asked = new Map<string, Promise<unknown>>();
 
   constructor(private readonly onSettled: () => void) {}
+
+  /** The describe steps running for these SPECs of `studyFile` (awaited before answering a request). */
+  pending(studyFile: string | null, specs: readonly string[]): Promise<unknown>[] {
+    if (!studyFile) return [];
+    const cwd = path.dirname(path.resolve(studyFile));
+    return specs.map((spec) => this.asked.get(`${cwd}\0${spec}`)).filter((p): p is Promise<unknown> => !!p);
+  }
 
   loader(studyFile: string | null, trusted: () => boolean): (spec: string) => BacktraderDescription | undefined {
     return (spec) => {
@@ -126,11 +168,11 @@ export class BacktraderDescriber {
       const hit = cache.get(key);
       if (hit && hit.stamp === stampOf(spec, cwd)) return hit.value;
       if (!this.asked.has(key)) {
-        this.asked.add(key);
-        void describeBacktrader(spec, cwd).finally(() => {
+        const asking = describeBacktrader(spec, cwd).finally(() => {
           this.asked.delete(key);
           this.onSettled();
         });
+        this.asked.set(key, asking);
       }
       return undefined;
     };

@@ -3,6 +3,7 @@
 
     python3 optstudy_bridge.py serve SPEC      # one long-lived process per worker (OptStudy starts it)
     python3 optstudy_bridge.py describe SPEC   # prints the parameters and analyzers as one JSON object
+    python3 optstudy_bridge.py names FILE.py   # prints the Strategy classes and functions it defines
 
 SPEC is `path/to/file.py:NAME` (relative to the study's folder, the working directory) or
 `package.module:NAME` (imported with the study's folder on the import path). NAME is either
@@ -52,6 +53,14 @@ def load_target(spec):
     where, sep, name = spec.rpartition(":")
     if not sep or not where or not name:
         raise SpecError("'%s' is not FILE.py:NAME or module:NAME" % spec)
+    module = load_module(where)
+    if not hasattr(module, name):
+        raise SpecError("'%s' has no '%s'%s" % (where, name, did_you_mean(name, candidates(module))))
+    return getattr(module, name)
+
+
+def load_module(where):
+    """The module WHERE (FILE.py relative to the study's folder, or a dotted module name)."""
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
@@ -68,9 +77,7 @@ def load_target(spec):
         module.__spec__.loader.exec_module(module)
     else:
         module = importlib.import_module(where)
-    if not hasattr(module, name):
-        raise SpecError("'%s' has no '%s'%s" % (where, name, did_you_mean(name, candidates(module))))
-    return getattr(module, name)
+    return module
 
 
 def candidates(module):
@@ -150,6 +157,25 @@ def describe(spec):
             out["complete"] = True
     out["analyzers"] = [kw.get("_name") or cls.__name__.lower() for cls, _, kw in cerebro.analyzers]
     return out
+
+
+def names(where):
+    """The Strategy classes and functions (cerebro factories) WHERE defines, in file order: what
+    the editor offers after `FILE.py:`."""
+    module = load_module(where)
+    out = []
+    for k in candidates(module):
+        v = getattr(module, k)
+        if is_strategy(v):
+            out.append({"name": k, "kind": "strategy", "doc": first_line(v.__doc__),
+                        "detail": "bt.Strategy (%s)" % ", ".join(p for p, _ in strategy_params(v))})
+        else:
+            try:
+                sig = str(inspect.signature(v))
+            except (TypeError, ValueError):
+                sig = "(…)"
+            out.append({"name": k, "kind": "function", "doc": first_line(v.__doc__), "detail": k + sig})
+    return {"names": out}
 
 
 def first_line(doc):
@@ -609,22 +635,22 @@ def die_with_parent():
 
 def main(argv):
     global bt
-    if len(argv) != 3 or argv[1] not in ("serve", "describe"):
-        sys.stderr.write("usage: optstudy_bridge.py serve|describe FILE.py:NAME\n")
+    if len(argv) != 3 or argv[1] not in ("serve", "describe", "names"):
+        sys.stderr.write("usage: optstudy_bridge.py serve|describe FILE.py:NAME, or names FILE.py\n")
         return 2
     try:
         import backtrader
         bt = backtrader
     except ImportError as e:
         msg = "backtrader is not importable by %s (%s): install it for this Python, or set OPTSTUDY_PYTHON" % (sys.executable, e)
-        if argv[1] == "describe":
+        if argv[1] != "serve":
             print(json.dumps({"error": msg}))
             return 0
         sys.stderr.write(msg + "\n")
         return 3
-    if argv[1] == "describe":
+    if argv[1] != "serve":
         try:
-            print(json.dumps(describe(argv[2]), default=str))
+            print(json.dumps((describe if argv[1] == "describe" else names)(argv[2]), default=str))
         except SpecError as e:
             print(json.dumps({"error": str(e)}))
         except BaseException as e:  # noqa: BLE001 — the user's module failed to import or build
