@@ -54,7 +54,8 @@ const UNIT: Record<MetricLabel['unit'], string> = { money: '', percent: '%', rat
 export function metricInfo(name: string): MetricInfo {
   const c = catalogue?.[name];
   const k = KNOWN[name];
-  if (c) return { label: c.label, unit: UNIT[c.unit] ?? '', title: k?.title };
+  // The catalogue's labels carry their unit ("Total return (%)"); the panel adds its own.
+  if (c) return { label: c.label.replace(/\s*\((%|bars)\)$/, ''), unit: UNIT[c.unit] ?? '', title: k?.title };
   if (k) return k;
   const pct = /_pct$/.test(name);
   const base = name.replace(/_pct$/, '').replace(/_/g, ' ');

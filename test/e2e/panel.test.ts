@@ -225,7 +225,16 @@ describe('the results panel in a real VS Code (#19)', { skip }, () => {
     // code-server's save dialog is a path box in Quick Input.
     await waitUntil('the save dialog', async () => /report\.html$/.test(await input.inputValue().catch(() => '')), 30_000);
     await input.fill(target);
-    await s.page.keyboard.press('Enter');
+    // The dialog filters its list as the path changes; accept with its OK button once the value
+    // is in, and again if a busy workbench dropped the first press.
+    const ok = s.page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ });
+    await waitUntil('the dialog to accept the path', async () => {
+      if (!(await s.page.locator('.quick-input-widget').isVisible())) return true;
+      if ((await input.inputValue().catch(() => '')) !== target) await input.fill(target);
+      await ok.click({ timeout: 5_000 }).catch(() => s.page.keyboard.press('Enter'));
+      await new Promise((r) => setTimeout(r, 1_500));
+      return (await s.page.locator('.quick-input-widget').isVisible()) ? null : true;
+    }, 30_000, 250);
     const msg = await waitUntil('the report to be written (or fail)', async () => (await toasts(s)).find((t) => /report written|the report failed/.test(t)), 120_000, 250);
     assert.match(msg, /report written/, msg);
     const html = fs.readFileSync(target, 'utf8');

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { FromWebview } from '../../protocol/messages';
+import { metricLabels } from '../../server/analysis/metric-labels';
 import type { TrialEvent } from '../../protocol/run-events';
 import { ARTIFACTS, canvasInk, launch, openPanel, readRecording, rerunTrial, ROOT, settle, settleHeavy, streamRun } from '../support/webview-page';
 
@@ -29,7 +30,11 @@ test('a re-run trial draws per-bar equity, buy-and-hold and its drawdowns; a Shi
   const panel = await openPanel(browser, { width: 1100, height: 1000 });
   try {
     await panel.setTheme('light');
-    await streamRun(panel, quickstart, 60, 'run-q');
+    const model = await streamRun(panel, quickstart, 60, 'run-q');
+    // The run host's analysis labels metrics with their units ("Total return (%)"), as it does live.
+    const snap = model.snapshot()!;
+    const metricInfo = metricLabels(snap.tables.metrics);
+    await panel.send({ type: 'delta', delta: { id: 'run-q', header: snap.header, newParams: [], newMetrics: [], trials: [], analysis: { ...(snap.analysis ?? { trials: 0, importance: [] }), metricInfo } } });
     await settleHeavy(panel);
     const rows = panel.page.locator('table.trials tbody tr[data-n]');
     const n = Number(await rows.nth(0).getAttribute('data-n'));
@@ -49,6 +54,10 @@ test('a re-run trial draws per-bar equity, buy-and-hold and its drawdowns; a Shi
     assert.equal(probes['equity']?.series?.[`trial #${n}`], detail.equity.length);
     assert.equal(probes['equity']?.series?.['buy and hold'], detail.benchmark!.length);
     assert.equal(probes['underwater']?.series?.[`trial #${n}`], detail.equity.length);
+    // Each unit shown once: "Total return %", never "Total return (%) %".
+    const shown = `${await panel.page.locator('#detail').innerText()}\n${await panel.page.locator('table.trials thead').innerText()}`;
+    assert.match(shown, /Total return %/);
+    assert.doesNotMatch(shown, /\((%|bars)\)\s*(%|bars)/, 'a unit shown twice');
     const ink = await canvasInk(panel.page);
     assert.ok((ink['detail'] ?? 0) > 2000, 'the trial card\'s charts are blank');
     // Overlay a second trial.
