@@ -284,15 +284,16 @@ describe('the results panel in a real VS Code (#19)', { skip }, () => {
       if (Number.isFinite(h.done)) seen.push(h.done);
       const ts = await toasts(s);
       if (ts.some((t) => /cancelled|\bResume\b/.test(t))) resumedToastWithButton = true;
-      return h.status === 'running' && h.done > stopped.done + 5 ? h : null;
+      // A quiet machine may finish the rest before a probe sees it running.
+      return (h.status === 'running' || h.status === 'finished') && h.done > stopped.done + 5 ? h : null;
     }, 180_000, 50);
     assert.ok(seen.length > 0 && Math.min(...seen) >= stopped.done, `the panel blanked on resume: counts seen ${seen.slice(0, 20).join(', ')} (cancelled at ${stopped.done})`);
     assert.equal(resumedToastWithButton, false, 'a "cancelled"/"Resume" toast stayed up during the resumed run');
     assert.equal(await s.page.locator('.statusbar-item', { hasText: 'cancelled after' }).count(), 0, 'the cancelled notice went with the resume');
     assert.equal(resumed.total, stopped.total);
     await s.shot('panel-5-resumed');
-    await panel.locator('.run-header vscode-button', { hasText: 'Cancel' }).click();
-    await waitUntil('the resumed run to stop', async () => ((await header(panel)).status === 'cancelled' ? true : null), 120_000, 200);
+    if ((await header(panel)).status === 'running') await panel.locator('.run-header vscode-button', { hasText: 'Cancel' }).click({ timeout: 5_000 }).catch(() => undefined);
+    await waitUntil('the resumed run to stop', async () => (/^(cancelled|finished)$/.test((await header(panel)).status) ? true : null), 120_000, 200);
   });
 });
 
