@@ -225,7 +225,9 @@ class OptStudyExtension implements PanelHost {
     if (end.status !== 'failed' && end.trials > 0) void this.refreshAnalysis(model);
     const elapsed = end.elapsedMs || 1;
     if (end.trials > 0 && elapsed > 0 && end.status === 'finished') {
-      void client?.sendNotification(ThroughputNotification, { backtestsPerSecond: (1000 * end.trials) / elapsed });
+      // With the run's workers the server scales the rate to another study's workers (#19-8).
+      const workers = model.start?.workers;
+      void client?.sendNotification(ThroughputNotification, { backtestsPerSecond: (1000 * end.trials) / elapsed, workers });
     }
     if (end.status === 'failed') {
       this.output.appendLine(`run failed: ${end.error ?? 'unknown error'}`);
