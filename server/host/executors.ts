@@ -15,9 +15,12 @@ import { backtraderSchemaLoader } from '../strategies/backtrader/describe';
 import type { AnalyzeOptions } from '../../grammar';
 import { compileStrategyModule, ModuleCompileError } from '../strategies/compile-module';
 
-/** The checks a host adds to a run's own (trusted runs only): what a backtrader strategy declares. */
+/**
+ * The checks a host adds to a run's own (trusted runs only): what a backtrader strategy
+ * declares. The run's first bridge process starts meanwhile (its imports overlap the describe).
+ */
 export function hostCheckOptions(file: string): AnalyzeOptions {
-  return { backtraderSchemas: backtraderSchemaLoader(file) };
+  return { backtraderSchemas: backtraderSchemaLoader(file, { prestart: true }) };
 }
 
 export const chooseExecutor: ExecutorFactory = async (payload, settings, prices, context) => {

@@ -142,6 +142,14 @@ export class ExternalProcess {
     this.stop(proc);
   }
 
+  /**
+   * Starts the process now rather than at the first request (an interpreter and its imports
+   * then load while the caller does other work). False when it cannot start.
+   */
+  start(): boolean {
+    return !this.closed && this.ensureStarted() !== null;
+  }
+
   /** The running process's id (tests). */
   get pid(): number | undefined {
     return this.proc?.child.pid;

@@ -24,13 +24,16 @@ export class ProcessExecutor implements TrialExecutor {
   readonly workers: number;
   private readonly processes: ExternalProcess[];
 
+  /** `started`: processes already running for this launch (they take the first workers' places). */
   constructor(
     launch: Launch,
     private readonly protocol: ProcessProtocol,
     private readonly settings: ExecutorSettings,
+    started: ExternalProcess[] = [],
   ) {
     this.workers = Math.max(1, settings.workers);
-    this.processes = Array.from({ length: this.workers }, () => new ExternalProcess(launch));
+    this.processes = Array.from({ length: this.workers }, (_, i) => started[i] ?? new ExternalProcess(launch));
+    for (const extra of started.slice(this.workers)) void extra.close();
   }
 
   async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome) => void): Promise<TrialOutcome[]> {

@@ -27,9 +27,17 @@ export function fixture(name: string): string {
   return path.join(repoRoot(), 'test', 'fixtures', 'backtrader', name);
 }
 
-/** One row per combination of `cerebro.optstrategy` over `grid`, run by backtrader itself. */
-export function optstrategy(factory: string, grid: Record<string, unknown[]>): { params: Record<string, unknown>; metrics: Record<string, number | null> }[] {
-  const r = spawnSync(process.env.OPTSTUDY_PYTHON || 'python3', [fixture('parity.py'), 'optstrategy', factory, JSON.stringify(grid)], {
+/**
+ * One row per combination of `cerebro.optstrategy` over `grid`, run by backtrader itself.
+ * `factory`: one of parity.py's, or `path/to/script.py:FACTORY`, called with `fixed` (e.g. a
+ * sizer's parameter) before its strategy is optimized.
+ */
+export function optstrategy(
+  factory: string,
+  grid: Record<string, unknown[]>,
+  fixed: Record<string, unknown> = {},
+): { params: Record<string, unknown>; metrics: Record<string, number | null> }[] {
+  const r = spawnSync(process.env.OPTSTUDY_PYTHON || 'python3', [fixture('parity.py'), 'optstrategy', factory, JSON.stringify(grid), JSON.stringify(fixed)], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });

@@ -8,66 +8,15 @@
  * processes, two workers.
  */
 import { test } from 'node:test';
-import * as assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { runStudy } from '../../server/run/run-study';
-import { chooseExecutor, hostCheckOptions } from '../../server/host/executors';
-import type { TrialEvent } from '../../protocol/run-events';
-import { collector, sampleData } from '../support/run-fixtures';
 import { backtraderMissing, fixture, optstrategy } from './backtrader-env';
-import { scratchStudy } from './procs';
+import { assertSameAsOptstrategy, gridStage, optstudyGrid } from './backtrader-runs';
 
 const skip = backtraderMissing();
 
-function domain(values: unknown[]): string {
-  return `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
-}
-
-/** Runs the factory's grid as an OptStudy study; its trials. */
-async function ours(factory: string, grid: Record<string, unknown[]>, workers = 2): Promise<TrialEvent[]> {
-  const dir = scratchStudy({});
-  const stage = Object.entries(grid)
-    .map(([k, v]) => `    param ${k} in ${domain(v)}`)
-    .join('\n');
-  writeFileSync(
-    path.join(dir, 'study.optstudy'),
-    `strategy p backtrader "${fixture('parity.py')}:${factory}"
-study "parity" {
-  data "${sampleData('orcl-1995-2014.txt')}"
-  strategy p
-  objective maximize final_value
-  stage "grid" {
-${stage}
-  }
-  workers ${workers}
-}`,
-  );
-  const c = collector();
-  const end = await runStudy(
-    { file: path.join(dir, 'study.optstudy'), out: path.join(dir, 'run'), createExecutor: chooseExecutor, checkOptions: hostCheckOptions },
-    c.onEvent,
-    new AbortController().signal,
-  );
-  assert.equal(end.status, 'finished', end.error);
-  return c.trials();
-}
-
 async function assertParity(factory: string, grid: Record<string, unknown[]>): Promise<void> {
   const expected = optstrategy(factory, grid);
-  const trials = await ours(factory, grid);
-  assert.equal(trials.length, expected.length);
-  for (const row of expected) {
-    const t = trials.find((x) => Object.entries(row.params).every(([k, v]) => x.params[k] === v));
-    assert.ok(t, `no trial for ${JSON.stringify(row.params)}`);
-    assert.equal(t.state, 'complete', t.error);
-    const diffs: string[] = [];
-    for (const [k, want] of Object.entries(row.metrics)) {
-      const got = t.metrics[k];
-      if (got !== want && !(want === null && got === undefined)) diffs.push(`${k}: optstrategy ${want}, OptStudy ${got}`);
-    }
-    assert.deepEqual(diffs, [], `${factory} ${JSON.stringify(row.params)}`);
-  }
+  const trials = await optstudyGrid(`${fixture('parity.py')}:${factory}`, gridStage(grid));
+  assertSameAsOptstrategy(expected, trials, factory);
 }
 
 test('own sizer (a custom bt.Sizer), percent commission, a GenericCSVData with its own column map', { skip, timeout: 300_000 }, async () => {
@@ -92,4 +41,12 @@ test('5-minute bars (per-day Sharpe, per-bar Returns), futures commission, a dai
 
 test('user analyzers flattened (VWR, SharpeRatio, AnnualReturn, TimeReturn, DrawDown, TradeAnalyzer, SQN) with a stock sizer', { skip, timeout: 300_000 }, async () => {
   await assertParity('analyzers', { pfast: [5, 15], pslow: [30, 50] });
+});
+
+test("a strategy that reads backtrader's standard observers (self.stats.broker) runs with them, as optstrategy runs it", { skip, timeout: 300_000 }, async () => {
+  // OptStudy leaves the plot-only `stdstats` observers out only when nothing can read them
+  // (own_sizer above runs without them); without them here every trial would fail.
+  const spec = `${fixture('observer_reader.py')}:value_gate`;
+  const grid = { pfast: [5, 10], pslow: [30, 50], floor: [90000, 97000, 100000] };
+  assertSameAsOptstrategy(optstrategy(spec, grid), await optstudyGrid(spec, gridStage(grid)), 'value_gate');
 });

@@ -10,14 +10,9 @@ import type { Metrics, ParamValues } from '../../../protocol/run-events';
 import { computeMetrics, type RunRecord } from '../../engine/metrics';
 import { formatStamp } from '../../data/datetime';
 import type { ExecutorSettings, TaskPayload } from '../../executor/executor';
-import { ExternalProcess, type ExternalAnswer, type Launch } from '../external-process';
+import { ExternalProcess, type ExternalAnswer } from '../external-process';
 import { ProcessExecutor } from '../process-executor';
-import { bridgePath, pythonCommand } from './bridge-path';
-
-/** How to start the bridge for a strategy. */
-export function bridgeLaunch(spec: string, cwd: string): Launch {
-  return { file: pythonCommand(), args: ['-u', bridgePath(), 'serve', spec], cwd, answersOnFd3Only: true, label: `the backtrader bridge for '${spec}'` };
-}
+import { bridgeLaunch, takePrestarted } from './prestart';
 
 /** The request body of one trial (the DESIGN's protocol fields plus `datas` and `slippage`). */
 export function bridgeRequest(payload: TaskPayload, params: ParamValues, window?: { from: string; to: string }): Record<string, unknown> {
@@ -145,6 +140,8 @@ export class BacktraderExecutor extends ProcessExecutor {
       bridgeLaunch(ref.spec, ref.cwd),
       { request: (t, window) => bridgeRequest(payload, t.params, window), metrics: bridgeMetrics, equity: (a) => runRecordOf(a.body.record).values },
       settings,
+      // The process started during the run's checks (prestart.ts), when there is one.
+      [takePrestarted(ref.spec, ref.cwd)].filter((p): p is ExternalProcess => p !== undefined),
     );
   }
 }

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import type { BacktraderDescription, ParamSchema, ParamType, StrategySchema } from '../../../grammar';
 import { bridgePath, pythonCommand } from './bridge-path';
 import { killGroup, trackGroup } from '../process-groups';
+import { dropPrestarted, prestartBridge } from './prestart';
 
 /** A describe step that takes longer is given up (a factory that loops, a slow import). */
 export const DESCRIBE_TIMEOUT_MS = 20_000;
@@ -138,9 +139,18 @@ function askBridge(args: string[], cwd: string): Promise<string | undefined> {
   });
 }
 
-/** A `backtraderSchemas` function for `analyze`, for studies in `studyFile`'s folder. */
-export function backtraderSchemaLoader(studyFile: string): (spec: string) => BacktraderDescription | undefined {
-  return (spec) => describeBacktraderSync(spec, path.dirname(path.resolve(studyFile)));
+/**
+ * A `backtraderSchemas` function for `analyze`, for studies in `studyFile`'s folder. `prestart`
+ * (a run's checks): a bridge process for the run's first worker starts while SPEC is described.
+ */
+export function backtraderSchemaLoader(studyFile: string, options: { prestart?: boolean } = {}): (spec: string) => BacktraderDescription | undefined {
+  const cwd = path.dirname(path.resolve(studyFile));
+  return (spec) => {
+    if (options.prestart) prestartBridge(spec, cwd);
+    const description = describeBacktraderSync(spec, cwd);
+    if (options.prestart && (description === undefined || 'error' in description)) dropPrestarted(spec, cwd);
+    return description;
+  };
 }
 
 /**

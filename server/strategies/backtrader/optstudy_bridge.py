@@ -391,6 +391,95 @@ def refers_to_datas(cerebro):
     return any(id(a) in datas for a in added)
 
 
+# ----------------------------------------------------------------------------- plot-only observers
+
+
+# What reads a strategy's observers: `self.stats…`, `self.observers…`, `getobservers()`, or the
+# names given to getattr. A source that mentions none of them cannot see whether they ran.
+OBSERVER_WORDS = frozenset(("stats", "observers", "getobservers"))
+_reads = {}
+
+
+def source_reads_observers(source):
+    import ast
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in OBSERVER_WORDS:
+            return True
+        if isinstance(node, ast.Name) and node.id in OBSERVER_WORDS:
+            return True
+        if isinstance(node, ast.Constant) and node.value in OBSERVER_WORDS:
+            return True
+    return False
+
+
+def reads_observers(key, get_source):
+    """Whether the code behind KEY may read observers; True when its source cannot be read."""
+    hit = _reads.get(key)
+    if hit is None:
+        try:
+            hit = source_reads_observers(get_source())
+        except (OSError, TypeError):
+            hit = True
+        _reads[key] = hit
+    return hit
+
+
+def module_reads_observers(module):
+    path = getattr(module, "__file__", None)
+    if not path or not os.path.isfile(path):
+        return True
+    st = os.stat(path)
+    def read():
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    return reads_observers(("module", path, st.st_mtime_ns, st.st_size), read)
+
+
+def added_classes(cerebro):
+    """Every class the Cerebro was given: strategies, analyzers, observers, sizers, indicators."""
+    out = [cls for group in cerebro.strats for (cls, _, _) in group]
+    out += [cls for (cls, _, _) in cerebro.analyzers + cerebro.indicators]
+    out += [cls for (_, cls, _, _) in cerebro.observers]
+    out += [cls for (cls, _, _) in cerebro.sizers.values() if cls is not None]
+    return out
+
+
+def observers_unread(cerebro, extra_modules):
+    """True when nothing in this run can read the standard observers: the strategy's and the
+    user's code (every module behind an added class, the SPEC's module, modules of the study's
+    folder) never names them, no class of backtrader's sub-packages does (AnnualReturn reads
+    `stats.broker`), and no writer prints them."""
+    if cerebro.writers or cerebro.p.writer:
+        return False
+    modules = dict((id(m), m) for m in extra_modules)
+    for cls in added_classes(cerebro):
+        for c in inspect.getmro(cls):
+            name = c.__module__ or ""
+            if name == "backtrader" or name.startswith("backtrader.") and name.count(".") == 1 or name == "builtins":
+                continue  # backtrader's core: Strategy, Analyzer, Observer, Sizer, LineIterator…
+            if name.startswith("backtrader."):
+                if reads_observers(("class", name, c.__qualname__), lambda c=c: inspect.getsource(c)):
+                    return False
+                continue
+            module = sys.modules.get(name)
+            if module is None:
+                return False
+            modules[id(module)] = module
+    return not any(module_reads_observers(m) for m in modules.values())
+
+
+def drop_plot_observers(cerebro, extra_modules):
+    """`stdstats` adds the Broker, BuySell and Trades observers: lines for plots, which OptStudy
+    never draws. They only read the run's state, so a run without them trades the same bars the
+    same way; when nothing can read them they are left out (a trial is 15-20 % faster)."""
+    if cerebro.p.stdstats and observers_unread(cerebro, extra_modules):
+        cerebro.p.stdstats = False
+
+
 # ----------------------------------------------------------------------------- recording and answers
 
 
@@ -547,6 +636,7 @@ class Runner(object):
         self.target = None
         self.load_error = None
         self.cache = FeedCache()
+        self._own = None
         try:
             self.target = load_target(spec)
         except Exception as e:  # every trial fails with the reason; `check` reports it earlier
@@ -560,7 +650,27 @@ class Runner(object):
         cerebro = self.target(**req["params"])
         if not isinstance(cerebro, bt.Cerebro):
             raise TypeError("the factory '%s' returned %s, not a bt.Cerebro" % (self.spec, type(cerebro).__name__))
+        drop_plot_observers(cerebro, self.own_modules())
         return cerebro
+
+    def own_modules(self):
+        """The SPEC's module and the modules loaded from the study's folder or the SPEC's (not
+        installed packages kept there, nor backtrader): the user's code."""
+        if self._own is not None and self._own[0] == len(sys.modules):
+            return self._own[1]
+        home = sys.modules.get(getattr(self.target, "__module__", None) or "")
+        roots = [os.getcwd() + os.sep]
+        if home is not None and getattr(home, "__file__", None):
+            roots.append(os.path.dirname(os.path.abspath(home.__file__)) + os.sep)
+        out = [home] if home is not None else []
+        for name, m in list(sys.modules.items()):
+            f = getattr(m, "__file__", None)
+            if not f or name == "backtrader" or name.startswith("backtrader.") or "-packages" + os.sep in f:
+                continue
+            if any(os.path.abspath(f).startswith(r) for r in roots):
+                out.append(m)
+        self._own = (len(sys.modules), out)
+        return out
 
     def run(self, req):
         cerebro = self.build(req)
