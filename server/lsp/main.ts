@@ -53,6 +53,7 @@ import { ModuleSchemaReader } from './module-schemas';
 import { BacktraderDescriber, listBacktraderNames } from '../strategies/backtrader/describe';
 import { Analyzer, type AnalyzeOptions } from '../../grammar/index';
 import { computeHover } from './hover';
+import { backtraderNameAt, backtraderNameHover } from './backtrader-hover';
 import { computeInlayHints } from './inlay-hints';
 import { computeDefinition, computeDocumentLinks, computeRename, prepareRename } from './navigation';
 import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, computeSemanticTokens } from './semantic-tokens';
@@ -321,7 +322,19 @@ connection.onCompletion(
     return computeCompletion(doc, p.position, { snippets });
   }),
 );
-connection.onHover(handle('hover', null, async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeHover(doc, p.position) : null; }));
+connection.onHover(
+  handle('hover', null, async (p) => {
+    const doc = await docOf(p.textDocument.uri);
+    if (!doc) return null;
+    // The NAME of `backtrader "FILE.py:NAME"`: its docstring and parameters, from the bridge (trusted only).
+    const site = backtraderNameAt(doc, p.position);
+    if (site) {
+      if (!workspace.trusted || !doc.filePath) return null;
+      return backtraderNameHover(site, (await listBacktraderNames(site.where, path.dirname(doc.filePath))) ?? []);
+    }
+    return computeHover(doc, p.position);
+  }),
+);
 connection.languages.inlayHint.on(handle('inlayHints', [], async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeInlayHints(doc, p.range) : []; }));
 connection.onCodeLens(handle('codeLens', [], async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeCodeLenses(doc, throughput) : []; }));
 connection.onDocumentSymbol(handle('documentSymbol', [], async (p) => { const doc = await docOf(p.textDocument.uri); return doc ? computeDocumentSymbols(doc) : []; }));

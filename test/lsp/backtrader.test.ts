@@ -90,3 +90,50 @@ test('an untrusted workspace runs no backtrader code: no names, no verdict on th
     assert.ok(!d.some((x) => x.code === 'backtrader-spec' || /whatever/.test(x.message)), JSON.stringify(d));
   });
 });
+
+test('hover on the NAME after FILE.py: a class shows its docstring and parameters with defaults, a factory its signature and docstring; docstrings stay text', { skip, timeout: 120_000 }, async () => {
+  await withFolder(true, async (s, dir) => {
+    // A docstring with Markdown in it (a link, emphasis, an HTML tag) and a parameter whose default's repr has a backtick.
+    fs.writeFileSync(
+      path.join(dir, 'marked.py'),
+      'import backtrader as bt\n\nclass Marked(bt.Strategy):\n    """Uses *risk* [here](http://example.com) <img src=x>.\n\n    Second paragraph."""\n    params = (("tag", "a`b"), ("n", 3))\n',
+    );
+    const at = async (spec: string, column: (line: string) => number): Promise<any> => {
+      const text = study(spec, 'param pfast in 5 .. 10 step 5');
+      const uri = s.open(path.join(dir, `h${Math.random().toString(36).slice(2)}.optstudy`), text);
+      const line = text.split('\n')[0]!;
+      return s.hover(uri, { line: 0, character: column(line) });
+    };
+    const onName = (name: string) => (line: string) => line.indexOf(name) + 2;
+
+    const cls = await at('smacross.py:SmaCross', onName('SmaCross'));
+    assert.ok(cls, 'a hover on the class name');
+    assert.match(cls.contents.value, /\*\*SmaCross\*\* — backtrader strategy/);
+    assert.match(cls.contents.value, /Long when the fast SMA crosses above the slow one/);
+    assert.match(cls.contents.value, /\| `pfast` \| `10` \|\n\| `pslow` \| `30` \|/);
+    assert.deepEqual(cls.range, { start: { line: 0, character: 37 }, end: { line: 0, character: 45 } });
+
+    const factory = await at('smacross.py:make_cerebro', onName('make_cerebro'));
+    assert.match(factory.contents.value, /\*\*make\\_cerebro\*\* — cerebro factory/);
+    assert.match(factory.contents.value, /```python\ndef make_cerebro\(pfast=10, pslow=30, percent=95\)\n```/);
+    assert.match(factory.contents.value, /The whole backtest setup: data, broker, sizer, analyzers and the strategy\\./);
+
+    const marked = await at('marked.py:Marked', onName('Marked'));
+    const v: string = marked.contents.value;
+    assert.ok(v.includes('Uses \\*risk\\* \\[here\\]\\(http://example\\.com\\) \\<img src=x\\>\\.'), v);
+    assert.ok(v.includes('Second paragraph'), v);
+    assert.ok(v.includes("| `` 'a`b' `` |") && v.includes('| `3` |'), v);
+
+    // The file part of the string is not the name; a name the file lacks has no hover (its diagnostic speaks).
+    assert.equal(await at('smacross.py:SmaCross', (line) => line.indexOf('smacross.py') + 2), null);
+    assert.equal(await at('smacross.py:Nope', onName('Nope')), null);
+  });
+});
+
+test('an untrusted workspace shows no hover from backtrader code', { skip, timeout: 60_000 }, async () => {
+  await withFolder(false, async (s, dir) => {
+    const text = study('smacross.py:SmaCross', 'param pfast in 5 .. 10 step 5');
+    const uri = s.open(path.join(dir, 'u.optstudy'), text);
+    assert.equal(await s.hover(uri, { line: 0, character: text.indexOf('SmaCross') + 2 }), null);
+  });
+});

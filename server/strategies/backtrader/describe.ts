@@ -91,6 +91,10 @@ export interface BacktraderName {
   doc: string;
   /** `bt.Strategy (pfast, pslow)` or the function's signature. */
   detail: string;
+  /** The whole docstring (clipped). */
+  fullDoc?: string;
+  /** A Strategy class's parameters, each default as Python writes it. */
+  params?: { name: string; default: string }[];
 }
 
 const nameCache = new Map<string, { stamp: string; value: BacktraderName[] | undefined }>();

@@ -161,21 +161,34 @@ def describe(spec):
 
 def names(where):
     """The Strategy classes and functions (cerebro factories) WHERE defines, in file order: what
-    the editor offers after `FILE.py:`."""
+    the editor offers after `FILE.py:` and shows on hover (the whole docstring; a class's
+    parameters with their defaults, a function's signature)."""
     module = load_module(where)
     out = []
     for k in candidates(module):
         v = getattr(module, k)
+        entry = {"name": k, "doc": first_line(v.__doc__), "fullDoc": inspect.cleandoc(v.__doc__)[:MAX_DOC] if isinstance(v.__doc__, str) else ""}
         if is_strategy(v):
-            out.append({"name": k, "kind": "strategy", "doc": first_line(v.__doc__),
-                        "detail": "bt.Strategy (%s)" % ", ".join(p for p, _ in strategy_params(v))})
+            params = strategy_params(v)
+            entry.update(kind="strategy", detail="bt.Strategy (%s)" % ", ".join(p for p, _ in params),
+                         params=[{"name": p, "default": shown(d)} for p, d in params])
         else:
             try:
                 sig = str(inspect.signature(v))
             except (TypeError, ValueError):
                 sig = "(…)"
-            out.append({"name": k, "kind": "function", "doc": first_line(v.__doc__), "detail": k + sig})
+            entry.update(kind="function", detail=k + sig)
+        out.append(entry)
     return {"names": out}
+
+
+MAX_DOC = 4000
+
+
+def shown(value):
+    """A default as Python writes it, clipped (an object's repr can be long)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def first_line(doc):
