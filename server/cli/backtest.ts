@@ -13,7 +13,7 @@ const HELP = `Usage: optstudy backtest --data FILE [--data FILE2 …] --strategy
 One backtest with backtrader's semantics (market orders fill at the next open).
 
 Options:
-  --data FILE              a price CSV (daily or intraday); repeat for several feeds (the first is data 0)
+  --data FILE              a price file, CSV or Parquet (daily or intraday); repeat for several feeds (the first is data 0)
   --strategy NAME          a built-in strategy: ${'{'}NAMES}
   --param k=v              a strategy parameter (repeat for several); every strategy also takes
                            direction=long|short|both, stop_loss_pct, take_profit_pct, trail_pct (percent, 0 = off)

@@ -4,7 +4,7 @@
  * daily-or-intraday decided, spacing detected, the `from`/`to` range applied and the prices
  * checked (or repaired) as the study asks.
  */
-import type { RawBars } from './csv';
+import { at, ref, type RawBars } from './raw';
 import { boundKey, formatStamp, stampKey, ymd } from './datetime';
 import { dailySpacing, intradaySpacing } from './spacing';
 import { PriceDataError, type DateRange, type LoadOptions, type Spacing } from './types';
@@ -22,9 +22,9 @@ export interface Selected {
 
 export function selectBars(raw: RawBars, file: string, range: DateRange | undefined, options: LoadOptions): Selected {
   const warnings: string[] = [];
-  if (raw.missing.count) warnings.push(`${file}: ${count(raw.missing.count, 'row')} with a missing price skipped (first: line ${raw.missing.first})`);
-  if (raw.missingVolume.count) warnings.push(`${file}: ${count(raw.missingVolume.count, 'row')} without a volume read as volume 0 (first: line ${raw.missingVolume.first})`);
-  if (raw.n === 0) throw new PriceDataError(`${file}: every row has a missing price (${count(raw.missing.count, 'row')}, first: line ${raw.missing.first}); the file has no usable bar.`, file, raw.missing.first);
+  if (raw.missing.count) warnings.push(`${file}: ${count(raw.missing.count, 'row')} with a missing price skipped (first: ${ref(raw, raw.missing.first)})`);
+  if (raw.missingVolume.count) warnings.push(`${file}: ${count(raw.missingVolume.count, 'row')} without a volume read as volume 0 (first: ${ref(raw, raw.missingVolume.first)})`);
+  if (raw.n === 0) throw new PriceDataError(`${file}: every row has a missing price (${count(raw.missing.count, 'row')}, first: ${ref(raw, raw.missing.first)}); the file has no usable bar.`, file, raw.missing.first);
   if (raw.hasAmbiguous) resolveDayMonth(raw, file);
   const [from, to] = rangeKeys(file, range);
   const intraday = raw.hasTime && hasTwoBarsOnADay(raw);
@@ -86,10 +86,10 @@ function resolveDayMonth(raw: RawBars, file: string): void {
   }
   const fix = 'say which it is in the study: data "…" { date_format "DD/MM/YYYY" } (or "MM/DD/YYYY")';
   if (dayFirstLine && usLine) {
-    throw new PriceDataError(`${file}:${usLine}: the dates mix day-first (line ${dayFirstLine}) and month-first (line ${usLine}) order; ${fix}.`, file, usLine);
+    throw new PriceDataError(`${at(raw, file, usLine)}: the dates mix day-first (${ref(raw, dayFirstLine)}) and month-first (${ref(raw, usLine)}) order; ${fix}.`, file, usLine);
   }
   if (!dayFirstLine && !usLine) {
-    throw new PriceDataError(`${file}:${raw.line[0]}: the dates are ambiguous: no day above 12 tells day/month from month/day; ${fix}.`, file, raw.line[0]);
+    throw new PriceDataError(`${at(raw, file, raw.line[0]!)}: the dates are ambiguous: no day above 12 tells day/month from month/day; ${fix}.`, file, raw.line[0]);
   }
   for (let i = 0; i < raw.n; i++) {
     const v = raw.date[i]!;
@@ -98,7 +98,7 @@ function resolveDayMonth(raw: RawBars, file: string): void {
     const p = Math.floor((-v % 10000) / 100);
     const q = -v % 100;
     const d = dayFirstLine ? ymd(y, q, p) : ymd(y, p, q);
-    if (d < 0) throw new PriceDataError(`${file}:${raw.line[i]}: ${p}/${q}/${y} is not a date (read as ${dayFirstLine ? 'day/month' : 'month/day'}/year).`, file, raw.line[i]);
+    if (d < 0) throw new PriceDataError(`${at(raw, file, raw.line[i]!)}: ${p}/${q}/${y} is not a date (read as ${dayFirstLine ? 'day/month' : 'month/day'}/year).`, file, raw.line[i]);
     raw.date[i] = d;
   }
 }
@@ -138,10 +138,10 @@ function checkOrder(raw: RawBars, keys: Float64Array, file: string, intraday: bo
     if (m > 0) {
       const p = out[m - 1]!;
       if (keys[i] === keys[p]) {
-        const at = formatStamp(raw.date[i]!, intraday ? raw.time[i] : -1);
+        const stamp = formatStamp(raw.date[i]!, intraday ? raw.time[i] : -1);
         if (!sameBar(raw, i, p)) {
           throw new PriceDataError(
-            `${file}:${raw.line[i]}: ${intraday ? 'bar' : 'date'} ${at} repeats line ${raw.line[p]} with other prices; ${intraday ? 'remove the duplicate' : 'the file has one bar per day: remove the duplicate'}.`,
+            `${at(raw, file, raw.line[i]!)}: ${intraday ? 'bar' : 'date'} ${stamp} repeats ${ref(raw, raw.line[p]!)} with other prices; ${intraday ? 'remove the duplicate' : 'the file has one bar per day: remove the duplicate'}.`,
             file,
             raw.line[i],
           );
@@ -150,14 +150,14 @@ function checkOrder(raw: RawBars, keys: Float64Array, file: string, intraday: bo
         continue;
       }
       if (keys[i]! < keys[p]!) {
-        const at = formatStamp(raw.date[i]!, intraday ? raw.time[i] : -1);
+        const stamp = formatStamp(raw.date[i]!, intraday ? raw.time[i] : -1);
         const before = formatStamp(raw.date[p]!, intraday ? raw.time[p] : -1);
-        throw new PriceDataError(`${file}:${raw.line[i]}: ${intraday ? 'bar' : 'date'} ${at} comes after ${before} (line ${raw.line[p]}); sort the file by date, oldest first.`, file, raw.line[i]);
+        throw new PriceDataError(`${at(raw, file, raw.line[i]!)}: ${intraday ? 'bar' : 'date'} ${stamp} comes after ${before} (${ref(raw, raw.line[p]!)}); sort the file by date, oldest first.`, file, raw.line[i]);
       }
     }
     out[m++] = i;
   }
-  if (dups) warnings.push(`${file}: ${count(dups, 'repeated row')} skipped (identical to the row before; first: line ${firstDup})`);
+  if (dups) warnings.push(`${file}: ${count(dups, 'repeated row')} skipped (identical to the row before; first: ${ref(raw, firstDup)})`);
   return out.subarray(0, m);
 }
 

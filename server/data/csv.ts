@@ -3,45 +3,14 @@
  * with `indexOf`, numbers and stamps read in place). Ordering, ranges and price checks come
  * after (bars.ts), so this file only knows about rows and fields.
  */
-import { compileDateFormat, newStamp, readStamp, readTime, type DateFormat, type Stamp } from './datetime';
+import { compileDateFormat, DATE_FORMS, FORMAT_MISMATCH, newStamp, readStamp, readTime, type DateFormat, type Stamp } from './datetime';
 import { readHeader, type HeaderInfo } from './layout';
 import { fieldEnd, NUMBER_MISSING, nextSeparator, numberStatus, readNumber } from './numbers';
+import { allocateRaw, cell, FLOAT_COLS, type RawBars } from './raw';
 import { PriceDataError, type LoadOptions } from './types';
-
-/** Float columns in buffer order. */
-export const FLOAT_COLS = ['open', 'high', 'low', 'close', 'volume', 'openinterest'] as const;
-
-/** Rows as read, in file order. */
-export interface RawBars {
-  n: number;
-  /** yyyymmdd; an ambiguous `p/q/yyyy` date is stored as `-(yyyy*10000 + p*100 + q)`. */
-  date: Int32Array;
-  /** Seconds after midnight, -1 when the row has no time. */
-  time: Int32Array;
-  /** 1-based line of each row. */
-  line: Int32Array;
-  /** open, high, low, close, volume, openinterest. */
-  cols: Float64Array[];
-  header: HeaderInfo;
-  /** 1-based line of the header. */
-  headerLine: number;
-  hasAmbiguous: boolean;
-  hasTime: boolean;
-  hasOpenInterest: boolean;
-  /** Rows skipped because a price was missing (`null`, empty, `NaN`): count and first line. */
-  missing: { count: number; first: number };
-  /** Rows whose volume was missing (taken as 0). */
-  missingVolume: { count: number; first: number };
-}
 
 const ROLE_DATE = -1;
 const ROLE_TIME = -2;
-
-/** Cuts a cell for a message about a price file (never whole lines of other files). */
-export function cell(s: string): string {
-  const t = s.trim();
-  return t.length > 40 ? `${t.slice(0, 37)}…` : t;
-}
 
 /** Scans CSV text (see `loadPrices` for the accepted layouts). */
 export function scanCsv(text: string, file: string, options: LoadOptions): RawBars {
@@ -56,27 +25,10 @@ export function scanCsv(text: string, file: string, options: LoadOptions): RawBa
   const scanner = new RowScanner(text, file, header, options);
   let cap = 16;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) cap++;
-  const raw = allocate(cap, header, headerLine);
+  const raw = allocateRaw(cap, header, headerLine, 'line');
   while (lines.nextNonBlank()) scanner.row(lines.start, lines.end, lines.lineNo, raw);
   if (raw.n === 0 && raw.missing.count === 0) throw new PriceDataError(`${file}: the file has a header but no rows; add one row per bar.`, file, headerLine);
   return raw;
-}
-
-function allocate(cap: number, header: HeaderInfo, headerLine: number): RawBars {
-  return {
-    n: 0,
-    date: new Int32Array(cap),
-    time: new Int32Array(cap),
-    line: new Int32Array(cap),
-    cols: FLOAT_COLS.map(() => new Float64Array(cap)),
-    header,
-    headerLine,
-    hasAmbiguous: false,
-    hasTime: false,
-    hasOpenInterest: header.layout.openinterest >= 0,
-    missing: { count: 0, first: 0 },
-    missingVolume: { count: 0, first: 0 },
-  };
 }
 
 /** Walks the lines of a text without splitting it. */
@@ -211,9 +163,7 @@ class RowScanner {
     const st = this.stamp;
     const ok = this.format ? this.format(this.s, a, b, st) : readStamp(this.s, a, b, st);
     if (!ok) {
-      const hint = this.format
-        ? 'it does not match the date_format of the study'
-        : 'write dates as YYYY-MM-DD (optionally with a time), D/M/YYYY or M/D/YYYY, or epoch seconds, or give the layout: data "…" { date_format "DD.MM.YYYY" }';
+      const hint = this.format ? FORMAT_MISMATCH : DATE_FORMS;
       throw new PriceDataError(`${this.file}:${lineNo}: '${cell(this.s.slice(a, b))}' in column '${this.header.names[k]}' is not a date; ${hint}.`, this.file, lineNo, k + 1);
     }
     if (st.kind === 'ambiguous') {

@@ -239,6 +239,11 @@ function readTimeAfter(s: string, k: number, b: number, out: Stamp): boolean {
   return out.time >= 0;
 }
 
+/** What to do about a field that is not a date (the end of a loader message). */
+export const DATE_FORMS =
+  'write dates as YYYY-MM-DD (optionally with a time), D/M/YYYY or M/D/YYYY, or epoch seconds, or give the layout: data "…" { date_format "DD.MM.YYYY" }';
+export const FORMAT_MISMATCH = 'it does not match the date_format of the study';
+
 // ---------------------------------------------------------------------------------------------
 // Explicit date formats (`date_format "DD.MM.YYYY hh:mm"`)
 

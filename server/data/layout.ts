@@ -8,7 +8,8 @@ import { readTime } from './datetime';
 
 /** Header spellings per role, compared lower-case with spaces, `_`, `-` and `.` removed. */
 const HEADER_NAMES: Record<ColumnRole, readonly string[]> = {
-  date: ['date', 'datetime', 'timestamp', 'day', 'gmttime', 'localtime', 'opentime', 'timeutc', 'datum'],
+  // `indexlevel0`: pandas' `__index_level_0__`, an unnamed DatetimeIndex written to Parquet.
+  date: ['date', 'datetime', 'timestamp', 'day', 'gmttime', 'localtime', 'opentime', 'timeutc', 'datum', 'indexlevel0'],
   time: ['time', 'hour'],
   open: ['open', 'o', 'openprice'],
   high: ['high', 'h', 'highprice'],
@@ -54,6 +55,22 @@ export function pickSeparator(header: string): string {
 export function readHeader(file: string, header: string, headerLine: number, firstRow: string | undefined, options: LoadOptions): HeaderInfo {
   const sep = pickSeparator(header);
   const names = header.split(sep).map((s) => s.trim().replace(/^"|"$/g, ''));
+  const at = `${file}:${headerLine}`;
+  const layout = mapColumns(file, at, names, options, headerLine);
+  if (layout.time < 0 && firstRow !== undefined && !options.columns?.time) shiftedTime(firstRow, sep, names.length, layout);
+  if (layout.date < 0 && /^\s*"?\d{4}[-/.]?\d{1,2}[-/.]?\d{1,2}/.test(header)) {
+    throw new PriceDataError(`${at}: the first line is data, not a header; add a header line such as 'Date,Open,High,Low,Close,Volume'.`, file, headerLine);
+  }
+  const fields = `${names.length} field${names.length === 1 ? '' : 's'} separated by '${sep === '\t' ? '\\t' : sep}'`;
+  requireColumns(file, `${at}: missing column`, `in the header (${fields}`, layout, headerLine);
+  return { sep, names, layout };
+}
+
+/**
+ * The roles of named columns (a CSV header's cells, a Parquet file's columns): by their usual
+ * names, then the study's `columns { … }` mapping. `at` prefixes messages (`file:line`).
+ */
+export function mapColumns(file: string, at: string, names: readonly string[], options: LoadOptions, line?: number): Layout {
   const norm = names.map(normalizeName);
   const layout = {} as Layout;
   for (const role of COLUMN_ROLES) layout[role] = norm.findIndex((n) => HEADER_NAMES[role].includes(n));
@@ -62,40 +79,38 @@ export function readHeader(file: string, header: string, headerLine: number, fir
     layout.date = layout.time;
     layout.time = -1;
   }
-  applyMapping(file, headerLine, names, norm, layout, options.columns ?? {});
-  if (layout.time < 0 && firstRow !== undefined && !options.columns?.time) shiftedTime(firstRow, sep, names.length, layout);
+  applyMapping(file, at, line, names, norm, layout, options.columns ?? {});
+  return layout;
+}
+
+/** Refuses a layout without Date, Open, High, Low and Close: `what` + ` 'Open' ` + `where` + found. */
+export function requireColumns(file: string, what: string, where: string, layout: Layout, line?: number, owner = 'the header'): void {
   const missing = REQUIRED.filter((r) => layout[r] < 0);
-  if (missing.length) {
-    if (layout.date < 0 && /^\s*"?\d{4}[-/.]?\d{1,2}[-/.]?\d{1,2}/.test(header)) {
-      throw new PriceDataError(`${file}:${headerLine}: the first line is data, not a header; add a header line such as 'Date,Open,High,Low,Close,Volume'.`, file, headerLine);
-    }
-    const found = COLUMN_ROLES.filter((r) => layout[r] >= 0);
-    throw new PriceDataError(
-      `${file}:${headerLine}: missing column${missing.length > 1 ? 's' : ''} ${missing.map(title).map((m) => `'${m}'`).join(', ')} in the header ` +
-        `(${names.length} field${names.length === 1 ? '' : 's'} separated by '${sep === '\t' ? '\\t' : sep}'${found.length ? `; found ${found.map(title).join(', ')}` : ''}); ` +
-        `the header needs Date, Open, High, Low, Close (Volume and OpenInterest optional), or map the names in the study: data "…" { columns { date "Datum", close "Schluss" } }.`,
-      file,
-      headerLine,
-    );
-  }
-  return { sep, names, layout };
+  if (!missing.length) return;
+  const found = COLUMN_ROLES.filter((r) => layout[r] >= 0);
+  throw new PriceDataError(
+    `${what}${missing.length > 1 ? 's' : ''} ${missing.map(title).map((m) => `'${m}'`).join(', ')} ${where}${found.length ? `; found ${found.map(title).join(', ')}` : ''}); ` +
+      `${owner} needs Date, Open, High, Low, Close (Volume and OpenInterest optional), or map the names in the study: data "…" { columns { date "Datum", close "Schluss" } }.`,
+    file,
+    line,
+  );
 }
 
 function title(role: ColumnRole): string {
   return role === 'openinterest' ? 'OpenInterest' : role[0]!.toUpperCase() + role.slice(1);
 }
 
-function applyMapping(file: string, line: number, names: string[], norm: string[], layout: Layout, columns: NonNullable<LoadOptions['columns']>): void {
+function applyMapping(file: string, at: string, line: number | undefined, names: readonly string[], norm: string[], layout: Layout, columns: NonNullable<LoadOptions['columns']>): void {
   for (const [role, want] of Object.entries(columns) as [ColumnRole, string | number][]) {
     let i: number;
     if (typeof want === 'number') {
       i = Number.isInteger(want) && want >= 1 && want <= names.length ? want - 1 : -1;
-      if (i < 0) throw new PriceDataError(`${file}:${line}: columns: ${role} ${want} is not a column number of this file (it has ${names.length} columns, numbered from 1).`, file, line);
+      if (i < 0) throw new PriceDataError(`${at}: columns: ${role} ${want} is not a column number of this file (it has ${names.length} columns, numbered from 1).`, file, line);
     } else {
       i = norm.indexOf(normalizeName(want));
       if (i < 0) {
         throw new PriceDataError(
-          `${file}:${line}: columns: ${role} ${JSON.stringify(want)} is not in the header (of ${names.length} columns); write the name as in the header (case and spaces do not matter) or the column's number from 1.`,
+          `${at}: columns: ${role} ${JSON.stringify(want)} is not in the header (of ${names.length} columns); write the name as in the header (case and spaces do not matter) or the column's number from 1.`,
           file,
           line,
         );

@@ -1,13 +1,14 @@
 /**
  * Loading a price file: only a regular file is opened for reading (a FIFO, a device or a
  * folder is refused before a byte is read, and a file larger than the limit before it is
- * read), gzip is undone, then the text is scanned (csv.ts), ordered and checked (bars.ts) and
- * stored in one shared buffer (store.ts).
+ * read), gzip is undone, then the rows are read (csv.ts for text, parquet.ts for Parquet, told
+ * by the content), ordered and checked (bars.ts) and stored in one shared buffer (store.ts).
  */
 import * as fs from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { selectBars } from './bars';
 import { scanCsv } from './csv';
+import { isParquet, scanParquet } from './parquet';
 import { storeBars } from './store';
 import { PriceDataError, type DateRange, type LoadOptions, type PriceData } from './types';
 
@@ -15,7 +16,7 @@ import { PriceDataError, type DateRange, type LoadOptions, type PriceData } from
 export const MAX_PRICE_FILE_BYTES = 512 * 1024 * 1024;
 
 /**
- * Loads a price file: CSV (comma, semicolon, tab or `|`; gzip'ed or not), daily or
+ * Loads a price file: CSV (comma, semicolon, tab or `|`; gzip'ed or not) or Parquet, daily or
  * intraday. Layouts: backtrader's (`Date,Open,High,Low,Close,Adj Close,Volume`,
  * `Date,Time,Open,…,OpenInterest`, and a header without `Time` over rows with it), `Date` +
  * `Time` columns, ISO datetimes with `T` or a space, epoch seconds or milliseconds, D/M/YYYY
@@ -23,7 +24,12 @@ export const MAX_PRICE_FILE_BYTES = 512 * 1024 * 1024;
  * @throws PriceDataError naming the file, the line (and column) and what to do.
  */
 export function loadPrices(file: string, range?: DateRange, options: LoadOptions = {}): PriceData {
-  const bytes = readPriceFile(file, options.maxBytes ?? MAX_PRICE_FILE_BYTES);
+  return pricesFromBytes(readPriceFile(file, options.maxBytes ?? MAX_PRICE_FILE_BYTES), file, range, options);
+}
+
+/** A price file's bytes (gzip undone) → bars: Parquet when they start with `PAR1`, else CSV text. */
+export function pricesFromBytes(bytes: Buffer, file: string, range?: DateRange, options: LoadOptions = {}): PriceData {
+  if (isParquet(bytes)) return storeBars(selectBars(scanParquet(bytes, file, options), file, range, options), file);
   return parsePrices(bytes.toString('utf8'), file, range, options);
 }
 

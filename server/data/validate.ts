@@ -6,7 +6,7 @@
  * `allow` keeps the values (negative prices of spreads or some futures) but never a value that
  * is not a finite number.
  */
-import type { RawBars } from './csv';
+import { at, ref, type RawBars } from './raw';
 import { PriceDataError, type PriceMode } from './types';
 
 const FIX = 'fix the row, or let the study repair such rows: data "…" { prices repair } (or keep them as written: prices allow)';
@@ -19,7 +19,7 @@ export function checkPrices(raw: RawBars, rows: Int32Array, file: string, mode: 
   const fail = (row: number, k: number, what: string): never => {
     const line = raw.line[row]!;
     const col = colOf[k]!;
-    throw new PriceDataError(`${file}:${line}: ${what}; ${mode === 'allow' ? 'fix the row' : FIX}.`, file, line, col + 1);
+    throw new PriceDataError(`${at(raw, file, line)}: ${what}; ${mode === 'allow' ? 'fix the row' : FIX}.`, file, line, col + 1);
   };
   const name = (k: number): string => `'${raw.header.names[colOf[k]!]}'`;
   const keep = new Int32Array(rows.length);
@@ -63,9 +63,9 @@ export function checkPrices(raw: RawBars, rows: Int32Array, file: string, mode: 
     }
     keep[m++] = i;
   }
-  if (skipped.count) warnings.push(`${file}: ${skipped.count} row${skipped.count === 1 ? '' : 's'} with a zero, negative or non-finite price skipped (prices repair; first: line ${skipped.first})`);
-  if (widened.count) warnings.push(`${file}: High/Low widened over Open/Close on ${widened.count} row${widened.count === 1 ? '' : 's'} (prices repair; first: line ${widened.first})`);
-  if (volumes.count) warnings.push(`${file}: ${volumes.count} negative or non-finite volume${volumes.count === 1 ? '' : 's'} read as 0 (prices repair; first: line ${volumes.first})`);
+  if (skipped.count) warnings.push(`${file}: ${skipped.count} row${skipped.count === 1 ? '' : 's'} with a zero, negative or non-finite price skipped (prices repair; first: ${ref(raw, skipped.first)})`);
+  if (widened.count) warnings.push(`${file}: High/Low widened over Open/Close on ${widened.count} row${widened.count === 1 ? '' : 's'} (prices repair; first: ${ref(raw, widened.first)})`);
+  if (volumes.count) warnings.push(`${file}: ${volumes.count} negative or non-finite volume${volumes.count === 1 ? '' : 's'} read as 0 (prices repair; first: ${ref(raw, volumes.first)})`);
   return keep.subarray(0, m);
 }
 

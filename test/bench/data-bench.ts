@@ -1,17 +1,20 @@
 /**
  * `npm run bench -- data`: how fast price files load — rows per second for a 1,000,000-row
  * 1-minute file in the layouts people export (backtrader's `Date,Time` columns, one ISO
- * datetime column, epoch seconds, a day-first date read through `date_format`) and gzip'ed —
+ * datetime column, epoch seconds, a day-first date read through `date_format`), gzip'ed, and
+ * as Parquet (the ISO file's bars with microsecond timestamps, snappy, as hyparquet-writer
+ * writes it) —
  * and how fast a basket trial runs (three symbols, one backtest each plus the summed account).
  * The files are written (deterministic random walks) into a temporary folder removed at the end.
  * Figures go here, never into tests; the load average is printed beside them.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { basketClock, runBasket } from '../../server/data/basket';
 import { loadPrices, type LoadOptions } from '../../server/data';
+import { pricesParquet } from '../data/parquet-files';
 
 const ROWS = Number(process.env.OPTSTUDY_BENCH_ROWS ?? 1_000_000);
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -95,6 +98,10 @@ function main(): void {
       }
       process.stderr.write(`data-bench ${name}: ${JSON.stringify(results[name])}\n`);
     }
+    const parquet = path.join(dir, 'minutes.parquet');
+    writeFileSync(parquet, pricesParquet(loadPrices(path.join(dir, 'iso_datetime.csv')), 'timestamp-us'));
+    results.parquet_timestamp_us = { mib: Math.round((statSync(parquet).size / 2 ** 20) * 10) / 10, ...timeLoad(parquet, {}) };
+    process.stderr.write(`data-bench parquet_timestamp_us: ${JSON.stringify(results.parquet_timestamp_us)}\n`);
     // A basket trial: the SMA cross on ORCL, YHOO and NVDA 2005–2014, one backtest per symbol.
     const datas = ['orcl-1995-2014.txt', 'yhoo-1996-2014.txt', 'nvda-1999-2014.txt'].map((f) => loadPrices(path.join(ROOT, 'samples', 'data', f), { from: '2005-01-01', to: '2014-12-31' }));
     const clock = basketClock(datas);
