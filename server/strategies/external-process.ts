@@ -60,6 +60,8 @@ interface Pending {
   noise: number;
   onAbort?: () => void;
   signal?: AbortSignal;
+  /** Its answer, kept until the output written beside it is read (see settleAnswered). */
+  answer?: ExternalAnswer;
 }
 
 /** Keeps the tail of a log: a chatty strategy must not grow the journal without bound. */
@@ -243,9 +245,22 @@ export class ExternalProcess {
     }
     proc.warm = true;
     // A traceback (the backtrader bridge sends one) follows the message, for the trial's detail.
-    if (typeof msg.error === 'string') this.settle(msg.id, { error: typeof msg.traceback === 'string' && msg.traceback.trim() ? `${msg.error}\n${msg.traceback.trimEnd()}` : msg.error });
-    else this.settle(msg.id, { metrics: cleanMetrics(msg.metrics as Record<string, unknown>), body: msg as Record<string, unknown> });
+    if (typeof msg.error === 'string') this.settleAnswered(msg.id, { error: typeof msg.traceback === 'string' && msg.traceback.trim() ? `${msg.error}\n${msg.traceback.trimEnd()}` : msg.error });
+    else this.settleAnswered(msg.id, { metrics: cleanMetrics(msg.metrics as Record<string, unknown>), body: msg as Record<string, unknown> });
     return true;
+  }
+
+  /**
+   * Settles an answered request after this turn of the event loop: stderr written BEFORE the
+   * answer may be read just after it (two pipes, one poll), and it belongs to this trial's log,
+   * not the next one's. The request stops timing out and stays in flight only for that turn.
+   */
+  private settleAnswered(id: number, answer: ExternalAnswer): void {
+    const p = this.pending.get(id);
+    if (!p || p.answer) return;
+    p.answer = answer;
+    if (p.timer) clearTimeout(p.timer);
+    setImmediate(() => this.settle(id, answer));
   }
 
   private ownPending(proc: Proc, id: number): boolean {
@@ -274,8 +289,9 @@ export class ExternalProcess {
     this.pending.delete(id);
     if (p.timer) clearTimeout(p.timer);
     if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
+    const final = p.answer ?? answer; // an exit or a cancel after the answer does not undo it
     const log = p.log || undefined;
-    p.resolve(log ? { ...answer, log } : answer);
+    p.resolve(log ? { ...final, log } : final);
   }
 
   /** Kills a process (its whole group); the next request starts a new one. */
