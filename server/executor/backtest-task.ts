@@ -15,6 +15,7 @@ import { feedRunner } from '../data/feeds';
 import type { Metrics } from '../../protocol/run-events';
 import type { StrategyRef, TaskPayload, TrialRequest } from './executor';
 import { BlockBuilder, type OutcomeBlock } from './outcome-block';
+import { unpackTrials, type PackedTrials } from './trial-pack';
 import { compileScoring, scoreTrial, type Scorer } from './scoring';
 import { checkOffHeap, guardOffHeap, MemoryCapError } from './memory-cap';
 import { osThreadId } from './watchdog';
@@ -23,9 +24,12 @@ import { osThreadId } from './watchdog';
 export const DEFAULT_MEMORY_MB = 1024;
 
 export interface TaskInput {
-  trials: TrialRequest[];
+  /** The chunk's trials, as columns when they share their parameter names (trial-pack.ts). */
+  trials: PackedTrials | TrialRequest[];
   /** Float64Array(BEAT_SLOTS) over a SharedArrayBuffer (watchdog.ts): [index of the running trial or -1, its start time (ms), this worker's thread id, its OS thread id]. */
   beat: SharedArrayBuffer;
+  /** The trials' stage as its `trialHead`: the block's rows are then whole journal lines. */
+  head?: string;
 }
 
 export interface WorkerInit {
@@ -83,10 +87,11 @@ export function makeRunner(ref: StrategyRef, data: PriceData | readonly PriceDat
 export default function runBatch(task: TaskInput): TaskResult {
   const init = workerData as WorkerInit;
   const objectives = init.payload.scoring?.objectives.length ?? 0;
-  const out = new BlockBuilder(task.trials.length, objectives);
+  const trials = unpackTrials(task.trials);
+  const out = new BlockBuilder(trials.length, objectives, task.head);
   const beat = new Float64Array(task.beat);
   beat[2] = threadId;
-  if (replaceMe) return { block: out.finish(), recycle: { unrun: task.trials.map((t) => t.number) } };
+  if (replaceMe) return { block: out.finish(), recycle: { unrun: trials.map((t) => t.number) } };
   beat[3] = osTid ||= osThreadId();
   let setupError: string | null = null;
   if (!runner) {
@@ -98,8 +103,8 @@ export default function runBatch(task: TaskInput): TaskResult {
       setupError = e instanceof Error ? e.message : String(e);
     }
   }
-  for (let i = 0; i < task.trials.length; i++) {
-    const t = task.trials[i]!;
+  for (let i = 0; i < trials.length; i++) {
+    const t = trials[i]!;
     beat[1] = Date.now();
     beat[0] = i;
     const t0 = performance.now();
@@ -117,7 +122,7 @@ export default function runBatch(task: TaskInput): TaskResult {
         // rest of the chunk (and of any chunk queued behind it) runs again on a fresh one.
         replaceMe = true;
         beat[0] = -1;
-        return { block: out.finish(), recycle: { unrun: task.trials.slice(i + 1).map((x) => x.number) } };
+        return { block: out.finish(), recycle: { unrun: trials.slice(i + 1).map((x) => x.number) } };
       }
       continue;
     }

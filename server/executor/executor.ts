@@ -59,6 +59,12 @@ export interface TrialOutcome {
   log?: string;
 }
 
+/** What a run tells an executor about a batch beyond its trials. */
+export interface BatchContext {
+  /** The trials' stage: an executor that encodes trials may write whole journal lines for it (OutcomeBlock.lines). */
+  stage?: string;
+}
+
 /**
  * Runs batches of trials. Each trial's outcome is reported exactly once — through `onOutcome` as
  * soon as it is known, or in the resolved array — either one at a time (TrialOutcome: metrics,
@@ -66,7 +72,7 @@ export interface TrialOutcome {
  * encoded where they ran, one buffer; what the local pool sends when given `onOutcome`).
  */
 export interface TrialExecutor {
-  run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome | OutcomeBlock) => void): Promise<(TrialOutcome | OutcomeBlock)[]>;
+  run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome | OutcomeBlock) => void, context?: BatchContext): Promise<(TrialOutcome | OutcomeBlock)[]>;
   close(): Promise<void>;
   /** Worker count, for the start event and batch sizes. */
   readonly workers?: number;

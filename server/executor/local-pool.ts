@@ -12,10 +12,11 @@ import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import { sharePrices, type PriceData } from '../engine';
 import { loadFeeds } from '../data/feeds';
-import { DEFAULT_MEMORY_MB, type TaskResult, type WorkerInit } from './backtest-task';
-import { BlockBuilder, blockToOutcomes, selectRows, STATE_CODE, type OutcomeBlock } from './outcome-block';
+import { DEFAULT_MEMORY_MB, type TaskInput, type TaskResult, type WorkerInit } from './backtest-task';
+import { BlockBuilder, blockToOutcomes, selectRows, STATE_CODE, trialHead, type OutcomeBlock } from './outcome-block';
+import { packTrials } from './trial-pack';
 import { BEAT_SLOTS, Watchdog, type WatchedChunk } from './watchdog';
-import { RunAborted, untilAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
+import { RunAborted, untilAborted, type BatchContext, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from './executor';
 
 /** The default worker count: the study's, else one per core (at least 1). */
 export function defaultWorkers(): number {
@@ -30,6 +31,19 @@ export function findTaskFile(): string {
     dir = path.dirname(dir);
   }
   throw new Error('dist/backtest-task.js not found: run `npm run build` first');
+}
+
+/** Each worker's young generation (MiB): see the pool's resourceLimits. */
+const YOUNG_GENERATION_MB = 16;
+
+/** One batch's run on the pool, shared by its chunks. */
+interface BatchRun {
+  signal: AbortSignal;
+  /** Runs so far of the trials that run again (retries; a trial that killed its worker). */
+  attempts: Map<number, number>;
+  report: (b: OutcomeBlock) => void;
+  /** The stage's trialHead: blocks of whole journal lines. */
+  head: string | undefined;
 }
 
 export class LocalExecutor implements TrialExecutor {
@@ -65,9 +79,10 @@ export class LocalExecutor implements TrialExecutor {
       maxThreads: this.workers,
       idleTimeout: 60_000,
       workerData: init,
-      // The young generation sized for a backtest's short-lived garbage (measured ~12% more
-      // backtests/s on a warm fast grid than the default).
-      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: 48 },
+      // The young generation sized for a backtest's short-lived garbage: 16 MB ran the warm SMA
+      // grid as fast as 48 MB or V8's default (CPU per backtest within noise, load 3–4) and
+      // keeps each worker ~16 MB smaller once its young generation has grown (a long grid's RSS).
+      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
     // A worker that dies between tasks is replaced by piscina; keep the error off stderr.
     this.pool.on('error', () => {});
@@ -79,20 +94,20 @@ export class LocalExecutor implements TrialExecutor {
 
   /**
    * Runs a batch in chunks. With `onOutcome`, each chunk's trials are reported as one
-   * OutcomeBlock (scored and encoded by the worker) as soon as they are final, and the promise
-   * resolves empty; without it, it resolves with one TrialOutcome per trial, in batch order
-   * (for callers that ship outcomes elsewhere as JSON).
+   * OutcomeBlock (scored and encoded by the worker; whole journal lines when `context.stage` is
+   * given) as soon as they are final, and the promise resolves empty; without it, it resolves
+   * with one TrialOutcome per trial, in batch order (for callers that ship outcomes elsewhere as JSON).
    */
-  async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome | OutcomeBlock) => void): Promise<TrialOutcome[]> {
+  async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome | OutcomeBlock) => void, context?: BatchContext): Promise<TrialOutcome[]> {
     if (signal.aborted) throw new RunAborted();
     // Chunks amortize dispatch (a message each way, a structured clone); eight per worker per
     // batch keep the workers evenly loaded to the end of the batch.
     const size = Math.min(128, Math.max(1, Math.ceil(batch.length / (this.workers * 8))));
     const kept: OutcomeBlock[] = [];
     const report = onOutcome ?? ((b: OutcomeBlock | TrialOutcome) => void kept.push(b as OutcomeBlock));
-    const attempts = new Map<number, number>();
+    const run: BatchRun = { signal, attempts: new Map(), report, head: onOutcome && context?.stage !== undefined ? trialHead(context.stage) : undefined };
     const chunks: Promise<void>[] = [];
-    for (let i = 0; i < batch.length; i += size) chunks.push(this.runChunk(batch.slice(i, i + size), signal, attempts, report));
+    for (let i = 0; i < batch.length; i += size) chunks.push(this.runChunk(batch.slice(i, i + size), run));
     await Promise.all(chunks);
     if (onOutcome) return [];
     const byNumber = new Map<number, TrialOutcome>();
@@ -101,8 +116,9 @@ export class LocalExecutor implements TrialExecutor {
   }
 
   /** Runs a chunk on a worker; reports its final trials, runs again what a retry or a replaced worker left. */
-  private async runChunk(chunk: TrialRequest[], signal: AbortSignal, attempts: Map<number, number>, report: (b: OutcomeBlock) => void, restarts = 0): Promise<void> {
+  private async runChunk(chunk: TrialRequest[], run: BatchRun, restarts = 0): Promise<void> {
     if (chunk.length === 0) return;
+    const { signal, attempts } = run;
     if (signal.aborted) throw new RunAborted();
     // Written by the worker, read by the watchdog (watchdog.ts).
     const beatBuf = new SharedArrayBuffer(8 * BEAT_SLOTS);
@@ -112,10 +128,11 @@ export class LocalExecutor implements TrialExecutor {
     const unwatch = this.watchdog.watch(watched);
     let result: TaskResult;
     try {
-      result = await untilAborted(this.pool.run({ trials: chunk, beat: beatBuf }) as Promise<TaskResult>, signal);
+      const task: TaskInput = { trials: packTrials(chunk), beat: beatBuf, ...(run.head !== undefined ? { head: run.head } : {}) };
+      result = await untilAborted(this.pool.run(task) as Promise<TaskResult>, signal);
     } catch (e) {
       if (signal.aborted || e instanceof RunAborted) throw new RunAborted();
-      return this.afterWorkerDied(chunk, e, beat, watched, signal, attempts, report, restarts);
+      return this.afterWorkerDied(chunk, e, beat, watched, run, restarts);
     } finally {
       unwatch();
     }
@@ -134,62 +151,54 @@ export class LocalExecutor implements TrialExecutor {
     const b = result.block;
     const retry = new Set<number>();
     for (let i = 0; i < b.numbers.length; i++) {
-      const n = (attempts.get(b.numbers[i]!) ?? 0) + 1;
-      attempts.set(b.numbers[i]!, n);
+      // Only trials that run again are in `attempts` (most batches: none).
+      const n = (attempts.size === 0 ? 0 : (attempts.get(b.numbers[i]!) ?? 0)) + 1;
       b.attempts[i] = n;
-      if (b.states[i] === STATE_CODE.failed && n <= this.retries) retry.add(i);
+      if (b.states[i] === STATE_CODE.failed && n <= this.retries) {
+        attempts.set(b.numbers[i]!, n);
+        retry.add(i);
+      }
     }
     const final = retry.size ? selectRows(b, (i) => !retry.has(i)) : b;
-    if (final.numbers.length) report(final);
+    if (final.numbers.length) run.report(final);
     if (retry.size) {
       const numbers = new Set([...retry].map((i) => b.numbers[i]!));
       again = again.concat(chunk.filter((t) => numbers.has(t.number)));
     }
-    await this.runChunk(again, signal, attempts, report);
+    await this.runChunk(again, run);
   }
 
   /** A chunk's worker died (a timeout, a crash, a replacement): finds the trial to blame and runs the rest again. */
-  private async afterWorkerDied(
-    chunk: TrialRequest[],
-    e: unknown,
-    beat: Float64Array,
-    watched: WatchedChunk,
-    signal: AbortSignal,
-    attempts: Map<number, number>,
-    report: (b: OutcomeBlock) => void,
-    restarts: number,
-  ): Promise<void> {
+  private async afterWorkerDied(chunk: TrialRequest[], e: unknown, beat: Float64Array, watched: WatchedChunk, run: BatchRun, restarts: number): Promise<void> {
     // It died while this chunk waited behind another, or was replaced for another chunk's
     // trial (over the off-heap cap): run it again as it is.
-    if ((beat[1] === 0 || (this.replaced.has(beat[2]!) && !watched.killed)) && restarts < 3) return this.runChunk(chunk, signal, attempts, report, restarts + 1);
+    if ((beat[1] === 0 || (this.replaced.has(beat[2]!) && !watched.killed)) && restarts < 3) return this.runChunk(chunk, run, restarts + 1);
     const idx = watched.killed ? watched.killed.index : beat[0]!;
     const reason = watched.killed ? watched.killed.reason : `its worker died: ${e instanceof Error ? e.message : String(e)}`;
     if (idx < 0 || idx >= chunk.length) {
       // Unknown culprit: run each trial on its own to find it.
-      if (chunk.length === 1) return this.failOrRetry(chunk[0]!, reason, signal, attempts, report);
-      await Promise.all(chunk.map((t) => this.runChunk([t], signal, attempts, report)));
+      if (chunk.length === 1) return this.failOrRetry(chunk[0]!, reason, run);
+      await Promise.all(chunk.map((t) => this.runChunk([t], run)));
       return;
     }
     await Promise.all([
-      this.failOrRetry(chunk[idx]!, reason, signal, attempts, report),
+      this.failOrRetry(chunk[idx]!, reason, run),
       this.runChunk(
         chunk.filter((_, i) => i !== idx),
-        signal,
-        attempts,
-        report,
+        run,
       ),
     ]);
   }
 
-  private async failOrRetry(t: TrialRequest, reason: string, signal: AbortSignal, attempts: Map<number, number>, report: (b: OutcomeBlock) => void): Promise<void> {
-    const n = (attempts.get(t.number) ?? 0) + 1;
-    attempts.set(t.number, n);
-    if (n <= this.retries) return this.runChunk([t], signal, attempts, report);
-    const b = new BlockBuilder(1, this.objectives);
+  private async failOrRetry(t: TrialRequest, reason: string, run: BatchRun): Promise<void> {
+    const n = (run.attempts.get(t.number) ?? 0) + 1;
+    run.attempts.set(t.number, n);
+    if (n <= this.retries) return this.runChunk([t], run);
+    const b = new BlockBuilder(1, this.objectives, run.head);
     b.add(t.number, t.params, 0, null, null, reason);
     const block = b.finish();
     block.attempts[0] = n;
-    report(block);
+    run.report(block);
   }
 
   /** Ends the workers, also those still running tasks after a cancel (run() stops waiting for them). */

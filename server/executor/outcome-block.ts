@@ -1,7 +1,9 @@
 /**
  * A chunk's finished trials as they come back from a worker: scored there (scoring.ts) and
- * already encoded as the journal's JSON — the run's main thread only prefixes each line with
- * its stage and number and copies the bytes to the journal and the `--json` stream. Numbers,
+ * already encoded as the journal's JSON — told the trials' stage, the worker writes whole
+ * journal lines (`lines`), which the run's main thread hands to the journal and the `--json`
+ * stream as they are (no per-trial work, no copy); otherwise it prefixes each row with its
+ * stage and number (trial-batch.ts). Numbers,
  * states and scores travel beside the text as typed arrays for the run's bookkeeping (best,
  * counts, the samplers). A block is plain typed arrays: it crosses threads and processes by
  * structured clone (or `v8.serialize`) as one copy, not ~60 properties per trial.
@@ -29,6 +31,16 @@ export interface OutcomeBlock {
    */
   json: Uint8Array;
   ends: Uint32Array;
+  /**
+   * Set when each row is a whole journal line: `{"type":"trial","stage":…,"number":N,` (the
+   * row's `trialHead`), the body, a newline. Absent: rows are bodies (the form above).
+   */
+  lines?: boolean;
+}
+
+/** The head of a stage's journal lines, before a trial's number: `{"type":"trial","stage":<stage>,"number":`. */
+export function trialHead(stage: string): string {
+  return `{"type":"trial","stage":${JSON.stringify(stage)},"number":`;
 }
 
 export function isBlock(o: TrialOutcome | OutcomeBlock): o is OutcomeBlock {
@@ -52,7 +64,7 @@ export function trialBody(params: ParamValues, durationMs: number, metrics: Metr
   return body;
 }
 
-/** Builds a block row by row (in a worker, or on the main thread for memoized trials). */
+/** Builds a block row by row (in a worker, or on the main thread for trials a worker could not report). */
 export class BlockBuilder {
   private readonly numbers: Float64Array;
   private readonly states: Uint8Array;
@@ -65,6 +77,8 @@ export class BlockBuilder {
   constructor(
     capacity: number,
     private readonly objectives: number,
+    /** The stage's `trialHead`: rows are whole journal lines (OutcomeBlock.lines). */
+    private readonly head?: string,
   ) {
     this.numbers = new Float64Array(capacity);
     this.states = new Uint8Array(capacity);
@@ -87,8 +101,8 @@ export class BlockBuilder {
       if (typeof sc === 'number') this.scores[r * this.objectives] = sc;
       else for (let j = 0; j < sc.length && j < this.objectives; j++) this.scores[r * this.objectives + j] = sc[j]!;
     }
-    // Without its leading '{': the run writes the event's head before it.
-    const json = JSON.stringify(body).slice(1);
+    // The body without its leading '{': the event's head goes before it (here, or by the run).
+    const json = this.head !== undefined ? `${this.head}${number},${JSON.stringify(body).slice(1)}\n` : JSON.stringify(body).slice(1);
     // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
     if (this.used + json.length * 3 > this.text.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.text.length * 2, this.used + json.length * 3));
@@ -110,11 +124,12 @@ export class BlockBuilder {
       attempts: new Uint8Array(n).fill(1),
       json: Uint8Array.prototype.slice.call(this.text, 0, this.used),
       ends: this.ends.slice(0, n),
+      ...(this.head !== undefined ? { lines: true } : {}),
     };
   }
 }
 
-/** A block's row `i` JSON body (`"params":…}`), as bytes. */
+/** A block's row `i` as bytes: its JSON body (`"params":…}`), or its whole line (`lines`). */
 export function rowJson(b: OutcomeBlock, i: number): Uint8Array {
   return b.json.subarray(i === 0 ? 0 : b.ends[i - 1]!, b.ends[i]!);
 }
@@ -142,6 +157,7 @@ export function selectRows(b: OutcomeBlock, keep: (i: number) => boolean): Outco
     attempts: Uint8Array.from(rows, (i) => b.attempts[i]!),
     json,
     ends,
+    ...(b.lines ? { lines: true } : {}),
   };
 }
 
@@ -151,7 +167,8 @@ const utf8 = new TextDecoder();
 export function blockToOutcomes(b: OutcomeBlock): TrialOutcome[] {
   const out: TrialOutcome[] = [];
   for (let i = 0; i < b.numbers.length; i++) {
-    const body = JSON.parse('{' + utf8.decode(rowJson(b, i))) as { metrics: Metrics; durationMs: number; state: TrialState; symbols?: TrialSymbol[]; error?: string; log?: string };
+    const row = utf8.decode(rowJson(b, i));
+    const body = JSON.parse(b.lines ? row : '{' + row) as { metrics: Metrics; durationMs: number; state: TrialState; symbols?: TrialSymbol[]; error?: string; log?: string };
     // A basket's symbols go back into the metrics under their `<i>|<metric>` keys, as a backtest reports them.
     body.symbols?.forEach((sym, k) => {
       for (const [m, v] of Object.entries(sym.metrics)) body.metrics[symbolKey(k, m)] = v;

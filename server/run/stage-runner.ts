@@ -176,7 +176,7 @@ class StageRun {
     if (known.length) this.take(batch, new EventBatch(this.st.name, known), true);
     if (toRun.length) {
       const receive = (o: TrialOutcome | OutcomeBlock): void => this.receive(batch, o);
-      const back = await ctx.executor.run(toRun, ctx.signal, receive);
+      const back = await ctx.executor.run(toRun, ctx.signal, receive, { stage: this.st.name });
       for (const o of back) receive(o);
     }
     return batch;

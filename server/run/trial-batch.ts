@@ -1,12 +1,13 @@
 /**
  * Finished trials as the run hands them on — to its journal and to its listener — a batch at a
  * time. A batch from the pool wraps the workers' OutcomeBlock: its journal lines are the
- * workers' JSON behind a head the run writes (`{"type":"trial","stage":…,"number":…,`), built
- * with one buffer copy, and an event object is made only for a listener that asks (`event(i)`).
+ * workers' own (or, from an executor that writes bodies only, their JSON behind a head the run
+ * writes: `{"type":"trial","stage":…,"number":…,`, one buffer copy), and an event object is made
+ * only for a listener that asks (`event(i)`).
  * Other trials (memoized, resumed, from executors that return metrics) come as events.
  */
 import type { Score, TrialEvent, TrialState } from '../../protocol/run-events';
-import { STATE_NAME, type OutcomeBlock } from '../executor/outcome-block';
+import { STATE_NAME, trialHead, type OutcomeBlock } from '../executor/outcome-block';
 
 export interface TrialBatch {
   readonly count: number;
@@ -34,12 +35,20 @@ export class BlockBatch implements TrialBatch {
 
   constructor(
     readonly stage: string,
-    /** `{"type":"trial","stage":<stage>,"number":` in UTF-8 (one per stage). */
+    /** `{"type":"trial","stage":<stage>,"number":` in UTF-8 (one per stage): the head of rows that are bodies. */
     head: Buffer,
     private readonly block: OutcomeBlock,
   ) {
     const n = (this.count = block.numbers.length);
+    if (block.lines) {
+      // Whole journal lines from the worker: used as they came.
+      this.bytes = Buffer.from(block.json.buffer, block.json.byteOffset, block.json.length);
+      this.starts = new Uint32Array(n + 1);
+      this.starts.set(block.ends.subarray(0, n), 1);
+      return;
+    }
     const bytes = Buffer.allocUnsafe(block.json.length + n * (head.length + 18));
+    const json = Buffer.from(block.json.buffer, block.json.byteOffset, block.json.length);
     const starts = new Uint32Array(n + 1);
     let off = 0;
     let from = 0;
@@ -48,8 +57,7 @@ export class BlockBatch implements TrialBatch {
       off += head.copy(bytes, off);
       off += bytes.write(String(block.numbers[i]!) + ',', off, 'latin1');
       const to = block.ends[i]!;
-      bytes.set(block.json.subarray(from, to), off);
-      off += to - from;
+      off += json.copy(bytes, off, from, to);
       from = to;
       bytes[off++] = 0x0a;
     }
@@ -134,7 +142,7 @@ export class EventBatch implements TrialBatch {
 
 /** The head every journal line of a stage's trials starts with. */
 export function stageHead(stage: string): Buffer {
-  return Buffer.from(`{"type":"trial","stage":${JSON.stringify(stage)},"number":`, 'utf8');
+  return Buffer.from(trialHead(stage), 'utf8');
 }
 
 export type { Score };
