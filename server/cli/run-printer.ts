@@ -21,8 +21,8 @@ export interface Printer {
   close(): void;
 }
 
-/** Output a --json reader may leave unread before the run waits for it (a 10M grid writes ~20 GB). */
-const BACKLOG_BYTES = 16 << 20;
+/** Output a --json reader may leave unread before the run waits for it (a 10M grid writes ~20 GB): far more than a pipe holds, a small part of the memory budget. */
+const BACKLOG_BYTES = 4 << 20;
 
 export function jsonPrinter(io: CliIo): Printer {
   let pending: (string | Uint8Array)[] = [];

@@ -3,7 +3,8 @@
  * worker pool, so a runaway strategy or an out-of-memory never takes the editor down and a
  * cancel can always end it. It speaks `protocol/run-host.ts` over the IPC channel: the parent
  * sends `{type:'run', …}` then maybe `{type:'cancel'}`; the host answers with the run events,
- * batched (`{type:'events', events}`, about one message per 100 ms), and exits after `end`. A parent that goes away cancels the run.
+ * batched (`{type:'events', events}`, about one message per 100 ms), and exits after `end`. A parent that goes away cancels the run;
+ * one that reads slowly holds it back (EventBatcher.ready).
  */
 import type { HostMessage, HostRequest } from '../../protocol/run-host';
 import type { EndEvent, RunEvent } from '../../protocol/run-events';
@@ -23,6 +24,13 @@ function send(msg: HostMessage): Promise<void> {
 
 /** Longest a trial event waits in the host before it is sent. */
 export const BATCH_MS = 100;
+
+/**
+ * Events that may wait behind the message in flight before the run waits for the parent
+ * (RunListener.ready): a parent that reads slowly holds the run back instead of the host
+ * holding its output (a trial event is a few KB; a 10M grid makes tens of GB).
+ */
+export const MAX_QUEUED = 4096;
 
 /**
  * Sends events in batches: at most one IPC message in flight, and at most one per BATCH_MS
@@ -82,6 +90,11 @@ export class EventBatcher {
     for (const f of w) f();
   }
 
+  /** While more than MAX_QUEUED events wait: settles once every one was sent. Null: go on. */
+  ready(): Promise<void> | null {
+    return this.queue.length > MAX_QUEUED ? this.drain() : null;
+  }
+
   /** Resolves once every pushed event was sent. */
   drain(): Promise<void> {
     if (!this.inFlight && this.queue.length === 0) return Promise.resolve();
@@ -95,7 +108,7 @@ export class EventBatcher {
 /** Runs one request; resolves with the end event after every event was sent. */
 export async function host(req: Extract<HostRequest, { type: 'run' }>, signal: AbortSignal, analyze?: Analyze): Promise<EndEvent> {
   const batcher = new EventBatcher(send);
-  const emit = (event: RunEvent): void => batcher.push(event);
+  const emit = Object.assign((event: RunEvent): void => batcher.push(event), { ready: () => batcher.ready() });
   let end: EndEvent;
   try {
     end = await runStudy(

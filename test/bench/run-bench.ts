@@ -7,7 +7,7 @@
  * memory over a minute (child process, journal on disk); cancel latency through the run host;
  * the pool alone; and the share of the SMA grid's optimum each sampler reaches with 5% of its
  * backtests. backtrader's plain optstrategy does 2.61 backtests/s on this machine kind
- * (../shared/baselines). Env: BENCH_GRID_REPEATS (3), BENCH_RUN_ONLY=cancel|grid,
+ * (../shared/baselines). Env: BENCH_GRID_REPEATS (3), BENCH_RUN_ONLY=cancel|grid|sma|10m,
  * BENCH_RUN_10M=0 to skip the 10M grid, BENCH_10M_SECONDS (60).
  */
 import { fork } from 'node:child_process';
@@ -270,9 +270,20 @@ async function poolOnly(passes: number): Promise<Record<string, number>> {
 
 async function main(): Promise<void> {
   const out: Record<string, unknown> = { loadAverage: os.loadavg().map((v) => Number(v.toFixed(2))), cpus: os.cpus().length };
+  if (process.env.BENCH_RUN_ONLY === '10m') {
+    out.tenMillionGrid = await tenMillion(Number(process.env.BENCH_10M_SECONDS ?? 60));
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return;
+  }
   if (!process.env.BENCH_RUN_ONLY || process.env.BENCH_RUN_ONLY === 'cancel') out.cancelThroughRunHost = await cancelLatency(Number(process.env.BENCH_CANCEL_AFTER_MS ?? 3000));
   if (out.cancelThroughRunHost) process.stderr.write(`cancel: ${JSON.stringify(out.cancelThroughRunHost)}\n`);
   if (process.env.BENCH_RUN_ONLY === 'cancel') {
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return;
+  }
+  if (process.env.BENCH_RUN_ONLY === 'sma') {
+    // The SMA grid alone (e.g. under --cpu-prof): main-thread cost per trial.
+    out.smaGrid = await scaling('sma grid (6,947)', SMA_GRID, Number(process.env.BENCH_GRID_REPEATS ?? 3));
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }

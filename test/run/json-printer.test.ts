@@ -44,7 +44,7 @@ test('trials gathered together come out once, in order, with the next event befo
 });
 
 test('optstudy run --json waits for a reader that falls behind instead of piling its output up in memory', async (t) => {
-  // 30,000 trials of ~2 KB each: far more than the 16 MB the CLI may leave unread.
+  // 30,000 trials of ~2 KB each: far more than the 4 MB the CLI may leave unread.
   const dir = tempStudy({
     's.optstudy': `
 study "slow reader" {
