@@ -38,6 +38,12 @@ export interface Launch {
   label: string;
 }
 
+/** Extra descriptors (numbered from 4) and environment for one start of a process. */
+export interface FirstStart {
+  fds?: number[];
+  env?: Record<string, string>;
+}
+
 /** A successful answer: the metrics as sent, and the whole answer object for richer protocols. */
 export type ExternalAnswer = { metrics: Metrics; body: Record<string, unknown>; log?: string } | { error: string; log?: string };
 
@@ -146,10 +152,11 @@ export class ExternalProcess {
 
   /**
    * Starts the process now rather than at the first request (an interpreter and its imports
-   * then load while the caller does other work). False when it cannot start.
+   * then load while the caller does other work). False when it cannot start. `first`: extra
+   * descriptors and environment for this start only (a restart gets the plain launch).
    */
-  start(): boolean {
-    return !this.closed && this.ensureStarted() !== null;
+  start(first: FirstStart = {}): boolean {
+    return !this.closed && this.ensureStarted(first) !== null;
   }
 
   /** The running process's id (tests). */
@@ -157,7 +164,7 @@ export class ExternalProcess {
     return this.proc?.child.pid;
   }
 
-  private ensureStarted(): Proc | null {
+  private ensureStarted(first: FirstStart = {}): Proc | null {
     if (this.proc) return this.proc;
     const { launch } = this;
     let child: ChildProcess;
@@ -166,8 +173,8 @@ export class ExternalProcess {
         cwd: launch.cwd,
         // Its own process group (see process-groups.ts).
         detached: process.platform !== 'win32',
-        stdio: ['pipe', 'pipe', 'pipe', 'pipe'] as ('pipe')[],
-        env: { ...process.env, ...launch.env, OPTSTUDY_PROTOCOL: '1', OPTSTUDY_ANSWER_FD: '3' },
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe', ...(first.fds ?? [])] as ('pipe' | number)[],
+        env: { ...process.env, ...launch.env, ...first.env, OPTSTUDY_PROTOCOL: '1', OPTSTUDY_ANSWER_FD: '3' },
       };
       child = launch.file ? spawn(launch.file, launch.args ?? [], options) : spawn(launch.command ?? '', { ...options, shell: true });
     } catch (e) {

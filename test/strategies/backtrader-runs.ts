@@ -38,6 +38,11 @@ ${stage}
   workers 2
 }`,
   );
+  return runFolder(dir);
+}
+
+/** Runs DIR/study.optstudy to its end (it must finish) as the CLI does; its trials. */
+export async function runFolder(dir: string): Promise<TrialEvent[]> {
   const c = collector();
   const end = await runStudy(
     { file: path.join(dir, 'study.optstudy'), out: path.join(dir, 'run'), createExecutor: chooseExecutor, checkOptions: hostCheckOptions },

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { BacktraderDescription, ParamSchema, ParamType, StrategySchema } from '../../../grammar';
 import { bridgePath, pythonCommand } from './bridge-path';
 import { killGroup, trackGroup } from '../process-groups';
-import { dropPrestarted, prestartBridge } from './prestart';
+import { dropPrestarted, prestartAndDescribe, prestartBridge } from './prestart';
 
 /** A describe step that takes longer is given up (a factory that loops, a slow import). */
 export const DESCRIBE_TIMEOUT_MS = 20_000;
@@ -53,12 +53,24 @@ export function readDescription(stdout: string): BacktraderDescription | undefin
   return { schema, complete: raw.complete !== false };
 }
 
-/** Describes SPEC synchronously (the CLI's `check`, a run's own check). */
-export function describeBacktraderSync(spec: string, cwd: string): BacktraderDescription | undefined {
+/**
+ * Describes SPEC synchronously (the CLI's `check`, a run's own check). `prestart` (a run): the
+ * run's first bridge process starts now and describes SPEC itself (prestart.ts).
+ */
+export function describeBacktraderSync(spec: string, cwd: string, options: { prestart?: boolean } = {}): BacktraderDescription | undefined {
   const key = `${cwd}\0${spec}`;
   const stamp = stampOf(spec, cwd);
   const hit = cache.get(key);
-  if (hit && hit.stamp === stamp) return hit.value;
+  if (hit && hit.stamp === stamp) {
+    if (options.prestart) prestartBridge(spec, cwd);
+    return hit.value;
+  }
+  const told = options.prestart ? prestartAndDescribe(spec, cwd, DESCRIBE_TIMEOUT_MS) : undefined;
+  if (told !== undefined) {
+    const value = readDescription(told);
+    cache.set(key, { stamp, value });
+    return value;
+  }
   let bridge: string;
   try {
     bridge = bridgePath();
@@ -150,8 +162,7 @@ function askBridge(args: string[], cwd: string): Promise<string | undefined> {
 export function backtraderSchemaLoader(studyFile: string, options: { prestart?: boolean } = {}): (spec: string) => BacktraderDescription | undefined {
   const cwd = path.dirname(path.resolve(studyFile));
   return (spec) => {
-    if (options.prestart) prestartBridge(spec, cwd);
-    const description = describeBacktraderSync(spec, cwd);
+    const description = describeBacktraderSync(spec, cwd, options);
     if (options.prestart && (description === undefined || 'error' in description)) dropPrestarted(spec, cwd);
     return description;
   };

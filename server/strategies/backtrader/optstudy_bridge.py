@@ -59,8 +59,18 @@ def load_target(spec):
     return getattr(module, name)
 
 
+_modules = {}
+
+
 def load_module(where):
-    """The module WHERE (FILE.py relative to the study's folder, or a dotted module name)."""
+    """The module WHERE (FILE.py relative to the study's folder, or a dotted module name), run
+    once per process (a process that describes SPEC and then serves it imports it once)."""
+    if where not in _modules:
+        _modules[where] = import_module(where)
+    return _modules[where]
+
+
+def import_module(where):
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
@@ -729,6 +739,7 @@ def serve(spec):
     out = answer_channel()
     out.write("{}\n")  # hello: answers come on this channel only
     out.flush()
+    describe_first(spec)
     runner = Runner(spec)
     for line in requests:
         if not line.strip():
@@ -769,19 +780,39 @@ def main(argv):
         if argv[1] != "serve":
             print(json.dumps({"error": msg}))
             return 0
+        describe_first(argv[2], json.dumps({"error": msg}))
         sys.stderr.write(msg + "\n")
         return 3
     if argv[1] != "serve":
-        try:
-            print(json.dumps((describe if argv[1] == "describe" else names)(argv[2]), default=str))
-        except SpecError as e:
-            print(json.dumps({"error": str(e)}))
-        except BaseException as e:  # noqa: BLE001 — the user's module failed to import or build
-            print(json.dumps({"error": "%s: %s" % (type(e).__name__, e), "traceback": traceback.format_exc(limit=-10)}))
+        print(answer_text(describe if argv[1] == "describe" else names, argv[2]))
         return 0
     die_with_parent()
     serve(argv[2])
     return 0
+
+
+def answer_text(command, arg):
+    """The JSON line of `describe` or `names`: the answer, or the error that prevented it."""
+    try:
+        return json.dumps(command(arg), default=str)
+    except SpecError as e:
+        return json.dumps({"error": str(e)})
+    except BaseException as e:  # noqa: BLE001 — the user's module failed to import or build
+        return json.dumps({"error": "%s: %s" % (type(e).__name__, e), "traceback": traceback.format_exc(limit=-10)})
+
+
+def describe_first(spec, text=None):
+    """A process started during a run's checks describes SPEC first, on the descriptor named by
+    OPTSTUDY_DESCRIBE_FD (OptStudy reads it while it waits), then serves the run's trials: one
+    `import backtrader` instead of two."""
+    fd = os.environ.pop("OPTSTUDY_DESCRIBE_FD", None)
+    if not fd:
+        return
+    try:
+        with os.fdopen(int(fd), "w", encoding="utf-8") as f:
+            f.write((text if text is not None else answer_text(describe, spec)) + "\n")
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -1,0 +1,84 @@
+/**
+ * A run's checks and its first worker share one Python: the bridge process that will serve the
+ * run's trials starts during the checks and describes the strategy itself, so the user's script
+ * (and backtrader) are imported once per worker, not once more for the describe step. A run
+ * whose SPEC names nothing stops at its checks with the usual "did you mean", and the process
+ * started for it does not outlive the failure. Real backtrader, the run path, real processes.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { copyFileSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { runStudy } from '../../server/run/run-study';
+import { chooseExecutor, hostCheckOptions } from '../../server/host/executors';
+import { sampleData } from '../support/run-fixtures';
+import { backtraderMissing, fixture } from './backtrader-env';
+import { runFolder } from './backtrader-runs';
+import { processesIn, scratchStudy, waitFor } from './procs';
+
+const skip = backtraderMissing();
+
+// Every import of this script appends its process id to imports.log (in the study's folder);
+// its strategy and the analyzer giving the serving process's id come from parity.py.
+const SCRIPT = `import os
+import backtrader as bt
+from parity import Pid, SmaCross
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "imports.log"), "a") as f:
+    f.write("%d\\n" % os.getpid())
+
+
+def make(pfast=10, pslow=30):
+    cerebro = bt.Cerebro()
+    cerebro.adddata(bt.feeds.YahooFinanceCSVData(dataname=${JSON.stringify(sampleData('orcl-2014.txt'))}, adjclose=False))
+    cerebro.addanalyzer(Pid, _name="proc")
+    cerebro.addstrategy(SmaCross, pfast=pfast, pslow=pslow)
+    return cerebro
+`;
+
+function folder(spec: string, workers: number): string {
+  const dir = scratchStudy({ 'mine.py': SCRIPT, 'study.optstudy': study(spec, workers) });
+  copyFileSync(fixture('parity.py'), path.join(dir, 'parity.py'));
+  return dir;
+}
+
+function study(spec: string, workers: number): string {
+  return `strategy s backtrader "${spec}"
+study "s" {
+  data "${sampleData('orcl-2014.txt')}"
+  strategy s
+  objective maximize final_value
+  stage "g" {
+    param pfast in [5, 8, 10, 12]
+    param pslow in [20, 30]
+  }
+  workers ${workers}
+}`;
+}
+
+for (const workers of [1, 2]) {
+  test(`${workers} worker(s): the script is imported once per worker — the first worker's process also described it`, { skip, timeout: 120_000 }, async () => {
+    const dir = folder('mine.py:make', workers);
+    const trials = await runFolder(dir);
+    assert.equal(trials.length, 8);
+    assert.deepEqual(trials.filter((t) => t.state !== 'complete').map((t) => t.error), []);
+    const imports = readFileSync(path.join(dir, 'imports.log'), 'utf8').trim().split('\n').map(Number);
+    const served = new Set(trials.map((t) => t.metrics['proc.pid']));
+    // One import per worker process, each of them serving trials (the describing one included).
+    assert.equal(imports.length, workers, `imports by ${imports.join(', ')}`);
+    assert.deepEqual([...served].sort(), [...imports].sort());
+    assert.ok(await waitFor(() => processesIn(dir).length === 0, 5000), `left behind: ${processesIn(dir).join('; ')}`);
+  });
+}
+
+test('a run whose SPEC names nothing stops at its checks with "did you mean"; the process started for it ends', { skip, timeout: 120_000 }, async () => {
+  const dir = folder('mine.py:mak', 1);
+  await assert.rejects(
+    runStudy({ file: path.join(dir, 'study.optstudy'), out: path.join(dir, 'run'), createExecutor: chooseExecutor, checkOptions: hostCheckOptions }, () => {}, new AbortController().signal),
+    (e: Error & { findings?: string[] }) => {
+      assert.match((e.findings ?? []).join('\n'), /'mine\.py' has no 'mak' \(did you mean 'make'\?\)/);
+      return true;
+    },
+  );
+  assert.ok(await waitFor(() => processesIn(dir).length === 0, 5000), `left behind: ${processesIn(dir).join('; ')}`);
+});
