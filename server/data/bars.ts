@@ -28,18 +28,17 @@ export function selectBars(raw: RawBars, file: string, range: DateRange | undefi
   if (raw.hasAmbiguous) resolveDayMonth(raw, file);
   const [from, to] = rangeKeys(file, range);
   const intraday = raw.hasTime && hasTwoBarsOnADay(raw);
-  let keys = stampKeys(raw, intraday);
-  if (isNewestFirst(keys)) {
+  const key = (i: number): number => stampKey(raw.date[i]!, intraday ? raw.time[i]! : -1);
+  if (isNewestFirst(raw.n, key)) {
     reverseRows(raw);
-    keys = stampKeys(raw, intraday);
     warnings.push(`${file}: the rows are newest first; read in the opposite order`);
   }
-  const order = checkOrder(raw, keys, file, intraday, warnings);
-  const spacing = intraday ? intradaySpacing(pick(raw.date, order), pick(raw.time, order), order.length) : dailySpacing(pick(raw.date, order), order.length);
+  const order = checkOrder(raw, key, file, intraday, warnings);
+  const spacing = intraday ? intradaySpacing(raw.date, raw.time, order) : dailySpacing(raw.date, order);
   let lo = 0;
-  while (lo < order.length && keys[order[lo]!]! < from) lo++;
+  while (lo < order.length && key(order[lo]!) < from) lo++;
   let hi = order.length;
-  while (hi > lo && keys[order[hi - 1]!]! > to) hi--;
+  while (hi > lo && key(order[hi - 1]!) > to) hi--;
   if (hi === lo) {
     const first = order[0]!;
     const last = order[order.length - 1]!;
@@ -108,15 +107,10 @@ function hasTwoBarsOnADay(raw: RawBars): boolean {
   return false;
 }
 
-function stampKeys(raw: RawBars, intraday: boolean): Float64Array {
-  const k = new Float64Array(raw.n);
-  for (let i = 0; i < raw.n; i++) k[i] = stampKey(raw.date[i]!, intraday ? raw.time[i]! : -1);
-  return k;
-}
-
-function isNewestFirst(keys: Float64Array): boolean {
-  if (keys.length < 2 || !(keys[0]! > keys[keys.length - 1]!)) return false;
-  for (let i = 1; i < keys.length; i++) if (keys[i]! > keys[i - 1]!) return false;
+/** True when every row's stamp key (`key(i)`) is at or before the previous row's. */
+function isNewestFirst(n: number, key: (i: number) => number): boolean {
+  if (n < 2 || !(key(0) > key(n - 1))) return false;
+  for (let i = 1; i < n; i++) if (key(i) > key(i - 1)) return false;
   return true;
 }
 
@@ -129,7 +123,7 @@ function reverseRows(raw: RawBars): void {
  * Row indices in bar order. A repeated stamp with the same prices is dropped (counted in a
  * warning); with other prices, or a stamp out of order, it is an error naming both lines.
  */
-function checkOrder(raw: RawBars, keys: Float64Array, file: string, intraday: boolean, warnings: string[]): Int32Array {
+function checkOrder(raw: RawBars, key: (i: number) => number, file: string, intraday: boolean, warnings: string[]): Int32Array {
   const out = new Int32Array(raw.n);
   let m = 0;
   let dups = 0;
@@ -137,7 +131,9 @@ function checkOrder(raw: RawBars, keys: Float64Array, file: string, intraday: bo
   for (let i = 0; i < raw.n; i++) {
     if (m > 0) {
       const p = out[m - 1]!;
-      if (keys[i] === keys[p]) {
+      const ki = key(i);
+      const kp = key(p);
+      if (ki === kp) {
         const stamp = formatStamp(raw.date[i]!, intraday ? raw.time[i] : -1);
         if (!sameBar(raw, i, p)) {
           throw new PriceDataError(
@@ -149,7 +145,7 @@ function checkOrder(raw: RawBars, keys: Float64Array, file: string, intraday: bo
         if (dups++ === 0) firstDup = raw.line[i]!;
         continue;
       }
-      if (keys[i]! < keys[p]!) {
+      if (ki < kp) {
         const stamp = formatStamp(raw.date[i]!, intraday ? raw.time[i] : -1);
         const before = formatStamp(raw.date[p]!, intraday ? raw.time[p] : -1);
         throw new PriceDataError(`${at(raw, file, raw.line[i]!)}: ${intraday ? 'bar' : 'date'} ${stamp} comes after ${before} (${ref(raw, raw.line[p]!)}); sort the file by date, oldest first.`, file, raw.line[i]);
@@ -164,10 +160,4 @@ function checkOrder(raw: RawBars, keys: Float64Array, file: string, intraday: bo
 function sameBar(raw: RawBars, i: number, j: number): boolean {
   for (const c of raw.cols) if (!Object.is(c[i], c[j])) return false;
   return true;
-}
-
-function pick(col: Int32Array, rows: Int32Array): Int32Array {
-  const out = new Int32Array(rows.length);
-  for (let i = 0; i < rows.length; i++) out[i] = col[rows[i]!]!;
-  return out;
 }

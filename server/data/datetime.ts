@@ -6,6 +6,7 @@
  * as written. Ranges and ordering compare one number, the stamp key `yyyymmdd * 1e5 + seconds`;
  * a daily bar's key is the end of its day (backtrader stamps daily bars 23:59:59.999989).
  */
+import { bytesOf, textOf, type Bytes } from './bytes';
 
 /** The key of a daily bar (or of the end of a `to` day): after every second of the day. */
 export const END_OF_DAY = 86400;
@@ -68,7 +69,7 @@ export function formatStamp(date: number, time?: number): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading stamps from text
+// Reading stamps from a file's bytes (bytes.ts)
 
 /** What `readStamp` found. `ambiguous`: `p/q/year` where either p or q may be the month. */
 export interface Stamp {
@@ -90,10 +91,10 @@ export function newStamp(): Stamp {
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
 /** Reads `n` digits at `i` (NaN when one is not a digit). */
-function digits(s: string, i: number, n: number): number {
+function digits(s: Bytes, i: number, n: number): number {
   let v = 0;
   for (let k = 0; k < n; k++) {
-    const c = s.charCodeAt(i + k) - 48;
+    const c = s[i + k]! - 48;
     if (c < 0 || c > 9) return NaN;
     v = v * 10 + c;
   }
@@ -101,9 +102,9 @@ function digits(s: string, i: number, n: number): number {
 }
 
 /** Length of the run of digits at `i` (at most up to `b`). */
-function runLength(s: string, i: number, b: number): number {
+function runLength(s: Bytes, i: number, b: number): number {
   let k = i;
-  while (k < b && isDigit(s.charCodeAt(k))) k++;
+  while (k < b && isDigit(s[k]!)) k++;
   return k - i;
 }
 
@@ -111,20 +112,20 @@ function runLength(s: string, i: number, b: number): number {
  * Reads a time `HH:MM[:SS[.fff]]` at `i` up to `b`, optionally followed by `Z` or an offset
  * `±HH[:MM]` (kept as written: the wall-clock time is the bar's time). Seconds or -1.
  */
-export function readTime(s: string, i: number, b: number): number {
+export function readTime(s: Bytes, i: number, b: number): number {
   const hl = runLength(s, i, b);
-  if (hl < 1 || hl > 2 || s.charCodeAt(i + hl) !== 58 /* : */) return readCompactTime(s, i, b);
+  if (hl < 1 || hl > 2 || s[i + hl]! !== 58 /* : */) return readCompactTime(s, i, b);
   const h = digits(s, i, hl);
   let k = i + hl + 1;
   if (runLength(s, k, b) !== 2) return -1;
   const m = digits(s, k, 2);
   k += 2;
   let sec = 0;
-  if (k < b && s.charCodeAt(k) === 58) {
+  if (k < b && s[k]! === 58) {
     if (runLength(s, k + 1, b) !== 2) return -1;
     sec = digits(s, k + 1, 2);
     k += 3;
-    if (k < b && (s.charCodeAt(k) === 46 || s.charCodeAt(k) === 44)) k += 1 + runLength(s, k + 1, b); // fraction: dropped
+    if (k < b && (s[k]! === 46 || s[k]! === 44)) k += 1 + runLength(s, k + 1, b); // fraction: dropped
   }
   if (h > 23 || m > 59 || sec > 59) return -1;
   if (k < b && !timeZoneSuffix(s, k, b)) return -1;
@@ -132,7 +133,7 @@ export function readTime(s: string, i: number, b: number): number {
 }
 
 /** `HHMM` or `HHMMSS` (some exports write times without colons). */
-function readCompactTime(s: string, i: number, b: number): number {
+function readCompactTime(s: Bytes, i: number, b: number): number {
   const n = b - i;
   if ((n !== 4 && n !== 6) || runLength(s, i, b) !== n) return -1;
   const h = digits(s, i, 2);
@@ -141,12 +142,11 @@ function readCompactTime(s: string, i: number, b: number): number {
   return h > 23 || m > 59 || sec > 59 ? -1 : h * 3600 + m * 60 + sec;
 }
 
-function timeZoneSuffix(s: string, k: number, b: number): boolean {
-  const c = s.charCodeAt(k);
+function timeZoneSuffix(s: Bytes, k: number, b: number): boolean {
+  const c = s[k]!;
   if (c === 90 /* Z */) return k + 1 === b;
   if (c !== 43 && c !== 45) return false;
-  const rest = s.slice(k + 1, b);
-  return /^\d{2}(?::?\d{2})?$/.test(rest);
+  return /^\d{2}(?::?\d{2})?$/.test(textOf(s, k + 1, b));
 }
 
 /**
@@ -155,11 +155,11 @@ function timeZoneSuffix(s: string, k: number, b: number): boolean {
  * file shows a day above 12); epoch seconds (9–11 digits) or milliseconds (12–14). False when
  * the text is none of these.
  */
-export function readStamp(s: string, a: number, b: number, out: Stamp): boolean {
+export function readStamp(s: Bytes, a: number, b: number, out: Stamp): boolean {
   out.time = -1;
   const n1 = runLength(s, a, b);
   if (n1 === b - a) return readAllDigits(s, a, n1, out);
-  const sep = s.charCodeAt(a + n1);
+  const sep = s[a + n1]!;
   if (n1 === 4 && (sep === 45 || sep === 47 || sep === 46)) return readIso(s, a, b, sep, out);
   if ((n1 === 1 || n1 === 2) && (sep === 47 || sep === 45 || sep === 46)) return readDayMonth(s, a, b, n1, sep, out);
   if (n1 === 8) return readIsoCompact(s, a, b, out);
@@ -171,7 +171,7 @@ export function readStamp(s: string, a: number, b: number, out: Stamp): boolean 
   return false;
 }
 
-function readAllDigits(s: string, a: number, n: number, out: Stamp): boolean {
+function readAllDigits(s: Bytes, a: number, n: number, out: Stamp): boolean {
   if (n === 8) return readIsoCompact(s, a, a + 8, out);
   if (n >= 9 && n <= 11) return epoch(digits(s, a, n), out);
   if (n >= 12 && n <= 14) return epoch(Math.floor(digits(s, a, n) / 1000), out);
@@ -188,17 +188,17 @@ export function epoch(secs: number, out: Stamp): boolean {
   return true;
 }
 
-function readIsoCompact(s: string, a: number, b: number, out: Stamp): boolean {
+function readIsoCompact(s: Bytes, a: number, b: number, out: Stamp): boolean {
   out.kind = 'date';
   out.date = ymd(digits(s, a, 4), digits(s, a + 4, 2), digits(s, a + 6, 2));
   if (out.date < 0) return false;
   return a + 8 === b || readTimeAfter(s, a + 8, b, out);
 }
 
-function readIso(s: string, a: number, b: number, sep: number, out: Stamp): boolean {
+function readIso(s: Bytes, a: number, b: number, sep: number, out: Stamp): boolean {
   let k = a + 5;
   const ml = runLength(s, k, b);
-  if (ml < 1 || ml > 2 || s.charCodeAt(k + ml) !== sep) return false;
+  if (ml < 1 || ml > 2 || s[k + ml]! !== sep) return false;
   const m = digits(s, k, ml);
   k += ml + 1;
   const dl = runLength(s, k, b);
@@ -210,10 +210,10 @@ function readIso(s: string, a: number, b: number, sep: number, out: Stamp): bool
   return k === b || readTimeAfter(s, k, b, out);
 }
 
-function readDayMonth(s: string, a: number, b: number, n1: number, sep: number, out: Stamp): boolean {
+function readDayMonth(s: Bytes, a: number, b: number, n1: number, sep: number, out: Stamp): boolean {
   let k = a + n1 + 1;
   const n2 = runLength(s, k, b);
-  if (n2 < 1 || n2 > 2 || s.charCodeAt(k + n2) !== sep) return false;
+  if (n2 < 1 || n2 > 2 || s[k + n2]! !== sep) return false;
   const p = digits(s, a, n1);
   const q = digits(s, k, n2);
   k += n2 + 1;
@@ -230,11 +230,11 @@ function readDayMonth(s: string, a: number, b: number, n1: number, sep: number, 
 }
 
 /** A `T` or spaces, then a time. */
-function readTimeAfter(s: string, k: number, b: number, out: Stamp): boolean {
-  const c = s.charCodeAt(k);
+function readTimeAfter(s: Bytes, k: number, b: number, out: Stamp): boolean {
+  const c = s[k]!;
   if (c !== 84 /* T */ && c !== 32) return false;
   k++;
-  while (k < b && s.charCodeAt(k) === 32) k++;
+  while (k < b && s[k]! === 32) k++;
   out.time = readTime(s, k, b);
   return out.time >= 0;
 }
@@ -248,7 +248,7 @@ export const FORMAT_MISMATCH = 'it does not match the date_format of the study';
 // Explicit date formats (`date_format "DD.MM.YYYY hh:mm"`)
 
 /** A compiled date format: reads a field into `out` (kind `date` or `epoch`). */
-export type DateFormat = (s: string, a: number, b: number, out: Stamp) => boolean;
+export type DateFormat = (s: Bytes, a: number, b: number, out: Stamp) => boolean;
 
 /**
  * Compiles a `date_format`: `epoch`, `epoch_ms`, or a pattern of `YYYY`, `MM`, `DD` (one or two
@@ -282,7 +282,7 @@ export function compileDateFormat(pattern: string): DateFormat | string {
         else d = v;
         k += len;
       } else {
-        if (s.slice(k, k + part.length) !== part) return false;
+        for (let j = 0; j < part.length; j++) if (s[k + j] !== part.charCodeAt(j)) return false;
         k += part.length;
       }
     }
@@ -320,5 +320,6 @@ export function boundKey(text: string, which: 'from' | 'to'): number | null {
 /** A date field's day as yyyymmdd (`YYYY-MM-DD`, `YYYYMMDD`, optionally with a time), or -1. */
 export function parseDate(text: string): number {
   const st = newStamp();
-  return readStamp(text, 0, text.length, st) && st.kind !== 'ambiguous' ? st.date : -1;
+  const b = bytesOf(text);
+  return readStamp(b, 0, b.length, st) && st.kind !== 'ambiguous' ? st.date : -1;
 }

@@ -4,6 +4,7 @@
  * of a header without `Time` over rows that have it.
  */
 import { COLUMN_ROLES, PriceDataError, type ColumnRole, type LoadOptions } from './types';
+import { bytesOf } from './bytes';
 import { readTime } from './datetime';
 
 /** Header spellings per role, compared lower-case with spaces, `_`, `-` and `.` removed. */
@@ -130,7 +131,7 @@ function shiftedTime(row: string, sep: string, headerFields: number, layout: Lay
   const fields = row.split(sep);
   if (fields.length !== headerFields + 1 || layout.date !== 0) return;
   const t = fields[1]!.trim();
-  if (!/^\d{1,2}:\d{2}(?::\d{2})?$/.test(t) || readTime(t, 0, t.length) < 0) return;
+  if (!/^\d{1,2}:\d{2}(?::\d{2})?$/.test(t) || readTime(bytesOf(t), 0, Buffer.byteLength(t)) < 0) return;
   for (const role of COLUMN_ROLES) if (layout[role] >= 1) layout[role]++;
   layout.time = 1;
 }

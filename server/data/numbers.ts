@@ -1,5 +1,5 @@
 /**
- * Numbers in price files, read from the file's text without a substring in the common case.
+ * Numbers in price files, read from the file's bytes without a substring in the common case.
  *
  * The result must be the double Python's `float()` (and JS `Number()`) gives, as the golden
  * files were made that way. Plain decimals of at most 15 significant digits take Clinger's
@@ -7,6 +7,7 @@
  * `m / 10^k` is one correctly rounded division — the same double `Number()` returns. Anything
  * else (exponents, long mantissas, quoted or localized numbers) goes through `Number()`.
  */
+import { textOf, type Bytes } from './bytes';
 
 /** Outcome of the last `readNumber` call (a module variable: no object per field). */
 export const NUMBER_OK = 0;
@@ -31,58 +32,58 @@ export let fieldEnd = 0;
  * quoted `"1,234.5"` has grouping commas; in a semicolon or tab file `1,25` and `1.234,5` have a
  * decimal comma.
  */
-export function readNumber(s: string, a: number, end: number, sep: number): number {
+export function readNumber(s: Bytes, a: number, end: number, sep: number): number {
   numberStatus = NUMBER_OK;
   let i = a;
-  let c = s.charCodeAt(i);
+  let c = s[i]!;
   let neg = false;
   if (c === 45 || c === 43) {
     neg = c === 45;
-    c = s.charCodeAt(++i);
+    c = s[++i]!;
   }
+  // m: every digit as one integer; at most 15 digits keep it exact (leading zeros count, so a
+  // longer field with leading zeros merely takes the slow path).
   let m = 0;
-  let sig = 0;
-  let frac = 0;
-  let any = false;
+  const first = i;
   while (i < end && c >= 48 && c <= 57) {
-    if (sig > 0 || c !== 48) sig++;
     m = m * 10 + (c - 48);
-    any = true;
-    c = s.charCodeAt(++i);
+    c = s[++i]!;
   }
+  let digits = i - first;
+  let frac = 0;
   if (i < end && c === 46) {
-    c = s.charCodeAt(++i);
+    const dot = ++i;
+    c = s[i]!;
     while (i < end && c >= 48 && c <= 57) {
-      if (sig > 0 || c !== 48) sig++;
       m = m * 10 + (c - 48);
-      frac++;
-      any = true;
-      c = s.charCodeAt(++i);
+      c = s[++i]!;
     }
+    frac = i - dot;
+    digits += frac;
   }
-  if ((i === end || c === sep) && any && sig <= 15 && frac <= 22) {
+  if ((i === end || c === sep) && digits > 0 && digits <= 15) {
     fieldEnd = i;
     const v = frac === 0 ? m : m / POW10[frac]!;
     return neg ? -v : v;
   }
   fieldEnd = nextSeparator(s, a, end, sep);
-  return readNumberSlow(s.slice(a, fieldEnd), sep);
+  return readNumberSlow(textOf(s, a, fieldEnd), sep);
 }
 
 /** The end of the field that starts at `a`: its separator or the line's end (quotes respected). */
-export function nextSeparator(s: string, a: number, end: number, sep: number): number {
+export function nextSeparator(s: Bytes, a: number, end: number, sep: number): number {
   let from = a;
-  if (s.charCodeAt(a) === 34) {
+  if (s[a]! === 34) {
     from = a + 1;
     for (;;) {
-      const q = s.indexOf('"', from);
+      const q = s.indexOf(34, from);
       if (q < 0 || q >= end) return end;
       from = q + 1;
-      if (s.charCodeAt(from) !== 34) break;
+      if (s[from]! !== 34) break;
       from++;
     }
   }
-  for (let i = from; i < end; i++) if (s.charCodeAt(i) === sep) return i;
+  for (let i = from; i < end; i++) if (s[i]! === sep) return i;
   return end;
 }
 

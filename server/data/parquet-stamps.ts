@@ -6,6 +6,7 @@
  */
 import type { DecodedArray, SchemaElement } from 'hyparquet';
 import { compileDateFormat, DATE_FORMS, FORMAT_MISMATCH, fromDayNumber, newStamp, readStamp, readTime, type DateFormat } from './datetime';
+import { bytesOf } from './bytes';
 import { at, cell, type RawBars } from './raw';
 import { PriceDataError, type LoadOptions } from './types';
 
@@ -56,7 +57,8 @@ function textDates(raw: RawBars, chunks: DecodedArray[], k: number, file: string
   eachValue(chunks, (v, r) => {
     if (v === null || v === undefined) missingDate(raw, r, name, file, k);
     const s = typeof v === 'string' ? v.trim() : String(v);
-    if (!(format ? format(s, 0, s.length, st) : readStamp(s, 0, s.length, st))) {
+    const b = bytesOf(s);
+    if (!(format ? format(b, 0, b.length, st) : readStamp(b, 0, b.length, st))) {
       throw new PriceDataError(`${at(raw, file, r + 1)}: '${cell(s)}' in column '${name}' is not a date; ${format ? FORMAT_MISMATCH : DATE_FORMS}.`, file, r + 1, k + 1);
     }
     if (st.kind === 'ambiguous') {
@@ -75,7 +77,10 @@ export function parquetTimes(raw: RawBars, chunks: DecodedArray[], el: SchemaEle
   eachValue(chunks, (v, r) => {
     let t = -1;
     if (perSecond && (typeof v === 'number' || typeof v === 'bigint')) t = Math.floor(Number(v) / perSecond);
-    else if (typeof v === 'string') t = readTime(v.trim(), 0, v.trim().length);
+    else if (typeof v === 'string') {
+      const b = bytesOf(v.trim());
+      t = readTime(b, 0, b.length);
+    }
     if (!(t >= 0 && t < 86400)) {
       const hint = perSecond ? 'the value is not a time of day' : 'write HH:MM or HH:MM:SS, or use a Parquet TIME column';
       throw new PriceDataError(`${at(raw, file, r + 1)}: '${cell(String(v))}' in column '${name}' is not a time; ${hint}.`, file, r + 1, k + 1);

@@ -1,7 +1,7 @@
 /**
  * Parquet price files (pandas, polars, DuckDB and Arrow exports), read with hyparquet.
  *
- * The read is synchronous, as for CSV: the whole file is already in memory (readPriceFile), so
+ * The read is synchronous, as for CSV: the whole file is read into memory (readPriceFile), so
  * the footer is parsed with hyparquet's `parquetMetadata` and each needed column chunk is
  * decoded with its synchronous `readColumn` — the page, encoding and codec code its promise
  * API runs after fetching the bytes. The columns become raw rows (raw.ts); ordering, ranges and
@@ -14,6 +14,7 @@ import { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
 import { parquetMetadata, parquetSchema } from 'hyparquet/src/metadata.js';
 import { getTreePath } from 'hyparquet/src/schema.js';
 import type { Compressors, DecodedArray, FileMetaData, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
+import { bytesOf } from './bytes';
 import { mapColumns, requireColumns } from './layout';
 import { allocateRaw, at, cell, FLOAT_COLS, type RawBars } from './raw';
 import { parquetDates, parquetTimes } from './parquet-stamps';
@@ -193,7 +194,8 @@ function number(v: unknown, raw: RawBars, r: number, k: number, file: string): n
   if (typeof v === 'bigint') return Number(v);
   if (v === null || v === undefined) return NaN;
   if (typeof v === 'string') {
-    const x = readNumber(v, 0, v.length, 44);
+    const b = bytesOf(v);
+    const x = readNumber(b, 0, b.length, 44);
     if (numberStatus === 0 || numberStatus === NUMBER_MISSING) return x;
   }
   const name = raw.header.names[k];

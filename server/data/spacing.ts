@@ -20,12 +20,14 @@ function mode(gaps: Map<number, number>): number {
   return best;
 }
 
-/** Spacing of intraday bars (time in seconds after midnight, `date` yyyymmdd). */
-export function intradaySpacing(date: Int32Array, time: Int32Array, n: number): Spacing {
+/** Spacing of intraday bars: rows `order` of the columns (time in seconds after midnight). */
+export function intradaySpacing(date: Int32Array, time: Int32Array, order: Int32Array): Spacing {
   const gaps = new Map<number, number>();
-  for (let i = 1; i < n; i++) {
-    if (date[i] !== date[i - 1]) continue;
-    const g = time[i]! - time[i - 1]!;
+  for (let k = 1; k < order.length; k++) {
+    const i = order[k]!;
+    const p = order[k - 1]!;
+    if (date[i] !== date[p]) continue;
+    const g = time[i]! - time[p]!;
     if (g > 0) gaps.set(g, (gaps.get(g) ?? 0) + 1);
   }
   const g = mode(gaps);
@@ -33,12 +35,12 @@ export function intradaySpacing(date: Int32Array, time: Int32Array, n: number): 
   return g % 60 === 0 ? { unit: 'minutes', compression: g / 60 } : { unit: 'seconds', compression: g };
 }
 
-/** Spacing of bars with one stamp per day or fewer. */
-export function dailySpacing(date: Int32Array, n: number): Spacing {
+/** Spacing of bars with one stamp per day or fewer: rows `order` of the date column. */
+export function dailySpacing(date: Int32Array, order: Int32Array): Spacing {
   const gaps = new Map<number, number>();
-  let prev = n > 0 ? dayNumber(date[0]!) : 0;
-  for (let i = 1; i < n; i++) {
-    const d = dayNumber(date[i]!);
+  let prev = order.length > 0 ? dayNumber(date[order[0]!]!) : 0;
+  for (let k = 1; k < order.length; k++) {
+    const d = dayNumber(date[order[k]!]!);
     const g = d - prev;
     prev = d;
     if (g > 0) gaps.set(g, (gaps.get(g) ?? 0) + 1);

@@ -13,8 +13,29 @@ import { PriceDataError, type DateRange, type PriceData, type SharedPrices, type
 
 const DAILY: Spacing = Object.freeze({ unit: 'days', compression: 1 }) as Spacing;
 
-/** Copies the selected rows into a new shared buffer. */
+/**
+ * The selected rows as loaded data. Rows kept as read (one run, as in almost every file) are
+ * used in place: the data is a view of the raw buffer (store layout, raw.ts). Otherwise — rows
+ * dropped inside the run, or a narrow range of a big file — they are copied into a new buffer.
+ */
 export function storeBars(sel: Selected, file: string): PriceData {
+  const { raw, rows } = sel;
+  const n = rows.length;
+  const run = n > 0 && rows[n - 1]! - rows[0]! === n - 1;
+  const d = run && n * 2 >= raw.capacity ? viewBars(sel, file, rows[0]!) : copyBars(sel, file);
+  if (sel.warnings.length) d.warnings = sel.warnings;
+  return d;
+}
+
+function viewBars(sel: Selected, file: string, offset: number): PriceData {
+  const { raw, rows, intraday } = sel;
+  const share: SharedPrices = { kind: 'optstudy-prices', file, id: '', buffer: raw.buffer, offset, bars: rows.length, capacity: raw.capacity, hasOpenInterest: raw.hasOpenInterest, hasTime: intraday, spacing: sel.spacing };
+  const d = attachPrices(share);
+  d.id = contentId(d);
+  return d;
+}
+
+function copyBars(sel: Selected, file: string): PriceData {
   const { raw, rows, intraday } = sel;
   const n = rows.length;
   const nf = raw.hasOpenInterest ? 6 : 5;
@@ -22,9 +43,8 @@ export function storeBars(sel: Selected, file: string): PriceData {
   for (let k = 0; k < nf; k++) gather(raw.cols[k]!, rows, new Float64Array(buffer, k * n * 8, n));
   gather(raw.date, rows, new Int32Array(buffer, nf * n * 8, n));
   if (intraday) gather(raw.time, rows, new Int32Array(buffer, nf * n * 8 + n * 4, n));
-  const id = createHash('sha256').update(new Uint8Array(buffer)).digest('hex').slice(0, 24);
-  const d = attachPrices({ kind: 'optstudy-prices', file, id, buffer, offset: 0, bars: n, capacity: n, hasOpenInterest: raw.hasOpenInterest, hasTime: intraday, spacing: sel.spacing });
-  if (sel.warnings.length) d.warnings = sel.warnings;
+  const d = attachPrices({ kind: 'optstudy-prices', file, id: '', buffer, offset: 0, bars: n, capacity: n, hasOpenInterest: raw.hasOpenInterest, hasTime: intraday, spacing: sel.spacing });
+  d.id = contentId(d);
   return d;
 }
 
@@ -35,6 +55,17 @@ function gather<T extends Float64Array | Int32Array>(src: T, rows: Int32Array, d
     return;
   }
   for (let i = 0; i < n; i++) dst[i] = src[rows[i]!]!;
+}
+
+/**
+ * A content hash of the bars: the columns in buffer order (float columns, date, time), so
+ * equal bars have equal ids however they are stored.
+ */
+function contentId(d: PriceData): string {
+  const h = createHash('sha256');
+  const cols = [d.open, d.high, d.low, d.close, d.volume, ...(d.openInterest ? [d.openInterest] : []), d.date, ...(d.time ? [d.time] : [])];
+  for (const c of cols) h.update(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+  return h.digest('hex').slice(0, 24);
 }
 
 /** A structured-clone-able descriptor of `d` (the buffer travels shared, not copied). */
