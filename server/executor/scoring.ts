@@ -4,7 +4,10 @@
  * thread receives trials already scored), and on the run's main thread for executors that
  * return plain metrics (external command strategies) and for warm starts and reports.
  */
-import { compileExpr, exprNames, type BasketLookup, type Expr, type Lookup } from '../../grammar';
+// The expression module alone: the grammar's index would bring the parser (chevrotain) into
+// every pool worker, whose start it slowed by building the lexer.
+import { compileExpr, exprNames, type BasketLookup } from '../../grammar/expr';
+import type { Expr, Lookup } from '../../grammar/model';
 import type { Metrics, ParamValues, Score, TrialState, TrialSymbol } from '../../protocol/run-events';
 
 /** The study's objectives and constraints as plain data (expression trees): it travels with the task payload. */
