@@ -229,26 +229,30 @@ class StageRun {
     // Tell in trial-number order: what the sampler learns never depends on timing.
     if (!this.independent) this.sampler.tell(batch.trials.map((t, k): Told => ({ params: t.searched, loss: lossOf(k) })));
     const es = this.st.earlyStop;
-    let bestLoss = this.best?.loss ?? null;
-    let bestNumber = -1;
+    const minDelta = es?.minDelta ?? 0;
+    // The first objective's loss decides the best (its number array is made once, at the end).
+    let best0 = this.best ? this.best.loss[0]! : Infinity;
+    let hasBest = this.best !== null;
+    let bestK = -1;
     for (let k = 0; k < batch.trials.length; k++) {
-      const loss = lossOf(k);
+      const l0 = batch.loss0[k]!;
       let improved = false;
-      if (loss) {
-        if (!bestLoss || loss[0]! < bestLoss[0]! - (es?.minDelta ?? 0)) improved = true;
-        if (!bestLoss || loss[0]! < bestLoss[0]!) {
-          bestLoss = loss;
-          bestNumber = batch.first + k;
+      if (!Number.isNaN(l0)) {
+        if (!hasBest || l0 < best0 - minDelta) improved = true;
+        if (!hasBest || l0 < best0) {
+          best0 = l0;
+          hasBest = true;
+          bestK = k;
         }
-        if (multi && this.front.add(loss, null)) improved = true;
+        if (multi && batch.losses[k] && this.front.add(batch.losses[k]!, null)) improved = true;
       }
       this.since = improved ? 0 : this.since + 1;
       this.done++;
       if (es && this.since >= es.patience && !this.stoppedBy) this.stoppedBy = 'early_stop';
     }
-    if (bestNumber >= 0) {
-      const c = batch.candidates.get(bestNumber)!;
-      this.best = { summary: summaryOf(c.batch.event(c.i)), loss: bestLoss! };
+    if (bestK >= 0) {
+      const c = batch.candidates.get(batch.first + bestK)!;
+      this.best = { summary: summaryOf(c.batch.event(c.i)), loss: multi ? batch.losses[bestK]! : [best0] };
     }
     this.ctx.out.flush();
     this.ctx.out.progress(false);

@@ -48,14 +48,21 @@ ${params}
 
 const SMA_GRID = study('    search grid', 1);
 
-/** CPU time of this process's main thread so far (ms): /proc/self/task/PID/stat utime + stime (Linux, 100 ticks/s). */
+/**
+ * CPU time of this process's main thread so far (ms): /proc/self/task/PID/schedstat (ns; Linux),
+ * else its stat's utime + stime (10 ms ticks).
+ */
 function mainThreadCpuMs(): number {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
   } catch {
-    return NaN;
+    try {
+      const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      return NaN;
+    }
   }
 }
 
@@ -71,6 +78,8 @@ interface RunFigures {
   cpuMs: number;
   /** CPU of the main thread alone: sampler, bookkeeping, journal, events. */
   mainCpuMs: number;
+  /** The main thread's CPU before the `start` event: the study, its data, the pool's threads, the run folder. */
+  setupCpuMs: number;
 }
 
 /** One run through runStudy, its listener on the batch path (no event objects), as the CLI's terminal output is. */
@@ -79,10 +88,11 @@ async function run(text: string, workers: number): Promise<RunFigures> {
   let trials = 0;
   let best = -Infinity;
   let first = 0;
+  let setupCpuMs = NaN;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuMs();
-  const listener = Object.assign(() => {}, {
+  const listener = Object.assign((e: { type: string }) => void (e.type === 'start' && (setupCpuMs = mainThreadCpuMs() - main0)), {
     trials: (b: TrialBatch) => {
       if (!first) first = performance.now();
       trials += b.count;
@@ -97,7 +107,7 @@ async function run(text: string, workers: number): Promise<RunFigures> {
   const cpu = process.cpuUsage(cpu0);
   const mainCpuMs = mainThreadCpuMs() - main0;
   rmSync(dir, { recursive: true, force: true });
-  return { trials, best, wall: (end - t0) / 1000, seconds: (end - first) / 1000, cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs };
+  return { trials, best, wall: (end - t0) / 1000, seconds: (end - first) / 1000, cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs, setupCpuMs };
 }
 
 /** A grid on 1 and 2 workers, each run fresh (new pool, cold workers) as a user starts one: best of `repeats`. */
@@ -118,6 +128,9 @@ async function scaling(name: string, text: string, repeats: number): Promise<Rec
       backtestsPerSecond: Math.round(r.trials / r.wall),
       cpuMicrosecondsPerBacktest: Math.round((1000 * r.cpuMs) / r.trials),
       mainThreadCpuMicrosecondsPerTrial: Number(((1000 * r.mainCpuMs) / r.trials).toFixed(2)),
+      // The same without the fixed cost before `start` (reading the study and its data, starting the pool's threads).
+      mainThreadSetupCpuMs: Number(r.setupCpuMs.toFixed(1)),
+      mainThreadCpuMicrosecondsPerTrialAfterStart: Number(((1000 * (r.mainCpuMs - r.setupCpuMs)) / r.trials).toFixed(2)),
       best: r.best,
     };
     process.stderr.write(`${name} on ${workers} worker(s): ${JSON.stringify(out[`workers${workers}`])} (load ${os.loadavg()[0]!.toFixed(2)})\n`);
