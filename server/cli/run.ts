@@ -130,7 +130,7 @@ export const runCommand: Command = async (argv, io) => {
   process.on('SIGTERM', onSignal);
 
   const printer = args.json ? jsonPrinter(io) : terminalPrinter(io, io.isTTY);
-  const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume, redis: args.redis, createExecutor: chooseExecutor, checkOptions: hostCheckOptions, confine: {} };
+  const options: RunOptions = { file: args.file, study: args.study, stage: args.stage, workers: args.workers, seed: args.seed, out: args.out, resume: args.resume, redis: args.redis, createExecutor: chooseExecutor, checkOptions: (f) => hostCheckOptions(f, args.workers), confine: {} };
   try {
     const end = await runStudy(options, printer.listener, ac.signal);
     printer.close();

@@ -8,19 +8,21 @@
  */
 import { createDistributedExecutor } from '../distributed/distributed-executor';
 import type { ExecutorFactory } from '../executor/executor';
-import { LocalExecutor } from '../executor/local-pool';
+import { defaultWorkers, LocalExecutor } from '../executor/local-pool';
 import { CommandExecutor } from '../strategies/command-executor';
 import { BacktraderExecutor } from '../strategies/backtrader/backtrader-executor';
 import { backtraderSchemaLoader } from '../strategies/backtrader/describe';
+import { workersHint } from '../strategies/backtrader/prestart';
 import type { AnalyzeOptions } from '../../grammar';
 import { compileStrategyModule, ModuleCompileError } from '../strategies/compile-module';
 
 /**
  * The checks a host adds to a run's own (trusted runs only): what a backtrader strategy
- * declares. The run's first bridge process starts meanwhile (its imports overlap the describe).
+ * declares. The run's bridge processes start meanwhile, one per worker (`workers`: the run's
+ * own setting, else the study file's `workers`, else one per core), the first describing it.
  */
-export function hostCheckOptions(file: string): AnalyzeOptions {
-  return { backtraderSchemas: backtraderSchemaLoader(file, { prestart: true }) };
+export function hostCheckOptions(file: string, workers?: number): AnalyzeOptions {
+  return { backtraderSchemas: backtraderSchemaLoader(file, { prestart: workers ?? workersHint(file) ?? defaultWorkers() }) };
 }
 
 export const chooseExecutor: ExecutorFactory = async (payload, settings, prices, context) => {

@@ -84,7 +84,7 @@ ${stage}
     const c0 = childrenCpu() + ownCpu();
     const t0 = performance.now();
     const end = await runStudy(
-      { file: path.join(dir, 's.optstudy'), out: path.join(dir, 'run'), workers, createExecutor: chooseExecutor, checkOptions: hostCheckOptions },
+      { file: path.join(dir, 's.optstudy'), out: path.join(dir, 'run'), workers, createExecutor: chooseExecutor, checkOptions: (f) => hostCheckOptions(f, workers) },
       (e) => {
         if (e.type === 'trial') {
           combos++;

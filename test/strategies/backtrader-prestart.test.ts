@@ -11,7 +11,7 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runStudy } from '../../server/run/run-study';
 import { chooseExecutor, hostCheckOptions } from '../../server/host/executors';
-import { sampleData } from '../support/run-fixtures';
+import { collector, sampleData } from '../support/run-fixtures';
 import { backtraderMissing, fixture } from './backtrader-env';
 import { runFolder } from './backtrader-runs';
 import { processesIn, scratchStudy, waitFor } from './procs';
@@ -80,5 +80,19 @@ test('a run whose SPEC names nothing stops at its checks with "did you mean"; th
       return true;
     },
   );
+  assert.ok(await waitFor(() => processesIn(dir).length === 0, 5000), `left behind: ${processesIn(dir).join('; ')}`);
+});
+
+test('processes started for more workers than the run uses end with the run; one process serves it', { skip, timeout: 120_000 }, async () => {
+  // The study says `workers 2` (two processes start during the checks); the run is given one.
+  const dir = folder('mine.py:make', 2);
+  const c = collector();
+  const end = await runStudy(
+    { file: path.join(dir, 'study.optstudy'), out: path.join(dir, 'run'), workers: 1, createExecutor: chooseExecutor, checkOptions: hostCheckOptions },
+    c.onEvent,
+    new AbortController().signal,
+  );
+  assert.equal(end.status, 'finished', end.error);
+  assert.equal(new Set(c.trials().map((t) => t.metrics['proc.pid'])).size, 1);
   assert.ok(await waitFor(() => processesIn(dir).length === 0, 5000), `left behind: ${processesIn(dir).join('; ')}`);
 });

@@ -140,8 +140,8 @@ export class BacktraderExecutor extends ProcessExecutor {
       bridgeLaunch(ref.spec, ref.cwd),
       { request: (t, window) => bridgeRequest(payload, t.params, window), metrics: bridgeMetrics, equity: (a) => runRecordOf(a.body.record).values },
       settings,
-      // The process started during the run's checks (prestart.ts), when there is one.
-      [takePrestarted(ref.spec, ref.cwd)].filter((p): p is ExternalProcess => p !== undefined),
+      // The processes started during the run's checks (prestart.ts), when there are some.
+      takePrestarted(ref.spec, ref.cwd),
     );
   }
 }

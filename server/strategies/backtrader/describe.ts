@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { BacktraderDescription, ParamSchema, ParamType, StrategySchema } from '../../../grammar';
 import { bridgePath, pythonCommand } from './bridge-path';
 import { killGroup, trackGroup } from '../process-groups';
-import { dropPrestarted, prestartAndDescribe, prestartBridge } from './prestart';
+import { dropPrestarted, prestartAndDescribe, prestartBridges } from './prestart';
 
 /** A describe step that takes longer is given up (a factory that loops, a slow import). */
 export const DESCRIBE_TIMEOUT_MS = 20_000;
@@ -54,18 +54,20 @@ export function readDescription(stdout: string): BacktraderDescription | undefin
 }
 
 /**
- * Describes SPEC synchronously (the CLI's `check`, a run's own check). `prestart` (a run): the
- * run's first bridge process starts now and describes SPEC itself (prestart.ts).
+ * Describes SPEC synchronously (the CLI's `check`, a run's own check). `prestart` (a run): that
+ * many bridge processes start now for the run's workers, the first describing SPEC itself
+ * (prestart.ts).
  */
-export function describeBacktraderSync(spec: string, cwd: string, options: { prestart?: boolean } = {}): BacktraderDescription | undefined {
+export function describeBacktraderSync(spec: string, cwd: string, options: { prestart?: number } = {}): BacktraderDescription | undefined {
   const key = `${cwd}\0${spec}`;
   const stamp = stampOf(spec, cwd);
   const hit = cache.get(key);
+  const prestart = options.prestart ?? 0;
   if (hit && hit.stamp === stamp) {
-    if (options.prestart) prestartBridge(spec, cwd);
+    if (prestart > 0) prestartBridges(spec, cwd, prestart);
     return hit.value;
   }
-  const told = options.prestart ? prestartAndDescribe(spec, cwd, DESCRIBE_TIMEOUT_MS) : undefined;
+  const told = prestart > 0 ? prestartAndDescribe(spec, cwd, prestart, DESCRIBE_TIMEOUT_MS) : undefined;
   if (told !== undefined) {
     const value = readDescription(told);
     cache.set(key, { stamp, value });
@@ -157,9 +159,10 @@ function askBridge(args: string[], cwd: string): Promise<string | undefined> {
 
 /**
  * A `backtraderSchemas` function for `analyze`, for studies in `studyFile`'s folder. `prestart`
- * (a run's checks): a bridge process for the run's first worker starts while SPEC is described.
+ * (a run's checks): that many bridge processes start for the run's workers while SPEC is
+ * described (prestart.ts).
  */
-export function backtraderSchemaLoader(studyFile: string, options: { prestart?: boolean } = {}): (spec: string) => BacktraderDescription | undefined {
+export function backtraderSchemaLoader(studyFile: string, options: { prestart?: number } = {}): (spec: string) => BacktraderDescription | undefined {
   const cwd = path.dirname(path.resolve(studyFile));
   return (spec) => {
     const description = describeBacktraderSync(spec, cwd, options);
