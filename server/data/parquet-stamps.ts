@@ -4,9 +4,10 @@
  * typed dates, TIME columns, and text or numbers in any form the CSV loader reads (ISO dates
  * and datetimes, D/M/YYYY, yyyymmdd, epoch seconds or milliseconds, a study's `date_format`).
  */
-import type { DecodedArray, SchemaElement } from 'hyparquet';
+import type { SchemaElement } from 'hyparquet';
 import { compileDateFormat, DATE_FORMS, FORMAT_MISMATCH, fromDayNumber, newStamp, readStamp, readTime, type DateFormat } from './datetime';
 import { bytesOf } from './bytes';
+import { eachValue, type Page } from './parquet-pages';
 import { at, cell, type RawBars } from './raw';
 import { PriceDataError, type LoadOptions } from './types';
 
@@ -22,13 +23,13 @@ function dateKind(el: SchemaElement, name: string, file: string): DateKind {
 }
 
 /** Fills `raw.date` and `raw.time` (-1: no time) of every row from the date column `k`. */
-export function parquetDates(raw: RawBars, chunks: DecodedArray[], el: SchemaElement, k: number, file: string, options: LoadOptions): void {
+export function parquetDates(raw: RawBars, pages: Page[], el: SchemaElement, k: number, file: string, options: LoadOptions): void {
   const name = raw.header.names[k]!;
   const kind = dateKind(el, name, file);
-  if (kind === 'text') return textDates(raw, chunks, k, file, options);
+  if (kind === 'text') return textDates(raw, pages, k, file, options);
   let lastDay = NaN;
   let lastDate = 0;
-  eachValue(chunks, (v, r) => {
+  eachValue(pages, (v, r) => {
     if (typeof v !== 'number') missingDate(raw, r, name, file, k);
     const day = kind === 'days' ? v : Math.floor(v / 86400000);
     if (day !== lastDay) {
@@ -45,7 +46,7 @@ export function parquetDates(raw: RawBars, chunks: DecodedArray[], el: SchemaEle
 }
 
 /** Dates written as text or as plain numbers, read as the CSV loader reads a field. */
-function textDates(raw: RawBars, chunks: DecodedArray[], k: number, file: string, options: LoadOptions): void {
+function textDates(raw: RawBars, pages: Page[], k: number, file: string, options: LoadOptions): void {
   const name = raw.header.names[k]!;
   let format: DateFormat | undefined;
   if (options.dateFormat !== undefined) {
@@ -54,7 +55,7 @@ function textDates(raw: RawBars, chunks: DecodedArray[], k: number, file: string
     format = f;
   }
   const st = newStamp();
-  eachValue(chunks, (v, r) => {
+  eachValue(pages, (v, r) => {
     if (v === null || v === undefined) missingDate(raw, r, name, file, k);
     const s = typeof v === 'string' ? v.trim() : String(v);
     const b = bytesOf(s);
@@ -71,10 +72,10 @@ function textDates(raw: RawBars, chunks: DecodedArray[], k: number, file: string
 }
 
 /** Seconds after midnight from the time column `k` (TIME columns or `HH:MM[:SS]` text). */
-export function parquetTimes(raw: RawBars, chunks: DecodedArray[], el: SchemaElement, k: number, file: string): void {
+export function parquetTimes(raw: RawBars, pages: Page[], el: SchemaElement, k: number, file: string): void {
   const name = raw.header.names[k]!;
   const perSecond = timeUnit(el);
-  eachValue(chunks, (v, r) => {
+  eachValue(pages, (v, r) => {
     let t = -1;
     if (perSecond && (typeof v === 'number' || typeof v === 'bigint')) t = Math.floor(Number(v) / perSecond);
     else if (typeof v === 'string') {
@@ -101,10 +102,4 @@ function timeUnit(el: SchemaElement): number {
 
 function missingDate(raw: RawBars, r: number, name: string, file: string, k: number): never {
   throw new PriceDataError(`${at(raw, file, r + 1)}: the date in column '${name}' is missing; fill it in or remove the row.`, file, r + 1, k + 1);
-}
-
-/** Calls `f(value, row)` for every value of a column's chunks, in row order. */
-function eachValue(chunks: DecodedArray[], f: (v: any, r: number) => void): void {
-  let r = 0;
-  for (const chunk of chunks) for (let i = 0; i < chunk.length; i++) f(chunk[i], r++);
 }

@@ -9,13 +9,14 @@
  */
 import { brotliDecompressSync, unzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
-import { parquetHeader, readColumn } from 'hyparquet/src/column.js';
+import { parquetHeader } from 'hyparquet/src/column.js';
 import { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
 import { parquetMetadata, parquetSchema } from 'hyparquet/src/metadata.js';
 import { getTreePath } from 'hyparquet/src/schema.js';
-import type { Compressors, DecodedArray, FileMetaData, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
+import type { Compressors, FileMetaData, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
 import { bytesOf } from './bytes';
 import { mapColumns, requireColumns } from './layout';
+import { readFlatChunk, rowsOf, type Decoder, type Page } from './parquet-pages';
 import { allocateRaw, at, cell, FLOAT_COLS, type RawBars } from './raw';
 import { parquetDates, parquetTimes } from './parquet-stamps';
 import { NUMBER_MISSING, numberStatus, readNumber } from './numbers';
@@ -71,7 +72,7 @@ export function scanParquet(bytes: Uint8Array, file: string, options: LoadOption
   requireColumns(file, `${file}: missing Parquet column`, `(the file has ${names.length} column${names.length === 1 ? '' : 's'}: ${listed}`, layout, undefined, 'the file');
   const n = rowCount(meta, file);
   const raw = allocateRaw(n, { sep: '', names, layout }, 0, 'row');
-  const read = (k: number): DecodedArray[] => readWhole(bytes, meta, tree, columns[k]!, n, file);
+  const read = (k: number): Page[] => readWhole(bytes, meta, tree, columns[k]!, n, file);
   const missing = new Uint8Array(n);
   parquetDates(raw, read(layout.date), columns[layout.date]!.element, layout.date, file, options);
   if (layout.time >= 0 && layout.time !== layout.date) parquetTimes(raw, read(layout.time), columns[layout.time]!.element, layout.time, file);
@@ -93,13 +94,11 @@ function rowCount(meta: FileMetaData, file: string): number {
   return n;
 }
 
-/** Every value of one column, row group after row group, as hyparquet decodes them. */
-function readWhole(bytes: Uint8Array, meta: FileMetaData, tree: SchemaTree, col: Column, n: number, file: string): DecodedArray[] {
+/** The pages of one column, row group after row group, as hyparquet decodes them. */
+function readWhole(bytes: Uint8Array, meta: FileMetaData, tree: SchemaTree, col: Column, n: number, file: string): Page[] {
   if (col.element.repetition_type === 'REPEATED') throw new PriceDataError(`${file}: the Parquet column '${col.name}' holds lists; price columns must be plain values.`, file);
   if (col.element.num_children) throw new PriceDataError(`${file}: the Parquet column '${col.name}' is nested (a struct or list); price columns must be plain values.`, file);
-  const out: DecodedArray[] = [];
-  let groupStart = 0;
-  let got = 0;
+  const out: Page[] = [];
   for (const group of meta.row_groups) {
     const rows = Number(group.num_rows);
     const cm = group.columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === col.name)?.meta_data;
@@ -110,17 +109,16 @@ function readWhole(bytes: Uint8Array, meta: FileMetaData, tree: SchemaTree, col:
     const start = Number(cm.dictionary_page_offset || cm.data_page_offset);
     const end = start + Number(cm.total_compressed_size);
     if (!(start >= 0 && end <= bytes.length && end > start)) throw new PriceDataError(`${file}: the Parquet column '${col.name}' points outside the file; the file is damaged or cut short.`, file);
-    const data = guard(file, `column '${col.name}'`, () => {
-      checkPages(new DataView(bytes.buffer, bytes.byteOffset + start, end - start), rows);
+    const pages = guard(file, `column '${col.name}'`, () => {
+      const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
+      checkPages(view, rows);
       const schemaPath = getTreePath(tree, cm.path_in_schema);
-      const reader = { view: new DataView(bytes.buffer, bytes.byteOffset + start, end - start), offset: 0 };
       const decoder = { pathInSchema: cm.path_in_schema, element: col.element, schemaPath, type: cm.type, codec: cm.codec, parsers: PARSERS, compressors: COMPRESSORS };
-      return readColumn(reader, { groupStart, groupRows: rows, selectStart: 0, selectEnd: rows }, decoder as Parameters<typeof readColumn>[2]).data;
+      return readFlatChunk(view, rows, decoder as Decoder);
     });
-    for (const d of data) got += d.length;
-    out.push(...data);
-    groupStart += rows;
+    out.push(...pages);
   }
+  const got = rowsOf(out);
   if (got !== n) throw new PriceDataError(`${file}: the Parquet column '${col.name}' has ${got} values for ${n} rows; the file is damaged.`, file);
   return out;
 }
@@ -170,20 +168,21 @@ function guard<T>(file: string, part: string, f: () => T): T {
 }
 
 /** A price column (or volume, open interest) into raw column `c`; missing prices mark their row. */
-function readNumbers(raw: RawBars, chunks: DecodedArray[], c: number, k: number, missing: Uint8Array, file: string): void {
+function readNumbers(raw: RawBars, pages: Page[], c: number, k: number, missing: Uint8Array, file: string): void {
   const dst = raw.cols[c]!;
   let r = 0;
-  for (const chunk of chunks) {
-    if (chunk instanceof Float64Array) {
-      dst.set(chunk, r);
-      for (let i = 0; i < chunk.length; i++) if (chunk[i] !== chunk[i]) markMissing(raw, c, r + i, missing);
-      r += chunk.length;
+  for (const { values, defs, max, n } of pages) {
+    if (!defs && values instanceof Float64Array) {
+      dst.set(values.subarray(0, n), r);
+      for (let i = 0; i < n; i++) if (values[i] !== values[i]) markMissing(raw, c, r + i, missing);
+      r += n;
       continue;
     }
-    for (let i = 0; i < chunk.length; i++, r++) {
-      const v = number(chunk[i], raw, r, k, file);
-      if (v !== v) markMissing(raw, c, r, missing);
-      else dst[r] = v;
+    const typed = values instanceof Float64Array;
+    for (let i = 0, v = 0; i < n; i++, r++) {
+      const x = defs && defs[i] !== max ? NaN : typed ? values[v++]! : number(values[v++], raw, r, k, file);
+      if (x !== x) markMissing(raw, c, r, missing);
+      else dst[r] = x;
     }
   }
 }
