@@ -63,10 +63,41 @@ function paramsHtml(p: ParamValues): string {
   return Object.entries(p).map(([k, v]) => `<span class="kv">${esc(k)}=<b>${esc(v)}</b></span>`).join(' ');
 }
 
-function rankingTable(rows: RankedTrial[], metrics: string[]): string {
+function rankingTable(rows: RankedTrial[], metrics: string[], perSymbol?: SymbolColumns): string {
   if (!rows.length) return '<p class="muted">No feasible trials.</p>';
-  return `<table><thead><tr><th>#</th><th>trial</th><th>stage</th><th>score</th>${metrics.map((m) => `<th>${esc(m)}</th>`).join('')}<th>parameters</th></tr></thead><tbody>${rows
-    .map((r) => `<tr><td>${r.rank}</td><td>${esc(r.number)}</td><td>${esc(r.stage)}</td><td class="num">${esc(fmtScore(r.score))}</td>${metrics.map((m) => `<td class="num">${esc(fmt(r.metrics[m]))}</td>`).join('')}<td>${paramsHtml(r.params)}</td></tr>`)
+  const symHead = perSymbol ? perSymbol.symbols.map((sym) => `<th>${esc(sym)} ${esc(perSymbol.metric)}</th>`).join('') : '';
+  const symCells = (r: RankedTrial) => (perSymbol ? perSymbol.values(r.number).map((v) => `<td class="num">${esc(fmt(v))}</td>`).join('') : '');
+  return `<table><thead><tr><th>#</th><th>trial</th><th>stage</th><th>score</th>${metrics.map((m) => `<th>${esc(m)}</th>`).join('')}${symHead}<th>parameters</th></tr></thead><tbody>${rows
+    .map((r) => `<tr><td>${r.rank}</td><td>${esc(r.number)}</td><td>${esc(r.stage)}</td><td class="num">${esc(fmtScore(r.score))}</td>${metrics.map((m) => `<td class="num">${esc(fmt(r.metrics[m]))}</td>`).join('')}${symCells(r)}<td>${paramsHtml(r.params)}</td></tr>`)
+    .join('')}</tbody></table>`;
+}
+
+/** A basket run's per-symbol columns for the rankings: one metric of each symbol's own backtest. */
+interface SymbolColumns {
+  symbols: string[];
+  metric: string;
+  values(trial: number | undefined): unknown[];
+}
+
+function symbolColumns(m: ReportModel, metric: string | undefined): SymbolColumns | undefined {
+  const first = m.trials.find((t) => t.symbols?.length);
+  if (!first || !metric) return undefined;
+  const symbols = first.symbols!.map((x) => x.symbol);
+  const byNumber = new Map(m.trials.map((t) => [t.number, t]));
+  const values = (n: number | undefined) => {
+    const t = n === undefined ? undefined : byNumber.get(n);
+    return symbols.map((sym) => t?.symbols?.find((x) => x.symbol === sym)?.metrics[metric]);
+  };
+  return { symbols, metric, values };
+}
+
+/** The best trial of a basket run, symbol by symbol (each symbol's own backtest). */
+function bestSymbolsHtml(m: ReportModel, metrics: string[]): string {
+  const best = m.snapshot.best;
+  const t = best ? m.trials.find((x) => x.number === best.number) : undefined;
+  if (!t?.symbols?.length) return '';
+  return `<h3>Best trial, symbol by symbol</h3><table><thead><tr><th>symbol</th>${metrics.map((k) => `<th>${esc(k)}</th>`).join('')}</tr></thead><tbody>${t.symbols
+    .map((x) => `<tr><td>${esc(x.symbol)}</td>${metrics.map((k) => `<td class="num">${esc(fmt(x.metrics[k]))}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 }
 
@@ -206,13 +237,15 @@ ${m.reruns.pbo ? `<div class="card">PBO<b class="${m.reruns.pbo.pbo <= 0.2 ? 'go
 </div>
 <p>Objective${m.run.objectives.length > 1 ? 's' : ''}: ${m.run.objectives.map((o, i) => `<b>${esc(m.run.directions[i])}</b> <code>${esc(o)}</code>`).join('; ')}${m.run.directionsFrom === 'default' ? ' <span class="warn">(directions unknown: maximize assumed)</span>' : ''}</p>
 ${best ? `<p>Best parameters: ${paramsHtml(best.params)}</p>` : ''}
+${bestSymbolsHtml(m, metricCols)}
 <p class="muted">Run folder ${esc(m.run.dir)}${m.run.seed !== null ? ` · seed ${m.run.seed}` : ''} · stages: ${m.run.stages.map((st) => `${esc(st.name)}${st.method ? ` (${esc(st.method)})` : ''}`).join(', ')}</p>
 ${m.run.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('')}
 </section>`);
 
   // Rankings
-  sec.push(`<section id="rankings"><h2>Rankings</h2><h3>Top ${m.rankings.top.length}</h3>${rankingTable(m.rankings.top, metricCols)}
-${m.rankings.perStage.length > 1 ? m.rankings.perStage.map((p) => `<h3>Stage ${esc(p.stage)}</h3>${rankingTable(p.top, metricCols)}`).join('') : ''}
+  const perSymbol = symbolColumns(m, metricCols[0]);
+  sec.push(`<section id="rankings"><h2>Rankings</h2><h3>Top ${m.rankings.top.length}</h3>${rankingTable(m.rankings.top, metricCols, perSymbol)}
+${m.rankings.perStage.length > 1 ? m.rankings.perStage.map((p) => `<h3>Stage ${esc(p.stage)}</h3>${rankingTable(p.top, metricCols, perSymbol)}`).join('') : ''}
 <h3>Bottom ${m.rankings.bottom.length}</h3>${rankingTable(m.rankings.bottom, metricCols)}
 <h3>Best by metric</h3><table><thead><tr><th>metric</th><th>best</th><th>trial</th><th>parameters</th></tr></thead><tbody>${m.rankings.bestByMetric
     .map((b) => `<tr><td>${esc(b.metric)} <span class="muted">(${b.direction === 'maximize' ? '↑' : '↓'})</span></td><td class="num">${esc(fmt(b.value))}</td><td>${esc(b.number)}</td><td>${paramsHtml(b.params)}</td></tr>`)

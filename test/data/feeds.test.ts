@@ -14,7 +14,8 @@ import { runBacktest } from '../../server/engine';
 import { runStudy } from '../../server/run/run-study';
 import { replayTrial } from '../../server/analysis/replay';
 import { parseTrial } from '../../client/trial-detail';
-import { buildReport, reportText } from '../../server/report';
+import { buildReport, reportHtml, reportText } from '../../server/report';
+import { fmt } from '../../server/report/text';
 import { collector, sampleData, tempStudy } from '../support/run-fixtures';
 
 const CONFIG = { cash: 100000, commission: 0.001, sizing: { kind: 'percent' as const, value: 95 } };
@@ -152,6 +153,20 @@ test('a basket study: one backtest per symbol per trial, objectives over the sym
   const text = reportText(report);
   const best = trials.find((t) => t.number === end.best!.number)!;
   for (const sym of best.symbols!) assert.match(text, new RegExp(`^${sym.symbol}  +${String(Number((sym.metrics.sharpe as number).toFixed(4)))}`, 'm'));
+  // The HTML report: the best trial symbol by symbol, and each symbol's Sharpe beside every
+  // ranked trial (the values of the journal's per-symbol backtests).
+  const html = reportHtml(report);
+  const section = (start: string) => html.slice(html.indexOf(start), html.indexOf('</table>', html.indexOf(start)));
+  const bestTable = section('Best trial, symbol by symbol');
+  for (const sym of best.symbols!) assert.ok(bestTable.includes(`<tr><td>${sym.symbol}</td><td class="num">${fmt(sym.metrics.sharpe)}</td>`), `${sym.symbol} in ${bestTable}`);
+  const ranking = section('<section id="rankings">');
+  assert.ok(best.symbols!.every((sym) => ranking.includes(`<th>${sym.symbol} sharpe</th>`)), ranking.slice(0, 600));
+  const ranked = trials.filter((t) => t.state === 'complete');
+  assert.ok(ranked.length >= 2);
+  for (const t of ranked) {
+    const cells = t.symbols!.map((sym) => `<td class="num">${fmt(sym.metrics.sharpe)}</td>`).join('');
+    assert.ok(ranking.includes(`<td>${t.number}</td>`) && ranking.includes(cells), `trial ${t.number}: ${cells}`);
+  }
   // Resuming a finished basket run reads the symbols back and runs nothing again.
   const again = collector();
   const end2 = await runStudy({ file, workers: 2, resume: path.join(dir, 'run') }, again.onEvent, new AbortController().signal);
