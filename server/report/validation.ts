@@ -31,7 +31,9 @@ export async function validateRun(studyFile: string, study: StudyModel | null, t
   if (study.objectives.length !== 1) return { result: null, reason: 'validation ranks by one objective; this study has several' };
   try {
     const plan = buildPlan(study, studyFile);
-    const data: PriceData = loadPrices(plan.payload.data.file, { ...(plan.payload.data.from ? { from: plan.payload.data.from } : {}), ...(plan.payload.data.to ? { to: plan.payload.data.to } : {}) });
+    const feed = plan.payload.data;
+    // Read as the study says (its `columns`, `date_format`, `prices`), as the run read it.
+    const data: PriceData = loadPrices(feed.file, { ...(feed.from ? { from: feed.from } : {}), ...(feed.to ? { to: feed.to } : {}) }, feed.options);
     const config = plan.payload.config as BacktestConfig;
     const strategy = study.strategy.name;
     const dates = Array.from(data.date, (d) => formatDate(d));

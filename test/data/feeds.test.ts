@@ -199,4 +199,15 @@ test('a file read through the options block runs as the same file in the standar
   const de = await run('de.optstudy');
   assert.equal(de.length, 4);
   assert.deepEqual(de, await run('plain.optstudy'));
+  // The report validates a run that ended without it (here: validate added afterwards) on the
+  // file read as the study says, and gets the plain file's numbers.
+  const validated = (name: string) => {
+    const text = readFileSync(path.join(dir, name), 'utf8').replace('  stage "g"', '  validate holdout 30%\n  stage "g"');
+    writeFileSync(path.join(dir, name), text);
+    return buildReport(path.join(dir, `run-${name}`));
+  };
+  const [vde, vplain] = [await validated('de.optstudy'), await validated('plain.optstudy')];
+  assert.equal(vde.validationNote, null);
+  assert.equal(vde.validation.length, 1);
+  assert.deepEqual(vde.validation, vplain.validation);
 });
