@@ -52,7 +52,10 @@ export interface StageOutcome {
 /** One batch in flight: its trials (numbered from `first`), and their losses as they come back. */
 interface Batch {
   first: number;
-  trials: { number: number; params: ParamValues; searched: Params }[];
+  /** Its trials: each the request an executor gets (kept until the batch ends, for outcomes that carry metrics only). */
+  trials: TrialRequest[];
+  /** The sampler's points, to tell it the losses (null for methods that learn nothing). */
+  searched: Params[] | null;
   /** First-objective loss by index (NaN: none yet, or not complete). */
   loss0: Float64Array;
   /** Every objective's loss by index (several objectives only). */
@@ -153,9 +156,9 @@ class StageRun {
     const ctx = this.ctx;
     const first = ctx.next;
     ctx.next += asked.length;
-    const trials = asked.map((p, k) => ({ number: first + k, params: this.space.full(p) as ParamValues, searched: p }));
+    const trials = asked.map((p, k): TrialRequest => ({ number: first + k, params: this.space.full(p) as ParamValues }));
     const n = trials.length;
-    const batch: Batch = { first, trials, loss0: new Float64Array(n).fill(NaN), losses: [], seen: new Uint8Array(n), candidates: new Map(), min: Infinity };
+    const batch: Batch = { first, trials, searched: this.independent ? null : asked, loss0: new Float64Array(n).fill(NaN), losses: [], seen: new Uint8Array(n), candidates: new Map(), min: Infinity };
     const known: TrialEvent[] = [];
     const replayed: TrialEvent[] = [];
     const toRun: TrialRequest[] = [];
@@ -170,7 +173,7 @@ class StageRun {
       }
       const m = ctx.memo.size > 0 ? ctx.memo.get(fullKey(t.params)) : undefined;
       if (m) known.push(this.eventOf(t, { number: t.number, metrics: m.metrics, durationMs: 0 }, m.symbols));
-      else toRun.push({ number: t.number, params: t.params });
+      else toRun.push(t);
     }
     if (replayed.length) this.take(batch, new EventBatch(this.st.name, replayed), false);
     if (known.length) this.take(batch, new EventBatch(this.st.name, known), true);
@@ -227,7 +230,7 @@ class StageRun {
     const multi = this.ctx.directions.length > 1;
     const lossOf = (k: number): number[] | null => (multi ? (batch.losses[k] ?? null) : Number.isNaN(batch.loss0[k]!) ? null : [batch.loss0[k]!]);
     // Tell in trial-number order: what the sampler learns never depends on timing.
-    if (!this.independent) this.sampler.tell(batch.trials.map((t, k): Told => ({ params: t.searched, loss: lossOf(k) })));
+    if (batch.searched) this.sampler.tell(batch.searched.map((p, k): Told => ({ params: p, loss: lossOf(k) })));
     const es = this.st.earlyStop;
     const minDelta = es?.minDelta ?? 0;
     // The first objective's loss decides the best (its number array is made once, at the end).
