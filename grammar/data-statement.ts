@@ -10,7 +10,10 @@ import type { DataAst, DataFeedModel, Diagnostic, Expr, LiteralAst, OptionAst, R
 /** Options of a `data` block, with one-line docs (completion and hover use these). */
 export const DATA_OPTIONS: Readonly<Record<string, { doc: string; values?: readonly string[] }>> = Object.freeze({
   columns: { doc: 'Which header names (or column numbers from 1) hold the prices: `columns { date "Datum", close "Schluss" }`. Roles: date, time, open, high, low, close, volume, openinterest.' },
-  date_format: { doc: 'How dates are written, when the values cannot tell: `"DD/MM/YYYY"`, `"MM/DD/YYYY"`, `"DD.MM.YYYY hh:mm"`, or `epoch` / `epoch_ms` (seconds / milliseconds since 1970, UTC).' },
+  date_format: {
+    doc: 'How dates are written, when the values cannot tell: `"DD/MM/YYYY"`, `"MM/DD/YYYY"`, `"DD.MM.YYYY hh:mm"`, or `epoch` / `epoch_ms` (seconds / milliseconds since 1970, UTC).',
+    values: ['"DD/MM/YYYY"', '"MM/DD/YYYY"', '"DD.MM.YYYY"', '"DD.MM.YYYY hh:mm"', '"YYYY-MM-DD hh:mm:ss"', 'epoch', 'epoch_ms'],
+  },
   prices: {
     doc: 'What to do with rows whose prices cannot be traded: `check` (default: refuse the file, naming the line), `repair` (skip rows with a missing, zero, negative or infinite price; widen High/Low over Open/Close), `allow` (keep the values as written, e.g. negative prices of spreads).',
     values: ['check', 'repair', 'allow'],

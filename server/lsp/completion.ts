@@ -9,7 +9,7 @@ import { BUILTIN_STRATEGIES, EXPR_FUNCTIONS, METRICS, SEARCH_METHODS, findSearch
 import { cursorContext, type CursorContext } from './cursor-context';
 import type { ParsedDocument } from './document';
 import type { Token } from './lexer';
-import { BLOCK_KEYWORDS, OPTION_BLOCKS, PARAM_TYPES, strategyParamsAt } from './lookup';
+import { BLOCK_KEYWORDS, OPTION_BLOCKS, OPTION_VALUES, PARAM_TYPES, strategyParamsAt } from './lookup';
 
 export interface CompletionOptions {
   /** Whether the client accepts snippets (`${1:name}`). */
@@ -90,6 +90,8 @@ export function computeCompletion(doc: ParsedDocument, position: Position, optio
       if (opts && st.length === 0) {
         const used = usedOptionKeys(doc.tokens, ctx);
         for (const [k, d] of Object.entries(opts)) if (!used.has(k)) items.push({ label: k, kind: CompletionItemKind.Property, documentation: md(d) });
+      } else if (st.length === 1) {
+        for (const v of OPTION_VALUES[ctx.block.detail ?? '']?.[head] ?? []) items.push({ ...value(v), kind: CompletionItemKind.EnumMember });
       }
       break;
     }

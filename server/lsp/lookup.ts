@@ -123,6 +123,11 @@ export const OPTION_BLOCKS: Record<string, Record<string, string>> = {
   },
 };
 
+/** The values an option of those blocks takes, offered after its key (`prices repair`). */
+export const OPTION_VALUES: Record<string, Record<string, readonly string[]>> = {
+  data: Object.fromEntries(Object.entries(DATA_OPTIONS).flatMap(([k, o]) => (o.values ? [[k, o.values]] : []))),
+};
+
 /** Other words with a fixed meaning, for hover. */
 export const WORD_DOCS: Record<string, string> = {
   in: 'Introduces the parameter’s domain.',

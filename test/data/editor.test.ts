@@ -68,7 +68,7 @@ test('hover over a data file shows its bars, span and spacing; several feeds and
   }
 });
 
-test('completion and hover inside a data block: its options, the column roles, the keys not yet written', async () => {
+test('completion and hover inside a data block: its options and their values, the column roles, the keys not yet written', async () => {
   const s = await LspSession.start();
   try {
     const study = (body: string) => `study "s" {\n  strategy momentum_rotation\n  data ["a.txt", "b.txt", "c.txt"] from 2005-01-01 to 2014-12-31 {\n${body}\n  }\n  objective maximize sharpe\n}\n`;
@@ -80,6 +80,8 @@ test('completion and hover inside a data block: its options, the column roles, t
     assert.deepEqual(await labels(study('    <|>')), ['columns', 'date_format', 'prices']);
     assert.deepEqual(await labels(study('    prices repair\n    <|>')), ['columns', 'date_format']);
     assert.deepEqual(await labels(study('    columns { date "Datum", <|> }')), ['close', 'high', 'low', 'open', 'openinterest', 'time', 'volume']);
+    assert.deepEqual(await labels(study('    prices <|>')), ['allow', 'check', 'repair']);
+    assert.deepEqual(await labels(study('    prices check\n    date_format <|>')), ['"DD.MM.YYYY hh:mm"', '"DD.MM.YYYY"', '"DD/MM/YYYY"', '"MM/DD/YYYY"', '"YYYY-MM-DD hh:mm:ss"', 'epoch', 'epoch_ms']);
     const { text, position } = cursor(study('    date_for<|>mat "DD.MM.YYYY"'));
     const h = await s.hover(s.open(`data-${n++}.optstudy`, text), position);
     assert.match(h.contents.value, /^\*\*date_format\*\*\n\nHow dates are written/);
