@@ -4,6 +4,7 @@
  * the definition levels that say which rows are null. hyparquet's own `readColumn` assembles
  * every nullable column into a JS array of boxed values — most of a 1M-row load — while price
  * columns only need "value or missing" per row, which `eachValue` answers from the levels.
+ * Before decoding, `checkPages` walks the page headers so a damaged file fails with a message.
  */
 import type { DecodedArray, ParquetType } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
@@ -67,6 +68,39 @@ function countAt(defs: ArrayLike<number>, max: number): number {
   let k = 0;
   for (let i = 0; i < defs.length; i++) if (defs[i] === max) k++;
   return k;
+}
+
+/** The largest page read, unpacked (a damaged header must not make us allocate gigabytes). */
+const MAX_PAGE_BYTES = 256 * 2 ** 20;
+
+/**
+ * Walks a column chunk's page headers before decoding it, so that a damaged header fails with
+ * a message instead of making the decoder allocate for billions of values or loop on a field
+ * that is not there: every page lies inside the chunk, has the fields the format requires and
+ * counts no more values than the row group has rows.
+ */
+export function checkPages(view: DataView, rows: number): void {
+  const reader = { view, offset: 0 };
+  while (reader.offset < view.byteLength - 1) {
+    const h = parquetHeader(reader);
+    const size = h.compressed_page_size;
+    if (!count(size, view.byteLength - reader.offset)) throw new Error(`a page of ${size} bytes runs past its column chunk`);
+    if (!count(h.uncompressed_page_size, MAX_PAGE_BYTES)) throw new Error(`a page of ${h.uncompressed_page_size} bytes unpacked`);
+    const v1 = h.data_page_header;
+    const v2 = h.data_page_header_v2;
+    const dict = h.dictionary_page_header;
+    const head = v1 ?? v2 ?? dict;
+    if (!head || !head.encoding || !count(head.num_values, Math.max(rows, 1))) throw new Error(`a ${h.type ?? 'damaged'} page header without a valid value count or encoding`);
+    if (v2 && !(count(v2.num_nulls, v2.num_values) && count(v2.num_rows, rows) && count(v2.definition_levels_byte_length + v2.repetition_levels_byte_length, size))) {
+      throw new Error('a data page (v2) header with invalid level lengths or counts');
+    }
+    reader.offset += size;
+  }
+}
+
+/** True for an integer in [0, max]. */
+function count(x: unknown, max: number): boolean {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= max;
 }
 
 /** Calls `f(value, row)` for every row of a column's pages, in row order; null for a null. */

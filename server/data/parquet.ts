@@ -1,22 +1,22 @@
 /**
  * Parquet price files (pandas, polars, DuckDB and Arrow exports), read with hyparquet.
  *
- * The read is synchronous, as for CSV: the whole file is read into memory (readPriceFile), so
- * the footer is parsed with hyparquet's `parquetMetadata` and each needed column chunk is
- * decoded with its synchronous `readColumn` — the page, encoding and codec code its promise
- * API runs after fetching the bytes. The columns become raw rows (raw.ts); ordering, ranges and
- * price checks are the CSV path's (bars.ts, validate.ts), with messages naming a row (from 1).
+ * The read is synchronous, as for CSV: the whole file is read into memory (load.ts), so the
+ * footer is parsed with hyparquet's `parquetMetadata` and each needed column chunk is decoded
+ * with its synchronous page readers (parquet-pages.ts) — the page, encoding and codec code its
+ * promise API runs after fetching the bytes. The columns become raw rows (raw.ts); ordering,
+ * ranges and price checks are the CSV path's (bars.ts, validate.ts), with messages naming a
+ * row (from 1).
  */
 import { brotliDecompressSync, unzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
-import { parquetHeader } from 'hyparquet/src/column.js';
 import { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
 import { parquetMetadata, parquetSchema } from 'hyparquet/src/metadata.js';
 import { getTreePath } from 'hyparquet/src/schema.js';
 import type { Compressors, FileMetaData, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
 import { bytesOf } from './bytes';
 import { mapColumns, requireColumns } from './layout';
-import { readFlatChunk, rowsOf, type Decoder, type Page } from './parquet-pages';
+import { checkPages, readFlatChunk, rowsOf, type Decoder, type Page } from './parquet-pages';
 import { allocateRaw, at, cell, FLOAT_COLS, type RawBars } from './raw';
 import { parquetDates, parquetTimes } from './parquet-stamps';
 import { NUMBER_MISSING, numberStatus, readNumber } from './numbers';
@@ -121,39 +121,6 @@ function readWhole(bytes: Uint8Array, meta: FileMetaData, tree: SchemaTree, col:
   const got = rowsOf(out);
   if (got !== n) throw new PriceDataError(`${file}: the Parquet column '${col.name}' has ${got} values for ${n} rows; the file is damaged.`, file);
   return out;
-}
-
-/** The largest page read, unpacked (a damaged header must not make us allocate gigabytes). */
-const MAX_PAGE_BYTES = 256 * 2 ** 20;
-
-/**
- * Walks a column chunk's page headers before decoding it, so that a damaged header fails with
- * a message instead of making the decoder allocate for billions of values or loop on a field
- * that is not there: every page lies inside the chunk, has the fields the format requires and
- * counts no more values than the row group has rows.
- */
-function checkPages(view: DataView, rows: number): void {
-  const reader = { view, offset: 0 };
-  while (reader.offset < view.byteLength - 1) {
-    const h = parquetHeader(reader);
-    const size = h.compressed_page_size;
-    if (!count(size, view.byteLength - reader.offset)) throw new Error(`a page of ${size} bytes runs past its column chunk`);
-    if (!count(h.uncompressed_page_size, MAX_PAGE_BYTES)) throw new Error(`a page of ${h.uncompressed_page_size} bytes unpacked`);
-    const v1 = h.data_page_header;
-    const v2 = h.data_page_header_v2;
-    const dict = h.dictionary_page_header;
-    const head = v1 ?? v2 ?? dict;
-    if (!head || !head.encoding || !count(head.num_values, Math.max(rows, 1))) throw new Error(`a ${h.type ?? 'damaged'} page header without a valid value count or encoding`);
-    if (v2 && !(count(v2.num_nulls, v2.num_values) && count(v2.num_rows, rows) && count(v2.definition_levels_byte_length + v2.repetition_levels_byte_length, size))) {
-      throw new Error('a data page (v2) header with invalid level lengths or counts');
-    }
-    reader.offset += size;
-  }
-}
-
-/** True for an integer in [0, max]. */
-function count(x: unknown, max: number): boolean {
-  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= max;
 }
 
 /** Calls `f`, turning anything but a PriceDataError into one that names the file and part. */
