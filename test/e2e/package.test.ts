@@ -147,6 +147,12 @@ describe('npm run package', () => {
     assert.equal(JSON.parse(check.stdout).studies[0].total, 4);
     const run = spawnSync(process.execPath, [cli, 'run', 'tiny.optstudy', '--json', '--out', path.join(tmp, 'run')], { cwd: work, encoding: 'utf8', timeout: 150_000 });
     assert.equal(run.status, 0, `packaged optstudy run failed:\n${run.stdout.slice(-2000)}${run.stderr.slice(-2000)}`);
+    // Parquet is read by hyparquet and zstd pages by fzstd, bundled into the CLI: a zstd file
+    // loads from the package alone.
+    fs.copyFileSync(path.join(ROOT, 'test', 'data', 'fixtures', '2006-min-005.zstd.parquet'), path.join(work, 'data', 'min5.parquet'));
+    const pq = spawnSync(process.execPath, [cli, 'backtest', '--data', 'data/min5.parquet', '--strategy', 'sma_cross', '--param', 'fast=5', '--param', 'slow=20', '--json'], { cwd: work, encoding: 'utf8' });
+    assert.equal(pq.status, 0, `packaged optstudy backtest on Parquet failed:\n${pq.stdout}${pq.stderr}`);
+    assert.ok((JSON.parse(pq.stdout) as { trades: unknown[] }).trades.length > 0, 'the Parquet backtest traded');
     const events = run.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     const trials = events.filter((e) => e.type === 'trial');
     assert.equal(trials.length, 4, 'four backtests ran');
