@@ -7,11 +7,13 @@
  * memory over a minute (child process, journal on disk); cancel latency through the run host;
  * the pool alone; and the share of the SMA grid's optimum each sampler reaches with 5% of its
  * backtests. backtrader's plain optstrategy does 2.61 backtests/s on this machine kind
- * (../shared/baselines). Env: BENCH_GRID_REPEATS (3), BENCH_RUN_ONLY=cancel|grid|sma|10m,
- * BENCH_RUN_10M=0 to skip the 10M grid, BENCH_10M_SECONDS (60).
+ * (../shared/baselines). Env: BENCH_GRID_REPEATS (3), BENCH_RUN_ONLY=cancel|ceiling|grid|sma|10m,
+ * BENCH_RUN_10M=0 to skip the 10M grid, BENCH_10M_SECONDS (60). `cpuCeiling` (cpu-ceiling.ts, also
+ * BENCH_RUN_ONLY=ceiling): how many cores' worth two threads of pure CPU work get here — the bound
+ * of every speedup2Workers.
  */
 import { fork } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,6 +23,7 @@ import type { TrialRequest } from '../../server/executor/executor';
 import { loadPrices, runBacktest } from '../../server/engine';
 import { LocalExecutor } from '../../server/executor/local-pool';
 import { repoRoot, sampleData, tempStudy } from '../support/run-fixtures';
+import { cpuCeiling } from './cpu-ceiling';
 
 const DATA = sampleData('orcl-1995-2014.txt');
 const SEEDS = Number(process.env.BENCH_RUN_SEEDS ?? 5);
@@ -66,6 +69,37 @@ function mainThreadCpuMs(): number {
   }
 }
 
+/** Every thread of this process and its CPU so far (ms), by OS thread id (Linux; empty elsewhere). */
+function threadCpuMs(): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const t of readdirSync('/proc/self/task')) {
+      try {
+        out.set(Number(t), Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  } catch {
+    // Not Linux.
+  }
+  return out;
+}
+
+/**
+ * Where a run's CPU went, by thread: the pool's worker threads (threads born during the run,
+ * read while they still run: at the last stage event), the main thread, and the threads that
+ * were there before (V8's platform threads: concurrent compilation and GC — each fresh worker
+ * compiles the engine anew).
+ */
+function cpuByThread(before: Map<number, number>, atStage: Map<number, number>, after: Map<number, number>): { workersMs: number; backgroundMs: number } {
+  let workersMs = 0;
+  let backgroundMs = 0;
+  for (const [tid, ms] of atStage) if (!before.has(tid)) workersMs += ms;
+  for (const [tid, ms] of after) if (tid !== process.pid && before.has(tid)) backgroundMs += ms - before.get(tid)!;
+  return { workersMs, backgroundMs };
+}
+
 interface RunFigures {
   trials: number;
   /** The best first-objective score (maximized studies). */
@@ -80,6 +114,13 @@ interface RunFigures {
   mainCpuMs: number;
   /** The main thread's CPU before the `start` event: the study, its data, the pool's threads, the run folder. */
   setupCpuMs: number;
+  /** Milliseconds from the call to the `start` event, to the first trial back, to the last. */
+  toStartMs: number;
+  toFirstTrialMs: number;
+  toLastTrialMs: number;
+  /** CPU of the pool's worker threads (startup included) and of V8's background threads. */
+  workersCpuMs: number;
+  backgroundCpuMs: number;
 }
 
 /** One run through runStudy, its listener on the batch path (no event objects), as the CLI's terminal output is. */
@@ -88,13 +129,26 @@ async function run(text: string, workers: number): Promise<RunFigures> {
   let trials = 0;
   let best = -Infinity;
   let first = 0;
+  let last = 0;
   let setupCpuMs = NaN;
+  let started = 0;
+  let atStage = new Map<number, number>();
+  const threads0 = threadCpuMs();
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuMs();
-  const listener = Object.assign((e: { type: string }) => void (e.type === 'start' && (setupCpuMs = mainThreadCpuMs() - main0)), {
+  const onEvent = (e: { type: string }): void => {
+    if (e.type === 'start') {
+      setupCpuMs = mainThreadCpuMs() - main0;
+      started = performance.now();
+    }
+    // The last stage's event comes before the pool closes: its workers are still there.
+    if (e.type === 'stage') atStage = threadCpuMs();
+  };
+  const listener = Object.assign(onEvent, {
     trials: (b: TrialBatch) => {
-      if (!first) first = performance.now();
+      last = performance.now();
+      if (!first) first = last;
       trials += b.count;
       for (let i = 0; i < b.count; i++) {
         const l = b.loss0(i, true);
@@ -106,12 +160,26 @@ async function run(text: string, workers: number): Promise<RunFigures> {
   const end = performance.now();
   const cpu = process.cpuUsage(cpu0);
   const mainCpuMs = mainThreadCpuMs() - main0;
+  const byThread = cpuByThread(threads0, atStage, threadCpuMs());
   rmSync(dir, { recursive: true, force: true });
-  return { trials, best, wall: (end - t0) / 1000, seconds: (end - first) / 1000, cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs, setupCpuMs };
+  return {
+    trials,
+    best,
+    wall: (end - t0) / 1000,
+    seconds: (end - first) / 1000,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    mainCpuMs,
+    setupCpuMs,
+    toStartMs: started - t0,
+    toFirstTrialMs: first - t0,
+    toLastTrialMs: last - t0,
+    workersCpuMs: byThread.workersMs,
+    backgroundCpuMs: byThread.backgroundMs,
+  };
 }
 
 /** A grid on 1 and 2 workers, each run fresh (new pool, cold workers) as a user starts one: best of `repeats`. */
-async function scaling(name: string, text: string, repeats: number): Promise<Record<string, unknown>> {
+async function scaling(name: string, text: string, repeats: number, ceiling?: number): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const wall: Record<number, number> = {};
   for (const workers of [1, 2]) {
@@ -131,11 +199,17 @@ async function scaling(name: string, text: string, repeats: number): Promise<Rec
       // The same without the fixed cost before `start` (reading the study and its data, starting the pool's threads).
       mainThreadSetupCpuMs: Number(r.setupCpuMs.toFixed(1)),
       mainThreadCpuMicrosecondsPerTrialAfterStart: Number(((1000 * (r.mainCpuMs - r.setupCpuMs)) / r.trials).toFixed(2)),
+      // The cold run's steps (ms from the call) and where its CPU went (ms): the pool's threads
+      // with their startup, V8's background threads (each fresh worker compiles the engine).
+      timelineMs: { start: Math.round(r.toStartMs), firstTrial: Math.round(r.toFirstTrialMs), lastTrial: Math.round(r.toLastTrialMs), end: Math.round(r.wall * 1000) },
+      cpuMs: { main: Math.round(r.mainCpuMs), workers: Math.round(r.workersCpuMs), background: Math.round(r.backgroundCpuMs), total: Math.round(r.cpuMs) },
       best: r.best,
     };
     process.stderr.write(`${name} on ${workers} worker(s): ${JSON.stringify(out[`workers${workers}`])} (load ${os.loadavg()[0]!.toFixed(2)})\n`);
   }
   out.speedup2Workers = Number((wall[1]! / wall[2]!).toFixed(2));
+  // What two threads of pure CPU work get on this machine (cpu-ceiling.ts): no speedup can pass it.
+  if (ceiling !== undefined) out.cpuCeiling2Threads = ceiling;
   return out;
 }
 
@@ -294,6 +368,15 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }
+  if (process.env.BENCH_RUN_ONLY === 'ceiling' || !process.env.BENCH_RUN_ONLY) {
+    out.cpuCeiling = await cpuCeiling();
+    process.stderr.write(`cpu ceiling: ${JSON.stringify(out.cpuCeiling)} (load ${os.loadavg()[0]!.toFixed(2)})\n`);
+  }
+  if (process.env.BENCH_RUN_ONLY === 'ceiling') {
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return;
+  }
+  const ceiling = (out.cpuCeiling as { ceiling: number } | undefined)?.ceiling;
   if (process.env.BENCH_RUN_ONLY === 'sma') {
     // The SMA grid alone (e.g. under --cpu-prof): main-thread cost per trial.
     out.smaGrid = await scaling('sma grid (6,947)', SMA_GRID, Number(process.env.BENCH_GRID_REPEATS ?? 3));
@@ -303,8 +386,8 @@ async function main(): Promise<void> {
   out.poolOnly = await poolOnly(Number(process.env.BENCH_POOL_PASSES ?? 3));
   process.stderr.write(`pool only: ${JSON.stringify(out.poolOnly)}\n`);
   const repeats = Number(process.env.BENCH_GRID_REPEATS ?? 3);
-  out.smaGrid = await scaling('sma grid (6,947)', SMA_GRID, repeats);
-  out.emaAtrGrid = await scaling('ema/atr grid (79,875)', EMA_ATR_GRID, Math.max(1, Math.min(repeats, 2)));
+  out.smaGrid = await scaling('sma grid (6,947)', SMA_GRID, repeats, ceiling);
+  out.emaAtrGrid = await scaling('ema/atr grid (79,875)', EMA_ATR_GRID, Math.max(1, Math.min(repeats, 2)), ceiling);
   const sma = out.smaGrid as { workers1: { backtestsPerSecond: number; best: number; trials: number } };
   const gridBest = sma.workers1.best;
   const size = sma.workers1.trials;
