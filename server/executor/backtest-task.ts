@@ -7,8 +7,9 @@
  * start time into the task's small shared "beat" buffer, so the pool can tell which trial
  * hung or crashed the worker and fail that trial alone.
  */
-import { threadId } from 'node:worker_threads';
-import { workerData } from 'piscina';
+// The pool's workerData is the Worker's own: importing piscina's index here would load its
+// whole main module (event loop utilities, histograms: ~30 ms of each worker's startup).
+import { threadId, workerData } from 'node:worker_threads';
 import { asStrategyDefinition, attachPrices, IndicatorCache, type PriceData, type SharedPrices } from '../engine';
 import { splitSymbolMetrics } from '../data/basket';
 import { feedRunner } from '../data/feeds';
