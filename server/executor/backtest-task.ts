@@ -31,6 +31,11 @@ export interface TaskInput {
   beat: SharedArrayBuffer;
   /** The trials' stage as its `trialHead`: the block's rows are then whole journal lines. */
   head?: string;
+  /**
+   * The run's payload and data, for threads started before the run knew them (local-pool.ts
+   * PoolThreads: their workerData holds the memory cap alone). Sent until every thread has them.
+   */
+  init?: WorkerInit;
 }
 
 export interface WorkerInit {
@@ -50,8 +55,12 @@ export interface TaskResult {
   block: OutcomeBlock;
   /** Set when a trial went over the off-heap cap: the trials this worker did not run (it runs nothing more). */
   recycle?: { unrun: number[] };
+  /** Set when this thread has no payload and data yet and the task brought none: send it again with `init`. */
+  needsInit?: true;
 }
 
+/** The run's payload and data: workerData, or the first task that brought them (threads started early). */
+let init: WorkerInit | null = (workerData as Partial<WorkerInit> | null)?.payload ? (workerData as WorkerInit) : null;
 let runner: Runner | null = null;
 let scorer: Scorer | null = null;
 let osTid = 0;
@@ -86,7 +95,8 @@ export function makeRunner(ref: StrategyRef, data: PriceData | readonly PriceDat
 
 /** Runs one chunk; each trial's error is caught and reported for that trial only. */
 export default function runBatch(task: TaskInput): TaskResult {
-  const init = workerData as WorkerInit;
+  init ??= task.init ?? null;
+  if (!init) return { block: new BlockBuilder(0, 0).finish(), needsInit: true };
   const objectives = init.payload.scoring?.objectives.length ?? 0;
   const trials = unpackTrials(task.trials);
   const out = new BlockBuilder(trials.length, objectives, task.head);

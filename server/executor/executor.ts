@@ -14,6 +14,7 @@ import type { PriceData } from '../engine';
 import type { FeedRef } from '../data/feeds';
 import type { OutcomeBlock } from './outcome-block';
 import type { ScoringSpec } from './scoring';
+import type { PoolThreads } from './local-pool';
 
 /** Which strategy a trial runs. New kinds plug in here and in backtest-task.ts. */
 export type StrategyRef =
@@ -93,6 +94,8 @@ export interface ExecutorSettings {
   retries: number;
   /** Per-worker heap cap in MiB. */
   memoryMb?: number;
+  /** Local pool threads started before the run knew its data (runStudy): a local pool of their shape adopts them. */
+  threads?: PoolThreads;
 }
 
 /** What a run tells the executor it asks for, beyond the payload and settings. */

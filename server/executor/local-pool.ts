@@ -36,6 +36,66 @@ export function findTaskFile(): string {
 /** Each worker's young generation (MiB): see the pool's resourceLimits. */
 const YOUNG_GENERATION_MB = 16;
 
+/** The pool's threads: `workerData` is the run's WorkerInit, or only the memory cap for threads started before the run knew its data. */
+function newPool(workers: number, memoryMb: number, taskFile: string, workerData: WorkerInit | { memoryMb: number }): Piscina {
+  const pool = new Piscina({
+    filename: taskFile,
+    minThreads: workers,
+    // A second chunk waits in each worker while it runs one, so the worker never idles while
+    // the main thread takes in results and dispatches: that wait was a fifth of a fast grid's
+    // time. It needs tasks piscina does not abort itself (it never queues a second task
+    // beside an abortable one) and plain message events (with atomics, a worker holding two
+    // tasks answers only after both): cancel and timeouts are handled here instead.
+    concurrentTasksPerWorker: 2,
+    atomics: 'disabled',
+    maxThreads: workers,
+    idleTimeout: 60_000,
+    workerData,
+    // The young generation sized for a backtest's short-lived garbage: 16 MB ran the warm SMA
+    // grid as fast as 48 MB or V8's default (CPU per backtest within noise, load 3–4) and
+    // keeps each worker ~16 MB smaller once its young generation has grown (a long grid's RSS).
+    resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  });
+  // A worker that dies between tasks is replaced by piscina; keep the error off stderr.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/**
+ * A pool's threads started before the run knows its data and payload: runStudy starts them
+ * while it reads the study and loads the data, so each thread's Node bootstrap and bundle load
+ * (~50–100 ms of CPU, more under load) overlap the main thread's own start (in a fresh CLI
+ * process ~250 ms) instead of following it. The LocalExecutor whose settings carry them and
+ * match their shape adopts them (their first tasks then carry the data); unclaimed, `close()`
+ * ends them.
+ */
+export class PoolThreads {
+  private pool: Piscina | null;
+
+  constructor(
+    readonly workers: number,
+    readonly memoryMb = DEFAULT_MEMORY_MB,
+    readonly taskFile = findTaskFile(),
+  ) {
+    this.pool = newPool(workers, memoryMb, taskFile, { memoryMb });
+  }
+
+  /** The threads, once, for a pool of this shape (else null). */
+  claim(workers: number, memoryMb: number, taskFile: string): Piscina | null {
+    if (!this.pool || workers !== this.workers || memoryMb !== this.memoryMb || taskFile !== this.taskFile) return null;
+    const pool = this.pool;
+    this.pool = null;
+    return pool;
+  }
+
+  /** Ends the threads unless an executor took them (idempotent). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.destroy();
+  }
+}
+
 /** One batch's run on the pool, shared by its chunks. */
 interface BatchRun {
   signal: AbortSignal;
@@ -56,6 +116,10 @@ export class LocalExecutor implements TrialExecutor {
   private readonly watchdog: Watchdog;
   /** Workers (thread ids) this pool terminated to replace them: what they ran meanwhile runs again. */
   private readonly replaced = new Set<number>();
+  /** The run's payload and data, as the workers get them. */
+  private readonly init: WorkerInit;
+  /** Threads started early (PoolThreads) that hold `init` (tasks carry it until all do); null: workerData has it. */
+  private readonly holdInit: Set<number> | null;
 
   constructor(payload: TaskPayload, settings: ExecutorSettings, prices?: PriceData | readonly PriceData[], taskFile = findTaskFile()) {
     // Every feed once (data 0 first); the workers attach them without copies.
@@ -65,27 +129,10 @@ export class LocalExecutor implements TrialExecutor {
     this.retries = Math.max(0, Math.floor(settings.retries));
     this.objectives = payload.scoring?.objectives.length ?? 0;
     const memoryMb = settings.memoryMb ?? DEFAULT_MEMORY_MB;
-    const init: WorkerInit = { payload, prices: sharePrices(feeds[0]!), ...(feeds.length > 1 ? { datas: feeds.map(sharePrices) } : {}), memoryMb };
-    this.pool = new Piscina({
-      filename: taskFile,
-      minThreads: this.workers,
-      // A second chunk waits in each worker while it runs one, so the worker never idles while
-      // the main thread takes in results and dispatches: that wait was a fifth of a fast grid's
-      // time. It needs tasks piscina does not abort itself (it never queues a second task
-      // beside an abortable one) and plain message events (with atomics, a worker holding two
-      // tasks answers only after both): cancel and timeouts are handled here instead.
-      concurrentTasksPerWorker: 2,
-      atomics: 'disabled',
-      maxThreads: this.workers,
-      idleTimeout: 60_000,
-      workerData: init,
-      // The young generation sized for a backtest's short-lived garbage: 16 MB ran the warm SMA
-      // grid as fast as 48 MB or V8's default (CPU per backtest within noise, load 3–4) and
-      // keeps each worker ~16 MB smaller once its young generation has grown (a long grid's RSS).
-      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
-    });
-    // A worker that dies between tasks is replaced by piscina; keep the error off stderr.
-    this.pool.on('error', () => {});
+    this.init = { payload, prices: sharePrices(feeds[0]!), ...(feeds.length > 1 ? { datas: feeds.map(sharePrices) } : {}), memoryMb };
+    const early = settings.threads?.claim(this.workers, memoryMb, taskFile) ?? null;
+    this.holdInit = early ? new Set() : null;
+    this.pool = early ?? newPool(this.workers, memoryMb, taskFile, this.init);
     // The process as a whole: every worker at its heap and off-heap caps, plus the main thread.
     const rssLimit = (this.workers * 2 * memoryMb + 1024) * 1024 * 1024;
     // Terminating a worker rejects its tasks; piscina starts a new one.
@@ -128,13 +175,18 @@ export class LocalExecutor implements TrialExecutor {
     const unwatch = this.watchdog.watch(watched);
     let result: TaskResult;
     try {
-      const task: TaskInput = { trials: packTrials(chunk), beat: beatBuf, ...(run.head !== undefined ? { head: run.head } : {}) };
+      const task: TaskInput = { trials: packTrials(chunk), beat: beatBuf, ...(run.head !== undefined ? { head: run.head } : {}), ...(this.needInit() ? { init: this.init } : {}) };
       result = await untilAborted(this.pool.run(task) as Promise<TaskResult>, signal);
     } catch (e) {
       if (signal.aborted || e instanceof RunAborted) throw new RunAborted();
       return this.afterWorkerDied(chunk, e, beat, watched, run, restarts);
     } finally {
       unwatch();
+    }
+    if (this.holdInit) {
+      // A thread started early that got a task without the data (it started after the others held it): again, with it.
+      if (result.needsInit) return this.runChunk(chunk, run, restarts);
+      this.holdInit.add(beat[2]!);
     }
     let again: TrialRequest[] = [];
     if (result.recycle) {
@@ -166,6 +218,12 @@ export class LocalExecutor implements TrialExecutor {
       again = again.concat(chunk.filter((t) => numbers.has(t.number)));
     }
     await this.runChunk(again, run);
+  }
+
+  /** True while a thread of an early-started pool may lack the run's data (a new one replaces a terminated one, too). */
+  private needInit(): boolean {
+    const hold = this.holdInit;
+    return hold !== null && !this.pool.threads.every((w) => hold.has(w.threadId));
   }
 
   /** A chunk's worker died (a timeout, a crash, a replacement): finds the trial to blame and runs the rest again. */

@@ -16,7 +16,7 @@ import { readJournal } from '../../protocol/journal-reader';
 import { barStamp, type PriceData } from '../engine';
 import { feedsId } from '../data/feeds';
 import { RunAborted, type ExecutorContext, type ExecutorFactory, type ExecutorSettings, type TaskPayload, type TrialExecutor } from '../executor/executor';
-import { defaultWorkers, LocalExecutor } from '../executor/local-pool';
+import { defaultWorkers, LocalExecutor, PoolThreads } from '../executor/local-pool';
 import { Announcer, type AnnouncerOptions, type RunListener } from './announcer';
 import { JOURNAL_FORMAT, type JournalHeader } from './journal';
 import { loadRunData, resolveStudy, StudyError, type ResolvedStudy, type RunData } from './resolve';
@@ -86,8 +86,21 @@ export interface RunOptions {
  */
 export async function runStudy(options: RunOptions, listener: RunListener, signal: AbortSignal): Promise<EndEvent> {
   const t0 = Date.now();
-  const study = resolveStudy(options);
-  const setup = await prepare(study, options);
+  // The local pool's threads start first when the run's workers are known: their startup
+  // overlaps reading the study and loading its data (PoolThreads).
+  let threads = options.workers !== undefined && options.redis === undefined ? startThreads(options.workers, options.memoryMb) : null;
+  let study: ResolvedStudy;
+  let setup: Setup;
+  try {
+    study = resolveStudy(options);
+    threads ??= mayRunLocally(study, options) ? startThreads(workersOf(study, options), options.memoryMb) : null;
+    setup = await prepare(study, options, threads);
+  } catch (e) {
+    await threads?.close();
+    throw e;
+  }
+  // Threads the executor did not adopt (another executor, another shape) end now.
+  void threads?.close();
   const { opened, data, executor } = setup;
   try {
     const directions = study.plan.objectives.map((o) => o.direction);
@@ -207,19 +220,16 @@ interface Setup {
  * read first (its header holds the seed); a new run's folder is made last (nothing is left
  * behind when the executor cannot be built).
  */
-async function prepare(study: ResolvedStudy, options: RunOptions): Promise<Setup> {
+async function prepare(study: ResolvedStudy, options: RunOptions, threads: PoolThreads | null): Promise<Setup> {
   const continued = options.resume !== undefined ? openToResume(path.resolve(options.resume), study, options.stage) : null;
   let executor: TrialExecutor | null = null;
   try {
     const data = loadRunData(study, options);
     const { model, plan } = study;
-    const workers = Math.max(1, Math.floor(options.workers ?? model.workers ?? defaultWorkers()));
-    const settings: ExecutorSettings = { workers, timeoutMs: model.timeoutMs, retries: model.retries ?? 0, memoryMb: options.memoryMb };
+    const settings: ExecutorSettings = { workers: workersOf(study, options), timeoutMs: model.timeoutMs, retries: model.retries ?? 0, memoryMb: options.memoryMb, ...(threads ? { threads } : {}) };
     const early: LogEvent[] = [];
     let log: ExecutorContext['log'] = (level, message) => void early.push({ type: 'log', level, message });
-    // A study's own `executor redis` URL is not contacted from an untrusted workspace (it would
-    // send the price data to a server the study's author chose): the run stays local (#21 finding 10).
-    const redis = options.redis ?? (options.trusted === false ? undefined : model.executor?.url);
+    const redis = redisOf(study, options);
     if (model.executor?.url && redis === undefined)
       log('warning', `the study's 'executor redis' is ignored: this workspace is not trusted, so the trials run here (trust the workspace to send them to the workers)`);
     executor = await createExecutor(options.createExecutor, data.payload, settings, data.feeds.length > 1 ? data.feeds : data.prices, { redis, log: (level, message) => log(level, message) });
@@ -262,6 +272,35 @@ async function prepare(study: ResolvedStudy, options: RunOptions): Promise<Setup
     continued?.close();
     if (executor) await closeExecutor(executor, null);
     throw e instanceof StudyError ? e : new StudyError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** The run's worker count: the caller's, else the study's, else one per core. */
+function workersOf(study: ResolvedStudy, options: RunOptions): number {
+  return Math.max(1, Math.floor(options.workers ?? study.model.workers ?? defaultWorkers()));
+}
+
+/**
+ * The Redis the run's trials go to, if any. A study's own `executor redis` URL is not contacted
+ * from an untrusted workspace (it would send the price data to a server the study's author
+ * chose): the run stays local (#21 finding 10).
+ */
+function redisOf(study: ResolvedStudy, options: RunOptions): string | undefined {
+  return options.redis ?? (options.trusted === false ? undefined : study.model.executor?.url);
+}
+
+/** True when the run's trials will run on the local pool's threads (strategies that run in process, no Redis). */
+function mayRunLocally(study: ResolvedStudy, options: RunOptions): boolean {
+  const kind = study.plan.payload.strategy.kind;
+  return (kind === 'builtin' || kind === 'module') && redisOf(study, options) === undefined;
+}
+
+/** Local pool threads started early (PoolThreads), or null when they cannot start here (the pool then says why). */
+function startThreads(workers: number, memoryMb: number | undefined): PoolThreads | null {
+  try {
+    return new PoolThreads(Math.max(1, Math.floor(workers)), memoryMb);
+  } catch {
+    return null;
   }
 }
 
