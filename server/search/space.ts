@@ -33,6 +33,8 @@ export class Space {
   readonly fixed: Params;
   private readonly where: ((full: Params) => boolean) | undefined;
   private readonly radix: number[];
+  /** The fixed names when every one is also a searched dim (a point that has them is its own full set), else null. */
+  private readonly shadowed: string[] | null;
 
   constructor(dims: Dim[], options: { fixed?: Params; where?: (full: Params) => boolean } = {}) {
     this.dims = dims.map(normalizeDim);
@@ -40,6 +42,8 @@ export class Space {
     this.where = options.where;
     this.radix = this.dims.map((d) => (d.values ? d.values.length : Infinity));
     this.size = this.radix.reduce((a, b) => a * b, 1);
+    const fixedNames = Object.keys(this.fixed);
+    this.shadowed = fixedNames.every((k) => this.dims.some((d) => d.name === k)) ? fixedNames : null;
   }
 
   get finite(): boolean {
@@ -67,7 +71,17 @@ export class Space {
 
   /** True when every `where` relation holds. */
   feasible(p: Params): boolean {
-    return this.where ? this.where(this.full(p)) : true;
+    if (!this.where) return true;
+    // The relations read values by name: a point that overrides every fixed value needs no merged
+    // copy (a grid asks this of every combination; the copy was most of a cold ask's cost).
+    return this.where(this.overridesFixed(p) ? p : this.full(p));
+  }
+
+  private overridesFixed(p: Params): boolean {
+    const names = this.shadowed;
+    if (names === null) return false;
+    for (let i = 0; i < names.length; i++) if (p[names[i]!] === undefined) return false;
+    return true;
   }
 
   /** A canonical key of the searched values (dim order). */

@@ -81,3 +81,21 @@ test('a shuffled 10-million-combination grid is enumerated lazily in constant me
   assert.equal(count.exact, false);
   assert.ok(Math.abs(count.count - 4_950_000) < 50_000, String(count.count));
 });
+
+test('feasible sees fixed values the point does not override, and the point over fixed ones it does', () => {
+  const where = (full: Record<string, unknown>): boolean => (full.a as number) > (full.b as number);
+  // `a` is fixed only (an earlier stage's best): read from the fixed values.
+  const s1 = new Space([{ name: 'b', values: [1, 2, 3, 9] }], { fixed: { a: 5, b: 100 }, where });
+  assert.deepEqual([0, 1, 2, 3].map((i) => s1.feasible(s1.at(i))), [true, true, true, false]);
+  // Every fixed name searched: the point's own values decide (no merged copy), as the merged set would.
+  const s2 = new Space(
+    [
+      { name: 'a', values: [1, 4] },
+      { name: 'b', values: [2, 3] },
+    ],
+    { fixed: { a: 100, b: 0 }, where },
+  );
+  assert.deepEqual([0, 1, 2, 3].map((i) => s2.feasible(s2.at(i))), [false, false, true, true]);
+  // A point without a fixed name falls back to the merged values.
+  assert.equal(s2.feasible({ b: 3 }), true);
+});
