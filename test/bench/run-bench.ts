@@ -14,7 +14,7 @@
  */
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostMessage, HostRequest } from '../../protocol/run-host';
@@ -121,6 +121,8 @@ interface RunFigures {
   /** CPU of the pool's worker threads (startup included) and of V8's background threads. */
   workersCpuMs: number;
   backgroundCpuMs: number;
+  /** The main thread's GC pauses. */
+  mainGcMs: number;
 }
 
 /** One run through runStudy, its listener on the batch path (no event objects), as the CLI's terminal output is. */
@@ -133,6 +135,13 @@ async function run(text: string, workers: number): Promise<RunFigures> {
   let setupCpuMs = NaN;
   let started = 0;
   let atStage = new Map<number, number>();
+  // The main thread's GC pauses during the run (its scavenges wait for V8's helper threads,
+  // which the workers' compilations keep busy on a 2-core machine).
+  let gcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gc.observe({ entryTypes: ['gc'] });
   const threads0 = threadCpuMs();
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -161,6 +170,7 @@ async function run(text: string, workers: number): Promise<RunFigures> {
   const cpu = process.cpuUsage(cpu0);
   const mainCpuMs = mainThreadCpuMs() - main0;
   const byThread = cpuByThread(threads0, atStage, threadCpuMs());
+  gc.disconnect();
   rmSync(dir, { recursive: true, force: true });
   return {
     trials,
@@ -175,6 +185,7 @@ async function run(text: string, workers: number): Promise<RunFigures> {
     toLastTrialMs: last - t0,
     workersCpuMs: byThread.workersMs,
     backgroundCpuMs: byThread.backgroundMs,
+    mainGcMs: gcMs,
   };
 }
 
@@ -202,7 +213,7 @@ async function scaling(name: string, text: string, repeats: number, ceiling?: nu
       // The cold run's steps (ms from the call) and where its CPU went (ms): the pool's threads
       // with their startup, V8's background threads (each fresh worker compiles the engine).
       timelineMs: { start: Math.round(r.toStartMs), firstTrial: Math.round(r.toFirstTrialMs), lastTrial: Math.round(r.toLastTrialMs), end: Math.round(r.wall * 1000) },
-      cpuMs: { main: Math.round(r.mainCpuMs), workers: Math.round(r.workersCpuMs), background: Math.round(r.backgroundCpuMs), total: Math.round(r.cpuMs) },
+      cpuMs: { main: Math.round(r.mainCpuMs), mainGc: Math.round(r.mainGcMs), workers: Math.round(r.workersCpuMs), background: Math.round(r.backgroundCpuMs), total: Math.round(r.cpuMs) },
       best: r.best,
     };
     process.stderr.write(`${name} on ${workers} worker(s): ${JSON.stringify(out[`workers${workers}`])} (load ${os.loadavg()[0]!.toFixed(2)})\n`);
