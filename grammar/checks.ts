@@ -413,7 +413,6 @@ class Checker {
     let schemaKnown = true;
     let objectiveSeen: Range | undefined;
     const dataStatements: DataAst[] = [];
-    let validateRange: Range | undefined;
     let strategySeen = false;
 
     // The strategy first: parameter names everywhere else depend on it.
@@ -565,7 +564,6 @@ class Checker {
         case 'validate':
           this.once(seen, 'validate', st.range);
           model.validate = this.validate(st) ?? model.validate;
-          validateRange = st.range;
           break;
         case 'executor': {
           this.once(seen, 'executor', st.range);
@@ -645,7 +643,7 @@ class Checker {
           );
 
     checkExternalCosts(model, { commission: seen.get('commission'), slippage: seen.get('slippage') }, this);
-    checkFeeds(dataStatements, model.datas, model.basket, model.strategy, model.validate ? validateRange : undefined, this);
+    checkFeeds(dataStatements, model.datas, model.basket, model.strategy, this);
     checkAggregates([...model.objectives.map((o) => o.expr), ...model.constraints.map((c) => c.expr)], model.basket, this);
 
     model.total = model.stages.reduce((a, s) => a + s.size, 0);

@@ -122,9 +122,8 @@ export const MULTI_FEED_BUILTINS: ReadonlySet<string> = new Set(['momentum_rotat
  * is named once, a basket runs a single-feed strategy, a single-feed built-in given several
  * feeds would ignore all but the first.
  */
-export function checkFeeds(statements: DataAst[], feeds: DataFeedModel[], basket: boolean, strategy: { name: string; kind: string } | null, validate: Range | undefined, sink: Sink): void {
+export function checkFeeds(statements: DataAst[], feeds: DataFeedModel[], basket: boolean, strategy: { name: string; kind: string } | null, sink: Sink): void {
   const code = IssueCodes.InvalidDataFeeds;
-  if (validate && feeds.length > 1) sink.report('error', code, 'validate (holdout, walk-forward) works on one data feed: use one file, or drop validate for this study', validate);
   const basketSt = statements.find((s) => s.basket);
   if (basketSt && statements.length > 1) {
     for (const s of statements) if (s !== basketSt) sink.report('error', code, 'a study with a data basket has no other data statement: put every symbol in the basket list', s.range);

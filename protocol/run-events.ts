@@ -127,7 +127,8 @@ export interface HoldoutRow {
   rank: number;
   params: ParamValues;
   inSample: { score: number | null; metrics?: Metrics };
-  outOfSample: { score: number | null; metrics: Metrics };
+  /** `symbols`: a basket's per-symbol metrics on the window (its `metrics` are the summed account's). */
+  outOfSample: { score: number | null; metrics: Metrics; symbols?: TrialSymbol[] };
 }
 
 export interface HoldoutReport {
@@ -146,8 +147,9 @@ export interface WalkForwardFoldResult {
   train: BarWindow;
   test: BarWindow;
   params: ParamValues;
-  inSample: { score: number | null; metrics: Metrics; annualizedReturn: number | null };
-  outOfSample: { score: number | null; metrics: Metrics; annualizedReturn: number | null };
+  /** `symbols`: a basket's per-symbol metrics on the window (its `metrics` are the summed account's). */
+  inSample: { score: number | null; metrics: Metrics; annualizedReturn: number | null; symbols?: TrialSymbol[] };
+  outOfSample: { score: number | null; metrics: Metrics; annualizedReturn: number | null; symbols?: TrialSymbol[] };
   /** OOS annualized return / IS annualized return for this fold. */
   efficiency: number | null;
 }

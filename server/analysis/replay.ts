@@ -8,13 +8,14 @@
  */
 import * as path from 'node:path';
 import type { Metrics, ParamValues, Score, TrialState } from '../../protocol/run-events';
-import { asStrategyDefinition, sliceBars, type PriceData, type Trade } from '../engine';
+import { asStrategyDefinition, type PriceData, type Trade } from '../engine';
 import { loadFeeds, runRecorded, type FeedRef, type RecordedRun } from '../data/feeds';
 import type { TaskPayload } from '../executor/executor';
 import { scoreTrial } from '../run/plan';
 import { loadStudy } from '../run/run-study';
 import { holdoutWindow } from '../run/validate-run';
 import { formatDate } from '../data/datetime';
+import { cutFeeds, windowClock } from '../data/windows';
 import { CommandExecutor } from '../strategies/command-executor';
 import { runBacktraderOnce } from '../strategies/backtrader/backtrader-executor';
 import { compileStrategyModule } from '../strategies/compile-module';
@@ -73,18 +74,18 @@ export function drawdownPct(values: ArrayLike<number>): number[] {
 }
 
 /**
- * The bars a run of this study optimizes on: every feed (read as the study says), and for one
- * feed under `validate holdout` the in-sample head only.
+ * The bars a run of this study optimizes on: every feed (read as the study says), under
+ * `validate holdout` the in-sample head only (every feed cut on the same dates, as the run does).
  */
-function studyBars(model: Parameters<typeof holdoutWindow>[0], file: string, refs: readonly FeedRef[]): PriceData[] {
-  let feeds: PriceData[];
+function studyBars(model: Parameters<typeof holdoutWindow>[0], file: string, refs: readonly FeedRef[], symbols?: readonly string[]): PriceData[] {
   try {
-    feeds = loadFeeds(refs);
+    const feeds = loadFeeds(refs);
+    const clock = windowClock(feeds);
+    const w = holdoutWindow(model, clock);
+    return w ? cutFeeds(feeds, clock, w.start, w.end, symbols) : feeds;
   } catch (e) {
     throw new ReplayError(`${path.basename(file)}: ${(e as Error).message}`);
   }
-  const w = feeds.length === 1 ? holdoutWindow(model, feeds[0]!) : null;
-  return w ? [sliceBars(feeds[0]!, w.start, w.end)] : feeds;
 }
 
 /** Runs the trial again. @throws ReplayError (or the study's StudyError) when it cannot. */
@@ -94,9 +95,9 @@ export async function replayTrial(req: ReplayRequest): Promise<ReplayResult> {
   const params: ParamValues = { ...plan.defaults, ...req.params };
   const ref = plan.payload.strategy;
   const config = plan.payload.config;
-  const feeds = studyBars(model, file, plan.payload.datas ?? [plan.payload.data]);
-  const prices = feeds[0]!;
   const basket = plan.payload.basket?.symbols;
+  const feeds = studyBars(model, file, plan.payload.datas ?? [plan.payload.data], basket);
+  const prices = feeds[0]!;
   let symbols: ReplayResult['symbols'];
   let metrics: Metrics;
   let trades: ReplayResult['trades'] = [];
@@ -111,7 +112,8 @@ export async function replayTrial(req: ReplayRequest): Promise<ReplayResult> {
     symbols = r.symbols;
   } else if (ref.kind === 'backtrader') {
     // The bridge reports the per-bar value and the round trips too (server/strategies/backtrader).
-    const window = { from: formatDate(prices.date[0]!), to: formatDate(prices.date[prices.bars - 1]!) };
+    // The window on every feed: from the earliest first bar to the latest last bar of the feeds.
+    const window = { from: formatDate(Math.min(...feeds.map((f) => f.date[0]!))), to: formatDate(Math.max(...feeds.map((f) => f.date[f.bars - 1]!))) };
     const r = await runBacktraderOnce(plan.payload, params, window, req.timeoutMs ?? 120_000).catch((e: Error) => {
       throw new ReplayError(`the strategy failed: ${e.message}`);
     });

@@ -12,7 +12,7 @@
 import type { PlateauScore } from '../../protocol/analysis';
 import { mean, spearman, std } from './stats';
 import { encodeParams, isFeasible, keyValue, type Direction, type RankKey, type TrialLike } from './trial-data';
-import type { BarWindow, HoldoutReport, HoldoutRow, Metrics, ParamValues, WalkForwardFoldResult, WalkForwardReport } from '../../protocol/run-events';
+import type { BarWindow, HoldoutReport, HoldoutRow, Metrics, ParamValues, TrialSymbol, WalkForwardFoldResult, WalkForwardReport } from '../../protocol/run-events';
 
 // The validation reports are part of the run events (the end event carries them): one shape, declared there.
 export type { HoldoutReport, HoldoutRow, WalkForwardFoldResult, WalkForwardReport };
@@ -165,6 +165,8 @@ export interface BacktestResultLike {
   score?: number | null;
   /** Portfolio value per bar of the window, for stitching and annualizing. */
   equity?: ArrayLike<number>;
+  /** A basket: each symbol's own metrics on the window. */
+  symbols?: TrialSymbol[];
 }
 
 /** The optimizer run on one window: ranked parameter sets, best first. */
@@ -201,7 +203,7 @@ export async function runHoldout(input: {
       rank: i + 1,
       params: r.params,
       inSample: { score: r.score ?? null, ...(r.metrics ? { metrics: r.metrics } : {}) },
-      outOfSample: { score: scoreOf(oos), metrics: oos.metrics },
+      outOfSample: { score: scoreOf(oos), metrics: oos.metrics, ...(oos.symbols ? { symbols: oos.symbols } : {}) },
     });
   }
   const pairs = rows.filter((r) => r.inSample.score !== null && r.outOfSample.score !== null);
@@ -280,8 +282,8 @@ export async function runWalkForward(input: {
     folds.push({
       ...sp,
       params: best.params,
-      inSample: { score: scoreOf(is), metrics: is.metrics, annualizedReturn: isAnn },
-      outOfSample: { score: scoreOf(oos), metrics: oos.metrics, annualizedReturn: oosAnn },
+      inSample: { score: scoreOf(is), metrics: is.metrics, annualizedReturn: isAnn, ...(is.symbols ? { symbols: is.symbols } : {}) },
+      outOfSample: { score: scoreOf(oos), metrics: oos.metrics, annualizedReturn: oosAnn, ...(oos.symbols ? { symbols: oos.symbols } : {}) },
       efficiency: isAnn !== null && oosAnn !== null && isAnn !== 0 ? oosAnn / isAnn : null,
     });
     if (oos.equity && oos.equity.length && oos.equity[0]! > 0) {

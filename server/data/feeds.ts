@@ -3,7 +3,7 @@
  * in the task payload, loaded once into shared buffers, and one function that runs a trial on
  * them — all feeds at once for a multi-feed strategy, or one backtest per symbol for a basket.
  */
-import type { Metrics } from '../../protocol/run-events';
+import type { Metrics, TrialSymbol } from '../../protocol/run-events';
 import { runBacktest } from '../engine/backtest';
 import type { IndicatorCache } from '../engine/indicator-cache';
 import type { StrategyDefinition } from '../engine/strategy-api';
@@ -90,4 +90,24 @@ export function runRecorded(
   const values = Array.from(r.equity ?? []);
   const stamps = feeds.length === 1 ? (i: number) => barStamp(feeds[0]!, i) : basketClock(feeds).stamp;
   return { metrics: r.metrics, trades: r.trades, equity: { dates: values.map((_, i) => stamps(i)), values } };
+}
+
+/**
+ * One trial over loaded feeds with the portfolio value per tick (validation windows: a
+ * holdout's tail, a walk-forward fold): the run's numbers (`feedRunner`), a basket's summed
+ * account with each symbol's own metrics beside it.
+ */
+export function runWithEquity(
+  feeds: readonly PriceData[],
+  symbols: readonly string[] | undefined,
+  strategy: string | StrategyDefinition,
+  params: Record<string, number | string | boolean>,
+  config: BacktestConfig,
+): { metrics: Metrics; equity: ArrayLike<number>; symbols?: TrialSymbol[] } {
+  if (symbols) {
+    const { metrics, record, results } = runBasketRecorded(feeds, basketClock(feeds), strategy, params, config);
+    return { metrics, equity: record.values, symbols: results.map((r, s) => ({ symbol: symbols[s]!, metrics: r.metrics })) };
+  }
+  const r = runBacktest(feeds.length === 1 ? feeds[0]! : feeds, strategy, params, config, { equity: true, trades: false });
+  return { metrics: r.metrics, equity: r.equity! };
 }

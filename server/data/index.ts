@@ -8,3 +8,4 @@ export { loadPrices, parsePrices, pricesFromBytes, readPriceFile, describeKind, 
 export { attachPrices, barKey, barStamp, sharePrices, sliceBars, slicePrices } from './store';
 export { dayNumber, formatDate, formatStamp, formatTime, parseDate } from './datetime';
 export { describeSpacing } from './spacing';
+export { cutFeeds, windowClock, type WindowClock } from './windows';

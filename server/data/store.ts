@@ -153,7 +153,7 @@ export function sliceBars(d: PriceData, a: number, b: number): PriceData {
 }
 
 /** The first bar whose key is ≥ x (or > x with `after`). */
-function firstAtOrAfter(d: PriceData, x: number, after = false): number {
+export function firstAtOrAfter(d: PriceData, x: number, after = false): number {
   let lo = 0;
   let hi = d.bars;
   while (lo < hi) {

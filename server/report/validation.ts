@@ -11,8 +11,11 @@ import type { Metrics, ParamValues, RunValidation, TrialEvent } from '../../prot
 import {
   runHoldout, runWalkForward, type BacktestResultLike, type BarRange,
 } from '../analysis/robustness';
-import { formatDate, loadPrices, runBacktest, sliceBars, type BacktestConfig, type PriceData } from '../engine';
+import type { BacktestConfig } from '../engine';
+import { loadFeeds, runWithEquity } from '../data/feeds';
+import { cutFeeds, windowClock } from '../data/windows';
 import { buildPlan, scoreTrial } from '../run/plan';
+import { windowDates } from '../run/validate-run';
 
 /** One shape with the run's own `end.validation` (protocol/run-events.ts). */
 export type ValidationResult = RunValidation;
@@ -23,7 +26,10 @@ export interface ValidationOutcome {
   reason?: string;
 }
 
-/** Runs the study's `validate` statement over the run's candidates. Never throws. */
+/**
+ * Runs the study's `validate` statement over the run's candidates. Several feeds and baskets are
+ * cut on one calendar, as the run cuts them (server/data/windows.ts). Never throws.
+ */
 export async function validateRun(studyFile: string, study: StudyModel | null, trials: readonly TrialEvent[], opts: { maxCandidates?: number } = {}): Promise<ValidationOutcome> {
   const v = study?.validate;
   if (!study || !v) return { result: null, reason: 'the study has no validate statement' };
@@ -31,32 +37,29 @@ export async function validateRun(studyFile: string, study: StudyModel | null, t
   if (study.objectives.length !== 1) return { result: null, reason: 'validation ranks by one objective; this study has several' };
   try {
     const plan = buildPlan(study, studyFile);
-    const feed = plan.payload.data;
-    // Read as the study says (its `columns`, `date_format`, `prices`), as the run read it.
-    const data: PriceData = loadPrices(feed.file, { ...(feed.from ? { from: feed.from } : {}), ...(feed.to ? { to: feed.to } : {}) }, feed.options);
+    // Every feed read as the study says (its `columns`, `date_format`, `prices`), as the run read it.
+    const feeds = loadFeeds(plan.payload.datas ?? [plan.payload.data]);
+    const symbols = plan.payload.basket?.symbols;
+    const clock = windowClock(feeds);
     const config = plan.payload.config as BacktestConfig;
     const strategy = study.strategy.name;
-    const dates = Array.from(data.date, (d) => formatDate(d));
+    const dates = windowDates(clock);
     const candidates = pickCandidates(trials, opts.maxCandidates ?? 400);
     const dir = study.objectives[0]!.direction === 'maximize' ? -1 : 1;
-    const scoreOf = (params: ParamValues, metrics: Metrics): number | null => {
-      const s = scoreTrial(plan, params, metrics);
-      return s.state === 'complete' && typeof s.score === 'number' ? s.score : null;
+    const run = (params: ParamValues, range: BarRange) => {
+      const r = runWithEquity(cutFeeds(feeds, clock, range.start, range.end, symbols), symbols, strategy, params, config);
+      const s = scoreTrial(plan, params, r.metrics, r.symbols);
+      return { ...r, score: s.state === 'complete' && typeof s.score === 'number' ? s.score : null };
     };
     const optimize = async (range: BarRange) => {
-      const slice = sliceBars(data, range.start, range.end);
       const rows: { params: ParamValues; score: number; metrics: Metrics }[] = [];
       for (const params of candidates) {
-        const r = runBacktest(slice, strategy, params, config, { trades: false });
-        const score = scoreOf(params, r.metrics);
-        if (score !== null) rows.push({ params, score, metrics: r.metrics });
+        const r = run(params, range);
+        if (r.score !== null) rows.push({ params, score: r.score, metrics: r.metrics });
       }
       return rows.sort((a, b) => dir * (a.score - b.score));
     };
-    const backtest = async (params: ParamValues, range: BarRange): Promise<BacktestResultLike> => {
-      const r = runBacktest(sliceBars(data, range.start, range.end), strategy, params, config, { equity: true, trades: false });
-      return { metrics: r.metrics, score: scoreOf(params, r.metrics), equity: r.equity! };
-    };
+    const backtest = async (params: ParamValues, range: BarRange): Promise<BacktestResultLike> => run(params, range);
     if (v.kind === 'holdout') {
       const report = await runHoldout({ dates, fraction: v.fraction, topK: 5, optimize, backtest });
       return { result: { kind: 'holdout', fraction: v.fraction, candidates: candidates.length, report, source: 'report' } };

@@ -6,12 +6,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze, IssueCodes, type AnalyzeOptions, type Diagnostic, type StudyModel } from '../../grammar';
-import { barStamp, sliceBars, type PriceData } from '../engine';
-import { loadFeeds } from '../data/feeds';
+import type { PriceData } from '../engine';
+import { loadFeeds, type FeedRef } from '../data/feeds';
+import { cutFeeds, windowClock, type WindowClock } from '../data/windows';
 import type { TaskPayload } from '../executor/executor';
 import { checkWorkspace } from '../workspace-checks';
 import { buildPlan, type StagePlan, type StudyPlan } from './plan';
-import { holdoutWindow } from './validate-run';
+import { holdoutWindow, validationWindows } from './validate-run';
 
 /** A study that cannot run: its findings, formatted `file:line:col: message`. */
 export class StudyError extends Error {
@@ -94,14 +95,21 @@ export function resolveStudy(options: { file: string; study?: string; stage?: st
 }
 
 export interface RunData {
-  /** The bars the run optimizes on (data 0). */
+  /** The bars the run optimizes on (data 0 of `feeds`). */
   prices: PriceData;
-  /** Every feed, data 0 first (`validate`, hence a window, needs a single feed: the grammar says so). */
+  /** Every feed the run optimizes on, data 0 first (each cut to the window when there is one). */
   feeds: PriceData[];
-  /** Every bar of the study's data (validation re-runs out of sample). */
+  /** Every bar of the study's data (validation re-runs out of sample): data 0 … */
   allPrices: PriceData;
-  /** Set when `prices` is a window of `allPrices` (a holdout's head, a fold's training window). */
+  /** … and every feed. */
+  allFeeds: PriceData[];
+  /**
+   * Set when `feeds` are a window of `allFeeds` (a holdout's head, a fold's training window):
+   * ticks [start, end) of `clock`.
+   */
   window: { start: number; end: number } | null;
+  /** The calendar windows are cut on: data 0's bars, or the union of every feed's bar stamps. */
+  clock: WindowClock;
   /** The executor's payload: executors that load the data themselves see the window as dates. */
   payload: TaskPayload;
 }
@@ -109,23 +117,33 @@ export interface RunData {
 /** Loads the study's prices and cuts the run's window. @throws StudyError naming the study's line */
 export function loadRunData(r: ResolvedStudy, options: { window?: { start: number; end: number }; validate?: boolean }): RunData {
   const where = `${path.relative(process.cwd(), r.file) || r.file}:${r.model.range.start.line + 1}:1`;
-  const data = r.plan.payload.data;
+  const { data, datas, basket } = r.plan.payload;
+  let allFeeds: PriceData[];
   let feeds: PriceData[];
-  let allPrices: PriceData;
+  let clock: WindowClock;
   let window = options.window ?? null;
   try {
     // Every feed once (data 0 first): a multi-feed strategy sees them all, a basket runs each alone.
-    feeds = loadFeeds(r.plan.payload.datas ?? [data]);
-    allPrices = feeds[0]!;
+    allFeeds = loadFeeds(datas ?? [data]);
+    // Windows are ticks of one calendar for every feed (server/data/windows.ts).
+    clock = windowClock(allFeeds);
     // `validate holdout` optimizes on the in-sample head only (also for a single `--stage`: its
     // trials must stay comparable with the full run's); a walk-forward fold's nested run on its window.
-    if (!window && options.validate !== false) window = holdoutWindow(r.model, allPrices);
-    if (window && (window.start < 0 || window.end > allPrices.bars || window.end - window.start < 2))
-      throw new Error(`bar window ${window.start}…${window.end} is outside the ${allPrices.bars} bars of the data`);
+    if (!window && options.validate !== false) {
+      window = holdoutWindow(r.model, clock);
+      // Several feeds: every validation window must hold a bar of every feed; say so before the first trial.
+      if (allFeeds.length > 1) for (const w of validationWindows(r.model, clock)) cutFeeds(allFeeds, clock, w.start, w.end, basket?.symbols);
+    }
+    if (window && (window.start < 0 || window.end > clock.ticks || window.end - window.start < 2))
+      throw new Error(`bar window ${window.start}…${window.end} is outside the ${clock.ticks} bars of the data`);
+    feeds = window ? cutFeeds(allFeeds, clock, window.start, window.end, basket?.symbols) : allFeeds;
   } catch (e) {
     throw new StudyError(`${where}: ${(e as Error).message}`);
   }
-  const prices = window ? sliceBars(allPrices, window.start, window.end) : allPrices;
-  const payload = window ? { ...r.plan.payload, data: { ...data, from: barStamp(prices, 0), to: barStamp(prices, prices.bars - 1) } } : r.plan.payload;
-  return { prices, feeds: window ? [prices] : feeds, allPrices, window, payload };
+  // Executors that read the files themselves (Redis workers, the backtrader bridge) get the
+  // window's first and last stamps as every feed's range: the same bars as the cut.
+  const w = window;
+  const cut = (ref: FeedRef): FeedRef => (w ? { ...ref, from: clock.stamp(w.start), to: clock.stamp(w.end - 1) } : ref);
+  const payload = w ? { ...r.plan.payload, data: cut(data), ...(datas ? { datas: datas.map(cut) } : {}) } : r.plan.payload;
+  return { prices: feeds[0]!, feeds, allPrices: allFeeds[0]!, allFeeds, window, clock, payload };
 }

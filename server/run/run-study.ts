@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { AnalyzeOptions } from '../../grammar';
 import type { EndEvent, LogEvent, ParamValues, StartEvent, TrialEvent } from '../../protocol/run-events';
 import { readJournal } from '../../protocol/journal-reader';
-import { barStamp, type PriceData } from '../engine';
+import type { PriceData } from '../engine';
 import { feedsId } from '../data/feeds';
 import { RunAborted, type ExecutorContext, type ExecutorFactory, type ExecutorSettings, type TaskPayload, type TrialExecutor } from '../executor/executor';
 import { defaultWorkers, LocalExecutor, PoolThreads } from '../executor/local-pool';
@@ -135,13 +135,13 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
       const kind = data.payload.strategy.kind;
       const oos =
         (kind === 'command' || kind === 'backtrader') && options.createExecutor
-          ? await createExecutor(options.createExecutor, data.payload, { workers: 1, retries: 0, timeoutMs: study.model.timeoutMs }, data.allPrices, { log: () => {} }).catch(() => null)
+          ? await createExecutor(options.createExecutor, data.payload, { workers: 1, retries: 0, timeoutMs: study.model.timeoutMs }, data.allFeeds.length > 1 ? data.allFeeds : data.allPrices, { log: () => {} }).catch(() => null)
           : null;
       const v = await validateStudyRun({
         model: study.model,
         plan: study.plan,
         payload: data.payload,
-        prices: data.allPrices,
+        feeds: data.allFeeds,
         runDir: opened.dir,
         seed: setup.seed,
         onEvent: (e) => out.event(e),
@@ -263,8 +263,9 @@ async function prepare(study: ResolvedStudy, options: RunOptions, threads: PoolT
         if (torn)
           out.log('warning', `${opened.dir}: the journal's last ${torn.bytes} bytes were torn by a crash mid-write; they are kept in ${torn.file} and the run continues from the last complete line (those trials run again)`);
         if (data.window && !options.window) {
-          const p = data.prices;
-          out.log('info', `holdout: optimizing on ${barStamp(p, 0)} … ${barStamp(p, p.bars - 1)} (${p.bars} of ${data.allPrices.bars} bars); the rest is held out`);
+          const { window: w, clock } = data;
+          const each = data.feeds.length > 1 ? ` on the feeds' common calendar, every feed cut on these dates` : '';
+          out.log('info', `holdout: optimizing on ${clock.stamp(w.start)} … ${clock.stamp(w.end - 1)} (${w.end - w.start} of ${clock.ticks} bars${each}); the rest is held out`);
         }
       },
     };

@@ -22,9 +22,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { StudyModel } from '../../grammar';
-import type { EndEvent, Metrics, ParamValues, RunEvent, RunValidation, TrialEvent } from '../../protocol/run-events';
+import type { EndEvent, Metrics, ParamValues, RunEvent, RunValidation, TrialEvent, TrialSymbol } from '../../protocol/run-events';
 import { holdoutSplit, runHoldout, runWalkForward, walkForwardSplits, type BacktestResultLike, type BarRange } from '../analysis/robustness';
-import { formatDate, runBacktest, sliceBars, type PriceData, type StrategyDefinition } from '../engine';
+import { formatDate, type PriceData, type StrategyDefinition } from '../engine';
+import { runWithEquity } from '../data/feeds';
+import { cutFeeds, windowClock, type WindowClock } from '../data/windows';
 import { hash32 } from '../search/rng';
 import type { TaskPayload } from '../executor/executor';
 import { readJournal } from '../../protocol/journal-reader';
@@ -38,19 +40,43 @@ export const HOLDOUT_TOP_K = 5;
 const MAX_EQUITY_POINTS = 1000;
 const COLD_NOTE = 'out-of-sample windows start cold: the engine has no warm-up prefix, so indicators warm up inside each window';
 
-/** The bar dates of `prices`, as `yyyy-mm-dd`. */
-export function barDates(prices: PriceData): string[] {
-  return Array.from(prices.date, (d) => formatDate(d));
+/**
+ * The days of the clock windows are cut on (server/data/windows.ts: one feed's bars, or the
+ * union of several feeds' stamps — one calendar for every feed), as `yyyy-mm-dd`: the windows'
+ * `from`/`to`, and the dates an external strategy's window is given.
+ */
+export function windowDates(clock: WindowClock): string[] {
+  return Array.from(clock.dates, (d) => formatDate(d));
 }
 
 /**
  * The window the stages optimize on: the in-sample head for `validate holdout`, else null (all
- * the bars). @throws Error when the holdout leaves too few bars on a side.
+ * the bars), as ticks of `clock`. @throws Error when the holdout leaves too few bars on a side.
  */
-export function holdoutWindow(model: StudyModel, prices: PriceData): BarRange | null {
+export function holdoutWindow(model: StudyModel, clock: WindowClock): BarRange | null {
   const v = model.validate;
   if (!v || v.kind !== 'holdout') return null;
-  return holdoutSplit(barDates(prices), v.fraction).inSample;
+  return holdoutSplit(windowDates(clock), v.fraction).inSample;
+}
+
+/**
+ * Every window the study's `validate` statement will cut (holdout: both sides; walk-forward:
+ * each fold's training and test windows), as ticks of `clock`; none when the bars are too few
+ * to split (the validation says so after the run, as it does for one feed).
+ */
+export function validationWindows(model: StudyModel, clock: WindowClock): BarRange[] {
+  const v = model.validate;
+  if (!v) return [];
+  const dates = windowDates(clock);
+  try {
+    if (v.kind === 'holdout') {
+      const h = holdoutSplit(dates, v.fraction);
+      return [h.inSample, h.outOfSample];
+    }
+    return walkForwardSplits(dates, v).flatMap((f) => [f.train, f.test]);
+  } catch {
+    return [];
+  }
 }
 
 /** Options a fold's nested run needs (a subset of runStudy's RunOptions). */
@@ -69,8 +95,8 @@ export interface ValidateRunInput {
   plan: StudyPlan;
   /** The run's payload (a module strategy already compiled). */
   payload: TaskPayload;
-  /** All the study's bars (not the holdout's in-sample slice). */
-  prices: PriceData;
+  /** Every feed with all the study's bars (not the holdout's in-sample slice), data 0 first. */
+  feeds: readonly PriceData[];
   runDir: string;
   seed: number;
   onEvent: (e: RunEvent) => void;
@@ -96,7 +122,7 @@ class FoldCancelled extends Error {}
 
 /** Runs the study's `validate` statement after its stages. Never throws. */
 export async function validateStudyRun(input: ValidateRunInput): Promise<ValidateRunOutcome> {
-  const { model, plan, prices, onEvent } = input;
+  const { model, plan, feeds, onEvent } = input;
   const v = model.validate;
   const skip = (reason: string): ValidateRunOutcome => {
     onEvent({ type: 'log', level: 'warning', message: `validation not run: ${reason}` });
@@ -108,23 +134,27 @@ export async function validateStudyRun(input: ValidateRunInput): Promise<Validat
   const external = typeof def === 'object' && 'error' in def ? input.externalBacktest : undefined;
   if (typeof def === 'object' && 'error' in def && !external) return skip(def.error);
   const config = input.payload.config;
-  const dates = barDates(prices);
+  const symbols = input.payload.basket?.symbols;
   const dir = plan.objectives[0]!.direction === 'maximize' ? -1 : 1;
   // Out of sample the objective is what matters; a constraint such as `trades >= 5` may not hold
-  // on a short window, and the number is still the honest answer.
-  const objectiveOf = (params: ParamValues, metrics: Metrics): number | null => {
-    const s = scoreTrial({ objectives: plan.objectives, constraints: [] }, params, metrics);
+  // on a short window, and the number is still the honest answer. A basket's objective
+  // aggregates over its symbols (`mean(sharpe)`), as in the run.
+  const objectiveOf = (params: ParamValues, metrics: Metrics, each?: readonly TrialSymbol[]): number | null => {
+    const s = scoreTrial({ objectives: plan.objectives, constraints: [] }, params, metrics, each);
     return typeof s.score === 'number' ? s.score : null;
   };
-  const backtest = async (params: ParamValues, range: BarRange): Promise<BacktestResultLike> => {
-    if (external) {
-      const r = await external(params, { from: range.from, to: range.to });
-      return { metrics: r.metrics, score: objectiveOf(params, r.metrics), equity: r.equity };
-    }
-    const r = runBacktest(sliceBars(prices, range.start, range.end), def as string | StrategyDefinition, params, config, { equity: true, trades: false });
-    return { metrics: r.metrics, score: objectiveOf(params, r.metrics), equity: r.equity };
-  };
   try {
+    // Windows are ticks of one clock for every feed (server/data/windows.ts).
+    const clock = windowClock(feeds);
+    const dates = windowDates(clock);
+    const backtest = async (params: ParamValues, range: BarRange): Promise<BacktestResultLike> => {
+      if (external) {
+        const r = await external(params, { from: range.from, to: range.to });
+        return { metrics: r.metrics, score: objectiveOf(params, r.metrics), equity: r.equity };
+      }
+      const r = runWithEquity(cutFeeds(feeds, clock, range.start, range.end, symbols), symbols, def as string | StrategyDefinition, params, config);
+      return { metrics: r.metrics, score: objectiveOf(params, r.metrics, r.symbols), equity: r.equity, ...(r.symbols ? { symbols: r.symbols } : {}) };
+    };
     if (v.kind === 'holdout') {
       const trials = readJournal(input.runDir).trials;
       const ranked = rankFeasible(trials, dir);

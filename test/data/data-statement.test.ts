@@ -91,7 +91,6 @@ test('feeds that do not fit together or do not fit the strategy', () => {
     [study('data basket ["a.txt", "b.txt"]', 'strategy momentum_rotation\n  objective maximize sharpe'), 'rotation in a basket', ['error invalid-data-feeds'], /'momentum_rotation' trades several feeds at once/],
     [study('data "a.txt"', 'strategy momentum_rotation\n  objective maximize sharpe'), 'rotation on one file', ['warning invalid-data-feeds'], /rotates between several feeds; with one file/],
     [study('data basket ["a.txt"]'), 'basket of one', ['warning invalid-data-feeds'], /a basket of one symbol is a plain study/],
-    [study('data ["a.txt", "b.txt"]', 'strategy momentum_rotation\n  objective maximize sharpe\n  validate holdout 30%'), 'validate with several feeds', ['error invalid-data-feeds'], /validate \(holdout, walk-forward\) works on one data feed/],
     [study('data "a.txt"', 'strategy sma_cross\n  objective maximize mean(sharpe)'), 'aggregate without basket', ['warning aggregate-without-basket'], /mean\(…\) of one value aggregates over the symbols of a basket/],
     [
       `strategy ext command "python3 s.py" {\n  param fast: int = 5\n}\n${study('data ["a.txt", "b.txt"]', 'strategy ext\n  objective maximize sharpe')}`,
@@ -105,6 +104,18 @@ test('feeds that do not fit together or do not fit the strategy', () => {
     const found = a.diagnostics.filter((d) => d.code === 'invalid-data-feeds' || d.code === 'invalid-value' || d.code === 'aggregate-without-basket');
     assert.deepEqual(codes(found), want, `${what}: ${JSON.stringify(a.diagnostics)}`);
     assert.match(found[0]!.message, message, what);
+  }
+});
+
+test('validate (holdout, walk-forward) is fine with several feeds and with a basket: windows are cut on one calendar', () => {
+  for (const [text, what] of [
+    [study('data ["a.txt", "b.txt"]', 'strategy momentum_rotation\n  objective maximize sharpe\n  validate holdout 30%'), 'rotation + holdout'],
+    [study('data ["a.txt", "b.txt"]', 'strategy momentum_rotation\n  objective maximize sharpe\n  validate walkforward { folds 3, train 60% }'), 'rotation + walk-forward'],
+    [study('data basket ["a.txt", "b.txt"]', 'strategy sma_cross\n  objective maximize mean(sharpe)\n  validate walkforward { folds 3, train 60% }'), 'basket + walk-forward'],
+  ] as const) {
+    const a = analyze(text);
+    assert.deepEqual(a.diagnostics.filter((d) => d.severity === 'error'), [], what);
+    assert.ok(a.studies[0]!.validate, what);
   }
 });
 
