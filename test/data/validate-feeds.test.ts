@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Metrics, ParamValues, RunValidation, TrialEvent } from '../../protocol/run-events';
 import { readJournal } from '../../protocol/journal-reader';
-import { formatDate, loadPrices, runBacktest } from '../../server/engine';
+import { formatDate, loadPrices, runBacktest, type StrategyDefinition } from '../../server/engine';
 import { basketClock, runBasket, splitSymbolMetrics, symbolNames } from '../../server/data/basket';
 import { loadStudy } from '../../server/run/run-study';
 import { loadRunData, resolveStudy } from '../../server/run/resolve';
@@ -27,6 +27,7 @@ import { DATA, ROOT, type OracleResult, type OracleScenario } from '../support/e
 import { same } from '../support/oracle-compare';
 import { ORACLE, oracleSkipReason, python } from '../support/oracle-process';
 import { tempStudy } from '../support/run-fixtures';
+import { backtraderMissing } from '../strategies/backtrader-env';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const FILES = ['orcl-1995-2014.txt', 'yhoo-1996-2014.txt', 'nvda-1999-2014.txt'];
@@ -254,6 +255,116 @@ test('basket + holdout and walk-forward: each window runs every symbol on its da
     }
     for (const r of rows) checkBasketWindow(dir, plan, r);
     checkReaders(dir, runDir, v);
+  }
+});
+
+/** A module over two feeds (`ctx.datas`): hold half the portfolio in whichever rose more over `lookback` bars. */
+const PAIR_MODULE = `module.exports = {
+  name: 'pair_momentum',
+  params: [{ name: 'lookback', type: 'int', default: 20, min: 2 }, { name: 'every', type: 'int', default: 10, min: 1 }],
+  setup(ctx, p) {
+    const rocs = ctx.datas.map((d) => d.roc(Number(p.lookback)));
+    return (bar) => {
+      if (bar.tick % Number(p.every) !== 0) return;
+      const a = rocs[0][ctx.datas[0].i], b = rocs[1][ctx.datas[1].i];
+      const k = b > a ? 1 : 0;
+      bar.orderTarget({ percent: 0, data: 1 - k });
+      bar.orderTarget({ percent: 50, data: k });
+    };
+  },
+};
+`;
+
+test('a module over ctx.datas + walk-forward: every fold and test window equals the module run directly on the feeds loaded with the window\'s dates', async () => {
+  const text = `study "pair" {
+  data ["${FILES[1]}", "${FILES[2]}"] from ${FROM} to ${TO}
+  cash 100000
+  commission 0.1%
+  sizing percent 95
+  strategy module "pair.js"
+  objective maximize sharpe
+  stage "grid" {
+    param lookback in [10, 40]
+    param every in [5, 20]
+  }
+  ${WF}
+  workers 1
+  seed 5
+}
+`;
+  const dir = tempStudy({ 's.optstudy': text, 'pair.js': PAIR_MODULE });
+  const runDir = path.join(dir, 'run');
+  cli(dir, 'run', 's.optstudy', '--out', runDir);
+  const v = readJournal(runDir).end?.validation;
+  assert.ok(v && v.kind === 'walkforward');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const strategy = require(path.join(dir, 'pair.js')) as StrategyDefinition;
+  const two = [FILES[1]!, FILES[2]!];
+  const calendar = new Set<number>();
+  for (const f of two) for (const d of loadPrices(path.join(DATA, f), { from: FROM, to: TO }).date) calendar.add(d);
+  const days = [...calendar].sort((a, b) => a - b).map(formatDate);
+  let trades = 0;
+  for (const f of v.report.folds) {
+    checkWindow(f.train, days, `fold ${f.fold} train`);
+    checkWindow(f.test, days, `fold ${f.fold} test`);
+    for (const [w, got] of [[f.train, f.inSample.metrics], [f.test, f.outOfSample.metrics]] as const) {
+      const feeds = two.map((file) => loadPrices(path.join(DATA, file), { from: w.from, to: w.to }));
+      assert.deepEqual(got, runBacktest(feeds, strategy, f.params, CONFIG, { trades: false }).metrics, `fold ${f.fold} ${w.from} … ${w.to}`);
+    }
+    trades += f.outOfSample.metrics.trades_closed as number;
+  }
+  assert.ok(trades > 10, `${trades} out-of-sample trades`);
+});
+
+/** A backtrader strategy over two feeds: hold 45 % in whichever rose more over `lookback` bars. */
+const PAIR_PY = `import backtrader as bt
+
+
+class Pair(bt.Strategy):
+    params = (("lookback", 20), ("every", 10))
+
+    def __init__(self):
+        self.rocs = [bt.indicators.RateOfChange(d, period=self.p.lookback) for d in self.datas]
+        self.n = 0
+
+    def next(self):
+        self.n += 1
+        if self.n % self.p.every:
+            return
+        k = 1 if self.rocs[1][0] > self.rocs[0][0] else 0
+        self.order_target_percent(data=self.datas[1 - k], target=0.0)
+        self.order_target_percent(data=self.datas[k], target=0.45)
+`;
+
+test('a backtrader strategy over two feeds + walk-forward: each window is given to every feed; OOS = optstudy backtest --backtrader on the window', { skip: backtraderMissing() ?? false }, () => {
+  const two = [FILES[1]!, FILES[2]!];
+  const text = `strategy pair backtrader "pair.py:Pair"
+
+study "bt pair" {
+  data [${two.map((f) => `"${f}"`).join(', ')}] from 2000-01-01 to 2009-12-31
+  strategy pair
+  objective maximize sharpe
+  stage "grid" {
+    param lookback in [10, 40]
+    param every in [5, 20]
+  }
+  validate walkforward { folds 2, train 60% }
+  workers 1
+  seed 5
+}
+`;
+  const dir = tempStudy({ 's.optstudy': text, 'pair.py': PAIR_PY });
+  const runDir = path.join(dir, 'run');
+  cli(dir, 'run', 's.optstudy', '--out', runDir);
+  const v = readJournal(runDir).end?.validation;
+  assert.ok(v && v.kind === 'walkforward' && v.report.folds.length === 2, JSON.stringify(v));
+  for (const f of v.report.folds) {
+    // The study's broker: no commission (the default), as the run's.
+    const args = ['backtest', '--backtrader', 'pair.py:Pair', ...two.flatMap((file) => ['--data', file]), '--commission', '0', '--from', f.test.from, '--to', f.test.to, ...Object.entries(f.params).flatMap(([k, x]) => ['--param', `${k}=${x}`]), '--json'];
+    const direct = (JSON.parse(cli(dir, ...args)) as { metrics: Metrics }).metrics;
+    const keys = Object.keys(f.outOfSample.metrics);
+    assert.ok(keys.length >= 30, `${keys.length} metrics`);
+    assert.deepEqual(keys.filter((k) => JSON.stringify(f.outOfSample.metrics[k]) !== JSON.stringify(direct[k])), [], `fold ${f.fold}`);
   }
 });
 
