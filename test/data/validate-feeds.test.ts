@@ -7,7 +7,8 @@
  * for the rotation (and each basket symbol), the engine on the files loaded with the window's
  * dates for the basket's summed account, and real backtrader (../shared/oracle) for the
  * rotation. NVDA starts in 1999, after the studies' start: a late starter inside the first
- * windows. The report and the panel's reader show the same validation as the journal.
+ * windows. The report and the panel's reader show the same validation as the journal, and the
+ * Trial card's re-run (`optstudy trial`) of a holdout trial uses the same in-sample head.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -20,6 +21,7 @@ import { formatDate, loadPrices, runBacktest, type StrategyDefinition } from '..
 import { basketClock, runBasket, splitSymbolMetrics, symbolNames } from '../../server/data/basket';
 import { loadStudy } from '../../server/run/run-study';
 import { loadRunData, resolveStudy } from '../../server/run/resolve';
+import { replayTrial } from '../../server/analysis/replay';
 import { scoreTrial } from '../../server/run/plan';
 import { eventsFromJournal } from '../../client/journal';
 import { modelFromEvents } from '../../client/run-model';
@@ -182,6 +184,10 @@ test('rotation + holdout: the in-sample head and the held-out tail are cut on th
   assert.ok(head[2]!.date[0]! > head[0]!.date[0]!, 'NVDA starts late inside the head');
   assert.equal(trials.length, 12);
   for (const t of trials) assert.deepEqual(t.metrics, runBacktest(head, 'momentum_rotation', t.params, CONFIG, { trades: false }).metrics, `trial ${t.number}`);
+  // The Trial card (`optstudy trial`) re-runs a trial on the same head, on the same calendar.
+  const replay = await replayTrial({ file: path.join(dir, 's.optstudy'), params: trials[0]!.params });
+  assert.deepEqual(replay.metrics, trials[0]!.metrics);
+  assert.deepEqual([replay.equity.dates[0], replay.equity.dates.at(-1), replay.equity.values.length], [dates[0], h.inSample.to, h.inSample.end]);
   // The finalists' out-of-sample numbers are a separate backtest of the tail, bit for bit.
   const rows = oosRows(v);
   assert.equal(rows.length, 5);
@@ -247,6 +253,10 @@ test('basket + holdout and walk-forward: each window runs every symbol on its da
       // In-sample trials: the basket on the head (NVDA a late starter there).
       const head = FILES.map((f) => loadPrices(path.join(DATA, f), { from: FROM, to: v.report.inSample.to }));
       for (const t of trials) assert.deepEqual(t.metrics, splitSymbolMetrics(runBasket(head, basketClock(head), 'sma_cross', t.params, CONFIG), symbolNames(FILES)).metrics, `trial ${t.number}`);
+      // The Trial card re-runs each symbol on the same head.
+      const replay = await replayTrial({ file: path.join(dir, 's.optstudy'), params: trials[0]!.params });
+      assert.deepEqual(replay.metrics, trials[0]!.metrics);
+      assert.deepEqual(replay.symbols?.map((s) => s.metrics), trials[0]!.symbols?.map((s) => s.metrics));
     } else {
       for (const f of v.report.folds) {
         checkWindow(f.test, dates, `fold ${f.fold} test`);
