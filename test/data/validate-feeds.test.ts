@@ -22,6 +22,7 @@ import { basketClock, runBasket, splitSymbolMetrics, symbolNames } from '../../s
 import { loadStudy } from '../../server/run/run-study';
 import { loadRunData, resolveStudy } from '../../server/run/resolve';
 import { replayTrial } from '../../server/analysis/replay';
+import { validateRun } from '../../server/report/validation';
 import { scoreTrial } from '../../server/run/plan';
 import { eventsFromJournal } from '../../client/journal';
 import { modelFromEvents } from '../../client/run-model';
@@ -194,6 +195,13 @@ test('rotation + holdout: the in-sample head and the held-out tail are cut on th
   for (const r of rows) assert.deepEqual(r.metrics, backtestCli(dir, FILES, 'momentum_rotation', r.params, r.from, r.to), JSON.stringify(r.params));
   await checkOracle(rows, dir);
   checkReaders(dir, runDir, v);
+  // `optstudy report` on a run that did not record its validation re-ranks the trials on the
+  // same windows: the same split, the same finalists, the same out-of-sample numbers.
+  const model = loadStudy(path.join(dir, 's.optstudy')).model;
+  const again = await validateRun(path.join(dir, 's.optstudy'), model, trials);
+  assert.ok(again.result?.kind === 'holdout', again.reason);
+  assert.deepEqual([again.result.report.inSample, again.result.report.outOfSample], [h.inSample, h.outOfSample]);
+  assert.deepEqual(again.result.report.rows.map((r) => [r.params, r.outOfSample.metrics]), h.rows.map((r) => [r.params, r.outOfSample.metrics]));
 });
 
 test('rotation + walk-forward: each fold optimizes on its training window and tests on the next, all feeds on one calendar; OOS = optstudy backtest = backtrader', { skip: oracleSkipReason() }, async () => {
@@ -257,6 +265,10 @@ test('basket + holdout and walk-forward: each window runs every symbol on its da
       const replay = await replayTrial({ file: path.join(dir, 's.optstudy'), params: trials[0]!.params });
       assert.deepEqual(replay.metrics, trials[0]!.metrics);
       assert.deepEqual(replay.symbols?.map((s) => s.metrics), trials[0]!.symbols?.map((s) => s.metrics));
+      // `optstudy report`'s own validation (for runs that did not record one): the same rows.
+      const again = await validateRun(path.join(dir, 's.optstudy'), loadStudy(path.join(dir, 's.optstudy')).model, trials);
+      assert.ok(again.result?.kind === 'holdout', again.reason);
+      assert.deepEqual(again.result.report.rows.map((r) => [r.params, r.outOfSample]), v.report.rows.map((r) => [r.params, r.outOfSample]));
     } else {
       for (const f of v.report.folds) {
         checkWindow(f.test, dates, `fold ${f.fold} test`);
