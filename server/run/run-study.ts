@@ -102,6 +102,7 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
   // Threads the executor did not adopt (another executor, another shape) end now.
   void threads?.close();
   const { opened, data, executor } = setup;
+  let oos: TrialExecutor | null = null;
   try {
     const directions = study.plan.objectives.map((o) => o.direction);
     const tally = new RunTally(directions, options.analyze !== undefined);
@@ -124,19 +125,21 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
       memo: new Map(),
     };
     let { status, error } = await runStages(ctx, study, setup.priorStages, opened);
+    const validating = status === 'finished' && options.validate !== false && study.model.validate !== undefined && options.stage === undefined;
+    // Strategies that run outside this process re-run out of sample on an executor of their own,
+    // made before the run's closes: a backtrader run's live processes pass to it (bridge-pool.ts).
+    const kind = data.payload.strategy.kind;
+    oos =
+      validating && (kind === 'command' || kind === 'backtrader') && options.createExecutor
+        ? await createExecutor(options.createExecutor, data.payload, { workers: 1, retries: 0, timeoutMs: study.model.timeoutMs }, data.allFeeds.length > 1 ? data.allFeeds : data.allPrices, { log: () => {} }).catch(() => null)
+        : null;
     await closeExecutor(executor, out);
     out.progress(true);
     // A cancelled run ends now: its last snapshot is the incremental one (no full refit).
     if (status === 'cancelled') out.analysisNow();
     else out.analysis(true);
     let validation: EndEvent['validation'];
-    if (status === 'finished' && options.validate !== false && study.model.validate !== undefined && options.stage === undefined) {
-      // Strategies that run outside this process re-run out of sample on an executor of their own.
-      const kind = data.payload.strategy.kind;
-      const oos =
-        (kind === 'command' || kind === 'backtrader') && options.createExecutor
-          ? await createExecutor(options.createExecutor, data.payload, { workers: 1, retries: 0, timeoutMs: study.model.timeoutMs }, data.allFeeds.length > 1 ? data.allFeeds : data.allPrices, { log: () => {} }).catch(() => null)
-          : null;
+    if (validating) {
       const v = await validateStudyRun({
         model: study.model,
         plan: study.plan,
@@ -147,8 +150,8 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
         onEvent: (e) => out.event(e),
         signal,
         runFold: (o, on, sig) => runStudy({ ...options, out: undefined, resume: undefined, seed: undefined, analyze: undefined, ...o }, on, sig),
-        externalBacktest: oos?.backtestWindow ? (params, w) => oos.backtestWindow!(params, w) : undefined,
-      }).finally(() => oos?.close().catch(() => {}));
+        externalBacktest: oos?.backtestWindow ? (params, w) => oos!.backtestWindow!(params, w) : undefined,
+      });
       validation = v.validation;
       if (v.cancelled) status = 'cancelled';
     }
@@ -170,8 +173,9 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
     out.event(end);
     return end;
   } finally {
-    // Whatever happened: the workers end and the folder's lock goes (both idempotent).
+    // Whatever happened: the workers end and the folder's lock goes (all idempotent).
     await closeExecutor(executor, null);
+    if (oos) await closeExecutor(oos, null);
     opened.close();
   }
 }

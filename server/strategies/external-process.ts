@@ -159,6 +159,26 @@ export class ExternalProcess {
     return !this.closed && this.ensureStarted(first) !== null;
   }
 
+  /** Whether the process runs and has no request in flight (it may then serve another executor). */
+  get idle(): boolean {
+    return !this.closed && this.proc !== null && this.proc.child.exitCode === null && this.proc.child.signalCode === null && this.pending.size === 0;
+  }
+
+  /**
+   * Whether the process keeps OptStudy's event loop alive: one that waits for a next executor
+   * (bridge-pool.ts) must not hold OptStudy open; one in use must.
+   */
+  hold(on: boolean): void {
+    const child = this.proc?.child;
+    if (!child) return;
+    if (on) child.ref();
+    else child.unref();
+    for (const s of [child.stdin, child.stdout, child.stderr, child.stdio[3]] as (({ ref?(): void; unref?(): void } & object) | null | undefined)[]) {
+      if (on) s?.ref?.();
+      else s?.unref?.();
+    }
+  }
+
   /** The running process's id (tests). */
   get pid(): number | undefined {
     return this.proc?.child.pid;

@@ -20,20 +20,47 @@ export interface ProcessProtocol {
   equity?(answer: Extract<ExternalAnswer, { metrics: unknown }>): ArrayLike<number>;
 }
 
+/**
+ * Where an executor's processes come from and go to. The default starts its own and stops them
+ * at close; the backtrader executor takes and gives back live ones (bridge-pool.ts).
+ */
+export interface ProcessSource {
+  /** Up to `count` running processes for this launch (the executor starts the rest). */
+  take(count: number): ExternalProcess[];
+  /** Processes the executor is done with: kept for another user, or stopped. */
+  give(procs: ExternalProcess[]): Promise<void>;
+  /** The executor closed, giving back `procs` (its workers). */
+  close(procs: ExternalProcess[]): Promise<void>;
+}
+
+const ownProcesses: ProcessSource = {
+  take: () => [],
+  give: (procs) => Promise.all(procs.map((p) => p.close())).then(() => {}),
+  close: (procs) => Promise.all(procs.map((p) => p.close())).then(() => {}),
+};
+
 export class ProcessExecutor implements TrialExecutor {
   readonly workers: number;
-  private readonly processes: ExternalProcess[];
+  /** One per worker, made at the first batch (null before). */
+  private processes: ExternalProcess[] | null = null;
+  private closed = false;
 
-  /** `started`: processes already running for this launch (they take the first workers' places). */
   constructor(
-    launch: Launch,
+    private readonly launch: Launch,
     private readonly protocol: ProcessProtocol,
     private readonly settings: ExecutorSettings,
-    started: ExternalProcess[] = [],
+    private readonly source: ProcessSource = ownProcesses,
   ) {
     this.workers = Math.max(1, settings.workers);
-    this.processes = Array.from({ length: this.workers }, (_, i) => started[i] ?? new ExternalProcess(launch));
-    for (const extra of started.slice(this.workers)) void extra.close();
+  }
+
+  /** The workers' processes: running ones from the source first, new ones (started at their first trial) for the rest. */
+  private lanes(): ExternalProcess[] {
+    if (!this.processes) {
+      const got = this.closed ? [] : this.source.take(this.workers);
+      this.processes = [...got, ...Array.from({ length: this.workers - got.length }, () => new ExternalProcess(this.launch))];
+    }
+    return this.processes;
   }
 
   async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome) => void): Promise<TrialOutcome[]> {
@@ -47,7 +74,7 @@ export class ProcessExecutor implements TrialExecutor {
         onOutcome?.(o);
       }
     };
-    await Promise.all(this.processes.map(lane));
+    await Promise.all(this.lanes().map(lane));
     if (signal.aborted) throw new RunAborted();
     return batch.map((t) => done.get(t.number)!);
   }
@@ -73,14 +100,29 @@ export class ProcessExecutor implements TrialExecutor {
     return last;
   }
 
+  /**
+   * One backtest on a window (out-of-sample re-runs): on the first worker's process once trials
+   * ran here, else on a running process the source lends for this backtest alone, else on this
+   * executor's own first process.
+   */
   async backtestWindow(params: ParamValues, window: { from: string; to: string }): Promise<{ metrics: Metrics; equity?: ArrayLike<number> }> {
-    const answer = await this.processes[0]!.request(this.protocol.request({ number: -1, params }, window), this.settings.timeoutMs);
-    if (!('metrics' in answer)) throw new Error(answer.error);
-    const metrics = this.protocol.metrics(answer) ?? {};
-    return this.protocol.equity ? { metrics, equity: this.protocol.equity(answer) } : { metrics };
+    if (this.closed) throw new Error('the executor is closed');
+    const own = this.processes?.[0];
+    const borrowed = own ? undefined : this.source.take(1)[0];
+    const proc = own ?? borrowed ?? this.lanes()[0]!;
+    try {
+      const answer = await proc.request(this.protocol.request({ number: -1, params }, window), this.settings.timeoutMs);
+      if (!('metrics' in answer)) throw new Error(answer.error);
+      const metrics = this.protocol.metrics(answer) ?? {};
+      return this.protocol.equity ? { metrics, equity: this.protocol.equity(answer) } : { metrics };
+    } finally {
+      if (borrowed) await this.source.give([borrowed]);
+    }
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.processes.map((p) => p.close()));
+    if (this.closed) return;
+    this.closed = true;
+    await this.source.close(this.processes ?? []);
   }
 }

@@ -7,14 +7,16 @@
  *
  * Each round runs, per case: optstrategy maxcpus 1, OptStudy 1 worker, optstrategy maxcpus 2,
  * OptStudy 2 workers, one after the other, so a change in the machine's load hits both sides;
- * the ratios are the median of the rounds' ratios (`BENCH_ROUNDS`, default 3). Backtests/s:
- * optstrategy's own timer inside its script (Python start-up and `import backtrader` excluded,
- * the data load included), OptStudy's whole run (describe step, Python processes, journal
- * included; optstrategy's whole Python process is shown too). CPU ms per backtest (every
- * process of a side, start-up included on both) show the work apart from the load; `loadavg` is noted before and after. Needs real backtrader.
- */
+ * the ratios are the median of the rounds' ratios (`BENCH_ROUNDS`, default 3; `BENCH_CASES=a,b`
+ * runs some cases only). Backtests/s: optstrategy's own timer inside its script (Python
+ * start-up and `import backtrader` excluded, the data load included), OptStudy's whole run
+ * (describe step, Python processes, journal included; optstrategy's whole Python process is
+ * shown too). CPU ms per backtest (every process of a side, start-up included on both) show the
+ * work apart from the load; `loadavg` is noted before and after. `phases …` say where each
+ * OptStudy run's wall time went, per bridge process (optstudy_bridge.py's timeline). Needs real
+ * backtrader. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runStudy } from '../../server/run/run-study';
@@ -22,9 +24,15 @@ import { chooseExecutor, hostCheckOptions } from '../../server/host/executors';
 import { sampleData } from '../support/run-fixtures';
 import { backtraderMissing, fixture } from '../strategies/backtrader-env';
 
-const CASES: { factory: string; grid: Record<string, number[]> }[] = [
-  { factory: 'sma_cross', grid: { pfast: [5, 10, 15, 20, 25, 30], pslow: [30, 40, 50, 60, 70, 80, 90, 100] } },
-  { factory: 'quickstart', grid: { maperiod: [10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40], exitbars: [3, 5] } },
+const range = (from: number, to: number, step = 1): number[] => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
+
+// The first two rows are #18's (small grids: a run's fixed start-up — Python, `import backtrader`,
+// the data — weighs on them); the `… 96` rows are the same strategies on grids of a realistic size.
+const CASES: { name: string; factory: string; grid: Record<string, number[]> }[] = [
+  { name: 'sma_cross', factory: 'sma_cross', grid: { pfast: range(5, 30, 5), pslow: range(30, 100, 10) } },
+  { name: 'quickstart', factory: 'quickstart', grid: { maperiod: range(10, 40, 2), exitbars: [3, 5] } },
+  { name: 'sma_cross 96', factory: 'sma_cross', grid: { pfast: range(4, 26, 2), pslow: range(30, 100, 10) } },
+  { name: 'quickstart 96', factory: 'quickstart', grid: { maperiod: range(10, 40, 2), exitbars: range(2, 7) } },
 ];
 
 interface Timed {
@@ -61,7 +69,75 @@ function optstrategy(factory: string, grid: Record<string, number[]>, maxcpus: n
   return { ...out, cpu: childrenCpu() - c0, processSeconds: (performance.now() - t0) / 1000 };
 }
 
-async function optstudy(factory: string, grid: Record<string, number[]>, workers: number): Promise<Timed & { failed: number }> {
+/** One bridge process's timeline (optstudy_bridge.py Timeline): marks [wall epoch s, CPU s], trials [received, answered, CPU s]. */
+interface BridgeTimes {
+  marks: Record<string, [number, number]>;
+  trials: [number, number, number][];
+}
+
+function readTimes(file: string): BridgeTimes {
+  const out: BridgeTimes = { marks: {}, trials: [] };
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue;
+    const [kind, a, b, c] = JSON.parse(line) as [string, string | number, number, number];
+    if (kind === 'mark') out.marks[a as string] = [b, c];
+    else out.trials.push([a as number, b, c]);
+  }
+  return out;
+}
+
+/**
+ * Where a run's time went, in ms from the run's start: per bridge process, when Python began,
+ * had imported backtrader, had loaded the SPEC (and described it), took its first request and
+ * answered its last; its trials' wall and CPU (the first apart: it loads the data), the idle
+ * time between an answer and the next request, and its CPU before the first request.
+ */
+function phases(t0: number, dir: string): Record<string, unknown>[] {
+  const ms = (t: number): number => Math.round(t * 1000 - t0);
+  return readdirSync(dir)
+    .map((f) => readTimes(path.join(dir, f)))
+    .filter((b) => b.marks.start)
+    .sort((a, b) => a.marks.start![0] - b.marks.start![0])
+    .map((b) => {
+      const tr = b.trials;
+      let idle = 0;
+      for (let i = 1; i < tr.length; i++) idle += tr[i]![0] - tr[i - 1]![1];
+      const wall = tr.slice(1).reduce((s, t) => s + t[1] - t[0], 0);
+      const cpu = tr.slice(1).reduce((s, t) => s + t[2], 0);
+      return {
+        start: ms(b.marks.start![0]),
+        imported: b.marks.imported ? ms(b.marks.imported[0]) : null,
+        loaded: b.marks.loaded ? ms(b.marks.loaded[0]) : null,
+        firstRequest: tr.length ? ms(tr[0]![0]) : null,
+        lastAnswer: tr.length ? ms(tr[tr.length - 1]![1]) : null,
+        trials: tr.length,
+        firstTrialMs: tr.length ? Math.round((tr[0]![1] - tr[0]![0]) * 1000) : null,
+        otherTrialsMsMean: tr.length > 1 ? Math.round((wall / (tr.length - 1)) * 1000) : null,
+        otherTrialsCpuMsMean: tr.length > 1 ? Math.round((cpu / (tr.length - 1)) * 1000) : null,
+        idleMsBetweenTrials: Math.round(idle * 1000),
+        cpuMsBeforeFirstRequest: b.marks.loaded ? Math.round(b.marks.loaded[1] * 1000) : null,
+      };
+    });
+}
+
+/** Whether a process other than this one works in DIR (Linux /proc; false elsewhere). */
+function processIn(dir: string): boolean {
+  try {
+    return readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
+      .some((p) => {
+        try {
+          return readlinkSync(`/proc/${p}/cwd`) === dir && !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
+        } catch {
+          return false;
+        }
+      });
+  } catch {
+    return false;
+  }
+}
+
+async function optstudy(factory: string, grid: Record<string, number[]>, workers: number): Promise<Timed & { failed: number; phases: Record<string, unknown> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'optstudy-btbench-'));
   try {
     const stage = Object.entries(grid)
@@ -81,12 +157,19 @@ ${stage}
     );
     let combos = 0;
     let failed = 0;
-    const c0 = childrenCpu() + ownCpu();
+    const times = path.join(dir, 'times');
+    mkdirSync(times);
+    process.env.OPTSTUDY_BRIDGE_TIMES = times;
+    let firstTrial = 0;
+    const c0own = ownCpu();
+    const c0 = childrenCpu() + c0own;
+    const epoch0 = Date.now();
     const t0 = performance.now();
     const end = await runStudy(
       { file: path.join(dir, 's.optstudy'), out: path.join(dir, 'run'), workers, createExecutor: chooseExecutor, checkOptions: (f) => hostCheckOptions(f, workers) },
       (e) => {
         if (e.type === 'trial') {
+          if (!combos) firstTrial = performance.now() - t0;
           combos++;
           if (e.state === 'failed') failed++;
         }
@@ -94,9 +177,16 @@ ${stage}
       new AbortController().signal,
     );
     const seconds = (performance.now() - t0) / 1000;
+    delete process.env.OPTSTUDY_BRIDGE_TIMES;
+    // The run is over; its bridge processes stop a moment later (they wait for a next step of
+    // the run, bridge-pool.ts): their CPU belongs to this side, so it is read once they are gone.
+    for (const end = Date.now() + 15_000; processIn(realpathSync(dir)) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+    const cpu = childrenCpu() + ownCpu() - c0;
     if (end.status !== 'finished') throw new Error(`the run ended ${end.status}: ${end.error}`);
-    return { combos, seconds, failed, cpu: childrenCpu() + ownCpu() - c0 };
+    const run = { firstTrialEvent: Math.round(firstTrial), end: Math.round(seconds * 1000), nodeCpuMs: Math.round((ownCpu() - c0own) * 1000) };
+    return { combos, seconds, failed, cpu, phases: { run, bridges: phases(epoch0, times) } };
   } finally {
+    delete process.env.OPTSTUDY_BRIDGE_TIMES;
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -116,19 +206,22 @@ async function main(): Promise<void> {
   }
   const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
   const out: Record<string, unknown> = { rounds, loadBefore: os.loadavg().map(round2) };
-  const seen = new Map<string, { o1: Timed; s1: Timed & { failed: number }; o2: Timed; s2: Timed & { failed: number } }[]>();
+  type Side = Awaited<ReturnType<typeof optstudy>>;
+  const seen = new Map<string, { o1: Timed; s1: Side; o2: Timed; s2: Side }[]>();
+  // BENCH_CASES=quickstart,…: some cases only (all by default).
+  const only = process.env.BENCH_CASES?.split(',');
   for (let r = 0; r < rounds; r++) {
-    for (const c of CASES) {
+    for (const c of CASES.filter((x) => !only || only.includes(x.name))) {
       const o1 = optstrategy(c.factory, c.grid, 1);
       const s1 = await optstudy(c.factory, c.grid, 1);
       const o2 = optstrategy(c.factory, c.grid, 2);
       const s2 = await optstudy(c.factory, c.grid, 2);
-      seen.set(c.factory, [...(seen.get(c.factory) ?? []), { o1, s1, o2, s2 }]);
+      seen.set(c.name, [...(seen.get(c.name) ?? []), { o1, s1, o2, s2 }]);
     }
   }
-  for (const [factory, runs] of seen) {
+  for (const [name, runs] of seen) {
     const med = (f: (x: (typeof runs)[number]) => number): number => round2(median(runs.map(f)));
-    out[factory] = {
+    out[name] = {
       combos: runs[0]!.o1.combos,
       'optstrategy maxcpus=1 backtests/s': med((x) => rate(x.o1)),
       'optstrategy maxcpus=2 backtests/s': med((x) => rate(x.o2)),
@@ -148,6 +241,9 @@ async function main(): Promise<void> {
         med((x) => (x.s2.cpu / x.s2.combos) * 1000),
       ],
       failedTrials: runs.reduce((n, x) => n + x.s1.failed + x.s2.failed, 0),
+      // Per round, ms from each run's start: the run's first trial event and end, and each bridge process's phases.
+      'phases optstudy(1)': runs.map((x) => x.s1.phases),
+      'phases optstudy(2)': runs.map((x) => x.s2.phases),
     };
   }
   out.loadAfter = os.loadavg().map(round2);

@@ -13,7 +13,7 @@ import { runStudy } from '../../server/run/run-study';
 import { chooseExecutor, hostCheckOptions } from '../../server/host/executors';
 import { collector, sampleData } from '../support/run-fixtures';
 import { backtraderMissing, fixture } from './backtrader-env';
-import { runFolder } from './backtrader-runs';
+import { runFolder, runFolderToEnd } from './backtrader-runs';
 import { processesIn, scratchStudy, waitFor } from './procs';
 
 const skip = backtraderMissing();
@@ -36,16 +36,16 @@ def make(pfast=10, pslow=30):
     return cerebro
 `;
 
-function folder(spec: string, workers: number): string {
-  const dir = scratchStudy({ 'mine.py': SCRIPT, 'study.optstudy': study(spec, workers) });
+function folder(spec: string, workers: number, extra = ''): string {
+  const dir = scratchStudy({ 'mine.py': SCRIPT, 'study.optstudy': study(spec, workers, extra) });
   copyFileSync(fixture('parity.py'), path.join(dir, 'parity.py'));
   return dir;
 }
 
-function study(spec: string, workers: number): string {
+function study(spec: string, workers: number, extra: string): string {
   return `strategy s backtrader "${spec}"
 study "s" {
-  data "${sampleData('orcl-2014.txt')}"
+  data "${sampleData('orcl-2014.txt')}"${extra ? `\n  ${extra}` : ''}
   strategy s
   objective maximize final_value
   stage "g" {
@@ -96,3 +96,21 @@ test('processes started for more workers than the run uses end with the run; one
   assert.equal(new Set(c.trials().map((t) => t.metrics['proc.pid'])).size, 1);
   assert.ok(await waitFor(() => processesIn(dir).length === 0, 5000), `left behind: ${processesIn(dir).join('; ')}`);
 });
+
+for (const validate of ['holdout 30%', 'walkforward { folds 3, train 60% }']) {
+  test(`validate ${validate}: the out-of-sample re-runs${validate.startsWith('walk') ? ' and every fold' : ''} use the run's own processes — two workers, two imports`, { skip, timeout: 180_000 }, async () => {
+    const dir = folder('mine.py:make', 2, `validate ${validate}`);
+    const { end } = await runFolderToEnd(dir);
+    type Side = { score: number | null; metrics: Record<string, number | null> };
+    const report = end.validation?.report as { rows?: { outOfSample: Side }[]; folds?: { outOfSample: Side }[] } | undefined;
+    const outOfSample = (validate.startsWith('walk') ? report?.folds : report?.rows)?.map((r) => r.outOfSample) ?? [];
+    assert.ok(outOfSample.length >= (validate.startsWith('walk') ? 3 : 1), JSON.stringify(end.validation));
+    for (const o of outOfSample) assert.equal(typeof o.score, 'number', JSON.stringify(o));
+    // Before, each step started Python again: the validation's process, and two per fold.
+    const imports = readFileSync(path.join(dir, 'imports.log'), 'utf8').trim().split('\n');
+    assert.equal(imports.length, 2, `imports by ${imports.join(', ')}`);
+    // The re-runs ran on those processes.
+    for (const o of outOfSample) assert.ok(imports.includes(String(o.metrics['proc.pid'])), `re-run on ${o.metrics['proc.pid']}`);
+    assert.ok(await waitFor(() => processesIn(dir).length === 0, 5000), `left behind: ${processesIn(dir).join('; ')}`);
+  });
+}

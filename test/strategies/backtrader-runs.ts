@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runStudy } from '../../server/run/run-study';
 import { chooseExecutor, hostCheckOptions } from '../../server/host/executors';
-import type { TrialEvent } from '../../protocol/run-events';
+import type { EndEvent, TrialEvent } from '../../protocol/run-events';
 import { collector, sampleData } from '../support/run-fixtures';
 import type { optstrategy } from './backtrader-env';
 import { scratchStudy } from './procs';
@@ -43,6 +43,11 @@ ${stage}
 
 /** Runs DIR/study.optstudy to its end (it must finish) as the CLI does; its trials. */
 export async function runFolder(dir: string): Promise<TrialEvent[]> {
+  return (await runFolderToEnd(dir)).trials;
+}
+
+/** runFolder, with the run's `end` event. */
+export async function runFolderToEnd(dir: string): Promise<{ end: EndEvent; trials: TrialEvent[] }> {
   const c = collector();
   const end = await runStudy(
     { file: path.join(dir, 'study.optstudy'), out: path.join(dir, 'run'), createExecutor: chooseExecutor, checkOptions: hostCheckOptions },
@@ -50,7 +55,7 @@ export async function runFolder(dir: string): Promise<TrialEvent[]> {
     new AbortController().signal,
   );
   assert.equal(end.status, 'finished', end.error);
-  return c.trials();
+  return { end, trials: c.trials() };
 }
 
 /** Every optstrategy row has its trial (same parameters), complete, with every metric `===`. */

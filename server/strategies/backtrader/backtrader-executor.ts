@@ -12,7 +12,8 @@ import { formatStamp } from '../../data/datetime';
 import type { ExecutorSettings, TaskPayload } from '../../executor/executor';
 import { ExternalProcess, type ExternalAnswer } from '../external-process';
 import { ProcessExecutor } from '../process-executor';
-import { bridgeLaunch, takePrestarted } from './prestart';
+import { bridgeLaunch } from './prestart';
+import { addIdle, openUser, takeIdle } from './bridge-pool';
 
 /** The request body of one trial (the DESIGN's protocol fields plus `datas` and `slippage`). */
 export function bridgeRequest(payload: TaskPayload, params: ParamValues, window?: { from: string; to: string }): Record<string, unknown> {
@@ -132,16 +133,29 @@ export async function runBacktraderOnce(
   }
 }
 
+/**
+ * Trials on bridge processes from the pool (bridge-pool.ts): the ones the run's checks started,
+ * or ones an earlier step of the run gave back (a walk-forward fold's, the run's own for its
+ * out-of-sample re-runs); at close its live processes go back to the pool for the run's next step.
+ */
 export class BacktraderExecutor extends ProcessExecutor {
   constructor(payload: TaskPayload, settings: ExecutorSettings) {
     const ref = payload.strategy;
     if (ref.kind !== 'backtrader') throw new Error(`BacktraderExecutor needs a backtrader strategy, not '${ref.kind}'`);
+    const { spec, cwd } = ref;
+    const close = openUser(spec, cwd);
     super(
-      bridgeLaunch(ref.spec, ref.cwd),
+      bridgeLaunch(spec, cwd),
       { request: (t, window) => bridgeRequest(payload, t.params, window), metrics: bridgeMetrics, equity: (a) => runRecordOf(a.body.record).values },
       settings,
-      // The processes started during the run's checks (prestart.ts), when there are some.
-      takePrestarted(ref.spec, ref.cwd),
+      {
+        take: (count) => takeIdle(spec, cwd, count),
+        give: async (procs) => {
+          addIdle(spec, cwd, procs.filter((p) => p.idle));
+          await Promise.all(procs.filter((p) => !p.idle).map((p) => p.close()));
+        },
+        close,
+      },
     );
   }
 }

@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import type { BacktraderDescription, ParamSchema, ParamType, StrategySchema } from '../../../grammar';
 import { bridgePath, pythonCommand } from './bridge-path';
 import { killGroup, trackGroup } from '../process-groups';
-import { dropPrestarted, prestartAndDescribe, prestartBridges } from './prestart';
+import { prestartAndDescribe, prestartBridges } from './prestart';
+import { stopIdle } from './bridge-pool';
 
 /** A describe step that takes longer is given up (a factory that loops, a slow import). */
 export const DESCRIBE_TIMEOUT_MS = 20_000;
@@ -67,6 +68,8 @@ export function describeBacktraderSync(spec: string, cwd: string, options: { pre
     if (prestart > 0) prestartBridges(spec, cwd, prestart);
     return hit.value;
   }
+  // Not described yet, or its script changed: processes kept from an earlier run run the old one.
+  stopIdle(spec, cwd);
   const told = prestart > 0 ? prestartAndDescribe(spec, cwd, prestart, DESCRIBE_TIMEOUT_MS) : undefined;
   if (told !== undefined) {
     const value = readDescription(told);
@@ -166,7 +169,7 @@ export function backtraderSchemaLoader(studyFile: string, options: { prestart?: 
   const cwd = path.dirname(path.resolve(studyFile));
   return (spec) => {
     const description = describeBacktraderSync(spec, cwd, options);
-    if (options.prestart && (description === undefined || 'error' in description)) dropPrestarted(spec, cwd);
+    if (options.prestart && (description === undefined || 'error' in description)) stopIdle(spec, cwd);
     return description;
   };
 }

@@ -4,35 +4,30 @@
  * its workers would then import the same again. Instead the workers start during the checks,
  * and the first describes SPEC itself (Linux: on a file the checks read while they wait): one
  * import per worker, and the other workers' imports use the cores the waiting checks leave
- * idle. Elsewhere they start beside the usual describe step. The run's executor takes the
- * processes (`takePrestarted`); ones nobody takes — the checks failed, the run went to Redis,
- * fewer workers than started — are closed (after PRESTART_IDLE_MS at the latest, and with
- * every strategy process when OptStudy exits, process-groups.ts).
+ * idle. Elsewhere they start beside the usual describe step. They wait in the bridge pool
+ * (bridge-pool.ts) for the run's executor; ones nobody takes — the checks failed, the run went
+ * to Redis, fewer workers than started — stop (PRESTART_IDLE_MS after their start at the
+ * latest, once no executor of the strategy is open; and with every strategy process when
+ * OptStudy exits, process-groups.ts).
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ExternalProcess, type FirstStart, type Launch } from '../external-process';
 import { bridgePath, pythonCommand } from './bridge-path';
+import { addIdle, idleCount, stopIdle } from './bridge-pool';
 
-/** How long started bridges wait for their run before they are stopped. */
-export const PRESTART_IDLE_MS = 30_000;
+export { PRESTART_IDLE_MS } from './bridge-pool';
 
 /** How to start the bridge for a strategy. */
 export function bridgeLaunch(spec: string, cwd: string): Launch {
   return { file: pythonCommand(), args: ['-u', bridgePath(), 'serve', spec], cwd, answersOnFd3Only: true, label: `the backtrader bridge for '${spec}'` };
 }
 
-const waiting = new Map<string, { procs: ExternalProcess[]; timer: NodeJS.Timeout }>();
-
-const keyOf = (spec: string, cwd: string): string => `${path.resolve(cwd)}\0${spec.trim()}`;
-
-/** Starts bridge processes for SPEC in CWD until `count` wait (the first with `first`); the ones started. */
+/** Starts bridge processes for SPEC in CWD until `count` wait in the pool (the first with `first`); the ones started. */
 export function prestartBridges(spec: string, cwd: string, count: number, first?: FirstStart): ExternalProcess[] {
-  const key = keyOf(spec, cwd);
-  let w = waiting.get(key);
   const started: ExternalProcess[] = [];
-  while ((w?.procs.length ?? 0) < count) {
+  while (idleCount(spec, cwd) < count) {
     let proc: ExternalProcess;
     try {
       proc = new ExternalProcess(bridgeLaunch(spec, cwd));
@@ -40,12 +35,7 @@ export function prestartBridges(spec: string, cwd: string, count: number, first?
       break; // no bridge in this installation: the run says so
     }
     if (!proc.start(started.length === 0 ? first : undefined)) break;
-    if (!w) {
-      const timer = setTimeout(() => dropPrestarted(spec, cwd), PRESTART_IDLE_MS);
-      timer.unref();
-      waiting.set(key, (w = { procs: [], timer }));
-    }
-    w.procs.push(proc);
+    addIdle(spec, cwd, [proc], true);
     started.push(proc);
   }
   return started;
@@ -59,7 +49,7 @@ export function prestartBridges(spec: string, cwd: string, count: number, first?
  * then describes the usual way, which reports why); '' when it took longer than `timeoutMs`.
  */
 export function prestartAndDescribe(spec: string, cwd: string, count: number, timeoutMs: number): string | undefined {
-  if (process.platform !== 'linux' || waiting.has(keyOf(spec, cwd))) {
+  if (process.platform !== 'linux' || idleCount(spec, cwd) > 0) {
     prestartBridges(spec, cwd, count);
     return undefined;
   }
@@ -77,10 +67,10 @@ export function prestartAndDescribe(spec: string, cwd: string, count: number, ti
     }
     prestartBridges(spec, cwd, count);
     const text = describer?.pid ? waitForLine(file, describer.pid, timeoutMs) : undefined;
-    if (!text) dropPrestarted(spec, cwd);
+    if (!text) stopIdle(spec, cwd);
     return text;
   } catch {
-    dropPrestarted(spec, cwd);
+    stopIdle(spec, cwd);
     return undefined; // no temporary folder, say: the usual describe step
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -109,21 +99,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** The processes waiting for SPEC in CWD (the describing one first), now the caller's to use and close. */
-export function takePrestarted(spec: string, cwd: string): ExternalProcess[] {
-  const key = keyOf(spec, cwd);
-  const w = waiting.get(key);
-  if (!w) return [];
-  waiting.delete(key);
-  clearTimeout(w.timer);
-  return w.procs;
-}
-
-/** Stops the processes waiting for SPEC in CWD, if any (its describe step failed, nobody came). */
-export function dropPrestarted(spec: string, cwd: string): void {
-  for (const p of takePrestarted(spec, cwd)) void p.close();
 }
 
 /**
