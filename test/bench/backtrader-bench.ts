@@ -15,7 +15,7 @@
  * work apart from the load; `loadavg` is noted before and after. `phases …` say where each
  * OptStudy run's wall time went, per bridge process (optstudy_bridge.py's timeline). Needs real
  * backtrader. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -191,6 +191,26 @@ ${stage}
   }
 }
 
+/**
+ * What two Python processes really get on this machine at this moment: the same pure-Python
+ * loop for 1.5 s in one process alone, then in two at once; their rounds over the one's
+ * (2.00 = two free cores). The ceiling of every 2-worker ratio, on both sides.
+ */
+async function pythonCeiling(): Promise<number> {
+  const code = 'import time\nend=time.perf_counter()+1.5\nn=0\nwhile time.perf_counter()<end:\n    s=0\n    for i in range(2000): s+=i*i%7\n    n+=1\nprint(n)';
+  const once = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const c = spawn(process.env.OPTSTUDY_PYTHON || 'python3', ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.on('error', reject);
+      c.on('close', () => resolve(Number(out.trim()) || 0));
+    });
+  const one = await once();
+  const two = await Promise.all([once(), once()]);
+  return one > 0 ? (two[0]! + two[1]!) / one : 0;
+}
+
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -210,7 +230,9 @@ async function main(): Promise<void> {
   const seen = new Map<string, { o1: Timed; s1: Side; o2: Timed; s2: Side }[]>();
   // BENCH_CASES=quickstart,…: some cases only (all by default).
   const only = process.env.BENCH_CASES?.split(',');
+  const ceilings: number[] = [];
   for (let r = 0; r < rounds; r++) {
+    ceilings.push(round2(await pythonCeiling()));
     for (const c of CASES.filter((x) => !only || only.includes(x.name))) {
       const o1 = optstrategy(c.factory, c.grid, 1);
       const s1 = await optstudy(c.factory, c.grid, 1);
@@ -246,6 +268,7 @@ async function main(): Promise<void> {
       'phases optstudy(2)': runs.map((x) => x.s2.phases),
     };
   }
+  out['python ceiling, 2 processes / 1 (per round)'] = ceilings;
   out.loadAfter = os.loadavg().map(round2);
   console.log(JSON.stringify(out));
 }
