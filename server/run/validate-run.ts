@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import type { StudyModel } from '../../grammar';
 import type { EndEvent, Metrics, ParamValues, RunEvent, RunValidation, TrialEvent, TrialSymbol } from '../../protocol/run-events';
 import { holdoutSplit, runHoldout, runWalkForward, walkForwardSplits, type BacktestResultLike, type BarRange } from '../analysis/robustness';
-import { formatDate, type PriceData, type StrategyDefinition } from '../engine';
+import type { PriceData, StrategyDefinition } from '../engine';
 import { runWithEquity } from '../data/feeds';
 import { cutFeeds, windowClock, type WindowClock } from '../data/windows';
 import { hash32 } from '../search/rng';
@@ -41,12 +41,12 @@ const MAX_EQUITY_POINTS = 1000;
 const COLD_NOTE = 'out-of-sample windows start cold: the engine has no warm-up prefix, so indicators warm up inside each window';
 
 /**
- * The days of the clock windows are cut on (server/data/windows.ts: one feed's bars, or the
- * union of several feeds' stamps — one calendar for every feed), as `yyyy-mm-dd`: the windows'
- * `from`/`to`, and the dates an external strategy's window is given.
+ * The stamps of the clock windows are cut on (server/data/windows.ts: one feed's bars, or the
+ * union of several feeds' stamps — one calendar for every feed): `YYYY-MM-DD`, with the time
+ * (`THH:MM:SS`) on intraday bars — the windows' `from`/`to`.
  */
 export function windowDates(clock: WindowClock): string[] {
-  return Array.from(clock.dates, (d) => formatDate(d));
+  return Array.from({ length: clock.ticks }, (_, t) => clock.stamp(t));
 }
 
 /**
@@ -149,7 +149,8 @@ export async function validateStudyRun(input: ValidateRunInput): Promise<Validat
     const dates = windowDates(clock);
     const backtest = async (params: ParamValues, range: BarRange): Promise<BacktestResultLike> => {
       if (external) {
-        const r = await external(params, { from: range.from, to: range.to });
+        // External strategies take whole days (the bridge and the command protocol read dates).
+        const r = await external(params, { from: range.from.slice(0, 10), to: range.to.slice(0, 10) });
         return { metrics: r.metrics, score: objectiveOf(params, r.metrics), equity: r.equity };
       }
       const r = runWithEquity(cutFeeds(feeds, clock, range.start, range.end, symbols), symbols, def as string | StrategyDefinition, params, config);

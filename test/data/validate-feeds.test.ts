@@ -21,6 +21,9 @@ import { formatDate, loadPrices, runBacktest, type StrategyDefinition } from '..
 import { basketClock, runBasket, splitSymbolMetrics, symbolNames } from '../../server/data/basket';
 import { loadStudy } from '../../server/run/run-study';
 import { loadRunData, resolveStudy } from '../../server/run/resolve';
+import { holdoutWindow, windowDates } from '../../server/run/validate-run';
+import { cutFeeds, windowClock } from '../../server/data/windows';
+import type { StudyModel } from '../../grammar';
 import { replayTrial } from '../../server/analysis/replay';
 import { validateRun } from '../../server/report/validation';
 import { scoreTrial } from '../../server/run/plan';
@@ -29,7 +32,7 @@ import { modelFromEvents } from '../../client/run-model';
 import { DATA, ROOT, type OracleResult, type OracleScenario } from '../support/engine-golden';
 import { same } from '../support/oracle-compare';
 import { ORACLE, oracleSkipReason, python } from '../support/oracle-process';
-import { tempStudy } from '../support/run-fixtures';
+import { sampleData, tempStudy } from '../support/run-fixtures';
 import { backtraderMissing } from '../strategies/backtrader-env';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -388,6 +391,26 @@ study "bt pair" {
     assert.ok(keys.length >= 30, `${keys.length} metrics`);
     assert.deepEqual(keys.filter((k) => JSON.stringify(f.outOfSample.metrics[k]) !== JSON.stringify(direct[k])), [], `fold ${f.fold}`);
   }
+});
+
+test('the window clock: one feed\'s bars, or the union of several feeds\' stamps (intraday ticks with their time, a daily bar at its day\'s end)', () => {
+  const min5 = loadPrices(sampleData('2006-min-005.txt'));
+  const one = windowClock([min5]);
+  assert.equal(one.ticks, min5.bars);
+  assert.deepEqual(windowDates(one).slice(0, 2), ['2006-01-02T09:05:00', '2006-01-02T09:10:00']);
+  const h = holdoutWindow({ validate: { kind: 'holdout', fraction: 0.3 } } as StudyModel, one)!;
+  assert.match(h.to, /^2006-01-\d\dT\d\d:\d\d:00$/);
+  assert.deepEqual(cutFeeds([min5], one, h.start, h.end)[0]!.close, min5.close.subarray(0, h.end));
+  // 5-minute bars beside daily bars of the same days: each day's daily bar is a tick after its last 5-minute bar.
+  const day = loadPrices(sampleData('2006-day-001.txt'), { from: '2006-01-02', to: '2006-01-31' });
+  const mixed = windowClock([min5, day]);
+  const stamps = windowDates(mixed);
+  assert.equal(mixed.ticks, min5.bars + day.bars);
+  const k = stamps.indexOf('2006-01-03');
+  assert.deepEqual([stamps[k - 1]!.slice(0, 10), stamps[k + 1]!.slice(0, 10)], ['2006-01-03', '2006-01-04']);
+  // A window of that clock keeps, of each feed, its bars between the window's first and last tick.
+  const cut = cutFeeds([min5, day], mixed, 0, k + 1);
+  assert.deepEqual([cut[0]!.date[cut[0]!.bars - 1], cut[1]!.bars], [20060103, 2]);
 });
 
 test('a windowed run names the window on every feed for executors that read the files themselves: the same bars as the cut', () => {
