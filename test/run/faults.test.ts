@@ -73,15 +73,15 @@ function cli(args: string[]): CliRun {
 
 /** Resolves with the exit, or rejects when the process is still running after `ms`. */
 function exitWithin(run: CliRun, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return Promise.race([
-    run.exit,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => {
-        run.child.kill('SIGKILL');
-        reject(new Error(`still running ${ms} ms after the signal`));
-      }, ms),
-    ),
-  ]);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      run.child.kill('SIGKILL');
+      reject(new Error(`still running ${ms} ms after the signal`));
+    }, ms);
+  });
+  // Cleared once the run exits: a pending timer kept this file's process alive up to `ms` (5 minutes) after its tests passed.
+  return Promise.race([run.exit, late]).finally(() => clearTimeout(timer));
 }
 
 /** The journal's lines; a torn last line (a crash mid-write) is left out. */
