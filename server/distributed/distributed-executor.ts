@@ -10,7 +10,7 @@
  * needs neither the study's folder nor a compiler.
  */
 import { setMaxListeners } from 'node:events';
-import { RunAborted, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
+import { RunAborted, type BatchContext, type ExecutorSettings, type TaskPayload, type TrialExecutor, type TrialOutcome, type TrialRequest } from '../executor/executor';
 import { isBlock, type OutcomeBlock } from '../executor/outcome-block';
 import { compileStrategyModule } from '../strategies/compile-module';
 import type { WorkerInfo } from './protocol';
@@ -85,7 +85,7 @@ export class DistributedExecutor implements TrialExecutor {
     return this.inner.stats;
   }
 
-  async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome | OutcomeBlock) => void): Promise<(TrialOutcome | OutcomeBlock)[]> {
+  async run(batch: TrialRequest[], signal: AbortSignal, onOutcome?: (o: TrialOutcome | OutcomeBlock) => void, context?: BatchContext): Promise<(TrialOutcome | OutcomeBlock)[]> {
     if (signal.aborted) throw new RunAborted();
     if (batch.length === 0) return [];
     // Cut so that every connected slot gets about two jobs; recomputed per batch since workers
@@ -105,7 +105,8 @@ export class DistributedExecutor implements TrialExecutor {
     const jobs: Promise<(TrialOutcome | OutcomeBlock)[]>[] = [];
     for (let i = 0; i < batch.length; i += size) {
       jobs.push(
-        this.inner.run(batch.slice(i, i + size), ac.signal).then((outs) => {
+        // Told the stage (outcomes reported as they come), the workers send whole journal lines.
+        this.inner.run(batch.slice(i, i + size), ac.signal, onOutcome ? context?.stage : undefined).then((outs) => {
           if (!onOutcome) return outs;
           for (const o of outs) onOutcome(o);
           return [];

@@ -43,7 +43,7 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
   };
 
   return {
-    async run(payload, trials, signal) {
+    async run(payload, trials, signal, stage) {
       // What runs was decided before (worker-policy.ts): the payload is admitted and its files local.
       const p = payload as DistributedPayload;
       const key = createHash('sha256').update(JSON.stringify(p)).digest('hex');
@@ -71,7 +71,7 @@ export function createPoolRunner(opts: PoolRunnerOptions): BatchRunner {
         // What the pool reports is what travels: its outcome blocks (a chunk's trials scored and
         // encoded by the pool thread) or single outcomes; the pool's array only when it reported none.
         const reported: (TrialOutcome | OutcomeBlock)[] = [];
-        const returned = await entry.executor.run(trials as TrialRequest[], signal, (o) => void reported.push(o));
+        const returned = await entry.executor.run(trials as TrialRequest[], signal, (o) => void reported.push(o), stage !== undefined ? { stage } : undefined);
         return reported.length ? reported : returned;
       } finally {
         entry.busy--;

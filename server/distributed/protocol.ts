@@ -55,6 +55,12 @@ export interface JobBody {
   files: BlobRef[];
   /** The trials, as the optimizer's executor received them. */
   trials: unknown[];
+  /**
+   * The trials' stage (absent from older coordinators): the worker's pool then writes whole
+   * journal lines, which the coordinator journals as they come (no per-trial head to add on its
+   * main thread). Older workers ignore it and send bodies; both forms are read.
+   */
+  stage?: string;
 }
 
 /** What a worker pushes onto the run's results list when a batch is done. */

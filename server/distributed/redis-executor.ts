@@ -64,6 +64,8 @@ interface Pending<Req, Out> {
   seq: number;
   id: string;
   trials: Req[];
+  /** The trials' stage (JobBody.stage). */
+  stage?: string;
   resolve: (outcomes: Out[]) => void;
   reject: (e: Error) => void;
   /** Times the job was found missing and added again. */
@@ -170,15 +172,15 @@ export class RedisExecutor<Req, Out> {
     return self;
   }
 
-  /** Sends a batch to the workers; resolves with one outcome per trial, in order. */
-  run(trials: Req[], signal?: AbortSignal): Promise<Out[]> {
+  /** Sends a batch to the workers; resolves with one outcome per trial, in order. `stage`: the trials' stage (JobBody.stage). */
+  run(trials: Req[], signal?: AbortSignal, stage?: string): Promise<Out[]> {
     if (this.closed) return Promise.reject(new Error('the Redis executor is closed'));
     if (this.broken) return Promise.reject(this.broken);
     if (signal?.aborted) return Promise.reject(new AbortError());
     const seq = this.seq++;
     this.stats.batches++;
     return new Promise<Out[]>((resolve, reject) => {
-      const entry: Pending<Req, Out> = { seq, id: jobId(this.runId, seq), trials, resolve, reject, readded: 0, added: false };
+      const entry: Pending<Req, Out> = { seq, id: jobId(this.runId, seq), trials, ...(stage !== undefined ? { stage } : {}), resolve, reject, readded: 0, added: false };
       const onAbort = () => {
         if (!this.pending.delete(seq)) return;
         void this.redis.set(keys.cancel(this.prefix, this.runId), '1', 'EX', 24 * 3600).catch(() => {});
@@ -283,6 +285,7 @@ export class RedisExecutor<Req, Out> {
       payload: this.opts.payload,
       files: this.blobs.map((b) => b.ref),
       trials: entry.trials,
+      ...(entry.stage !== undefined ? { stage: entry.stage } : {}),
     };
     const text = JSON.stringify(body);
     return { v: JOB_VERSION, runId: this.runId, seq: entry.seq, body: text, sig: this.opts.secret ? signJob(this.opts.secret, entry.id, text) : null };

@@ -20,7 +20,8 @@ import { admitJob, JobRefused, type WorkerPolicy } from './worker-policy';
 /** Runs one batch of one run's trials on this machine (the optimizer's pool behind it). */
 export interface BatchRunner {
   /** `payload` has its file paths already replaced by local ones. The outcomes as the pool reports them (blocks or single outcomes). */
-  run(payload: unknown, trials: unknown[], signal: AbortSignal): Promise<unknown[]>;
+  /** `stage`: the trials' stage, when the coordinator sent it (the pool writes whole journal lines). */
+  run(payload: unknown, trials: unknown[], signal: AbortSignal, stage?: string): Promise<unknown[]>;
   close(): Promise<void>;
 }
 
@@ -137,7 +138,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     for (const ref of admitted.body.files) local.set(ref.path, await cache.resolve(ref));
     stats.blobsFetched = cache.fetched;
     stats.blobsShared = cache.shared;
-    const outcomes = await runCancellable(redis, keys.cancel(prefix, runId), (signal) => opts.runner.run(admitted.localize(local), trials, signal));
+    const outcomes = await runCancellable(redis, keys.cancel(prefix, runId), (signal) => opts.runner.run(admitted.localize(local), trials, signal, admitted.body.stage));
     if (outcomes === CANCELLED) {
       stats.skipped++;
       return { skipped: true };

@@ -45,6 +45,9 @@ export interface AdmittedJob {
   localize(local: Map<string, string>): unknown;
 }
 
+/** The longest stage name taken (a name in a study file). */
+const MAX_STAGE = 1000;
+
 /** The biggest job body taken (trials are ~100 bytes each; a chunk holds thousands at most). */
 const MAX_BODY = 32 << 20;
 const MAX_FILES = 64;
@@ -74,6 +77,7 @@ export function admitJob(id: string | undefined, data: unknown, policy: WorkerPo
     throw new JobRefused('malformed job (run or batch)');
   if (body.jobId !== id || id !== jobIdOf(body.runId, body.seq) || d.runId !== body.runId || d.seq !== body.seq) throw new JobRefused('the job id does not match its body');
   if (!Array.isArray(body.trials) || !Array.isArray(body.files) || body.files.length > MAX_FILES || !body.files.every(isBlobRef)) throw new JobRefused('malformed job (trials or files)');
+  if (body.stage !== undefined && (typeof body.stage !== 'string' || body.stage.length > MAX_STAGE)) throw new JobRefused('malformed job (stage)');
   const task = taskOf(body.payload);
   const kind = task.strategy.kind as StrategyKind;
   if (!STRATEGY_KINDS.includes(kind)) throw new JobRefused(`unknown strategy kind '${String(kind).slice(0, 40)}'`);

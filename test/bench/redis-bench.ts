@@ -105,6 +105,8 @@ async function main(): Promise<void> {
       {
         file,
         workers: opts.local ?? 1,
+        // A Redis run says so: runStudy then starts no local pool threads ahead of it.
+        ...(opts.redis ? { redis: redis.url } : {}),
         out: path.join(dir, `run-${++runs}`),
         createExecutor: opts.redis
           ? async (payload, settings) => (last = await createDistributedExecutor(payload, settings, { url: redis.url, secret: Buffer.from(secret.toString('hex')) }))

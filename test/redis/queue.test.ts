@@ -20,7 +20,8 @@ import { CLI, ROOT, startWorker, type TestWorker } from '../support/redis-worker
 import { spawnSync } from 'node:child_process';
 import IORedis from 'ioredis';
 import { freePort } from '../support/redis-server';
-import { outcomesOf } from '../../server/executor/outcome-block';
+import { isBlock, outcomesOf, type OutcomeBlock } from '../../server/executor/outcome-block';
+import { LocalExecutor } from '../../server/executor/local-pool';
 
 const DATA = path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt');
 const skip = redisServerAvailable() ? false : REDIS_MISSING;
@@ -117,6 +118,28 @@ describe('distributed trials on a real Redis with real workers', { skip }, () =>
       assert.equal(a.stats.duplicates + b.stats.duplicates, 0);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('told the stage, the workers send whole journal lines, byte for byte those of the local pool', async () => {
+    const ex = await executor(redis.url);
+    const local = new LocalExecutor({ data: { file: DATA }, strategy: { kind: 'builtin', name: 'sma_cross' }, config: CONFIG }, { workers: 1, retries: 0 });
+    try {
+      const batch = trials.slice(0, 60);
+      const lines = async (e: DistributedExecutor | LocalExecutor): Promise<string[]> => {
+        const blocks: OutcomeBlock[] = [];
+        await e.run(batch, unlimitedSignal(), (o) => void (isBlock(o) && blocks.push(o)), { stage: 'grid "1"' });
+        assert.ok(blocks.length > 0 && blocks.every((b) => b.lines === true), 'whole lines');
+        return blocks
+          .flatMap((b) => Buffer.from(b.json).toString('utf8').split('\n').filter(Boolean))
+          .map((l) => l.replace(/"durationMs":[^,]+,/, '"durationMs":0,'))
+          .sort();
+      };
+      const remote = await lines(ex);
+      assert.equal(remote.length, batch.length);
+      assert.deepEqual(remote, await lines(local));
+    } finally {
+      await Promise.all([ex.close(), local.close()]);
     }
   });
 
