@@ -379,7 +379,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }
-  if (process.env.BENCH_RUN_ONLY === 'ceiling' || !process.env.BENCH_RUN_ONLY) {
+  if (!process.env.BENCH_RUN_ONLY || ['ceiling', 'grid'].includes(process.env.BENCH_RUN_ONLY)) {
     out.cpuCeiling = await cpuCeiling();
     process.stderr.write(`cpu ceiling: ${JSON.stringify(out.cpuCeiling)} (load ${os.loadavg()[0]!.toFixed(2)})\n`);
   }
