@@ -161,8 +161,8 @@ ${stage}
     mkdirSync(times);
     process.env.OPTSTUDY_BRIDGE_TIMES = times;
     let firstTrial = 0;
-    const c0own = ownCpu();
-    const c0 = childrenCpu() + c0own;
+    const own0 = ownCpu();
+    const children0 = childrenCpu();
     const epoch0 = Date.now();
     const t0 = performance.now();
     const end = await runStudy(
@@ -177,13 +177,15 @@ ${stage}
       new AbortController().signal,
     );
     const seconds = (performance.now() - t0) / 1000;
+    const nodeCpu = ownCpu() - own0;
     delete process.env.OPTSTUDY_BRIDGE_TIMES;
     // The run is over; its bridge processes stop a moment later (they wait for a next step of
-    // the run, bridge-pool.ts): their CPU belongs to this side, so it is read once they are gone.
-    for (const end = Date.now() + 15_000; processIn(realpathSync(dir)) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
-    const cpu = childrenCpu() + ownCpu() - c0;
+    // the run, bridge-pool.ts): their CPU belongs to this side, so it is read once they are gone
+    // (this process's own CPU before the wait: the polling is the bench's, not the run's).
+    for (const until = Date.now() + 15_000; processIn(realpathSync(dir)) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    const cpu = childrenCpu() - children0 + nodeCpu;
     if (end.status !== 'finished') throw new Error(`the run ended ${end.status}: ${end.error}`);
-    const run = { firstTrialEvent: Math.round(firstTrial), end: Math.round(seconds * 1000), nodeCpuMs: Math.round((ownCpu() - c0own) * 1000) };
+    const run = { firstTrialEvent: Math.round(firstTrial), end: Math.round(seconds * 1000), nodeCpuMs: Math.round(nodeCpu * 1000) };
     return { combos, seconds, failed, cpu, phases: { run, bridges: phases(epoch0, times) } };
   } finally {
     delete process.env.OPTSTUDY_BRIDGE_TIMES;
