@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runStudy } from '../../server/run/run-study';
 import { chooseExecutor, hostCheckOptions } from '../../server/host/executors';
@@ -114,3 +114,46 @@ for (const validate of ['holdout 30%', 'walkforward { folds 3, train 60% }']) {
     assert.ok(await waitFor(() => processesIn(dir).length === 0, 5000), `left behind: ${processesIn(dir).join('; ')}`);
   });
 }
+
+// A script that expects what a Python process does at its end: files it left open flushed (one
+// per trial, held by the strategy; one held by the module) and its atexit handler run.
+const AT_EXIT = `import atexit
+import os
+import backtrader as bt
+from parity import SmaCross
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LOG = open(os.path.join(HERE, "module.log"), "a")
+atexit.register(lambda: open(os.path.join(HERE, "atexit.log"), "a").write("%d\\n" % os.getpid()))
+
+
+class Logged(SmaCross):
+    def __init__(self):
+        super().__init__()
+        self.log = open(os.path.join(HERE, "trial-%d.log" % id(self)), "a")  # never closed
+
+    def stop(self):
+        self.log.write("stop\\n")
+        LOG.write("stop\\n")
+
+
+def make(pfast=10, pslow=30):
+    cerebro = bt.Cerebro()
+    cerebro.adddata(bt.feeds.YahooFinanceCSVData(dataname=${JSON.stringify(sampleData('orcl-2014.txt'))}, adjclose=False))
+    cerebro.addstrategy(Logged, pfast=pfast, pslow=pslow)
+    return cerebro
+`;
+
+test('a bridge process ends as Python would for the script: files it left open are flushed, its atexit handlers run', { skip, timeout: 120_000 }, async () => {
+  const dir = scratchStudy({ 'mine.py': AT_EXIT, 'study.optstudy': study('mine.py:make', 2, '') });
+  copyFileSync(fixture('parity.py'), path.join(dir, 'parity.py'));
+  const trials = await runFolder(dir);
+  assert.equal(trials.length, 8);
+  assert.ok(await waitFor(() => processesIn(dir).length === 0, 5000), `left behind: ${processesIn(dir).join('; ')}`);
+  const lines = (f: string): number => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).length;
+  const logs = readdirSync(dir).filter((f) => f.startsWith('trial-'));
+  assert.deepEqual(
+    { module: lines('module.log'), trials: logs.reduce((n, f) => n + lines(f), 0), files: logs.length, atexit: lines('atexit.log') },
+    { module: 8, trials: 8, files: 8, atexit: 2 },
+  );
+});

@@ -5,18 +5,18 @@
  * out-of-sample re-runs, the next walk-forward fold — takes them instead of starting Python and
  * importing backtrader and the user's script again (about a second each).
  *
- * They wait while an executor of the strategy is open (the run goes on); once none is, they stop
- * after GRACE_MS (PRESTART_IDLE_MS for processes the checks started that no executor came for).
- * A waiting process never keeps OptStudy from exiting, and every strategy process dies with it
- * (process-groups.ts). A run's checks describe the strategy again when its script changed
- * (describe.ts), and then the waiting processes, which run the old script, stop (`stopIdle`).
+ * They wait while an executor of the strategy is open (the run goes on: its out-of-sample
+ * executor is made before the run's own closes, run-study.ts); when the last one closes, they
+ * stop with its own, cleanly (stdin closed, awaited). Processes the checks started that no
+ * executor came for stop after PRESTART_IDLE_MS. A waiting process never keeps OptStudy from
+ * exiting, and every strategy process dies with it (process-groups.ts). A run's checks describe
+ * the strategy again when its script changed (describe.ts), and then the waiting processes,
+ * which run the old script, stop (`stopIdle`).
  */
 import * as path from 'node:path';
 import type { ExternalProcess } from '../external-process';
 
-/** How long processes wait for a next user once no executor of their strategy is open. */
-export const GRACE_MS = 1500;
-/** How long processes a run's checks started wait for their run before they are stopped. */
+/** How long processes wait for an executor while none is open (the run's checks started them). */
 export const PRESTART_IDLE_MS = 30_000;
 
 interface Entry {
@@ -37,14 +37,13 @@ function entry(spec: string, cwd: string): Entry {
   return e;
 }
 
-/** Starts the countdown to stopping the waiting processes (none while an executor is open). */
-function arm(spec: string, cwd: string, e: Entry, ms: number): void {
-  if (e.users > 0) return;
-  if (e.timer) clearTimeout(e.timer);
+/** Starts the countdown to stopping the waiting processes, unless one runs or an executor is open. */
+function arm(spec: string, cwd: string, e: Entry): void {
+  if (e.users > 0 || e.timer) return;
   e.timer = setTimeout(() => {
     e.timer = undefined;
     if (e.users === 0) stopIdle(spec, cwd);
-  }, ms);
+  }, PRESTART_IDLE_MS);
   e.timer.unref();
 }
 
@@ -53,15 +52,15 @@ export function idleCount(spec: string, cwd: string): number {
   return pool.get(keyOf(spec, cwd))?.idle.length ?? 0;
 }
 
-/** Processes that wait for a user: just started by a run's checks (`prestarted`), or given back. */
-export function addIdle(spec: string, cwd: string, procs: ExternalProcess[], prestarted = false): void {
+/** Processes that wait for a user: just started by a run's checks, or given back by an open executor. */
+export function addIdle(spec: string, cwd: string, procs: ExternalProcess[]): void {
   if (!procs.length) return;
   const e = entry(spec, cwd);
   for (const p of procs) {
     p.hold(false);
     e.idle.push(p);
   }
-  if (!prestarted || !e.timer) arm(spec, cwd, e, prestarted ? PRESTART_IDLE_MS : GRACE_MS);
+  arm(spec, cwd, e);
 }
 
 /** Up to `count` waiting processes for SPEC in CWD (the earliest first), now the caller's. */
@@ -83,19 +82,24 @@ export function takeIdle(spec: string, cwd: string, count: number): ExternalProc
 
 /** Stops the processes waiting for SPEC in CWD (its describe step failed, its script changed, nobody came). */
 export function stopIdle(spec: string, cwd: string): void {
+  for (const p of drain(spec, cwd)) void p.close();
+}
+
+/** The processes waiting for SPEC in CWD, taken out of the pool (to stop them). */
+function drain(spec: string, cwd: string): ExternalProcess[] {
   const key = keyOf(spec, cwd);
   const e = pool.get(key);
-  if (!e) return;
+  if (!e) return [];
   if (e.timer) clearTimeout(e.timer);
   e.timer = undefined;
-  const idle = e.idle.splice(0);
   if (e.users === 0) pool.delete(key);
-  for (const p of idle) void p.close();
+  return e.idle.splice(0);
 }
 
 /**
  * An executor of SPEC in CWD opens: waiting processes stay while it is open. Returns its close:
- * the processes it gives back wait for the next user (those still busy or dead stop).
+ * the processes it gives back wait for the next user while another executor is open (those
+ * busy or dead stop); the last executor's close stops them all and waits for them.
  */
 export function openUser(spec: string, cwd: string): (procs: ExternalProcess[]) => Promise<void> {
   const e = entry(spec, cwd);
@@ -107,9 +111,8 @@ export function openUser(spec: string, cwd: string): (procs: ExternalProcess[]) 
     if (!open) return;
     open = false;
     e.users--;
-    const [keep, stop] = [procs.filter((p) => p.idle), procs.filter((p) => !p.idle)];
-    addIdle(spec, cwd, keep);
-    if (!keep.length) arm(spec, cwd, e, GRACE_MS);
+    const stop = e.users > 0 ? procs.filter((p) => !p.idle) : [...procs, ...drain(spec, cwd)];
+    if (e.users > 0) addIdle(spec, cwd, procs.filter((p) => p.idle));
     await Promise.all(stop.map((p) => p.close()));
   };
 }

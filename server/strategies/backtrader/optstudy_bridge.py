@@ -821,20 +821,35 @@ def serve(spec):
 def exit_now():
     """Ends the process once OptStudy has closed its requests, without tearing the interpreter
     down: finalizing backtrader's modules and every object of the runs took 0.1-0.3 s that a run
-    waited for at its end. Exit handlers (the user's, logging's) still run and output is flushed;
-    a process whose code started threads ends the usual way (that waits for them)."""
+    waited for at its end. What a user's code may expect at exit still happens: every file it
+    left open is flushed, exit handlers (the user's, logging's) run, output is flushed.
+    A process whose code started threads ends the usual way (that waits for them)."""
     import atexit
+    import gc
+    import io
     threading = sys.modules.get("threading")
     run_handlers = getattr(atexit, "_run_exitfuncs", None)
     if run_handlers is None or (threading is not None and threading.active_count() > 1):
         return
+    # Every file still open, wherever the user's code keeps it (garbage not yet collected too),
+    # flushed before the collector finalizes anything: in a cycle a text file may be finalized
+    # after its buffer and lose what it held.
+    gc.unfreeze()
+    for obj in gc.get_objects():
+        if isinstance(obj, io.IOBase):
+            flush(obj)
+    gc.collect()
     run_handlers()
-    for f in (sys.stdout, sys.stderr):
-        try:
-            f.flush()
-        except Exception:  # noqa: BLE001 — a closed or replaced stream: nothing to keep
-            pass
+    flush(sys.stdout)
+    flush(sys.stderr)
     os._exit(0)
+
+
+def flush(f):
+    try:
+        f.flush()
+    except Exception:  # noqa: BLE001 — a closed or replaced stream: nothing to keep
+        pass
 
 
 def die_with_parent():

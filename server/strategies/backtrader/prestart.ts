@@ -35,7 +35,7 @@ export function prestartBridges(spec: string, cwd: string, count: number, first?
       break; // no bridge in this installation: the run says so
     }
     if (!proc.start(started.length === 0 ? first : undefined)) break;
-    addIdle(spec, cwd, [proc], true);
+    addIdle(spec, cwd, [proc]);
     started.push(proc);
   }
   return started;
