@@ -9,6 +9,7 @@
  *      batches on the executor, trials scored and encoded where they ran),
  *   4. journal and events (announcer.ts, tally.ts), then the study's validation and `end`.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AnalyzeOptions } from '../../grammar';
 import type { EndEvent, LogEvent, ParamValues, StartEvent, TrialEvent } from '../../protocol/run-events';
@@ -88,7 +89,7 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
   const t0 = Date.now();
   // The local pool's threads start first when the run's workers are known: their startup
   // overlaps reading the study and loading its data (PoolThreads).
-  let threads = options.workers !== undefined && options.redis === undefined ? startThreads(options.workers, options.memoryMb) : null;
+  let threads = options.workers !== undefined && options.redis === undefined && !namesOtherExecutor(options.file) ? startThreads(options.workers, options.memoryMb) : null;
   let study: ResolvedStudy;
   let setup: Setup;
   try {
@@ -298,6 +299,19 @@ function redisOf(study: ResolvedStudy, options: RunOptions): string | undefined 
 function mayRunLocally(study: ResolvedStudy, options: RunOptions): boolean {
   const kind = study.plan.payload.strategy.kind;
   return (kind === 'builtin' || kind === 'module') && redisOf(study, options) === undefined;
+}
+
+/**
+ * True when the study file may run elsewhere than on the local pool (a command or backtrader
+ * strategy, an `executor redis`): a look at its text before it is read properly, so such runs
+ * start no threads they would not use (after the study is resolved, mayRunLocally decides).
+ */
+function namesOtherExecutor(file: string): boolean {
+  try {
+    return /\b(?:command|backtrader)\s+"|\bexecutor\s+redis\b/.test(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return true;
+  }
 }
 
 /** Local pool threads started early (PoolThreads), or null when they cannot start here (the pool then says why). */
