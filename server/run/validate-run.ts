@@ -149,8 +149,9 @@ export async function validateStudyRun(input: ValidateRunInput): Promise<Validat
     const dates = windowDates(clock);
     const backtest = async (params: ParamValues, range: BarRange): Promise<BacktestResultLike> => {
       if (external) {
-        // External strategies take whole days (the bridge and the command protocol read dates).
-        const r = await external(params, { from: range.from.slice(0, 10), to: range.to.slice(0, 10) });
+        // The window's own stamps, as the stages got them: a day on daily bars, a bar's time on
+        // intraday bars (whole days would give the out-of-sample run the head's last bars too).
+        const r = await external(params, { from: range.from, to: range.to });
         return { metrics: r.metrics, score: objectiveOf(params, r.metrics), equity: r.equity };
       }
       const r = runWithEquity(cutFeeds(feeds, clock, range.start, range.end, symbols), symbols, def as string | StrategyDefinition, params, config);

@@ -324,14 +324,22 @@ def default_cerebro(strategy_cls, req):
 # ----------------------------------------------------------------------------- window and data reuse
 
 
+def window_bound(stamp, session_time, day_time):
+    """A window bound: `YYYY-MM-DD` is the whole day (from the session's start / to its end);
+    `YYYY-MM-DDTHH:MM[:SS]` (a window cut between intraday bars) is that bar's time exactly."""
+    if len(stamp) > 10:
+        return _dt.datetime.fromisoformat(stamp.replace(" ", "T"))
+    return _dt.datetime.combine(_dt.date.fromisoformat(stamp), session_time or day_time)
+
+
 def apply_window(cerebro, date_from, date_to):
-    """The run window on every feed: inclusive calendar days, narrowing the feed's own dates."""
+    """The run window on every feed (inclusive), narrowing the feed's own dates."""
     for d in cerebro.datas:
         if date_from:
-            lo = _dt.datetime.combine(_dt.date.fromisoformat(date_from), d.p.sessionstart or _dt.time.min)
+            lo = window_bound(date_from, d.p.sessionstart, _dt.time.min)
             d.p.fromdate = lo if d.p.fromdate is None else max(d.p.fromdate, lo)
         if date_to:
-            hi = _dt.datetime.combine(_dt.date.fromisoformat(date_to), d.p.sessionend or _dt.time.max)
+            hi = window_bound(date_to, d.p.sessionend, _dt.time.max)
             d.p.todate = hi if d.p.todate is None else min(d.p.todate, hi)
 
 
