@@ -14,7 +14,6 @@ import type { TaskPayload } from '../executor/executor';
 import { scoreTrial } from '../run/plan';
 import { loadStudy } from '../run/run-study';
 import { holdoutWindow } from '../run/validate-run';
-import { formatDate } from '../data/datetime';
 import { cutFeeds, windowClock } from '../data/windows';
 import { CommandExecutor } from '../strategies/command-executor';
 import { runBacktraderOnce } from '../strategies/backtrader/backtrader-executor';
@@ -75,14 +74,15 @@ export function drawdownPct(values: ArrayLike<number>): number[] {
 
 /**
  * The bars a run of this study optimizes on: every feed (read as the study says), under
- * `validate holdout` the in-sample head only (every feed cut on the same dates, as the run does).
+ * `validate holdout` the in-sample head only (every feed cut on the same dates, as the run does),
+ * and that window's first and last stamps (for strategies that read the files themselves).
  */
-function studyBars(model: Parameters<typeof holdoutWindow>[0], file: string, refs: readonly FeedRef[], symbols?: readonly string[]): PriceData[] {
+function studyBars(model: Parameters<typeof holdoutWindow>[0], file: string, refs: readonly FeedRef[], symbols?: readonly string[]): { feeds: PriceData[]; window: { from: string; to: string } } {
   try {
-    const feeds = loadFeeds(refs);
-    const clock = windowClock(feeds);
-    const w = holdoutWindow(model, clock);
-    return w ? cutFeeds(feeds, clock, w.start, w.end, symbols) : feeds;
+    const all = loadFeeds(refs);
+    const clock = windowClock(all);
+    const w = holdoutWindow(model, clock) ?? { start: 0, end: clock.ticks };
+    return { feeds: cutFeeds(all, clock, w.start, w.end, symbols), window: { from: clock.stamp(w.start), to: clock.stamp(w.end - 1) } };
   } catch (e) {
     throw new ReplayError(`${path.basename(file)}: ${(e as Error).message}`);
   }
@@ -96,7 +96,7 @@ export async function replayTrial(req: ReplayRequest): Promise<ReplayResult> {
   const ref = plan.payload.strategy;
   const config = plan.payload.config;
   const basket = plan.payload.basket?.symbols;
-  const feeds = studyBars(model, file, plan.payload.datas ?? [plan.payload.data], basket);
+  const { feeds, window } = studyBars(model, file, plan.payload.datas ?? [plan.payload.data], basket);
   const prices = feeds[0]!;
   let symbols: ReplayResult['symbols'];
   let metrics: Metrics;
@@ -112,8 +112,7 @@ export async function replayTrial(req: ReplayRequest): Promise<ReplayResult> {
     symbols = r.symbols;
   } else if (ref.kind === 'backtrader') {
     // The bridge reports the per-bar value and the round trips too (server/strategies/backtrader).
-    // The window on every feed: from the earliest first bar to the latest last bar of the feeds.
-    const window = { from: formatDate(Math.min(...feeds.map((f) => f.date[0]!))), to: formatDate(Math.max(...feeds.map((f) => f.date[f.bars - 1]!))) };
+    // The run's window on every feed, as its stages got it (a bar's time on intraday bars).
     const r = await runBacktraderOnce(plan.payload, params, window, req.timeoutMs ?? 120_000).catch((e: Error) => {
       throw new ReplayError(`the strategy failed: ${e.message}`);
     });

@@ -228,6 +228,11 @@ study "intraday holdout" {
   assert.ok(trials.every((x) => x.state === 'complete'), trials.map((x) => x.error).join('\n'));
   const head = direct(['--to', to]);
   for (const [k, v] of Object.entries(head)) assert.equal(t!.metrics[k], v, k);
+  // The Trial card's re-run (optstudy trial) cuts the same head.
+  const replay = spawnSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'trial', path.join(dir, 'study.optstudy'), '--params', JSON.stringify({ pfast: 10, pslow: 20 }), '--json'], { encoding: 'utf8', cwd: dir });
+  assert.equal(replay.status, 0, replay.stderr);
+  const again = (JSON.parse(replay.stdout) as { metrics: Record<string, number | null> }).metrics;
+  for (const k of ['final_value', 'trades_total', 'sharpe']) assert.equal(again[k], head[k], `optstudy trial: ${k}`);
   // A whole-day cut would trade the rest of that day too.
   assert.notEqual(direct(['--to', last[0]!]).final_value, head.final_value);
   // Out of sample: from the next bar's time, on the run's own bridge process.
