@@ -50,10 +50,15 @@ export interface BasketClock {
   stamp(t: number): string;
 }
 
-export function basketClock(datas: readonly PriceData[]): BasketClock {
+/** Every stamp key (`barKey`) any of the feeds has a bar at, ascending: their union clock. */
+export function unionKeys(datas: readonly PriceData[]): Float64Array {
   const keys = new Set<number>();
   for (const d of datas) for (let i = 0; i < d.bars; i++) keys.add(barKey(d, i));
-  const clock = Float64Array.from(keys).sort();
+  return Float64Array.from(keys).sort();
+}
+
+export function basketClock(datas: readonly PriceData[]): BasketClock {
+  const clock = unionKeys(datas);
   const T = clock.length;
   const dates = new Int32Array(T);
   for (let t = 0; t < T; t++) dates[t] = Math.floor(clock[t]! / 100000);

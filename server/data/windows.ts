@@ -11,6 +11,7 @@
  * (the engine's and backtrader's rule); a feed without any bar in a window cannot run there
  * (backtrader refuses a data without bars in its range), which is an error naming the feed.
  */
+import { unionKeys } from './basket';
 import { END_OF_DAY, formatStamp } from './datetime';
 import { barKey, barStamp, firstAtOrAfter, sliceBars } from './store';
 import { PriceDataError, type PriceData } from './types';
@@ -32,9 +33,7 @@ export function windowClock(feeds: readonly PriceData[]): WindowClock {
     const d = feeds[0]!;
     return { ticks: d.bars, dates: d.date, key: (t) => barKey(d, t), stamp: (t) => barStamp(d, t) };
   }
-  const seen = new Set<number>();
-  for (const d of feeds) for (let i = 0; i < d.bars; i++) seen.add(barKey(d, i));
-  const keys = Float64Array.from(seen).sort();
+  const keys = unionKeys(feeds);
   // A daily tick is a day's end (key date·1e5 + 86400): its stamp is the date alone.
   const time = (k: number): number => (k % 100000 >= END_OF_DAY ? -1 : k % 100000);
   const dates = Int32Array.from(keys, (k) => Math.floor(k / 100000));

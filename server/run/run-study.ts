@@ -146,6 +146,7 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
         plan: study.plan,
         payload: data.payload,
         feeds: data.allFeeds,
+        clock: data.clock,
         runDir: opened.dir,
         seed: setup.seed,
         onEvent: (e) => out.event(e),

@@ -46,8 +46,13 @@ const COLD_NOTE = 'out-of-sample windows start cold: the engine has no warm-up p
  * (`THH:MM:SS`) on intraday bars — the windows' `from`/`to`.
  */
 export function windowDates(clock: WindowClock): string[] {
-  return Array.from({ length: clock.ticks }, (_, t) => clock.stamp(t));
+  let dates = stampsOf.get(clock);
+  if (!dates) stampsOf.set(clock, (dates = Array.from({ length: clock.ticks }, (_, t) => clock.stamp(t))));
+  return dates;
 }
+
+/** A clock's stamps, made once: a run asks for them for its holdout head, its windows' check and its validation. */
+const stampsOf = new WeakMap<WindowClock, string[]>();
 
 /**
  * The window the stages optimize on: the in-sample head for `validate holdout`, else null (all
@@ -97,6 +102,8 @@ export interface ValidateRunInput {
   payload: TaskPayload;
   /** Every feed with all the study's bars (not the holdout's in-sample slice), data 0 first. */
   feeds: readonly PriceData[];
+  /** The calendar of `feeds` the run cut its window on (made from `feeds` when not given). */
+  clock?: WindowClock;
   runDir: string;
   seed: number;
   onEvent: (e: RunEvent) => void;
@@ -145,7 +152,7 @@ export async function validateStudyRun(input: ValidateRunInput): Promise<Validat
   };
   try {
     // Windows are ticks of one clock for every feed (server/data/windows.ts).
-    const clock = windowClock(feeds);
+    const clock = input.clock ?? windowClock(feeds);
     const dates = windowDates(clock);
     const backtest = async (params: ParamValues, range: BarRange): Promise<BacktestResultLike> => {
       if (external) {
