@@ -564,6 +564,7 @@ class Checker {
         case 'validate':
           this.once(seen, 'validate', st.range);
           model.validate = this.validate(st) ?? model.validate;
+          if (model.validate) model.ranges.validate = st.range;
           break;
         case 'executor': {
           this.once(seen, 'executor', st.range);

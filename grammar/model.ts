@@ -372,7 +372,7 @@ export interface StudyModel {
   /** False when any stage's size is an estimate. */
   totalExact: boolean;
   /** Where the paths are written (for workspace checks that point at them); `datas` as `datas`. */
-  ranges: { data?: Range; datas?: Range[]; module?: Range; warmStart?: Range };
+  ranges: { data?: Range; datas?: Range[]; module?: Range; warmStart?: Range; validate?: Range };
   /** True when the study has an error: the engine must not run it. */
   hasErrors: boolean;
 }

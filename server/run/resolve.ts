@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, IssueCodes, type AnalyzeOptions, type Diagnostic, type StudyModel } from '../../grammar';
+import { analyze, IssueCodes, type AnalyzeOptions, type Diagnostic, type Range, type StudyModel } from '../../grammar';
 import type { PriceData } from '../engine';
 import { loadFeeds, type FeedRef } from '../data/feeds';
 import { cutFeeds, windowClock, type WindowClock } from '../data/windows';
@@ -114,36 +114,45 @@ export interface RunData {
   payload: TaskPayload;
 }
 
-/** Loads the study's prices and cuts the run's window. @throws StudyError naming the study's line */
+/** Loads the study's prices and cuts the run's window. @throws StudyError naming the line at fault */
 export function loadRunData(r: ResolvedStudy, options: { window?: { start: number; end: number }; validate?: boolean }): RunData {
-  const where = `${path.relative(process.cwd(), r.file) || r.file}:${r.model.range.start.line + 1}:1`;
   const { data, datas, basket } = r.plan.payload;
-  let allFeeds: PriceData[];
-  let feeds: PriceData[];
-  let clock: WindowClock;
+  const ranges = r.model.ranges;
+  // Every feed once (data 0 first): a multi-feed strategy sees them all, a basket runs each alone.
+  const allFeeds = atLine(r, ranges.data, () => loadFeeds(datas ?? [data]));
+  // Windows are ticks of one calendar for every feed (server/data/windows.ts).
+  const clock = atLine(r, ranges.data, () => windowClock(allFeeds));
   let window = options.window ?? null;
-  try {
-    // Every feed once (data 0 first): a multi-feed strategy sees them all, a basket runs each alone.
-    allFeeds = loadFeeds(datas ?? [data]);
-    // Windows are ticks of one calendar for every feed (server/data/windows.ts).
-    clock = windowClock(allFeeds);
-    // `validate holdout` optimizes on the in-sample head only (also for a single `--stage`: its
-    // trials must stay comparable with the full run's); a walk-forward fold's nested run on its window.
-    if (!window && options.validate !== false) {
-      window = holdoutWindow(r.model, clock);
+  // `validate holdout` optimizes on the in-sample head only (also for a single `--stage`: its
+  // trials must stay comparable with the full run's); a walk-forward fold's nested run on its window.
+  if (!window && options.validate !== false) {
+    window = atLine(r, ranges.validate, () => {
+      const head = holdoutWindow(r.model, clock);
       // Several feeds: every validation window must hold a bar of every feed; say so before the first trial.
       if (allFeeds.length > 1) for (const w of validationWindows(r.model, clock)) cutFeeds(allFeeds, clock, w.start, w.end, basket?.symbols);
-    }
+      return head;
+    });
+  }
+  const feeds = atLine(r, options.window ? undefined : ranges.validate, () => {
     if (window && (window.start < 0 || window.end > clock.ticks || window.end - window.start < 2))
       throw new Error(`bar window ${window.start}…${window.end} is outside the ${clock.ticks} bars of the data`);
-    feeds = window ? cutFeeds(allFeeds, clock, window.start, window.end, basket?.symbols) : allFeeds;
-  } catch (e) {
-    throw new StudyError(`${where}: ${(e as Error).message}`);
-  }
+    return window ? cutFeeds(allFeeds, clock, window.start, window.end, basket?.symbols) : allFeeds;
+  });
   // Executors that read the files themselves (Redis workers, the backtrader bridge) get the
   // window's first and last stamps as every feed's range: the same bars as the cut.
   const w = window;
   const cut = (ref: FeedRef): FeedRef => (w ? { ...ref, from: clock.stamp(w.start), to: clock.stamp(w.end - 1) } : ref);
   const payload = w ? { ...r.plan.payload, data: cut(data), ...(datas ? { datas: datas.map(cut) } : {}) } : r.plan.payload;
   return { prices: feeds[0]!, feeds, allPrices: allFeeds[0]!, allFeeds, window, clock, payload };
+}
+
+/** Runs `step`; its error becomes a StudyError at `range` (the statement at fault), else the study's line. */
+function atLine<T>(r: ResolvedStudy, range: Range | undefined, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    const at = range ?? r.model.range;
+    const file = path.relative(process.cwd(), r.file) || r.file;
+    throw new StudyError(`${file}:${at.start.line + 1}:${at.start.character + 1}: ${(e as Error).message}`);
+  }
 }

@@ -432,6 +432,9 @@ test('a feed without a bar in a validation window: the run stops before its firs
   const dir = tempStudy({ 's.optstudy': text });
   const r = spawnSync(process.execPath, [CLI, 'run', 's.optstudy', '--out', path.join(dir, 'run')], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
   assert.equal(r.status, 1, r.stdout);
+  // The error points at the `validate` statement (the window's source), not the study's first line.
+  const validateLine = text.split('\n').findIndex((l) => /^\s*validate /.test(l)) + 1;
+  assert.ok(validateLine > 0 && r.stderr.includes(`s.optstudy:${validateLine}:`), r.stderr);
   assert.match(r.stderr, /orcl-2014 has no bar in the window 2010-01-04 … \S+ \(its bars run 2014-01-02 … 2014-12-31\), and every feed is cut on the same dates: start the study's data \(from …\) where every feed has bars/);
   assert.equal(readJournalOrNull(path.join(dir, 'run')), null, 'no trial ran');
 });
