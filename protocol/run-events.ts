@@ -33,6 +33,11 @@ export interface StartEvent {
   params?: string[];
   /** True when this run continues an earlier journal (`--resume`). */
   resumed?: boolean;
+  /**
+   * Calendar days with a bar in the window the stages optimize on: the number of daily returns
+   * behind each trial's `sharpe` (intraday bars too), the Deflated Sharpe's T.
+   */
+  tradingDays?: number;
 }
 
 export interface TrialEvent {

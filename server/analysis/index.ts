@@ -42,7 +42,7 @@ export interface AnalyzeOptions {
   topN?: number;
   /** Refit everything now (the end of a run, a report). */
   final?: boolean;
-  /** Bars in each backtest: enables the Deflated Sharpe Ratio from the trials' `sharpe` metric. */
+  /** Returns behind each trial's `sharpe` (default: the start's tradingDays, else the best trial's bars): enables the Deflated Sharpe Ratio. */
   observations?: number;
   /** Seed for the forest (default 7). */
   seed?: number;
@@ -173,7 +173,8 @@ export class TrialAnalyzer {
         snap.hypervolume = { method: hh.method, reference: ref.map((r, i) => (dirs[i] === 'maximize' ? -r : r)), points: hh.points };
       } else snap.hypervolume = null;
     }
-    const observations = o.observations ?? barsOf(this.best);
+    // The sharpe metric has one return per calendar day: T is the window's days (bars on daily data).
+    const observations = o.observations ?? this.start?.tradingDays ?? barsOf(this.best);
     if (observations) snap.deflatedSharpe = this.dsr(observations);
     this.addEvidence(snap, trials, heavy, dirs, o);
     snap.computeMs = Math.round((performance.now() - t0) * 100) / 100;

@@ -250,14 +250,31 @@ export function walkForwardSplits(dates: readonly string[], opts: { folds: numbe
   return out;
 }
 
-/** Annualized return of a window from its equity curve (or its total_return_pct metric), 252 bars a year. */
-export function annualizedReturn(r: BacktestResultLike, bars: number): number | null {
+/**
+ * Annualized return of a window from its equity curve (or its total_return_pct metric), 252
+ * trading days a year; `days` is the window's trading days (`tradingDays`: its bars on daily data).
+ */
+export function annualizedReturn(r: BacktestResultLike, days: number): number | null {
   let total: number | null = null;
   if (r.equity && r.equity.length >= 2 && r.equity[0]! > 0) total = r.equity[r.equity.length - 1]! / r.equity[0]! - 1;
   else if (typeof r.metrics.total_return_pct === 'number') total = r.metrics.total_return_pct / 100;
-  if (total === null || bars < 1) return null;
+  if (total === null || days < 1) return null;
   if (total <= -1) return -1;
-  return Math.pow(1 + total, 252 / bars) - 1;
+  return Math.pow(1 + total, 252 / days) - 1;
+}
+
+/**
+ * The calendar days with a bar among `dates[start…end)` (sorted stamps, `YYYY-MM-DD` or with a
+ * time): a window of 5-minute bars over 21 days is 21 days, not 1,638 "days" of 252 a year.
+ */
+export function tradingDays(dates: readonly string[], start: number, end: number): number {
+  let days = 0;
+  let last = '';
+  for (let i = start; i < end; i++) {
+    const day = dates[i]!.slice(0, 10);
+    if (day !== last) (days++, (last = day));
+  }
+  return days;
 }
 
 
@@ -277,8 +294,8 @@ export async function runWalkForward(input: {
     if (!best) throw new Error(`walk-forward fold ${sp.fold}: the optimizer found no feasible parameters on ${sp.train.from} … ${sp.train.to}`);
     const is = await input.backtest(best.params, sp.train);
     const oos = await input.backtest(best.params, sp.test);
-    const isAnn = annualizedReturn(is, sp.train.end - sp.train.start);
-    const oosAnn = annualizedReturn(oos, sp.test.end - sp.test.start);
+    const isAnn = annualizedReturn(is, tradingDays(input.dates, sp.train.start, sp.train.end));
+    const oosAnn = annualizedReturn(oos, tradingDays(input.dates, sp.test.start, sp.test.end));
     folds.push({
       ...sp,
       params: best.params,

@@ -16,7 +16,7 @@ export interface TrialLike {
 }
 
 /** The fields of the run's start the analyses read. */
-export type StartLike = Partial<Pick<StartEvent, 'directions' | 'objectives' | 'params' | 'stages' | 'study' | 'file'>>;
+export type StartLike = Partial<Pick<StartEvent, 'directions' | 'objectives' | 'params' | 'stages' | 'study' | 'file' | 'tradingDays'>>;
 
 export type Direction = 'maximize' | 'minimize';
 

@@ -27,6 +27,13 @@ export interface WindowClock {
   stamp(t: number): string;
 }
 
+/** The calendar days with a tick in [start, end): the daily returns behind a window's `sharpe`. */
+export function clockDays(clock: WindowClock, start = 0, end = clock.ticks): number {
+  let days = 0;
+  for (let t = start; t < end; t++) if (t === start || clock.dates[t] !== clock.dates[t - 1]) days++;
+  return days;
+}
+
 /** The clock of a study's feeds (data 0 first). */
 export function windowClock(feeds: readonly PriceData[]): WindowClock {
   if (feeds.length === 1) {

@@ -84,7 +84,9 @@ export function computeReruns(studyFile: string, study: StudyModel | null, trial
     const equity = Array.from(rb.equity);
     out.best = { number: best.number, dates: rb.dates, equity, trades: rb.trades.length };
     // DSR with the best trial's measured moments.
-    const rets = returnsFromEquity(rb.equity!).subarray(firstActive(rb.equity!));
+    // The sharpe metric is per calendar day (intraday bars too, as backtrader): so are its moments and T.
+    const days = dayCloses(rb.dates, rb.equity);
+    const rets = returnsFromEquity(days).subarray(firstActive(days));
     const m = moments(rets);
     const sharpes = trials.filter(isFeasible).map((t) => keyValue(t, { metric: 'sharpe' })).filter((x): x is number => x !== null);
     const ran = trials.filter((t) => t.state !== 'failed').length;
@@ -133,6 +135,13 @@ export function computeReruns(studyFile: string, study: StudyModel | null, trial
 }
 
 /** The first bar where the equity moves: the warm-up's flat returns would understate volatility. */
+/** The equity at each calendar day's last bar (stamps `YYYY-MM-DD`, or with a time on intraday bars). */
+function dayCloses(dates: readonly string[], equity: ArrayLike<number>): Float64Array {
+  const out: number[] = [];
+  for (let i = 0; i < equity.length; i++) if (i === equity.length - 1 || dates[i + 1]!.slice(0, 10) !== dates[i]!.slice(0, 10)) out.push(equity[i]!);
+  return Float64Array.from(out);
+}
+
 function firstActive(equity: ArrayLike<number>): number {
   for (let i = 1; i < equity.length; i++) if (equity[i] !== equity[0]) return Math.max(0, i - 1);
   return 0;

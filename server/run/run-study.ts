@@ -16,6 +16,7 @@ import type { EndEvent, LogEvent, ParamValues, StartEvent, TrialEvent } from '..
 import { readJournal } from '../../protocol/journal-reader';
 import type { PriceData } from '../engine';
 import { feedsId } from '../data/feeds';
+import { clockDays } from '../data/windows';
 import { RunAborted, type ExecutorContext, type ExecutorFactory, type ExecutorSettings, type TaskPayload, type TrialExecutor } from '../executor/executor';
 import { defaultWorkers, LocalExecutor, PoolThreads } from '../executor/local-pool';
 import { Announcer, type AnnouncerOptions, type RunListener } from './announcer';
@@ -373,6 +374,7 @@ function startEvent(study: ResolvedStudy, setup: Setup): StartEvent {
     objectives: plan.objectives.map((o) => o.text),
     params: stages.flatMap((s) => s.dims.map((d) => d.name)),
     resumed: setup.resumed,
+    tradingDays: clockDays(setup.data.clock, setup.data.window?.start, setup.data.window?.end),
   };
 }
 

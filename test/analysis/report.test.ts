@@ -243,6 +243,18 @@ test('report on a run made by the real `optstudy run` (quickstart)', () => {
   assert.deepEqual(s.reruns.mismatches, []);
 });
 
+test('on 5-minute bars the report measures the Deflated Sharpe on daily returns, as the sharpe metric is (21 days, not 2,142 bars)', () => {
+  const out = tempDir('intraday');
+  fs.rmSync(out, { recursive: true });
+  const run = cli('run', path.join(ROOT, 'samples/intraday-5min.optstudy'), '--out', out, '--json');
+  assert.equal(run.code, 0, run.err.slice(-2000));
+  const r = cli('report', out, '--json', '-');
+  assert.equal(r.code, 0, r.err);
+  const d = JSON.parse(r.out).reruns.deflatedSharpe as { observations: number; sharpe: number };
+  // 21 trading days: at most 20 daily returns (fewer when the best trial starts flat).
+  assert.ok(d.observations > 10 && d.observations <= 20, `T = ${d.observations}`);
+});
+
 test('the study’s validate statement is re-run: walk-forward folds pick their in-sample best by the study’s rules', async () => {
   const { sliceBars, runBacktest, DEFAULT_CONFIG } = await import('../../server/engine');
   const { prices } = await import('./real-runs');

@@ -1,8 +1,9 @@
 /** Holdout and walk-forward procedures driven by real engine backtests on ORCL 1995–2014. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { annualizedReturn, holdoutSplit, runHoldout, runWalkForward, walkForwardSplits, type BarRange } from '../../server/analysis';
+import { annualizedReturn, holdoutSplit, runHoldout, runWalkForward, tradingDays, walkForwardSplits, type BarRange } from '../../server/analysis';
 import { sliceBars } from '../../server/engine';
+import { barStamp } from '../../server/data/store';
 import { backtestRange, datesOf, prices, runGrid } from './real-runs';
 
 const GRID = { fast: [5, 10, 20, 30], slow: [50, 100, 200] };
@@ -76,4 +77,23 @@ test('walk-forward on real data: per-fold re-optimization, stitched OOS equity, 
   assert.equal(r.efficiency, mean(oosA) / mean(isA));
   assert.equal(r.stitchedEquity[0]!.date, r.folds[0]!.test.from);
   assert.equal(r.stitchedEquity.at(-1)!.date, dates.at(-1));
+});
+
+test('walk-forward on 5-minute bars annualizes over the calendar days of each window, not its bars', async () => {
+  const min5 = prices('2006-min-005.txt');
+  const dates = Array.from({ length: min5.bars }, (_, i) => barStamp(min5, i));
+  const params = { fast: 10, slow: 30 };
+  const run = (range: BarRange) => {
+    const r = backtestRange('sma_cross', params, min5, range.start, range.end);
+    return { metrics: r.metrics, score: r.metrics.sharpe ?? null, equity: r.equity! };
+  };
+  const r = await runWalkForward({ dates, folds: 3, train: 0.6, optimize: async () => [{ params, score: 0, metrics: {} }], backtest: async (_p, range) => run(range) });
+  for (const f of r.folds) {
+    const days = new Set(dates.slice(f.test.start, f.test.end).map((d) => d.slice(0, 10))).size;
+    assert.ok(days >= 2 && days * 20 < f.test.end - f.test.start, `fold ${f.fold}: ${days} days of ${f.test.end - f.test.start} bars`);
+    assert.equal(tradingDays(dates, f.test.start, f.test.end), days);
+    const oos = run(f.test);
+    const total = oos.equity[oos.equity.length - 1]! / oos.equity[0]! - 1;
+    assert.equal(f.outOfSample.annualizedReturn, total <= -1 ? -1 : Math.pow(1 + total, 252 / days) - 1);
+  }
 });

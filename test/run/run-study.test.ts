@@ -13,6 +13,9 @@ import type { RunEvent, TrialEvent } from '../../protocol/run-events';
 import { dominates } from '../../server/search';
 import { chooseExecutor } from '../../server/host/executors';
 import { runStudy, StudyError } from '../../server/run/run-study';
+import { analyzeTrials } from '../../server/analysis';
+import type { StartLike } from '../../server/analysis/trial-data';
+import { loadPrices } from '../../server/data';
 import { collector, essence, repoRoot, sampleData, tempStudy, TWO_STAGES } from '../support/run-fixtures';
 
 const ORCL = sampleData('orcl-1995-2014.txt');
@@ -356,4 +359,24 @@ study "big grid" {
   const nums = lines.filter((l) => l.type === 'trial').map((l) => l.number);
   assert.equal(nums.length, expected);
   assert.equal(new Set(nums).size, expected);
+});
+
+test("the Deflated Sharpe's T is the window's calendar days (the sharpe metric's daily returns): 5-minute bars over 21 days, a holdout head", async () => {
+  const text = readFileSync(path.join(repoRoot(), 'samples', 'intraday-5min.optstudy'), 'utf8')
+    .replace('"data/2006-min-005.txt"', `"${sampleData('2006-min-005.txt')}"`)
+    .replace('  workers 2', '  workers 2\n  validate holdout 30%');
+  const dir = tempStudy({ 's.optstudy': text });
+  const c = collector();
+  const analyze = (t: TrialEvent[], s: unknown, final: boolean) => analyzeTrials(t, s as StartLike, { final });
+  const end = await runStudy({ file: path.join(dir, 's.optstudy'), out: path.join(dir, 'run'), analyze }, c.onEvent, new AbortController().signal);
+  assert.equal(end.status, 'finished');
+  const start = c.events.find((e) => e.type === 'start') as { tradingDays?: number };
+  // The holdout's head: 70 % of the 2,142 bars, which fall on 15 of the file's 21 days.
+  const bars = loadPrices(sampleData('2006-min-005.txt'));
+  const head = Math.floor(bars.bars * 0.7);
+  const days = new Set(Array.from(bars.date.subarray(0, head))).size;
+  assert.ok(days < 21 && days * 50 < head, `${days} days in ${head} bars`);
+  assert.equal(start.tradingDays, days);
+  const last = c.events.filter((e) => e.type === 'analysis').pop() as { snapshot: { deflatedSharpe?: { observations: number } } } | undefined;
+  assert.equal(last?.snapshot.deflatedSharpe?.observations, days);
 });
