@@ -47,7 +47,7 @@ export class Announcer {
   constructor(
     private readonly listener: RunListener,
     private readonly journal: Journal,
-    private readonly tally: RunTally,
+    readonly tally: RunTally,
     private readonly options: AnnouncerOptions,
   ) {}
 

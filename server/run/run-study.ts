@@ -88,89 +88,23 @@ export interface RunOptions {
  */
 export async function runStudy(options: RunOptions, listener: RunListener, signal: AbortSignal): Promise<EndEvent> {
   const t0 = Date.now();
-  // The local pool's threads start first when the run's workers are known: their startup
-  // overlaps reading the study and loading its data (PoolThreads).
-  let threads = options.workers !== undefined && options.redis === undefined && !namesOtherExecutor(options.file) ? startThreads(options.workers, options.memoryMb) : null;
-  let study: ResolvedStudy;
-  let setup: Setup;
-  try {
-    study = resolveStudy(options);
-    threads ??= mayRunLocally(study, options) ? startThreads(workersOf(study, options), options.memoryMb) : null;
-    setup = await prepare(study, options, threads);
-  } catch (e) {
-    await threads?.close();
-    throw e;
-  }
-  // Threads the executor did not adopt (another executor, another shape) end now.
-  void threads?.close();
-  const { opened, data, executor } = setup;
+  const { study, setup } = await setUp(options);
+  const { opened, executor } = setup;
   let oos: TrialExecutor | null = null;
   try {
-    const directions = study.plan.objectives.map((o) => o.direction);
-    const tally = new RunTally(directions, options.analyze !== undefined);
-    const out = new Announcer(listener, opened.journal, tally, { progressMs: options.progressMs ?? 250, analysisMs: options.analysisMs ?? 1000, analyze: options.analyze });
-    const start = startEvent(study, setup);
-    out.start = start;
-    out.event(start);
-    setup.announceLogs(out);
-    const ctx: StageContext = {
-      plan: study.plan,
-      executor,
-      out,
-      signal,
-      seed: setup.seed,
-      directions,
-      workers: executor.workers ?? setup.settings.workers,
-      prior: setup.prior,
-      warm: study.model.warmStart ? loadWarm(path.resolve(path.dirname(study.file), study.model.warmStart), out) : [],
-      next: 0,
-      memo: new Map(),
-    };
-    let { status, error } = await runStages(ctx, study, setup.priorStages, opened);
+    const out = announceStart(study, setup, options, listener);
+    let { status, error } = await runStages(stageContext(study, setup, out, signal), study, setup.priorStages, opened);
     const validating = status === 'finished' && options.validate !== false && study.model.validate !== undefined && options.stage === undefined;
-    // Strategies that run outside this process re-run out of sample on an executor of their own,
-    // made before the run's closes: a backtrader run's live processes pass to it (bridge-pool.ts).
-    const kind = data.payload.strategy.kind;
-    oos =
-      validating && (kind === 'command' || kind === 'backtrader') && options.createExecutor
-        ? await createExecutor(options.createExecutor, data.payload, { workers: 1, retries: 0, timeoutMs: study.model.timeoutMs }, data.allFeeds.length > 1 ? data.allFeeds : data.allPrices, { log: () => {} }).catch(() => null)
-        : null;
+    // Made before the run's executor closes: a backtrader run's live processes pass to it.
+    oos = validating ? await outOfSampleExecutor(study, setup, options) : null;
     await closeExecutor(executor, out);
     out.progress(true);
     // A cancelled run ends now: its last snapshot is the incremental one (no full refit).
     if (status === 'cancelled') out.analysisNow();
     else out.analysis(true);
-    let validation: EndEvent['validation'];
-    if (validating) {
-      const v = await validateStudyRun({
-        model: study.model,
-        plan: study.plan,
-        payload: data.payload,
-        feeds: data.allFeeds,
-        clock: data.clock,
-        runDir: opened.dir,
-        seed: setup.seed,
-        onEvent: (e) => out.event(e),
-        signal,
-        runFold: (o, on, sig) => runStudy({ ...options, out: undefined, resume: undefined, seed: undefined, analyze: undefined, ...o }, on, sig),
-        externalBacktest: oos?.backtestWindow ? (params, w) => oos!.backtestWindow!(params, w) : undefined,
-      });
-      validation = v.validation;
-      if (v.cancelled) status = 'cancelled';
-    }
-    const end: EndEvent = {
-      type: 'end',
-      best: tally.best ? tally.best.summary : null,
-      trials: tally.done,
-      elapsedMs: Date.now() - t0,
-      ...(directions.length > 1 ? { pareto: tally.pareto() } : {}),
-      status,
-      ...(error ? { error } : {}),
-      runDir: opened.dir,
-      ...(validation ? { validation } : {}),
-      counts: tally.counts,
-      ...(tally.firstFailure ? { firstFailure: tally.firstFailure } : {}),
-    };
+    const v = validating ? await validate(study, setup, options, out, signal, oos) : undefined;
+    if (v?.cancelled) status = 'cancelled';
+    const end = endEvent(out.tally, { status, error, elapsedMs: Date.now() - t0, runDir: opened.dir, validation: v?.validation });
     opened.journal.append(end);
     opened.close();
     out.event(end);
@@ -181,6 +115,94 @@ export async function runStudy(options: RunOptions, listener: RunListener, signa
     if (oos) await closeExecutor(oos, null);
     opened.close();
   }
+}
+
+/** Steps 1–2: the study resolved, its folder, data and executor. Nothing is left running when it throws. */
+async function setUp(options: RunOptions): Promise<{ study: ResolvedStudy; setup: Setup }> {
+  // The local pool's threads start first when the run's workers are known: their startup
+  // overlaps reading the study and loading its data (PoolThreads).
+  let threads = options.workers !== undefined && options.redis === undefined && !namesOtherExecutor(options.file) ? startThreads(options.workers, options.memoryMb) : null;
+  try {
+    const study = resolveStudy(options);
+    threads ??= mayRunLocally(study, options) ? startThreads(workersOf(study, options), options.memoryMb) : null;
+    const setup = await prepare(study, options, threads);
+    // Threads the executor did not adopt (another executor, another shape) end now.
+    void threads?.close();
+    return { study, setup };
+  } catch (e) {
+    await threads?.close();
+    throw e;
+  }
+}
+
+/** The run's announcer, told the `start` event (and the logs from before it). */
+function announceStart(study: ResolvedStudy, setup: Setup, options: RunOptions, listener: RunListener): Announcer {
+  const tally = new RunTally(study.plan.objectives.map((o) => o.direction), options.analyze !== undefined);
+  const out = new Announcer(listener, setup.opened.journal, tally, { progressMs: options.progressMs ?? 250, analysisMs: options.analysisMs ?? 1000, analyze: options.analyze });
+  const start = startEvent(study, setup);
+  out.start = start;
+  out.event(start);
+  setup.announceLogs(out);
+  return out;
+}
+
+function stageContext(study: ResolvedStudy, setup: Setup, out: Announcer, signal: AbortSignal): StageContext {
+  return {
+    plan: study.plan,
+    executor: setup.executor,
+    out,
+    signal,
+    seed: setup.seed,
+    directions: study.plan.objectives.map((o) => o.direction),
+    workers: setup.executor.workers ?? setup.settings.workers,
+    prior: setup.prior,
+    warm: study.model.warmStart ? loadWarm(path.resolve(path.dirname(study.file), study.model.warmStart), out) : [],
+    next: 0,
+    memo: new Map(),
+  };
+}
+
+/** Strategies that run outside this process (command, backtrader) re-run out of sample on an executor of their own; null for the rest. */
+async function outOfSampleExecutor(study: ResolvedStudy, setup: Setup, options: RunOptions): Promise<TrialExecutor | null> {
+  const { payload, allFeeds, allPrices } = setup.data;
+  const kind = payload.strategy.kind;
+  if ((kind !== 'command' && kind !== 'backtrader') || !options.createExecutor) return null;
+  const settings = { workers: 1, retries: 0, timeoutMs: study.model.timeoutMs };
+  return createExecutor(options.createExecutor, payload, settings, allFeeds.length > 1 ? allFeeds : allPrices, { log: () => {} }).catch(() => null);
+}
+
+/** After the stages: the study's `validate` statement (holdout or walk-forward) on the finished run. */
+function validate(study: ResolvedStudy, setup: Setup, options: RunOptions, out: Announcer, signal: AbortSignal, oos: TrialExecutor | null) {
+  const { data, opened } = setup;
+  return validateStudyRun({
+    model: study.model,
+    plan: study.plan,
+    payload: data.payload,
+    feeds: data.allFeeds,
+    clock: data.clock,
+    runDir: opened.dir,
+    seed: setup.seed,
+    onEvent: (e) => out.event(e),
+    signal,
+    runFold: (o, on, sig) => runStudy({ ...options, out: undefined, resume: undefined, seed: undefined, analyze: undefined, ...o }, on, sig),
+    externalBacktest: oos?.backtestWindow ? (params, w) => oos.backtestWindow!(params, w) : undefined,
+  });
+}
+
+function endEvent(tally: RunTally, r: Pick<EndEvent, 'status' | 'error' | 'elapsedMs' | 'runDir' | 'validation'>): EndEvent {
+  return {
+    type: 'end',
+    best: tally.best ? tally.best.summary : null,
+    trials: tally.done,
+    elapsedMs: r.elapsedMs,
+    ...(tally.directions.length > 1 ? { pareto: tally.pareto() } : {}),
+    status: r.status,
+    ...(r.error ? { error: r.error } : {}),
+    runDir: r.runDir,
+    ...(r.validation ? { validation: r.validation } : {}),
+    counts: tally.counts,
+    ...(tally.firstFailure ? { firstFailure: tally.firstFailure } : {}),
+  };
 }
 
 /** Step 3: the stages in order, each from the best of those before. Never throws: a failure or a cancel ends the run. */

@@ -34,7 +34,7 @@ export class RunTally {
   private readonly maximize0: boolean;
 
   constructor(
-    private readonly directions: readonly ('maximize' | 'minimize')[],
+    readonly directions: readonly ('maximize' | 'minimize')[],
     private readonly keepForAnalysis: boolean,
   ) {
     this.maximize0 = directions[0] === 'maximize';
