@@ -390,32 +390,27 @@ class Checker {
   }
 
   private study(ast: StudyAst): StudyModel {
-    const seen = new Map<string, Range>();
-    const model: StudyModel = {
-      name: ast.name?.value ?? '',
-      range: ast.range,
-      data: null,
-      datas: [],
-      basket: false,
-      cash: 100_000,
-      commission: 0,
-      sizing: { kind: 'fixed', value: 1 },
-      strategy: null,
-      objectives: [],
-      constraints: [],
-      stages: [],
-      retries: 0,
-      total: 0,
-      totalExact: true,
-      hasErrors: false,
-      ranges: {},
-    };
-    let schemaKnown = true;
-    let objectiveSeen: Range | undefined;
-    const dataStatements: DataAst[] = [];
-    let strategySeen = false;
-
+    const model = emptyStudy(ast);
     // The strategy first: parameter names everywhere else depend on it.
+    const scan = this.studyStrategy(ast, model);
+    for (const st of ast.statements) this.studySetting(st, model, scan);
+    const stageAsts = ast.statements.filter((s): s is StageAst => s.kind === 'stage');
+    this.studyStages(stageAsts, model, scan);
+    this.studyMissing(ast, model, scan, stageAsts.length);
+    this.singleObjectiveSearches(model);
+    checkExternalCosts(model, { commission: scan.seen.get('commission'), slippage: scan.seen.get('slippage') }, this);
+    checkFeeds(scan.dataStatements, model.datas, model.basket, model.strategy, this);
+    checkAggregates([...model.objectives.map((o) => o.expr), ...model.constraints.map((c) => c.expr)], model.basket, this);
+    model.total = model.stages.reduce((a, s) => a + s.size, 0);
+    model.totalExact = model.stages.every((s) => s.sizeExact);
+    return model;
+  }
+
+  /** The study's strategy (checked once), and the scope its parameters give every expression. */
+  private studyStrategy(ast: StudyAst, model: StudyModel): StudyScan {
+    let schemaKnown = true;
+    let strategySeen = false;
+    const seen = new Map<string, Range>();
     for (const st of ast.statements) {
       if (st.kind !== 'strategy') continue;
       this.once(seen, 'strategy', st.range);
@@ -429,7 +424,6 @@ class Checker {
       this.currentModuleRange = undefined;
       schemaKnown = r.schemaKnown;
     }
-
     const paramTypes = new Map<string, ParamType>((model.strategy?.schema ?? []).map((p) => [p.name, p.type]));
     const exprScope: ExprScope = {
       metrics: true,
@@ -439,165 +433,165 @@ class Checker {
       strategyUnknown: strategySeen && !model.strategy,
       analyzers: model.strategy?.kind === 'backtrader' ? (model.strategy.analyzers ?? null) : undefined,
     };
+    return { seen, dataStatements: [], strategySeen, schemaKnown, paramTypes, exprScope };
+  }
 
-    for (const st of ast.statements) {
-      switch (st.kind) {
-        case 'data': {
-          // Several `data` statements add feeds in order; a basket stands alone.
-          dataStatements.push(st);
-          const feeds = dataFeeds(st, this);
-          model.datas.push(...feeds);
-          (model.ranges.datas ??= []).push(...st.paths.slice(0, feeds.length).map((p) => p.range));
-          if (st.basket) model.basket = true;
-          model.data = model.datas[0] ?? null;
-          model.ranges.data = model.ranges.datas[0];
-          break;
-        }
-        case 'cash': {
-          this.once(seen, 'cash', st.range);
-          const v = this.numberLit(st.value, 'cash');
-          if (v === undefined || !st.value) break;
-          if (st.value.kind === 'number' && st.value.percent) {
-            this.report('error', IssueCodes.InvalidValue, 'cash is an amount of money, not a percentage', st.value.range);
-            break;
-          }
-          if (v <= 0) this.report('error', IssueCodes.NonPositiveCash, `cash must be more than 0, not ${literalText(st.value)}`, st.value.range);
-          else model.cash = v;
-          break;
-        }
-        case 'commission':
-          this.once(seen, 'commission', st.range);
-          applyCommission(st, model, this);
-          break;
-        case 'slippage':
-          this.once(seen, 'slippage', st.range);
-          applySlippage(st, model, this);
-          break;
-        case 'sizing': {
-          this.once(seen, 'sizing', st.range);
-          if (!st.mode) break;
-          const mode = st.mode.name;
-          if (mode !== 'fixed' && mode !== 'percent') {
-            this.unknown(IssueCodes.InvalidSizing, 'sizing', mode, st.mode.range, ['fixed', 'percent'], " (use 'fixed N' shares or 'percent N' of the portfolio)");
-            break;
-          }
-          const v = this.numberLit(st.value, `sizing ${mode}`);
-          if (v === undefined || !st.value) break;
-          if (!(v > 0)) {
-            this.report('error', IssueCodes.InvalidSizing, `sizing ${mode} must be more than 0, not ${literalText(st.value)}`, st.value.range);
-            break;
-          }
-          if (mode === 'fixed' && st.value.kind === 'number' && st.value.percent) {
-            this.report('error', IssueCodes.InvalidSizing, "sizing fixed takes a number of shares; for a share of the portfolio write 'sizing percent N'", st.value.range, {
-              data: { replacement: 'percent' },
-            });
-            break;
-          }
-          if (mode === 'percent' && v > 100)
-            this.report('warning', IssueCodes.InvalidSizing, `sizing percent ${v} is more than the whole portfolio (orders will be rejected for lack of cash)`, st.value.range);
-          model.sizing = { kind: mode, value: v };
-          break;
-        }
-        case 'objective': {
-          if (objectiveSeen)
-            this.report('error', IssueCodes.DuplicateSetting, "a study has one 'objective' (or several inside 'objectives { … }')", st.range, {
-              related: [{ range: objectiveSeen, message: 'the first objective' }],
-            });
-          objectiveSeen ??= st.range;
-          const o = this.objective(st.direction, st.expr, st.range, exprScope);
-          if (o) model.objectives.push(o);
-          break;
-        }
-        case 'objectives': {
-          if (objectiveSeen)
-            this.report('error', IssueCodes.DuplicateSetting, "a study has one 'objective' (or several inside 'objectives { … }')", st.range, {
-              related: [{ range: objectiveSeen, message: 'the first objective' }],
-            });
-          objectiveSeen ??= st.range;
-          if (st.items.length === 0) this.report('error', IssueCodes.MissingObjective, "'objectives { }' is empty: add 'maximize EXPR' or 'minimize EXPR'", st.range);
-          for (const it of st.items) {
-            const o = this.objective(it.direction, it.expr, it.range, exprScope);
-            if (o) model.objectives.push(o);
-          }
-          break;
-        }
-        case 'constraint': {
-          if (!st.expr) break;
-          const t = this.checkExpr(st.expr, { ...exprScope, context: 'constraint' });
-          if (t !== 'bool' && t !== 'unknown')
-            this.report('error', IssueCodes.ConstraintNotBoolean, `a constraint must be a condition (like 'trades >= 20'), but this is a ${t}`, st.expr.range);
-          else this.constantCheck(st.expr, 'constraint');
-          model.constraints.push({ expr: st.expr, text: this.text(st.expr), range: st.range });
-          break;
-        }
-        case 'workers':
-          this.once(seen, 'workers', st.range);
-          model.workers = this.intLit(st.value, 'workers', 1) ?? model.workers;
-          break;
-        case 'seed':
-          this.once(seen, 'seed', st.range);
-          model.seed = this.intLit(st.value, 'seed', 0) ?? model.seed;
-          break;
-        case 'retries':
-          this.once(seen, 'retries', st.range);
-          model.retries = this.intLit(st.value, 'retries', 0) ?? model.retries;
-          break;
-        case 'timeout': {
-          this.once(seen, 'timeout', st.range);
-          const l = st.value;
-          if (!l) break;
-          let ms: number | undefined;
-          if (l.kind === 'duration') ms = l.ms;
-          else if (l.kind === 'number' && !l.percent) ms = l.value * 1000;
-          else {
-            this.report('error', IssueCodes.InvalidValue, `timeout expects a duration like 30s, 500ms or 2m, not ${describeLiteral(l)}`, l.range);
-            break;
-          }
-          if (!(ms > 0)) this.report('error', IssueCodes.InvalidValue, 'timeout must be more than 0', l.range);
-          else model.timeoutMs = ms;
-          break;
-        }
-        case 'early_stop':
-          this.once(seen, 'early_stop', st.range);
-          model.earlyStop = this.earlyStop(st.options, st.range) ?? model.earlyStop;
-          break;
-        case 'validate':
-          this.once(seen, 'validate', st.range);
-          model.validate = this.validate(st) ?? model.validate;
-          if (model.validate) model.ranges.validate = st.range;
-          break;
-        case 'executor': {
-          this.once(seen, 'executor', st.range);
-          if (!st.type) break;
-          if (st.type.name !== 'redis') {
-            this.unknown(IssueCodes.InvalidValue, 'executor', st.type.name, st.type.range, ['redis'], " (the only executor is 'redis')");
-            break;
-          }
-          if (!st.url) break;
-          if (!/^rediss?:\/\//.test(st.url.value))
-            this.report('error', IssueCodes.InvalidValue, `a Redis URL starts with redis:// or rediss://, not ${JSON.stringify(st.url.value)}`, st.url.range);
-          else model.executor = { kind: 'redis', url: st.url.value };
-          break;
-        }
-        case 'warm_start':
-          this.once(seen, 'warm_start', st.range);
-          if (st.path) {
-            if (st.path.value.trim() === '') this.report('error', IssueCodes.InvalidValue, 'the warm_start folder is empty', st.path.range);
-            else {
-              model.warmStart = st.path.value;
-              model.ranges.warmStart = st.path.range;
-            }
-          }
-          break;
-        default:
-          break;
+  /** One statement of the study's body (stages and the strategy have their own passes). */
+  private studySetting(st: StudyStatementAst, model: StudyModel, scan: StudyScan): void {
+    const { seen } = scan;
+    switch (st.kind) {
+      case 'data': {
+        // Several `data` statements add feeds in order; a basket stands alone.
+        scan.dataStatements.push(st);
+        const feeds = dataFeeds(st, this);
+        model.datas.push(...feeds);
+        (model.ranges.datas ??= []).push(...st.paths.slice(0, feeds.length).map((p) => p.range));
+        if (st.basket) model.basket = true;
+        model.data = model.datas[0] ?? null;
+        model.ranges.data = model.ranges.datas[0];
+        return;
       }
+      case 'objective':
+      case 'objectives':
+        return this.studyObjectives(st, model, scan);
+      case 'constraint':
+        return this.studyConstraint(st, model, scan.exprScope);
+      case 'commission':
+      case 'slippage':
+      case 'cash':
+      case 'sizing':
+      case 'timeout':
+      case 'executor':
+        this.once(seen, st.kind, st.range);
+        if (st.kind === 'commission') applyCommission(st, model, this);
+        else if (st.kind === 'slippage') applySlippage(st, model, this);
+        else if (st.kind === 'cash') this.cash(st, model);
+        else if (st.kind === 'sizing') this.sizing(st, model);
+        else if (st.kind === 'timeout') this.timeout(st, model);
+        else this.executor(st, model);
+        return;
+      case 'workers':
+      case 'seed':
+      case 'retries':
+        this.once(seen, st.kind, st.range);
+        if (st.kind === 'workers') model.workers = this.intLit(st.value, 'workers', 1) ?? model.workers;
+        else if (st.kind === 'seed') model.seed = this.intLit(st.value, 'seed', 0) ?? model.seed;
+        else model.retries = this.intLit(st.value, 'retries', 0) ?? model.retries;
+        return;
+      case 'early_stop':
+        this.once(seen, 'early_stop', st.range);
+        model.earlyStop = this.earlyStop(st.options, st.range) ?? model.earlyStop;
+        return;
+      case 'validate':
+        this.once(seen, 'validate', st.range);
+        model.validate = this.validate(st) ?? model.validate;
+        if (model.validate) model.ranges.validate = st.range;
+        return;
+      case 'warm_start':
+        this.once(seen, 'warm_start', st.range);
+        if (!st.path) return;
+        if (st.path.value.trim() === '') this.report('error', IssueCodes.InvalidValue, 'the warm_start folder is empty', st.path.range);
+        else {
+          model.warmStart = st.path.value;
+          model.ranges.warmStart = st.path.range;
+        }
+        return;
+      default:
+        return;
     }
+  }
 
-    // Stages, in order.
+  private cash(st: Stmt<'cash'>, model: StudyModel): void {
+    const v = this.numberLit(st.value, 'cash');
+    if (v === undefined || !st.value) return;
+    if (st.value.kind === 'number' && st.value.percent) {
+      this.report('error', IssueCodes.InvalidValue, 'cash is an amount of money, not a percentage', st.value.range);
+      return;
+    }
+    if (v <= 0) this.report('error', IssueCodes.NonPositiveCash, `cash must be more than 0, not ${literalText(st.value)}`, st.value.range);
+    else model.cash = v;
+  }
+
+  private sizing(st: Stmt<'sizing'>, model: StudyModel): void {
+    if (!st.mode) return;
+    const mode = st.mode.name;
+    if (mode !== 'fixed' && mode !== 'percent') {
+      this.unknown(IssueCodes.InvalidSizing, 'sizing', mode, st.mode.range, ['fixed', 'percent'], " (use 'fixed N' shares or 'percent N' of the portfolio)");
+      return;
+    }
+    const v = this.numberLit(st.value, `sizing ${mode}`);
+    if (v === undefined || !st.value) return;
+    if (!(v > 0)) {
+      this.report('error', IssueCodes.InvalidSizing, `sizing ${mode} must be more than 0, not ${literalText(st.value)}`, st.value.range);
+      return;
+    }
+    if (mode === 'fixed' && st.value.kind === 'number' && st.value.percent) {
+      this.report('error', IssueCodes.InvalidSizing, "sizing fixed takes a number of shares; for a share of the portfolio write 'sizing percent N'", st.value.range, {
+        data: { replacement: 'percent' },
+      });
+      return;
+    }
+    if (mode === 'percent' && v > 100)
+      this.report('warning', IssueCodes.InvalidSizing, `sizing percent ${v} is more than the whole portfolio (orders will be rejected for lack of cash)`, st.value.range);
+    model.sizing = { kind: mode, value: v };
+  }
+
+  private timeout(st: Stmt<'timeout'>, model: StudyModel): void {
+    const l = st.value;
+    if (!l) return;
+    let ms: number | undefined;
+    if (l.kind === 'duration') ms = l.ms;
+    else if (l.kind === 'number' && !l.percent) ms = l.value * 1000;
+    else {
+      this.report('error', IssueCodes.InvalidValue, `timeout expects a duration like 30s, 500ms or 2m, not ${describeLiteral(l)}`, l.range);
+      return;
+    }
+    if (!(ms > 0)) this.report('error', IssueCodes.InvalidValue, 'timeout must be more than 0', l.range);
+    else model.timeoutMs = ms;
+  }
+
+  private executor(st: Stmt<'executor'>, model: StudyModel): void {
+    if (!st.type) return;
+    if (st.type.name !== 'redis') {
+      this.unknown(IssueCodes.InvalidValue, 'executor', st.type.name, st.type.range, ['redis'], " (the only executor is 'redis')");
+      return;
+    }
+    if (!st.url) return;
+    if (!/^rediss?:\/\//.test(st.url.value))
+      this.report('error', IssueCodes.InvalidValue, `a Redis URL starts with redis:// or rediss://, not ${JSON.stringify(st.url.value)}`, st.url.range);
+    else model.executor = { kind: 'redis', url: st.url.value };
+  }
+
+  /** `objective …` or `objectives { … }`: one of them, once. */
+  private studyObjectives(st: Stmt<'objective'> | Stmt<'objectives'>, model: StudyModel, scan: StudyScan): void {
+    if (scan.objectiveSeen)
+      this.report('error', IssueCodes.DuplicateSetting, "a study has one 'objective' (or several inside 'objectives { … }')", st.range, {
+        related: [{ range: scan.objectiveSeen, message: 'the first objective' }],
+      });
+    scan.objectiveSeen ??= st.range;
+    if (st.kind === 'objectives' && st.items.length === 0)
+      this.report('error', IssueCodes.MissingObjective, "'objectives { }' is empty: add 'maximize EXPR' or 'minimize EXPR'", st.range);
+    const items = st.kind === 'objective' ? [{ direction: st.direction, expr: st.expr, range: st.range }] : st.items;
+    for (const it of items) {
+      const o = this.objective(it.direction, it.expr, it.range, scan.exprScope);
+      if (o) model.objectives.push(o);
+    }
+  }
+
+  private studyConstraint(st: Stmt<'constraint'>, model: StudyModel, exprScope: ExprScope): void {
+    if (!st.expr) return;
+    const t = this.checkExpr(st.expr, { ...exprScope, context: 'constraint' });
+    if (t !== 'bool' && t !== 'unknown')
+      this.report('error', IssueCodes.ConstraintNotBoolean, `a constraint must be a condition (like 'trades >= 20'), but this is a ${t}`, st.expr.range);
+    else this.constantCheck(st.expr, 'constraint');
+    model.constraints.push({ expr: st.expr, text: this.text(st.expr), range: st.range });
+  }
+
+  /** The stages in order: unique names, a parameter searched again in a later stage. */
+  private studyStages(stageAsts: StageAst[], model: StudyModel, scan: StudyScan): void {
+    const { paramTypes, schemaKnown } = scan;
     const searchedIn = new Map<string, { stage: string; range: Range }>();
     const stageNames = new Map<string, Range>();
-    const stageAsts = ast.statements.filter((s): s is StageAst => s.kind === 'stage');
     for (const st of stageAsts) {
       if (st.name) {
         const first = stageNames.get(st.name.value);
@@ -622,17 +616,10 @@ class Checker {
       }
       model.stages.push(check.stage);
     }
+  }
 
-    const head = ast.headRange;
-    if (!ast.complete) {
-      // Half-typed study: what is missing may simply not be written yet.
-    } else if (!model.data && dataStatements.length === 0)
-      this.report('error', IssueCodes.MissingData, "the study has no price data: add 'data \"file.txt\"'", head, { data: { insert: 'data ""' } });
-    if (ast.complete && !strategySeen) this.report('error', IssueCodes.MissingStrategy, "the study has no strategy: add 'strategy NAME' (for example 'strategy sma_cross')", head);
-    if (ast.complete && !objectiveSeen)
-      this.report('error', IssueCodes.MissingObjective, "the study has no objective: add 'objective maximize EXPR' (for example 'objective maximize sharpe')", head);
-    if (ast.complete && stageAsts.length === 0) this.report('warning', IssueCodes.NoStages, "the study has no stage, so nothing is searched: add 'stage \"name\" { param … }'", head);
-
+  /** 'bayes' and 'cmaes' optimize the first of several objectives: say so on each such stage. */
+  private singleObjectiveSearches(model: StudyModel): void {
     if (model.objectives.length > 1)
       for (const s of model.stages)
         if (s.search.method === 'bayes' || s.search.method === 'cmaes')
@@ -642,14 +629,18 @@ class Checker {
             `'${s.search.method}' optimizes one objective; with several objectives it optimizes the first one (use 'genetic' for a Pareto front)`,
             s.range,
           );
+  }
 
-    checkExternalCosts(model, { commission: seen.get('commission'), slippage: seen.get('slippage') }, this);
-    checkFeeds(dataStatements, model.datas, model.basket, model.strategy, this);
-    checkAggregates([...model.objectives.map((o) => o.expr), ...model.constraints.map((c) => c.expr)], model.basket, this);
-
-    model.total = model.stages.reduce((a, s) => a + s.size, 0);
-    model.totalExact = model.stages.every((s) => s.sizeExact);
-    return model;
+  /** A complete study names its data, strategy, objective and at least one stage; a half-typed one may not have them yet. */
+  private studyMissing(ast: StudyAst, model: StudyModel, scan: StudyScan, stages: number): void {
+    if (!ast.complete) return;
+    const head = ast.headRange;
+    if (!model.data && scan.dataStatements.length === 0)
+      this.report('error', IssueCodes.MissingData, "the study has no price data: add 'data \"file.txt\"'", head, { data: { insert: 'data ""' } });
+    if (!scan.strategySeen) this.report('error', IssueCodes.MissingStrategy, "the study has no strategy: add 'strategy NAME' (for example 'strategy sma_cross')", head);
+    if (!scan.objectiveSeen)
+      this.report('error', IssueCodes.MissingObjective, "the study has no objective: add 'objective maximize EXPR' (for example 'objective maximize sharpe')", head);
+    if (stages === 0) this.report('warning', IssueCodes.NoStages, "the study has no stage, so nothing is searched: add 'stage \"name\" { param … }'", head);
   }
 
   private strategy(st: Extract<StudyStatementAst, { kind: 'strategy' }>): { model: StrategyModel | null; schemaKnown: boolean } {
@@ -1350,6 +1341,43 @@ class Checker {
       }
     }
   }
+}
+
+type Stmt<K extends StudyStatementAst['kind']> = Extract<StudyStatementAst, { kind: K }>;
+
+/** What a study's earlier statements tell the checks of later ones. */
+interface StudyScan {
+  /** The first range of each setting given once. */
+  seen: Map<string, Range>;
+  dataStatements: DataAst[];
+  objectiveSeen?: Range;
+  strategySeen: boolean;
+  schemaKnown: boolean;
+  paramTypes: Map<string, ParamType>;
+  exprScope: ExprScope;
+}
+
+/** A study's model before its statements: the defaults. */
+function emptyStudy(ast: StudyAst): StudyModel {
+  return {
+    name: ast.name?.value ?? '',
+    range: ast.range,
+    data: null,
+    datas: [],
+    basket: false,
+    cash: 100_000,
+    commission: 0,
+    sizing: { kind: 'fixed', value: 1 },
+    strategy: null,
+    objectives: [],
+    constraints: [],
+    stages: [],
+    retries: 0,
+    total: 0,
+    totalExact: true,
+    hasErrors: false,
+    ranges: {},
+  };
 }
 
 interface ExprScope {
