@@ -12,6 +12,7 @@ import type { Metrics, ParamValues, TrialState, TrialSymbol } from '../../protoc
 import { symbolKey } from '../data/basket';
 import type { TrialOutcome } from './executor';
 import type { Scored } from './scoring';
+import { JsonBytes } from './json-bytes';
 
 export const STATE_CODE: Record<TrialState, number> = { complete: 0, infeasible: 1, failed: 2 };
 export const STATE_NAME: readonly TrialState[] = ['complete', 'infeasible', 'failed'];
@@ -47,21 +48,64 @@ export function isBlock(o: TrialOutcome | OutcomeBlock): o is OutcomeBlock {
   return (o as OutcomeBlock).ends !== undefined;
 }
 
+/** A trial's state from its metrics (null: failed) and its score (null: not scored). */
+function trialState(metrics: Metrics | null, s: Scored | null): TrialState {
+  return metrics === null ? 'failed' : s ? s.state : 'complete';
+}
+
+/** What a trial row says went wrong, if anything. */
+function trialError(metrics: Metrics | null, s: Scored | null, error?: string): string | undefined {
+  return metrics === null ? (error ?? 'the trial failed') : s?.error;
+}
+
 /** The part of a `trial` event a worker knows, in the event's key order. */
 export function trialBody(params: ParamValues, durationMs: number, metrics: Metrics | null, s: Scored | null, error?: string, log?: string, symbols?: TrialSymbol[]): object {
   const body: { params: ParamValues; durationMs: number; metrics: Metrics; score: Scored['score']; state: TrialState; symbols?: TrialSymbol[]; error?: string; log?: string } = {
     params,
-    durationMs: Math.round(durationMs * 1000) / 1000,
+    durationMs: roundMs(durationMs),
     metrics: metrics ?? {},
     score: s ? s.score : null,
-    state: metrics === null ? 'failed' : s ? s.state : 'complete',
+    state: trialState(metrics, s),
   };
   // A basket trial: each symbol's own metrics (`metrics` are then the summed account's).
   if (symbols && metrics !== null) body.symbols = symbols;
-  const why = metrics === null ? (error ?? 'the trial failed') : s?.error;
+  const why = trialError(metrics, s, error);
   if (why !== undefined) body.error = why;
   if (log !== undefined) body.log = log;
   return body;
+}
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/**
+ * `JSON.stringify(trialBody(…))` without its leading '{', written into `w` without building
+ * the string (json-bytes.ts says why); test/run/json-bytes.test.ts holds the two equal.
+ */
+function writeBody(w: JsonBytes, params: ParamValues, durationMs: number, metrics: Metrics | null, s: Scored | null, error?: string, log?: string, symbols?: TrialSymbol[]): void {
+  w.ascii('"params":');
+  w.record(params);
+  w.ascii(',"durationMs":');
+  w.number(roundMs(durationMs));
+  w.ascii(',"metrics":');
+  w.record(metrics ?? {});
+  w.ascii(',"score":');
+  w.value(s ? s.score : null);
+  w.ascii(STATE_JSON[trialState(metrics, s)]);
+  if (symbols && metrics !== null) optional(w, ',"symbols":', symbols);
+  optional(w, ',"error":', trialError(metrics, s, error));
+  optional(w, ',"log":', log);
+  w.byte(125); // '}'
+}
+
+const STATE_JSON: Record<TrialState, string> = { complete: ',"state":"complete"', infeasible: ',"state":"infeasible"', failed: ',"state":"failed"' };
+
+/** An optional key: left out when its value is undefined (as JSON.stringify does). */
+function optional(w: JsonBytes, key: string, v: unknown): void {
+  if (v === undefined) return;
+  w.ascii(key);
+  w.text(JSON.stringify(v));
 }
 
 /** Builds a block row by row (in a worker, or on the main thread for trials a worker could not report). */
@@ -70,20 +114,21 @@ export class BlockBuilder {
   private readonly states: Uint8Array;
   private readonly scores: Float64Array;
   private readonly ends: Uint32Array;
-  private text = Buffer.allocUnsafe(64 * 1024);
-  private used = 0;
+  private readonly w = new JsonBytes();
+  /** The stage's `trialHead` as UTF-8: rows are whole journal lines (OutcomeBlock.lines). */
+  private readonly head: Buffer | undefined;
   private rows = 0;
 
   constructor(
     capacity: number,
     private readonly objectives: number,
-    /** The stage's `trialHead`: rows are whole journal lines (OutcomeBlock.lines). */
-    private readonly head?: string,
+    head?: string,
   ) {
     this.numbers = new Float64Array(capacity);
     this.states = new Uint8Array(capacity);
     this.scores = new Float64Array(capacity * objectives).fill(NaN);
     this.ends = new Uint32Array(capacity);
+    this.head = head !== undefined ? Buffer.from(head) : undefined;
   }
 
   get count(): number {
@@ -94,23 +139,22 @@ export class BlockBuilder {
   add(number: number, params: ParamValues, durationMs: number, metrics: Metrics | null, s: Scored | null, error?: string, log?: string, symbols?: TrialSymbol[]): void {
     const r = this.rows++;
     this.numbers[r] = number;
-    const body = trialBody(params, durationMs, metrics, s, error, log, symbols);
-    this.states[r] = STATE_CODE[(body as { state: TrialState }).state];
+    this.states[r] = STATE_CODE[trialState(metrics, s)];
     if (s?.score !== null && s?.score !== undefined) {
       const sc = s.score;
       if (typeof sc === 'number') this.scores[r * this.objectives] = sc;
       else for (let j = 0; j < sc.length && j < this.objectives; j++) this.scores[r * this.objectives + j] = sc[j]!;
     }
     // The body without its leading '{': the event's head goes before it (here, or by the run).
-    const json = this.head !== undefined ? `${this.head}${number},${JSON.stringify(body).slice(1)}\n` : JSON.stringify(body).slice(1);
-    // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
-    if (this.used + json.length * 3 > this.text.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.text.length * 2, this.used + json.length * 3));
-      this.text.copy(bigger, 0, 0, this.used);
-      this.text = bigger;
+    const w = this.w;
+    if (this.head !== undefined) {
+      w.bytes(this.head);
+      w.number(number);
+      w.byte(44); // ','
     }
-    this.used += this.text.write(json, this.used, 'utf8');
-    this.ends[r] = this.used;
+    writeBody(w, params, durationMs, metrics, s, error, log, symbols);
+    if (this.head !== undefined) w.byte(10); // '\n'
+    this.ends[r] = w.used;
   }
 
   /** The block (copies sized to the rows added). */
@@ -122,7 +166,7 @@ export class BlockBuilder {
       objectives: this.objectives,
       scores: this.scores.slice(0, n * this.objectives),
       attempts: new Uint8Array(n).fill(1),
-      json: Uint8Array.prototype.slice.call(this.text, 0, this.used),
+      json: Uint8Array.prototype.slice.call(this.w.buf, 0, this.w.used),
       ends: this.ends.slice(0, n),
       ...(this.head !== undefined ? { lines: true } : {}),
     };
