@@ -4,7 +4,7 @@
  * them — all feeds at once for a multi-feed strategy, or one backtest per symbol for a basket.
  */
 import type { Metrics, TrialSymbol } from '../../protocol/run-events';
-import { runBacktest } from '../engine/backtest';
+import { backtestMetrics, runBacktest } from '../engine/backtest';
 import type { IndicatorCache } from '../engine/indicator-cache';
 import type { StrategyDefinition } from '../engine/strategy-api';
 import type { BacktestConfig } from '../engine/types';
@@ -47,8 +47,8 @@ export function feedRunner(
     const clock = basketClock(feeds);
     return (strategy, params) => runBasket(feeds, clock, strategy, params, config, { cache });
   }
-  const data = feeds.length === 1 ? feeds[0]! : feeds;
-  return (strategy, params) => runBacktest(data, strategy, params, config, { trades: false, cache }).metrics;
+  // The array as it is (one feed or several): a single feed would be wrapped in a new one per trial.
+  return (strategy, params) => backtestMetrics(feeds, strategy, params, config, cache);
 }
 
 /** One trial run once with its records (the Trial card, `optstudy trial`). */

@@ -8,7 +8,7 @@
 import { withCommonParams, type ParamSchema } from '../../grammar/builtins';
 import { Broker } from './broker/broker';
 import { CommInfo, commissionScheme } from './broker/commission';
-import { checkSlippage, Slippage } from './broker/slippage';
+import { checkSlippage, Slippage, slippageOn } from './broker/slippage';
 import { tickStamp } from './clock';
 import { BarContext, FeedState } from './context';
 import { FastContext, runFastLoop } from './fast-loop';
@@ -49,12 +49,25 @@ export function strategyParams(def: StrategyDefinition): ParamSchema[] {
   return withCommonParams(def.params);
 }
 
+/** A definition's full schema and its names, made once per definition (again if its `params` array is replaced). */
+const SCHEMAS = new WeakMap<StrategyDefinition, { params: readonly ParamSchema[]; schema: ParamSchema[]; names: Set<string> }>();
+
+function schemaOf(def: StrategyDefinition): { schema: ParamSchema[]; names: Set<string> } {
+  let s = SCHEMAS.get(def);
+  if (s === undefined || s.params !== def.params) {
+    const schema = strategyParams(def);
+    s = { params: def.params, schema, names: new Set(schema.map((p) => p.name)) };
+    SCHEMAS.set(def, s);
+  }
+  return s;
+}
+
 /** Fills defaults and checks values against the strategy's schema. @throws BacktestError */
 export function resolveParams(def: StrategyDefinition, params: Record<string, number | string | boolean>): StrategyParams {
-  const schema = strategyParams(def);
+  const { schema, names } = schemaOf(def);
   const out: StrategyParams = {};
   for (const k in params) {
-    if (!schema.some((p) => p.name === k)) {
+    if (!names.has(k)) {
       throw new BacktestError(`strategy '${def.name}' has no parameter '${k}'; its parameters are ${schema.map((p) => p.name).join(', ')}.`);
     }
   }
@@ -85,14 +98,15 @@ export function resolveParams(def: StrategyDefinition, params: Record<string, nu
 
 /** The protective percents of resolved parameters. @throws BacktestError for a negative or absurd one. */
 function protection(p: StrategyParams): Protection {
-  const get = (name: string, below?: number): number => {
-    const v = p[name] as number;
-    if (v < 0 || (below !== undefined && v >= below)) {
-      throw new BacktestError(`${name} must be a percent >= 0${below !== undefined ? ` and below ${below}` : ''} (0 = off), got ${v}.`);
-    }
-    return v;
-  };
-  return { stop: get('stop_loss_pct'), take: get('take_profit_pct'), trail: get('trail_pct', 100) };
+  return { stop: percentParam(p, 'stop_loss_pct'), take: percentParam(p, 'take_profit_pct'), trail: percentParam(p, 'trail_pct', 100) };
+}
+
+function percentParam(p: StrategyParams, name: string, below?: number): number {
+  const v = p[name] as number;
+  if (v < 0 || (below !== undefined && v >= below)) {
+    throw new BacktestError(`${name} must be a percent >= 0${below !== undefined ? ` and below ${below}` : ''} (0 = off), got ${v}.`);
+  }
+  return v;
 }
 
 function checkConfig(c: BacktestConfig): CommissionScheme {
@@ -128,6 +142,38 @@ export function runBacktest(
   config: BacktestConfig,
   options: BacktestOptions = {},
 ): BacktestResult {
+  return backtest(data, strategy, params, config, options, false, result);
+}
+
+/**
+ * The metrics of one backtest alone: `runBacktest(…, { trades: false, cache }).metrics`, the
+ * same numbers, without the result object, the per-year returns or a fresh loop output and
+ * run record (this thread's are refilled). A pool worker runs tens of thousands of these;
+ * what each allocated beyond its metrics was garbage, and young-generation collections in two
+ * workers at once contend for the same cores. @throws BacktestError as runBacktest
+ */
+export function backtestMetrics(
+  data: PriceData | readonly PriceData[],
+  strategy: string | StrategyDefinition,
+  params: Record<string, number | string | boolean>,
+  config: BacktestConfig,
+  cache?: IndicatorCache,
+): Record<string, number | null> {
+  return backtest(data, strategy, params, config, { trades: false, cache }, true, metricsOnly);
+}
+
+type Finish<T> = (feeds: readonly PriceData[], out: LoopOutput, config: BacktestConfig, equity: boolean) => T;
+
+/** Checks, runs the loop that applies (`quiet`: a reused output) and hands its output to `finish`. */
+function backtest<T>(
+  data: PriceData | readonly PriceData[],
+  strategy: string | StrategyDefinition,
+  params: Record<string, number | string | boolean>,
+  config: BacktestConfig,
+  options: BacktestOptions,
+  quiet: boolean,
+  finish: Finish<T>,
+): T {
   const def = typeof strategy === 'string' ? getStrategy(strategy) : strategy;
   if (!def) throw new BacktestError(`unknown strategy '${String(strategy)}'.`);
   const feeds: readonly PriceData[] = Array.isArray(data) ? data : [data as PriceData];
@@ -140,6 +186,7 @@ export function runBacktest(
   try {
     const cache = options.cache ?? new IndicatorCache();
     const wantRecords = options.trades !== false;
+    const equity = options.equity === true;
     const fast =
       options.loop !== 'general' &&
       feeds.length === 1 &&
@@ -149,9 +196,9 @@ export function runBacktest(
       prot.take === 0 &&
       prot.trail === 0 &&
       scheme.kind === 'percent' &&
-      new Slippage(config.slippage).on === false;
-    const out = fast ? runFast(feeds[0]!, def, p, config, scheme, cache, wantRecords, options.equity === true) : runGeneral(feeds, def, p, config, scheme, prot, cache, wantRecords, options.equity === true);
-    return result(feeds, out, config, options.equity === true);
+      !slippageOn(config.slippage);
+    const out = fast ? runFast(feeds[0]!, def, p, config, scheme, cache, wantRecords, equity, quiet) : runGeneral(feeds, def, p, config, scheme, prot, cache, wantRecords, equity);
+    return finish(feeds, out, config, equity);
   } finally {
     running = false;
     arena.releaseAll();
@@ -164,11 +211,11 @@ function setupOf(def: StrategyDefinition, ctx: Parameters<StrategyDefinition['se
   return next;
 }
 
-function runFast(data: PriceData, def: StrategyDefinition, p: StrategyParams, config: BacktestConfig, scheme: CommissionScheme, cache: IndicatorCache, records: boolean, equity: boolean): LoopOutput {
+function runFast(data: PriceData, def: StrategyDefinition, p: StrategyParams, config: BacktestConfig, scheme: CommissionScheme, cache: IndicatorCache, records: boolean, equity: boolean, reuse: boolean): LoopOutput {
   const ctx = new FastContext(data, cache, config);
   const next = setupOf(def, ctx, p);
   ctx.inSetup = false;
-  return runFastLoop(data, ctx, next, config, (scheme as { rate: number }).rate, records, equity);
+  return runFastLoop(data, ctx, next, config, (scheme as { rate: number }).rate, records, equity, reuse);
 }
 
 function runGeneral(
@@ -201,28 +248,48 @@ function feedName(d: PriceData): string {
   return d.file.replace(/^.*[\\/]/, '');
 }
 
+/** A loop's output as the metric computation takes it, written into `r`. */
+function fillRecord(r: RunRecord, feeds: readonly PriceData[], out: LoopOutput, config: BacktestConfig): RunRecord {
+  r.values = out.values;
+  r.dates = out.dates;
+  r.intraday = out.times !== undefined;
+  r.annual = annualFactor(feeds[0]!);
+  r.bars = out.ticks;
+  r.cash0 = config.cash;
+  r.finalCash = out.finalCash;
+  r.endPositionSize = out.endSize[0]!;
+  r.endPositionPrice = out.endPrice[0]!;
+  r.pnl = out.pnl;
+  r.pnlcomm = out.pnlcomm;
+  r.closed = out.closed;
+  r.long = out.long;
+  r.short = out.short;
+  r.rejected = out.rejections;
+  r.barsInMarket = out.inMarket;
+  let open = 0;
+  for (const size of out.endSize) if (size !== 0) open++;
+  r.openTrades = open;
+  return r;
+}
+
+/** A run record with every field (one shape), for `fillRecord`. */
+function newRecord(): RunRecord {
+  const none = new Float64Array(0);
+  return { values: none, dates: new Int32Array(0), intraday: false, annual: 1, bars: 0, cash0: 0, finalCash: 0, endPositionSize: 0, endPositionPrice: 0, pnl: none, pnlcomm: none, closed: 0, long: 0, short: 0, rejected: 0, barsInMarket: 0, openTrades: 0 };
+}
+
+/** This thread's record for metrics-only runs (refilled each time; never handed out). */
+const quietRecord = newRecord();
+
+/** backtestMetrics' finish: the metrics, computed from this thread's record, without the per-year returns. */
+function metricsOnly(feeds: readonly PriceData[], out: LoopOutput, config: BacktestConfig): Record<string, number | null> {
+  return out.ticks > 0 ? computeMetrics(fillRecord(quietRecord, feeds, out, config), false) : {};
+}
+
 /** The result object: metrics, records, the per-year returns built on first read. */
 function result(feeds: readonly PriceData[], out: LoopOutput, config: BacktestConfig, equity: boolean): BacktestResult {
   const n = out.ticks;
-  const record: RunRecord = {
-    values: out.values,
-    dates: out.dates,
-    intraday: out.times !== undefined,
-    annual: annualFactor(feeds[0]!),
-    bars: n,
-    cash0: config.cash,
-    finalCash: out.finalCash,
-    endPositionSize: out.endSize[0]!,
-    endPositionPrice: out.endPrice[0]!,
-    pnl: out.pnl,
-    pnlcomm: out.pnlcomm,
-    closed: out.closed,
-    long: out.long,
-    short: out.short,
-    rejected: out.rejections,
-    barsInMarket: out.inMarket,
-    openTrades: out.endSize.reduce((k, s) => k + (s !== 0 ? 1 : 0), 0),
-  };
+  const record = fillRecord(newRecord(), feeds, out, config);
   const metrics = n > 0 ? computeMetrics(record) : {};
   // The per-year object is built on first read: a grid that only ranks by metrics never pays
   // for it. An enumerable own getter (a literal's: Object.defineProperty on every result cost

@@ -14,7 +14,7 @@
 import { stampOf } from './clock';
 import { FeedIndicators } from './feed-indicators';
 import type { IndicatorCache } from './indicator-cache';
-import type { LoopOutput } from './loop-output';
+import { newLoopOutput, type LoopOutput } from './loop-output';
 import type { Feed, NextFunction, OrderRef, StrategyContext } from './strategy-api';
 import { BacktestError, type BacktestConfig, type Fill, type PriceData, type Rejection, type Trade } from './types';
 
@@ -108,9 +108,18 @@ const NO_EVENTS = new Float64Array(0);
 let valuesBuf: Float64Array = new Float64Array(0);
 let pnlBuf: Float64Array = new Float64Array(64);
 let pnlcommBuf: Float64Array = new Float64Array(64);
+/**
+ * The output a metrics-only run gets (`reuse`): refilled by every such run on this thread, its
+ * record lists always empty (nothing is recorded without `wantRecords`).
+ */
+const quietOut = newLoopOutput();
 
-/** Runs the fast loop over `data` with the strategy's `next` (setup already ran on `ctx`). */
-export function runFastLoop(data: PriceData, ctx: FastContext, next: NextFunction, config: BacktestConfig, rate: number, wantRecords: boolean, equity: boolean): LoopOutput {
+/**
+ * Runs the fast loop over `data` with the strategy's `next` (setup already ran on `ctx`).
+ * `reuse` (no records, no equity): the output is this thread's, valid until the next such run.
+ */
+export function runFastLoop(data: PriceData, ctx: FastContext, next: NextFunction, config: BacktestConfig, rate: number, wantRecords: boolean, equity: boolean, reuse = false): LoopOutput {
+  const out = reuse && !wantRecords && !equity ? quietOut : newLoopOutput();
   const n = data.bars;
   const start = ctx.start;
   const o = data.open;
@@ -128,9 +137,9 @@ export function runFastLoop(data: PriceData, ctx: FastContext, next: NextFunctio
   let pprice = 0.0;
   let closed = 0;
   let inMarket = 0;
-  const trades: Trade[] = [];
-  const fills: Fill[] = [];
-  const rejected: Rejection[] = [];
+  const trades = out.trades;
+  const fills = out.fills;
+  const rejected = out.rejected;
   let rejections = 0;
   // The open trade.
   let tEntryBar = 0;
@@ -244,28 +253,22 @@ export function runFastLoop(data: PriceData, ctx: FastContext, next: NextFunctio
   }
   // An order created on the last bar is never executed.
   ctx.order = NO_ORDER;
-  return {
-    values,
-    cashes,
-    ticks: n,
-    dates: data.date,
-    times: data.time,
-    finalCash: cash,
-    endSize: [pos],
-    endPrice: [pprice],
-    pnl: pnlBuf,
-    pnlcomm: pnlcommBuf,
-    closed,
-    long: closed,
-    short: 0,
-    rejections,
-    inMarket,
-    firstNext: start < n ? start : -1,
-    trades,
-    fills,
-    rejected,
-    warnings: [],
-  };
+  out.values = values;
+  out.cashes = cashes;
+  out.ticks = n;
+  out.dates = data.date;
+  out.times = data.time;
+  out.finalCash = cash;
+  out.endSize[0] = pos;
+  out.endPrice[0] = pprice;
+  out.pnl = pnlBuf;
+  out.pnlcomm = pnlcommBuf;
+  out.closed = closed;
+  out.long = closed;
+  out.rejections = rejections;
+  out.inMarket = inMarket;
+  out.firstNext = start < n ? start : -1;
+  return out;
 }
 
 /*

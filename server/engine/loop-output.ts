@@ -30,3 +30,29 @@ export interface LoopOutput {
   rejected: Rejection[];
   warnings: string[];
 }
+
+/** An output with every field (one shape) and empty record lists, for a loop to fill in. */
+export function newLoopOutput(): LoopOutput {
+  return {
+    values: new Float64Array(0),
+    cashes: undefined,
+    ticks: 0,
+    dates: new Int32Array(0),
+    times: undefined,
+    finalCash: 0,
+    endSize: [0],
+    endPrice: [0],
+    pnl: new Float64Array(0),
+    pnlcomm: new Float64Array(0),
+    closed: 0,
+    long: 0,
+    short: 0,
+    rejections: 0,
+    inMarket: 0,
+    firstNext: -1,
+    trades: [],
+    fills: [],
+    rejected: [],
+    warnings: [],
+  };
+}

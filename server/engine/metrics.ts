@@ -241,23 +241,28 @@ function exactSquares(nz: Float64Array, k: number, avg: number, zp: number, ze: 
   return x.value();
 }
 
-/** TimeReturn(Years) into `r.yearKeys`/`r.yearReturns`; returns the count of negative years. */
-function yearlyPass(r: RunRecord, v: Float64Array, cash0: number, yr: Float64Array): number {
+/**
+ * TimeReturn(Years) into `yr` (less the risk-free rate) and, with `keep`, into
+ * `r.yearKeys`/`r.yearReturns`; returns the count of negative years.
+ */
+function yearlyPass(r: RunRecord, v: Float64Array, cash0: number, yr: Float64Array, keep: boolean): number {
   const years = yearEnds(r.dates);
   const ny = years.ends.length;
-  const rets: number[] = new Array<number>(ny);
+  const rets: number[] | null = keep ? new Array<number>(ny) : null;
   let negYears = 0;
   let prev = cash0;
   for (let y = 0; y < ny; y++) {
     const x = v[years.ends[y]!]!;
     const ry = x / prev - 1.0;
-    rets[y] = ry;
+    if (rets !== null) rets[y] = ry;
     if (ry < 0) negYears++;
     yr[y] = ry - YEARLY_RF;
     prev = x;
   }
-  r.yearKeys = years.keys;
-  r.yearReturns = rets;
+  if (rets !== null) {
+    r.yearKeys = years.keys;
+    r.yearReturns = rets;
+  }
   return negYears;
 }
 
@@ -278,10 +283,10 @@ function sqnOf(pnlcomm: Float64Array, closed: number): number | null {
 }
 
 /**
- * Computes every metric. Also sets `r.yearKeys`/`r.yearReturns`: the calendar-year returns
- * (backtrader TimeReturn, Years) keyed `YYYY-12-31`.
+ * Computes every metric. With `years` (default) also sets `r.yearKeys`/`r.yearReturns`: the
+ * calendar-year returns (backtrader TimeReturn, Years) keyed `YYYY-12-31`.
  */
-export function computeMetrics(r: RunRecord): Record<string, number | null> {
+export function computeMetrics(r: RunRecord, years = true): Record<string, number | null> {
   const { values: v, bars: n, cash0, pnlcomm, closed } = r;
   const finalValue = v[n - 1]!;
   const trOpen = r.openTrades;
@@ -310,8 +315,8 @@ export function computeMetrics(r: RunRecord): Record<string, number | null> {
 
   // TimeReturn(Years) and the default SharpeRatio over it; nz is reused (the daily returns are
   // no longer needed).
-  const negYears = yearlyPass(r, v, cash0, nz);
-  const sharpeY = yearlySharpe(nz, r.yearKeys!.length);
+  const negYears = yearlyPass(r, v, cash0, nz, years);
+  const sharpeY = yearlySharpe(nz, yearEnds(r.dates).ends.length);
 
   // Returns analyzer (log returns; -inf when the value ends below zero, as backtrader). A
   // correctly rounded log matches glibc's far more often than Math.log (fdlibm, 1 ulp off for

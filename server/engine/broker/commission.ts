@@ -48,11 +48,12 @@ export class CommInfo {
 }
 
 /** The scheme of a config value: a bare number is a percent fraction. @throws BacktestError when out of range. */
+function bad(what: string): never {
+  throw new BacktestError(what);
+}
+
 export function commissionScheme(c: number | CommissionScheme): CommissionScheme {
   const s: CommissionScheme = typeof c === 'number' ? { kind: 'percent', rate: c } : c;
-  const bad = (what: string): never => {
-    throw new BacktestError(what);
-  };
   switch (s?.kind) {
     case 'percent':
       if (!(Number.isFinite(s.rate) && s.rate >= 0 && s.rate < 1)) bad(`commission must be a fraction between 0 and 1 (0.001 = 0.1%), got ${s.rate}.`);

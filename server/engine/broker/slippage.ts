@@ -7,6 +7,11 @@
 import { BacktestError, type SlippageScheme } from '../types';
 
 /** The slippage of one backtest. */
+/** True when the scheme moves any price (what `new Slippage(s).on` says, without the object). */
+export function slippageOn(s: SlippageScheme | null | undefined): boolean {
+  return (s?.kind === 'percent' ? s.rate : 0.0) !== 0 || (s?.kind === 'fixed' ? s.amount : 0.0) !== 0;
+}
+
 export class Slippage {
   private readonly perc: number;
   private readonly fixed: number;
@@ -16,7 +21,7 @@ export class Slippage {
   constructor(s: SlippageScheme | null | undefined) {
     this.perc = s?.kind === 'percent' ? s.rate : 0.0;
     this.fixed = s?.kind === 'fixed' ? s.amount : 0.0;
-    this.on = this.perc !== 0 || this.fixed !== 0;
+    this.on = slippageOn(s);
   }
 
   /** backtrader `_slip_up(pmax, price)`: a buy's price, worse by the slippage, at most `pmax`. */
