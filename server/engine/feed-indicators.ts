@@ -34,17 +34,25 @@ export class FeedIndicators implements Indicators {
     if (index > this.start) this.start = index;
   }
 
-  private memo<T>(key: string, compute: () => T, first: (v: T) => number): T {
-    const r = this.cache.get(this.data.id, key, () => {
-      const value = compute();
-      return { value, first: first(value) };
-    });
-    this.warmup(r.first);
-    return r.value;
+  /*
+   * A lookup first, then the computation on a miss: no closure per call. A grid's backtests
+   * ask for the same few series every time (hits), tens of thousands of times per worker.
+   */
+
+  /** The stored value under `key`, its warm-up applied, or undefined. */
+  private hit<T>(key: string): T | undefined {
+    const e = this.cache.find(this.data.id, key);
+    if (e === undefined) return undefined;
+    this.warmup(e.first);
+    return e.value as T;
   }
 
-  private series(key: string, compute: () => Float64Array): Float64Array {
-    return this.memo(key, compute, ind.firstValid);
+  /** Stores a computed series (or object of series) under `key`, its warm-up applied. */
+  private keep<T extends object>(key: string, value: T): T {
+    const first = value instanceof Float64Array ? ind.firstValid(value) : maxFirst(value);
+    this.cache.put(this.data.id, key, value, first);
+    this.warmup(first);
+    return value;
   }
 
   private src(source: PriceField | undefined): Float64Array {
@@ -55,59 +63,69 @@ export class FeedIndicators implements Indicators {
   }
 
   sma(period: number, source?: PriceField): Float64Array {
-    return this.series(`sma|${source ?? 'close'}|${period}`, () => ind.sma(this.src(source), period));
+    const key = keyOf('sma', source ?? 'close', period);
+    return this.hit<Float64Array>(key) ?? this.keep(key, ind.sma(this.src(source), period));
   }
   ema(period: number, source?: PriceField): Float64Array {
-    return this.series(`ema|${source ?? 'close'}|${period}`, () => ind.ema(this.src(source), period));
+    const key = keyOf('ema', source ?? 'close', period);
+    return this.hit<Float64Array>(key) ?? this.keep(key, ind.ema(this.src(source), period));
   }
   smma(period: number, source?: PriceField): Float64Array {
-    return this.series(`smma|${source ?? 'close'}|${period}`, () => ind.smma(this.src(source), period));
+    const key = keyOf('smma', source ?? 'close', period);
+    return this.hit<Float64Array>(key) ?? this.keep(key, ind.smma(this.src(source), period));
   }
   rsi(period: number, source?: PriceField): Float64Array {
-    return this.series(`rsi|${source ?? 'close'}|${period}`, () => ind.rsi(this.src(source), period));
+    const key = keyOf('rsi', source ?? 'close', period);
+    return this.hit<Float64Array>(key) ?? this.keep(key, ind.rsi(this.src(source), period));
   }
   atr(period: number): Float64Array {
     const d = this.data;
-    return this.series(`atr|${period}`, () => ind.atr(d.high, d.low, d.close, period));
+    const key = keyOf('atr', '', period);
+    return this.hit<Float64Array>(key) ?? this.keep(key, ind.atr(d.high, d.low, d.close, period));
   }
   trueRange(): Float64Array {
     const d = this.data;
-    return this.series('tr', () => ind.trueRange(d.high, d.low, d.close));
+    return this.hit<Float64Array>('tr') ?? this.keep('tr', ind.trueRange(d.high, d.low, d.close));
   }
   stddev(period: number, source?: PriceField): Float64Array {
-    return this.series(`stddev|${source ?? 'close'}|${period}`, () => ind.stddev(this.src(source), period, this.sma(period, source)));
+    const key = keyOf('stddev', source ?? 'close', period);
+    return this.hit<Float64Array>(key) ?? this.keep(key, ind.stddev(this.src(source), period, this.sma(period, source)));
   }
   bollinger(period: number, devfactor: number, source?: PriceField): ind.Bands {
     // Built from the memoized SMA and standard deviation, so a grid over dev factors shares them.
-    return this.memo(`bb|${source ?? 'close'}|${period}|${devfactor}`, () => ind.bandsFrom(this.sma(period, source), this.stddev(period, source), devfactor), maxFirst);
+    const key = `bb|${source ?? 'close'}|${period}|${devfactor}`;
+    return this.hit<ind.Bands>(key) ?? this.keep(key, ind.bandsFrom(this.sma(period, source), this.stddev(period, source), devfactor));
   }
   macd(fast = 12, slow = 26, signal = 9, source?: PriceField): ind.Macd {
     // Built from memoized EMAs and MACD line, so a grid shares them across signal periods.
-    return this.memo(
-      `macd|${source ?? 'close'}|${fast}|${slow}|${signal}`,
-      () => {
-        const line = this.series(`macdline|${source ?? 'close'}|${fast}|${slow}`, () => ind.difference(this.ema(fast, source), this.ema(slow, source)));
-        return ind.macdFrom(line, signal);
-      },
-      maxFirst,
-    );
+    const key = `macd|${source ?? 'close'}|${fast}|${slow}|${signal}`;
+    return this.hit<ind.Macd>(key) ?? this.keep(key, ind.macdFrom(this.macdLine(fast, slow, source), signal));
+  }
+  private macdLine(fast: number, slow: number, source?: PriceField): Float64Array {
+    const key = `macdline|${source ?? 'close'}|${fast}|${slow}`;
+    return this.hit<Float64Array>(key) ?? this.keep(key, ind.difference(this.ema(fast, source), this.ema(slow, source)));
   }
   stochastic(period = 14, pfast = 3, pslow = 3): ind.Stochastic {
     const d = this.data;
-    return this.memo(`stoch|${period}|${pfast}|${pslow}`, () => ind.stochastic(d.high, d.low, d.close, period, pfast, pslow), maxFirst);
+    const key = `stoch|${period}|${pfast}|${pslow}`;
+    return this.hit<ind.Stochastic>(key) ?? this.keep(key, ind.stochastic(d.high, d.low, d.close, period, pfast, pslow));
   }
   donchian(period: number): ind.Channel {
     const d = this.data;
-    return this.memo(`donchian|${period}`, () => ind.donchian(d.high, d.low, period), maxFirst);
+    const key = keyOf('donchian', '', period);
+    return this.hit<ind.Channel>(key) ?? this.keep(key, ind.donchian(d.high, d.low, period));
   }
   highest(period: number, source?: PriceField): Float64Array {
-    return this.series(`highest|${source ?? 'high'}|${period}`, () => ind.highest(this.src(source ?? 'high'), period));
+    const key = keyOf('highest', source ?? 'high', period);
+    return this.hit<Float64Array>(key) ?? this.keep(key, ind.highest(this.src(source ?? 'high'), period));
   }
   lowest(period: number, source?: PriceField): Float64Array {
-    return this.series(`lowest|${source ?? 'low'}|${period}`, () => ind.lowest(this.src(source ?? 'low'), period));
+    const key = keyOf('lowest', source ?? 'low', period);
+    return this.hit<Float64Array>(key) ?? this.keep(key, ind.lowest(this.src(source ?? 'low'), period));
   }
   roc(period: number, source?: PriceField): Float64Array {
-    return this.series(`roc|${source ?? 'close'}|${period}`, () => ind.roc(this.src(source), period));
+    const key = keyOf('roc', source ?? 'close', period);
+    return this.hit<Float64Array>(key) ?? this.keep(key, ind.roc(this.src(source), period));
   }
   crossover(a: Float64Array, b: Float64Array): Float64Array {
     // Not memoized: in a grid every (a, b) pair is new. A reused per-thread buffer, valid for
@@ -142,6 +160,29 @@ export class FeedIndicators implements Indicators {
     ind.signalEvents(g, this.bars, events);
     return events;
   }
+}
+
+/** Keys made so far: kind → source → period → `kind|source|period` (`kind|period` without a source). */
+const KEYS = new Map<string, Map<string, Map<number, string>>>();
+/** Distinct periods kept per (kind, source): a strategy asking for more is not a grid's. */
+const MAX_PERIODS = 4096;
+
+/**
+ * A series' cache key, made once: building it per call (a template string, then its hash on
+ * the lookup) was garbage on every backtest of a grid.
+ */
+function keyOf(kind: string, source: string, period: number): string {
+  let bySource = KEYS.get(kind);
+  if (bySource === undefined) KEYS.set(kind, (bySource = new Map()));
+  let byPeriod = bySource.get(source);
+  if (byPeriod === undefined) bySource.set(source, (byPeriod = new Map()));
+  let key = byPeriod.get(period);
+  if (key === undefined) {
+    if (byPeriod.size >= MAX_PERIODS) byPeriod.clear();
+    key = source === '' ? `${kind}|${period}` : `${kind}|${source}|${period}`;
+    byPeriod.set(period, key);
+  }
+  return key;
 }
 
 function maxFirst(v: object): number {

@@ -33,26 +33,43 @@ export class IndicatorCache {
    * returns the value and its first defined bar.
    */
   get<T>(dataId: string, key: string, compute: () => { value: T; first: number }): { value: T; first: number } {
+    const hit = this.find(dataId, key);
+    if (hit) return hit as { value: T; first: number };
+    const r = compute();
+    this.put(dataId, key, r.value, r.first);
+    return r;
+  }
+
+  /** The entry stored under (`dataId`, `key`) — its `value` and `first` — or undefined (a miss: `put` the value). */
+  find(dataId: string, key: string): { readonly value: unknown; readonly first: number } | undefined {
+    const hit = this.byData.get(dataId)?.get(key);
+    if (hit === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    hit.tick = ++this.clock;
+    return hit;
+  }
+
+  /** Stores `value` (first defined at bar `first`) under (`dataId`, `key`). */
+  put(dataId: string, key: string, value: unknown, first: number): void {
     let m = this.byData.get(dataId);
     if (!m) {
       m = new Map();
       this.byData.set(dataId, m);
     }
-    const hit = m.get(key);
-    if (hit) {
-      this.hits++;
-      hit.tick = ++this.clock;
-      return hit as { value: T; first: number };
+    const bytes = sizeOf(value);
+    const e: Entry = { value, first, bytes, tick: ++this.clock, data: m, key };
+    const old = m.get(key);
+    if (old) {
+      this.bytes -= old.bytes;
+      this.count--;
     }
-    this.misses++;
-    const r = compute();
-    const bytes = sizeOf(r.value);
-    const e: Entry = { value: r.value, first: r.first, bytes, tick: ++this.clock, data: m, key };
     m.set(key, e);
     this.bytes += bytes;
     this.count++;
     if (this.bytes > this.maxBytes) this.evict(e);
-    return r;
   }
 
   /** Drops least recently used entries (never `keep`) until 3/4 of the budget is used. */
