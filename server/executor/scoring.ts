@@ -45,31 +45,55 @@ export interface Scored {
  * the trial infeasible with the names that were undefined — never a NaN score.
  */
 export function scoreTrial(scorer: Pick<Scorer, 'objectives' | 'constraints'>, params: ParamValues, metrics: Metrics, symbols?: readonly TrialSymbol[]): Scored {
-  const lookup: BasketLookup = (n) => (n in metrics ? metrics[n] : params[n]);
-  // A basket trial: one-argument mean/median/min/max read each symbol's metrics.
-  if (symbols) lookup.symbols = symbols.map((s): Lookup => (n) => (n in s.metrics ? s.metrics[n] : params[n]));
-  const describe = (names: string[]): string =>
-    names
-      .map((n) => {
-        const v = lookup(n) ?? (METRIC_KEYS[n] !== undefined ? lookup(METRIC_KEYS[n]!) : undefined);
-        return `${n} = ${v === null || v === undefined ? 'undefined' : typeof v === 'number' ? fmt(v) : String(v)}`;
-      })
-      .join(', ');
+  let lookup: BasketLookup;
+  if (symbols) {
+    lookup = (n) => (n in metrics ? metrics[n] : params[n]);
+    // A basket trial: one-argument mean/median/min/max read each symbol's metrics.
+    lookup.symbols = symbols.map((s): Lookup => (n) => (n in s.metrics ? s.metrics[n] : params[n]));
+  } else {
+    // One lookup for every trial (a pool worker scores tens of thousands): it reads these two.
+    current.metrics = metrics;
+    current.params = params;
+    lookup = currentLookup;
+  }
+  try {
+    return score(scorer, lookup);
+  } finally {
+    current.metrics = NONE;
+    current.params = NONE;
+  }
+}
+
+const NONE: Record<string, never> = {};
+const current: { metrics: Metrics; params: ParamValues } = { metrics: NONE, params: NONE };
+const currentLookup: BasketLookup = (n) => (n in current.metrics ? current.metrics[n] : current.params[n]);
+
+function score(scorer: Pick<Scorer, 'objectives' | 'constraints'>, lookup: BasketLookup): Scored {
   for (const c of scorer.constraints) {
     const v = c.fn(lookup);
     if (v === true || (typeof v === 'number' && v !== 0)) continue;
     const why = v === null ? 'cannot be evaluated' : 'does not hold';
-    return { state: 'infeasible', score: null, loss: null, error: `constraint '${c.text}' ${why} (${describe(c.names)})` };
+    return { state: 'infeasible', score: null, loss: null, error: `constraint '${c.text}' ${why} (${describe(lookup, c.names)})` };
   }
   const values: number[] = [];
   for (const o of scorer.objectives) {
     const v = o.fn(lookup);
     if (typeof v !== 'number' || !Number.isFinite(v))
-      return { state: 'infeasible', score: null, loss: null, error: `objective '${o.text}' is undefined for this trial (${describe(o.names)})` };
+      return { state: 'infeasible', score: null, loss: null, error: `objective '${o.text}' is undefined for this trial (${describe(lookup, o.names)})` };
     values.push(v);
   }
   const loss = values.map((v, i) => (scorer.objectives[i]!.direction === 'maximize' ? -v : v));
   return { state: 'complete', score: values.length === 1 ? values[0]! : values, loss };
+}
+
+/** `name = value, …` for an infeasible trial's reason. */
+function describe(lookup: Lookup, names: string[]): string {
+  return names
+    .map((n) => {
+      const v = lookup(n) ?? (METRIC_KEYS[n] !== undefined ? lookup(METRIC_KEYS[n]!) : undefined);
+      return `${n} = ${v === null || v === undefined ? 'undefined' : typeof v === 'number' ? fmt(v) : String(v)}`;
+    })
+    .join(', ');
 }
 
 const METRIC_KEYS: Record<string, string> = { trades: 'trades_closed', max_drawdown: 'max_drawdown_money', sharpe: 'sharpe_days_ann_rf0' };
