@@ -19,25 +19,26 @@ export const emaAtr: StrategyDefinition = {
     // Exact: while flat, a bar where cx is 0 enters nothing and touches no level (they are set
     // only at an entry, which needs cx != 0); in a position every bar is checked.
     ctx.nextOnlyOn(cx, 'flat');
-    let stop = NaN;
-    let target = NaN;
+    // The open trade's [stop, target] in an array of doubles (stored unboxed): captured `let`
+    // numbers were boxed anew at each entry, garbage on every trade of every grid backtest.
+    const lv = [NaN, NaN];
     return directionNext(
       {
         longEntry: (i) => cx[i]! > 0,
         longExit: (i) => {
           const ci = c[i]!;
-          return ci <= stop ? 'stop' : ci >= target ? 'target' : cx[i]! < 0 ? 'cross' : null;
+          return ci <= lv[0]! ? 'stop' : ci >= lv[1]! ? 'target' : cx[i]! < 0 ? 'cross' : null;
         },
         shortEntry: (i) => cx[i]! < 0,
         shortExit: (i) => {
           const ci = c[i]!;
-          return ci >= stop ? 'stop' : ci <= target ? 'target' : cx[i]! > 0 ? 'cross' : null;
+          return ci >= lv[0]! ? 'stop' : ci <= lv[1]! ? 'target' : cx[i]! > 0 ? 'cross' : null;
         },
         onEntry: (sign, i) => {
           const ci = c[i]!;
           const a = atr[i]!;
-          stop = sign > 0 ? ci - sl * a : ci + sl * a;
-          target = sign > 0 ? ci + tp * a : ci - tp * a;
+          lv[0] = sign > 0 ? ci - sl * a : ci + sl * a;
+          lv[1] = sign > 0 ? ci + tp * a : ci - tp * a;
         },
       },
       p,
