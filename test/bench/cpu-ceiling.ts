@@ -1,12 +1,24 @@
 /**
- * The hardware ceiling of every 2-worker figure: the same pure CPU work on 1 thread, then on 2
- * worker_threads at once, for a fixed time each — how many cores' worth two threads really get
- * on this machine (a VM reports one thread per core, but its cores may share more than that).
- * Two kinds of work: `float` (a tight loop of float math on locals, nothing allocated) and
- * `alloc` (a backtest-like loop: typed arrays of a few thousand bars, small objects per bar,
- * young-generation garbage). Each thread counts the rounds it completes in the window; the
- * ceiling is the two threads' rounds over the one thread's (2.00 = two full cores).
+ * What two threads really get on this machine: the same CPU work on 1 thread, then on 2
+ * worker_threads at once, for a fixed time each. Each thread counts the rounds it completes in
+ * the window; the ceiling is the two threads' rounds over the one thread's (2.00 = two cores).
+ * Two kinds of work: `float` (a tight loop of float math on locals, nothing allocated) — the
+ * hardware's ceiling — and `alloc` (a backtest-like loop: typed arrays of a few thousand bars,
+ * small objects per bar, young-generation garbage).
+ *
+ * `alloc` gets less than `float` here (1.6–1.8 against ~1.97 on the 2-core VM), but the gap is
+ * not the hardware: it is V8's garbage collector. Each isolate's young-generation collections
+ * run on helper threads (parallel scavenge) and its sweeping and marking concurrently, so two
+ * allocating isolates on two cores bring more runnable threads than cores. The same `alloc`
+ * work in a child process under `node --single-threaded-gc` (`allocSingleThreadedGc`) gets
+ * ~1.95. That flag is no remedy (one worker's own collections get slower); allocating less per
+ * backtest is. So `ceiling` (the `alloc` figure) bounds what a garbage-making worker gains,
+ * and less garbage per backtest moves the 2-worker figures toward `float`'s.
+ *
+ * `node out/test/bench/cpu-ceiling.js alloc` prints the `alloc` figures alone (the child's job).
  */
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 /** The thread's code (eval'd: no bundle needed). Waits on the shared flag so both threads start together. */
@@ -80,21 +92,46 @@ export interface CeilingFigures {
   ceiling: number;
 }
 
-/** The ceiling for float and allocating work: best of `passes` of `ms` each, 1 and 2 threads alternated. */
-export async function cpuCeiling(passes = 3, ms = 1000): Promise<Record<'float' | 'alloc', CeilingFigures> & { ceiling: number }> {
-  const out = {} as Record<'float' | 'alloc', CeilingFigures>;
-  for (const kind of ['float', 'alloc'] as const) {
-    let one = 0;
-    let two = 0;
-    for (let p = 0; p < passes; p++) {
-      one = Math.max(one, (await together(1, kind, ms))[0]!);
-      two = Math.max(
-        two,
-        (await together(2, kind, ms)).reduce((a, b) => a + b, 0),
-      );
-    }
-    out[kind] = { oneThreadPerSecond: Math.round(one), twoThreadsPerSecond: Math.round(two), ceiling: Number((two / one).toFixed(2)) };
+/** One kind's figures: best of `passes` of `ms` each, 1 and 2 threads alternated. */
+async function ceilingOf(kind: 'float' | 'alloc', passes: number, ms: number): Promise<CeilingFigures> {
+  let one = 0;
+  let two = 0;
+  for (let p = 0; p < passes; p++) {
+    one = Math.max(one, (await together(1, kind, ms))[0]!);
+    two = Math.max(
+      two,
+      (await together(2, kind, ms)).reduce((a, b) => a + b, 0),
+    );
   }
-  // The backtest-like figure bounds the grids' 2-worker speedups.
-  return { ...out, ceiling: out.alloc.ceiling };
+  return { oneThreadPerSecond: Math.round(one), twoThreadsPerSecond: Math.round(two), ceiling: Number((two / one).toFixed(2)) };
+}
+
+/**
+ * The `alloc` figures in a child process under `node --single-threaded-gc` (V8's collector
+ * without helper threads): what the same work gets when the isolates' GC threads do not
+ * compete. This file is bundled on its own beside run-bench.js (esbuild.mjs), so the child runs it.
+ */
+function allocSingleThreadedGc(passes: number, ms: number): Promise<CeilingFigures> {
+  const file = path.join(__dirname, 'cpu-ceiling.js');
+  const args = ['--single-threaded-gc', file, 'alloc', String(passes), String(ms)];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { timeout: 20 * passes * ms + 30000 }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(JSON.parse(stdout) as CeilingFigures);
+    });
+  });
+}
+
+/** The ceiling for float and allocating work (and the latter without GC helper threads). */
+export async function cpuCeiling(passes = 3, ms = 1000): Promise<Record<'float' | 'alloc' | 'allocSingleThreadedGc', CeilingFigures> & { ceiling: number }> {
+  const float = await ceilingOf('float', passes, ms);
+  const alloc = await ceilingOf('alloc', passes, ms);
+  const allocSingle = await allocSingleThreadedGc(passes, ms);
+  // The backtest-like figure bounds the grids' 2-worker speedups (see the file's comment).
+  return { float, alloc, allocSingleThreadedGc: allocSingle, ceiling: alloc.ceiling };
+}
+
+// Run as the child (not when bundled into run-bench.js, which runs under its own name).
+if (path.basename(process.argv[1] ?? '') === 'cpu-ceiling.js' && process.argv[2] === 'alloc') {
+  void ceilingOf('alloc', Number(process.argv[3] ?? 3), Number(process.argv[4] ?? 1000)).then((f) => process.stdout.write(JSON.stringify(f) + '\n'));
 }

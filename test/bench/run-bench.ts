@@ -9,8 +9,9 @@
  * backtests. backtrader's plain optstrategy does 2.61 backtests/s on this machine kind
  * (../shared/baselines). Env: BENCH_GRID_REPEATS (3), BENCH_RUN_ONLY=cancel|ceiling|grid|sma|10m,
  * BENCH_RUN_10M=0 to skip the 10M grid, BENCH_10M_SECONDS (60). `cpuCeiling` (cpu-ceiling.ts, also
- * BENCH_RUN_ONLY=ceiling): how many cores' worth two threads of pure CPU work get here — the bound
- * of every speedup2Workers.
+ * BENCH_RUN_ONLY=ceiling): how many cores' worth two threads get here — of float work (the
+ * hardware), of allocating work (less: two isolates' GC helper threads compete for the cores),
+ * and of the latter under --single-threaded-gc; the `alloc` figure bounds every speedup2Workers.
  */
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -219,7 +220,8 @@ async function scaling(name: string, text: string, repeats: number, ceiling?: nu
     process.stderr.write(`${name} on ${workers} worker(s): ${JSON.stringify(out[`workers${workers}`])} (load ${os.loadavg()[0]!.toFixed(2)})\n`);
   }
   out.speedup2Workers = Number((wall[1]! / wall[2]!).toFixed(2));
-  // What two threads of pure CPU work get on this machine (cpu-ceiling.ts): no speedup can pass it.
+  // What two threads of allocating work get on this machine (cpu-ceiling.ts): a worker that
+  // makes garbage at that rate cannot pass it; one that makes less can (toward `float`'s).
   if (ceiling !== undefined) out.cpuCeiling2Threads = ceiling;
   return out;
 }
