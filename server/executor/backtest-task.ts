@@ -139,8 +139,10 @@ export default function runBatch(task: TaskInput): TaskResult {
     }
     const durationMs = performance.now() - t0;
     // A basket's metrics carry each symbol's under `<i>|<metric>` keys: split into `symbols`.
-    const split = splitSymbolMetrics(metrics, init.payload.basket?.symbols);
-    out.add(t.number, t.params, durationMs, split.metrics, scorer ? scoreTrial(scorer, t.params, split.metrics, split.symbols) : null, undefined, undefined, split.symbols);
+    const basket = init.payload.basket;
+    const split = basket ? splitSymbolMetrics(metrics, basket.symbols) : null;
+    if (split) metrics = split.metrics;
+    out.add(t.number, t.params, durationMs, metrics, scorer ? scoreTrial(scorer, t.params, metrics, split?.symbols) : null, undefined, undefined, split?.symbols);
   }
   beat[0] = -1;
   return { block: out.finish() };

@@ -75,15 +75,19 @@ function score(scorer: Pick<Scorer, 'objectives' | 'constraints'>, lookup: Baske
     const why = v === null ? 'cannot be evaluated' : 'does not hold';
     return { state: 'infeasible', score: null, loss: null, error: `constraint '${c.text}' ${why} (${describe(lookup, c.names)})` };
   }
-  const values: number[] = [];
-  for (const o of scorer.objectives) {
+  // Sized arrays: pushing onto [] allocated a 17-slot backing store per trial.
+  const n = scorer.objectives.length;
+  const values = new Array<number>(n);
+  const loss = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const o = scorer.objectives[i]!;
     const v = o.fn(lookup);
     if (typeof v !== 'number' || !Number.isFinite(v))
       return { state: 'infeasible', score: null, loss: null, error: `objective '${o.text}' is undefined for this trial (${describe(lookup, o.names)})` };
-    values.push(v);
+    values[i] = v;
+    loss[i] = o.direction === 'maximize' ? -v : v;
   }
-  const loss = values.map((v, i) => (scorer.objectives[i]!.direction === 'maximize' ? -v : v));
-  return { state: 'complete', score: values.length === 1 ? values[0]! : values, loss };
+  return { state: 'complete', score: n === 1 ? values[0]! : values, loss };
 }
 
 /** `name = value, …` for an infeasible trial's reason. */
