@@ -18,6 +18,7 @@ import type {
   AnalyzeOptions,
   Diagnostic,
   DocumentAnalysis,
+  Domain,
   DomainAst,
   EarlyStop,
   Expr,
@@ -43,7 +44,7 @@ import type {
   TokenKind,
   ValidateModel,
 } from './model';
-import { DEFAULT_TRIALS, SEARCH_METHODS, findSearchMethod } from './search-methods';
+import { DEFAULT_TRIALS, SEARCH_METHODS, findSearchMethod, type SearchOptionInfo } from './search-methods';
 import { closest, SuggestionWork } from './suggest';
 import type { LineIndex } from './positions';
 
@@ -1013,6 +1014,29 @@ class Checker {
   private stage(st: StageAst, study: StudyModel, paramTypes: Map<string, ParamType>, schemaKnown: boolean, searched: StageCheck['searched']): StageModel {
     const name = st.name?.value ?? '';
     const stage: StageModel = { name, range: st.range, search: { method: 'grid', options: {} }, params: [], where: [], size: 0, sizeExact: true };
+    const searchOk = this.stageSearch(st, stage);
+    // With an unknown method (reported) the stage's kind is unknown: skip grid-only checks.
+    const isGrid = searchOk && stage.search.method === 'grid';
+    const { domainsOk, stageParamTypes } = this.stageParams(st, stage, study, paramTypes, schemaKnown, searched, isGrid);
+    const whereOk = this.stageWhere(st, stage, { metrics: false, params: paramTypes, paramsKnown: schemaKnown, context: 'where', stageParams: stageParamTypes });
+    this.stageEarlyStop(st, stage);
+    if (stage.params.length === 0 && domainsOk)
+      this.report('warning', IssueCodes.EmptyStage, "this stage searches no parameter: add 'param NAME in DOMAIN'", st.headRange);
+
+    // Size.
+    if (!searchOk || !domainsOk) {
+      // A stage with a broken search or domain cannot run: it runs no backtest.
+      stage.size = 0;
+    } else if (!isGrid) {
+      stage.size = stage.search.trials ?? DEFAULT_TRIALS;
+    } else {
+      this.gridStageSize(stage, whereOk && domainsOk, st);
+    }
+    return stage;
+  }
+
+  /** The stage's `search` statement (the last one counts): its method and checked options. @returns false for an unknown method */
+  private stageSearch(st: StageAst, stage: StageModel): boolean {
     let searchSeen: Range | undefined;
     let searchOk = true;
     for (const s of st.statements) {
@@ -1047,30 +1071,12 @@ class Checker {
         }
         optRanges.set(spec.name, o);
         const v = this.optionValue(o);
-        const where = o.value?.range ?? o.key.range;
-        let bad: string | undefined;
-        let data: unknown;
-        if (spec.type === 'flag') {
-          if (typeof v !== 'boolean') bad = `'${spec.name}' is a flag: write '${spec.name}' or '${spec.name} false'`;
-        } else if (spec.type === 'enum') {
-          if (typeof v !== 'string' || !spec.values!.includes(v)) {
-            const guess = typeof v === 'string' ? closest(v, spec.values!) : undefined;
-            bad = `'${spec.name}' is one of ${spec.values!.join(', ')}, not ${o.value ? literalText(o.value) : 'empty'}` + (guess ? `: did you mean '${guess}'?` : '');
-            if (guess) data = { replacement: guess };
-          }
-        } else if (typeof v !== 'number' || o.value === undefined) {
-          bad = `'${spec.name}' expects a ${spec.type === 'int' ? 'whole number' : 'number'}`;
-        } else if (spec.type === 'int' && !Number.isInteger(v)) {
-          bad = `'${spec.name}' expects a whole number, not ${literalText(o.value)}`;
-        } else if (spec.min !== undefined && (spec.minExclusive ? v <= spec.min : v < spec.min)) {
-          bad = `'${spec.name}' must be ${spec.minExclusive ? 'more than' : 'at least'} ${spec.min}, not ${literalText(o.value)}`;
-        } else if (spec.max !== undefined && v > spec.max) {
-          bad = `'${spec.name}' must be at most ${spec.max}, not ${literalText(o.value)}`;
-        }
+        const bad = searchOptionError(spec, v, o);
         if (bad) {
-          this.report('error', IssueCodes.InvalidSearchOption, bad, where, data ? { data } : {});
+          this.report('error', IssueCodes.InvalidSearchOption, bad.message, o.value?.range ?? o.key.range, bad.data ? { data: bad.data } : {});
           continue;
         }
+        stage.search.options[spec.name] = v;
         stage.search.options[spec.name] = v;
       }
       const trials = stage.search.options['trials'];
@@ -1087,10 +1093,19 @@ class Checker {
         });
       }
     }
-    // With an unknown method (reported) the stage's kind is unknown: skip grid-only checks.
-    const isGrid = searchOk && stage.search.method === 'grid';
+    return searchOk;
+  }
 
-    // Parameters.
+  /** The stage's `param` statements, checked against the strategy's parameters. */
+  private stageParams(
+    st: StageAst,
+    stage: StageModel,
+    study: StudyModel,
+    paramTypes: Map<string, ParamType>,
+    schemaKnown: boolean,
+    searched: StageCheck['searched'],
+    isGrid: boolean,
+  ): { domainsOk: boolean; stageParamTypes: Map<string, ParamType> } {
     const seenHere = new Map<string, Range>();
     const stageParamTypes = new Map<string, ParamType>();
     let domainsOk = true;
@@ -1131,19 +1146,26 @@ class Checker {
       stage.params.push({ name: pname, type, domain: s.domain.domain, range: s.range });
     }
 
-    // Filters.
+    return { domainsOk, stageParamTypes };
+  }
+
+  /** The stage's `where` filters. @returns false when one has an error or a hole (the grid cannot be counted). */
+  private stageWhere(st: StageAst, stage: StageModel, scope: ExprScope): boolean {
     let whereOk = true;
     for (const s of st.statements) {
       if (s.kind !== 'where' || !s.expr) continue;
       const before = this.diagnostics.length;
-      const t = this.checkExpr(s.expr, { metrics: false, params: paramTypes, paramsKnown: schemaKnown, context: 'where', stageParams: stageParamTypes });
+      const t = this.checkExpr(s.expr, scope);
       if (t !== 'bool' && t !== 'unknown')
         this.report('error', IssueCodes.WhereNotBoolean, `'where' needs a condition (like 'fast < slow'), but this is a ${t}`, s.expr.range);
       if (this.diagnostics.slice(before).some((d) => d.severity === 'error') || containsHole(s.expr)) whereOk = false;
       stage.where.push(s.expr);
     }
 
-    // Early stop.
+    return whereOk;
+  }
+
+  private stageEarlyStop(st: StageAst, stage: StageModel): void {
     let esSeen = false;
     for (const s of st.statements) {
       if (s.kind !== 'early_stop') continue;
@@ -1152,19 +1174,6 @@ class Checker {
       stage.earlyStop = this.earlyStop(s.options, s.range) ?? stage.earlyStop;
     }
 
-    if (stage.params.length === 0 && domainsOk)
-      this.report('warning', IssueCodes.EmptyStage, "this stage searches no parameter: add 'param NAME in DOMAIN'", st.headRange);
-
-    // Size.
-    if (!searchOk || !domainsOk) {
-      // A stage with a broken search or domain cannot run: it runs no backtest.
-      stage.size = 0;
-    } else if (!isGrid) {
-      stage.size = stage.search.trials ?? DEFAULT_TRIALS;
-    } else {
-      this.gridStageSize(stage, whereOk && domainsOk, st);
-    }
-    return stage;
   }
 
   private gridStageSize(stage: StageModel, filtersOk: boolean, st: StageAst): void {
@@ -1229,118 +1238,146 @@ class Checker {
   /** Checks one domain against its parameter's type; false when the domain cannot be used. */
   private domain(pname: string, type: ParamType, d: DomainAst, isGrid: boolean, schema: ParamSchema | undefined): boolean {
     const dom = d.domain!;
-    const numeric = type === 'int' || type === 'float';
-    switch (dom.kind) {
-      case 'list': {
-        if (dom.values.length === 0) {
-          this.report('error', IssueCodes.EmptyDomain, `the list of values of '${pname}' is empty`, d.range);
-          return false;
-        }
-        let ok = true;
-        const seen = new Set<ParamValue>();
-        for (const it of d.items ?? []) {
-          const v = literalAsParam(it, type);
-          if ('error' in v) {
-            this.report('error', IssueCodes.DomainTypeMismatch, `'${pname}' (${type}) ${v.error}`, it.range);
-            ok = false;
-            continue;
-          }
-          if (seen.has(v.value)) this.report('warning', IssueCodes.DuplicateParam, `${literalText(it)} is listed twice`, it.range);
-          seen.add(v.value);
-          if (schema) this.valueBounds(schema, v.value, it.range);
-        }
-        if (ok) {
-          // Normalize the list to the parameter's type (`"x"` and bare `x` are both strings).
-          dom.values = (d.items ?? []).map((it) => (literalAsParam(it, type) as { value: ParamValue }).value);
-        }
-        return ok;
-      }
-      case 'range':
-      case 'continuous':
-      case 'log': {
-        if (!numeric) {
-          this.report('error', IssueCodes.DomainTypeMismatch, `'${pname}' is a ${type}: give its values as a list, like [${type === 'bool' ? 'true, false' : '"a", "b"'}]`, d.range);
-          return false;
-        }
-        for (const l of [d.lo, d.hi, d.step]) if (l?.percent) {
-          this.report('error', IssueCodes.DomainTypeMismatch, 'a range takes plain numbers, not percentages', l.range);
-          return false;
-        }
-        if (dom.kind === 'log') {
-          let ok = true;
-          if (!(dom.lo > 0) || !(dom.hi > 0)) {
-            this.report('error', IssueCodes.NonPositiveLogBound, `a log range needs bounds above 0 (log 0 is undefined), not ${d.lo?.text} .. ${d.hi?.text}`, d.range);
-            ok = false;
-          } else if (dom.lo > dom.hi) {
-            this.report('error', IssueCodes.ReversedRange, `the range is reversed: ${d.lo?.text} is above ${d.hi?.text}`, d.range, {
-              data: { replacement: `log ${d.hi?.text} .. ${d.lo?.text} count ${d.count?.text}` },
-            });
-            ok = false;
-          }
-          if (!Number.isInteger(dom.count) || dom.count < 2) {
-            this.report('error', IssueCodes.InvalidLogCount, `'count' is the number of values, a whole number of at least 2, not ${d.count?.text}`, d.count?.range ?? d.range);
-            ok = false;
-          }
-          if (ok && type === 'int') {
-            const n = (domainValues(dom, 'int') ?? []).length;
-            if (n < dom.count)
-              this.report('warning', IssueCodes.DomainTypeMismatch, `'${pname}' is an int: rounding leaves ${n} distinct values of the ${dom.count} asked`, d.range);
-          }
-          if (ok && schema) {
-            this.valueBounds(schema, dom.lo, d.lo!.range);
-            this.valueBounds(schema, dom.hi, d.hi!.range);
-          }
-          return ok;
-        }
-        if (dom.lo > dom.hi) {
-          const stepText = dom.kind === 'range' ? ` step ${d.step?.text}` : '';
-          this.report('error', IssueCodes.ReversedRange, `the range is reversed: ${d.lo?.text} is above ${d.hi?.text}`, { start: d.lo!.range.start, end: d.hi!.range.end }, {
-            data: { replacement: `${d.hi?.text} .. ${d.lo?.text}`, full: `${d.hi?.text} .. ${d.lo?.text}${stepText}` },
-          });
-          return false;
-        }
-        if (type === 'int')
-          for (const l of [d.lo, d.hi, d.step])
-            if (l && !Number.isInteger(l.value)) {
-              this.report('error', IssueCodes.DomainTypeMismatch, `'${pname}' is an int, but ${l.text} is not a whole number`, l.range);
-              return false;
-            }
-        if (schema) {
-          this.valueBounds(schema, dom.lo, d.lo!.range);
-          this.valueBounds(schema, dom.hi, d.hi!.range);
-        }
-        if (dom.kind === 'continuous') {
-          if (isGrid) {
-            const suggested = suggestStep(dom.lo, dom.hi, type);
-            this.report(
-              'error',
-              IssueCodes.ContinuousInGrid,
-              `a grid needs a finite set of values: add a step, like '${d.lo?.text} .. ${d.hi?.text} step ${suggested}', or search this stage with bayes, tpe, random, genetic or cmaes`,
-              d.range,
-              { data: { insert: ` step ${suggested}`, at: d.range.end } },
-            );
-            return false;
-          }
-          return true;
-        }
-        if (!(dom.step > 0)) {
-          this.report('error', IssueCodes.NonPositiveStep, `the step must be more than 0, not ${d.step?.text}`, d.step?.range ?? d.range);
-          return false;
-        }
-        if (!stepDivides(dom.lo, dom.hi, dom.step)) {
-          const last = rangeValue(dom.lo, dom.step, rangeCount(dom.lo, dom.hi, dom.step) - 1, type);
-          this.report(
-            'warning',
-            IssueCodes.StepDoesNotDivide,
-            `step ${d.step?.text} does not reach ${d.hi?.text} from ${d.lo?.text}: the last value is ${String(last)}`,
-            d.step?.range ?? d.range,
-            { data: { lastValue: last } },
-          );
-        }
-        return domainSize(dom) > 0;
-      }
+    if (dom.kind === 'list') return this.listDomain(pname, type, d, dom, schema);
+    if (type !== 'int' && type !== 'float') {
+      this.report('error', IssueCodes.DomainTypeMismatch, `'${pname}' is a ${type}: give its values as a list, like [${type === 'bool' ? 'true, false' : '"a", "b"'}]`, d.range);
+      return false;
     }
+    for (const l of [d.lo, d.hi, d.step]) if (l?.percent) {
+      this.report('error', IssueCodes.DomainTypeMismatch, 'a range takes plain numbers, not percentages', l.range);
+      return false;
+    }
+    if (dom.kind === 'log') return this.logDomain(pname, type, d, dom, schema);
+    return this.rangeDomain(pname, type, d, dom, isGrid, schema);
   }
+
+  /** `[a, b, …]`: every value of the parameter's type, none twice. */
+  private listDomain(pname: string, type: ParamType, d: DomainAst, dom: Extract<Domain, { kind: 'list' }>, schema: ParamSchema | undefined): boolean {
+    if (dom.values.length === 0) {
+      this.report('error', IssueCodes.EmptyDomain, `the list of values of '${pname}' is empty`, d.range);
+      return false;
+    }
+    let ok = true;
+    const seen = new Set<ParamValue>();
+    for (const it of d.items ?? []) {
+      const v = literalAsParam(it, type);
+      if ('error' in v) {
+        this.report('error', IssueCodes.DomainTypeMismatch, `'${pname}' (${type}) ${v.error}`, it.range);
+        ok = false;
+        continue;
+      }
+      if (seen.has(v.value)) this.report('warning', IssueCodes.DuplicateParam, `${literalText(it)} is listed twice`, it.range);
+      seen.add(v.value);
+      if (schema) this.valueBounds(schema, v.value, it.range);
+    }
+    if (ok) {
+      // Normalize the list to the parameter's type (`"x"` and bare `x` are both strings).
+      dom.values = (d.items ?? []).map((it) => (literalAsParam(it, type) as { value: ParamValue }).value);
+    }
+    return ok;
+  }
+
+  /** `log lo .. hi count n`: positive ordered bounds, a whole count of at least 2. */
+  private logDomain(pname: string, type: ParamType, d: DomainAst, dom: Extract<Domain, { kind: 'log' }>, schema: ParamSchema | undefined): boolean {
+    let ok = true;
+    if (!(dom.lo > 0) || !(dom.hi > 0)) {
+      this.report('error', IssueCodes.NonPositiveLogBound, `a log range needs bounds above 0 (log 0 is undefined), not ${d.lo?.text} .. ${d.hi?.text}`, d.range);
+      ok = false;
+    } else if (dom.lo > dom.hi) {
+      this.report('error', IssueCodes.ReversedRange, `the range is reversed: ${d.lo?.text} is above ${d.hi?.text}`, d.range, {
+        data: { replacement: `log ${d.hi?.text} .. ${d.lo?.text} count ${d.count?.text}` },
+      });
+      ok = false;
+    }
+    if (!Number.isInteger(dom.count) || dom.count < 2) {
+      this.report('error', IssueCodes.InvalidLogCount, `'count' is the number of values, a whole number of at least 2, not ${d.count?.text}`, d.count?.range ?? d.range);
+      ok = false;
+    }
+    if (ok && type === 'int') {
+      const n = (domainValues(dom, 'int') ?? []).length;
+      if (n < dom.count)
+        this.report('warning', IssueCodes.DomainTypeMismatch, `'${pname}' is an int: rounding leaves ${n} distinct values of the ${dom.count} asked`, d.range);
+    }
+    if (ok && schema) {
+      this.valueBounds(schema, dom.lo, d.lo!.range);
+      this.valueBounds(schema, dom.hi, d.hi!.range);
+    }
+    return ok;
+  }
+
+  /** `lo .. hi` (continuous) or `lo .. hi step s`: ordered bounds, whole numbers for an int, a step that is positive and reaches hi. */
+  private rangeDomain(pname: string, type: ParamType, d: DomainAst, dom: Extract<Domain, { kind: 'range' | 'continuous' }>, isGrid: boolean, schema: ParamSchema | undefined): boolean {
+    if (dom.lo > dom.hi) {
+      const stepText = dom.kind === 'range' ? ` step ${d.step?.text}` : '';
+      this.report('error', IssueCodes.ReversedRange, `the range is reversed: ${d.lo?.text} is above ${d.hi?.text}`, { start: d.lo!.range.start, end: d.hi!.range.end }, {
+        data: { replacement: `${d.hi?.text} .. ${d.lo?.text}`, full: `${d.hi?.text} .. ${d.lo?.text}${stepText}` },
+      });
+      return false;
+    }
+    if (type === 'int')
+      for (const l of [d.lo, d.hi, d.step])
+        if (l && !Number.isInteger(l.value)) {
+          this.report('error', IssueCodes.DomainTypeMismatch, `'${pname}' is an int, but ${l.text} is not a whole number`, l.range);
+          return false;
+        }
+    if (schema) {
+      this.valueBounds(schema, dom.lo, d.lo!.range);
+      this.valueBounds(schema, dom.hi, d.hi!.range);
+    }
+    if (dom.kind === 'continuous') {
+      if (isGrid) {
+        const suggested = suggestStep(dom.lo, dom.hi, type);
+        this.report(
+          'error',
+          IssueCodes.ContinuousInGrid,
+          `a grid needs a finite set of values: add a step, like '${d.lo?.text} .. ${d.hi?.text} step ${suggested}', or search this stage with bayes, tpe, random, genetic or cmaes`,
+          d.range,
+          { data: { insert: ` step ${suggested}`, at: d.range.end } },
+        );
+        return false;
+      }
+      return true;
+    }
+    if (!(dom.step > 0)) {
+      this.report('error', IssueCodes.NonPositiveStep, `the step must be more than 0, not ${d.step?.text}`, d.step?.range ?? d.range);
+      return false;
+    }
+    if (!stepDivides(dom.lo, dom.hi, dom.step)) {
+      const last = rangeValue(dom.lo, dom.step, rangeCount(dom.lo, dom.hi, dom.step) - 1, type);
+      this.report(
+        'warning',
+        IssueCodes.StepDoesNotDivide,
+        `step ${d.step?.text} does not reach ${d.hi?.text} from ${d.lo?.text}: the last value is ${String(last)}`,
+        d.step?.range ?? d.range,
+        { data: { lastValue: last } },
+      );
+    }
+    return domainSize(dom) > 0;
+  }
+}
+
+/** What is wrong with a search option's value, per its spec (undefined: nothing). */
+function searchOptionError(spec: SearchOptionInfo, v: unknown, o: OptionAst): { message: string; data?: unknown } | undefined {
+  let bad: string | undefined;
+  let data: unknown;
+  if (spec.type === 'flag') {
+    if (typeof v !== 'boolean') bad = `'${spec.name}' is a flag: write '${spec.name}' or '${spec.name} false'`;
+  } else if (spec.type === 'enum') {
+    if (typeof v !== 'string' || !spec.values!.includes(v)) {
+      const guess = typeof v === 'string' ? closest(v, spec.values!) : undefined;
+      bad = `'${spec.name}' is one of ${spec.values!.join(', ')}, not ${o.value ? literalText(o.value) : 'empty'}` + (guess ? `: did you mean '${guess}'?` : '');
+      if (guess) data = { replacement: guess };
+    }
+  } else if (typeof v !== 'number' || o.value === undefined) {
+    bad = `'${spec.name}' expects a ${spec.type === 'int' ? 'whole number' : 'number'}`;
+  } else if (spec.type === 'int' && !Number.isInteger(v)) {
+    bad = `'${spec.name}' expects a whole number, not ${literalText(o.value)}`;
+  } else if (spec.min !== undefined && (spec.minExclusive ? v <= spec.min : v < spec.min)) {
+    bad = `'${spec.name}' must be ${spec.minExclusive ? 'more than' : 'at least'} ${spec.min}, not ${literalText(o.value)}`;
+  } else if (spec.max !== undefined && v > spec.max) {
+    bad = `'${spec.name}' must be at most ${spec.max}, not ${literalText(o.value)}`;
+  }
+  return bad ? { message: bad, ...(data ? { data } : {}) } : undefined;
 }
 
 type Stmt<K extends StudyStatementAst['kind']> = Extract<StudyStatementAst, { kind: K }>;
