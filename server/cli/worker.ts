@@ -172,7 +172,7 @@ export const workerCommand: Command = async (args, io) => {
       if (signals === 1) {
         log(`${sig}: finishing the batches in hand (again to abandon them)…`);
         void handle.close().then(() => {
-          log(`stopped after ${handle.stats.batches} batches, ${handle.stats.trials} trials`);
+          log(`stopped after ${handle.stats.batches} batches, ${handle.stats.trials} trials (pool idle between batches ${handle.stats.idleMs} ms)`);
           resolve(0);
         });
       } else {

@@ -115,12 +115,12 @@ export function verifyLease(key: Buffer, runId: string, lease: unknown, now = Da
   return sameHex(mac(key, 'optstudy-lease-2', runId, String(l.until)), l.sig);
 }
 
-/** 32-byte signature of a result's bytes (all zeros when unsigned). */
-export function signResult(key: Buffer | null, bytes: Uint8Array): Buffer {
-  return key ? mac(key, 'optstudy-result-2', bytes) : Buffer.alloc(32);
+/** 32-byte signature of a result's bytes (all zeros when unsigned); the purpose names the result layout. */
+export function signResult(key: Buffer | null, bytes: Uint8Array, version = 2): Buffer {
+  return key ? mac(key, `optstudy-result-${version}`, bytes) : Buffer.alloc(32);
 }
 
-export function verifyResult(key: Buffer, bytes: Uint8Array, sig: Uint8Array): boolean {
-  const want = mac(key, 'optstudy-result-2', bytes);
+export function verifyResult(key: Buffer, bytes: Uint8Array, sig: Uint8Array, version = 2): boolean {
+  const want = mac(key, `optstudy-result-${version}`, bytes);
   return sig.length === want.length && timingSafeEqual(want, sig);
 }

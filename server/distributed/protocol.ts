@@ -15,10 +15,9 @@
  * after Redis lost it (a restart without persistence) and any worker can run it. Job ids are
  * `<runId>-b<seq>`: adding the same batch twice is a no-op while the first is still known.
  *
- * Results travel binary: the outcomes as the pool reports them (blocks of typed arrays),
- * serialized with v8's structured-clone format, behind a 32-byte signature.
+ * Results travel binary: the outcomes as the pool reports them (blocks of typed arrays) behind
+ * a 32-byte signature, in the newest layout the job's coordinator reads (result-codec.ts).
  */
-import { deserialize, Serializer } from 'node:v8';
 import type { BlobRef } from './content-store';
 
 /** The queue every worker listens on unless told otherwise (`--queue`). */
@@ -61,6 +60,11 @@ export interface JobBody {
    * main thread). Older workers ignore it and send bodies; both forms are read.
    */
   stage?: string;
+  /**
+   * The newest result layout the coordinator reads (result-codec.ts; absent from older
+   * coordinators: 2). A worker answers in it, or in the newest it writes if that is older.
+   */
+  results?: number;
 }
 
 /** What a worker pushes onto the run's results list when a batch is done. */
@@ -103,39 +107,4 @@ export const jobId = (runId: string, seq: number): string => `${runId}-b${seq}`;
 /** A run id is what coordinators make (letters, digits, `-`, `_`): it ends up in keys and job ids. */
 export const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-const RESULT_MAGIC = Buffer.from('OSR2');
-/** A result larger than this is refused unread (a worker packs ~0.5 KB per trial). */
-export const MAX_RESULT_BYTES = 256 << 20;
-
-/**
- * The bytes a worker pushes: magic, 32-byte signature (of the rest), v8-serialized `BatchResult`.
- * Written into one buffer, the signature patched in place: a result is hundreds of KB, and a
- * concatenation would copy it once more on the worker's main thread.
- */
-export function encodeResult(result: BatchResult, sign: (bytes: Uint8Array) => Buffer): Buffer {
-  const s = new Serializer();
-  s.writeRawBytes(RESULT_MAGIC);
-  s.writeRawBytes(Buffer.alloc(32));
-  s.writeHeader();
-  s.writeValue(result);
-  const buf = s.releaseBuffer();
-  sign(buf.subarray(36)).copy(buf, 4);
-  return buf;
-}
-
-/**
- * The result in `buf`, or null when it is not one (another layout, too big, undecodable) or
- * `verify` refuses its signature.
- */
-export function decodeResult(buf: Buffer, verify: ((bytes: Uint8Array, sig: Uint8Array) => boolean) | null): BatchResult | null {
-  if (buf.length < 36 || buf.length > MAX_RESULT_BYTES || !buf.subarray(0, 4).equals(RESULT_MAGIC)) return null;
-  const sig = buf.subarray(4, 36);
-  const bytes = buf.subarray(36);
-  if (verify && !verify(bytes, sig)) return null;
-  try {
-    const r = deserialize(bytes) as BatchResult;
-    return r && typeof r === 'object' && typeof r.runId === 'string' && Number.isInteger(r.seq) ? r : null;
-  } catch {
-    return null;
-  }
-}
+export { decodeResult, encodeResult, MAX_RESULT_BYTES, RESULT_VERSION, type ResultVersion } from './result-codec';

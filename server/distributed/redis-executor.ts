@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { describeFile, publishBlob, type BlobRef } from './content-store';
 import { signJob, signLease, verifyResult } from './job-auth';
-import { decodeResult, DEFAULT_PREFIX, DEFAULT_QUEUE, JOB_VERSION, jobId, keys, type BatchJobData, type JobBody, type WorkerInfo } from './protocol';
+import { decodeResult, DEFAULT_PREFIX, DEFAULT_QUEUE, JOB_VERSION, jobId, keys, RESULT_VERSION, type BatchJobData, type JobBody, type WorkerInfo } from './protocol';
 import { checkRedis, closeRedis, openRedis, redactUrl, type TlsFiles } from './redis-connection';
 
 /** A lease lives this long; it is renewed every LEASE_RENEW_MS while the run goes. */
@@ -286,6 +286,7 @@ export class RedisExecutor<Req, Out> {
       files: this.blobs.map((b) => b.ref),
       trials: entry.trials,
       ...(entry.stage !== undefined ? { stage: entry.stage } : {}),
+      results: RESULT_VERSION,
     };
     const text = JSON.stringify(body);
     return { v: JOB_VERSION, runId: this.runId, seq: entry.seq, body: text, sig: this.opts.secret ? signJob(this.opts.secret, entry.id, text) : null };
@@ -319,7 +320,7 @@ export class RedisExecutor<Req, Out> {
   private async readResults(): Promise<void> {
     const key = keys.results(this.prefix, this.runId);
     const secret = this.opts.secret;
-    const verify = secret ? (bytes: Uint8Array, sig: Uint8Array) => verifyResult(secret, bytes, sig) : null;
+    const verify = secret ? (bytes: Uint8Array, sig: Uint8Array, version: number) => verifyResult(secret, bytes, sig, version) : null;
     while (!this.closed) {
       let item: [Buffer, Buffer] | null;
       try {
