@@ -10,22 +10,29 @@
  * throughput against a local worker's (goal ≥ 0.8), `redis_2_vs_local_1` two remote processes
  * against one local worker (goal ≥ 1.6). Also the CPU per trial of each role (the run's main
  * thread, pool threads, the workers' main threads, redis-server; from /proc), which holds on a
- * loaded machine where rates do not, and the round trip of a one-trial job. The load average is
- * printed beside the figures.
+ * loaded machine where rates do not, and the round trip of a one-trial job. `transport`: the
+ * same run on 2 workers whose pool answers at once with real blocks (redis-echo-worker.ts) —
+ * what distribution itself costs per trial, by role, and the trial rate it could carry. The
+ * load average is printed beside the figures.
  * Prints one JSON object on its last line.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createDistributedExecutor, type DistributedExecutor } from '../../server/distributed/distributed-executor';
 import type { TaskPayload } from '../../server/executor/executor';
+import { LocalExecutor } from '../../server/executor/local-pool';
+import type { OutcomeBlock } from '../../server/executor/outcome-block';
+import { serialize } from 'node:v8';
 import { runStudy } from '../../server/run/run-study';
 import { redisServerAvailable, startRedis } from '../support/redis-server';
 import { ROOT, startWorker, type TestWorker } from '../support/redis-workers';
 
 const DATA = path.join(ROOT, 'samples', 'data', 'orcl-1995-2014.txt');
 const REPEATS = Math.max(1, Number(process.env.BENCH_REDIS_REPEATS ?? 2));
+// BENCH_REDIS_ONLY=transport: the transport figure alone (after one real run for its payload).
 /** 19 × 57 EMA pairs (fast < slow: 1,065) × 3 × 5 × 5 = 79,875 backtests. */
 const STUDY = `
 study "ema atr grid" {
@@ -85,11 +92,14 @@ async function main(): Promise<void> {
   const workers: TestWorker[] = [];
   let runs = 0;
   let last: DistributedExecutor | null = null;
+  let lastPayload: TaskPayload | null = null;
+  /** Echo workers (transport figure), counted as workers by `roles`. */
+  const echoes: ChildProcess[] = [];
 
   /** CPU (ms) so far by role: this process's main thread (the run's), its pool threads, the workers' main and pool threads, redis-server. */
   const roles = (): Record<string, number> => {
     const self = processCpu(process.pid);
-    const ws = workers.map((w) => processCpu(w.pid));
+    const ws = [...workers.map((w) => w.pid), ...echoes.map((c) => c.pid)].map((pid) => processCpu(pid));
     return {
       run_main_thread: self.main,
       local_pool_threads: self.all - self.main,
@@ -98,7 +108,7 @@ async function main(): Promise<void> {
       redis_server: processCpu(redis.pid).all,
     };
   };
-  const run = async (opts: { local?: number; redis?: boolean }): Promise<Timing> => {
+  const run = async (opts: { local?: number; redis?: boolean; queue?: string }): Promise<Timing> => {
     const cpu0 = roles();
     const t0 = performance.now();
     const end = await runStudy(
@@ -109,7 +119,10 @@ async function main(): Promise<void> {
         ...(opts.redis ? { redis: redis.url } : {}),
         out: path.join(dir, `run-${++runs}`),
         createExecutor: opts.redis
-          ? async (payload, settings) => (last = await createDistributedExecutor(payload, settings, { url: redis.url, secret: Buffer.from(secret.toString('hex')) }))
+          ? async (payload, settings) => {
+              lastPayload = payload;
+              return (last = await createDistributedExecutor(payload, settings, { url: redis.url, queue: opts.queue, secret: Buffer.from(secret.toString('hex')) }));
+            }
           : undefined,
       },
       // The batch listener (as the CLI's): no event object per trial on the run's main thread.
@@ -131,7 +144,48 @@ async function main(): Promise<void> {
     while (workers.length > n) await workers.pop()!.stop();
   };
 
+  /** The grid on 2 echo workers (no backtests): distribution's own CPU per trial and rate. */
+  const transport = async (): Promise<Record<string, unknown>> => {
+    await ensureWorkers(0);
+    const blockFile = path.join(dir, 'block.bin');
+    const pool = new LocalExecutor(lastPayload!, { workers: 1, retries: 0 });
+    const blocks: OutcomeBlock[] = [];
+    const trials = Array.from({ length: 64 }, (_, i) => ({ number: i, params: { ema_fast: 2 + (i % 18), ema_slow: 100 + i, atr_period: 14, atr_sl_multiplier: 1.5, atr_tp_multiplier: 4 } }));
+    await pool.run(trials, new AbortController().signal, (o) => void blocks.push(o as OutcomeBlock), { stage: 'grid' });
+    await pool.close();
+    writeFileSync(blockFile, serialize(blocks[0]));
+    const script = path.join(__dirname, 'redis-echo-worker.js');
+    for (let i = 0; i < 2; i++) {
+      const c = spawn(process.execPath, [script, redis.url, path.join(dir, 'secret'), blockFile, 'optstudy-echo'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      await new Promise<void>((resolve, reject) => {
+        let err = '';
+        c.stderr!.on('data', (d) => (err += String(d)) && err.includes(' ready: ') && resolve());
+        c.once('exit', (code) => reject(new Error(`echo worker exited ${code}: ${err}`)));
+      });
+      echoes.push(c);
+    }
+    try {
+      const t = await run({ redis: true, queue: 'optstudy-echo' });
+      const cpu = t.cpu;
+      return {
+        per_s: rate(t),
+        bytes_per_trial: Math.round(blocks[0]!.json.length / blocks[0]!.numbers.length),
+        cpu_us_per_trial: cpu,
+        total_cpu_us_per_trial: +Object.values(cpu).reduce((a, b) => a + b, 0).toFixed(1),
+      };
+    } finally {
+      await Promise.all(echoes.splice(0).map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : (c.once('exit', r), c.kill('SIGTERM'))))));
+    }
+  };
+
   try {
+    if (process.env.BENCH_REDIS_ONLY === 'transport') {
+      // One real run first: the echo workers answer with blocks of its payload.
+      await ensureWorkers(1);
+      await run({ redis: true });
+      console.log(JSON.stringify({ transport: await transport(), load_average: os.loadavg().map((x) => +x.toFixed(2)) }));
+      return;
+    }
     const series: Record<string, Timing[]> = { local_1: [], redis_1: [], redis_2: [], local_2: [] };
     const stats: Record<string, unknown> = {};
     for (let r = 0; r < REPEATS; r++) {
@@ -171,10 +225,12 @@ async function main(): Promise<void> {
     await ex.close();
     lat.sort((x, y) => x - y);
     out.one_trial_job_round_trip_ms = { median: +lat[lat.length >> 1]!.toFixed(2), p90: +lat[Math.floor(lat.length * 0.9)]!.toFixed(2) };
+    out.transport = await transport();
     out.load_average = os.loadavg().map((x) => +x.toFixed(2));
     out.cpus = os.cpus().length;
     console.log(JSON.stringify(out));
   } finally {
+    for (const c of echoes) c.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.stop()));
     await redis.close();
     rmSync(dir, { recursive: true, force: true });
