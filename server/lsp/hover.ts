@@ -23,67 +23,96 @@ export function computeHover(doc: ParsedDocument, position: Position): Hover | n
   // (statement keywords such as `cash` or `slippage` after the `data` line get their hover).
   const ctx = cursorContext(doc.tokens, tok.start, doc.text, doc.topLevel);
   const st = ctx.statement;
-  const range = { start: doc.positionAt(tok.start), end: doc.positionAt(tok.end) };
-  const hover = (value: string): Hover => ({ contents: { kind: MarkupKind.Markdown, value }, range });
-  const head = st[0]?.text;
-  const word = tok.text;
+  const at: HoverAt = { doc, position, tok, ctx, st, head: st[0]?.text, word: tok.text, schemaOf: () => undefined };
+  let value = namedHover(at);
+  if (value === undefined && tok.kind !== 'string') {
+    const { params } = strategyParamsAt(doc, ctx, position);
+    at.schemaOf = (name) => params.find((p) => p.name === name);
+    value = blockHover(at);
+    if (value === undefined) value = statementHover(at);
+    if (value === undefined && tok.kind === 'ident') value = exprHover(at);
+  }
+  value ??= null;
+  return value === null ? null : { contents: { kind: MarkupKind.Markdown, value }, range: { start: doc.positionAt(tok.start), end: doc.positionAt(tok.end) } };
+}
 
-  // Stage and study names (and their keywords): sizes.
+/** Where a hover is asked: the token, its statement so far and the strategy's parameters there. */
+interface HoverAt {
+  doc: ParsedDocument;
+  position: Position;
+  tok: Token;
+  ctx: ReturnType<typeof cursorContext>;
+  st: ReturnType<typeof cursorContext>['statement'];
+  head: string | undefined;
+  word: string;
+  schemaOf: (name: string) => ParamSchema | undefined;
+}
+
+/**
+ * A stage's or study's name or keyword (their sizes), a data file (its bars, span and spacing);
+ * undefined when the token is none of them.
+ */
+function namedHover({ doc, position, tok, ctx, st, head, word }: HoverAt): string | null | undefined {
   if ((tok.kind === 'string' && head === 'stage' && st.length === 1) || (word === 'stage' && st.length === 0 && ctx.block.kind === 'study')) {
     const found = stageAt(doc, position);
-    return found ? hover(stageHover(found.study, found.stage)) : null;
+    return found ? stageHover(found.study, found.stage) : null;
   }
   if ((tok.kind === 'string' && head === 'study' && st.length === 1) || (word === 'study' && st.length === 0 && ctx.block.kind === 'top')) {
     const study = studyAt(doc, position);
-    return study ? hover(studyHover(study)) : null;
+    return study ? studyHover(study) : null;
   }
   // A data file: its bars, span and spacing (server/workspace-checks.ts).
   if (tok.kind === 'string' && head === 'data') {
     const study = studyAt(doc, position);
     const i = study?.ranges.datas?.findIndex((r) => r.start.line === position.line && r.start.character <= position.character && position.character <= r.end.character) ?? -1;
     const text = study && doc.filePath && i >= 0 ? describeDataFile(study, doc.filePath, i) : null;
-    return text ? hover(text) : null;
+    return text;
   }
-  if (tok.kind === 'string') return null;
+  return undefined;
+}
 
-  const { params } = strategyParamsAt(doc, ctx, position);
-  const schemaOf = (name: string) => params.find((p) => p.name === name);
-
+/** Words inside option blocks, strategy overrides and strategy declarations (undefined: none of them). */
+function blockHover({ doc, ctx, st, head, word, schemaOf }: HoverAt): string | null | undefined {
   switch (ctx.block.kind) {
     case 'search-options': {
       const method = findSearchMethod(ctx.block.detail ?? '');
       const o = method?.options.find((x) => x.name === word);
-      if (o && st.length === 0) return hover(`**${o.name}** (option of \`${method!.name}\`)\n\n${o.doc}${o.default !== undefined ? `\n\nDefault \`${o.default}\`.` : ''}${o.values ? `\n\nValues: ${o.values.map((v) => `\`${v}\``).join(', ')}` : ''}`);
+      if (o && st.length === 0) return `**${o.name}** (option of \`${method!.name}\`)\n\n${o.doc}${o.default !== undefined ? `\n\nDefault \`${o.default}\`.` : ''}${o.values ? `\n\nValues: ${o.values.map((v) => `\`${v}\``).join(', ')}` : ''}`;
       break;
     }
     case 'options': {
       const d = OPTION_BLOCKS[ctx.block.detail ?? '']?.[word];
-      if (d && st.length === 0) return hover(`**${word}**\n\n${d}`);
+      if (d && st.length === 0) return `**${word}**\n\n${d}`;
       break;
     }
     case 'strategy-overrides': {
       const p = schemaOf(word);
-      if (p && st.length === 0) return hover(paramHover(p));
+      if (p && st.length === 0) return paramHover(p);
       break;
     }
     case 'strategy-decl': {
       if (head === 'param' && st.length === 1) {
         const decl = findStrategy(doc, ctx.block.detail ?? '')?.params.find((p) => p.name === word);
-        if (decl) return hover(paramHover(decl));
+        if (decl) return paramHover(decl);
       }
-      if (head === 'param' && st.length === 3 && PARAM_TYPES[word]) return hover(`**${word}** — ${PARAM_TYPES[word]}`);
+      if (head === 'param' && st.length === 3 && PARAM_TYPES[word]) return `**${word}** — ${PARAM_TYPES[word]}`;
       break;
     }
     default:
       break;
   }
 
+  return undefined;
+}
+
+/** The word after a statement's keyword: a search method, a strategy, a searched parameter (undefined: none of them). */
+function statementHover({ doc, position, ctx, st, head, word, schemaOf }: HoverAt): string | null | undefined {
   // A search method.
   if (head === 'search' && st.length === 1) {
     const m = findSearchMethod(word);
     if (m) {
       const opts = m.options.map((o) => `- \`${o.name}\`${o.default !== undefined ? ` (default \`${o.default}\`)` : ''}: ${o.doc}`).join('\n');
-      return hover(`**${m.name}** search\n\n${m.doc}${opts ? `\n\nOptions:\n${opts}` : ''}`);
+      return `**${m.name}** search\n\n${m.doc}${opts ? `\n\nOptions:\n${opts}` : ''}`;
     }
   }
   // A strategy name.
@@ -92,7 +121,7 @@ export function computeHover(doc: ParsedDocument, position: Position): Hover | n
     if (s) {
       const rows = s.params.map((p) => `| \`${p.name}\` | ${p.type} | \`${literal(p.default)}\` | ${p.doc.replace(/\|/g, '\\|')} |`);
       const kind = s.declared ? 'declared in this file' : 'built-in strategy';
-      return hover(`**${s.name}** — ${kind}\n\n${s.doc}\n\n| param | type | default | |\n|---|---|---|---|\n${rows.join('\n')}`);
+      return `**${s.name}** — ${kind}\n\n${s.doc}\n\n| param | type | default | |\n|---|---|---|---|\n${rows.join('\n')}`;
     }
   }
   // A searched parameter: `param NAME in …`.
@@ -103,33 +132,35 @@ export function computeHover(doc: ParsedDocument, position: Position): Hover | n
     if (!schema && !sp) return null;
     let text = schema ? paramHover(schema) : `**${word}**`;
     if (sp) text += `\n\n---\n\n${domainLine(sp.domain)}`;
-    return hover(text);
+    return text;
   }
-  // Names in expressions: parameters, metrics, functions.
-  if (tok.kind === 'ident') {
-    const next = doc.tokens[tokenIndexBefore(doc.tokens, tok.start + 1) + 1] as Token | undefined;
-    const fn = EXPR_FUNCTIONS[word];
-    if (fn && next?.text === '(') return hover(`**${fn.signature}**\n\n${fn.doc}`);
-    const inWhere = head === 'where';
-    const p = schemaOf(word);
-    if (p && (inWhere || head === 'constraint')) {
-      const found = stageAt(doc, position);
-      const sp = found?.stage.params.find((x) => x.name === word);
-      return hover(paramHover(p) + (sp ? `\n\n---\n\n${domainLine(sp.domain)}` : ''));
-    }
-    const m = findMetric(word);
-    if (m && (head === 'objective' || head === 'constraint' || ctx.block.kind === 'objectives' || inWhere)) {
-      const better = m.better === 'neither' ? 'neither higher nor lower is better' : `${m.better} is better`;
-      return hover(`**${m.name}** — metric (${m.unit}, ${better})\n\n${m.doc}${m.aliasOf ? `\n\nSame as \`${m.aliasOf}\`.` : ''}`);
-    }
-    if (st.length === 0) {
-      const d = BLOCK_KEYWORDS[ctx.block.kind]?.[word];
-      if (d) return hover(`**${word}**\n\n${d}`);
-    }
-    if (WORD_DOCS[word]) return hover(`**${word}**\n\n${WORD_DOCS[word]}`);
-    // Any other keyword of the language (new statements bring their doc with their token).
-    if (Object.prototype.hasOwnProperty.call(KEYWORDS, word)) return hover(`**${word}**\n\n${KEYWORDS[word]}`);
+  return undefined;
+}
+
+/** Names in expressions: parameters, metrics, functions; keywords. */
+function exprHover({ doc, position, tok, ctx, st, head, word, schemaOf }: HoverAt): string | null {
+  const next = doc.tokens[tokenIndexBefore(doc.tokens, tok.start + 1) + 1] as Token | undefined;
+  const fn = EXPR_FUNCTIONS[word];
+  if (fn && next?.text === '(') return `**${fn.signature}**\n\n${fn.doc}`;
+  const inWhere = head === 'where';
+  const p = schemaOf(word);
+  if (p && (inWhere || head === 'constraint')) {
+    const found = stageAt(doc, position);
+    const sp = found?.stage.params.find((x) => x.name === word);
+    return paramHover(p) + (sp ? `\n\n---\n\n${domainLine(sp.domain)}` : '');
   }
+  const m = findMetric(word);
+  if (m && (head === 'objective' || head === 'constraint' || ctx.block.kind === 'objectives' || inWhere)) {
+    const better = m.better === 'neither' ? 'neither higher nor lower is better' : `${m.better} is better`;
+    return `**${m.name}** — metric (${m.unit}, ${better})\n\n${m.doc}${m.aliasOf ? `\n\nSame as \`${m.aliasOf}\`.` : ''}`;
+  }
+  if (st.length === 0) {
+    const d = BLOCK_KEYWORDS[ctx.block.kind]?.[word];
+    if (d) return `**${word}**\n\n${d}`;
+  }
+  if (WORD_DOCS[word]) return `**${word}**\n\n${WORD_DOCS[word]}`;
+  // Any other keyword of the language (new statements bring their doc with their token).
+  if (Object.prototype.hasOwnProperty.call(KEYWORDS, word)) return `**${word}**\n\n${KEYWORDS[word]}`;
   return null;
 }
 
