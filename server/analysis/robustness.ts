@@ -11,7 +11,7 @@
  */
 import type { PlateauScore } from '../../protocol/analysis';
 import { mean, spearman, std } from './stats';
-import { encodeParams, isFeasible, keyValue, type Direction, type RankKey, type TrialLike } from './trial-data';
+import { encodeParams, isFeasible, keyValue, type Direction, type ParamEncoding, type RankKey, type TrialLike } from './trial-data';
 import type { BarWindow, HoldoutReport, HoldoutRow, Metrics, ParamValues, TrialSymbol, WalkForwardFoldResult, WalkForwardReport } from '../../protocol/run-events';
 
 // The validation reports are part of the run events (the end event carries them): one shape, declared there.
@@ -50,92 +50,24 @@ export function plateauScores(trials: readonly TrialLike[], opts: PlateauOptions
   const k = opts.k ?? 1;
   const lambda = opts.lambda ?? 1;
   const key = opts.key ?? 'score';
-  const dir = opts.direction ?? 'maximize';
+  const sign = (opts.direction ?? 'maximize') === 'maximize' ? 1 : -1;
   const needleZ = opts.needleZ ?? 1;
-  const sign = dir === 'maximize' ? 1 : -1;
   const allEnc = encodeParams(trials, opts.params ?? Object.keys(trials[0]?.params ?? {}));
-  const encs = opts.params ? allEnc : allEnc.filter((e) => e.values.length > 1);
-  const axisIndex = encs.map((e) => new Map<unknown, number>(e.values.map((v, i) => [v, i])));
-  // Cells are numbered in mixed radix (one digit per axis), so lookups need no strings.
-  const radix = encs.map((e) => e.values.length);
-  const cellOf = (t: TrialLike): number[] | null => {
-    const out: number[] = [];
-    for (let d = 0; d < encs.length; d++) {
-      const i = axisIndex[d]!.get(t.params?.[encs[d]!.name]);
-      if (i === undefined) return null;
-      out.push(i);
-    }
-    return out;
-  };
-  const idOf = (c: readonly number[]): number => {
-    let id = 0;
-    for (let d = 0; d < c.length; d++) id = id * radix[d]! + c[d]!;
-    return id;
-  };
-  const values = new Map<number, { sum: number; n: number }>();
-  const bad = new Set<number>();
-  const all: number[] = [];
-  for (const t of trials) {
-    const c = cellOf(t);
-    if (!c) continue;
-    const id = idOf(c);
-    const v = isFeasible(t) ? keyValue(t, key) : null;
-    if (v === null) {
-      bad.add(id);
-      continue;
-    }
-    const e = values.get(id) ?? { sum: 0, n: 0 };
-    e.sum += v;
-    e.n++;
-    values.set(id, e);
-    all.push(v);
-  }
-  const globalStd = all.length > 1 ? std(all) : 0;
-  const targets = opts.only ?? trials;
+  const grid = new PlateauGrid(opts.params ? allEnc : allEnc.filter((e) => e.values.length > 1), trials, key);
   const out: PlateauScore[] = [];
-  for (const t of targets) {
+  for (const t of opts.only ?? trials) {
     if (!isFeasible(t)) continue;
-    const c = cellOf(t);
+    const c = grid.cellOf(t);
     const self = keyValue(t, key);
     if (!c || self === null) continue;
-    const selfId = idOf(c);
-    const neigh: number[] = [];
-    let cells = 0;
-    let infeasible = 0;
-    // Walk the hypercube of offsets in [-k, k]^d.
-    const off = new Array<number>(c.length).fill(-k);
-    const total = Math.pow(2 * k + 1, c.length);
-    for (let step = 0; step < total; step++) {
-      let inside = true;
-      const cell: number[] = [];
-      for (let d = 0; d < c.length; d++) {
-        const j = c[d]! + off[d]!;
-        if (j < 0 || j >= encs[d]!.values.length) inside = false;
-        cell.push(j);
-      }
-      if (inside) {
-        const id = idOf(cell);
-        if (id !== selfId) {
-          cells++;
-          const e = values.get(id);
-          if (e) neigh.push(e.sum / e.n);
-          else if (bad.has(id)) infeasible++;
-        }
-      }
-      for (let d = 0; d < c.length; d++) {
-        if (off[d]! < k) {
-          off[d]!++;
-          break;
-        }
-        off[d] = -k;
-      }
-    }
-    const selfMean = values.get(selfId)!;
+    const selfId = grid.idOf(c);
+    const { neigh, cells, infeasible } = grid.around(c, selfId, k);
+    const selfMean = grid.values.get(selfId)!;
     const withSelf = [selfMean.sum / selfMean.n, ...neigh];
     const m = mean(withSelf);
     const s = withSelf.length > 1 ? std(withSelf, 0) : 0;
     const others = neigh.length ? mean(neigh) : null;
-    const needle = others !== null && globalStd > 0 && sign * (self - others) > needleZ * globalStd;
+    const needle = others !== null && grid.globalStd > 0 && sign * (self - others) > needleZ * grid.globalStd;
     out.push({
       ...(t.number !== undefined ? { number: t.number } : {}),
       ...(t.stage !== undefined ? { stage: t.stage } : {}),
@@ -151,6 +83,105 @@ export function plateauScores(trials: readonly TrialLike[], opts: PlateauOptions
     });
   }
   return out;
+}
+
+/**
+ * The trials on their grid: each parameter's distinct values an axis, cells numbered in mixed
+ * radix (one digit per axis, so lookups need no strings), repeated parameter sets averaged.
+ */
+class PlateauGrid {
+  readonly values = new Map<number, { sum: number; n: number }>();
+  /** Cells whose trials all failed or were infeasible. */
+  readonly bad = new Set<number>();
+  /** The spread of every feasible value: the yardstick of a needle. */
+  readonly globalStd: number;
+  private readonly axisIndex: Map<unknown, number>[];
+  private readonly radix: number[];
+
+  constructor(
+    private readonly encs: readonly ParamEncoding[],
+    trials: readonly TrialLike[],
+    key: RankKey,
+  ) {
+    this.axisIndex = encs.map((e) => new Map<unknown, number>(e.values.map((v, i) => [v, i])));
+    this.radix = encs.map((e) => e.values.length);
+    const all: number[] = [];
+    for (const t of trials) {
+      const c = this.cellOf(t);
+      if (!c) continue;
+      const id = this.idOf(c);
+      const v = isFeasible(t) ? keyValue(t, key) : null;
+      if (v === null) {
+        this.bad.add(id);
+        continue;
+      }
+      const e = this.values.get(id) ?? { sum: 0, n: 0 };
+      e.sum += v;
+      e.n++;
+      this.values.set(id, e);
+      all.push(v);
+    }
+    this.globalStd = all.length > 1 ? std(all) : 0;
+  }
+
+  cellOf(t: TrialLike): number[] | null {
+    const out: number[] = [];
+    for (let d = 0; d < this.encs.length; d++) {
+      const i = this.axisIndex[d]!.get(t.params?.[this.encs[d]!.name]);
+      if (i === undefined) return null;
+      out.push(i);
+    }
+    return out;
+  }
+
+  idOf(c: readonly number[]): number {
+    let id = 0;
+    for (let d = 0; d < c.length; d++) id = id * this.radix[d]! + c[d]!;
+    return id;
+  }
+
+  /** The cells within ±k steps of `c` on every axis (a hypercube), `c` itself left out. */
+  around(c: readonly number[], selfId: number, k: number): { neigh: number[]; cells: number; infeasible: number } {
+    const neigh: number[] = [];
+    let cells = 0;
+    let infeasible = 0;
+    const off = new Array<number>(c.length).fill(-k);
+    const total = Math.pow(2 * k + 1, c.length);
+    for (let step = 0; step < total; step++) {
+      const cell = this.offset(c, off);
+      const id = cell ? this.idOf(cell) : selfId;
+      if (id !== selfId) {
+        cells++;
+        const e = this.values.get(id);
+        if (e) neigh.push(e.sum / e.n);
+        else if (this.bad.has(id)) infeasible++;
+      }
+      nextOffset(off, k);
+    }
+    return { neigh, cells, infeasible };
+  }
+
+  /** `c` moved by `off`, or null when that leaves the grid. */
+  private offset(c: readonly number[], off: readonly number[]): number[] | null {
+    const cell: number[] = [];
+    for (let d = 0; d < c.length; d++) {
+      const j = c[d]! + off[d]!;
+      if (j < 0 || j >= this.radix[d]!) return null;
+      cell.push(j);
+    }
+    return cell;
+  }
+}
+
+/** The next offset in [-k, k]^d (an odometer). */
+function nextOffset(off: number[], k: number): void {
+  for (let d = 0; d < off.length; d++) {
+    if (off[d]! < k) {
+      off[d]!++;
+      return;
+    }
+    off[d] = -k;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
