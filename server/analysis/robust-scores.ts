@@ -10,7 +10,7 @@
  * A trial with no neighbour gets no robust score: nothing says whether its edge is broad.
  */
 import type { PlateauScore } from '../../protocol/analysis';
-import { plateauScores } from './robustness';
+import { nextOffset, plateauScores } from './robustness';
 import { mean, std } from './stats';
 import { encodeParams, isFeasible, keyValue, type Direction, type TrialLike } from './trial-data';
 
@@ -92,86 +92,20 @@ function nearestScores(rows: readonly TrialLike[], params: string[], opts: Robus
   const radius = opts.radius ?? 0.1;
   const lambda = opts.lambda ?? 1;
   const sign = (opts.direction ?? 'maximize') === 'maximize' ? 1 : -1;
-  const d = params.length;
-  const n = rows.length;
-  const lo = new Float64Array(d).fill(Infinity);
-  const hi = new Float64Array(d).fill(-Infinity);
-  for (const t of rows) {
-    for (let k = 0; k < d; k++) {
-      const v = t.params[params[k]!] as number;
-      if (v < lo[k]!) lo[k] = v;
-      if (v > hi[k]!) hi[k] = v;
-    }
-  }
-  const side = Math.floor(1 / radius) + 1;
-  const pos = new Float64Array(n * d);
-  const cellOf = new Int32Array(n * d);
-  const value = new Float64Array(n).fill(NaN);
-  const cells = new Map<number, number[]>();
-  rows.forEach((t, i) => {
-    let id = 0;
-    for (let k = 0; k < d; k++) {
-      const x = ((t.params[params[k]!] as number) - lo[k]!) / (hi[k]! - lo[k]! || 1);
-      pos[i * d + k] = x;
-      const c = Math.min(side - 1, Math.floor(x / radius));
-      cellOf[i * d + k] = c;
-      id = id * side + c;
-    }
-    if (isFeasible(t)) value[i] = keyValue(t, 'score')!;
-    const list = cells.get(id);
-    if (list) list.push(i);
-    else cells.set(id, [i]);
-  });
+  const grid = new NearGrid(rows, params, radius);
   const feasibleIdx = rows.map((t, i) => (isFeasible(t) ? i : -1)).filter((i) => i >= 0);
-  const all = feasibleIdx.map((i) => value[i]!);
+  const all = feasibleIdx.map((i) => grid.value[i]!);
   const globalStd = all.length > 1 ? std(all) : 0;
-  const perTrial = 3 ** d;
+  const perTrial = 3 ** params.length;
   let targets = feasibleIdx;
   if (feasibleIdx.length * perTrial > budget) {
     const keep = new Set(leading(feasibleIdx.map((i) => rows[i]!), Math.max(1, Math.floor(budget / perTrial)), opts.direction));
     targets = feasibleIdx.filter((i) => keep.has(rows[i]!));
   }
   const scores: PlateauScore[] = [];
-  const off = new Int32Array(d);
   for (const i of targets) {
-    const self = value[i]!;
-    const neigh: number[] = [];
-    let infeasible = 0;
-    let cellsSeen = 0;
-    off.fill(-1);
-    for (let step = 0; step < perTrial; step++) {
-      let id = 0;
-      let inside = true;
-      for (let k = 0; k < d && inside; k++) {
-        const c = cellOf[i * d + k]! + off[k]!;
-        if (c < 0 || c >= side) inside = false;
-        id = id * side + c;
-      }
-      const list = inside ? cells.get(id) : undefined;
-      if (list) {
-        cellsSeen++;
-        for (const j of list) {
-          if (j === i) continue;
-          let near = true;
-          let same = true;
-          for (let k = 0; k < d; k++) {
-            const dx = Math.abs(pos[j * d + k]! - pos[i * d + k]!);
-            if (dx > radius) near = false;
-            if (dx !== 0) same = false;
-          }
-          if (!near || same) continue; // outside the box, or a repeat of the trial itself
-          if (Number.isNaN(value[j]!)) infeasible++;
-          else neigh.push(value[j]!);
-        }
-      }
-      for (let k = 0; k < d; k++) {
-        if (off[k]! < 1) {
-          off[k]!++;
-          break;
-        }
-        off[k] = -1;
-      }
-    }
+    const self = grid.value[i]!;
+    const { neigh, infeasible, cellsSeen } = grid.around(i);
     const t = rows[i]!;
     const withSelf = [self, ...neigh];
     const m = mean(withSelf);
@@ -192,6 +126,102 @@ function nearestScores(rows: readonly TrialLike[], params: string[], opts: Robus
     });
   }
   return { scores, complete: targets === feasibleIdx };
+}
+
+/** The trials' positions scaled to [0, 1] per parameter, bucketed in cells of width `radius` (one integer id per cell). */
+class NearGrid {
+  /** Each trial's score; NaN when it failed or was infeasible. */
+  readonly value: Float64Array;
+  private readonly d: number;
+  private readonly side: number;
+  private readonly pos: Float64Array;
+  private readonly cellOf: Int32Array;
+  private readonly cells = new Map<number, number[]>();
+
+  constructor(
+    rows: readonly TrialLike[],
+    params: string[],
+    private readonly radius: number,
+  ) {
+    const d = (this.d = params.length);
+    const n = rows.length;
+    const { lo, hi } = bounds(rows, params);
+    this.side = Math.floor(1 / radius) + 1;
+    this.pos = new Float64Array(n * d);
+    this.cellOf = new Int32Array(n * d);
+    this.value = new Float64Array(n).fill(NaN);
+    rows.forEach((t, i) => {
+      let id = 0;
+      for (let k = 0; k < d; k++) {
+        const x = ((t.params[params[k]!] as number) - lo[k]!) / (hi[k]! - lo[k]! || 1);
+        this.pos[i * d + k] = x;
+        const c = Math.min(this.side - 1, Math.floor(x / radius));
+        this.cellOf[i * d + k] = c;
+        id = id * this.side + c;
+      }
+      if (isFeasible(t)) this.value[i] = keyValue(t, 'score')!;
+      const list = this.cells.get(id);
+      if (list) list.push(i);
+      else this.cells.set(id, [i]);
+    });
+  }
+
+  /** Trial i's neighbours within the radius on every parameter, from the 3^d cells around its own. */
+  around(i: number): { neigh: number[]; infeasible: number; cellsSeen: number } {
+    const neigh: number[] = [];
+    let infeasible = 0;
+    let cellsSeen = 0;
+    const off = new Array<number>(this.d).fill(-1);
+    for (let step = 0; step < 3 ** this.d; step++) {
+      const list = this.cells.get(this.cellId(i, off));
+      if (list) {
+        cellsSeen++;
+        for (const j of list) {
+          if (!this.near(i, j)) continue;
+          if (Number.isNaN(this.value[j]!)) infeasible++;
+          else neigh.push(this.value[j]!);
+        }
+      }
+      nextOffset(off, 1);
+    }
+    return { neigh, infeasible, cellsSeen };
+  }
+
+  /** The id of trial i's cell moved by `off`; -1 outside the grid. */
+  private cellId(i: number, off: readonly number[]): number {
+    let id = 0;
+    for (let k = 0; k < this.d; k++) {
+      const c = this.cellOf[i * this.d + k]! + off[k]!;
+      if (c < 0 || c >= this.side) return -1;
+      id = id * this.side + c;
+    }
+    return id;
+  }
+
+  /** Within the box around trial i, and not a repeat of it (nor i itself). */
+  private near(i: number, j: number): boolean {
+    if (j === i) return false;
+    let same = true;
+    for (let k = 0; k < this.d; k++) {
+      const dx = Math.abs(this.pos[j * this.d + k]! - this.pos[i * this.d + k]!);
+      if (dx > this.radius) return false;
+      if (dx !== 0) same = false;
+    }
+    return !same;
+  }
+}
+
+function bounds(rows: readonly TrialLike[], params: string[]): { lo: Float64Array; hi: Float64Array } {
+  const lo = new Float64Array(params.length).fill(Infinity);
+  const hi = new Float64Array(params.length).fill(-Infinity);
+  for (const t of rows) {
+    for (let k = 0; k < params.length; k++) {
+      const v = t.params[params[k]!] as number;
+      if (v < lo[k]!) lo[k] = v;
+      if (v > hi[k]!) hi[k] = v;
+    }
+  }
+  return { lo, hi };
 }
 
 /** The scored trial with the best robust score (first in trial order among equals). */

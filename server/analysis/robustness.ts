@@ -174,7 +174,7 @@ class PlateauGrid {
 }
 
 /** The next offset in [-k, k]^d (an odometer). */
-function nextOffset(off: number[], k: number): void {
+export function nextOffset(off: number[], k: number): void {
   for (let d = 0; d < off.length; d++) {
     if (off[d]! < k) {
       off[d]!++;
