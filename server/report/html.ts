@@ -217,17 +217,26 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}.kv{white-space:nowrap
 `;
 
 export function reportHtml(m: ReportModel): string {
-  const s = m.snapshot;
-  const c = s.counts!;
   const metricCols = ['sharpe', 'total_return_pct', 'max_drawdown_pct', 'trades', 'profit_factor'].filter((k) => m.trials.some((t) => k in (t.metrics ?? {})));
   const data = chartData(m);
-  const json = JSON.stringify(data).replace(/</g, '\\u003c');
-  const minimize = m.run.directions[0] === 'minimize';
-  const sec: string[] = [];
+  const sec = [
+    summarySection(m, metricCols),
+    rankingsSection(m, metricCols),
+    historySection(),
+    importanceSection(m.snapshot),
+    slicesSection(m.snapshot, data),
+    surfaceSection(m.snapshot, m.run.directions[0] === 'minimize'),
+    ...(m.run.directions.length > 1 ? [paretoSection(m, data)] : []),
+    robustnessSection(m, data),
+  ];
+  return page(m, sec, JSON.stringify(data).replace(/</g, '\\u003c'));
+}
 
-  // Summary
+function summarySection(m: ReportModel, metricCols: string[]): string {
+  const s = m.snapshot;
+  const c = s.counts!;
   const best = s.best;
-  sec.push(`<section id="summary"><h2>Summary</h2>
+  return `<section id="summary"><h2>Summary</h2>
 <div class="cards">
 <div class="card">trials<b>${s.trials}</b><span class="muted">${c.complete} complete · ${c.infeasible} infeasible · ${c.failed} failed</span></div>
 <div class="card">${m.run.directions.length > 1 ? 'best by objective 1' : 'best score'}<b>${esc(best ? fmtScore(best.score) : '—')}</b><span class="muted">${best ? `trial ${esc(best.number)} · ${esc(best.stage)}` : ''}</span></div>
@@ -240,22 +249,25 @@ ${best ? `<p>Best parameters: ${paramsHtml(best.params)}</p>` : ''}
 ${bestSymbolsHtml(m, metricCols)}
 <p class="muted">Run folder ${esc(m.run.dir)}${m.run.seed !== null ? ` · seed ${m.run.seed}` : ''} · stages: ${m.run.stages.map((st) => `${esc(st.name)}${st.method ? ` (${esc(st.method)})` : ''}`).join(', ')}</p>
 ${m.run.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('')}
-</section>`);
+</section>`;
+}
 
-  // Rankings
+function rankingsSection(m: ReportModel, metricCols: string[]): string {
   const perSymbol = symbolColumns(m, metricCols[0]);
-  sec.push(`<section id="rankings"><h2>Rankings</h2><h3>Top ${m.rankings.top.length}</h3>${rankingTable(m.rankings.top, metricCols, perSymbol)}
+  return `<section id="rankings"><h2>Rankings</h2><h3>Top ${m.rankings.top.length}</h3>${rankingTable(m.rankings.top, metricCols, perSymbol)}
 ${m.rankings.perStage.length > 1 ? m.rankings.perStage.map((p) => `<h3>Stage ${esc(p.stage)}</h3>${rankingTable(p.top, metricCols, perSymbol)}`).join('') : ''}
 <h3>Bottom ${m.rankings.bottom.length}</h3>${rankingTable(m.rankings.bottom, metricCols)}
 <h3>Best by metric</h3><table><thead><tr><th>metric</th><th>best</th><th>trial</th><th>parameters</th></tr></thead><tbody>${m.rankings.bestByMetric
     .map((b) => `<tr><td>${esc(b.metric)} <span class="muted">(${b.direction === 'maximize' ? '↑' : '↓'})</span></td><td class="num">${esc(fmt(b.value))}</td><td>${esc(b.number)}</td><td>${paramsHtml(b.params)}</td></tr>`)
-    .join('')}</tbody></table></section>`);
+    .join('')}</tbody></table></section>`;
+}
 
-  // History
-  sec.push(`<section id="history"><h2>History</h2><p class="muted">Score of every feasible trial and the running best, in trial order.</p><div class="chart"><canvas id="chart-history" role="img" aria-label="score history"></canvas></div></section>`);
+function historySection(): string {
+  return `<section id="history"><h2>History</h2><p class="muted">Score of every feasible trial and the running best, in trial order.</p><div class="chart"><canvas id="chart-history" role="img" aria-label="score history"></canvas></div></section>`;
+}
 
-  // Importance
-  sec.push(`<section id="importance"><h2>Parameter importance</h2>
+function importanceSection(s: ReportModel['snapshot']): string {
+  return `<section id="importance"><h2>Parameter importance</h2>
 <p class="muted">fANOVA share: the part of the score's variance over the searched space explained by the parameter alone (random-forest functional ANOVA). One-way ANOVA: does the mean score differ across the parameter's values?</p>
 <div class="chart small"><canvas id="chart-importance" role="img" aria-label="parameter importance"></canvas></div>
 <table><thead><tr><th>parameter</th><th>fANOVA share</th><th>F</th><th>groups</th><th>p</th><th>−log10 p</th></tr></thead><tbody>${s.importance
@@ -264,31 +276,38 @@ ${m.rankings.perStage.length > 1 ? m.rankings.perStage.map((p) => `<h3>Stage ${e
 ${(s.stages ?? []).filter((st) => st.importance).map((st) => `<h3>Stage ${esc(st.name)}</h3><table><thead><tr><th>parameter</th><th>share</th><th>−log10 p</th></tr></thead><tbody>${st.importance!.map((i) => `<tr><td>${esc(i.param)}</td><td class="num">${esc(fmt(i.importance, 3))}</td><td class="num">${esc(fmt(i.negLog10P, 2))}</td></tr>`).join('')}</tbody></table>`).join('')}
 <h3>Correlations</h3><table><thead><tr><th>parameter</th><th>target</th><th>Pearson</th><th>Spearman</th><th>n</th></tr></thead><tbody>${(s.correlations ?? [])
     .map((x) => `<tr><td>${esc(x.param)}</td><td>${esc(x.target)}</td><td class="num">${esc(fmt(x.pearson, 3))}</td><td class="num">${esc(fmt(x.spearman, 3))}</td><td class="num">${x.n}</td></tr>`)
-    .join('')}</tbody></table></section>`);
+    .join('')}</tbody></table></section>`;
+}
 
-  // Slices and surface
-  sec.push(`<section id="slices"><h2>Slices</h2><p class="muted">Score against one parameter (all others varying): every trial, and the mean and max per value.</p><div class="grid2">${data.slices
+function slicesSection(s: ReportModel['snapshot'], data: ReturnType<typeof chartData>): string {
+  return `<section id="slices"><h2>Slices</h2><p class="muted">Score against one parameter (all others varying): every trial, and the mean and max per value.</p><div class="grid2">${data.slices
     .map((sl, i) => `<div><h3>${esc(sl.param)}</h3><div class="chart small"><canvas id="chart-slice-${i}" role="img" aria-label="score by ${esc(sl.param)}"></canvas></div></div>`)
-    .join('')}</div>${(s.slices ?? []).filter((sl) => !sl.numeric).map((sl) => `<h3>${esc(sl.param)}</h3><table><thead><tr><th>value</th><th>trials</th><th>mean</th><th>max</th></tr></thead><tbody>${sl.buckets.map((b) => `<tr><td>${esc(b.value)}</td><td class="num">${b.count}</td><td class="num">${esc(fmt(b.mean))}</td><td class="num">${esc(fmt(b.max))}</td></tr>`).join('')}</tbody></table>`).join('')}</section>`);
-  sec.push(`<section id="surface"><h2>Surface</h2>${
-    s.surface ? `<p class="muted">The two most important parameters; hatched cells had no feasible trial.</p><div class="grid2"><div>${surfaceTable(s.surface, 'mean', minimize)}</div><div>${surfaceTable(s.surface, 'max', minimize)}</div></div>` : '<p class="muted">Needs two searched parameters.</p>'
-  }</section>`);
+    .join('')}</div>${(s.slices ?? []).filter((sl) => !sl.numeric).map((sl) => `<h3>${esc(sl.param)}</h3><table><thead><tr><th>value</th><th>trials</th><th>mean</th><th>max</th></tr></thead><tbody>${sl.buckets.map((b) => `<tr><td>${esc(b.value)}</td><td class="num">${b.count}</td><td class="num">${esc(fmt(b.mean))}</td><td class="num">${esc(fmt(b.max))}</td></tr>`).join('')}</tbody></table>`).join('')}</section>`;
+}
 
-  // Pareto
-  if (m.run.directions.length > 1) {
-    sec.push(`<section id="pareto"><h2>Pareto front</h2><p>${s.pareto?.length ?? 0} non-dominated feasible trial(s). Hypervolume ${esc(fmt(s.hypervolume?.points.at(-1)?.hypervolume))} (${esc(s.hypervolume?.method ?? '—')}${s.hypervolume?.method === 'monte-carlo' ? ' estimate' : ''}, reference ${esc((s.hypervolume?.reference ?? []).map((x) => fmt(x)).join(', '))}).</p>
+function surfaceSection(s: ReportModel['snapshot'], minimize: boolean): string {
+  return `<section id="surface"><h2>Surface</h2>${
+    s.surface ? `<p class="muted">The two most important parameters; hatched cells had no feasible trial.</p><div class="grid2"><div>${surfaceTable(s.surface, 'mean', minimize)}</div><div>${surfaceTable(s.surface, 'max', minimize)}</div></div>` : '<p class="muted">Needs two searched parameters.</p>'
+  }</section>`;
+}
+
+function paretoSection(m: ReportModel, data: ReturnType<typeof chartData>): string {
+  const s = m.snapshot;
+  return `<section id="pareto"><h2>Pareto front</h2><p>${s.pareto?.length ?? 0} non-dominated feasible trial(s). Hypervolume ${esc(fmt(s.hypervolume?.points.at(-1)?.hypervolume))} (${esc(s.hypervolume?.method ?? '—')}${s.hypervolume?.method === 'monte-carlo' ? ' estimate' : ''}, reference ${esc((s.hypervolume?.reference ?? []).map((x) => fmt(x)).join(', '))}).</p>
 ${data.pareto ? '<div class="chart"><canvas id="chart-pareto" role="img" aria-label="Pareto front"></canvas></div>' : ''}
 <div class="chart small"><canvas id="chart-hypervolume" role="img" aria-label="hypervolume history"></canvas></div>
 <table><thead><tr><th>trial</th><th>stage</th>${m.run.objectives.map((o) => `<th>${esc(o)}</th>`).join('')}<th>parameters</th></tr></thead><tbody>${(s.pareto ?? [])
-      .map((p) => `<tr><td>${esc(p.number)}</td><td>${esc(p.stage)}</td>${(p.score as number[]).map((v) => `<td class="num">${esc(fmt(v))}</td>`).join('')}<td>${paramsHtml(p.params)}</td></tr>`)
-      .join('')}</tbody></table></section>`);
-  }
+    .map((p) => `<tr><td>${esc(p.number)}</td><td>${esc(p.stage)}</td>${(p.score as number[]).map((v) => `<td class="num">${esc(fmt(v))}</td>`).join('')}<td>${paramsHtml(p.params)}</td></tr>`)
+    .join('')}</tbody></table></section>`;
+}
 
-  // Robustness
+/** Plateau scores, the Deflated Sharpe, PBO, the trade bootstrap, the best trial's equity and the validation. */
+function robustnessSection(m: ReportModel, data: ReturnType<typeof chartData>): string {
+  const s = m.snapshot;
   const r = m.reruns;
   const d = s.deflatedSharpe;
   const b = r.bootstrap;
-  sec.push(`<section id="robustness"><h2>Robustness</h2>
+  return `<section id="robustness"><h2>Robustness</h2>
 <h3>Plateau (neighbourhood) scores</h3>${
     s.plateau?.length
       ? `<p class="muted">mean − λ·std of the score over the ±1-step grid neighbourhood (λ = 1). A needle beats its neighbours' mean by more than one standard deviation of all scores.</p><table><thead><tr><th>trial</th><th>score</th><th>plateau score</th><th>neighbourhood mean</th><th>std</th><th>neighbours</th><th></th><th>parameters</th></tr></thead><tbody>${s.plateau
@@ -325,8 +344,11 @@ ${m.validation.map((v) => validationHtml(v)).join('')}
 ${m.validationNote ? `<p class="muted">Validation not run: ${esc(m.validationNote)}.</p>` : ''}
 ${!r.available && r.reason ? `<p class="muted">Engine re-runs skipped: ${esc(r.reason)}.</p>` : ''}
 ${r.mismatches.map((x) => `<p class="warn">⚠ ${esc(x)}</p>`).join('')}
-</section>`);
+</section>`;
+}
 
+/** The whole document: a strict CSP (inline script and style only, nothing fetched), the sections, the charts' data. */
+function page(m: ReportModel, sec: string[], json: string): string {
   const title = `OptStudy report — ${m.run.study ?? m.run.dir}`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
