@@ -388,118 +388,157 @@ export function splitItems(text: string): Item[] | null {
   if (/\r(?!\n)/.test(text)) return null;
   const items: Item[] = [];
   const names = new Set<string>();
-  const n = text.length;
-  let i = 0;
-  let line = 0;
-  let lineStart = 0;
-  // Skips a comment at i (returns false if none); null when a block comment is unterminated.
-  const skipComment = (): boolean | null => {
-    if (text.charCodeAt(i) !== 47) return false;
-    const next = text.charCodeAt(i + 1);
-    if (next === 47) {
-      while (i < n && text.charCodeAt(i) !== 10) i++;
-      return true;
-    }
-    if (next === 42) {
-      const close = text.indexOf('*/', i + 2);
-      if (close < 0) return null;
-      for (let k = i; k < close; k++) if (text.charCodeAt(k) === 10) {
-        line++;
-        lineStart = k + 1;
+  const sc = new ItemScanner(text);
+  for (;;) {
+    const blank = sc.skipBlank();
+    if (blank === null) return null;
+    if (!blank) return items;
+    const head = sc.head();
+    if (!head || names.has(head.key)) return null; // duplicate names are a cross-item check
+    names.add(head.key);
+    const end = sc.body(head.word);
+    if (end < 0 || !sc.tail()) return null;
+    items.push({ kind: head.word, name: head.key, start: head.start, end, startLine: head.startLine, endLine: sc.endLine });
+  }
+}
+
+/** A cursor over the text (offset, line, the line's start) and the steps of an item. */
+class ItemScanner {
+  private i = 0;
+  private line = 0;
+  private lineStart = 0;
+  /** The line an item's body ended on. */
+  endLine = 0;
+  private readonly n: number;
+
+  constructor(private readonly text: string) {
+    this.n = text.length;
+  }
+
+  /** Skips blanks, line ends and comments: true at a token, false at the end, null for an unterminated comment. */
+  skipBlank(): boolean | null {
+    const { text, n } = this;
+    while (this.i < n) {
+      const c = text.charCodeAt(this.i);
+      if (c === 10) this.newLine(this.i + 1);
+      else if (c === 32 || c === 9 || c === 13 || c === 0xfeff) this.i++;
+      else {
+        const cm = this.skipComment();
+        if (cm === null) return null;
+        if (!cm) return true;
       }
-      i = close + 2;
-      return true;
     }
     return false;
-  };
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === 10) {
-      i++;
-      line++;
-      lineStart = i;
-      continue;
-    }
-    if (c === 32 || c === 9 || c === 13 || c === 0xfeff) {
-      i++;
-      continue;
-    }
-    const cm = skipComment();
-    if (cm === null) return null;
-    if (cm) continue;
-    // An item starts a line: `study "name" {` or `strategy name … {`.
-    if (text.slice(lineStart, i).trim() !== '') return null;
-    const start = i;
-    const startLine = line;
-    while (i < n && isWordChar(text.charCodeAt(i))) i++;
-    const word = text.slice(start, i);
+  }
+
+  /** `study "name"` or `strategy name` starting a line; null for anything else. */
+  head(): { word: 'study' | 'strategy'; key: string; start: number; startLine: number } | null {
+    const { text, n } = this;
+    if (text.slice(this.lineStart, this.i).trim() !== '') return null;
+    const start = this.i;
+    const startLine = this.line;
+    while (this.i < n && isWordChar(text.charCodeAt(this.i))) this.i++;
+    const word = text.slice(start, this.i);
     if (word !== 'study' && word !== 'strategy') return null;
-    while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
-    const nameStart = i;
-    if (text.charCodeAt(i) === 34) {
-      const close = text.indexOf('"', i + 1);
-      const nl = text.indexOf('\n', i + 1);
+    while (this.i < n && (text.charCodeAt(this.i) === 32 || text.charCodeAt(this.i) === 9)) this.i++;
+    const nameStart = this.i;
+    if (text.charCodeAt(this.i) === 34) {
+      const close = text.indexOf('"', this.i + 1);
+      const nl = text.indexOf('\n', this.i + 1);
       if (close < 0 || (nl >= 0 && nl < close)) return null;
-      i = close + 1;
-    } else while (i < n && isWordChar(text.charCodeAt(i))) i++;
-    const key = `${word}:${text.slice(nameStart, i)}`;
-    if (i === nameStart || names.has(key)) return null; // duplicate names are a cross-item check
-    names.add(key);
+      this.i = close + 1;
+    } else while (this.i < n && isWordChar(text.charCodeAt(this.i))) this.i++;
+    if (this.i === nameStart) return null;
+    return { word, key: `${word}:${text.slice(nameStart, this.i)}`, start, startLine };
+  }
+
+  /** The rest of the item to its closing brace (or a body-less declaration's line end): its end offset, or -1. */
+  body(word: 'study' | 'strategy'): number {
+    const { text, n } = this;
     let depth = 0;
-    let end = -1;
     let quoted = false;
-    while (i < n) {
-      const d = text.charCodeAt(i);
+    while (this.i < n) {
+      const d = text.charCodeAt(this.i);
       if (d === 10) {
         if (depth === 0) {
           // `strategy NAME backtrader|command|module "…"` without a body ends on its line,
           // unless a `{` (or a comment, to be safe) follows: a header spread over lines is
           // left to the full analysis.
-          if (word !== 'strategy' || !quoted || !bodyless(text, i)) return null;
-          end = i;
-          break;
+          if (word !== 'strategy' || !quoted || !bodyless(text, this.i)) return -1;
+          return this.ended(this.i);
         }
-        i++;
-        line++;
-        lineStart = i;
+        this.newLine(this.i + 1);
         continue;
       }
       if (d === 34) {
-        let k = i + 1;
-        while (k < n && text.charCodeAt(k) !== 34 && text.charCodeAt(k) !== 10) k += text.charCodeAt(k) === 92 ? 2 : 1;
-        if (k >= n || text.charCodeAt(k) !== 34) return null;
-        i = k + 1;
+        if (!this.skipString()) return -1;
         quoted = true;
         continue;
       }
-      const cm2 = skipComment();
-      if (cm2 === null) return null;
-      if (cm2) continue;
+      const cm = this.skipComment();
+      if (cm === null) return -1;
+      if (cm) continue;
       if (d === 123) depth++;
-      else if (d === 125) {
-        depth--;
-        if (depth === 0) {
-          end = ++i;
-          break;
-        }
-      } else if (!(d === 32 || d === 9 || d === 13 || isWordChar(d) || ALLOWED.has(d))) return null;
-      i++;
+      else if (d === 125 && --depth === 0) return this.ended(++this.i);
+      else if (d !== 125 && !(d === 32 || d === 9 || d === 13 || isWordChar(d) || ALLOWED.has(d))) return -1;
+      this.i++;
     }
-    if (end < 0 && depth === 0 && word === 'strategy' && quoted) end = n; // a body-less declaration ends the text
-    if (end < 0) return null;
-    const endLine = line;
-    // Nothing but blanks and comments may follow the closing brace on its line.
-    while (i < n && text.charCodeAt(i) !== 10) {
-      const e = text.charCodeAt(i);
+    // A body-less declaration ends the text.
+    return depth === 0 && word === 'strategy' && quoted ? this.ended(n) : -1;
+  }
+
+  /** Nothing but blanks and comments may follow the closing brace on its line. */
+  tail(): boolean {
+    const { text, n } = this;
+    while (this.i < n && text.charCodeAt(this.i) !== 10) {
+      const e = text.charCodeAt(this.i);
       if (e === 32 || e === 9 || e === 13) {
-        i++;
+        this.i++;
         continue;
       }
-      const cm3 = skipComment();
-      if (cm3 === null) return null;
-      if (!cm3) return null;
+      if (!this.skipComment()) return false;
     }
-    items.push({ kind: word, name: key, start, end, startLine, endLine });
+    return true;
   }
-  return items;
+
+  private ended(end: number): number {
+    this.endLine = this.line;
+    return end;
+  }
+
+  private newLine(at: number): void {
+    this.i = at;
+    this.line++;
+    this.lineStart = at;
+  }
+
+  /** A string on one line at i (escapes skipped); false when it is not closed on its line. */
+  private skipString(): boolean {
+    const { text, n } = this;
+    let k = this.i + 1;
+    while (k < n && text.charCodeAt(k) !== 34 && text.charCodeAt(k) !== 10) k += text.charCodeAt(k) === 92 ? 2 : 1;
+    if (k >= n || text.charCodeAt(k) !== 34) return false;
+    this.i = k + 1;
+    return true;
+  }
+
+  /** Skips a comment at i (false if none); null when a block comment is unterminated. */
+  private skipComment(): boolean | null {
+    const { text, n } = this;
+    if (text.charCodeAt(this.i) !== 47) return false;
+    const next = text.charCodeAt(this.i + 1);
+    if (next === 47) {
+      while (this.i < n && text.charCodeAt(this.i) !== 10) this.i++;
+      return true;
+    }
+    if (next !== 42) return false;
+    const close = text.indexOf('*/', this.i + 2);
+    if (close < 0) return null;
+    for (let k = this.i; k < close; k++) if (text.charCodeAt(k) === 10) {
+      this.line++;
+      this.lineStart = k + 1;
+    }
+    this.i = close + 2;
+    return true;
+  }
 }
