@@ -137,6 +137,7 @@ async function main(): Promise<void> {
     return { trials: end.trials, ms, cpu };
   };
   const rate = (t: Timing) => Math.round((t.trials / t.ms) * 1000);
+  const busy = (t: Timing, role: string, threads: number) => +(((t.cpu[role]! * t.trials) / 1000 / t.ms / threads).toFixed(3));
   const best = (ts: Timing[]) => ts.reduce((a, b) => (b.ms < a.ms ? b : a));
   const ensureWorkers = async (n: number) => {
     // The production lock (30 s): a short test lock can expire on a loaded machine and re-run a batch.
@@ -209,6 +210,18 @@ async function main(): Promise<void> {
       redis_2_vs_local_1: +(b.local_1!.ms / b.redis_2!.ms).toFixed(3),
       local_2_vs_local_1: +(b.local_1!.ms / b.local_2!.ms).toFixed(3),
       cpu_us_per_trial: Object.fromEntries(Object.entries(b).map(([k, t]) => [k, t.cpu])),
+      // The pool threads' CPU over their wall time (1: never waiting, never sharing a core): on a
+      // quiet machine what they lack is waiting for work; on a loaded one, the other processes.
+      pool_busy: {
+        local_1: busy(b.local_1!, 'local_pool_threads', 1),
+        redis_1: busy(b.redis_1!, 'worker_pool_threads', 1),
+        redis_2: busy(b.redis_2!, 'worker_pool_threads', 2),
+        local_2: busy(b.local_2!, 'local_pool_threads', 2),
+      },
+      // From CPU alone (holds on a loaded machine): local_1 at its busiest thread's CPU per trial
+      // against redis_2's CPU per trial spread over every core — what redis_2 would reach with
+      // the cores busy with it all along. Below this, the rest is waiting (or other processes).
+      redis_2_vs_local_1_cpu_bound: +(Math.max(b.local_1!.cpu.run_main_thread!, b.local_1!.cpu.local_pool_threads!) / (Object.values(b.redis_2!.cpu).reduce((x, y) => x + y, 0) / os.cpus().length)).toFixed(3),
       jobs: stats,
     };
 
