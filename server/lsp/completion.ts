@@ -22,99 +22,122 @@ export function computeCompletion(doc: ParsedDocument, position: Position, optio
   const ctx = cursorContext(doc.tokens, offset, doc.text, doc.topLevel);
   if (ctx.inCommentOrString) return pathCompletion(doc, ctx, offset);
   const snippets = options.snippets !== false;
-  const st = ctx.statement;
-  const head = st[0]?.text;
   const items: CompletionItem[] = [];
-  const kw = (block: keyof typeof BLOCK_KEYWORDS) => {
-    for (const [word, doc] of Object.entries(BLOCK_KEYWORDS[block] ?? {})) items.push(keyword(word, doc));
-  };
-
   switch (ctx.block.kind) {
-    case 'top': {
-      if (st.length === 0) {
-        kw('top');
-        if (snippets) items.push(...topSnippets());
-      } else if (head === 'strategy' && st.length === 2) {
-        items.push(keyword('command', 'The command line of an external strategy process.'));
-        items.push(keyword('module', 'A TypeScript or JavaScript strategy module, relative to this file.'));
-        items.push(keyword('backtrader', 'A real backtrader strategy: `"file.py:make_cerebro"` (a cerebro factory) or `"file.py:MyStrategy"` (a bt.Strategy class).'));
-      }
+    case 'top':
+      topItems(ctx, items, snippets);
       break;
-    }
-    case 'strategy-decl': {
-      if (st.length === 0) {
-        kw('strategy-decl');
-        if (snippets) items.push(snippet('param (declaration)', 'param ${1:name}: ${2|int,float,string,bool|} = ${3:0}', 'A declared parameter.'));
-      } else if (head === 'param' && st.length >= 2 && st[st.length - 1].text === ':') {
-        for (const [t, d] of Object.entries(PARAM_TYPES)) items.push({ label: t, kind: CompletionItemKind.TypeParameter, detail: d });
-      } else if (head === 'param' && st[st.length - 1].text === '=') {
-        const type = st[3]?.text;
-        if (type === 'bool') items.push(value('true'), value('false'));
-      }
+    case 'strategy-decl':
+      declarationItems(ctx, items, snippets);
       break;
-    }
     case 'study':
       studyStatement(doc, ctx, position, items, snippets);
       break;
-    case 'objectives': {
-      if (st.length === 0) kw('objectives');
+    case 'objectives':
+      if (ctx.statement.length === 0) keywordsOf('objectives', items);
       else expressionItems(items, [], true);
       break;
-    }
     case 'stage':
       stageStatement(doc, ctx, position, items, snippets);
       break;
-    case 'search-options': {
-      const method = findSearchMethod(ctx.block.detail ?? '');
-      if (!method) break;
-      if (st.length === 0) {
-        const used = usedOptionKeys(doc.tokens, ctx);
-        for (const o of method.options) {
-          if (used.has(o.name)) continue;
-          items.push({
-            label: o.name,
-            kind: CompletionItemKind.Property,
-            detail: o.type === 'enum' ? (o.values ?? []).join(' | ') : o.type + (o.default !== undefined ? ` = ${o.default}` : ''),
-            documentation: md(o.doc),
-          });
-        }
-      } else if (st.length === 1) {
-        const o = method.options.find((x) => x.name === head);
-        if (o?.type === 'enum') for (const v of o.values ?? []) items.push({ ...value(v), kind: CompletionItemKind.EnumMember });
-        if (o?.type === 'flag') items.push(value('true'), value('false'));
-      }
+    case 'search-options':
+      searchOptionItems(doc, ctx, items);
       break;
-    }
-    case 'options': {
-      const opts = OPTION_BLOCKS[ctx.block.detail ?? ''];
-      if (opts && st.length === 0) {
-        const used = usedOptionKeys(doc.tokens, ctx);
-        for (const [k, d] of Object.entries(opts)) if (!used.has(k)) items.push({ label: k, kind: CompletionItemKind.Property, documentation: md(d) });
-      } else if (st.length === 1) {
-        for (const v of OPTION_VALUES[ctx.block.detail ?? '']?.[head] ?? []) items.push({ ...value(v), kind: CompletionItemKind.EnumMember });
-      }
+    case 'options':
+      optionItems(doc, ctx, items);
       break;
-    }
-    case 'strategy-overrides': {
-      const { params } = strategyParamsAt(doc, ctx, position);
-      if (st.length === 0) {
-        const used = usedOptionKeys(doc.tokens, ctx);
-        for (const p of params) if (!used.has(p.name)) items.push({ ...paramItem(p), insertText: `${p.name} = ${literal(p.default)}` });
-      } else if (st.length === 2 && st[1].text === '=') {
-        items.push(...valueItems(params.find((p) => p.name === head)));
-      }
+    case 'strategy-overrides':
+      overrideItems(doc, ctx, position, items);
       break;
-    }
     default:
       break;
   }
-  if (!snippets) {
-    // A client without snippets gets plain text: `max(` rather than `max($1)`.
-    return items
-      .filter((i) => i.kind !== CompletionItemKind.Snippet)
-      .map((i) => (i.insertTextFormat === InsertTextFormat.Snippet ? { ...i, insertTextFormat: InsertTextFormat.PlainText, insertText: i.insertText?.replace(/\$\{\d+:([^}]*)\}/g, '$1').replace(/\$\{\d+\}|\$\d+/g, '') } : i));
+  return snippets ? items : plainText(items);
+}
+
+/** A client without snippets gets plain text: `max(` rather than `max($1)`. */
+function plainText(items: CompletionItem[]): CompletionItem[] {
+  return items
+    .filter((i) => i.kind !== CompletionItemKind.Snippet)
+    .map((i) => (i.insertTextFormat === InsertTextFormat.Snippet ? { ...i, insertTextFormat: InsertTextFormat.PlainText, insertText: i.insertText?.replace(/\$\{\d+:([^}]*)\}/g, '$1').replace(/\$\{\d+\}|\$\d+/g, '') } : i));
+}
+
+function keywordsOf(block: keyof typeof BLOCK_KEYWORDS, items: CompletionItem[]): void {
+  for (const [word, doc] of Object.entries(BLOCK_KEYWORDS[block] ?? {})) items.push(keyword(word, doc));
+}
+
+/** Top level: `study`, `strategy` and their snippets; the kind after `strategy NAME`. */
+function topItems(ctx: CursorContext, items: CompletionItem[], snippets: boolean): void {
+  const st = ctx.statement;
+  if (st.length === 0) {
+    keywordsOf('top', items);
+    if (snippets) items.push(...topSnippets());
+  } else if (st[0]?.text === 'strategy' && st.length === 2) {
+    items.push(keyword('command', 'The command line of an external strategy process.'));
+    items.push(keyword('module', 'A TypeScript or JavaScript strategy module, relative to this file.'));
+    items.push(keyword('backtrader', 'A real backtrader strategy: `"file.py:make_cerebro"` (a cerebro factory) or `"file.py:MyStrategy"` (a bt.Strategy class).'));
   }
-  return items;
+}
+
+/** Inside `strategy NAME { … }`: its statements, a parameter's type, a bool default. */
+function declarationItems(ctx: CursorContext, items: CompletionItem[], snippets: boolean): void {
+  const st = ctx.statement;
+  const head = st[0]?.text;
+  if (st.length === 0) {
+    keywordsOf('strategy-decl', items);
+    if (snippets) items.push(snippet('param (declaration)', 'param ${1:name}: ${2|int,float,string,bool|} = ${3:0}', 'A declared parameter.'));
+  } else if (head === 'param' && st.length >= 2 && st[st.length - 1].text === ':') {
+    for (const [t, d] of Object.entries(PARAM_TYPES)) items.push({ label: t, kind: CompletionItemKind.TypeParameter, detail: d });
+  } else if (head === 'param' && st[st.length - 1].text === '=' && st[3]?.text === 'bool') {
+    items.push(value('true'), value('false'));
+  }
+}
+
+/** Inside `search METHOD { … }`: the options not yet given, an option's values. */
+function searchOptionItems(doc: ParsedDocument, ctx: CursorContext, items: CompletionItem[]): void {
+  const method = findSearchMethod(ctx.block.detail ?? '');
+  const st = ctx.statement;
+  if (!method) return;
+  if (st.length === 0) {
+    const used = usedOptionKeys(doc.tokens, ctx);
+    for (const o of method.options) {
+      if (used.has(o.name)) continue;
+      items.push({
+        label: o.name,
+        kind: CompletionItemKind.Property,
+        detail: o.type === 'enum' ? (o.values ?? []).join(' | ') : o.type + (o.default !== undefined ? ` = ${o.default}` : ''),
+        documentation: md(o.doc),
+      });
+    }
+  } else if (st.length === 1) {
+    const o = method.options.find((x) => x.name === st[0]?.text);
+    if (o?.type === 'enum') for (const v of o.values ?? []) items.push({ ...value(v), kind: CompletionItemKind.EnumMember });
+    if (o?.type === 'flag') items.push(value('true'), value('false'));
+  }
+}
+
+/** Inside an options block (`data "…" { … }`, `early_stop { … }`, …): its keys not yet given, a key's values. */
+function optionItems(doc: ParsedDocument, ctx: CursorContext, items: CompletionItem[]): void {
+  const opts = OPTION_BLOCKS[ctx.block.detail ?? ''];
+  const st = ctx.statement;
+  if (opts && st.length === 0) {
+    const used = usedOptionKeys(doc.tokens, ctx);
+    for (const [k, d] of Object.entries(opts)) if (!used.has(k)) items.push({ label: k, kind: CompletionItemKind.Property, documentation: md(d) });
+  } else if (st.length === 1) {
+    for (const v of OPTION_VALUES[ctx.block.detail ?? '']?.[st[0]!.text] ?? []) items.push({ ...value(v), kind: CompletionItemKind.EnumMember });
+  }
+}
+
+/** Inside `strategy NAME { … }` of a study: the parameters not yet set, a parameter's values. */
+function overrideItems(doc: ParsedDocument, ctx: CursorContext, position: Position, items: CompletionItem[]): void {
+  const { params } = strategyParamsAt(doc, ctx, position);
+  const st = ctx.statement;
+  if (st.length === 0) {
+    const used = usedOptionKeys(doc.tokens, ctx);
+    for (const p of params) if (!used.has(p.name)) items.push({ ...paramItem(p), insertText: `${p.name} = ${literal(p.default)}` });
+  } else if (st.length === 2 && st[1].text === '=') {
+    items.push(...valueItems(params.find((p) => p.name === st[0]?.text)));
+  }
 }
 
 /**
