@@ -10,11 +10,12 @@
 
 /** Distinct keys kept encoded; a run has a few dozen metric and parameter names. */
 const MAX_KEYS = 4096;
+/** `"key":` as UTF-8, per thread: a block builder per chunk would encode them again. */
+const KEYS = new Map<string, Buffer>();
 
 export class JsonBytes {
   buf: Buffer;
   used = 0;
-  private readonly keys = new Map<string, Buffer>();
 
   constructor(capacity = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(capacity);
@@ -100,13 +101,13 @@ export class JsonBytes {
     return true;
   }
 
-  /** `"key":`, encoded once per worker. */
+  /** `"key":`, encoded once per thread. */
   key(k: string): void {
-    let e = this.keys.get(k);
+    let e = KEYS.get(k);
     if (e === undefined) {
-      if (this.keys.size >= MAX_KEYS) this.keys.clear();
+      if (KEYS.size >= MAX_KEYS) KEYS.clear();
       e = Buffer.from(`${JSON.stringify(k)}:`);
-      this.keys.set(k, e);
+      KEYS.set(k, e);
     }
     this.bytes(e);
   }
