@@ -12,6 +12,7 @@
  * and grouping: `cash + ((pos*pp) + pnl)` is not always `cash + pos*px`.
  */
 import { stampOf } from './clock';
+import { startRun } from './cross-memo';
 import { FeedIndicators } from './feed-indicators';
 import type { IndicatorCache } from './indicator-cache';
 import { newLoopOutput, type LoopOutput } from './loop-output';
@@ -48,6 +49,9 @@ export class FastContext extends FeedIndicators implements StrategyContext, Feed
 
   constructor(data: PriceData, cache: IndicatorCache, config: BacktestConfig) {
     super(data, cache);
+    // Built-ins only run here, and they never write into a crossover: it may be shared.
+    this.memoCrosses = true;
+    startRun();
     this.close_ = data.close;
     this.fixed = config.sizing.kind === 'fixed';
     this.sizeValue = this.fixed ? config.sizing.value : config.sizing.value / 100;

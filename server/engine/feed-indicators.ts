@@ -6,6 +6,7 @@
  */
 import type { IndicatorCache } from './indicator-cache';
 import * as ind from './indicators';
+import { markCached, memoCrossover } from './cross-memo';
 import { runScratch as arena } from './scratch';
 import type { Indicators, PriceField } from './strategy-api';
 import { BacktestError, type PriceData } from './types';
@@ -19,6 +20,8 @@ export class FeedIndicators implements Indicators {
   gate: Float64Array | null = null;
   /** The gate applies while flat only (`nextOnlyOn(signal, 'flat')`). */
   gateFlatOnly = false;
+  /** Crossovers of cached series may come from the per-thread memo (cross-memo.ts): the fast loop's built-ins only. */
+  protected memoCrosses = false;
   /** This run's crossovers and the bars where each is not 0. */
   private readonly crossEvents: { series: Float64Array; events: ind.SignalEvents }[] = [];
   readonly bars: number;
@@ -51,6 +54,7 @@ export class FeedIndicators implements Indicators {
   private keep<T extends object>(key: string, value: T): T {
     const first = value instanceof Float64Array ? ind.firstValid(value) : maxFirst(value);
     this.cache.put(this.data.id, key, value, first);
+    markCached(value);
     this.warmup(first);
     return value;
   }
@@ -128,9 +132,16 @@ export class FeedIndicators implements Indicators {
     return this.hit<Float64Array>(key) ?? this.keep(key, ind.roc(this.src(source), period));
   }
   crossover(a: Float64Array, b: Float64Array): Float64Array {
-    // Not memoized: in a grid every (a, b) pair is new. A reused per-thread buffer, valid for
-    // this run only (a fresh array per backtest, page faults and GC included, cost more).
+    // Not in the indicator cache: in a grid most (a, b) pairs are new. The fast loop's built-ins
+    // reuse the last few crossovers of cached series (cross-memo.ts); otherwise a reused
+    // per-thread buffer, valid for this run only (a fresh array per backtest cost more).
     if (a.length < this.bars || b.length < this.bars) throw new BacktestError(`crossover: both series need one value per bar (${this.bars}), got ${a.length} and ${b.length}.`);
+    const memo = this.memoCrosses ? memoCrossover(a, b, this.bars) : null;
+    if (memo !== null) {
+      this.warmup(memo.first);
+      this.crossEvents.push({ series: memo.out, events: memo.events });
+      return memo.out;
+    }
     const out = arena.take(this.bars);
     const events: ind.SignalEvents = { at: arena.take(this.bars), count: 0 };
     this.warmup(ind.crossoverInto(out, a, b, events));

@@ -26,7 +26,7 @@ export type {
 } from './types';
 export { BacktestError, PriceDataError } from './types';
 export { attachPrices, barStamp, formatDate, loadPrices, parseDate, parsePrices, sharePrices, sliceBars, slicePrices } from './prices';
-export { DEFAULT_CONFIG, resolveParams, runBacktest, strategyParams, type BacktestOptions } from './backtest';
+export { DEFAULT_CONFIG, backtestMetrics, resolveParams, runBacktest, strategyParams, type BacktestOptions } from './backtest';
 export { percentCommission, studyConfig } from './study-config';
 export { IndicatorCache } from './indicator-cache';
 export { getStrategy, listStrategies } from './strategies/registry';

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import {
   BacktestError,
   IndicatorCache,
+  backtestMetrics,
   defineStrategy,
   getStrategy,
   indicators,
@@ -211,4 +212,25 @@ test('a strategy cannot run a backtest from inside its own (the scratch is per t
   assert.throws(() => runBacktest(data, nested, {}, ALLIN), (e: unknown) => e instanceof BacktestError && /cannot run a backtest/.test(e.message));
   // The engine is usable again afterwards.
   assert.equal(runBacktest(data, 'sma_cross', {}, ALLIN).metrics.bars, data.bars);
+});
+
+test("the fast loop's crossovers of cached series are shared between runs, and every run's numbers stay the general loop's", () => {
+  // An EMA/ATR grid in grid order: the ATR parameters vary inside each EMA pair (memo hits),
+  // six pairs go round twice (more than the memo keeps: evictions, buffers taken over), and a
+  // second feed of another length in between.
+  const cache = new IndicatorCache();
+  const pairs = [[5, 20], [8, 20], [5, 30], [12, 40], [3, 9], [20, 50]];
+  let runs = 0;
+  for (const round of [0, 1])
+    for (const [f, s] of pairs)
+      for (const data of round === 0 ? [FILES[0]!] : [FILES[0]!, FILES[3]!])
+        for (const atr of [10, 14])
+          for (const sl of [1, 2.5]) {
+            const params = { ema_fast: f!, ema_slow: s!, atr_period: atr, atr_sl_multiplier: sl, atr_tp_multiplier: 4 };
+            const fast = backtestMetrics(data, 'ema_atr', params, ALLIN, cache);
+            const general = runBacktest(data, 'ema_atr', params, ALLIN, { cache, loop: 'general', trades: false }).metrics;
+            assert.deepEqual(fast, general, `${data.file} ${JSON.stringify(params)}`);
+            runs++;
+          }
+  assert.equal(runs, 72);
 });
