@@ -38,17 +38,52 @@ export function computeCodeActions(doc: ParsedDocument, diagnostics: LspDiagnost
 }
 
 function fixesFor(doc: ParsedDocument, d: LspDiagnostic): CodeAction[] {
-  const code = String(d.code ?? '');
-  const data = (d.data ?? {}) as Record<string, unknown>;
-  const fix = (title: string, edits: TextEdit[], preferred = false): CodeAction => ({
-    title,
-    kind: CodeActionKind.QuickFix,
-    diagnostics: [d],
-    isPreferred: preferred || undefined,
-    edit: { changes: { [doc.uri]: edits } },
-  });
-  const text = (r: Range) => doc.text.slice(doc.offsetAt(r.start), doc.offsetAt(r.end));
+  const c: FixContext = {
+    doc,
+    d,
+    code: String(d.code ?? ''),
+    data: (d.data ?? {}) as Record<string, unknown>,
+    fix: (title, edits, preferred = false) => ({ title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: preferred || undefined, edit: { changes: { [doc.uri]: edits } } }),
+    text: (r) => doc.text.slice(doc.offsetAt(r.start), doc.offsetAt(r.end)),
+    located: undefined,
+  };
+  const fromData = fixesFromData(c);
+  if (fromData) return fromData;
+  c.located = paramAt(doc, d.range);
+  switch (c.code) {
+    case IssueCodes.ReversedRange:
+      return swapBounds(c);
+    case IssueCodes.ContinuousInGrid:
+      return stepOrRandom(c);
+    case IssueCodes.DefaultTrials:
+      return explicitTrials(c);
+    case IssueCodes.DuplicateParam:
+    case IssueCodes.ParamInSeveralStages:
+      return removeParam(c);
+    case IssueCodes.MissingData:
+      return addData(c);
+    case 'missing-search':
+      return addSearch(c);
+    default:
+      return [];
+  }
+}
 
+/** A diagnostic and what its fixes are made with. */
+interface FixContext {
+  doc: ParsedDocument;
+  d: LspDiagnostic;
+  code: string;
+  data: Record<string, unknown>;
+  fix: (title: string, edits: TextEdit[], preferred?: boolean) => CodeAction;
+  text: (r: Range) => string;
+  /** The `param` the diagnostic is on, if any. */
+  located: ReturnType<typeof paramAt>;
+}
+
+/** The fixes the diagnostic's data spells out; null when it spells out none. */
+function fixesFromData(c: FixContext): CodeAction[] | null {
+  const { doc, d, code, data, fix, text } = c;
   // The fix travels in data where the language could say it: a replacement for the
   // diagnostic's range, or a text to insert at a position.
   const replacement = typeof data.replacement === 'string' ? data.replacement : closestFor(doc, code, text(d.range), d.range);
@@ -71,68 +106,69 @@ function fixesFor(doc: ParsedDocument, d: LspDiagnostic): CodeAction[] {
     const m = /^(\S+)(\s+to\s+)(\S+)$/.exec(text(d.range));
     if (m) return [fix(`Swap the dates (from ${data.from} to ${data.to})`, [{ range: d.range, newText: `${data.from}${m[2]}${data.to}` }], true)];
   }
+  return null;
+}
 
-  const located = paramAt(doc, d.range);
-  switch (code) {
-    case IssueCodes.ReversedRange: {
-      const dom = located?.param.domain;
-      if (!dom?.lo || !dom.hi) return [];
-      return [fix('Swap the bounds', [
-        { range: dom.lo.range, newText: text(dom.hi.range) },
-        { range: dom.hi.range, newText: text(dom.lo.range) },
-      ], true)];
-    }
-    case IssueCodes.ContinuousInGrid: {
-      const out: CodeAction[] = [];
-      const dom = located?.param.domain;
-      if (dom?.lo && dom.hi && !dom.step && !dom.isLog) {
-        const step = suggestStep(dom, located?.type ?? guessType(doc, text(dom.lo.range), text(dom.hi.range)));
-        out.push(fix(`Give the range a step (step ${step})`, [{ range: { start: dom.hi.range.end, end: dom.hi.range.end }, newText: ` step ${step}` }], true));
-      }
-      if (located) {
-        const edit = setSearch(doc, located.stage, 'random');
-        if (edit) out.push(fix('Search this stage with `random` instead of a grid', [edit]));
-      }
-      return out;
-    }
-    case IssueCodes.DefaultTrials: {
-      const stage = stageAt(doc, d.range);
-      const search = stage?.statements.find((s): s is SearchAst => s.kind === 'search');
-      if (!search?.method) return [];
-      const brace = tokenAfter(doc, search.method.range.end, '{', search.range.end);
-      const edit: TextEdit = brace
-        ? { range: { start: brace, end: brace }, newText: ` trials ${DEFAULT_TRIALS},` }
-        : { range: { start: search.method.range.end, end: search.method.range.end }, newText: ` { trials ${DEFAULT_TRIALS} }` };
-      return [fix(`Set the budget explicitly (trials ${DEFAULT_TRIALS})`, [edit], true)];
-    }
-    case IssueCodes.DuplicateParam:
-    case IssueCodes.ParamInSeveralStages: {
-      if (!located) return [];
-      const r = located.param.range;
-      const lineStart = { line: r.start.line, character: 0 };
-      const onlyThis = doc.lines.lineText(r.start.line).trim() === text(r).trim() || doc.lines.lineText(r.start.line).trim().startsWith(text(r).trim());
-      const del: Range = onlyThis && r.end.line + 1 < doc.lines.lineCount ? { start: lineStart, end: { line: r.end.line + 1, character: 0 } } : r;
-      return [fix(`Remove this \`param ${located.param.name?.name ?? ''}\``, [{ range: del, newText: '' }], code === IssueCodes.DuplicateParam)];
-    }
-    case IssueCodes.MissingData: {
-      const study = doc.analysis.ast.items.find((i): i is StudyAst => i.kind === 'study' && contains(i.range, d.range.start));
-      const brace = study && tokenAfter(doc, study.headRange.start, '{', study.range.end);
-      if (!study || !brace) return [];
-      const indent = /^\s*/.exec(doc.lines.lineText(study.range.start.line))![0] + '  ';
-      // Offer the price files beside the study (its folder and a `data/` folder in it).
-      const files = dataFilesNear(doc.filePath);
-      const choices = files.length ? files : [''];
-      return choices.map((f, k) => fix(f ? `Add \`data "${f}"\`` : 'Add a `data` line', [{ range: { start: brace, end: brace }, newText: `\n${indent}data "${f}"` }], k === 0 && !!f));
-    }
-    case 'missing-search': {
-      const stage = stageAt(doc, d.range);
-      if (!stage || stage.statements.some((s) => s.kind === 'search')) return [];
-      const edit = setSearch(doc, stage, 'grid');
-      return edit ? [fix('Add `search grid`', [edit])] : [];
-    }
-    default:
-      return [];
+function swapBounds({ located, fix, text }: FixContext): CodeAction[] {
+  const dom = located?.param.domain;
+  if (!dom?.lo || !dom.hi) return [];
+  return [fix('Swap the bounds', [
+    { range: dom.lo.range, newText: text(dom.hi.range) },
+    { range: dom.hi.range, newText: text(dom.lo.range) },
+  ], true)];
+}
+
+function stepOrRandom({ doc, located, fix, text }: FixContext): CodeAction[] {
+  const out: CodeAction[] = [];
+  const dom = located?.param.domain;
+  if (dom?.lo && dom.hi && !dom.step && !dom.isLog) {
+    const step = suggestStep(dom, located?.type ?? guessType(doc, text(dom.lo.range), text(dom.hi.range)));
+    out.push(fix(`Give the range a step (step ${step})`, [{ range: { start: dom.hi.range.end, end: dom.hi.range.end }, newText: ` step ${step}` }], true));
   }
+  if (located) {
+    const edit = setSearch(doc, located.stage, 'random');
+    if (edit) out.push(fix('Search this stage with `random` instead of a grid', [edit]));
+  }
+  return out;
+}
+
+function explicitTrials({ doc, d, fix }: FixContext): CodeAction[] {
+  const stage = stageAt(doc, d.range);
+  const search = stage?.statements.find((s): s is SearchAst => s.kind === 'search');
+  if (!search?.method) return [];
+  const brace = tokenAfter(doc, search.method.range.end, '{', search.range.end);
+  const edit: TextEdit = brace
+    ? { range: { start: brace, end: brace }, newText: ` trials ${DEFAULT_TRIALS},` }
+    : { range: { start: search.method.range.end, end: search.method.range.end }, newText: ` { trials ${DEFAULT_TRIALS} }` };
+  return [fix(`Set the budget explicitly (trials ${DEFAULT_TRIALS})`, [edit], true)];
+}
+
+function removeParam({ doc, code, located, fix, text }: FixContext): CodeAction[] {
+  if (!located) return [];
+  const r = located.param.range;
+  const lineStart = { line: r.start.line, character: 0 };
+  const onlyThis = doc.lines.lineText(r.start.line).trim() === text(r).trim() || doc.lines.lineText(r.start.line).trim().startsWith(text(r).trim());
+  const del: Range = onlyThis && r.end.line + 1 < doc.lines.lineCount ? { start: lineStart, end: { line: r.end.line + 1, character: 0 } } : r;
+  return [fix(`Remove this \`param ${located.param.name?.name ?? ''}\``, [{ range: del, newText: '' }], code === IssueCodes.DuplicateParam)];
+}
+
+/** `data "…"` with the price files beside the study offered first. */
+function addData({ doc, d, fix }: FixContext): CodeAction[] {
+  const study = doc.analysis.ast.items.find((i): i is StudyAst => i.kind === 'study' && contains(i.range, d.range.start));
+  const brace = study && tokenAfter(doc, study.headRange.start, '{', study.range.end);
+  if (!study || !brace) return [];
+  const indent = /^\s*/.exec(doc.lines.lineText(study.range.start.line))![0] + '  ';
+  // Offer the price files beside the study (its folder and a `data/` folder in it).
+  const files = dataFilesNear(doc.filePath);
+  const choices = files.length ? files : [''];
+  return choices.map((f, k) => fix(f ? `Add \`data "${f}"\`` : 'Add a `data` line', [{ range: { start: brace, end: brace }, newText: `\n${indent}data "${f}"` }], k === 0 && !!f));
+}
+
+function addSearch({ doc, d, fix }: FixContext): CodeAction[] {
+  const stage = stageAt(doc, d.range);
+  if (!stage || stage.statements.some((s) => s.kind === 'search')) return [];
+  const edit = setSearch(doc, stage, 'grid');
+  return edit ? [fix('Add `search grid`', [edit])] : [];
 }
 
 /** The closest known name for an unknown-name diagnostic without `data`. */
