@@ -47,107 +47,86 @@ export function lex(text: string): Token[] {
   let lineStart = 0;
   let newline = true;
   let space = true;
-  const n = text.length;
-  const push = (kind: TokenKind, start: number, end: number, startLine: number, startCol: number) => {
-    tokens.push({ kind, text: text.slice(start, end), start, end, line: startLine, character: startCol, endLine: line, newlineBefore: newline, spaceBefore: space });
-    newline = false;
-    space = false;
-  };
-  while (i < n) {
-    const c = text[i];
+  while (i < text.length) {
+    const c = text[i]!;
     if (c === '\n') {
       i++;
       line++;
       lineStart = i;
-      newline = true;
-      space = true;
-      continue;
-    }
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v' || c === '\u00a0' || c === '\ufeff') {
+      newline = space = true;
+    } else if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v' || c === '\u00a0' || c === '\ufeff') {
       i++;
       space = true;
-      continue;
+    } else {
+      const { kind, end } = scanToken(text, i);
+      const token: Token = { kind, text: text.slice(i, end), start: i, end, line, character: i - lineStart, endLine: line, newlineBefore: newline, spaceBefore: space };
+      // Only a block comment spans lines.
+      if (kind === 'comment')
+        for (let k = i; k < end; k++) if (text[k] === '\n') (line++, (lineStart = k + 1));
+      token.endLine = line;
+      tokens.push(token);
+      newline = space = false;
+      i = end;
     }
-    const start = i;
-    const startLine = line;
-    const startCol = i - lineStart;
-    if (c === '/' && text[i + 1] === '/') {
-      while (i < n && text[i] !== '\n') i++;
-      push('comment', start, i, startLine, startCol);
-      continue;
-    }
-    if (c === '/' && text[i + 1] === '*') {
-      i += 2;
-      while (i < n && !(text[i] === '*' && text[i + 1] === '/')) {
-        if (text[i] === '\n') {
-          line++;
-          lineStart = i + 1;
-        }
-        i++;
-      }
-      i = Math.min(n, i + 2);
-      push('comment', start, i, startLine, startCol);
-      continue;
-    }
-    if (c === '"') {
-      i++;
-      while (i < n && text[i] !== '"' && text[i] !== '\n') {
-        if (text[i] === '\\' && i + 1 < n && text[i + 1] !== '\n') i++;
-        i++;
-      }
-      if (text[i] === '"') i++;
-      push('string', start, i, startLine, startCol);
-      continue;
-    }
-    if (isDigit(c) || (c === '.' && isDigit(text[i + 1] ?? '') && text[i - 1] !== '.')) {
-      // Dates first: 2005-01-01, or a date and time 2006-01-02T09:30[:00].
-      const date = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?)?/.exec(text.slice(i, i + 19));
-      if (date) {
-        i += date[0].length;
-      } else {
-        while (i < n && isDigit(text[i])) i++;
-        // A decimal point, but not the `..` of a range.
-        if (text[i] === '.' && text[i + 1] !== '.') {
-          i++;
-          while (i < n && isDigit(text[i])) i++;
-        }
-        if ((text[i] === 'e' || text[i] === 'E') && /^[eE][+-]?\d/.test(text.slice(i, i + 3))) {
-          i++;
-          if (text[i] === '+' || text[i] === '-') i++;
-          while (i < n && isDigit(text[i])) i++;
-        }
-        // Units glued to a number: 0.1%, 30s, 500ms, 2m, 1h.
-        if (text[i] === '%') i++;
-        else {
-          const unit = /^(ms|s|m|h)(?![A-Za-z0-9_])/.exec(text.slice(i, i + 3));
-          if (unit) i += unit[0].length;
-        }
-      }
-      push('number', start, i, startLine, startCol);
-      continue;
-    }
-    if (isIdStart(c)) {
-      while (i < n && isIdPart(text[i])) i++;
-      push('ident', start, i, startLine, startCol);
-      continue;
-    }
-    const two = text.slice(i, i + 2);
-    if (PUNCT2.includes(two)) {
-      i += 2;
-      push('punct', start, i, startLine, startCol);
-      continue;
-    }
-    if (PUNCT1.includes(c)) {
-      i++;
-      push('punct', start, i, startLine, startCol);
-      continue;
-    }
-    // Anything else (a stray character, a non-ASCII letter): one token per character, so a
-    // feature working on tokens still sees it and the formatter can refuse to touch the line.
-    i += c.length;
-    push('unknown', start, i, startLine, startCol);
   }
   return tokens;
+}
+
+/** The token starting at i (not a blank): its kind and where it ends. */
+function scanToken(text: string, i: number): { kind: TokenKind; end: number } {
+  const c = text[i]!;
+  if (c === '/' && text[i + 1] === '/') {
+    const nl = text.indexOf('\n', i);
+    return { kind: 'comment', end: nl < 0 ? text.length : nl };
+  }
+  if (c === '/' && text[i + 1] === '*') {
+    const close = text.indexOf('*/', i + 2);
+    return { kind: 'comment', end: close < 0 ? text.length : close + 2 };
+  }
+  if (c === '"') return { kind: 'string', end: stringEnd(text, i) };
+  if (isDigit(c) || (c === '.' && isDigit(text[i + 1] ?? '') && text[i - 1] !== '.')) return { kind: 'number', end: numberEnd(text, i) };
+  if (isIdStart(c)) {
+    let k = i + 1;
+    while (k < text.length && isIdPart(text[k]!)) k++;
+    return { kind: 'ident', end: k };
+  }
+  if (PUNCT2.includes(text.slice(i, i + 2))) return { kind: 'punct', end: i + 2 };
+  if (PUNCT1.includes(c)) return { kind: 'punct', end: i + 1 };
+  // Anything else (a stray character, a non-ASCII letter): one token per character, so a
+  // feature working on tokens still sees it and the formatter can refuse to touch the line.
+  return { kind: 'unknown', end: i + 1 };
+}
+
+/** A string ends at its closing quote or, unclosed, at the line's end (escapes skipped). */
+function stringEnd(text: string, i: number): number {
+  const n = text.length;
+  i++;
+  while (i < n && text[i] !== '"' && text[i] !== '\n') {
+    if (text[i] === '\\' && i + 1 < n && text[i + 1] !== '\n') i++;
+    i++;
+  }
+  return text[i] === '"' ? i + 1 : i;
+}
+
+/** A date (2005-01-01, 2006-01-02T09:30[:00]) or a number with its exponent and glued unit (0.1%, 30s, 500ms, 2m, 1h). */
+function numberEnd(text: string, i: number): number {
+  const n = text.length;
+  const date = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?)?/.exec(text.slice(i, i + 19));
+  if (date) return i + date[0].length;
+  while (i < n && isDigit(text[i]!)) i++;
+  // A decimal point, but not the `..` of a range.
+  if (text[i] === '.' && text[i + 1] !== '.') {
+    i++;
+    while (i < n && isDigit(text[i]!)) i++;
+  }
+  if ((text[i] === 'e' || text[i] === 'E') && /^[eE][+-]?\d/.test(text.slice(i, i + 3))) {
+    i++;
+    if (text[i] === '+' || text[i] === '-') i++;
+    while (i < n && isDigit(text[i]!)) i++;
+  }
+  if (text[i] === '%') return i + 1;
+  const unit = /^(ms|s|m|h)(?![A-Za-z0-9_])/.exec(text.slice(i, i + 3));
+  return unit ? i + unit[0].length : i;
 }
 
 /** Index of the last token that starts before `offset` (−1 if none). Binary search. */
