@@ -121,6 +121,11 @@ const quietOut = newLoopOutput();
 /**
  * Runs the fast loop over `data` with the strategy's `next` (setup already ran on `ctx`).
  * `reuse` (no records, no equity): the output is this thread's, valid until the next such run.
+ *
+ * One long function on purpose: the bar loop's state (cash, position, the open trade, the gate
+ * cursor) lives in locals that TurboFan keeps in registers across bars; split into functions,
+ * that state would travel through an object or boxed return values on every bar. What is not
+ * per-bar work is already out of line below (valuing quiet stretches, building records).
  */
 export function runFastLoop(data: PriceData, ctx: FastContext, next: NextFunction, config: BacktestConfig, rate: number, wantRecords: boolean, equity: boolean, reuse = false): LoopOutput {
   const out = reuse && !wantRecords && !equity ? quietOut : newLoopOutput();
