@@ -23,7 +23,7 @@ import { eventsFromJournal, JOURNAL_FILE, listRuns, type JournalEvents, type Run
 import { mergeAnalysis, reportAnalysis } from './report-analysis';
 import { ResultsPanel, VIEW_TYPE, type PanelHost } from './results-panel';
 import { formatDuration, formatScore, primaryScore, RunModel, statusText } from './run-model';
-import { RunSession, type RunRequest } from './run-session';
+import { RunSession, type RunOutcome, type RunRequest } from './run-session';
 import { needsTrust, scanStudies, stageAt, type StudyInfo } from './study-scan';
 import { TrialOpener } from './trial-opener';
 
@@ -163,12 +163,7 @@ class OptStudyExtension implements PanelHost {
       void vscode.window.showErrorMessage(`OptStudy: the run host is missing (${hostPath}). Rebuild the extension (npm run build).`);
       return;
     }
-    const workers = vscode.workspace.getConfiguration('optstudy').get<number>('workers', 0);
-    const request: RunRequest = { type: 'run', file: target.file, study: target.study, stage: target.stage, resume: target.resume, trusted: vscode.workspace.isTrusted };
-    if (workers > 0) request.workers = workers;
-    // Data and module paths may use the whole workspace folder, as the language server checks them.
-    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target.file));
-    if (folder) request.workspaceRoot = folder.uri.fsPath;
+    const request = runRequest(target);
     this.notice?.dispose();
     const model = new RunModel(`run-${Date.now()}`, target.study ?? path.basename(target.file));
     if (target.resume) {
@@ -217,6 +212,11 @@ class OptStudyExtension implements PanelHost {
     );
     const outcome = await session.done;
     if (this.session === session) this.session = undefined;
+    await this.finished(model, outcome);
+  }
+
+  /** After a run: the context keys, the analysis, the server's throughput, and what to tell the user. */
+  private async finished(model: RunModel, outcome: RunOutcome): Promise<void> {
     void vscode.commands.executeCommand('setContext', 'optstudy.running', false);
     void vscode.commands.executeCommand('setContext', 'optstudy.hasResults', !!model.best);
     this.updateStatus();
@@ -741,4 +741,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 export async function deactivate(): Promise<void> {
   ext?.dispose();
   await client?.stop();
+}
+
+/** The run host's request for `target`, with the configured workers and the workspace folder. */
+function runRequest(target: RunTarget): RunRequest {
+  const workers = vscode.workspace.getConfiguration('optstudy').get<number>('workers', 0);
+  const request: RunRequest = { type: 'run', file: target.file, study: target.study, stage: target.stage, resume: target.resume, trusted: vscode.workspace.isTrusted };
+  if (workers > 0) request.workers = workers;
+  // Data and module paths may use the whole workspace folder, as the language server checks them.
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target.file));
+  if (folder) request.workspaceRoot = folder.uri.fsPath;
+  return request;
 }

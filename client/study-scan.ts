@@ -162,103 +162,108 @@ export function scanStudies(text: string): ScanResult {
 
 function scanBody(text: string, toks: Tok[], from: number, to: number, s: StudyInfo): void {
   let i = from;
-  const word = (k: number) => (toks[k]?.kind === 'word' ? toks[k]!.text : undefined);
   while (i < to) {
     const t = toks[i]!;
-    if (t.kind === 'punct' && t.text === '{') {
-      i = matchBrace(toks, i) + 1;
-      continue;
-    }
-    if (t.kind !== 'word') {
-      i++;
-      continue;
-    }
-    switch (t.text) {
-      case 'strategy': {
-        const ref: StrategyRef = { start: t.start, end: t.end, headEnd: t.end };
-        let k = i + 1;
-        if (word(k) === 'module' && toks[k + 1]?.kind === 'string') {
-          ref.module = unquote(toks[k + 1]!.text);
-          ref.headEnd = toks[k + 1]!.end;
-          k += 2;
-        } else if (word(k)) {
-          ref.name = toks[k]!.text;
-          ref.headEnd = toks[k]!.end;
-          k += 1;
-        }
-        ref.end = ref.headEnd;
-        if (toks[k]?.text === '{' && toks[k]!.kind === 'punct') {
-          const c = matchBrace(toks, k);
-          const overrides: OverrideInfo[] = [];
-          for (let j = k + 1; j < c; j++) {
-            if (toks[j]!.kind === 'word' && toks[j + 1]?.text === '=' && toks[j + 2] && j + 2 < c) {
-              let v = j + 2;
-              let vStart = toks[v]!.start;
-              // A negative number lexes as one token; a leading unary minus on a word does not occur in literals.
-              if (toks[v]!.text === '-' && toks[v + 1]) v++;
-              overrides.push({ name: toks[j]!.text, value: text.slice(vStart, toks[v]!.end), valueSpan: { start: vStart, end: toks[v]!.end }, start: toks[j]!.start, end: toks[v]!.end });
-              j = v;
-            }
-          }
-          ref.block = { open: toks[k]!.start, close: toks[c]!.start, overrides };
-          ref.end = toks[c]!.end;
-          k = c + 1;
-        }
-        s.strategy = ref;
-        i = k;
-        continue;
-      }
-      case 'objective':
-      case 'objectives': {
-        // Each `maximize|minimize EXPR` up to the end of its line (or the block's brace).
-        let k = i + 1;
-        const stop = t.text === 'objectives' && toks[k]?.text === '{' ? matchBrace(toks, k) : -1;
-        if (stop >= 0) k++;
-        while (k < (stop >= 0 ? stop : to) && (word(k) === 'maximize' || word(k) === 'minimize')) {
-          const dir = toks[k]!.text as 'maximize' | 'minimize';
-          const exprStart = toks[k + 1]?.start ?? toks[k]!.end;
-          const eol = lineEnd(text, exprStart);
-          let j = k + 1;
-          while (j < (stop >= 0 ? stop : to) && toks[j]!.start < eol) j++;
-          const exprEnd = j > k + 1 ? toks[j - 1]!.end : exprStart;
-          s.objectives.push({ direction: dir, expr: text.slice(exprStart, exprEnd).trim() });
-          k = j;
-          if (stop < 0) break;
-        }
-        i = stop >= 0 ? stop + 1 : k;
-        continue;
-      }
-      case 'stage': {
-        const nameTok = toks[i + 1];
-        let k = i + 1;
-        while (k < to && toks[k]!.text !== '{') k++;
-        if (k >= to) break;
-        const c = Math.min(matchBrace(toks, k), to - 1);
-        const st: StageInfo = { name: nameTok?.kind === 'string' ? unquote(nameTok.text) : '', start: t.start, end: toks[c]!.end, params: [] };
-        for (let j = k + 1; j < c; j++) {
-          const pj = toks[j]!;
-          if (pj.kind === 'punct' && pj.text === '{') {
-            j = matchBrace(toks, j);
-            continue;
-          }
-          if (pj.kind === 'word' && pj.text === 'param' && toks[j + 1]?.kind === 'word') {
-            const end = Math.min(lineEnd(text, pj.start), toks[c]!.start);
-            const line: ParamLine = { name: toks[j + 1]!.text, start: pj.start, end };
-            if (toks[j + 2]?.text === 'in' && toks[j + 3] && toks[j + 3]!.start < end) {
-              let last = j + 3;
-              while (toks[last + 1] && toks[last + 1]!.end <= end) last++;
-              line.domain = { start: toks[j + 3]!.start, end: toks[last]!.end };
-            }
-            st.params.push(line);
-          }
-        }
-        s.stages.push(st);
-        i = c + 1;
-        continue;
-      }
-    }
-    i++;
+    if (t.kind === 'punct' && t.text === '{') i = matchBrace(toks, i) + 1;
+    else if (t.kind === 'word' && t.text === 'strategy') {
+      const { ref, next } = scanStrategy(text, toks, i);
+      s.strategy = ref;
+      i = next;
+    } else if (t.kind === 'word' && (t.text === 'objective' || t.text === 'objectives')) i = scanObjectives(text, toks, i, to, s);
+    else if (t.kind === 'word' && t.text === 'stage') {
+      const found = scanStage(text, toks, i, to);
+      if (found) s.stages.push(found.stage);
+      i = found ? found.next : i + 1;
+    } else i++;
   }
+}
+
+const wordAt = (toks: Tok[], k: number): string | undefined => (toks[k]?.kind === 'word' ? toks[k]!.text : undefined);
+
+/** `strategy NAME` or `strategy module "…"`, with its `{ name = value … }` overrides. */
+function scanStrategy(text: string, toks: Tok[], i: number): { ref: StrategyRef; next: number } {
+  const t = toks[i]!;
+  const word = (k: number) => wordAt(toks, k);
+  const ref: StrategyRef = { start: t.start, end: t.end, headEnd: t.end };
+  let k = i + 1;
+  if (word(k) === 'module' && toks[k + 1]?.kind === 'string') {
+    ref.module = unquote(toks[k + 1]!.text);
+    ref.headEnd = toks[k + 1]!.end;
+    k += 2;
+  } else if (word(k)) {
+    ref.name = toks[k]!.text;
+    ref.headEnd = toks[k]!.end;
+    k += 1;
+  }
+  ref.end = ref.headEnd;
+  if (toks[k]?.text === '{' && toks[k]!.kind === 'punct') {
+    const c = matchBrace(toks, k);
+    const overrides: OverrideInfo[] = [];
+    for (let j = k + 1; j < c; j++) {
+      if (toks[j]!.kind === 'word' && toks[j + 1]?.text === '=' && toks[j + 2] && j + 2 < c) {
+        let v = j + 2;
+        let vStart = toks[v]!.start;
+        // A negative number lexes as one token; a leading unary minus on a word does not occur in literals.
+        if (toks[v]!.text === '-' && toks[v + 1]) v++;
+        overrides.push({ name: toks[j]!.text, value: text.slice(vStart, toks[v]!.end), valueSpan: { start: vStart, end: toks[v]!.end }, start: toks[j]!.start, end: toks[v]!.end });
+        j = v;
+      }
+    }
+    ref.block = { open: toks[k]!.start, close: toks[c]!.start, overrides };
+    ref.end = toks[c]!.end;
+    k = c + 1;
+  }
+  return { ref, next: k };
+}
+
+/** Each `maximize|minimize EXPR` up to the end of its line (or the block's brace): the index after them. */
+function scanObjectives(text: string, toks: Tok[], i: number, to: number, s: StudyInfo): number {
+  const t = toks[i]!;
+  const word = (k: number) => wordAt(toks, k);
+  let k = i + 1;
+  const stop = t.text === 'objectives' && toks[k]?.text === '{' ? matchBrace(toks, k) : -1;
+  if (stop >= 0) k++;
+  while (k < (stop >= 0 ? stop : to) && (word(k) === 'maximize' || word(k) === 'minimize')) {
+    const dir = toks[k]!.text as 'maximize' | 'minimize';
+    const exprStart = toks[k + 1]?.start ?? toks[k]!.end;
+    const eol = lineEnd(text, exprStart);
+    let j = k + 1;
+    while (j < (stop >= 0 ? stop : to) && toks[j]!.start < eol) j++;
+    const exprEnd = j > k + 1 ? toks[j - 1]!.end : exprStart;
+    s.objectives.push({ direction: dir, expr: text.slice(exprStart, exprEnd).trim() });
+    k = j;
+    if (stop < 0) break;
+  }
+  return stop >= 0 ? stop + 1 : k;
+}
+
+/** `stage "name" { … }` and its `param NAME in DOMAIN` lines; null when its brace is missing. */
+function scanStage(text: string, toks: Tok[], i: number, to: number): { stage: StageInfo; next: number } | null {
+  const t = toks[i]!;
+  const nameTok = toks[i + 1];
+  let k = i + 1;
+  while (k < to && toks[k]!.text !== '{') k++;
+  if (k >= to) return null;
+  const c = Math.min(matchBrace(toks, k), to - 1);
+  const st: StageInfo = { name: nameTok?.kind === 'string' ? unquote(nameTok.text) : '', start: t.start, end: toks[c]!.end, params: [] };
+  for (let j = k + 1; j < c; j++) {
+    const pj = toks[j]!;
+    if (pj.kind === 'punct' && pj.text === '{') {
+      j = matchBrace(toks, j);
+      continue;
+    }
+    if (pj.kind === 'word' && pj.text === 'param' && toks[j + 1]?.kind === 'word') {
+      const end = Math.min(lineEnd(text, pj.start), toks[c]!.start);
+      const line: ParamLine = { name: toks[j + 1]!.text, start: pj.start, end };
+      if (toks[j + 2]?.text === 'in' && toks[j + 3] && toks[j + 3]!.start < end) {
+        let last = j + 3;
+        while (toks[last + 1] && toks[last + 1]!.end <= end) last++;
+        line.domain = { start: toks[j + 3]!.start, end: toks[last]!.end };
+      }
+      st.params.push(line);
+    }
+  }
+  return { stage: st, next: c + 1 };
 }
 
 /** The study enclosing `offset`, else the nearest one before it, else the first. */
