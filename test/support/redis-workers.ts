@@ -45,8 +45,11 @@ export async function startWorker(url: string, o: WorkerStartOptions = {}): Prom
   if (o.queue) args.push('--queue', o.queue);
   args.push(...(o.extraArgs ?? []));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
-  // Never leave a worker behind when the test process ends early.
-  const reap = () => child.kill('SIGKILL');
+  // Never leave a worker (or its blob cache) behind when the test process ends early.
+  const reap = () => {
+    child.kill('SIGKILL');
+    if (!o.cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+  };
   process.once('exit', reap);
   child.once('exit', () => process.off('exit', reap));
   let err = '';
