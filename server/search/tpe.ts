@@ -18,7 +18,7 @@
  */
 import { nonDominatedSort } from './pareto';
 import { Proposals, numOption, type Sampler, type SamplerContext, type Told } from './sampler';
-import type { Params, Space } from './space';
+import type { Dim, Params, Space } from './space';
 import { logSumExp, normCdf } from './stats';
 
 const CANDIDATES = 24;
@@ -152,90 +152,30 @@ export class TpeSampler implements Sampler {
 
   /** Fits a Parzen mixture to observations (plus the prior component). */
   private fit(obs: Obs[]): Mixture {
-    const dims = this.space.dims;
-    const n = obs.length;
-    const K = n + 1;
-    const w = new Float64Array(K);
-    const ramp = weights(n);
-    for (let i = 0; i < n; i++) w[i] = ramp[i]!;
-    w[n] = PRIOR_WEIGHT;
-    let tot = 0;
-    for (let i = 0; i < K; i++) tot += w[i]!;
-    for (let i = 0; i < K; i++) w[i]! /= tot;
+    const w = componentWeights(obs.length);
     const mu: Float64Array[] = [];
     const sigma: Float64Array[] = [];
     const logZ: Float64Array[] = [];
     const cats: Float64Array[][] = [];
-    const D = dims.length;
-    for (let d = 0; d < D; d++) {
-      const dim = dims[d]!;
-      const m = new Float64Array(K);
-      const s = new Float64Array(K);
-      const z = new Float64Array(K);
+    this.space.dims.forEach((dim, d) => {
       if (dim.categorical) {
-        const k = dim.values!.length;
-        const comps: Float64Array[] = [];
-        for (let i = 0; i < n; i++) {
-          const pr = new Float64Array(k).fill(1 / (k * (n + 1)));
-          pr[obs[i]!.cat[d]!]! += 1 - 1 / (n + 1);
-          comps.push(pr);
-        }
-        comps.push(new Float64Array(k).fill(1 / k));
-        cats.push(comps);
+        const K = obs.length + 1;
+        cats.push(categoricalComponents(obs, d, dim.values!.length));
+        mu.push(new Float64Array(K));
+        sigma.push(new Float64Array(K));
+        logZ.push(new Float64Array(K));
       } else {
+        const k = numericKernels(obs, d, dim);
         cats.push([]);
-        for (let i = 0; i < n; i++) m[i] = obs[i]!.u[d]!;
-        m[n] = 0.5;
-        // Distance to the farther neighbour among the sorted centres (prior included);
-        // a native typed-array sort and binary searches keep this cheap at 1,000 trials.
-        const sorted = Float64Array.from(m).sort();
-        for (let i = 0; i < K; i++) {
-          const v = m[i]!;
-          let lo = 0;
-          let hi = K - 1;
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            if (sorted[mid]! < v) lo = mid + 1;
-            else hi = mid;
-          }
-          // As Optuna (consider_endpoints off): the outermost centres use their one neighbour.
-          const left = lo > 0 ? v - sorted[lo - 1]! : -Infinity;
-          const right = lo < K - 1 ? sorted[lo + 1]! - v : -Infinity;
-          s[i] = K > 1 ? Math.max(left, right) : 1;
-        }
-        const minS = 1 / Math.min(100, 1 + n);
-        for (let i = 0; i < n; i++) s[i] = Math.min(1, Math.max(minS, s[i]!));
-        s[n] = 1;
-        if (dim.values) {
-          // A finite dim's kernels never get narrower than its bins.
-          const bin = 1 / dim.values.length;
-          for (let i = 0; i < K; i++) s[i] = Math.max(s[i]!, bin * 0.5);
-        }
-        for (let i = 0; i < K; i++) {
-          const a = m[i]! / s[i]!;
-          const b = (1 - m[i]!) / s[i]!;
-          // Kernels well inside the cube lose no mass to truncation (Φ(−6) ≈ 1e-9).
-          z[i] = a > 6 && b > 6 ? 0 : Math.log(Math.max(1e-300, normCdf(b) - normCdf(-a)));
-        }
+        mu.push(k.m);
+        sigma.push(k.s);
+        logZ.push(k.z);
       }
-      mu.push(m);
-      sigma.push(s);
-      logZ.push(z);
-    }
+    });
     const logw = w.map((v) => Math.log(v));
-    const inv: Float64Array[] = [];
-    const c: Float64Array[] = [];
-    for (let d = 0; d < D; d++) {
-      const sd = sigma[d]!;
-      const iv = new Float64Array(K);
-      const cc = new Float64Array(K);
-      for (let i = 0; i < K; i++) {
-        iv[i] = 1 / sd[i]!;
-        cc[i] = logw[i]! - Math.log(sd[i]! * 2.5066282746310002) - logZ[d]![i]!;
-      }
-      inv.push(iv);
-      c.push(cc);
-    }
+    // Per dim and component: 1/σ and the log-density's constant (weight, normalizer, truncation).
+    const inv = sigma.map((sd) => sd.map((v) => 1 / v));
+    const c = sigma.map((sd, d) => sd.map((v, i) => logw[i]! - Math.log(v * 2.5066282746310002) - logZ[d]![i]!));
     return { w, mu, sigma, logZ, cats, inv, c, logw };
   }
 
@@ -361,4 +301,80 @@ function weights(n: number): number[] {
   for (let i = 0; i < r; i++) out.push(r === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (r - 1));
   for (let i = 0; i < 25; i++) out.push(1);
   return out;
+}
+
+/** The mixture's weights: the observations' ramp, then the prior's, summing to 1. */
+function componentWeights(n: number): Float64Array {
+  const w = new Float64Array(n + 1);
+  const ramp = weights(n);
+  for (let i = 0; i < n; i++) w[i] = ramp[i]!;
+  w[n] = PRIOR_WEIGHT;
+  let tot = 0;
+  for (let i = 0; i <= n; i++) tot += w[i]!;
+  for (let i = 0; i <= n; i++) w[i]! /= tot;
+  return w;
+}
+
+/** A categorical dim's components: each observation's value favoured, then the uniform prior. */
+function categoricalComponents(obs: Obs[], d: number, k: number): Float64Array[] {
+  const n = obs.length;
+  const comps: Float64Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const pr = new Float64Array(k).fill(1 / (k * (n + 1)));
+    pr[obs[i]!.cat[d]!]! += 1 - 1 / (n + 1);
+    comps.push(pr);
+  }
+  comps.push(new Float64Array(k).fill(1 / k));
+  return comps;
+}
+
+/** A numeric dim's truncated Gaussian kernels: centres m, widths s, log of the mass kept in [0, 1] z. */
+function numericKernels(obs: Obs[], d: number, dim: Dim): { m: Float64Array; s: Float64Array; z: Float64Array } {
+  const n = obs.length;
+  const K = n + 1;
+  const m = new Float64Array(K);
+  const z = new Float64Array(K);
+  for (let i = 0; i < n; i++) m[i] = obs[i]!.u[d]!;
+  m[n] = 0.5;
+  const s = neighbourWidths(m);
+  const minS = 1 / Math.min(100, 1 + n);
+  for (let i = 0; i < n; i++) s[i] = Math.min(1, Math.max(minS, s[i]!));
+  s[n] = 1;
+  if (dim.values) {
+    // A finite dim's kernels never get narrower than its bins.
+    const bin = 1 / dim.values.length;
+    for (let i = 0; i < K; i++) s[i] = Math.max(s[i]!, bin * 0.5);
+  }
+  for (let i = 0; i < K; i++) {
+    const a = m[i]! / s[i]!;
+    const b = (1 - m[i]!) / s[i]!;
+    // Kernels well inside the cube lose no mass to truncation (Φ(−6) ≈ 1e-9).
+    z[i] = a > 6 && b > 6 ? 0 : Math.log(Math.max(1e-300, normCdf(b) - normCdf(-a)));
+  }
+  return { m, s, z };
+}
+
+/**
+ * Each centre's distance to the farther of its neighbours among the sorted centres (prior
+ * included); a native typed-array sort and binary searches keep this cheap at 1,000 trials.
+ */
+function neighbourWidths(m: Float64Array): Float64Array {
+  const K = m.length;
+  const s = new Float64Array(K);
+  const sorted = Float64Array.from(m).sort();
+  for (let i = 0; i < K; i++) {
+    const v = m[i]!;
+    let lo = 0;
+    let hi = K - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    // As Optuna (consider_endpoints off): the outermost centres use their one neighbour.
+    const left = lo > 0 ? v - sorted[lo - 1]! : -Infinity;
+    const right = lo < K - 1 ? sorted[lo + 1]! - v : -Infinity;
+    s[i] = K > 1 ? Math.max(left, right) : 1;
+  }
+  return s;
 }
