@@ -112,7 +112,6 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
   const queueName = opts.queue ?? DEFAULT_QUEUE;
   const policy = opts.policy ?? BUILTIN_ONLY;
   const concurrency = Math.max(1, opts.concurrency ?? os.availableParallelism());
-  const lockMs = opts.lockMs ?? 30_000;
   const id = `${os.hostname()}:${process.pid}`;
   const redis = openRedis(opts.url, {
     name: 'optstudy-worker',
@@ -127,83 +126,13 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
   }
   const cache = new BlobCache(redis, prefix, opts.cacheDir ?? defaultCacheDir(), opts.dataRoot);
   const stats: RedisWorkerStats = { batches: 0, trials: 0, skipped: 0, blobsFetched: 0, blobsShared: 0, idleMs: 0 };
-  // Batches in the pool now, and since when it has none (0: never had one yet).
-  let running = 0;
-  let idleSince = 0;
-  const runBatch: BatchRunner['run'] = async (...args) => {
-    if (running++ === 0 && idleSince) stats.idleMs += Date.now() - idleSince;
-    try {
-      return await opts.runner.run(...args);
-    } finally {
-      if (--running === 0) idleSince = Date.now();
-    }
-  };
-
-  const processor = async (job: Job<BatchJobData>): Promise<{ trials: number } | { skipped: true }> => {
-    const admitted = admitJob(job.id, job.data, policy);
-    const { runId, seq, trials } = admitted.body;
-    if ((await runState(redis, prefix, runId, admitted.signed ? policy.secret : null)).cancelled) {
-      stats.skipped++;
-      return { skipped: true };
-    }
-    const t0 = Date.now();
-    const local = new Map<string, string>();
-    for (const ref of admitted.body.files) local.set(ref.path, await cache.resolve(ref));
-    stats.blobsFetched = cache.fetched;
-    stats.blobsShared = cache.shared;
-    const outcomes = await runCancellable(redis, keys.cancel(prefix, runId), (signal) => runBatch(admitted.localize(local), trials, signal, admitted.body.stage));
-    if (outcomes === CANCELLED) {
-      stats.skipped++;
-      return { skipped: true };
-    }
-    const result: BatchResult = { runId, seq, outcomes, worker: id, attempt: job.attemptsStarted || job.attemptsMade + 1, durationMs: Date.now() - t0 };
-    const key = keys.results(prefix, runId);
-    // The coordinator's layout (older ones read 2 only). Not in a MULTI: ioredis copies a
-    // transaction's arguments twice more, ~6 µs a trial on this thread for a 512-trial job.
-    const version = Number(admitted.body.results) >= RESULT_VERSION ? RESULT_VERSION : 2;
-    const bytes = encodeResult(result, (b, v) => signResult(policy.secret, b, v), version);
-    await Promise.all([redis.rpush(key, bytes), redis.expire(key, 24 * 3600)]);
-    stats.batches++;
-    stats.trials += trials.length;
-    return { trials: trials.length };
-  };
-
+  const processor = jobProcessor({ redis, prefix, policy, cache, stats, id, runBatch: idleTimed(opts.runner, stats) });
   // BullMQ does not close a connection it was given: keep it to close it ourselves.
   const workerConn = redis.duplicate();
   workerConn.on('error', () => {});
-  const worker = new Worker<BatchJobData>(queueName, processor, {
-    connection: workerConn,
-    // Two batches per pool thread: the next one is queued in the pool while one finishes, so a
-    // thread never idles through the result's trip and the next job's fetch.
-    concurrency: 2 * concurrency,
-    // Shown as the job's `processedBy`, so one can tell which machine holds a batch.
-    name: id,
-    lockDuration: lockMs,
-    stalledInterval: Math.max(500, Math.round(lockMs / 2)),
-    maxStalledCount: opts.maxStalled ?? 2,
-    // BullMQ waits this long before retrying its loop after a connection error (15 s by default).
-    runRetryDelay: 500,
-    autorun: false,
-  });
-  worker.on('error', (e) => log(`queue error: ${e.message}`));
-  worker.on('failed', (job, e) => job && log(`batch ${String(job.data?.seq).slice(0, 20)} of run ${String(job.data?.runId).slice(0, 70)} failed: ${e.message}`));
-
-  // Register in the worker registry, so coordinators can see how many workers serve the queue and what they run.
-  const info: WorkerInfo = {
-    id,
-    host: os.hostname(),
-    pid: process.pid,
-    concurrency,
-    queue: queueName,
-    startedAt: new Date().toISOString(),
-    allow: [...policy.allow],
-    signed: policy.secret !== null,
-  };
-  const heartbeat = async () => {
-    await redis.multi().sadd(keys.workerSet(prefix), id).set(keys.worker(prefix, id), JSON.stringify(info), 'PX', 6000).exec();
-  };
-  await heartbeat();
-  const beat = setInterval(() => void heartbeat().catch(() => {}), 2000);
+  const worker = queueWorker(queueName, processor, workerConn, { id, concurrency, lockMs: opts.lockMs ?? 30_000, maxStalled: opts.maxStalled, log });
+  const info: WorkerInfo = { id, host: os.hostname(), pid: process.pid, concurrency, queue: queueName, startedAt: new Date().toISOString(), allow: [...policy.allow], signed: policy.secret !== null };
+  const beat = await register(redis, prefix, info);
   void worker.run().catch((e: unknown) => log(`worker stopped: ${e instanceof Error ? e.message : String(e)}`));
   const rules = `runs ${[...policy.allow].join(', ')}${policy.secret ? ' (signed jobs only)' : ' (no secret: unsigned built-ins only)'}`;
   log(`worker ${id} ready: queue '${queueName}', concurrency ${concurrency}, ${rules}, cache ${cache.dir}${opts.dataRoot ? `, data root ${opts.dataRoot}` : ''}`);
@@ -229,6 +158,101 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
       return closing;
     },
   };
+}
+
+/** The runner, timing how long its pool has no batch (stats.idleMs; from the first batch on). */
+function idleTimed(runner: BatchRunner, stats: RedisWorkerStats): BatchRunner['run'] {
+  let running = 0;
+  let idleSince = 0;
+  return async (...args) => {
+    if (running++ === 0 && idleSince) stats.idleMs += Date.now() - idleSince;
+    try {
+      return await runner.run(...args);
+    } finally {
+      if (--running === 0) idleSince = Date.now();
+    }
+  };
+}
+
+interface ProcessorContext {
+  redis: Redis;
+  prefix: string;
+  policy: WorkerPolicy;
+  cache: BlobCache;
+  stats: RedisWorkerStats;
+  id: string;
+  runBatch: BatchRunner['run'];
+}
+
+/** One job: admitted by the policy, its files resolved, its trials run (unless the run is cancelled), its result pushed. */
+function jobProcessor(c: ProcessorContext): (job: Job<BatchJobData>) => Promise<{ trials: number } | { skipped: true }> {
+  const { redis, prefix, policy, cache, stats } = c;
+  return async (job) => {
+    const admitted = admitJob(job.id, job.data, policy);
+    const { runId, seq, trials } = admitted.body;
+    if ((await runState(redis, prefix, runId, admitted.signed ? policy.secret : null)).cancelled) {
+      stats.skipped++;
+      return { skipped: true };
+    }
+    const t0 = Date.now();
+    const local = new Map<string, string>();
+    for (const ref of admitted.body.files) local.set(ref.path, await cache.resolve(ref));
+    stats.blobsFetched = cache.fetched;
+    stats.blobsShared = cache.shared;
+    const outcomes = await runCancellable(redis, keys.cancel(prefix, runId), (signal) => c.runBatch(admitted.localize(local), trials, signal, admitted.body.stage));
+    if (outcomes === CANCELLED) {
+      stats.skipped++;
+      return { skipped: true };
+    }
+    const result: BatchResult = { runId, seq, outcomes, worker: c.id, attempt: job.attemptsStarted || job.attemptsMade + 1, durationMs: Date.now() - t0 };
+    const key = keys.results(prefix, runId);
+    // The coordinator's layout (older ones read 2 only). Not in a MULTI: ioredis copies a
+    // transaction's arguments twice more, ~6 µs a trial on this thread for a 512-trial job.
+    const version = Number(admitted.body.results) >= RESULT_VERSION ? RESULT_VERSION : 2;
+    const bytes = encodeResult(result, (b, v) => signResult(policy.secret, b, v), version);
+    await Promise.all([redis.rpush(key, bytes), redis.expire(key, 24 * 3600)]);
+    stats.batches++;
+    stats.trials += trials.length;
+    return { trials: trials.length };
+  };
+}
+
+/** The BullMQ worker of the queue, not yet running. */
+function queueWorker(
+  queueName: string,
+  processor: ReturnType<typeof jobProcessor>,
+  connection: Redis,
+  o: { id: string; concurrency: number; lockMs: number; maxStalled?: number; log: (m: string) => void },
+): Worker<BatchJobData> {
+  const worker = new Worker<BatchJobData>(queueName, processor, {
+    connection,
+    // Two batches per pool thread: the next one is queued in the pool while one finishes, so a
+    // thread never idles through the result's trip and the next job's fetch.
+    concurrency: 2 * o.concurrency,
+    // Shown as the job's `processedBy`, so one can tell which machine holds a batch.
+    name: o.id,
+    lockDuration: o.lockMs,
+    stalledInterval: Math.max(500, Math.round(o.lockMs / 2)),
+    maxStalledCount: o.maxStalled ?? 2,
+    // BullMQ waits this long before retrying its loop after a connection error (15 s by default).
+    runRetryDelay: 500,
+    autorun: false,
+  });
+  worker.on('error', (e) => o.log(`queue error: ${e.message}`));
+  worker.on('failed', (job, e) => job && o.log(`batch ${String(job.data?.seq).slice(0, 20)} of run ${String(job.data?.runId).slice(0, 70)} failed: ${e.message}`));
+  return worker;
+}
+
+/**
+ * Registers in the worker registry, so coordinators can see how many workers serve the queue
+ * and what they run; renewed every 2 s (the entry expires 6 s after the last renewal).
+ */
+async function register(redis: Redis, prefix: string, info: WorkerInfo): Promise<NodeJS.Timeout> {
+  const heartbeat = async () => {
+    await redis.multi().sadd(keys.workerSet(prefix), info.id).set(keys.worker(prefix, info.id), JSON.stringify(info), 'PX', 6000).exec();
+  };
+  await heartbeat();
+  return setInterval(() => void heartbeat().catch(() => {}), 2000);
 }
 
 const CANCELLED = Symbol('cancelled');
