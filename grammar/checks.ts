@@ -1127,9 +1127,7 @@ class Checker {
           domainsOk = false;
           continue;
         }
-        if (!study.strategy && !schemaKnown) {
-          // The strategy itself is unknown (already reported): infer the type from the domain.
-        }
+        // No schema (the strategy itself is unknown, already reported): the domain says the type.
         type = inferType(s.domain);
       }
       stageParamTypes.set(pname, type);

@@ -245,8 +245,7 @@ function exactSquares(nz: Float64Array, k: number, avg: number, zp: number, ze: 
  * TimeReturn(Years) into `yr` (less the risk-free rate) and, with `keep`, into
  * `r.yearKeys`/`r.yearReturns`; returns the count of negative years.
  */
-function yearlyPass(r: RunRecord, v: Float64Array, cash0: number, yr: Float64Array, keep: boolean): number {
-  const years = yearEnds(r.dates);
+function yearlyPass(r: RunRecord, years: YearEnds, v: Float64Array, cash0: number, yr: Float64Array, keep: boolean): number {
   const ny = years.ends.length;
   const rets: number[] | null = keep ? new Array<number>(ny) : null;
   let negYears = 0;
@@ -315,8 +314,9 @@ export function computeMetrics(r: RunRecord, years = true): Record<string, numbe
 
   // TimeReturn(Years) and the default SharpeRatio over it; nz is reused (the daily returns are
   // no longer needed).
-  const negYears = yearlyPass(r, v, cash0, nz, years);
-  const sharpeY = yearlySharpe(nz, yearEnds(r.dates).ends.length);
+  const ends = yearEnds(r.dates);
+  const negYears = yearlyPass(r, ends, v, cash0, nz, years);
+  const sharpeY = yearlySharpe(nz, ends.ends.length);
 
   // Returns analyzer (log returns; -inf when the value ends below zero, as backtrader). A
   // correctly rounded log matches glibc's far more often than Math.log (fdlibm, 1 ulp off for

@@ -4,8 +4,8 @@
  * `JSON.stringify` each line cost ~6 KB of short-lived strings (the stringifier's doubling
  * parts, the slice and concatenation with the line's head, the flat copy `Buffer.write`
  * needs) — half of a backtest's garbage, and two workers' young-generation collections contend
- * for the same two cores. Here a key is encoded once per worker and numbers are written as
- * digits (json-number.ts); only strings and nested values go through JSON.stringify.
+ * for the same two cores. Here a key is encoded once per worker and integers are written as
+ * digits; other numbers, strings and nested values go through JSON.stringify (one short string each).
  */
 
 /** Distinct keys kept encoded; a run has a few dozen metric and parameter names. */

@@ -134,7 +134,6 @@ export function computeReruns(studyFile: string, study: StudyModel | null, trial
   return out;
 }
 
-/** The first bar where the equity moves: the warm-up's flat returns would understate volatility. */
 /** The equity at each calendar day's last bar (stamps `YYYY-MM-DD`, or with a time on intraday bars). */
 function dayCloses(dates: readonly string[], equity: ArrayLike<number>): Float64Array {
   const out: number[] = [];
@@ -142,6 +141,7 @@ function dayCloses(dates: readonly string[], equity: ArrayLike<number>): Float64
   return Float64Array.from(out);
 }
 
+/** The first bar where the equity moves: the warm-up's flat returns would understate volatility. */
 function firstActive(equity: ArrayLike<number>): number {
   for (let i = 1; i < equity.length; i++) if (equity[i] !== equity[0]) return Math.max(0, i - 1);
   return 0;

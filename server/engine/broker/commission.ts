@@ -47,11 +47,11 @@ export class CommInfo {
   }
 }
 
-/** The scheme of a config value: a bare number is a percent fraction. @throws BacktestError when out of range. */
 function bad(what: string): never {
   throw new BacktestError(what);
 }
 
+/** The scheme of a config value: a bare number is a percent fraction. @throws BacktestError when out of range. */
 export function commissionScheme(c: number | CommissionScheme): CommissionScheme {
   const s: CommissionScheme = typeof c === 'number' ? { kind: 'percent', rate: c } : c;
   switch (s?.kind) {

@@ -6,12 +6,12 @@
  */
 import { BacktestError, type SlippageScheme } from '../types';
 
-/** The slippage of one backtest. */
 /** True when the scheme moves any price (what `new Slippage(s).on` says, without the object). */
 export function slippageOn(s: SlippageScheme | null | undefined): boolean {
   return (s?.kind === 'percent' ? s.rate : 0.0) !== 0 || (s?.kind === 'fixed' ? s.amount : 0.0) !== 0;
 }
 
+/** The slippage of one backtest. */
 export class Slippage {
   private readonly perc: number;
   private readonly fixed: number;
