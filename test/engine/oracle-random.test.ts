@@ -8,19 +8,21 @@
  *   module here and as a backtrader strategy by test/engine/oracle-modules.py.
  * Every metric, trade, fill and rejection must agree (`returns_*` to 1e-14 relative). Without
  * ../shared/oracle the test reports itself skipped with the reason (CI turns that into a
- * failure where the oracle is expected). OPTSTUDY_ORACLE_SCENARIOS scales the counts.
+ * failure where the oracle is expected). OPTSTUDY_ORACLE_SCENARIOS scales the counts;
+ * OPTSTUDY_ORACLE_SEED draws other scenarios (added to the fixed seeds; a failure names it).
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { IndicatorCache, runBacktest, type OrderRef, type PriceData, type StrategyDefinition } from '../../server/engine/index';
+import { IndicatorCache, backtestMetrics, runBacktest, type OrderRef, type PriceData, type StrategyDefinition } from '../../server/engine/index';
 import { DATA, ORACLE_DATA, ROOT, type OracleResult, type OracleScenario } from '../support/engine-golden';
 import { configOf, diffResult, feedsOf } from '../support/oracle-compare';
 import { ORACLE, oracleSkipReason, python } from '../support/oracle-process';
 import { tempFolder } from '../support/temp';
 
 const SCALE = Number(process.env.OPTSTUDY_ORACLE_SCENARIOS ?? 1);
+const SEED = Number(process.env.OPTSTUDY_ORACLE_SEED ?? 0) >>> 0;
 
 /** mulberry32: a small seeded PRNG. */
 function rng(seed: number): () => number {
@@ -209,7 +211,7 @@ const DIRS = ['--data-dir', DATA, '--data-dir', ORACLE_DATA];
 const skip = oracleSkipReason();
 
 test('random scenarios against real backtrader (oracle): built-ins with direction, stop, take, trail, commission schemes and slippage', { skip }, async () => {
-  const r = rng(20261202);
+  const r = rng(20261202 + SEED);
   const scenarios = Array.from({ length: Math.round(60 * SCALE) }, () => builtinScenario(r));
   const dir = tempFolder('optstudy-oracle-');
   const file = path.join(dir, 'scenarios.json');
@@ -226,6 +228,9 @@ test('random scenarios against real backtrader (oracle): built-ins with directio
     }
     const got = runBacktest(feedsOf(sc), sc.strategy, sc.params, configOf(sc), { cache });
     const d = diffResult(want, got, false);
+    // The pool workers' path (metrics only, this thread's reused output and record) gives the same metrics.
+    const quiet = backtestMetrics(feedsOf(sc), sc.strategy, sc.params, configOf(sc), cache);
+    if (JSON.stringify(quiet) !== JSON.stringify(got.metrics)) d.push(`backtestMetrics differs from runBacktest's metrics`);
     if (d.length) problems.push(`#${k} ${JSON.stringify(sc)}: ${d.slice(0, 4).join('; ')}`);
     compared++;
   });
@@ -234,7 +239,7 @@ test('random scenarios against real backtrader (oracle): built-ins with directio
 });
 
 test('random scenarios against real backtrader (oracle): strategy modules using every order type', { skip }, async () => {
-  const r = rng(31415);
+  const r = rng(31415 + SEED);
   const plans: Plan[] = [];
   const feedSets: PriceData[][] = [];
   const count = Math.round(40 * SCALE);
@@ -276,7 +281,7 @@ test('random scenarios against real backtrader (oracle): strategy modules using 
     const got = runBacktest(feedSets[k]!, planStrategy(p), params, configOf(sc));
     for (const f of got.fills) kinds.add(f.exectype);
     const d = diffResult(want, got, false);
-    if (d.length) problems.push(`plan ${k} (seed 31415): ${d.slice(0, 4).join('; ')}`);
+    if (d.length) problems.push(`plan ${k} (seed ${31415 + SEED}): ${d.slice(0, 4).join('; ')}`);
   });
   assert.deepEqual(problems.slice(0, 5), [], `${problems.length} of ${plans.length} differ`);
   // The plans did exercise every order type.
