@@ -10,8 +10,8 @@
  * not the hardware: it is V8's garbage collector. Each isolate's young-generation collections
  * run on helper threads (parallel scavenge) and its sweeping and marking concurrently, so two
  * allocating isolates on two cores bring more runnable threads than cores. The same `alloc`
- * work in a child process under `node --single-threaded-gc` (`allocSingleThreadedGc`) gets
- * ~1.95. That flag is no remedy (one worker's own collections get slower); allocating less per
+ * work in a child process under `node --single-threaded-gc` (`allocSingleThreadedGc`) got
+ * 1.94–1.97 on a quiet VM, though single runs swing (1.49–1.84 at load 2–2.7). That flag is no remedy (one worker's own collections get slower); allocating less per
  * backtest is. So `ceiling` (the `alloc` figure) bounds what a garbage-making worker gains,
  * and less garbage per backtest moves the 2-worker figures toward `float`'s.
  *
