@@ -114,6 +114,49 @@ export function contourSegments(grid: (number | null)[][], level: number): [numb
   return out;
 }
 
+/** The score per cell over two parameters, from the trials that set both. */
+export interface ScoreGrid {
+  /** The trials drawn (a cell's `bestAt` indexes these). */
+  rows: TrialRow[];
+  bx: Bins;
+  by: Bins;
+  cells: Cell[][];
+  /** Each cell's value (mean or best score), null when none of its trials is feasible. */
+  values: (number | null)[][];
+  /** The values' range; lo > hi when no cell has a value. */
+  lo: number;
+  hi: number;
+}
+
+/** A cell's value: the mean or best score of its feasible trials, null when it has none. */
+export function cellValue(c: Cell, agg: 'mean' | 'best'): number | null {
+  return c.ok === 0 ? null : agg === 'mean' ? c.sum / c.ok : c.best;
+}
+
+/** Aggregates the store's trials that set both parameters into cells and their values. */
+export function scoreGrid(store: PanelStore, xi: number, yi: number, agg: 'mean' | 'best'): ScoreGrid {
+  const rows = store.rows.filter((r) => r.p[xi] !== null && r.p[xi] !== undefined && r.p[yi] !== null && r.p[yi] !== undefined);
+  const { bx, by, cells } = aggregate(rows, xi, yi, (a, b) => store.better(a, b));
+  const values = cells.map((row) => row.map((c) => cellValue(c, agg)));
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const row of values) for (const v of row) if (v !== null) (lo = Math.min(lo, v), (hi = Math.max(hi, v)));
+  return { rows, bx, by, cells, values, lo, hi };
+}
+
+/** Where the grid sits on the canvas (CSS pixels): its box, a cell's size, the canvas height. */
+interface Frame {
+  left: number;
+  top: number;
+  gw: number;
+  gh: number;
+  cw: number;
+  ch: number;
+  h: number;
+}
+
+type Palette = ReturnType<typeof readPalette>;
+
 export class Heatmap {
   constructor(private readonly host: HTMLElement, private readonly store: PanelStore, private readonly links: Links) {}
 
@@ -131,100 +174,42 @@ export class Heatmap {
       probeDraw('heatmap', 0);
       return;
     }
-    const rows = store.rows.filter((r) => r.p[xi] !== null && r.p[xi] !== undefined && r.p[yi] !== null && r.p[yi] !== undefined);
-    const { bx, by, cells } = aggregate(rows, xi, yi, (a, b) => store.better(a, b));
-    const value = (c: Cell) => (c.ok === 0 ? null : agg === 'mean' ? c.sum / c.ok : c.best);
-    const grid = cells.map((row) => row.map(value));
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const row of grid) for (const v of row) if (v !== null) (lo = Math.min(lo, v), (hi = Math.max(hi, v)));
-    // Room for the widest y label plus the rotated axis title; the legend's labels on the right.
-    const yLabelW = Math.ceil(Math.max(0, ...by.labels.map((l) => ctx.measureText(l).width)));
-    const left = Math.min(140, yLabelW + 30);
-    const legendLabels = hi >= lo ? [fmt(lo, 3), fmt(hi, 3)] : [];
-    const legendW = 26 + Math.ceil(Math.max(0, ...legendLabels.map((l) => ctx.measureText(l).width)));
-    const bottom = 40;
-    const top = 10;
-    const gw = Math.max(10, w - left - legendW - 8);
-    const gh = Math.max(10, h - top - bottom);
-    const cw = gw / bx.labels.length;
-    const ch = gh / by.labels.length;
+    const s = scoreGrid(store, xi, yi, agg);
+    const g = frameOf(ctx, s, w, h);
     const minimize = store.directions[0] === 'minimize';
-    const t = (v: number) => (hi > lo ? (v - lo) / (hi - lo) : 0.5);
-    // Cells: y grows upward like a plot, so the first value sits at the bottom.
-    for (let j = 0; j < by.labels.length; j++) {
-      for (let i = 0; i < bx.labels.length; i++) {
-        const c = cells[j]![i]!;
-        const x = left + i * cw;
-        const y = top + gh - (j + 1) * ch;
-        const v = grid[j]![i]!;
-        if (v !== null) {
-          ctx.fillStyle = scaleColor(minimize ? 1 - t(v) : t(v));
-          ctx.fillRect(x, y, cw + 0.5, ch + 0.5);
-        } else if (c.n > 0) drawCross(ctx, x, y, cw, ch, withAlpha(pal.bad, 0.8));
-        else drawHatch(ctx, x, y, cw, ch, withAlpha(pal.muted, 0.35));
-      }
-    }
-    // Contours at five evenly spaced levels, in the foreground colour (readable over any cell colour).
-    if (hi > lo) {
-      ctx.lineWidth = 1;
-      ctx.strokeStyle = withAlpha(pal.bg, 0.7);
-      ctx.beginPath();
-      for (let k = 1; k <= 5; k++) {
-        for (const [x0, y0, x1, y1] of contourSegments(grid, lo + ((hi - lo) * k) / 6)) {
-          ctx.moveTo(left + x0 * cw, top + gh - y0 * ch);
-          ctx.lineTo(left + x1 * cw, top + gh - y1 * ch);
-        }
-      }
-      ctx.stroke();
-    }
+    drawCells(ctx, g, s, minimize, pal);
+    drawContours(ctx, g, s, pal);
     ctx.strokeStyle = pal.grid;
-    ctx.strokeRect(left + 0.5, top + 0.5, gw, gh);
-    this.drawAxes(ctx, { left, top, gw, gh, cw, ch, h }, bx.labels, by.labels, xName, yName, pal);
-    if (hi >= lo) {
-      const lx = left + gw + 10;
-      for (let k = 0; k < gh; k++) {
-        const tt = 1 - k / gh;
-        ctx.fillStyle = scaleColor(minimize ? 1 - tt : tt);
-        ctx.fillRect(lx, top + k, 12, 1.5);
-      }
-      ctx.fillStyle = pal.muted;
-      ctx.textAlign = 'left';
-      ctx.textBaseline = 'top';
-      ctx.fillText(fmt(minimize ? lo : hi, 3), lx + 15, top);
-      ctx.textBaseline = 'bottom';
-      ctx.fillText(fmt(minimize ? hi : lo, 3), lx + 15, top + gh);
-    }
-    const cellAt = (ev: MouseEvent) => {
-      const r = canvas.getBoundingClientRect();
-      const i = Math.floor((ev.clientX - r.left - left) / cw);
-      const j = Math.floor((top + gh - (ev.clientY - r.top)) / ch);
-      const c = cells[j]?.[i];
-      return c ? { c, i, j } : null;
-    };
+    ctx.strokeRect(g.left + 0.5, g.top + 0.5, g.gw, g.gh);
+    this.drawAxes(ctx, g, s.bx.labels, s.by.labels, xName, yName, pal);
+    drawLegend(ctx, g, s, minimize, pal);
+    this.listen(canvas, g, s, xName, yName, agg);
+    probeDraw('heatmap', s.rows.length);
+  }
+
+  /** A cell's tooltip on hover (its best trial's lines when it has one); a click opens that trial. */
+  private listen(canvas: HTMLCanvasElement, g: Frame, s: ScoreGrid, xName: string, yName: string, agg: 'mean' | 'best'): void {
+    const bestOf = (c: Cell) => (c.bestAt >= 0 ? s.rows[c.bestAt] : undefined);
     canvas.onmousemove = (ev) => {
-      const hit = cellAt(ev);
+      const hit = cellAt(canvas, g, s.cells, ev);
       if (!hit) return hideTip();
       const { c, i, j } = hit;
-      const v = value(c);
-      const head = `${xName} = ${bx.names[i]}, ${yName} = ${by.names[j]}`;
+      const v = cellValue(c, agg);
+      const head = `${xName} = ${s.bx.names[i]}, ${yName} = ${s.by.names[j]}`;
       const what = c.n === 0 ? 'not tried' : v === null ? `${c.n} trial(s), none feasible` : `${agg} score ${fmt(v)} over ${c.ok} trial(s)`;
-      const best = c.bestAt >= 0 ? rows[c.bestAt] : undefined;
-      showTip(best ? [head, what, ...trialLines(store, best).map((l, k) => (k === 0 ? `best: ${l}` : l))] : [head, what], ev.clientX, ev.clientY);
+      const best = bestOf(c);
+      showTip(best ? [head, what, ...trialLines(this.store, best).map((l, k) => (k === 0 ? `best: ${l}` : l))] : [head, what], ev.clientX, ev.clientY);
       canvas.style.cursor = best ? 'pointer' : 'default';
     };
     canvas.onmouseleave = () => hideTip();
     canvas.onclick = (ev) => {
-      const best = (() => {
-        const hit = cellAt(ev);
-        return hit && hit.c.bestAt >= 0 ? rows[hit.c.bestAt] : undefined;
-      })();
+      const hit = cellAt(canvas, g, s.cells, ev);
+      const best = hit ? bestOf(hit.c) : undefined;
       if (best) this.links.open(best.n, ev.shiftKey);
     };
-    probeDraw('heatmap', rows.length);
   }
 
-  private drawAxes(ctx: CanvasRenderingContext2D, g: { left: number; top: number; gw: number; gh: number; cw: number; ch: number; h: number }, xl: string[], yl: string[], xName: string, yName: string, pal: ReturnType<typeof readPalette>): void {
+  private drawAxes(ctx: CanvasRenderingContext2D, g: Frame, xl: string[], yl: string[], xName: string, yName: string, pal: Palette): void {
     // Tick labels thinned so they never overlap.
     ctx.fillStyle = pal.muted;
     ctx.textAlign = 'center';
@@ -251,6 +236,85 @@ export class Heatmap {
     ctx.fillText(yName, 0, 0);
     ctx.restore();
   }
+}
+
+/**
+ * The grid's place: room on the left for the widest y label plus the rotated axis title, on the
+ * right for the legend and its labels, below for the x labels and title.
+ */
+function frameOf(ctx: CanvasRenderingContext2D, s: ScoreGrid, w: number, h: number): Frame {
+  const yLabelW = Math.ceil(Math.max(0, ...s.by.labels.map((l) => ctx.measureText(l).width)));
+  const left = Math.min(140, yLabelW + 30);
+  const legendLabels = s.hi >= s.lo ? [fmt(s.lo, 3), fmt(s.hi, 3)] : [];
+  const legendW = 26 + Math.ceil(Math.max(0, ...legendLabels.map((l) => ctx.measureText(l).width)));
+  const bottom = 40;
+  const top = 10;
+  const gw = Math.max(10, w - left - legendW - 8);
+  const gh = Math.max(10, h - top - bottom);
+  return { left, top, gw, gh, cw: gw / s.bx.labels.length, ch: gh / s.by.labels.length, h };
+}
+
+/** The cells: coloured by value, crossed when tried but never feasible, hatched when never tried. */
+function drawCells(ctx: CanvasRenderingContext2D, g: Frame, s: ScoreGrid, minimize: boolean, pal: Palette): void {
+  const { lo, hi } = s;
+  const t = (v: number) => (hi > lo ? (v - lo) / (hi - lo) : 0.5);
+  // y grows upward like a plot, so the first value sits at the bottom.
+  for (let j = 0; j < s.by.labels.length; j++) {
+    for (let i = 0; i < s.bx.labels.length; i++) {
+      const c = s.cells[j]![i]!;
+      const x = g.left + i * g.cw;
+      const y = g.top + g.gh - (j + 1) * g.ch;
+      const v = s.values[j]![i]!;
+      if (v !== null) {
+        ctx.fillStyle = scaleColor(minimize ? 1 - t(v) : t(v));
+        ctx.fillRect(x, y, g.cw + 0.5, g.ch + 0.5);
+      } else if (c.n > 0) drawCross(ctx, x, y, g.cw, g.ch, withAlpha(pal.bad, 0.8));
+      else drawHatch(ctx, x, y, g.cw, g.ch, withAlpha(pal.muted, 0.35));
+    }
+  }
+}
+
+/** Contours at five evenly spaced levels, in the background colour (readable over any cell colour). */
+function drawContours(ctx: CanvasRenderingContext2D, g: Frame, s: ScoreGrid, pal: Palette): void {
+  const { lo, hi } = s;
+  if (!(hi > lo)) return;
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = withAlpha(pal.bg, 0.7);
+  ctx.beginPath();
+  for (let k = 1; k <= 5; k++) {
+    for (const [x0, y0, x1, y1] of contourSegments(s.values, lo + ((hi - lo) * k) / 6)) {
+      ctx.moveTo(g.left + x0 * g.cw, g.top + g.gh - y0 * g.ch);
+      ctx.lineTo(g.left + x1 * g.cw, g.top + g.gh - y1 * g.ch);
+    }
+  }
+  ctx.stroke();
+}
+
+/** The colour scale right of the grid, best at the top, with the range's ends. */
+function drawLegend(ctx: CanvasRenderingContext2D, g: Frame, s: ScoreGrid, minimize: boolean, pal: Palette): void {
+  const { lo, hi } = s;
+  if (!(hi >= lo)) return;
+  const lx = g.left + g.gw + 10;
+  for (let k = 0; k < g.gh; k++) {
+    const tt = 1 - k / g.gh;
+    ctx.fillStyle = scaleColor(minimize ? 1 - tt : tt);
+    ctx.fillRect(lx, g.top + k, 12, 1.5);
+  }
+  ctx.fillStyle = pal.muted;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'top';
+  ctx.fillText(fmt(minimize ? lo : hi, 3), lx + 15, g.top);
+  ctx.textBaseline = 'bottom';
+  ctx.fillText(fmt(minimize ? hi : lo, 3), lx + 15, g.top + g.gh);
+}
+
+/** The cell under the mouse, if any. */
+function cellAt(canvas: HTMLCanvasElement, g: Frame, cells: Cell[][], ev: MouseEvent): { c: Cell; i: number; j: number } | null {
+  const r = canvas.getBoundingClientRect();
+  const i = Math.floor((ev.clientX - r.left - g.left) / g.cw);
+  const j = Math.floor((g.top + g.gh - (ev.clientY - r.top)) / g.ch);
+  const c = cells[j]?.[i];
+  return c ? { c, i, j } : null;
 }
 
 function drawCross(ctx: CanvasRenderingContext2D, x: number, y: number, cw: number, ch: number, color: string): void {
