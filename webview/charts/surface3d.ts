@@ -13,12 +13,14 @@ import { readPalette, scaleColor, withAlpha } from '../theme';
 import { hideTip, showTip } from '../tooltip';
 import { trialLines } from '../trial-text';
 import { probeDraw, sizedCanvas } from './canvas';
-import { aggregate, type Cell } from './heatmap';
+import { scoreGrid, type Cell, type ScoreGrid } from './heatmap';
 
 type V3 = [number, number, number];
+type Projected = { x: number; y: number; depth: number };
+type Palette = ReturnType<typeof readPalette>;
 
 /** Rotates a point of the unit cube (centred) by azimuth `az` and elevation `el` and projects it (pure). */
-export function project(p: V3, az: number, el: number): { x: number; y: number; depth: number } {
+export function project(p: V3, az: number, el: number): Projected {
   const [x, y, z] = p;
   const cx = x * Math.cos(az) - y * Math.sin(az);
   const cy = x * Math.sin(az) + y * Math.cos(az);
@@ -46,76 +48,19 @@ export class Surface3d {
     ctx.font = `${Math.max(11, pal.fontSize - 1)}px ${pal.font}`;
     const xi = store.paramIndex(xName);
     const yi = store.paramIndex(yName);
-    if (xi < 0 || yi < 0 || xi === yi) {
-      ctx.fillStyle = pal.muted;
-      ctx.textBaseline = 'top';
-      ctx.fillText('Needs two searched parameters.', 12, 12);
-      probeDraw('surface3d', 0);
-      return;
-    }
-    const rows = store.rows.filter((r) => r.p[xi] !== null && r.p[xi] !== undefined && r.p[yi] !== null && r.p[yi] !== undefined);
-    const { bx, by, cells } = aggregate(rows, xi, yi, (a, b) => store.better(a, b));
-    const value = (c: Cell) => (c.ok === 0 ? null : agg === 'mean' ? c.sum / c.ok : c.best);
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const row of cells) for (const c of row) {
-      const v = value(c);
-      if (v !== null) (lo = Math.min(lo, v), (hi = Math.max(hi, v)));
-    }
-    const nx = bx.labels.length;
-    const ny = by.labels.length;
-    if (!(hi >= lo) || nx < 2 || ny < 2) {
-      ctx.fillStyle = pal.muted;
-      ctx.textBaseline = 'top';
-      ctx.fillText('Waiting for feasible trials on a grid of at least 2 × 2 values…', 12, 12);
-      probeDraw('surface3d', 0);
-      return;
-    }
-    const minimize = store.directions[0] === 'minimize';
-    const grid = filled(cells.map((row) => row.map(value)));
-    const zOf = (v: number) => (hi > lo ? (v - lo) / (hi - lo) : 0.5) - 0.5;
-    const pos = (i: number, j: number, v: number): V3 => [i / (nx - 1) - 0.5, j / (ny - 1) - 0.5, zOf(v) * 0.8];
-    const scale = Math.min(w, h) * 0.62;
-    const ox = w / 2;
-    const oy = h / 2 + 10;
-    const screen = (p: V3) => {
-      const q = project(p, this.az, this.el);
-      return { x: ox + q.x * scale, y: oy + q.y * scale, depth: q.depth };
-    };
+    if (xi < 0 || yi < 0 || xi === yi) return drawMessage(ctx, pal, 'Needs two searched parameters.');
+    const s = scoreGrid(store, xi, yi, agg);
+    const { lo, hi } = s;
+    const nx = s.bx.labels.length;
+    const ny = s.by.labels.length;
+    if (!(hi >= lo) || nx < 2 || ny < 2) return drawMessage(ctx, pal, 'Waiting for feasible trials on a grid of at least 2 × 2 values…');
+    const grid = filled(s.values);
+    const view = this.viewOf(s, w, h);
     // The floor and its edges first, then the quads far to near.
-    this.drawFloor(ctx, screen, pal, bx.labels, by.labels, xName, yName);
-    const quads: { pts: { x: number; y: number }[]; depth: number; v: number; real: boolean }[] = [];
-    for (let j = 0; j + 1 < ny; j++) {
-      for (let i = 0; i + 1 < nx; i++) {
-        const corners: [number, number][] = [[i, j], [i + 1, j], [i + 1, j + 1], [i, j + 1]];
-        const vs = corners.map(([a, b]) => grid[b]![a]!);
-        const pts = corners.map(([a, b], k) => screen(pos(a, b, vs[k]!.v)));
-        quads.push({ pts, depth: pts.reduce((s, p) => s + p.depth, 0) / 4, v: vs.reduce((s, x) => s + x.v, 0) / 4, real: vs.every((x) => x.real) });
-      }
-    }
-    quads.sort((a, b) => b.depth - a.depth);
-    ctx.lineWidth = 0.6;
-    ctx.strokeStyle = withAlpha(pal.bg, 0.6);
-    for (const q of quads) {
-      const t = hi > lo ? (q.v - lo) / (hi - lo) : 0.5;
-      // Cells no trial reached are interpolated from their neighbours and drawn paler.
-      ctx.fillStyle = scaleColor(minimize ? 1 - t : t, q.real ? 0.95 : 0.35);
-      ctx.beginPath();
-      q.pts.forEach((p, k) => (k ? ctx.lineTo(p.x, p.y) : ctx.moveTo(p.x, p.y)));
-      ctx.closePath();
-      ctx.fill();
-      ctx.stroke();
-    }
-    this.vertices = [];
-    for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
-      const c = cells[j]![i]!;
-      const v = value(c);
-      if (v === null) continue;
-      const p = screen(pos(i, j, v));
-      this.vertices.push({ x: p.x, y: p.y, cell: c, i, j, rows, xl: bx.names[i]!, yl: by.names[j]! });
-      ctx.fillStyle = pal.fg;
-      ctx.fillRect(p.x - 1, p.y - 1, 2, 2);
-    }
+    this.drawFloor(ctx, view.screen, pal, s.bx.labels, s.by.labels, xName, yName);
+    const quads = quadsOf(grid, view.at);
+    drawQuads(ctx, quads, lo, hi, store.directions[0] === 'minimize', pal);
+    this.drawVertices(ctx, s, view.at, pal);
     ctx.fillStyle = pal.muted;
     ctx.textAlign = 'left';
     ctx.textBaseline = 'top';
@@ -124,7 +69,39 @@ export class Surface3d {
     probeDraw('surface3d', quads.length);
   }
 
-  private drawFloor(ctx: CanvasRenderingContext2D, screen: (p: V3) => { x: number; y: number }, pal: ReturnType<typeof readPalette>, xl: string[], yl: string[], xName: string, yName: string): void {
+  /**
+   * The projection at the current turn: `screen` takes a point of the unit cube (centred), `at`
+   * cell (i, j) lifted to value v (the score's range spans 0.8 of the cube's height).
+   */
+  private viewOf(s: ScoreGrid, w: number, h: number): { screen: (p: V3) => Projected; at: (i: number, j: number, v: number) => Projected } {
+    const { lo, hi } = s;
+    const nx = s.bx.labels.length;
+    const ny = s.by.labels.length;
+    const zOf = (v: number) => (hi > lo ? (v - lo) / (hi - lo) : 0.5) - 0.5;
+    const scale = Math.min(w, h) * 0.62;
+    const ox = w / 2;
+    const oy = h / 2 + 10;
+    const screen = (p: V3) => {
+      const q = project(p, this.az, this.el);
+      return { x: ox + q.x * scale, y: oy + q.y * scale, depth: q.depth };
+    };
+    return { screen, at: (i, j, v) => screen([i / (nx - 1) - 0.5, j / (ny - 1) - 0.5, zOf(v) * 0.8]) };
+  }
+
+  /** A dot at every cell with a value, remembered for hover and click. */
+  private drawVertices(ctx: CanvasRenderingContext2D, s: ScoreGrid, at: (i: number, j: number, v: number) => Projected, pal: Palette): void {
+    this.vertices = [];
+    for (let j = 0; j < s.by.labels.length; j++) for (let i = 0; i < s.bx.labels.length; i++) {
+      const v = s.values[j]![i]!;
+      if (v === null) continue;
+      const p = at(i, j, v);
+      this.vertices.push({ x: p.x, y: p.y, cell: s.cells[j]![i]!, i, j, rows: s.rows, xl: s.bx.names[i]!, yl: s.by.names[j]! });
+      ctx.fillStyle = pal.fg;
+      ctx.fillRect(p.x - 1, p.y - 1, 2, 2);
+    }
+  }
+
+  private drawFloor(ctx: CanvasRenderingContext2D, screen: (p: V3) => { x: number; y: number }, pal: Palette, xl: string[], yl: string[], xName: string, yName: string): void {
     const z = -0.4;
     const c = [screen([-0.5, -0.5, z]), screen([0.5, -0.5, z]), screen([0.5, 0.5, z]), screen([-0.5, 0.5, z])];
     ctx.strokeStyle = pal.grid;
@@ -192,6 +169,51 @@ export class Surface3d {
       if (dd < d) (d = dd), (best = v);
     }
     return best;
+  }
+}
+
+function drawMessage(ctx: CanvasRenderingContext2D, pal: Palette, text: string): void {
+  ctx.fillStyle = pal.muted;
+  ctx.textBaseline = 'top';
+  ctx.fillText(text, 12, 12);
+  probeDraw('surface3d', 0);
+}
+
+interface Quad {
+  pts: Projected[];
+  depth: number;
+  /** The mean of its corners' values. */
+  v: number;
+  /** Every corner measured (none interpolated). */
+  real: boolean;
+}
+
+/** One quad per square of neighbouring cells, far ones first (painter's algorithm). */
+function quadsOf(grid: { v: number; real: boolean }[][], at: (i: number, j: number, v: number) => Projected): Quad[] {
+  const quads: Quad[] = [];
+  for (let j = 0; j + 1 < grid.length; j++) {
+    for (let i = 0; i + 1 < grid[j]!.length; i++) {
+      const corners: [number, number][] = [[i, j], [i + 1, j], [i + 1, j + 1], [i, j + 1]];
+      const vs = corners.map(([a, b]) => grid[b]![a]!);
+      const pts = corners.map(([a, b], k) => at(a, b, vs[k]!.v));
+      quads.push({ pts, depth: pts.reduce((s, p) => s + p.depth, 0) / 4, v: vs.reduce((s, x) => s + x.v, 0) / 4, real: vs.every((x) => x.real) });
+    }
+  }
+  return quads.sort((a, b) => b.depth - a.depth);
+}
+
+function drawQuads(ctx: CanvasRenderingContext2D, quads: Quad[], lo: number, hi: number, minimize: boolean, pal: Palette): void {
+  ctx.lineWidth = 0.6;
+  ctx.strokeStyle = withAlpha(pal.bg, 0.6);
+  for (const q of quads) {
+    const t = hi > lo ? (q.v - lo) / (hi - lo) : 0.5;
+    // Cells no trial reached are interpolated from their neighbours and drawn paler.
+    ctx.fillStyle = scaleColor(minimize ? 1 - t : t, q.real ? 0.95 : 0.35);
+    ctx.beginPath();
+    q.pts.forEach((p, k) => (k ? ctx.lineTo(p.x, p.y) : ctx.moveTo(p.x, p.y)));
+    ctx.closePath();
+    ctx.fill();
+    ctx.stroke();
   }
 }
 
