@@ -17,39 +17,97 @@ const FUNCS: Record<string, (...a: number[]) => number> = {
 
 class Missing extends Error {}
 
+/** Numbers, names (dots allowed: `trades.long`), two-character comparisons, one-character operators. */
+const TOKEN = /\d+(?:\.\d+)?(?:e[+-]?\d+)?|[A-Za-z_][\w.]*|<=|>=|==|!=|[-+*/^(),<>]/gi;
+
+type Ops = Record<string, (a: number, b: number) => number>;
+
+const PRODUCT: Ops = { '*': (a, b) => a * b, '/': (a, b) => a / b };
+const SUM: Ops = { '+': (a, b) => a + b, '-': (a, b) => a - b };
+const COMPARISON: Ops = {
+  '<': (a, b) => +(a < b), '>': (a, b) => +(a > b), '<=': (a, b) => +(a <= b), '>=': (a, b) => +(a >= b), '==': (a, b) => +(a === b), '!=': (a, b) => +(a !== b),
+};
+const AND: Ops = { and: (a, b) => +(!!a && !!b) };
+const OR: Ops = { or: (a, b) => +(!!a || !!b) };
+
 /** Compiles `expr`; null when it does not parse. The result is null when a name is missing or the value is not finite. */
 export function compileObjective(expr: string): Compiled | null {
-  const tokens = expr.match(/\d+(?:\.\d+)?(?:e[+-]?\d+)?|[A-Za-z_][\w.]*|<=|>=|==|!=|[-+*/^(),<>]/gi) ?? [];
-  let i = 0;
-  const peek = () => tokens[i];
-  const take = (t?: string) => {
-    const x = tokens[i++];
-    if (x === undefined || (t !== undefined && x !== t)) throw new Error(`expected ${t ?? 'a token'}`);
-    return x;
-  };
-  const binary = (next: () => Node, ops: Record<string, (a: number, b: number) => number>): (() => Node) => () => {
-    let left = next();
-    while (peek() !== undefined && ops[peek()!.toLowerCase()]) {
-      const op = ops[take().toLowerCase()]!;
-      const l = left;
-      const r = next();
-      left = (env) => op(l(env), r(env));
+  const tokens = expr.match(TOKEN) ?? [];
+  let root: Node;
+  try {
+    const parser = new Parser(tokens);
+    root = parser.or();
+    if (!parser.done() || tokens.length === 0) return null;
+  } catch {
+    return null;
+  }
+  return (env) => {
+    try {
+      const v = root(env);
+      return Number.isFinite(v) ? v : null;
+    } catch (e) {
+      if (e instanceof Missing) return null;
+      throw e;
     }
-    return left;
   };
-  const atom = (): Node => {
-    const t = take();
+}
+
+/**
+ * Recursive descent, loosest binding first: or, and, comparisons, + -, * /, ^, then atoms
+ * (numbers, names, calls, parentheses, unary minus and `not`). Each method returns the node
+ * its part of the expression evaluates to; a token out of place throws.
+ */
+class Parser {
+  private i = 0;
+
+  constructor(private readonly tokens: string[]) {}
+
+  done(): boolean {
+    return this.i === this.tokens.length;
+  }
+
+  or(): Node {
+    return this.binary(() => this.and(), OR);
+  }
+
+  private and(): Node {
+    return this.binary(() => this.comparison(), AND);
+  }
+
+  private comparison(): Node {
+    return this.binary(() => this.sum(), COMPARISON);
+  }
+
+  private sum(): Node {
+    return this.binary(() => this.product(), SUM);
+  }
+
+  private product(): Node {
+    return this.binary(() => this.power(), PRODUCT);
+  }
+
+  /** `^` is right-associative and binds tighter than unary minus on its right. */
+  private power(): Node {
+    const base = this.atom();
+    if (this.peek() !== '^') return base;
+    this.take('^');
+    const exp = this.power();
+    return (env) => base(env) ** exp(env);
+  }
+
+  private atom(): Node {
+    const t = this.take();
     if (t === '(') {
-      const e = or();
-      take(')');
+      const e = this.or();
+      this.take(')');
       return e;
     }
     if (t === '-') {
-      const e = power();
+      const e = this.power();
       return (env) => -e(env);
     }
     if (t.toLowerCase() === 'not') {
-      const e = comparison();
+      const e = this.comparison();
       return (env) => (e(env) ? 0 : 1);
     }
     if (/^\d/.test(t)) {
@@ -57,47 +115,42 @@ export function compileObjective(expr: string): Compiled | null {
       return () => v;
     }
     const fn = FUNCS[t];
-    if (fn && peek() === '(') {
-      take('(');
-      const args: Node[] = [or()];
-      while (peek() === ',') (take(','), args.push(or()));
-      take(')');
-      return (env) => fn(...args.map((a) => a(env)));
-    }
+    if (fn && this.peek() === '(') return this.call(fn);
     return (env) => {
       const v = env(t);
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new Missing(t);
       return v;
     };
-  };
-  // `^` is right-associative and binds tighter than unary minus on its right.
-  const power = (): Node => {
-    const base = atom();
-    if (peek() !== '^') return base;
-    take('^');
-    const exp = power();
-    return (env) => base(env) ** exp(env);
-  };
-  const product = binary(power, { '*': (a, b) => a * b, '/': (a, b) => a / b });
-  const sum = binary(product, { '+': (a, b) => a + b, '-': (a, b) => a - b });
-  const comparison = binary(sum, {
-    '<': (a, b) => +(a < b), '>': (a, b) => +(a > b), '<=': (a, b) => +(a <= b), '>=': (a, b) => +(a >= b), '==': (a, b) => +(a === b), '!=': (a, b) => +(a !== b),
-  });
-  const and = binary(comparison, { and: (a, b) => +(!!a && !!b) });
-  const or = binary(and, { or: (a, b) => +(!!a || !!b) });
-  try {
-    const root = or();
-    if (i !== tokens.length || tokens.length === 0) return null;
-    return (env) => {
-      try {
-        const v = root(env);
-        return Number.isFinite(v) ? v : null;
-      } catch (e) {
-        if (e instanceof Missing) return null;
-        throw e;
-      }
-    };
-  } catch {
-    return null;
+  }
+
+  /** A function's arguments, from its `(` to its `)`. */
+  private call(fn: (...a: number[]) => number): Node {
+    this.take('(');
+    const args: Node[] = [this.or()];
+    while (this.peek() === ',') (this.take(','), args.push(this.or()));
+    this.take(')');
+    return (env) => fn(...args.map((a) => a(env)));
+  }
+
+  /** Operators of one level, left-associative, between operands of the next tighter level. */
+  private binary(next: () => Node, ops: Ops): Node {
+    let left = next();
+    while (this.peek() !== undefined && ops[this.peek()!.toLowerCase()]) {
+      const op = ops[this.take().toLowerCase()]!;
+      const l = left;
+      const r = next();
+      left = (env) => op(l(env), r(env));
+    }
+    return left;
+  }
+
+  private peek(): string | undefined {
+    return this.tokens[this.i];
+  }
+
+  private take(t?: string): string {
+    const x = this.tokens[this.i++];
+    if (x === undefined || (t !== undefined && x !== t)) throw new Error(`expected ${t ?? 'a token'}`);
+    return x;
   }
 }
