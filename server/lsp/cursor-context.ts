@@ -82,53 +82,93 @@ const CONTINUES = new Set(['+', '-', '*', '/', '^', '<', '<=', '>', '>=', '==', 
  * which stays well under a millisecond on a 5,000-line study.
  */
 export function cursorContext(tokens: readonly Token[], offset: number, text?: string, topLevel?: readonly number[]): CursorContext {
-  const top: Block = { kind: 'top', open: -1 };
-  const blocks: Block[] = [top];
-  let last = tokenIndexBefore(tokens, offset);
+  const at = atCursor(tokens, offset);
+  const blocks = openBlocks(tokens, walkStart(topLevel, at.last), at.last);
+  const block = blocks[blocks.length - 1];
+  const statement = statementBefore(tokens, at.last, block);
+  // A cursor (or a word being typed) on a fresh line after a complete statement starts a new one.
+  if (statement.length > 0) {
+    const lastTok = statement[statement.length - 1];
+    const fresh = at.typed !== undefined && at.typed.start < offset ? at.typed.newlineBefore : at.prefix === '' && text !== undefined && text.slice(lastTok.end, offset).includes('\n');
+    if (fresh && !CONTINUES.has(lastTok.text)) statement.length = 0;
+  }
+  // Inside `objectives { maximize a minimize b }` each objective is its own statement.
+  if (block.kind === 'objectives') {
+    let k = statement.length - 1;
+    while (k >= 0 && statement[k].text !== 'maximize' && statement[k].text !== 'minimize') k--;
+    if (k > 0) statement.splice(0, k);
+  }
+  const studyOpen = [...blocks].reverse().find((b) => b.kind === 'study')?.open ?? -1;
+  const stageOpen = [...blocks].reverse().find((b) => b.kind === 'stage')?.open ?? -1;
+  const { prefix, prefixStart, inCommentOrString } = at;
+  return { blocks, block, statement, prefix, prefixStart, inCommentOrString, studyOpen, stageOpen };
+}
+
+/** What the token at the cursor says: a comment or string around it, or a word being typed. */
+interface AtCursor {
+  /** The last token before the cursor that is not the word or number being typed (−1: none). */
+  last: number;
   /** The word being typed at the cursor (its token), if any. */
-  let typed: Token | undefined;
-  let inCommentOrString = false;
-  let prefix = '';
-  let prefixStart = offset;
-  if (last >= 0) {
-    const t = tokens[last];
-    if ((t.kind === 'comment' || t.kind === 'string') && offset < t.end) inCommentOrString = true;
-    // An unterminated string or a line comment runs to the end of its line.
-    else if (t.kind === 'comment' && t.text.startsWith('//') && offset === t.end) inCommentOrString = true;
-    else if (t.kind === 'string' && offset === t.end && (t.text.length === 1 || !t.text.endsWith('"'))) inCommentOrString = true;
-    else if (t.kind === 'ident' && offset <= t.end) {
-      prefix = t.text.slice(0, offset - t.start);
-      prefixStart = t.start;
-      typed = t;
-      last--;
-    } else if (t.kind === 'number' && offset <= t.end) {
-      // Typing a number: nothing to complete, but keep the context sane.
-      prefixStart = t.start;
-      last--;
-    }
+  typed?: Token;
+  prefix: string;
+  prefixStart: number;
+  inCommentOrString: boolean;
+}
+
+function atCursor(tokens: readonly Token[], offset: number): AtCursor {
+  const at: AtCursor = { last: tokenIndexBefore(tokens, offset), prefix: '', prefixStart: offset, inCommentOrString: false };
+  if (at.last < 0) return at;
+  const t = tokens[at.last];
+  if ((t.kind === 'comment' || t.kind === 'string') && offset < t.end) at.inCommentOrString = true;
+  // An unterminated string or a line comment runs to the end of its line.
+  else if (t.kind === 'comment' && t.text.startsWith('//') && offset === t.end) at.inCommentOrString = true;
+  else if (t.kind === 'string' && offset === t.end && (t.text.length === 1 || !t.text.endsWith('"'))) at.inCommentOrString = true;
+  else if (t.kind === 'ident' && offset <= t.end) {
+    at.prefix = t.text.slice(0, offset - t.start);
+    at.prefixStart = t.start;
+    at.typed = t;
+    at.last--;
+  } else if (t.kind === 'number' && offset <= t.end) {
+    // Typing a number: nothing to complete, but keep the context sane.
+    at.prefixStart = t.start;
+    at.last--;
   }
-  // Start the block walk at the last token outside every block (a hint from the document).
+  return at;
+}
+
+/** Where the block walk may start: the last token outside every block at or before `last` (a hint from the document), else 0. */
+function walkStart(topLevel: readonly number[] | undefined, last: number): number {
   let from = 0;
-  if (topLevel && topLevel.length) {
-    let lo = 0;
-    let hi = topLevel.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (topLevel[mid] <= last) {
-        from = topLevel[mid];
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+  if (!topLevel || !topLevel.length) return from;
+  let lo = 0;
+  let hi = topLevel.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (topLevel[mid] <= last) {
+      from = topLevel[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
+  return from;
+}
+
+/** The blocks open after token `last`, the top level first (the walk starts outside every block, at `from`). */
+function openBlocks(tokens: readonly Token[], from: number, last: number): Block[] {
+  const blocks: Block[] = [{ kind: 'top', open: -1 }];
   for (let i = from; i <= last; i++) {
     const t = tokens[i];
     if (t.kind !== 'punct') continue;
     if (t.text === '{') blocks.push(classifyBlock(tokens, i, blocks[blocks.length - 1].kind));
     else if (t.text === '}' && blocks.length > 1) blocks.pop();
   }
-  const block = blocks[blocks.length - 1];
-  // The current statement: back from the cursor to the block's `{`, a `,` (option lists), or
-  // the first token of a line that does not continue the previous line.
+  return blocks;
+}
+
+/**
+ * The statement that token `last` ends: back to the block's `{`, a `,` (option lists), or
+ * the first token of a line that does not continue the previous line; comments left out.
+ */
+function statementBefore(tokens: readonly Token[], last: number, block: Block): Token[] {
   // Collected backwards, then reversed (unshift would make a megabyte-long statement quadratic).
   const statement: Token[] = [];
   for (let j = last; j > block.open; j--) {
@@ -146,22 +186,7 @@ export function cursorContext(tokens: readonly Token[], offset: number, text?: s
       if (STATEMENT_STARTERS.has(t.text)) break;
     }
   }
-  statement.reverse();
-  // A cursor (or a word being typed) on a fresh line after a complete statement starts a new one.
-  if (statement.length > 0) {
-    const lastTok = statement[statement.length - 1];
-    const fresh = typed !== undefined && typed.start < offset ? typed.newlineBefore : prefix === '' && text !== undefined && text.slice(lastTok.end, offset).includes('\n');
-    if (fresh && !CONTINUES.has(lastTok.text)) statement.length = 0;
-  }
-  // Inside `objectives { maximize a minimize b }` each objective is its own statement.
-  if (block.kind === 'objectives') {
-    let k = statement.length - 1;
-    while (k >= 0 && statement[k].text !== 'maximize' && statement[k].text !== 'minimize') k--;
-    if (k > 0) statement.splice(0, k);
-  }
-  const studyOpen = [...blocks].reverse().find((b) => b.kind === 'study')?.open ?? -1;
-  const stageOpen = [...blocks].reverse().find((b) => b.kind === 'stage')?.open ?? -1;
-  return { blocks, block, statement, prefix, prefixStart, inCommentOrString, studyOpen, stageOpen };
+  return statement.reverse();
 }
 
 /**
