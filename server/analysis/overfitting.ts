@@ -107,7 +107,54 @@ export function probabilityOfBacktestOverfitting(returns: readonly (ArrayLike<nu
   if (N < 2) throw new Error('CSCV needs at least two strategies (columns)');
   if (T < partitions * 2) throw new Error(`CSCV needs at least ${partitions * 2} observations for ${partitions} partitions, got ${T}`);
   const S = partitions;
-  // Per block and column: count, sum and sum of squares, so each split is O(S·N).
+  const sums = blockSums(returns, S);
+  const pi = new Float64Array(N);
+  const po = new Float64Array(N);
+  const logits: number[] = [];
+  const isP: number[] = [];
+  const oosP: number[] = [];
+  let below = 0;
+  let loss = 0;
+  for (const train of combinations(S, S / 2)) {
+    splitSharpes(sums, train, pi, po);
+    let best = 0;
+    for (let n = 1; n < N; n++) if (pi[n]! > pi[best]!) best = n;
+    const lambda = rankLogit(po, best);
+    logits.push(lambda);
+    isP.push(pi[best]!);
+    oosP.push(po[best]!);
+    if (lambda <= 0) below++;
+    if (po[best]! < 0) loss++;
+  }
+  const c = logits.length;
+  return {
+    pbo: below / c,
+    combinations: c,
+    partitions: S,
+    strategies: N,
+    observations: T,
+    logits,
+    isPerformance: isP,
+    oosPerformance: oosP,
+    degradationSlope: olsSlope(isP, oosP),
+    probabilityOfLoss: loss / c,
+  };
+}
+
+/** Per block and column: count, sum and sum of squares, and the columns' totals over all blocks. */
+interface BlockSums {
+  cnt: Float64Array;
+  sum: Float64Array[];
+  sq: Float64Array[];
+  totS: Float64Array;
+  totQ: Float64Array;
+  totC: number;
+}
+
+/** The returns' sums per block of rows, so that each split costs O(S·N), not O(T·N). */
+function blockSums(returns: readonly (ArrayLike<number>)[], S: number): BlockSums {
+  const T = returns.length;
+  const N = returns[0]!.length;
   const sum = Array.from({ length: S }, () => new Float64Array(N));
   const sq = Array.from({ length: S }, () => new Float64Array(N));
   const cnt = new Float64Array(S);
@@ -129,62 +176,41 @@ export function probabilityOfBacktestOverfitting(returns: readonly (ArrayLike<nu
     totC += cnt[b]!;
     for (let n = 0; n < N; n++) (totS[n] += sum[b]![n]!, (totQ[n] += sq[b]![n]!));
   }
-  const sharpe = (s1: number, s2: number, c: number): number => {
-    const m = s1 / c;
-    const v = (s2 - c * m * m) / (c - 1);
-    return v > 0 ? m / Math.sqrt(v) : m > 0 ? Infinity : m < 0 ? -Infinity : 0;
-  };
-  const pi = new Float64Array(N);
-  const po = new Float64Array(N);
-  const split = (blocks: number[]): void => {
-    let c = 0;
-    for (const b of blocks) c += cnt[b]!;
-    for (let n = 0; n < N; n++) {
-      let s1 = 0;
-      let s2 = 0;
-      for (const b of blocks) (s1 += sum[b]![n]!, (s2 += sq[b]![n]!));
-      pi[n] = sharpe(s1, s2, c);
-      po[n] = sharpe(totS[n]! - s1, totQ[n]! - s2, totC - c);
-    }
-  };
-  const logits: number[] = [];
-  const isP: number[] = [];
-  const oosP: number[] = [];
-  let below = 0;
-  let loss = 0;
-  for (const train of combinations(S, S / 2)) {
-    split(train);
-    let best = 0;
-    for (let n = 1; n < N; n++) if (pi[n]! > pi[best]!) best = n;
-    // The selected column's average rank out of sample (1 = worst), without sorting.
-    let lower = 0;
-    let ties = 0;
-    const x = po[best]!;
-    for (let n = 0; n < N; n++) {
-      if (po[n]! < x) lower++;
-      else if (po[n] === x) ties++;
-    }
-    const w = (lower + (ties + 1) / 2) / (N + 1);
-    const lambda = Math.log(w / (1 - w));
-    logits.push(lambda);
-    isP.push(pi[best]!);
-    oosP.push(po[best]!);
-    if (lambda <= 0) below++;
-    if (po[best]! < 0) loss++;
+  return { cnt, sum, sq, totS, totQ, totC };
+}
+
+/** Every column's Sharpe on the training blocks into `pi` and on the rest into `po`. */
+function splitSharpes(b: BlockSums, blocks: number[], pi: Float64Array, po: Float64Array): void {
+  let c = 0;
+  for (const k of blocks) c += b.cnt[k]!;
+  for (let n = 0; n < pi.length; n++) {
+    let s1 = 0;
+    let s2 = 0;
+    for (const k of blocks) (s1 += b.sum[k]![n]!, (s2 += b.sq[k]![n]!));
+    pi[n] = blockSharpe(s1, s2, c);
+    po[n] = blockSharpe(b.totS[n]! - s1, b.totQ[n]! - s2, b.totC - c);
   }
-  const c = logits.length;
-  return {
-    pbo: below / c,
-    combinations: c,
-    partitions: S,
-    strategies: N,
-    observations: T,
-    logits,
-    isPerformance: isP,
-    oosPerformance: oosP,
-    degradationSlope: olsSlope(isP, oosP),
-    probabilityOfLoss: loss / c,
-  };
+}
+
+/** Sharpe from a count, sum and sum of squares; ±Infinity (or 0) when the variance is not positive. */
+function blockSharpe(s1: number, s2: number, c: number): number {
+  const m = s1 / c;
+  const v = (s2 - c * m * m) / (c - 1);
+  return v > 0 ? m / Math.sqrt(v) : m > 0 ? Infinity : m < 0 ? -Infinity : 0;
+}
+
+/** λ = ln(ω/(1 − ω)), ω the selected column's average out-of-sample rank over N + 1 (1 = worst), without sorting. */
+function rankLogit(po: Float64Array, best: number): number {
+  const N = po.length;
+  let lower = 0;
+  let ties = 0;
+  const x = po[best]!;
+  for (let n = 0; n < N; n++) {
+    if (po[n]! < x) lower++;
+    else if (po[n] === x) ties++;
+  }
+  const w = (lower + (ties + 1) / 2) / (N + 1);
+  return Math.log(w / (1 - w));
 }
 
 function olsSlope(xs: number[], ys: number[]): number | null {
