@@ -10,6 +10,7 @@
  * search and engine; nothing here imports them.
  */
 import type { PlateauScore } from '../../protocol/analysis';
+import { stampDay } from '../data/datetime';
 import { mean, spearman, std } from './stats';
 import { encodeParams, isFeasible, keyValue, type Direction, type ParamEncoding, type RankKey, type TrialLike } from './trial-data';
 import type { BarWindow, HoldoutReport, HoldoutRow, Metrics, ParamValues, TrialSymbol, WalkForwardFoldResult, WalkForwardReport } from '../../protocol/run-events';
@@ -302,7 +303,7 @@ export function tradingDays(dates: readonly string[], start: number, end: number
   let days = 0;
   let last = '';
   for (let i = start; i < end; i++) {
-    const day = dates[i]!.slice(0, 10);
+    const day = stampDay(dates[i]!);
     if (day !== last) (days++, (last = day));
   }
   return days;

@@ -68,6 +68,11 @@ export function formatStamp(date: number, time?: number): string {
   return time === undefined || time < 0 ? formatDate(date) : `${formatDate(date)}T${formatTime(time)}`;
 }
 
+/** The calendar day of a stamp `formatStamp` wrote: its `YYYY-MM-DD` (a daily stamp is its own day). */
+export function stampDay(stamp: string): string {
+  return stamp.slice(0, 10);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading stamps from a file's bytes (bytes.ts)
 

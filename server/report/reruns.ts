@@ -15,6 +15,7 @@ import { moments, variance } from '../analysis/stats';
 import { isFeasible, keyValue, sortByKey, type Direction } from '../analysis/trial-data';
 import { studyConfig, type BacktestConfig, type PriceData } from '../engine';
 import { symbolNames } from '../data/basket';
+import { stampDay } from '../data/datetime';
 import { loadFeeds, runRecorded } from '../data/feeds';
 import { loadOptions } from '../data/types';
 
@@ -137,7 +138,7 @@ export function computeReruns(studyFile: string, study: StudyModel | null, trial
 /** The equity at each calendar day's last bar (stamps `YYYY-MM-DD`, or with a time on intraday bars). */
 function dayCloses(dates: readonly string[], equity: ArrayLike<number>): Float64Array {
   const out: number[] = [];
-  for (let i = 0; i < equity.length; i++) if (i === equity.length - 1 || dates[i + 1]!.slice(0, 10) !== dates[i]!.slice(0, 10)) out.push(equity[i]!);
+  for (let i = 0; i < equity.length; i++) if (i === equity.length - 1 || stampDay(dates[i + 1]!) !== stampDay(dates[i]!)) out.push(equity[i]!);
   return Float64Array.from(out);
 }
 
