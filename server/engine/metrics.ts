@@ -284,6 +284,11 @@ function sqnOf(pnlcomm: Float64Array, closed: number): number | null {
 /**
  * Computes every metric. With `years` (default) also sets `r.yearKeys`/`r.yearReturns`: the
  * calendar-year returns (backtrader TimeReturn, Years) keyed `YYYY-12-31`.
+ *
+ * Kept whole on purpose (it runs once per backtest): the passes are already functions of their
+ * own, and what is left is their results and the one result literal. A second function building
+ * that literal from ~20 arguments boxes the doubles it is passed: measured +200–300 bytes per
+ * call over ~1.3 KB (5,000 bars, 120 trades, years=false).
  */
 export function computeMetrics(r: RunRecord, years = true): Record<string, number | null> {
   const { values: v, bars: n, cash0, pnlcomm, closed } = r;
