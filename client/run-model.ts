@@ -168,6 +168,17 @@ export class RunModel {
     delete h.error;
   }
 
+  /** Metric values by their slot in the name table (the panel's skipped ones left out). */
+  private metricRow(metrics: TrialEvent['metrics'] | undefined): TrialRow['m'] {
+    const m: TrialRow['m'] = [];
+    for (const [k, v] of Object.entries(metrics ?? {})) {
+      if (PANEL_SKIPPED_METRICS.has(k)) continue;
+      m[this.metricSlot(k)] = typeof v === 'number' && Number.isFinite(v) ? v : null;
+    }
+    for (let i = 0; i < m.length; i++) if (m[i] === undefined) m[i] = null;
+    return m;
+  }
+
   private onTrial(e: TrialEvent): void {
     if (this.replayed.size && this.replayed.delete(`${e.stage}\u0000${e.number}`)) return;
     const stageIdx = this.stageSlot(e.stage);
@@ -180,14 +191,9 @@ export class RunModel {
     const p: TrialRow['p'] = [];
     for (const [k, v] of Object.entries(e.params ?? {})) p[this.paramSlot(k)] = v;
     for (let i = 0; i < p.length; i++) if (p[i] === undefined) p[i] = null;
-    const m: TrialRow['m'] = [];
-    for (const [k, v] of Object.entries(e.metrics ?? {})) {
-      if (PANEL_SKIPPED_METRICS.has(k)) continue;
-      m[this.metricSlot(k)] = typeof v === 'number' && Number.isFinite(v) ? v : null;
-    }
-    for (let i = 0; i < m.length; i++) if (m[i] === undefined) m[i] = null;
-    const row: TrialRow = { n: e.number, s: stageIdx, st: e.state, sc: e.score ?? null, p, m };
+    const row: TrialRow = { n: e.number, s: stageIdx, st: e.state, sc: e.score ?? null, p, m: this.metricRow(e.metrics) };
     if (e.error) row.e = e.error;
+    if (e.state === 'infeasible' && e.symbols?.length) row.y = e.symbols.map((sym) => this.metricRow(sym.metrics));
     this.trials.push(row);
     // Counted here too: a host that sends no progress events still moves the bar.
     const seen = h.counts.complete + h.counts.failed + h.counts.infeasible;

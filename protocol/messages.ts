@@ -23,6 +23,13 @@ export interface TrialRow {
   m: (number | null)[];
   /** Why (failed / infeasible). */
   e?: string;
+  /**
+   * An infeasible basket trial's per-symbol metrics (by index into {@link RunTables.metrics}, in
+   * the basket's order): what one-argument `mean`/`median`/`min`/`max` in its objective read when
+   * "Best so far" places it. Other rows leave it out (a basket's rows would otherwise carry
+   * every symbol's metrics).
+   */
+  y?: (number | null)[][];
 }
 
 /** Append-only name tables: a name keeps its index for the whole run. */

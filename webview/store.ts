@@ -137,12 +137,19 @@ export class PanelStore {
     if (this.objective?.expr !== expr) this.objective = { expr, fn: compileObjective(expr) };
     const fn = this.objective.fn;
     if (!fn) return null;
-    return fn((name) => {
-      const m = this.metric(r, name);
-      if (m !== null) return m;
-      const v = r.p[this.paramIndex(name)];
-      return typeof v === 'number' ? v : typeof v === 'boolean' ? +v : null;
-    });
+    return fn(
+      (name) => this.lookup(r, r.m, name),
+      r.y?.map((m) => (name: string) => this.lookup(r, m, name)),
+    );
+  }
+
+  /** A name as objectives read it: a metric of `m` (the trial's or one symbol's), else a parameter. */
+  private lookup(r: TrialRow, m: TrialRow['m'], name: string): number | null {
+    const i = this.metricIndex(name);
+    const v = i < 0 ? undefined : m[i];
+    if (typeof v === 'number') return v;
+    const p = r.p[this.paramIndex(name)];
+    return typeof p === 'number' ? p : typeof p === 'boolean' ? +p : null;
   }
 
   private addRows(rows: TrialRow[]): void {
