@@ -11,6 +11,7 @@ import type { EndEvent, LogEvent, ParamValues, RunEvent, Score, StartEvent, Tria
  * Raw backtrader-named metrics that duplicate a study metric (`trades_closed` = `trades`,
  * `sharpe_days_ann_rf0` = `sharpe`, …) or are bookkeeping. The panel's rows leave them out:
  * they would double what every delta carries to the webview, and Open Trial shows the full set.
+ * One the study's objectives name stays in (the panel evaluates them: see `objectiveNames`).
  */
 export const PANEL_SKIPPED_METRICS: ReadonlySet<string> = new Set([
   'final_cash', 'end_position_size', 'end_position_price', 'trades_total', 'trades_closed', 'trades_open',
@@ -51,6 +52,8 @@ export class RunModel {
   private readonly paramIndex = new Map<string, number>();
   private readonly metricIndex = new Map<string, number>();
   private readonly stageIndex = new Map<string, number>();
+  /** Every name the objectives mention: skipped metrics among them stay in the rows (the panel places infeasible trials by evaluating the first objective). */
+  private objectiveNames: ReadonlySet<string> = new Set();
   // Delta bookkeeping: what the panel has already been sent.
   private sentRows = 0;
   private sentParams = 0;
@@ -144,7 +147,10 @@ export class RunModel {
     h.status = 'running';
     h.startedAt = h.startedAt ?? Date.now();
     if (e.directions?.length) h.directions = e.directions;
-    if (e.objectives) h.objectives = e.objectives;
+    if (e.objectives) {
+      h.objectives = e.objectives;
+      this.objectiveNames = new Set(e.objectives.flatMap((o) => o.match(/[A-Za-z_][\w.]*/g) ?? []));
+    }
     for (const s of e.stages) {
       const st = this.stage(s.name);
       st.method = s.method;
@@ -172,7 +178,7 @@ export class RunModel {
   private metricRow(metrics: TrialEvent['metrics'] | undefined): TrialRow['m'] {
     const m: TrialRow['m'] = [];
     for (const [k, v] of Object.entries(metrics ?? {})) {
-      if (PANEL_SKIPPED_METRICS.has(k)) continue;
+      if (PANEL_SKIPPED_METRICS.has(k) && !this.objectiveNames.has(k)) continue;
       m[this.metricSlot(k)] = typeof v === 'number' && Number.isFinite(v) ? v : null;
     }
     for (let i = 0; i < m.length; i++) if (m[i] === undefined) m[i] = null;
