@@ -830,7 +830,7 @@ class Checker {
         }
         this.classify(e.fnRange, 'function');
         if (e.args.length < info.min || e.args.length > info.max) {
-          const want = info.max === Infinity ? `at least ${info.min} arguments` : info.min === 1 ? 'one argument' : `${info.min} arguments`;
+          const want = info.max === Infinity ? `at least ${info.min} argument${info.min === 1 ? '' : 's'}` : info.min === 1 ? 'one argument' : `${info.min} arguments`;
           this.report('error', IssueCodes.WrongArgumentCount, `'${e.fn}' takes ${want}, not ${e.args.length}: ${info.signature}`, e.range);
         }
         return 'number';
