@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { IssueCodes } from '../../grammar/issue-codes';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -41,4 +42,35 @@ test('every optstudy example in the README and docs passes optstudy check', () =
     }
   }
   assert.deepEqual(failures, []);
+});
+
+test('every diagnostic code has its section in docs/diagnostics.md (the editor links each code there)', () => {
+  const doc = readFileSync(path.join(ROOT, 'docs', 'diagnostics.md'), 'utf8');
+  const sections = new Set([...doc.matchAll(/^## ([a-z0-9-]+)$/gm)].map((m) => m[1]));
+  // Two codes come from the server rather than the grammar's table.
+  const codes = [...Object.values(IssueCodes), 'too-many-problems', 'internal-error'];
+  assert.deepEqual(codes.filter((c) => !sections.has(c)), []);
+});
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
+function anchorsOf(text: string): Set<string> {
+  const slug = (h: string): string => h.trim().toLowerCase().replace(/<[^>]+>/g, '').replace(/[`*_]/g, '').replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-');
+  return new Set([...[...text.matchAll(/^#+ (.*)$/gm)].map((m) => slug(m[1]!)), ...[...text.matchAll(/<a id="([^"]+)"/g)].map((m) => m[1]!)]);
+}
+
+test('every relative link of the README, docs/ and the samples’ READMEs reaches a file (and its heading)', () => {
+  const files = ['README.md', 'samples/README.md', 'samples/data/README.md', 'samples/backtrader/README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const broken: string[] = [];
+  for (const file of files.filter((f) => existsSync(path.join(ROOT, f)))) {
+    const text = readFileSync(path.join(ROOT, file), 'utf8');
+    for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const link = m[1]!;
+      if (/^[a-z]+:/.test(link)) continue;
+      const [target, anchor] = link.split('#');
+      const to = target ? path.join(path.dirname(path.join(ROOT, file)), target) : path.join(ROOT, file);
+      if (!existsSync(to)) broken.push(`${file}: ${link} (no such file)`);
+      else if (anchor && to.endsWith('.md') && !anchorsOf(readFileSync(to, 'utf8')).has(anchor)) broken.push(`${file}: ${link} (no such heading)`);
+    }
+  }
+  assert.deepEqual(broken, []);
 });
