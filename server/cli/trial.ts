@@ -7,6 +7,7 @@
  */
 import type { ParamValues } from '../../protocol/run-events';
 import { ReplayError, replayTrial } from '../analysis/replay';
+import { BacktestError } from '../engine/types';
 import { StudyError } from '../run/run-study';
 import type { Command } from './main';
 
@@ -97,7 +98,8 @@ export const trialCommand: Command = async (args, io) => {
     }
     return 0;
   } catch (e) {
-    if (e instanceof StudyError || e instanceof ReplayError) {
+    // A parameter the strategy refuses (a misspelt name, a period of -5) is the user's error, not ours.
+    if (e instanceof StudyError || e instanceof ReplayError || e instanceof BacktestError) {
       io.err(`optstudy trial: ${e.message}\n`);
       return 1;
     }

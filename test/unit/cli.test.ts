@@ -17,3 +17,17 @@ test('an unknown command is named in the error', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown command 'frobnicate'/);
 });
+
+test('optstudy trial: a parameter the strategy refuses exits 1 with the reason, not as an internal error', () => {
+  const study = path.resolve(__dirname, '..', '..', '..', 'samples', 'quickstart.optstudy');
+  for (const [param, reason] of [
+    ['fats=3', /has no parameter 'fats'/],
+    ['fast=-5', /period must be an integer ≥ 1, got -5/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [CLI, 'trial', study, '--param', param], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^optstudy trial: /);
+    assert.match(r.stderr, reason);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+  }
+});
