@@ -60,6 +60,8 @@ export const METRICS: readonly MetricInfo[] = [
   { name: 'sqn_trades', unit: 'count', better: 'neither', doc: 'Trades counted by the SQN analyzer.' },
   { name: 'rejected_orders', unit: 'count', better: 'lower', doc: 'Orders the broker rejected for lack of cash.' },
   { name: 'bars', unit: 'bars', better: 'neither', doc: 'Bars in the backtest range.' },
+  { name: 'trades_long', unit: 'count', better: 'neither', doc: 'Closed long trades.' },
+  { name: 'trades_short', unit: 'count', better: 'neither', doc: 'Closed short trades (direction short or both).' },
 ];
 
 /** Looks a metric up by name (friendly or golden-file). */

@@ -233,6 +233,13 @@ test('every built-in runs on every sample file and reports every catalogue metri
   }
 });
 
+test('every metric a backtest reports is in the catalogue, so objectives and constraints may name it', () => {
+  const r = runBacktest(orcl, 'sma_cross', { fast: 10, slow: 30, direction: 'both' }, ALLIN);
+  const known = new Set(METRICS.map((m) => m.name));
+  assert.deepEqual(Object.keys(r.metrics).filter((k) => !known.has(k)), []);
+  assert.ok(r.metrics.trades_short! > 0 && r.metrics.trades_long! > 0);
+});
+
 test('contract metrics: friendly names equal their golden keys, derived ones are consistent', () => {
   const r = runBacktest(orcl, 'sma_cross', { fast: 10, slow: 30 }, ALLIN);
   const m = r.metrics;
