@@ -18,12 +18,14 @@ const USAGE = `optstudy — trading-strategy parameter optimization
 
 Usage:
   optstudy check FILE [--json]
-  optstudy backtest --data FILE --strategy NAME [--param k=v]... [--cash N]
-                    [--commission 0.1%] [--sizing fixed:N|percent:N] [--from DATE] [--to DATE] [--json]
-  optstudy run FILE [--study NAME] [--workers N] [--seed N] [--json] [--out DIR] [--resume DIR] [--redis URL]
-  optstudy report RUN_DIR [--html FILE] [--csv FILE] [--json FILE]
-  optstudy worker --redis URL [--concurrency N]
-  optstudy trial FILE [--study NAME] [--params JSON] [--json]
+  optstudy backtest --data FILE --strategy NAME [--param k=v]... [--cash N] [--commission 0.1%]
+                    [--slippage S] [--sizing fixed:N|percent:N] [--from DATE] [--to DATE] [--json]
+  optstudy backtest --backtrader FILE.py:NAME [options]
+  optstudy run FILE [--study NAME] [--stage NAME] [--workers N] [--seed N] [--json] [--out DIR]
+               [--resume DIR] [--redis URL]
+  optstudy report RUN_DIR [--html FILE] [--csv FILE] [--json FILE] [--no-reruns] [--top N]
+  optstudy worker --redis URL [--concurrency N] [--secret-file FILE] [--allow KINDS] [options]
+  optstudy trial FILE [--study NAME] [--params JSON] [--param k=v]... [--json]
 
 Run 'optstudy COMMAND --help' for a command's options.`;
 

@@ -31,3 +31,14 @@ test('optstudy trial: a parameter the strategy refuses exits 1 with the reason, 
     assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
   }
 });
+
+test('the usage names every option of each command’s own --help (the summary stays in step with the commands)', () => {
+  const usage = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).stdout;
+  for (const cmd of ['check', 'backtest', 'run', 'report', 'trial']) {
+    const help = spawnSync(process.execPath, [CLI, cmd, '--help'], { encoding: 'utf8' }).stdout;
+    // Options listed at the start of a help line ("  --json  …"), not ones mentioned in passing.
+    const options = [...help.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]!);
+    const line = usage.split('\n  optstudy ').filter((l) => l.startsWith(cmd)).join(' ');
+    assert.deepEqual(options.filter((o) => !line.includes(o)), [], `optstudy ${cmd}`);
+  }
+});
