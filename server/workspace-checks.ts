@@ -110,7 +110,8 @@ function realRoot(root: string): string {
 
 /** The loader's verdict on a data file, on the `data` line (its messages name the file as written). */
 function checkContents(d: DataFeedModel, abs: string, range: Range): Diagnostic[] {
-  const r = inspectPriceFile(abs, { from: d.from, to: d.to }, loadOptions(d));
+  // Reversed dates are the grammar's date-order finding already: read the file whole then, so one mistake is one finding.
+  const r = inspectPriceFile(abs, d.from && d.to && d.from > d.to ? {} : { from: d.from, to: d.to }, loadOptions(d));
   const named = (m: string): string => m.split(abs).join(d.path);
   if (!r.ok) return [{ severity: 'error', code: IssueCodes.DataFileInvalid, message: named(r.message), range, data: { line: r.line, column: r.column } }];
   return r.summary.warnings.map((w) => ({ severity: 'warning' as const, code: IssueCodes.DataWarning, message: named(w), range }));

@@ -22,8 +22,10 @@ test('pull diagnostics of the broken sample: codes, source, documentation link, 
     const metric = items.find((d) => d.code === 'unknown-metric');
     assert.deepEqual(metric.data, { replacement: 'sharpe' });
     assert.equal(metric.range.start.line, 9);
-    // The data file exists next to the sample: no workspace finding.
+    // The data file exists next to the sample: no workspace finding (and the reversed dates are
+    // date-order alone, not also an empty range of the file).
     assert.ok(!codes.includes('data-file-missing'));
+    assert.ok(!codes.includes('data-file-invalid'), codes.join());
   } finally {
     await s.stop();
   }
