@@ -7,7 +7,15 @@
  * samples; finite dims decode them to the edge value, as rounding does.
  * On a grid (every dim finite) it restarts from a fresh point after 3n generations without
  * progress, at the same population (a 5 % budget of a rugged grid is spent on several short
- * runs, not one large one). Elsewhere it restarts once collapsed with a doubled population (IPOP).
+ * runs, not one large one), and first polishes the best five points so far: their untried
+ * lattice neighbours (one step along each dim; diagonals too up to three dims) are tried. A
+ * sampling run ends near a peak but seldom on it, and on a backtest grid the peak is often one
+ * cell beside a cliff (the 6,947 SMA grid's: 1.000 with neighbours at 0.981, 0.975 and 0.584).
+ * With 5 % of that grid's backtests 37 of 60 seeds found it, against 25 without polishing
+ * (`polish 0`) and 23 polishing the best point alone; on a 6,787 SMA grid 50 of 60 ended
+ * within 99 % of the optimum against 44. (`polish 2` also climbs on from a neighbour that
+ * beats the best: no better there, and one lattice step per generation crawls up long slopes.)
+ * Elsewhere it restarts once collapsed with a doubled population (IPOP).
  */
 import { symmetricEigen } from './linalg';
 import { Proposals, numOption, scalarLoss, type Sampler, type SamplerContext, type Told } from './sampler';
@@ -40,7 +48,14 @@ export class CmaesSampler implements Sampler {
   private pc: Float64Array;
   private ps: Float64Array;
   private gen = 0;
-  private pending: { x: Float64Array; key: string; init: boolean }[] = [];
+  private pending: { x: Float64Array; key: string; init: boolean; polish?: boolean }[] = [];
+  /** Lattice neighbours of the best point still to try (see the header), nearest first. */
+  private polish: Params[] = [];
+  /** The best few points so far (lowest loss first): a restart polishes each of them. */
+  private top: { p: Params; loss: number }[] = [];
+  private readonly topSize: number;
+  private readonly polishing: boolean;
+  private readonly chain: boolean;
   /** Space-filling points asked before the first generation, and how many are still untold. */
   private initLeft: number;
   private initUntold = 0;
@@ -75,6 +90,9 @@ export class CmaesSampler implements Sampler {
     this.initLeft = Math.floor(numOption(ctx.options, 'init', 0));
     this.patience = numOption(ctx.options, 'patience', this.lattice ? 3 * n : Infinity);
     this.growth = numOption(ctx.options, 'ipop', this.lattice ? 1 : 2);
+    this.polishing = this.lattice && numOption(ctx.options, 'polish', 1) !== 0;
+    this.chain = numOption(ctx.options, 'polish', 1) === 2;
+    this.topSize = Math.max(1, Math.floor(numOption(ctx.options, 'polishTop', 5)));
     const warm = ctx.warm ?? [];
     let wb: Told | null = null;
     for (const t of warm) if (t.loss && (!wb || scalarLoss(t) < scalarLoss(wb))) wb = t;
@@ -131,6 +149,12 @@ export class CmaesSampler implements Sampler {
         this.pending.push({ x: Float64Array.from(this.space.encode(p)), key: this.space.key(p), init: true });
         continue;
       }
+      const near = this.nextPolish();
+      if (near) {
+        out.push(near);
+        this.pending.push({ x: Float64Array.from(this.space.encode(near)), key: this.space.key(near), init: false, polish: true });
+        continue;
+      }
       let chosen: { x: Float64Array; p: Params } | null = null;
       for (let attempt = 0; attempt < 60 && !chosen; attempt++) {
         const widen = 1 + Math.floor(attempt / 10); // later attempts step further out
@@ -171,11 +195,18 @@ export class CmaesSampler implements Sampler {
     for (const t of trials) {
       const key = this.space.key(t.params);
       const i = this.pending.findIndex((q) => q.key === key);
-      const q = i >= 0 ? this.pending.splice(i, 1)[0]! : { x: Float64Array.from(this.space.encode(t.params)), init: false };
+      const q = i >= 0 ? this.pending.splice(i, 1)[0]! : { x: Float64Array.from(this.space.encode(t.params)), init: false, polish: false };
       const x = q.x;
       if (i < 0) this.proposals.mark(t.params);
       const loss = scalarLoss(t);
-      if (Number.isFinite(loss) && (!this.best || loss < this.best.loss)) this.best = { u: x, loss };
+      const better = Number.isFinite(loss) && (!this.best || loss < this.best.loss);
+      if (better) this.best = { u: x, loss };
+      if (this.polishing && Number.isFinite(loss)) this.keepTop(t.params, loss);
+      if (q.polish) {
+        // The climb goes on from a neighbour that beat the best (`polish 2`).
+        if (better && this.chain) this.queueNeighbours(t.params);
+        continue;
+      }
       if (q.init) {
         if (--this.initUntold === 0 && this.initLeft === 0 && this.best) {
           this.reset(this.best.u);
@@ -257,9 +288,57 @@ export class CmaesSampler implements Sampler {
     const lattice = this.lattice;
     const stuck = lattice && this.gen > 0 && (this.stalled() || this.idle >= this.patience);
     if (maxStd < (lattice ? 0 : 1e-7) || cond > 1e14 || !Number.isFinite(this.sigma) || stuck) {
+      if (this.polishing) for (const t of this.top) this.queueNeighbours(t.p);
       this.lambda = Math.max(2, Math.round(this.lambda * this.growth));
       this.reset(this.restartMean());
     }
+  }
+
+  /** Keeps `p` among the best few points when it is one of them. */
+  private keepTop(p: Params, loss: number): void {
+    const top = this.top;
+    if (top.length === this.topSize && loss >= top[top.length - 1]!.loss) return;
+    let i = top.length;
+    while (i > 0 && top[i - 1]!.loss > loss) i--;
+    top.splice(i, 0, { p, loss });
+    if (top.length > this.topSize) top.pop();
+  }
+
+  /** The next queued neighbour not yet proposed (and feasible), claimed; null when none is left. */
+  private nextPolish(): Params | null {
+    while (this.polish.length) {
+      const p = this.polish.shift()!;
+      if (this.proposals.claim(p)) return p;
+    }
+    return null;
+  }
+
+  /**
+   * Queues the lattice neighbours of `p`: one step along each dim, and with at most three dims
+   * the diagonal steps too (3ⁿ − 1 points; past three dims that grows too fast for a 5 % budget).
+   */
+  private queueNeighbours(p: Params): void {
+    const dims = this.space.dims;
+    const at = dims.map((d) => d.values!.indexOf(p[d.name]!));
+    if (at.some((i) => i < 0)) return;
+    const axis: Params[] = [];
+    const diagonal: Params[] = [];
+    const steps = dims.length <= 3 ? 3 ** dims.length : 0;
+    for (let code = 0; code < steps || (steps === 0 && code < 2 * dims.length); code++) {
+      // With diagonals: each dim's step is (code's base-3 digit) − 1; else one dim ±1 per code.
+      const offset = steps ? dims.map((_, i) => (Math.floor(code / 3 ** i) % 3) - 1) : dims.map((_, i) => (i === code >> 1 ? (code & 1 ? 1 : -1) : 0));
+      const moved = offset.filter((o) => o !== 0).length;
+      if (moved === 0) continue;
+      const q: Params = { ...p };
+      let inside = true;
+      dims.forEach((d, i) => {
+        const j = at[i]! + offset[i]!;
+        if (j < 0 || j >= d.values!.length) inside = false;
+        else q[d.name] = d.values![j]!;
+      });
+      if (inside) (moved === 1 ? axis : diagonal).push(q);
+    }
+    this.polish.push(...axis, ...diagonal);
   }
 
   /** A restart's mean: a uniform draw. */
