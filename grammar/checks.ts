@@ -276,6 +276,10 @@ class Checker {
       found = undefined;
     }
     if (!found) return base;
+    if ('unavailable' in found) {
+      this.report('warning', IssueCodes.BacktraderSpec, `${found.unavailable}: the factory and its parameters are not checked, and each trial of a run here fails`, spec.range);
+      return base;
+    }
     if ('error' in found) {
       this.report('error', IssueCodes.BacktraderSpec, found.error, spec.range);
       return base;

@@ -416,7 +416,10 @@ export interface AnalyzeOptions {
 /** A backtrader strategy as its bridge describes it. */
 export type BacktraderDescription =
   /** `complete` false: the strategy may take parameters beyond these (a factory's `**kwargs`). */
-  { schema: StrategySchema; complete?: boolean } | { error: string };
+  | { schema: StrategySchema; complete?: boolean }
+  | { error: string }
+  /** The bridge could not check (its Python cannot import backtrader): why, as it said. */
+  | { unavailable: string };
 
 /** Everything the language knows about one document. */
 export interface DocumentAnalysis {

@@ -160,6 +160,28 @@ study "b" {
   assert.match(r.stdout, /unknown analyzer 'ta'/);
 });
 
+test('without a Python that imports backtrader, check warns on the SPEC why it could not check it (not silently)', { timeout: 120_000 }, () => {
+  const dir = project(`strategy ok backtrader "parity.py:SmaCross"
+study "b" {
+  data "data.txt"
+  strategy ok
+  objective maximize sharpe
+  stage "g" {
+    param pfas in [5, 10]
+  }
+}`);
+  writeFileSync(path.join(dir, 'data.txt'), 'Date,Open,High,Low,Close,Volume\n2014-01-02,1,1,1,1,0\n');
+  // The oracle's backtrader off the path: this python3 has none of its own (no pip here).
+  const env = { ...process.env, PYTHONPATH: '', OPTSTUDY_PYTHON: 'python3' };
+  const bare = spawnSync('python3', ['-c', 'import backtrader'], { env });
+  assert.notEqual(bare.status, 0, 'this test needs a python3 without backtrader');
+  const r = spawnSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'check', path.join(dir, 'study.optstudy')], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /1:\d+: warning backtrader-spec: backtrader is not importable by .*: install it for this Python, or set OPTSTUDY_PYTHON: the factory and its parameters are not checked/);
+  // Nothing to check the parameters against: no error for them.
+  assert.doesNotMatch(r.stdout, /pfas/);
+});
+
 test('optstudy run: every trial failed → exit status 3 and the first error (with its traceback) on stderr', { skip, timeout: 120_000 }, () => {
   const dir = project(`strategy f backtrader "parity.py:failing"
 study "s" {

@@ -44,8 +44,9 @@ export function readDescription(stdout: string): BacktraderDescription | undefin
   } catch {
     return undefined;
   }
-  // Without backtrader there is nothing to check against: stay lenient (the run says so).
-  if (typeof raw.error === 'string') return /backtrader is not importable/.test(raw.error) ? undefined : { error: raw.error };
+  // Without backtrader there is nothing to check against: a warning says so (not an error:
+  // the study may run where backtrader is installed, e.g. on Redis workers).
+  if (typeof raw.error === 'string') return /backtrader is not importable/.test(raw.error) ? { unavailable: raw.error } : { error: raw.error };
   const types = new Set(['int', 'float', 'string', 'bool']);
   const params: ParamSchema[] = (raw.params ?? [])
     .filter((p) => typeof p.name === 'string' && types.has(p.type))
@@ -169,7 +170,7 @@ export function backtraderSchemaLoader(studyFile: string, options: { prestart?: 
   const cwd = path.dirname(path.resolve(studyFile));
   return (spec) => {
     const description = describeBacktraderSync(spec, cwd, options);
-    if (options.prestart && (description === undefined || 'error' in description)) stopIdle(spec, cwd);
+    if (options.prestart && (description === undefined || 'error' in description || 'unavailable' in description)) stopIdle(spec, cwd);
     return description;
   };
 }
