@@ -36,7 +36,7 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
  * are the host's own (a backtrader strategy described by its bridge).
  * @throws StudyError
  */
-export function loadStudy(file: string, name?: string, paths?: { workspaceRoot?: string }, checks: AnalyzeOptions = {}): { model: StudyModel; plan: StudyPlan } {
+export function loadStudy(file: string, name?: string, paths?: { workspaceRoot?: string }, checks: AnalyzeOptions = {}): { model: StudyModel; plan: StudyPlan; warnings: string[] } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -62,8 +62,11 @@ export function loadStudy(file: string, name?: string, paths?: { workspaceRoot?:
     );
   const outside = paths ? checkWorkspace(model, file, { workspaceRoot: paths.workspaceRoot, contents: false }).filter((d) => d.code === IssueCodes.PathOutsideWorkspace) : [];
   if (outside.length) throw new StudyError(`${rel}: study '${model.name}' reads files outside its folder`, outside.map((d) => formatDiagnostic(rel, d)));
+  // What the host's own checks could not do (a backtrader bridge without backtrader): said once
+  // when the run starts, not only in the editor — else every trial fails before the user learns why.
+  const warnings = a.diagnostics.filter((d) => d.severity === 'warning' && d.code === IssueCodes.BacktraderSpec && (inside(d, model) || !a.studies.some((s) => inside(d, s)))).map((d) => d.message);
   try {
-    return { model, plan: buildPlan(model, file) };
+    return { model, plan: buildPlan(model, file), warnings };
   } catch (e) {
     throw new StudyError(`${rel}:${model.range.start.line + 1}:1: ${(e as Error).message}`);
   }
@@ -74,6 +77,8 @@ export interface ResolvedStudy {
   file: string;
   model: StudyModel;
   plan: StudyPlan;
+  /** Warnings of the host's checks the run repeats when it starts (see loadStudy). */
+  warnings: string[];
   /** The stages to run (one with `--stage`). */
   stages: StagePlan[];
 }
@@ -83,7 +88,7 @@ export function resolveStudy(options: { file: string; study?: string; stage?: st
   const file = path.resolve(options.file);
   // The host's own checks (a backtrader strategy described by its bridge) run user code: trusted only.
   const checks = options.trusted === false ? {} : (options.checkOptions?.(file) ?? {});
-  const { model, plan } = loadStudy(file, options.study, options.confine && { workspaceRoot: options.confine.root }, checks);
+  const { model, plan, warnings } = loadStudy(file, options.study, options.confine && { workspaceRoot: options.confine.root }, checks);
   if (options.trusted === false && plan.payload.strategy.kind !== 'builtin')
     throw new StudyError(`${file}: strategy '${model.strategy?.name}' is a ${plan.payload.strategy.kind} strategy: running it needs a trusted workspace`);
   let stages = plan.stages;
@@ -91,7 +96,7 @@ export function resolveStudy(options: { file: string; study?: string; stage?: st
     stages = stages.filter((s) => s.name === options.stage);
     if (!stages.length) throw new StudyError(`${file}: no stage named '${options.stage}' in study '${model.name}'`);
   }
-  return { file, model, plan, stages };
+  return { file, model, plan, warnings, stages };
 }
 
 export interface RunData {

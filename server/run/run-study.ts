@@ -258,6 +258,7 @@ async function prepare(study: ResolvedStudy, options: RunOptions, threads: PoolT
     const settings: ExecutorSettings = { workers: workersOf(study, options), timeoutMs: model.timeoutMs, retries: model.retries ?? 0, memoryMb: options.memoryMb, ...(threads ? { threads } : {}) };
     const early: LogEvent[] = [];
     let log: ExecutorContext['log'] = (level, message) => void early.push({ type: 'log', level, message });
+    for (const w of study.warnings) log('warning', w);
     const redis = redisOf(study, options);
     if (model.executor?.url && redis === undefined)
       log('warning', `the study's 'executor redis' is ignored: this workspace is not trusted, so the trials run here (trust the workspace to send them to the workers)`);

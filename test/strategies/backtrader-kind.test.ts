@@ -160,7 +160,7 @@ study "b" {
   assert.match(r.stdout, /unknown analyzer 'ta'/);
 });
 
-test('without a Python that imports backtrader, check warns on the SPEC why it could not check it (not silently)', { timeout: 120_000 }, () => {
+test('without a Python that imports backtrader, check warns on the SPEC why it could not check it, and a run says so when it starts', { timeout: 120_000 }, () => {
   const dir = project(`strategy ok backtrader "parity.py:SmaCross"
 study "b" {
   data "data.txt"
@@ -170,7 +170,7 @@ study "b" {
     param pfas in [5, 10]
   }
 }`);
-  writeFileSync(path.join(dir, 'data.txt'), 'Date,Open,High,Low,Close,Volume\n2014-01-02,1,1,1,1,0\n');
+  copyFileSync(path.join(repoRoot(), 'samples', 'data', 'orcl-2014.txt'), path.join(dir, 'data.txt'));
   // The oracle's backtrader off the path: this python3 has none of its own (no pip here).
   const env = { ...process.env, PYTHONPATH: '', OPTSTUDY_PYTHON: 'python3' };
   const bare = spawnSync('python3', ['-c', 'import backtrader'], { env });
@@ -180,6 +180,12 @@ study "b" {
   assert.match(r.stdout, /1:\d+: warning backtrader-spec: backtrader is not importable by .*: install it for this Python, or set OPTSTUDY_PYTHON: the factory and its parameters are not checked/);
   // Nothing to check the parameters against: no error for them.
   assert.doesNotMatch(r.stdout, /pfas/);
+  // A run says it once when it starts, before its trials fail for that reason.
+  const run = spawnSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'run', path.join(dir, 'study.optstudy'), '--json', '--out', path.join(dir, 'run')], { encoding: 'utf8', env });
+  const events = run.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { type: string; level?: string; message?: string });
+  const warned = events.findIndex((e) => e.type === 'log' && e.level === 'warning' && /backtrader is not importable/.test(e.message ?? ''));
+  assert.ok(warned >= 0, run.stdout + run.stderr);
+  assert.ok(warned < events.findIndex((e) => e.type === 'trial'), 'the warning comes before the first trial');
 });
 
 test('optstudy run: every trial failed → exit status 3 and the first error (with its traceback) on stderr', { skip, timeout: 120_000 }, () => {
