@@ -36,13 +36,18 @@ export function fmtParams(p: ParamValues, names?: string[]): string {
 /** One progress line (no newline), fitted to `width` columns. */
 export function progressLine(e: ProgressEvent, best: TrialSummary | null, searched: string[], width = 100): string {
   const frac = e.total > 0 ? Math.min(1, e.done / e.total) : 0;
-  const barW = 20;
-  const full = Math.round(frac * barW);
-  const bar = '█'.repeat(full) + '░'.repeat(barW - full);
   const rate = e.rate >= 100 ? e.rate.toFixed(0) : e.rate.toFixed(1);
-  let s = `${bar} ${String(Math.round(frac * 100)).padStart(3)}% ${e.done}/${e.total} · ${rate} trials/s · ETA ${fmtDuration(e.etaMs)} · ${e.stage}`;
-  if (best) s += ` · best ${fmtScore(best.score)} (${fmtParams(best.params, searched.filter((k) => k in best.params))})`;
-  return s.length > width ? s.slice(0, width - 1) + '…' : s;
+  const core = `${String(Math.round(frac * 100)).padStart(3)}% ${e.done}/${e.total} · ${rate} trials/s · ETA ${fmtDuration(e.etaMs)}`;
+  // A narrow terminal shortens the bar before it cuts the ETA (the stage and best come last).
+  const barW = Math.max(0, Math.min(20, width - core.length - 1));
+  const full = Math.round(frac * barW);
+  const bar = barW ? `${'█'.repeat(full)}${'░'.repeat(barW - full)} ` : '';
+  const head = `${bar}${core}`;
+  let tail = ` · ${e.stage}`;
+  if (best) tail += ` · best ${fmtScore(best.score)} (${fmtParams(best.params, searched.filter((k) => k in best.params))})`;
+  if (head.length + tail.length <= width) return head + tail;
+  const room = width - head.length - 1;
+  return room > 3 ? `${head}${tail.slice(0, room)}…` : head;
 }
 
 const KEY_METRICS: [string, string[]][] = [
