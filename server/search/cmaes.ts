@@ -13,8 +13,9 @@
  * cell beside a cliff (the 6,947 SMA grid's: 1.000 with neighbours at 0.981, 0.975 and 0.584).
  * With 5 % of that grid's backtests 37 of 60 seeds found it, against 25 without polishing
  * (`polish 0`) and 23 polishing the best point alone; 44 with the uniform start below (`init`);
- * on a 6,787 SMA grid 56 of 60 ended within 99 % of the optimum against 44. (`polish 2` also climbs on from a neighbour that
- * beats the best: no better there, and one lattice step per generation crawls up long slopes.)
+ * on a 6,787 SMA grid 56 of 60 ended within 99 % of the optimum against 44. (Climbing on from
+ * a neighbour that beats the best was no better there, and one lattice step per generation
+ * crawls up long slopes.)
  * Elsewhere it restarts once collapsed with a doubled population (IPOP).
  */
 import { symmetricEigen } from './linalg';
@@ -55,7 +56,6 @@ export class CmaesSampler implements Sampler {
   private top: { p: Params; loss: number }[] = [];
   private readonly topSize: number;
   private readonly polishing: boolean;
-  private readonly chain: boolean;
   /** Space-filling points asked before the first generation, and how many are still untold. */
   private initLeft: number;
   private initUntold = 0;
@@ -94,7 +94,6 @@ export class CmaesSampler implements Sampler {
     this.patience = numOption(ctx.options, 'patience', this.lattice ? 3 * n : Infinity);
     this.growth = numOption(ctx.options, 'ipop', this.lattice ? 1 : 2);
     this.polishing = this.lattice && numOption(ctx.options, 'polish', 1) !== 0;
-    this.chain = numOption(ctx.options, 'polish', 1) === 2;
     this.topSize = Math.max(1, Math.floor(numOption(ctx.options, 'polishTop', 5)));
     const warm = ctx.warm ?? [];
     let wb: Told | null = null;
@@ -202,14 +201,10 @@ export class CmaesSampler implements Sampler {
       const x = q.x;
       if (i < 0) this.proposals.mark(t.params);
       const loss = scalarLoss(t);
-      const better = Number.isFinite(loss) && (!this.best || loss < this.best.loss);
-      if (better) this.best = { u: x, loss };
+      if (Number.isFinite(loss) && (!this.best || loss < this.best.loss)) this.best = { u: x, loss };
       if (this.polishing && Number.isFinite(loss)) this.keepTop(t.params, loss);
-      if (q.polish) {
-        // The climb goes on from a neighbour that beat the best (`polish 2`).
-        if (better && this.chain) this.queueNeighbours(t.params);
-        continue;
-      }
+      // A polish point is no member of a generation (it only updates the best and the top).
+      if (q.polish) continue;
       if (q.init) {
         if (--this.initUntold === 0 && this.initLeft === 0 && this.best) {
           this.reset(this.best.u);
