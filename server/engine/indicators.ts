@@ -6,6 +6,7 @@
  * which is enough to move a crossover by a bar.
  */
 import { ExactSum, fsum } from './fsum';
+import { pySqrt, pySquare } from './glibc-pow';
 import { BacktestError } from './types';
 
 /** Index of the first non-NaN value, or `a.length` when there is none. */
@@ -239,18 +240,21 @@ export function atr(h: Float64Array, l: Float64Array, c: Float64Array, p: number
   return smma(trueRange(h, l, c), p);
 }
 
-/** Population standard deviation the naive way: `sqrt(SMA(x*x, p) - SMA(x, p)^2)`. */
+/**
+ * Population standard deviation the naive way, `pow(SMA(x**2, p) - SMA(x, p)**2, 0.5)`, with
+ * Python's powers (glibc's pow: not always `x*x` and `Math.sqrt`, glibc-pow.ts).
+ */
 export function stddev(x: Float64Array, p: number, mid: Float64Array = sma(x, p)): Float64Array {
   checkPeriod('StdDev', p);
   const n = x.length;
   const sq = new Float64Array(n);
-  for (let i = 0; i < n; i++) sq[i] = x[i]! * x[i]!;
+  for (let i = 0; i < n; i++) sq[i] = pySquare(x[i]!);
   const meansq = sma(sq, p);
   const out = nanArray(n);
   for (let i = 0; i < n; i++) {
     const m = mid[i]!;
     if (m !== m) continue;
-    out[i] = Math.sqrt(meansq[i]! - m * m);
+    out[i] = pySqrt(meansq[i]! - pySquare(m));
   }
   return out;
 }
