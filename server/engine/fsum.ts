@@ -8,7 +8,6 @@
  * the exact sum of the remaining values, so a rolling window costs O(1) per bar and still gives
  * the exactly rounded window sum.
  */
-import { pySquare, squareErr, squareSlack } from './glibc-pow';
 
 /** An exact running sum of doubles; `value()` is the correctly rounded result (= math.fsum). */
 export class ExactSum {
@@ -153,40 +152,4 @@ export function fsumFast(a: ArrayLike<number>, from = 0, to = a.length): number 
   if (!inexact) return s + e;
   const r = certifiedRound(s, e, ddBound(to - from, abs));
   return r === r ? r : fsum(a, from, to);
-}
-
-/**
- * `math.fsum((x[i] - avg)**2 for i in [from, to))`, the squares as Python takes them (glibc's
- * pow, glibc-pow.ts): summed as `d*d` with the certified fast path of `fsumFast`, widened by the
- * slack of the squares glibc might round the other way; only when that could move the rounding
- * is the sum redone with those squares exactly.
- */
-export function fsumSquaredDev(a: ArrayLike<number>, avg: number, from = 0, to = a.length): number {
-  let s = 0;
-  let e = 0;
-  let slack = 0;
-  let inexact = false;
-  for (let i = from; i < to; i++) {
-    const d = a[i]! - avg;
-    const x = d * d;
-    slack += squareSlack(x, squareErr(d, x));
-    const t = s + x;
-    const bp = t - s;
-    const q = s - (t - bp) + (x - bp);
-    s = t;
-    const u = e + q;
-    const bq = u - e;
-    if (e - (u - bq) + (q - bq) !== 0) inexact = true;
-    e = u;
-  }
-  if (!inexact && slack === 0) return s + e;
-  const r = certifiedRound(s, e, (inexact ? ddBound(to - from, s + e) : 0) + slack);
-  if (r === r) return r;
-  const x = scratch;
-  x.reset();
-  for (let i = from; i < to; i++) {
-    const d = a[i]! - avg;
-    if (d !== 0) x.add(pySquare(d));
-  }
-  return x.value();
 }

@@ -256,7 +256,8 @@ function expInline(y: number, lhi: number, ltail: number): number {
   const ki = W[0]!; // kdS = 1.5·2^52 + k: k sits in the low word
   const kd = kdS - SHIFT;
   const r0 = fma(kd, NEG_LN2_LO_N, fma(kd, NEG_LN2_HI_N, ehi));
-  const elo = fma(y, ltail, fma(y, lhi, -ehi));
+  // For y = 2 both fused steps are exact (2·lhi is ehi): skip their emulation on the hot path.
+  const elo = y === 2 ? 2 * ltail : fma(y, ltail, fma(y, lhi, -ehi));
   return scaled(ki, elo + r0, special);
 }
 

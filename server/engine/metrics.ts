@@ -8,7 +8,8 @@
  */
 import { pySquare } from './glibc-pow';
 import { logCorrectlyRounded } from './libm';
-import { ExactSum, certifiedRound, ddBound, fsum, fsumFast, fsumSquaredDev } from './fsum';
+import { certifiedRound, ddBound, fsum, fsumFast } from './fsum';
+import { sumSquaredDev } from './squared-dev';
 
 /** What the broker loop hands over to the metric computation. */
 export interface RunRecord {
@@ -44,7 +45,6 @@ export interface RunRecord {
 
 const SQRT252 = Math.sqrt(252);
 const SPLIT = 134217729; // 2^27 + 1 (Dekker's split)
-const acc = new ExactSum();
 let scratch: Float64Array = new Float64Array(0);
 
 function scratchOf(n: number): Float64Array {
@@ -181,13 +181,8 @@ function dailySum(nz: Float64Array, k: number): number {
 
 /**
  * math.fsum((r - avg)**2 for every bar's return r): one per bar (warm-up zeros included); the
- * z zero returns each add (0 - avg)**2, z times that exactly (TwoProduct).
- *
- * Known gap: Python's squares are glibc's pow, which differs from `d*d` by an ulp for ~1 in
- * 1,200 squares (glibc-pow.ts). The zero returns' square is taken as glibc does; the per-bar
- * squares stay `d*d`: testing each for a near-midpoint square doubled the backtest's CPU
- * (measured: 61 → 115 µs per SMA backtest). An ulp of one square moves this sum only when it
- * sits that close to a rounding boundary, so sharpe_days_ann_rf0 can still differ by an ulp.
+ * z zero returns each add (0 - avg)**2, z times that exactly (TwoProduct). Python's squares
+ * (glibc's pow) throughout: squared-dev.ts.
  */
 function dailySquares(nz: Float64Array, k: number, n: number, avg: number): number {
   const q0 = pySquare(avg);
@@ -200,52 +195,7 @@ function dailySquares(nz: Float64Array, k: number, n: number, avg: number): numb
   const qh = t0 - (t0 - q0);
   const ql = q0 - qh;
   const ze = zh * qh - zp + zh * ql + zl * qh + zl * ql; // zp + ze = z*q0 exactly (Dekker)
-  squaresLoop(nz, k, avg, zp, ze);
-  const s3 = Q.s;
-  const e3 = Q.e;
-  const sq = Q.inexact ? certifiedRound(s3, e3, ddBound(k + 2, Math.abs(s3) + Math.abs(e3) + 2 * Math.abs(ze))) : s3 + e3;
-  return sq === sq ? sq : exactSquares(nz, k, avg, zp, ze);
-}
-
-/** The double-double sum of dailySquares. */
-const Q = { s: 0.0, e: 0.0, inexact: false };
-
-/**
- * The loop alone, so that nothing rare follows it in the same function: code compiled on stack
- * replacement (mid-loop, in the first backtest) has no feedback for what comes after the loop.
- */
-function squaresLoop(nz: Float64Array, k: number, avg: number, zp: number, ze: number): void {
-  let s3 = zp;
-  let e3 = ze;
-  let inexact = false;
-  for (let j = 0; j < k; j++) {
-    const d = nz[j]! - avg;
-    const q = d * d;
-    const t = s3 + q;
-    const bp = t - s3;
-    const w = s3 - (t - bp) + (q - bp);
-    s3 = t;
-    const u = e3 + w;
-    const bq = u - e3;
-    if (e3 - (u - bq) + (w - bq) !== 0) inexact = true;
-    e3 = u;
-  }
-  Q.s = s3;
-  Q.e = e3;
-  Q.inexact = inexact;
-}
-
-/** The same sum with exact partials (the certified rounding could not decide). */
-function exactSquares(nz: Float64Array, k: number, avg: number, zp: number, ze: number): number {
-  const x = acc;
-  x.reset();
-  for (let j = 0; j < k; j++) {
-    const d = nz[j]! - avg;
-    x.add(d * d);
-  }
-  if (zp !== 0) x.add(zp);
-  if (ze !== 0) x.add(ze);
-  return x.value();
+  return sumSquaredDev(nz, avg, 0, k, zp, ze);
 }
 
 /**
@@ -276,7 +226,7 @@ function yearlyPass(r: RunRecord, years: YearEnds, v: Float64Array, cash0: numbe
 function yearlySharpe(yr: Float64Array, ny: number): number | null {
   if (ny === 0) return null;
   const ya = fsumFast(yr, 0, ny) / ny;
-  const ysd = Math.sqrt(fsumSquaredDev(yr, ya, 0, ny) / ny);
+  const ysd = Math.sqrt(sumSquaredDev(yr, ya, 0, ny) / ny);
   return ysd !== 0 ? ya / ysd : null;
 }
 
@@ -284,7 +234,7 @@ function yearlySharpe(yr: Float64Array, ny: number): number | null {
 function sqnOf(pnlcomm: Float64Array, closed: number): number | null {
   if (closed <= 1) return 0;
   const av = fsumFast(pnlcomm, 0, closed) / closed;
-  const psd = Math.sqrt(fsumSquaredDev(pnlcomm, av, 0, closed) / closed);
+  const psd = Math.sqrt(sumSquaredDev(pnlcomm, av, 0, closed) / closed);
   return psd !== 0 ? (Math.sqrt(closed) * av) / psd : null;
 }
 

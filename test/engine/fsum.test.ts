@@ -40,11 +40,13 @@ test('a rolling ExactSum (add the new value, add the negated old one) gives each
 });
 
 test('the certified fast sums equal the exact ones, including exact ties on a coarse grid', async () => {
-  const { fsumFast, fsumSquaredDev } = await import('../../server/engine/fsum');
+  const { fsumFast } = await import('../../server/engine/fsum');
+  const { sumSquaredDev } = await import('../../server/engine/squared-dev');
+  const { pySquare } = await import('../../server/engine/glibc-pow');
   for (const c of cases) {
     assert.equal(fsumFast(c.x), c.fsum);
     const avg = c.fsum / Math.max(1, c.x.length);
-    assert.equal(fsumSquaredDev(c.x, avg), fsum(c.x.map((v) => (v - avg) * (v - avg))));
+    assert.equal(sumSquaredDev(c.x, avg, 0, c.x.length), fsum(c.x.map((v) => pySquare(v - avg))));
   }
   // Returns like x/prev - 1 are multiples of 2^-53: their sums often sit exactly on a half-ulp.
   let seed = 12345;
@@ -61,4 +63,22 @@ test('the certified fast sums equal the exact ones, including exact ties on a co
     assert.equal(fsumFast(big), fsum(big));
   }
   assert.ok(ties > 0, 'the grid cases exercise rounding');
+});
+
+test("sums of squared deviations take Python's squares: equal to fsum of glibc's, where d*d would not be", async () => {
+  const { sumSquaredDev } = await import('../../server/engine/squared-dev');
+  const { pySquare } = await import('../../server/engine/glibc-pow');
+  let seed = 777;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  let apart = 0;
+  for (let k = 0; k < 60000; k++) {
+    // Short series (yearly returns, a few trades) and daily-like ones, some with huge outliers.
+    const n = k % 10 === 0 ? 500 + (k % 3000) : 2 + (k % 6);
+    const x = Array.from({ length: n }, () => (rnd() - 0.5) * (rnd() < 0.01 ? 50 : 0.05));
+    const avg = fsum(x) / n;
+    const want = fsum(x.map((v) => pySquare(v - avg)));
+    if (want !== fsum(x.map((v) => (v - avg) * (v - avg)))) apart++;
+    assert.equal(sumSquaredDev(x, avg, 0, n), want, `series ${k}`);
+  }
+  assert.ok(apart > 0, 'some sums differ between glibc squares and d*d (the test has teeth)');
 });
