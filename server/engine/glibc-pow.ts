@@ -87,9 +87,10 @@ export function fma(a: number, b: number, c: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The tables, from their definitions (big fixed-point numbers, 2^-200 per unit)
+// The tables, from their definitions (big fixed-point numbers, 2^-128 per unit: ~20 bits
+// beyond what rounding logctail and T[k] to a double needs)
 
-const FRAC = 200n;
+const FRAC = 128n;
 const ONE = 1n << FRAC;
 
 /** The double nearest to v·2^-FRAC (v > 0), ties to even. */
@@ -130,7 +131,7 @@ function lnRatio(a: bigint, b: bigint): bigint {
 function sqrtFixed(v: bigint): bigint {
   const n = v << FRAC;
   // Newton's iteration from above (a double's root, raised past any rounding of it).
-  let x = (BigInt(Math.floor(Math.sqrt(Number(v) / 2 ** 200) * 2 ** 52)) + 2n) << (FRAC - 52n);
+  let x = (BigInt(Math.floor(Math.sqrt(Number(v) / 2 ** Number(FRAC)) * 2 ** 52)) + 2n) << (FRAC - 52n);
   for (;;) {
     const y = (x + n / x) >> 1n;
     if (y >= x) return x;

@@ -7,10 +7,14 @@
  * Emulating glibc for every square would cost ~0.6 µs each; instead the loop sums `d*d` in
  * double-double and marks the few squares (~3 %) near a rounding midpoint, the only ones glibc
  * may round the other way, with the most they could move the sum (their ulp: the "slack").
- * When the rounding is certain despite the slack (~96 % of daily Sharpes) that is the answer;
- * otherwise the marked squares are taken as glibc does, largest first, until the rest cannot
- * move it; the exact partials are the last resort. The marking costs ~3 ns a term: a 5,036-bar
- * SMA backtest went from ~60 to ~78 µs of CPU (engine-bench run_grid) — the price of parity.
+ * When the rounding is certain despite the slack (~92 % of daily Sharpes on the SMA grid) that
+ * is the answer; otherwise the marked squares are taken as glibc does, largest first, until the
+ * rest cannot move it; the exact partials are the last resort (54 of 20,841 daily sums).
+ *
+ * The price of parity: the marking (~2.3 ns a term, Dekker's error and Rump's ufp) and the
+ * resolutions took a 5,036-bar SMA backtest from ~57 to ~77 µs of CPU (engine-bench run_grid)
+ * and an EMA/ATR one on 2,500 bars from ~43 to ~54 µs. No cheaper test is sound: without
+ * marking, the only bound on what glibc's squares could move is about an ulp of the sum.
  */
 import { ExactSum, certifiedRound, ddBound } from './fsum';
 import { pySquare } from './glibc-pow';
@@ -30,7 +34,7 @@ const SLACK_ROUNDING = 1 + 2 ** -40;
 /** The loop's results: the double-double sum, the slack, the marked squares. */
 const L = { s: 0.0, e: 0.0, slack: 0.0, inexact: false, marked: 0 };
 let markedAt = new Int32Array(256);
-let markedUlp = new Float64Array(256);
+let markedUlp = new Float64Array(256); // filled for a resolution only
 const exact = new ExactSum();
 
 /**
@@ -73,8 +77,9 @@ function squaresLoop(a: ArrayLike<number>, avg: number, from: number, to: number
     const tq = PHI * (q * ONE_MINUS_U);
     const below = Math.abs(tq - ONE_MINUS_U * tq) * ULP_OF_UFP;
     if (Math.abs(err) > NEAR * below) {
-      marked = mark(j, q, below, marked);
-      slack += markedUlp[marked - 1]!;
+      if (marked === markedAt.length) markedAt = grown(markedAt);
+      markedAt[marked++] = j;
+      slack += below * 9007199254740992 === q ? 2 * below : below; // twice at a power of 2
     }
     const t = s + q;
     const bp = t - s;
@@ -92,23 +97,27 @@ function squaresLoop(a: ArrayLike<number>, avg: number, from: number, to: number
   L.inexact = inexact;
 }
 
+/** A twice longer copy. */
+function grown(at: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const g = new Int32Array(at.length * 2);
+  g.set(at);
+  return g;
+}
+
 /**
- * Notes square j (value q, spacing `below` under it) as one glibc may round the other way: to
- * q's neighbour on the exact side, so by an ulp at most (the spacing above q: twice `below` at
- * a power of 2).
+ * The most each marked square can move the sum: to q's neighbour on the exact side, an ulp
+ * (the spacing above q: twice the spacing below at a power of 2, which the loop counted).
  */
-function mark(j: number, q: number, below: number, n: number): number {
-  if (n === markedAt.length) {
-    const at = new Int32Array(n * 2);
-    at.set(markedAt);
-    markedAt = at;
-    const ulps = new Float64Array(n * 2);
-    ulps.set(markedUlp);
-    markedUlp = ulps;
+function markedUlps(a: ArrayLike<number>, avg: number, n: number): Float64Array {
+  if (markedUlp.length < n) markedUlp = new Float64Array(markedAt.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[markedAt[i]!]! - avg;
+    const q = d * d;
+    const t = PHI * q;
+    const ulp = Math.abs(t - ONE_MINUS_U * t) * ULP_OF_UFP; // above q, as the loop's slack
+    markedUlp[i] = ulp;
   }
-  markedAt[n] = j;
-  markedUlp[n] = below * 9007199254740992 === q ? 2 * below : below;
-  return n + 1;
+  return markedUlp;
 }
 
 /**
@@ -117,6 +126,7 @@ function mark(j: number, q: number, below: number, n: number): number {
  */
 function resolveMarked(a: ArrayLike<number>, avg: number, s: number, e0: number, dd: number, slack: number): number {
   const n = L.marked;
+  markedUlps(a, avg, n);
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => markedUlp[y]! - markedUlp[x]!);
   let e = e0;
   let lost = 0; // what folding the differences into e rounded away
