@@ -149,7 +149,7 @@ let tables: { invc: Float64Array; logc: Float64Array; logctail: Float64Array; h:
  * H[k]·(1 + T[k]). Both equal glibc 2.36's tables entry for entry (checked against its source
  * when this was written); test/engine/glibc-pow.test.ts checks the results against Python.
  */
-export function buildTables(): NonNullable<typeof tables> {
+function buildTables(): NonNullable<typeof tables> {
   const invc = new Float64Array(N);
   const logc = new Float64Array(N);
   const logctail = new Float64Array(N);
