@@ -4,8 +4,8 @@
  * for about 4% of inputs (golden/SEMANTICS.md §9). One Newton step in double-double arithmetic
  * from `Math.log` gives the correctly rounded value, so `returns_rtot` and friends match glibc.
  */
+import { prodErr, sumErr } from './error-free';
 
-const SPLIT = 134217729; // 2^27 + 1
 // ln 2 as the unevaluated sum of three doubles (from a 80-digit decimal value).
 const LN2_HI = 0.6931471805599453;
 const LN2_MID = 2.3190468138462996e-17;
@@ -19,22 +19,15 @@ interface DD {
 
 function twoSum(a: number, b: number, out: DD): DD {
   const s = a + b;
-  const bp = s - a;
   out.hi = s;
-  out.lo = a - (s - bp) + (b - bp);
+  out.lo = sumErr(a, b, s);
   return out;
 }
 
 function twoProd(a: number, b: number, out: DD): DD {
   const p = a * b;
-  let t = SPLIT * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = SPLIT * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
   out.hi = p;
-  out.lo = ah * bh - p + ah * bl + al * bh + al * bl;
+  out.lo = prodErr(a, b, p);
   return out;
 }
 

@@ -6,6 +6,7 @@
  * certified bound), falling back to exact partials when neither decides. Sums it accumulates
  * with `+=` are accumulated in order.
  */
+import { prodErr } from './error-free';
 import { pySquare } from './glibc-pow';
 import { logCorrectlyRounded } from './libm';
 import { certifiedRound, ddBound, fsum, fsumFast } from './fsum';
@@ -44,7 +45,6 @@ export interface RunRecord {
 }
 
 const SQRT252 = Math.sqrt(252);
-const SPLIT = 134217729; // 2^27 + 1 (Dekker's split)
 let scratch: Float64Array = new Float64Array(0);
 
 function scratchOf(n: number): Float64Array {
@@ -188,13 +188,7 @@ function dailySquares(nz: Float64Array, k: number, n: number, avg: number): numb
   const q0 = pySquare(avg);
   const z = n - k;
   const zp = z * q0;
-  let t0 = SPLIT * z;
-  const zh = t0 - (t0 - z);
-  const zl = z - zh;
-  t0 = SPLIT * q0;
-  const qh = t0 - (t0 - q0);
-  const ql = q0 - qh;
-  const ze = zh * qh - zp + zh * ql + zl * qh + zl * ql; // zp + ze = z*q0 exactly (Dekker)
+  const ze = prodErr(z, q0, zp); // zp + ze = z*q0 exactly
   return sumSquaredDev(nz, avg, 0, k, zp, ze);
 }
 

@@ -17,17 +17,8 @@
  * marking, the only bound on what glibc's squares could move is about an ulp of the sum.
  */
 import { ExactSum, certifiedRound, ddBound } from './fsum';
-import { pySquare } from './glibc-pow';
+import { pySquare, squareErr, squareSlack } from './glibc-pow';
 
-const SPLIT = 134217729; // 2^27 + 1 (Dekker's split)
-// Rump's ufp in three flops (fsum.ts): ulp(q) = ufp(q)·2^-52.
-const PHI = 2 ** 52 + 1;
-const ONE_MINUS_U = 1 - 2 ** -53;
-const ULP_OF_UFP = 2 ** -52;
-/** glibc-pow.ts's NEAR: within 1/64 ulp of a midpoint; it holds for squares in 2^±144. */
-const NEAR = 0.5 - 1 / 64;
-const SAFE_HI = 2 ** 144;
-const TINY_ULP = 2 ** -195;
 /** The slack is itself a rounded sum (of powers of 2, each add off by ≤ 2^-53 relative). */
 const SLACK_ROUNDING = 1 + 2 ** -40;
 
@@ -43,11 +34,7 @@ const exact = new ExactSum();
  */
 export function sumSquaredDev(a: ArrayLike<number>, avg: number, from: number, to: number, zp = 0, ze = 0): number {
   squaresLoop(a, avg, from, to, zp, ze);
-  const { s, e, inexact } = L;
-  // The window NEAR holds for squares in [2^-144, 2^144]. Below, each unmarked square may still
-  // be an ulp off (≤ 2^-196): bounded all at once; above (|x − avg| > 2^72), sum exactly.
-  if (!(Math.abs(s) <= SAFE_HI)) return exactSum(a, avg, from, to, zp, ze);
-  const slack = L.slack + (to - from) * TINY_ULP;
+  const { s, e, inexact, slack } = L;
   const dd = inexact ? ddBound(to - from + 2, Math.abs(s) + Math.abs(e) + 2 * Math.abs(ze)) : 0;
   const r = certifiedRound(s, e, dd + slack * SLACK_ROUNDING);
   if (r === r) return r;
@@ -68,18 +55,11 @@ function squaresLoop(a: ArrayLike<number>, avg: number, from: number, to: number
   for (let j = from; j < to; j++) {
     const d = a[j]! - avg;
     const q = d * d;
-    // The exact error of q (Dekker, one split for a square) against q's ulp.
-    const sp = SPLIT * d;
-    const dh = sp - (sp - d);
-    const dl = d - dh;
-    const err = dh * dh - q + 2 * dh * dl + dl * dl;
-    // The spacing below q (Rump's ufp of q·(1 − 2^-53): the binade below at a power of 2).
-    const tq = PHI * (q * ONE_MINUS_U);
-    const below = Math.abs(tq - ONE_MINUS_U * tq) * ULP_OF_UFP;
-    if (Math.abs(err) > NEAR * below) {
+    const sl = squareSlack(q, squareErr(d, q));
+    if (sl !== 0) {
       if (marked === markedAt.length) markedAt = grown(markedAt);
       markedAt[marked++] = j;
-      slack += below * 9007199254740992 === q ? 2 * below : below; // twice at a power of 2
+      slack += sl;
     }
     const t = s + q;
     const bp = t - s;
@@ -104,20 +84,14 @@ function grown(at: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   return g;
 }
 
-/**
- * The most each marked square can move the sum: to q's neighbour on the exact side, an ulp
- * (the spacing above q: twice the spacing below at a power of 2, which the loop counted).
- */
-function markedUlps(a: ArrayLike<number>, avg: number, n: number): Float64Array {
+/** The most each marked square can move the sum (as the loop counted it), into `markedUlp`. */
+function markedUlps(a: ArrayLike<number>, avg: number, n: number): void {
   if (markedUlp.length < n) markedUlp = new Float64Array(markedAt.length);
   for (let i = 0; i < n; i++) {
     const d = a[markedAt[i]!]! - avg;
     const q = d * d;
-    const t = PHI * q;
-    const ulp = Math.abs(t - ONE_MINUS_U * t) * ULP_OF_UFP; // above q, as the loop's slack
-    markedUlp[i] = ulp;
+    markedUlp[i] = squareSlack(q, squareErr(d, q));
   }
-  return markedUlp;
 }
 
 /**
