@@ -19,7 +19,8 @@
  * emulation.
  */
 
-import { SPLIT, prodErr, sumErr } from './error-free';
+import { SPLIT, fma } from './error-free';
+import { FRAC, ONE, lnRatio, sqrtFixed, toDouble, toFixed } from './fixed-point';
 
 const F = new Float64Array(1);
 const W = new Int32Array(F.buffer); // W[0] low word, W[1] high word (little-endian)
@@ -31,97 +32,15 @@ function hiWord(x: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Exact arithmetic
+// Exact arithmetic (the fused multiply-add is error-free.ts's)
 
 // Rump's ufp (the largest power of 2 ≤ |x|) in three flops, as in fsum.ts.
 const PHI = 2 ** 52 + 1;
 const ONE_MINUS_U = 1 - 2 ** -53;
 
-/** a + b rounded to odd: an inexact result gets an odd last bit (Boldo & Melquiond). */
-function addOdd(a: number, b: number): number {
-  const s = a + b;
-  const e = sumErr(a, b, s);
-  F[0] = s;
-  if (e === 0 || (W[0]! & 1) !== 0) return s;
-  // s is even and the exact sum lies between s and its neighbour on e's side: step the bits.
-  const away = e > 0 === s > 0;
-  const lo = W[0]! >>> 0;
-  if (away) W[0] = lo + 1;
-  else if (lo !== 0) W[0] = lo - 1;
-  else {
-    W[0] = -1;
-    W[1] = W[1]! - 1;
-  }
-  return F[0]!;
-}
-
-/**
- * fma(a, b, c) = a·b + c rounded once, exactly as the hardware does it (Boldo & Melquiond's
- * emulation: the exact product, two error-free sums, one addition rounded to odd).
- */
-export function fma(a: number, b: number, c: number): number {
-  const uh = a * b;
-  if (uh - uh !== 0 || c - c !== 0) return uh + c; // inf/NaN: no fused rounding to emulate
-  const ul = prodErr(a, b, uh);
-  const th = c + ul;
-  const tl = sumErr(c, ul, th);
-  const vh = uh + th;
-  const vl = sumErr(uh, th, vh);
-  return vh + addOdd(tl, vl);
-}
-
 // ---------------------------------------------------------------------------------------------
-// The tables, from their definitions (big fixed-point numbers, 2^-128 per unit: ~20 bits
-// beyond what rounding logctail and T[k] to a double needs)
-
-const FRAC = 128n;
-const ONE = 1n << FRAC;
-
-/** The double nearest to v·2^-FRAC (v > 0), ties to even. */
-function toDouble(v: bigint): number {
-  const bits = v.toString(2).length;
-  const shift = BigInt(bits - 53);
-  let m = v >> shift;
-  const rest = v - (m << shift);
-  const half = 1n << (shift - 1n);
-  if (rest > half || (rest === half && (m & 1n) === 1n)) m += 1n;
-  return Number(m) * 2 ** (bits - 53 - Number(FRAC));
-}
-
-/** The double d as a fixed-point number (exact: d has at most 53 bits above 2^-FRAC). */
-function toFixed(d: number): bigint {
-  let e = 0;
-  let m = Math.abs(d);
-  while (!Number.isInteger(m)) (m *= 2), e++;
-  const v = (BigInt(m) << FRAC) >> BigInt(e);
-  return d < 0 ? -v : v;
-}
-
-/** ln(a/b) for positive integers, by atanh: 2·Σ z^(2n+1)/(2n+1), z = (a−b)/(a+b). */
-function lnRatio(a: bigint, b: bigint): bigint {
-  if (a < b) return -lnRatio(b, a); // a positive series: `>>` floors, and −1 would never reach 0
-  const z = ((a - b) << FRAC) / (a + b);
-  const z2 = (z * z) >> FRAC;
-  let term = z;
-  let sum = 0n;
-  for (let n = 1n; term !== 0n; n += 2n) {
-    sum += term / n;
-    term = (term * z2) >> FRAC;
-  }
-  return 2n * sum;
-}
-
-/** The integer square root of v·2^FRAC, i.e. √(v·2^-FRAC) in fixed point. */
-function sqrtFixed(v: bigint): bigint {
-  const n = v << FRAC;
-  // Newton's iteration from above (a double's root, raised past any rounding of it).
-  let x = (BigInt(Math.floor(Math.sqrt(Number(v) / 2 ** Number(FRAC)) * 2 ** 52)) + 2n) << (FRAC - 52n);
-  for (;;) {
-    const y = (x + n / x) >> 1n;
-    if (y >= x) return x;
-    x = y;
-  }
-}
+// The tables, from their definitions (fixed-point.ts: 2^-128 per unit, ~20 bits beyond what
+// rounding logctail and T[k] to a double needs)
 
 const N = 128;
 let tables: { invc: Float64Array; logc: Float64Array; logctail: Float64Array; h: Float64Array; t: Float64Array } | null = null;
@@ -147,7 +66,7 @@ function buildTables(): NonNullable<typeof tables> {
     const lc = (lnc + (1n << (FRAC - 44n))) >> (FRAC - 43n); // round(2^43·ln c)
     logc[i] = Number(lc) / 2 ** 43;
     const tail = lnc - (lc << (FRAC - 43n));
-    logctail[i] = tail === 0n ? 0 : tail > 0n ? toDouble(tail) : -toDouble(-tail);
+    logctail[i] = toDouble(tail);
   }
   const h = new Float64Array(N);
   const t = new Float64Array(N);
@@ -158,7 +77,7 @@ function buildTables(): NonNullable<typeof tables> {
     h[k] = toDouble(p);
     const hk = toFixed(h[k]!);
     const d = ((p - hk) << FRAC) / hk; // (2^(k/N) − H)/H
-    t[k] = d === 0n ? 0 : d > 0n ? toDouble(d) : -toDouble(-d);
+    t[k] = toDouble(d);
     p = (p * root) >> FRAC;
   }
   return { invc, logc, logctail, h, t };
