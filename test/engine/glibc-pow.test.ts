@@ -16,30 +16,11 @@ import { configOf, diffResult, feedsOf } from '../support/oracle-compare';
 import { ORACLE, oracleSkipReason, python } from '../support/oracle-process';
 import { rng } from '../support/fuzz';
 import { tempFolder } from '../support/temp';
+import { pythonRows, randomDouble } from './libm-cases';
 
-/** A positive double with a random mantissa and a binary exponent in [lo, hi). */
-function randomDouble(r: () => number, lo: number, hi: number): number {
-  const m = 1 + Math.floor(r() * 2 ** 26) / 2 ** 26 + Math.floor(r() * 2 ** 26) / 2 ** 52;
-  return m * 2 ** (lo + Math.floor(r() * (hi - lo)));
-}
-
-const F = new Float64Array(1);
-const B = new BigUint64Array(F.buffer);
-const hex = (x: number): string => ((F[0] = x), B[0]!.toString(16));
-const fromHex = (h: string): number => ((B[0] = BigInt('0x' + h)), F[0]!);
-
-/** Python's x ** y for each pair, through a file of hex bit patterns (exact both ways). */
+/** Python's x ** y for each pair. */
 async function pythonPow(pairs: Array<[number, number]>): Promise<number[]> {
-  const dir = tempFolder('optstudy-pow-');
-  const file = path.join(dir, 'pairs.txt');
-  writeFileSync(file, pairs.map(([x, y]) => `${hex(x)} ${hex(y)}`).join('\n'));
-  const script = [
-    'import struct, sys',
-    'd = lambda h: struct.unpack("<d", struct.pack("<Q", int(h, 16)))[0]',
-    'h = lambda v: "%x" % struct.unpack("<Q", struct.pack("<d", v))[0]',
-    'print("\\n".join(h(d(a) ** d(b)) for a, b in (l.split() for l in open(sys.argv[1]))))',
-  ].join('\n');
-  return (await python(['-c', script, file])).trim().split('\n').map(fromHex);
+  return (await pythonRows('def f(a): return (a[0] ** a[1],)', pairs)).map((row) => row[0]!);
 }
 
 const noPython = oracleSkipReason();
