@@ -8,7 +8,8 @@
  */
 import { prodErr } from './error-free';
 import { pySquare } from './glibc-pow';
-import { logCorrectlyRounded } from './libm';
+import { glibcExpm1 } from './glibc-expm1';
+import { glibcLog } from './glibc-log';
 import { certifiedRound, ddBound, fsum, fsumFast } from './fsum';
 import { sumSquaredDev } from './squared-dev';
 
@@ -54,10 +55,10 @@ function scratchOf(n: number): Float64Array {
 
 /*
  * The work is split into small functions on purpose: one big computeMetrics (with fsum, the
- * certified rounding and the correctly rounded log inlined) took TurboFan 100–300 ms per
- * compile, and a rare path (a certified rounding that needs the exact sum) deoptimized it and
- * paid that again. A fresh worker ran unoptimized code meanwhile: most of the cost of its first
- * thousand backtests. Rare paths live in functions of their own.
+ * certified rounding and the logarithm inlined) took TurboFan 100–300 ms per compile, and a
+ * rare path (a certified rounding that needs the exact sum) deoptimized it and paid that again.
+ * A fresh worker ran unoptimized code meanwhile: most of the cost of its first thousand
+ * backtests. Rare paths live in functions of their own.
  */
 
 /** What the trade pass finds (one backtest at a time per thread). */
@@ -274,13 +275,13 @@ export function computeMetrics(r: RunRecord, years = true): Record<string, numbe
   const negYears = yearlyPass(r, ends, v, cash0, nz, years);
   const sharpeY = yearlySharpe(nz, ends.ends.length);
 
-  // Returns analyzer (log returns; -inf when the value ends below zero, as backtrader). A
-  // correctly rounded log matches glibc's far more often than Math.log (fdlibm, 1 ulp off for
-  // ~4% of inputs); expm1 is fdlibm in both.
+  // Returns analyzer (log returns; -inf when the value ends below zero, as backtrader), with
+  // glibc's log and expm1 as Python's math module takes them (Math.log and Math.expm1 are
+  // fdlibm's: an ulp off for ~4 % and ~0.05 % of inputs).
   const ratio = finalValue / cash0;
-  const rtot = ratio > 0 ? logCorrectlyRounded(ratio) : -Infinity;
+  const rtot = ratio > 0 ? glibcLog(ratio) : -Infinity;
   const ravg = rtot / n;
-  const rnorm = ravg > -Infinity ? Math.expm1(ravg * r.annual) : ravg;
+  const rnorm = ravg > -Infinity ? glibcExpm1(ravg * r.annual) : ravg;
 
   const sqn = sqnOf(pnlcomm, closed);
 

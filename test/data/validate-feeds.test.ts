@@ -127,7 +127,7 @@ function oosRows(v: RunValidation): { params: ParamValues; from: string; to: str
   return v.report.folds.map((f) => ({ params: f.params, from: f.test.from, to: f.test.to, ...f.outOfSample }));
 }
 
-/** Real backtrader on each window: every metric it prints equals ours (`returns_*` to 1e-14). */
+/** Real backtrader on each window: every metric it prints equals ours, bit for bit. */
 async function checkOracle(rows: ReturnType<typeof oosRows>, dir: string): Promise<void> {
   const scenarios: OracleScenario[] = rows.map((r) => ({
     strategy: 'momentum_rotation',
@@ -149,7 +149,7 @@ async function checkOracle(rows: ReturnType<typeof oosRows>, dir: string): Promi
     let compared = 0;
     for (const [key, v] of Object.entries(want[k]!.metrics)) {
       if (key === 'yearly_returns' || key === 'first_next_date' || key === 'end_positions') continue;
-      if (!same(v, r.metrics[key], key)) problems.push(`${r.from} … ${r.to} ${JSON.stringify(r.params)} ${key}: backtrader ${String(v)}, ours ${String(r.metrics[key])}`);
+      if (!same(v, r.metrics[key])) problems.push(`${r.from} … ${r.to} ${JSON.stringify(r.params)} ${key}: backtrader ${String(v)}, ours ${String(r.metrics[key])}`);
       compared++;
     }
     assert.ok(compared >= 30, `${compared} metrics compared`);

@@ -5,7 +5,6 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DATA, ROOT, dataPath, goldenFiles, oracleGoldenFiles, type OracleResult, type OracleScenario } from '../support/engine-golden';
-import { RETURNS_TOL } from '../support/oracle-compare';
 import { tempFolder } from '../support/temp';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -23,8 +22,7 @@ test('--json reproduces a golden combination: every metric key and every trade',
   const out = JSON.parse(r.stdout) as { metrics: Record<string, unknown>; trades: Record<string, unknown>[] };
   for (const [k, v] of Object.entries(want.metrics)) {
     assert.ok(k in out.metrics, `metric ${k} missing`);
-    if (k.startsWith('returns_')) assert.ok(Math.abs((out.metrics[k] as number) - (v as number)) <= 1e-14 * Math.abs(v as number), k);
-    else assert.deepEqual(out.metrics[k], v, k);
+    assert.deepEqual(out.metrics[k], v, k);
   }
   for (const k of ['trades', 'sharpe', 'max_drawdown', 'total_return_pct', 'cagr_pct', 'sortino', 'calmar', 'exposure_pct', 'win_rate_pct', 'avg_trade_pnl', 'negative_years']) {
     assert.ok(k in out.metrics, `contract metric ${k} missing`);
@@ -114,8 +112,7 @@ test('--json reproduces an oracle scenario of every feature file: shorts, stops,
     const out = JSON.parse(r.stdout) as OracleResult;
     for (const [k, v] of Object.entries(want.metrics)) {
       assert.ok(k in out.metrics, `${g.name}: metric ${k} missing`);
-      if (k.startsWith('returns_') && typeof v === 'number') assert.ok(Math.abs((out.metrics[k] as number) - v) <= RETURNS_TOL * Math.abs(v), `${g.name}: ${k}`);
-      else assert.deepEqual(out.metrics[k], v, `${g.name}: ${k}`);
+      assert.deepEqual(out.metrics[k], v, `${g.name}: ${k}`);
     }
     for (const list of ['trades', 'fills', 'rejected'] as const) {
       assert.equal(out[list].length, want[list].length, `${g.name}: ${list}`);

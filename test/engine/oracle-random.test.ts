@@ -6,7 +6,7 @@
  * - scripted order plans — market, close, limit, stop, stop-limit and trailing orders, OCO
  *   brackets placed on fills, cancels, targets, several feeds — run as a TypeScript strategy
  *   module here and as a backtrader strategy by test/engine/oracle-modules.py.
- * Every metric, trade, fill and rejection must agree (`returns_*` to 1e-14 relative). Without
+ * Every metric, trade, fill and rejection must agree bit for bit, `returns_*` included. Without
  * ../shared/oracle the test reports itself skipped with the reason (CI turns that into a
  * failure where the oracle is expected). OPTSTUDY_ORACLE_SCENARIOS scales the counts;
  * OPTSTUDY_ORACLE_SEED draws other scenarios (added to the fixed seeds; a failure names it).

@@ -1,13 +1,11 @@
 /**
  * Compares one of our backtests with backtrader's result for the same scenario (a golden or a
  * fresh oracle.py run): every metric, every trade, fill and rejection field the oracle gives,
- * and the equity curve, with `===` — only `returns_*` (log/expm1, where V8's libm and glibc
- * may differ by an ulp) get a 1e-14 relative tolerance (golden/SEMANTICS.md §9).
+ * and the equity curve, with `===`: `returns_*` too (the engine takes glibc's log and expm1, as
+ * Python does; golden/SEMANTICS.md §9 allows 1e-14 relative, no longer needed).
  */
 import { loadPrices, type BacktestConfig, type BacktestResult, type PriceData } from '../../server/engine/index';
 import { dataPath, type OracleResult, type OracleScenario } from './engine-golden';
-
-export const RETURNS_TOL = 1e-14;
 
 /** The engine config of an oracle scenario. */
 export function configOf(sc: OracleScenario): BacktestConfig {
@@ -46,16 +44,9 @@ function norm(x: unknown): unknown {
   return x;
 }
 
-/** Equal as the oracle compares: `===` on its JSON form, `returns_*` to 1e-14 relative. */
-export function same(want: unknown, got: unknown, key: string, stats?: { returnsNotBitEqual: number }): boolean {
-  const w = norm(want);
-  const g = norm(got);
-  if (w === g) return true;
-  if (key.startsWith('returns_') && typeof w === 'number' && typeof g === 'number') {
-    if (stats) stats.returnsNotBitEqual++;
-    return Math.abs(g - w) <= RETURNS_TOL * Math.abs(w);
-  }
-  return false;
+/** Equal as the oracle compares: `===` on its JSON form. */
+export function same(want: unknown, got: unknown): boolean {
+  return norm(want) === norm(got);
 }
 
 /**
@@ -63,7 +54,7 @@ export function same(want: unknown, got: unknown, key: string, stats?: { returns
  * result of ../shared/golden, whose trades' `exit_reason` is the strategy's label (our
  * `exit_signal`, with our `exit_reason` then `signal`).
  */
-export function diffResult(g: OracleResult, r: BacktestResult, legacy: boolean, stats?: { returnsNotBitEqual: number }): string[] {
+export function diffResult(g: OracleResult, r: BacktestResult, legacy: boolean): string[] {
   const out: string[] = [];
   const ours: Record<string, unknown> = { ...r.metrics, yearly_returns: r.yearly, first_next_date: r.first_next_date };
   if (r.end_positions) ours.end_positions = r.end_positions;
@@ -73,7 +64,7 @@ export function diffResult(g: OracleResult, r: BacktestResult, legacy: boolean, 
       continue;
     }
     if (!(k in ours)) out.push(`metric ${k} missing`);
-    else if (!same(want, ours[k], k, stats)) out.push(`metric ${k}: ${String(ours[k])} != ${String(want)}`);
+    else if (!same(want, ours[k])) out.push(`metric ${k}: ${String(ours[k])} != ${String(want)}`);
   }
   list(out, 'trade', g.trades, r.trades as unknown as Record<string, unknown>[], legacy);
   list(out, 'fill', g.fills ?? [], r.fills as unknown as Record<string, unknown>[], false);
@@ -82,8 +73,8 @@ export function diffResult(g: OracleResult, r: BacktestResult, legacy: boolean, 
     if (!r.equity || !r.cash) out.push('equity missing');
     else {
       let bad = 0;
-      g.equity.value.forEach((v, j) => (bad += same(v, r.equity![j], 'value') ? 0 : 1));
-      g.equity.cash.forEach((v, j) => (bad += same(v, r.cash![j], 'cash') ? 0 : 1));
+      g.equity.value.forEach((v, j) => (bad += same(v, r.equity![j]) ? 0 : 1));
+      g.equity.cash.forEach((v, j) => (bad += same(v, r.cash![j]) ? 0 : 1));
       if (r.equity.length !== g.equity.value.length) out.push(`equity: ${r.equity.length} ticks != ${g.equity.value.length}`);
       if (bad) out.push(`equity: ${bad} value/cash entries differ`);
     }
@@ -103,7 +94,7 @@ function list(out: string[], what: string, want: Record<string, unknown>[], got:
         if (mine.exit_reason !== 'signal' || mine.exit_signal !== v) out.push(`${what} ${j} exit: ${String(mine.exit_reason)}/${String(mine.exit_signal)} != signal/${String(v)}`);
         continue;
       }
-      if (!same(v, mine[k], k)) out.push(`${what} ${j} ${k}: ${String(mine[k])} != ${String(v)}`);
+      if (!same(v, mine[k])) out.push(`${what} ${j} ${k}: ${String(mine[k])} != ${String(v)}`);
     }
   });
 }
