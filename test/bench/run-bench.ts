@@ -226,6 +226,11 @@ async function scaling(name: string, text: string, repeats: number, ceiling?: nu
   // other core beside it; with 2 workers all of the run's CPU shares the machine's cores, so
   // no scheduling beats the 1-worker wall over the 2-worker run's CPU spread on every core.
   out.speedup2WorkersCpuBound = Number((wall[1]! / (cpuMs[2]! / 1000 / os.cpus().length)).toFixed(2));
+  // Even were a second worker free (no thread start, no second JIT warm-up, no slower backtests
+  // beside another), the 2-worker run would still have the 1-worker run's CPU to do — the
+  // main thread's and V8's background threads' included, which with one worker run beside it
+  // on the other core — on the machine's cores: the 1-worker wall over that CPU spread on them.
+  out.speedup2WorkersFreeWorkerBound = Number((wall[1]! / (cpuMs[1]! / 1000 / os.cpus().length)).toFixed(2));
   // What two threads of allocating work get on this machine (cpu-ceiling.ts): a worker that
   // makes garbage at that rate cannot pass it; one that makes less can (toward `float`'s).
   if (ceiling !== undefined) out.cpuCeiling2Threads = ceiling;
