@@ -141,7 +141,12 @@ export class BarContext implements StrategyContext {
     return this.sink.margin ? Math.abs(s) * this.sink.margin : s * feed.data.close[feed.i]!;
   }
 
-  /** backtrader `order_target_value`: units from `getsize(close, |target - value|)`. */
+  /**
+   * backtrader `order_target_value`: units from `getsize(close, |target - value|)`. A difference
+   * under one unit (size 0) is no order — backtrader's buy()/sell() return None for size 0
+   * without creating one — so it returns null before `order`, and the feed's protective orders
+   * stay (only an order against the position cancels them). test/engine/oracle-plan-cases.test.ts.
+   */
   targetValue(f: number, target: number, kind: OrderKind | null, label: string | null): Order | null {
     const feed = this.feed(f, 'orderTarget');
     const s = feed.position;

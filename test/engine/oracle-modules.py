@@ -15,7 +15,8 @@ for `onFill`), `loff` for a stop-limit's limit, `trail` (a fraction) for a trail
 (an earlier action), `label`, `cancel` (an earlier action), `target` {size|value|percent}.
 
 The module rules this harness follows (docs/strategies.md "Orders"): an order against the
-position cancels the feed's protective orders first; protective orders are submitted at a fill
+position cancels the feed's protective orders first (a size of 0, e.g. an order_target_* less
+than one unit away, is no order and cancels nothing); protective orders are submitted at a fill
 that opens a position from flat or reverses it, for the opened size; an order's kind is
 `signal` when it is against the position, else `entry`.
 """
@@ -72,6 +73,16 @@ def main(argv):
 
         def _order(self, isbuy, data, size, kw):
             data = data if data is not None else self.data
+            size = size if size is not None else self.getsizing(data, isbuy=isbuy)
+            if not size:
+                # No order: backtrader's buy()/sell() return None for size 0 without creating
+                # one (strategy.py, `if size: return self.broker.buy(...)`, else None). That
+                # happens when order_target_value/percent's difference is less than one unit:
+                # it calls self.sell(size=comminfo.getsize(...)) = self.sell(size=0). No order
+                # is not an order against the position, so the protective group stays (the
+                # engine's orderTarget returns null there and cancels nothing; docs/strategies.md).
+                # Cancelling here made backtrader drop a live take-profit (seed 16180, plan 243).
+                return None
             pos = self.getposition(data).size
             against = pos != 0 and (pos > 0) != isbuy
             protective = kw.pop('_protective', False)
