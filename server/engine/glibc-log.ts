@@ -79,8 +79,8 @@ function buildTables(): NonNullable<typeof tables> {
 
 // ln 2 split as glibc's log and pow both have it: LN2_HI = ln 2 rounded to a multiple of 2^-43
 // (so k·LN2_HI + logc is exact), LN2_LO the rest rounded.
-const LN2_HI = 0.6931471805598903;
-const LN2_LO = 5.497923018708371e-14;
+export const LN2_HI = 0.6931471805598903;
+export const LN2_LO = 5.497923018708371e-14;
 // log1p(r) ≈ r + A0·r² + … + A4·r⁶ (Arm's minimax coefficients, A0 just below −1/2).
 const A0 = -0.5000000000000001;
 const A1 = 0.33333333331825593;

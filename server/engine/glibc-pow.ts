@@ -21,6 +21,7 @@
 
 import { SPLIT, fma } from './error-free';
 import { FRAC, ONE, lnRatio, sqrtFixed, toDouble, toFixed } from './fixed-point';
+import { LN2_HI, LN2_LO } from './glibc-log'; // ln 2 split as glibc's log and pow both have it
 
 const F = new Float64Array(1);
 const W = new Int32Array(F.buffer); // W[0] low word, W[1] high word (little-endian)
@@ -96,8 +97,6 @@ function subinterval(i: number): [number, number] {
 // ---------------------------------------------------------------------------------------------
 // pow
 
-const LN2_HI = 0.6931471805598903;
-const LN2_LO = 5.497923018708371e-14;
 // log1p(r) − r + r²/2 ≈ r³·(A1 + r·A2 + r⁴/4·(…)): glibc's scaled coefficients.
 const A1 = -0.6666666666666679;
 const A2 = 0.5000000000000007;
